@@ -1,0 +1,85 @@
+"""Error classes. Every error nnft raises on bad input is an :class:`NnftError`.
+
+A :class:`SpecError` names the file, the field path inside it, what was given, what is allowed
+and, where one is obvious, a suggestion. The CLI prints ``str(err)`` and exits non-zero.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+
+
+class NnftError(Exception):
+    """Base class of every nnft error."""
+
+
+def suggest(word: str, options: Iterable[str]) -> str | None:
+    """The closest of ``options`` to ``word`` (for 'did you mean ...?'), or None."""
+    hits = difflib.get_close_matches(str(word), [str(o) for o in options], n=1, cutoff=0.6)
+    return hits[0] if hits else None
+
+
+def format_path(path: Sequence[str | int]) -> str:
+    """``('params', 'W0', 'density')`` -> ``params.W0.density``; list indices as ``[i]``."""
+    out = ""
+    for p in path:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        else:
+            out += ("." if out else "") + str(p)
+    return out or "<top level>"
+
+
+class SpecError(NnftError, ValueError):
+    """A spec file (or spec dict) is malformed.
+
+    Attributes:
+      file: the spec file ("<dict>" when built from Python).
+      field: dotted path of the offending field, e.g. ``params.W0.density.normal.std``.
+      got: what was given (repr), or None.
+      allowed: what would have been accepted, or None.
+      hint: a suggestion ("did you mean 'normal'?"), or None.
+    """
+
+    def __init__(self, message: str, *, file: str | None = None, field: Sequence[str | int] | str | None = None,
+                 got: object = None, allowed: str | None = None, hint: str | None = None):
+        self.message = message
+        self.file = file or "<dict>"
+        self.field = field if isinstance(field, str) or field is None else format_path(field)
+        self.got = got
+        self.allowed = allowed
+        self.hint = hint
+        super().__init__(self._render())
+
+    def with_location(self, *, file: str | None = None, prefix: Sequence[str | int] = ()) -> "SpecError":
+        """A copy located in ``file`` with ``prefix`` prepended to the field path."""
+        field = self.field
+        if prefix:
+            pre = format_path(prefix)
+            field = pre if not field or field == "<top level>" else f"{pre}.{field}"
+        return type(self)(self.message, file=file or self.file, field=field, got=self.got,
+                          allowed=self.allowed, hint=self.hint)
+
+    def _render(self) -> str:
+        lines = [f"{self.file}: {self.field or '<top level>'}: {self.message}"]
+        if self.got is not None:
+            got = repr(self.got)
+            lines.append(f"  got: {got if len(got) < 200 else got[:200] + '...'}")
+        if self.allowed:
+            lines.append(f"  allowed: {self.allowed}")
+        if self.hint:
+            lines.append(f"  hint: {self.hint}")
+        return "\n".join(lines)
+
+
+class GraphError(SpecError):
+    """The spec is well-formed but its graph is not: undefined names, shape mismatches, cycles."""
+
+
+class SamplingError(NnftError, RuntimeError):
+    """Sampling produced non-finite values (NaN/inf); they are reported, never averaged."""
+
+
+class EstimatorError(NnftError, ValueError):
+    """An estimator was asked for something the ensemble or structure cannot give."""
