@@ -1,1 +1,40 @@
-"""nnft: neural-network field theory. Public API re-exported here; everything else is internal."""
+"""nnft: neural-network field theory.
+
+Declare a theory (φ_θ, P(θ)) in a spec file and get correlators with error bars next to theory::
+
+    import nnft
+    model = nnft.compile(nnft.load("cos_net", N=64))
+    pts = [[[0.0, 0.0], [0.5, 0.0]]]                    # one 2-point tuple in d = 2
+    mc = nnft.measure(model, pts, samples=100_000, key=0)
+    th = nnft.exact(model, pts)
+    print(mc.full, mc.full.z(th.full[0]))
+
+Public API re-exported here; everything else is internal.
+"""
+
+from nnft.errors import EstimatorError as EstimatorError
+from nnft.errors import GraphError as GraphError
+from nnft.errors import NnftError as NnftError
+from nnft.errors import SamplingError as SamplingError
+from nnft.errors import SpecError as SpecError
+from nnft.estimators.neuron import WidthCorrelators as WidthCorrelators
+from nnft.estimators.neuron import neuron_measure as neuron_measure
+from nnft.estimators.npoint import Correlators as Correlators
+from nnft.estimators.npoint import connected as connected
+from nnft.estimators.npoint import correlator as correlator
+from nnft.estimators.npoint import measure as measure
+from nnft.estimators.npoint import two_point as two_point
+from nnft.graph.analyse import NeuronSum as NeuronSum
+from nnft.graph.analyse import Structure as Structure
+from nnft.graph.compile import Model as Model
+from nnft.graph.compile import compile as compile
+from nnft.reference import Exact as Exact
+from nnft.reference import exact as exact
+from nnft.spec.load import from_dict as from_dict
+from nnft.spec.load import load as load
+from nnft.spec.load import shipped_specs as shipped_specs
+from nnft.spec.models import Theory as Theory
+from nnft.stats import Estimate as Estimate
+from nnft.stats import zscore as zscore
+
+__version__ = "0.1.0"

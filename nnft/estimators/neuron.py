@@ -1,0 +1,128 @@
+"""Exact-in-N neuron-level estimators (TASI eq. 39, 50-51; PHYSICS.md §0).
+
+For φ(x) = b + Σ_{i=1}^{N} vᵢ ψᵢ(x) with (vᵢ, ψᵢ) i.i.d., v independent of ψ, and b independent of
+both, joint cumulants add over the independent terms:
+
+    κ_S(N) = N · κ_S(vψ) + κ_{|S|}(b),      κ_S(vψ) = Σ_π μ(π) Π_{B∈π} E[v^{|B|}](N) · M_B,
+
+where M_B = E[Π_{i∈B} ψ(xᵢ)] are per-neuron moments. The per-neuron moments are estimated once
+from single-neuron samples (every neuron of a sampled network is one sample), the readout and
+offset moments E[v^k](N), E[b^k] are exact (from their densities at each N), so G_c⁽⁴⁾ ∝ 1/N comes
+with a relative error that does not grow with N, and a width sweep costs nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from nnft.densities import get_density
+from nnft.errors import EstimatorError
+from nnft.estimators.npoint import Plan
+from nnft.estimators.partitions import all_masks, cumulants, moments_from_cumulants
+from nnft.graph.build import evaluate_constants
+from nnft.graph.compile import Model
+from nnft.sample.iid import stream
+from nnft.spec import expr as E
+from nnft.stats import Estimate
+
+MAX_NEURON_ROWS = 1 << 18
+
+
+@dataclass(frozen=True)
+class WidthCorrelators:
+    """G⁽ⁿ⁾ and G_c⁽ⁿ⁾ at each width (axis 0) and point tuple (axis 1)."""
+
+    widths: tuple[int, ...]
+    full: Estimate
+    connected: Estimate
+    orders: tuple[int, ...]
+
+
+def _require(model: Model):
+    ns = model.structure.neuron_sum
+    if ns is None:
+        raise EstimatorError("neuron-level estimators need φ = Σᵢ vᵢψᵢ(x) with i.i.d. neurons; the analysis found: "
+                             + "; ".join(model.structure.notes))
+    return ns
+
+
+def param_moments(model: Model, param: str, kmax: int, sizes: dict[str, int] | None = None) -> np.ndarray:
+    """Exact raw moments E[p^k], k = 0..kmax, of a parameter with constant density arguments,
+    with the named sizes ``sizes`` overriding the theory's (e.g. a different width)."""
+    theory = model.theory.with_dims(**sizes) if sizes else model.theory
+    env, _ = evaluate_constants(theory)
+    p = theory.params[param]
+    dens = get_density(p.density_kind)
+    args = {**dens.defaults, **{k: E.evaluate_constant(E.parse(v), env) for k, v in p.density_args.items()}}
+    try:
+        return np.array([1.0] + [dens.moment(k, args) for k in range(1, kmax + 1)])
+    except ValueError as err:
+        raise EstimatorError(f"parameter {param}: {err}; exact-in-N estimators need finite readout moments") from None
+
+
+def width_moments(model: Model, widths, kmax: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Readout moments (len(widths), kmax+1) and offset moments (kmax+1,) or None."""
+    ns = _require(model)
+    v = np.stack([param_moments(model, ns.readout, kmax, {ns.width: int(w)}) for w in widths])
+    b = param_moments(model, ns.offset, kmax) if ns.offset else None
+    return v, b
+
+
+def combine(plan: Plan, M: np.ndarray, widths, v_mom: np.ndarray, b_mom: np.ndarray | None):
+    """(full, connected), each (len(widths), T), from per-neuron moments M (features of ψ)."""
+    W = np.asarray(widths, dtype=np.float64)[:, None]
+    nW, T = len(W), len(plan.ids)
+    full = np.zeros((nW, T))
+    conn = np.zeros((nW, T))
+    for n, (tix, cols) in plan.by_order.items():
+        masks = all_masks(n)
+        k1 = cumulants(lambda m: v_mom[:, bin(m).count("1")][:, None] * M[cols[m]][None, :], masks)
+        if b_mom is not None:
+            kb = {k: cumulants(lambda m: np.float64(b_mom[bin(m).count("1")]), [2 ** k - 1])[2 ** k - 1]
+                  for k in range(1, n + 1)}
+        else:
+            kb = {k: 0.0 for k in range(1, n + 1)}
+        kap = {m: W * k1[m] + kb[bin(m).count("1")] for m in masks}
+        conn[:, tix] = kap[2 ** n - 1]
+        full[:, tix] = moments_from_cumulants(lambda m: kap[m], [2 ** n - 1])[2 ** n - 1]
+    return full, conn
+
+
+def neuron_measure(model: Model, tuples, *, neurons: int = 1_000_000, widths=None, key=0, chunk: int = 4096,
+                   blocks: int = 64, dtype: str = "float32") -> WidthCorrelators:
+    """G⁽ⁿ⁾ and G_c⁽ⁿ⁾ at any widths from single-neuron samples (exact in N).
+
+    Args:
+      model: a compiled theory whose analysis found a neuron sum.
+      tuples: list of (n, d) point tuples.
+      neurons: number of single-neuron samples (rounded up to whole networks of the spec's width).
+      widths: widths N to report (default: the spec's); any N works when ψ's law does not
+        depend on N.
+    """
+    ns = _require(model)
+    W_s = model.theory.dims[ns.width]
+    widths = tuple(int(w) for w in (widths or [W_s]))
+    if ns.width_dependent and any(w != W_s for w in widths):
+        raise EstimatorError(f"the neuron law depends on the width {ns.width}; sweep by setting {ns.width} instead")
+    plan = Plan(tuples, model.d)
+    kmax = max(plan.orders)
+    v_mom, b_mom = width_moments(model, widths, kmax)
+    pts = jnp.asarray(plan.points)
+    networks = -(-int(neurons) // W_s)
+    chunk = max(1, min(chunk, MAX_NEURON_ROWS // W_s))
+
+    def values(theta):
+        per_point = jax.vmap(model.neurons, in_axes=(None, 0))            # (P, W)
+        vals = jax.vmap(per_point, in_axes=(0, None))(theta, pts.astype(theta[ns.readout].dtype))
+        return jnp.swapaxes(vals, 1, 2)                                     # (chunk, W, P)
+
+    acc = stream(model, key, networks, values, plan.features, plan.n_features, chunk=chunk, n_blocks=blocks,
+                 dtype=dtype)
+    acc.n = networks * W_s
+    full = acc.jackknife(lambda M: combine(plan, M, widths, v_mom, b_mom)[0])
+    conn = acc.jackknife(lambda M: combine(plan, M, widths, v_mom, b_mom)[1])
+    return WidthCorrelators(widths=widths, full=full, connected=conn, orders=plan.orders)

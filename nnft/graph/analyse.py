@@ -1,0 +1,154 @@
+"""Structure found once, in the graph: independence and the neuron-sum form.
+
+Everything downstream (neuron-level estimators, analytic references) reads :class:`Structure`;
+no other module re-derives structure from the spec.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from nnft.graph.check import param_dependencies
+
+
+@dataclass(frozen=True)
+class NeuronSum:
+    """φ(x) = offset + Σ_{i=1}^{W} v_i ψ_i(x) with (v_i, ψ_i) i.i.d. over i and v independent of ψ
+    (TASI eq. 39, 50-51; PHYSICS.md §0).
+
+    Attributes:
+      width: the summed axis (e.g. ``"N"``).
+      readout: the parameter v (shape ``[width]``, constant density arguments, used once, as a factor).
+      sum_node: graph node of the ``sum_<width>`` reduction.
+      offset: an independent scalar parameter added to the sum (e.g. an output bias), or None.
+      neuron_params: parameters that ψ depends on.
+      width_dependent: whether ψ's law depends on the *value* of the width (then a width sweep from
+        one run is impossible).
+    """
+
+    width: str
+    readout: str
+    sum_node: str
+    offset: str | None
+    neuron_params: tuple[str, ...]
+    width_dependent: bool
+
+
+@dataclass(frozen=True)
+class Structure:
+    """What the analysis found.
+
+    Attributes:
+      order: a sampling order of the parameters (densities may use earlier ones).
+      independent: blocks of parameters; parameters in different blocks are independent.
+      neuron_sum: the neuron-sum form, or None (see ``notes`` for why not).
+      unused: parameters the field does not use.
+      notes: human-readable findings (why something is not a neuron sum, ...).
+    """
+
+    order: tuple[str, ...]
+    independent: tuple[frozenset[str], ...]
+    neuron_sum: NeuronSum | None
+    unused: tuple[str, ...]
+    notes: tuple[str, ...] = field(default=())
+
+
+def analyse(g: nx.DiGraph) -> Structure:
+    deps = param_dependencies(g)
+    declared = list(g.graph["theory"].params)
+    order = tuple(nx.lexicographical_topological_sort(deps, key=declared.index))
+    blocks = tuple(sorted((frozenset(c) for c in nx.weakly_connected_components(deps)),
+                          key=lambda b: min(declared.index(p) for p in b)))
+    used = {g.nodes[n]["name"] for n in nx.ancestors(g, "phi") if g.nodes[n]["kind"] == "param"}
+    unused = tuple(p for p in declared if p not in used)
+    notes: list[str] = []
+    ns = _neuron_sum(g, notes)
+    return Structure(order=order, independent=blocks, neuron_sum=ns, unused=unused, notes=tuple(notes))
+
+
+def _params_above(g: nx.DiGraph, node: str) -> set[str]:
+    """Parameters a node depends on, including through other parameters' densities."""
+    out = set()
+    for n in nx.ancestors(g, node) | {node}:
+        if g.nodes[n]["kind"] == "param":
+            out.add(g.nodes[n]["name"])
+    return out
+
+
+def _mul_factors(g: nx.DiGraph, node: str) -> list[str]:
+    """Top-level multiplicative factors of a node (through ``mul`` and the numerator of ``div``)."""
+    a = g.nodes[node]
+    if a["kind"] == "op" and a["op"] in ("mul", "div"):
+        ins = sorted(g.in_edges(node, data=True), key=lambda e: e[2]["pos"])
+        left, right = ins[0][0], ins[1][0]
+        if a["op"] == "mul":
+            return _mul_factors(g, left) + _mul_factors(g, right)
+        return _mul_factors(g, left)
+    return [node]
+
+
+def _neuron_sum(g: nx.DiGraph, notes: list[str]) -> NeuronSum | None:
+    root = next(iter(g.predecessors("phi")))
+    offset = None
+    a = g.nodes[root]
+    if a["kind"] == "op" and a["op"] == "add":
+        terms = [u for u, _, _ in sorted(g.in_edges(root, data=True), key=lambda e: e[2]["pos"])]
+        sums = [t for t in terms if _is_sum(g, t)]
+        others = [t for t in terms if not _is_sum(g, t)]
+        if len(sums) == 1 and len(others) == 1 and g.nodes[others[0]]["kind"] == "param" \
+                and g.nodes[others[0]]["axes"] == () and g.out_degree(others[0]) == 1:
+            offset = g.nodes[others[0]]["name"]
+            if _params_above(g, others[0]) & _params_above(g, sums[0]) or _depends_on_params_args(g, others[0]):
+                notes.append("the additive term is not independent of the neuron sum")
+                return None
+            root = sums[0]
+    if not _is_sum(g, root):
+        notes.append("φ is not of the form sum_W(...) (+ an independent scalar offset)")
+        return None
+    width = g.nodes[root]["axis"]
+    body = next(iter(g.predecessors(root)))
+    factors = _mul_factors(g, body)
+    readout = None
+    for f in factors:
+        fa = g.nodes[f]
+        if fa["kind"] == "param" and fa["axes"] == (width,) and g.out_degree(f) == 1 \
+                and not _depends_on_params_args(g, f) and factors.count(f) == 1:
+            readout = fa["name"]
+            break
+    if readout is None:
+        notes.append(f"no readout factor v with shape [{width}], constant density and a single use in sum_{width}(v * ...)")
+        return None
+    without_readout = g.subgraph(n for n in g.nodes if n != f"param:{readout}")
+    neuron_nodes = nx.ancestors(without_readout, body)
+    neuron_params = sorted({g.nodes[n]["name"] for n in neuron_nodes if g.nodes[n]["kind"] == "param"})
+    from nnft.densities import get_density
+    for n in neuron_nodes | {body}:
+        na = g.nodes[n]
+        if na["kind"] == "param":
+            if width not in na["axes"]:
+                notes.append(f"parameter {na['name']} is shared by all neurons (no axis {width})")
+                return None
+            if get_density(na["density"]).event_dims and na["axes"][-1] == width:
+                notes.append(f"parameter {na['name']} draws vectors along the width axis")
+                return None
+        if na["kind"] == "op" and width in (na.get("contract") or ()) or (na.get("axis") == width and na["kind"] == "op"):
+            notes.append(f"an operation inside the sum reduces over the width axis {width}")
+            return None
+    width_dependent = any(g.nodes[n]["kind"] == "const" and width in g.nodes[n]["dims"] for n in neuron_nodes)
+    return NeuronSum(width=width, readout=readout, sum_node=root, offset=offset,
+                     neuron_params=tuple(neuron_params), width_dependent=width_dependent)
+
+
+def _is_sum(g: nx.DiGraph, node: str) -> bool:
+    a = g.nodes[node]
+    return a["kind"] == "op" and a["op"] == "reduce" and a["reduce"] == "sum"
+
+
+def _depends_on_params_args(g: nx.DiGraph, param_node: str) -> bool:
+    """Whether a parameter's density arguments depend on other parameters (or vary by element)."""
+    for u, _, d in g.in_edges(param_node, data=True):
+        if d["role"].startswith("arg:") and (g.nodes[u]["kind"] != "const"):
+            return True
+    return False

@@ -1,0 +1,244 @@
+"""Spec -> networkx graph.
+
+Nodes (attribute ``kind``):
+
+- ``input``  the point ``x`` (axes ``("d",)``);
+- ``param``  a parameter block: ``name``, ``shape`` (axis names), ``density`` kind; its density
+  arguments are the nodes with an edge ``role="arg:<name>"`` into it;
+- ``const``  a folded constant: ``value``, and ``dims`` = the named sizes it depends on;
+- ``op``     an operation: ``op`` in :data:`OPS` (plus ``axis`` / ``index``), inputs by edges
+  ``role="in"`` with ``pos``;
+- ``output`` the field φ(x), one ``in`` edge.
+
+Every node carries ``axes`` (named axes of its value, inferred here, so shape errors are reported
+with the spec field that caused them) and ``field`` (the spec path it came from).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import networkx as nx
+
+from nnft.errors import GraphError, suggest
+from nnft.spec import expr as E
+from nnft.spec.models import Theory
+
+#: largest parameter block (elements per network sample) a spec may declare
+MAX_PARAM_ELEMENTS = 50_000_000
+
+ELEMENTWISE2 = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "maximum": "maximum", "minimum": "minimum"}
+OPS = set(ELEMENTWISE2.values()) | {"neg", "matmul", "index", "reduce"} | {f"fn:{f}" for f in E.UNARY} | {"norm"}
+
+
+def _err(theory: Theory, field: str, message: str, **kw) -> GraphError:
+    return GraphError(message, file=theory.source, field=field, **kw)
+
+
+def evaluate_constants(theory: Theory) -> tuple[dict[str, float], dict[str, frozenset[str]]]:
+    """Named constants evaluated in dependency order, and the named sizes each depends on."""
+    env: dict[str, float] = {k: float(v) for k, v in theory.dims.items()}
+    uses: dict[str, frozenset[str]] = {k: frozenset({k}) for k in theory.dims}
+    parsed = {k: E.parse(v) for k, v in theory.constants.items()}
+    deps = nx.DiGraph()
+    deps.add_nodes_from(parsed)
+    for k, ex in parsed.items():
+        for n in E.names(ex):
+            if n in parsed:
+                deps.add_edge(n, k)
+            elif n not in env and n not in E.CONSTANTS:
+                what = ("a parameter" if n in theory.params else "the input" if n == "x" else "undefined")
+                guess = suggest(n, list(env) + list(parsed))
+                raise _err(theory, f"constants.{k}", f"constant refers to {n!r}, which is {what}",
+                           allowed="numbers, sizes (dims), other constants, pi, e",
+                           hint=f"did you mean {guess!r}?" if guess and what == "undefined" else None)
+    try:
+        cycle = nx.find_cycle(deps)
+        raise _err(theory, f"constants.{cycle[0][0]}", "constants refer to each other in a cycle: "
+                   + " -> ".join(a for a, _ in cycle) + f" -> {cycle[0][0]}")
+    except nx.NetworkXNoCycle:
+        pass
+    for k in nx.topological_sort(deps):
+        try:
+            env[k] = E.evaluate_constant(parsed[k], env)
+        except E.ExprError as err:
+            raise _err(theory, f"constants.{k}", str(err), got=theory.constants[k]) from None
+        uses[k] = frozenset().union(*(uses.get(n, frozenset()) for n in E.names(parsed[k])))
+    return env, uses
+
+
+class _Builder:
+    def __init__(self, theory: Theory):
+        self.t = theory
+        self.g = nx.DiGraph(theory=theory, source=theory.source)
+        self.env, self.uses = evaluate_constants(theory)
+        self.g.graph["constants"] = dict(self.env)
+        self.g.graph["dims"] = dict(theory.dims)
+        self.counter = itertools.count()
+
+    # -- helpers --
+    def size(self, axis: str) -> int:
+        return self.t.dims[axis]
+
+    def new(self, **attrs) -> str:
+        node = f"n{next(self.counter)}"
+        self.g.add_node(node, **attrs)
+        return node
+
+    def const(self, value: float, dims: frozenset[str], field: str) -> str:
+        return self.new(kind="const", value=float(value), dims=dims, axes=(), field=field)
+
+    def op(self, op: str, inputs: list[str], field: str, axes: tuple[str, ...], **extra) -> str:
+        node = self.new(kind="op", op=op, axes=axes, field=field, **extra)
+        for pos, src in enumerate(inputs):
+            self.g.add_edge(src, node, role="in", pos=pos)
+        return node
+
+    def axes(self, node: str) -> tuple[str, ...]:
+        return self.g.nodes[node]["axes"]
+
+    # -- expressions --
+    def expr(self, ex: E.Expr, field: str, source: object) -> str:
+        names = E.names(ex)
+        if names <= (set(self.env) | set(E.CONSTANTS)):
+            try:
+                value = E.evaluate_constant(ex, self.env)
+            except E.ExprError as err:
+                raise _err(self.t, field, str(err), got=source) from None
+            dims = frozenset().union(*(self.uses.get(n, frozenset()) for n in names))
+            return self.const(value, dims, field)
+        return self._node(ex, field, source)
+
+    def _node(self, ex: E.Expr, field: str, source: object) -> str:
+        if isinstance(ex, E.Num):
+            return self.const(ex.value, frozenset(), field)
+        if isinstance(ex, E.Name):
+            return self._name(ex.id, field, source)
+        if isinstance(ex, E.Neg):
+            a = self.expr(ex.operand, field, source)
+            return self.op("neg", [a], field, self.axes(a))
+        if isinstance(ex, E.BinOp):
+            a, b = self.expr(ex.left, field, source), self.expr(ex.right, field, source)
+            if ex.op == "@":
+                return self._matmul(a, b, field, source)
+            return self._elementwise(ELEMENTWISE2[ex.op], a, b, field)
+        if isinstance(ex, E.Index):
+            a = self.expr(ex.base, field, source)
+            ax = self.axes(a)
+            if len(ax) != 1:
+                raise _err(self.t, field, f"indexing needs an operand with exactly one axis; "
+                           f"{E.to_source(ex.base)} has axes {ax}", got=source)
+            n = self.size(ax[0])
+            if not 0 <= ex.index < n:
+                raise _err(self.t, field, f"index {ex.index} out of range for axis {ax[0]} of size {n}", got=source)
+            return self.op("index", [a], field, (), index=ex.index)
+        assert isinstance(ex, E.Call)
+        args = [self.expr(a, field, source) for a in ex.args]
+        if ex.axis is not None:
+            ax = self.axes(args[0])
+            if ex.axis not in ax:
+                guess = suggest(ex.axis, ax)
+                raise _err(self.t, field, f"{ex.func}_{ex.axis}: the operand has no axis {ex.axis!r} "
+                           f"(its axes are {ax or '()'})", got=source,
+                           hint=f"did you mean {ex.func}_{guess}?" if guess else None)
+            out = tuple(a for a in ax if a != ex.axis)
+            return self.op("reduce", args, field, out, reduce=ex.func, axis=ex.axis)
+        if ex.func == "norm":
+            ax = self.axes(args[0])
+            if len(ax) != 1:
+                raise _err(self.t, field, f"norm(...) without an axis needs an operand with one axis, got axes {ax}",
+                           got=source, hint="name the axis, e.g. norm_d(W0)")
+            return self.op("reduce", args, field, (), reduce="norm", axis=ax[0])
+        if ex.func == "dot":
+            return self._matmul(args[0], args[1], field, source)
+        if ex.func in ("maximum", "minimum"):
+            return self._elementwise(ex.func, args[0], args[1], field)
+        return self.op(f"fn:{ex.func}", args, field, self.axes(args[0]))
+
+    def _name(self, name: str, field: str, source: object) -> str:
+        if name == "x":
+            return "x"
+        if name in self.t.params:
+            return f"param:{name}"
+        options = list(self.t.params) + list(self.env) + ["x", "pi", "e"]
+        guess = suggest(name, options)
+        raise _err(self.t, field, f"undefined name {name!r}", got=source,
+                   allowed="parameters (" + ", ".join(self.t.params) + "), sizes, constants, x, pi, e",
+                   hint=f"did you mean {guess!r}?" if guess else None)
+
+    def _elementwise(self, op: str, a: str, b: str, field: str) -> str:
+        ax_a, ax_b = self.axes(a), self.axes(b)
+        out = ax_a + tuple(x for x in ax_b if x not in ax_a)
+        return self.op(op, [a, b], field, out)
+
+    def _matmul(self, a: str, b: str, field: str, source: object) -> str:
+        ax_a, ax_b = self.axes(a), self.axes(b)
+        shared = [x for x in ax_a if x in ax_b]
+        if not shared:
+            raise _err(self.t, field, f"'@' needs a shared axis to contract, but the operands have axes "
+                       f"{ax_a or '()'} and {ax_b or '()'}", got=source,
+                       hint="'@' contracts the named axes the two operands share (W0 @ x contracts d)")
+        out = tuple(x for x in ax_a if x not in shared) + tuple(x for x in ax_b if x not in shared)
+        return self.op("matmul", [a, b], field, out, contract=tuple(shared))
+
+    # -- the whole theory --
+    def build(self) -> nx.DiGraph:
+        from nnft.densities import get_density
+        t = self.t
+        self.g.add_node("x", kind="input", axes=("d",), field="x")
+        for name, p in t.params.items():
+            where = f"params.{name}.shape"
+            for ax in p.shape:
+                if ax not in t.dims:
+                    guess = suggest(ax, t.dims)
+                    raise _err(t, where, f"axis {ax!r} is not a declared size", got=p.shape,
+                               allowed="sizes declared in dims: " + ", ".join(t.dims),
+                               hint=f"did you mean {guess!r}?" if guess else f"add {ax} to dims")
+            n_el = math.prod(t.dims[a] for a in p.shape)
+            if n_el > MAX_PARAM_ELEMENTS:
+                raise _err(t, where, f"parameter block has {n_el} elements per network (at most {MAX_PARAM_ELEMENTS})",
+                           got=p.shape)
+            dens = get_density(p.density_kind)
+            if dens.event_dims > len(p.shape):
+                raise _err(t, where, f"density {p.density_kind} draws vectors along the last axis; "
+                           "the parameter needs at least one axis", got=p.shape)
+            self.g.add_node(f"param:{name}", kind="param", name=name, axes=tuple(p.shape),
+                            density=p.density_kind, field=f"params.{name}")
+        for name, p in t.params.items():
+            dens = get_density(p.density_kind)
+            batch_axes = tuple(p.shape[:len(p.shape) - dens.event_dims])
+            const_args = {}
+            for arg, src in p.density_args.items():
+                where = f"params.{name}.density.{p.density_kind}.{arg}"
+                node = self.expr(E.parse(src), where, src)
+                extra = [a for a in self.axes(node) if a not in batch_axes]
+                if extra:
+                    raise _err(t, where, f"argument has axes {self.axes(node)} but the parameter's "
+                               f"{'batch ' if dens.event_dims else ''}axes are {batch_axes or '()'}", got=src,
+                               hint="a density argument may vary along the parameter's own axes only")
+                if "x" in nx.ancestors(self.g, node) | {node}:
+                    raise _err(t, where, "a density argument cannot depend on the input x", got=src)
+                self.g.add_edge(node, f"param:{name}", role=f"arg:{arg}")
+                if self.g.nodes[node]["kind"] == "const":
+                    const_args[arg] = self.g.nodes[node]["value"]
+            if len(const_args) == len(p.density_args):
+                try:
+                    dens.check({**dens.defaults, **const_args})
+                except ValueError as err:
+                    raise _err(t, f"params.{name}.density.{p.density_kind}", str(err),
+                               got=dict(p.density_args)) from None
+        node = self.expr(E.parse(t.field), "field", t.field)
+        self.g.add_node("phi", kind="output", axes=self.axes(node), field="field")
+        self.g.add_edge(node, "phi", role="in", pos=0)
+        return self.g
+
+
+def build(theory: Theory) -> nx.DiGraph:
+    """Build the computation graph of a theory (TASI eq. 131: the pair φ_θ, P(θ)).
+
+    Raises:
+      GraphError: undefined names, axes that don't exist or can't be contracted, density
+        arguments that vary along foreign axes or depend on x, bad constant arguments.
+    """
+    return _Builder(theory).build()

@@ -1,0 +1,57 @@
+"""Static checks of a built graph, before anything is sampled."""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from nnft.errors import GraphError
+
+
+def check(g: nx.DiGraph) -> nx.DiGraph:
+    """Check references, cycles and the field's shape.
+
+    - parameters whose densities refer to each other in a cycle are refused (the sampling order
+      must exist);
+    - the field must be a scalar at each point: free axes left over (a forgotten ``sum_N``) are
+      refused.
+
+    Returns the graph unchanged, so ``check(build(t))`` chains.
+    """
+    src = g.graph.get("source", "<dict>")
+    params = [n for n, a in g.nodes(data=True) if a["kind"] == "param"]
+    deps = param_dependencies(g)
+    try:
+        cycle = nx.find_cycle(deps)
+        names = [a for a, _ in cycle] + [cycle[0][0]]
+        raise GraphError("parameter densities depend on each other in a cycle: " + " -> ".join(names),
+                         file=src, field=f"params.{cycle[0][1]}.density",
+                         hint="a density may use parameters sampled before it; break the cycle")
+    except nx.NetworkXNoCycle:
+        pass
+    axes = g.nodes["phi"]["axes"]
+    if axes:
+        red = axes[0]
+        raise GraphError(f"the field has free axes {axes}; φ(x) must be one number per point", file=src,
+                         field="field", got=g.graph["theory"].field,
+                         hint=f"reduce them, e.g. sum_{red}(...)")
+    if not nx.is_directed_acyclic_graph(g):  # pragma: no cover - guarded by the builder
+        raise GraphError("the graph has a cycle", file=src, field="<graph>")
+    for p in params:
+        if g.nodes[p]["density"] is None:  # pragma: no cover
+            raise GraphError("parameter without density", file=src, field=g.nodes[p]["field"])
+    return g
+
+
+def param_dependencies(g: nx.DiGraph) -> nx.DiGraph:
+    """Parameter -> parameter edges: ``a -> b`` when b's density arguments use a."""
+    deps = nx.DiGraph()
+    params = [n for n, a in g.nodes(data=True) if a["kind"] == "param"]
+    deps.add_nodes_from(g.nodes[p]["name"] for p in params)
+    for p in params:
+        for arg_node, _, data in g.in_edges(p, data=True):
+            if not data["role"].startswith("arg:"):
+                continue
+            for anc in nx.ancestors(g, arg_node) | {arg_node}:
+                if g.nodes[anc]["kind"] == "param":
+                    deps.add_edge(g.nodes[anc]["name"], g.nodes[p]["name"])
+    return deps

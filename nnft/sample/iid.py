@@ -1,0 +1,72 @@
+"""i.i.d. ensembles of networks, streamed in jitted, vmapped chunks.
+
+Network ``i`` is drawn with ``fold_in(key, i)``; its features go to block ``i·K // n``. Chunks are
+padded to a fixed size (one compilation) and padded rows are masked out. Non-finite field values
+raise :class:`~nnft.errors.SamplingError`; they are never averaged.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from nnft.errors import SamplingError
+from nnft.graph.compile import Model
+from nnft.stats import BlockSums
+
+DTYPES = {"float32": jnp.float32, "float64": jnp.float64}
+
+
+def as_key(key: int | jax.Array) -> jax.Array:
+    """A JAX PRNG key from an integer seed or a key."""
+    if isinstance(key, (int, np.integer)):
+        return jax.random.key(int(key))
+    return key
+
+
+def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable, features: Callable,
+           n_features: int, *, chunk: int = 4096, n_blocks: int = 64, dtype: str = "float32") -> BlockSums:
+    """Stream ``n_samples`` networks through ``values`` and ``features`` into :class:`BlockSums`.
+
+    Args:
+      values: θ-batch -> array (chunk, R, P) of field values (R rows per network: 1 for whole
+        networks, the width for single neurons).
+      features: (rows, P) float64 -> (rows, F) features.
+      chunk: networks per jitted step (memory is O(chunk·R·P + K·F)).
+      n_blocks: K, contiguous jackknife blocks.
+      dtype: sampling precision; accumulation is always float64.
+    """
+    if n_samples < 2 * n_blocks:
+        n_blocks = max(2, n_samples // 2)
+    chunk = max(1, min(chunk, n_samples))
+    key = as_key(key)
+    dt = DTYPES[dtype]
+    acc = BlockSums(n_blocks, n_features)
+    with jax.enable_x64(True):
+        @jax.jit
+        def step(start):
+            theta = model.sample(key, chunk, start, dt)
+            vals = values(theta)                                  # (chunk, R, P)
+            rows = vals.shape[1]
+            idx = start + jnp.arange(chunk, dtype=jnp.int64)
+            valid = idx < n_samples
+            blk = jnp.where(valid, idx * n_blocks // n_samples, n_blocks)
+            finite = jnp.all(jnp.isfinite(vals), axis=(1, 2)) | ~valid
+            feats = features(vals.reshape(chunk * rows, -1).astype(jnp.float64))
+            seg = jnp.repeat(blk, rows)
+            sums = jax.ops.segment_sum(jnp.where(jnp.isfinite(feats), feats, 0.0), seg, n_blocks + 1)[:n_blocks]
+            w = jax.ops.segment_sum(jnp.ones(chunk * rows, jnp.float64), seg, n_blocks + 1)[:n_blocks]
+            first_bad = jnp.min(jnp.where(finite, n_samples, idx))
+            return sums, w, jnp.sum(~finite), first_bad
+
+        for start in range(0, n_samples, chunk):
+            sums, w, n_bad, first_bad = step(jnp.asarray(start, jnp.int64))
+            if int(n_bad):
+                raise SamplingError(f"{int(n_bad)} of the networks {start}..{min(start + chunk, n_samples) - 1} gave "
+                                    f"non-finite field values (first: network {int(first_bad)}); they are not averaged. "
+                                    "Check the densities (heavy tails, e.g. Cauchy into exp) or use dtype='float64'.")
+            acc.add(np.asarray(sums), np.asarray(w), min(chunk, n_samples - start))
+    return acc
