@@ -36,5 +36,7 @@ from nnft.spec.load import shipped_specs as shipped_specs
 from nnft.spec.models import Theory as Theory
 from nnft.stats import Estimate as Estimate
 from nnft.stats import zscore as zscore
+from nnft.study import Report as Report
+from nnft.study import run as run
 
 __version__ = "0.1.0"

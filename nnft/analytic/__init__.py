@@ -1,0 +1,22 @@
+"""Analytic references (numpy/scipy only): per-neuron moments and whole-theory closed forms.
+
+* :data:`NEURONS` -- registry name -> :class:`NeuronReference` subclass; ``NEURONS[name](d, **args)
+  .moment(points)`` is the per-neuron moment M_K = E[ψ(x_1)…ψ(x_K)] (PHYSICS.md §0).
+* :mod:`nnft.analytic.closed_forms` -- G2 / G4c closed forms of PHYSICS.md §1-4, 8 and the NNGP
+  kernels ``relu_kernel`` / ``erf_kernel``.
+"""
+
+from .closed_forms import (cos_net_g2, cos_net_g4c, erf_kernel, free_scalar_g2, gauss_net_g2,
+                           gauss_net_g4c, relu_kernel, relu_moment_22, rp_scalar_g2, scalar_net_g2,
+                           scalar_net_g4c, scalar_net_h)
+from .neurons import (FAMILIES, CauchyNet, CosNet, ErfLayer, GaussNet, NeuronArgError,
+                      NeuronReference, QuadratureError, ReluLayer, RPScalar, ScalarNet, ShapedNet)
+
+NEURONS: dict[str, type[NeuronReference]] = {cls.name: cls for cls in FAMILIES}
+
+__all__ = [
+    "NEURONS", "NeuronReference", "NeuronArgError", "QuadratureError",
+    "CosNet", "GaussNet", "ScalarNet", "CauchyNet", "RPScalar", "ReluLayer", "ErfLayer", "ShapedNet",
+    "gauss_net_g2", "gauss_net_g4c", "cos_net_g2", "cos_net_g4c", "scalar_net_g2", "scalar_net_h",
+    "scalar_net_g4c", "free_scalar_g2", "rp_scalar_g2", "relu_kernel", "erf_kernel", "relu_moment_22",
+]

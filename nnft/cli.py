@@ -1,0 +1,134 @@
+"""The ``nnft`` command line: a thin shell over the Python API.
+
+    nnft validate SPEC [--set N=64]
+    nnft run SPEC [--samples 200000] [--seed 0] [--set N=64] [--points "0,0;0.5,0"] [--orders 2,4]
+    nnft schema
+    nnft specs
+
+Errors in a spec are printed as messages (file, field, what is allowed), not tracebacks, and the
+command exits with status 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from nnft.errors import NnftError
+
+
+def _sizes(pairs: tuple[str, ...]) -> dict[str, int]:
+    out = {}
+    for p in pairs:
+        name, sep, value = p.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"expected NAME=INTEGER, got {p!r}", param_hint="--set")
+        try:
+            out[name.strip()] = int(value)
+        except ValueError:
+            raise click.BadParameter(f"{name.strip()} must be an integer, got {value!r}", param_hint="--set") from None
+    return out
+
+
+def _points(text: str | None):
+    if text is None:
+        return None
+    try:
+        return [[float(c) for c in p.split(",")] for p in text.split(";") if p.strip()]
+    except ValueError:
+        raise click.BadParameter("points are 'x1,x2;y1,y2;...' (numbers)", param_hint="--points") from None
+
+
+def _load(spec: str, sets: tuple[str, ...]):
+    from nnft.spec.load import load
+    return load(spec, **_sizes(sets))
+
+
+class _Group(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except NnftError as err:
+            click.echo(f"error: {err}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="nnft")
+def main():
+    """nnft: neural-network field theory — declare (φ_θ, P(θ)) in a spec, get correlators with errors."""
+
+
+@main.command()
+@click.argument("spec")
+@click.option("--set", "sets", multiple=True, metavar="NAME=INT", help="override a named size (repeatable)")
+def validate(spec, sets):
+    """Load, check and analyse SPEC (a file or a shipped spec name) without sampling."""
+    from nnft.graph.compile import compile
+    theory = _load(spec, sets)
+    model = compile(theory)
+    st = model.structure
+    click.echo(f"ok: {theory.name} ({theory.source})")
+    click.echo("  dims: " + ", ".join(f"{k}={v}" for k, v in theory.dims.items()))
+    for name, p in theory.params.items():
+        args = ", ".join(f"{k}={v}" for k, v in p.density_args.items())
+        click.echo(f"  {name} [{', '.join(p.shape)}] ~ {p.density_kind}({args})")
+    click.echo(f"  field: {theory.field}")
+    click.echo("  sampling order: " + " -> ".join(st.order))
+    click.echo("  independent blocks: " + "; ".join("{" + ", ".join(sorted(b)) + "}" for b in st.independent))
+    ns = st.neuron_sum
+    if ns:
+        click.echo(f"  neuron sum: over {ns.width}, readout {ns.readout}" + (f", offset {ns.offset}" if ns.offset else "")
+                   + f", neuron parameters {', '.join(ns.neuron_params)}"
+                   + (" (neuron law depends on the width)" if ns.width_dependent else ""))
+    else:
+        click.echo("  not a neuron sum: " + "; ".join(st.notes))
+    if st.unused:
+        click.echo("  unused parameters: " + ", ".join(st.unused))
+    click.echo(f"  reference: {next(iter(theory.reference)) if theory.reference else 'none'}")
+
+
+@main.command()
+@click.argument("spec")
+@click.option("--samples", type=click.IntRange(10), help="number of networks (default: the spec's study)")
+@click.option("--seed", type=click.IntRange(0), help="PRNG seed")
+@click.option("--chunk", type=click.IntRange(1), help="networks per jitted chunk (does not change the numbers)")
+@click.option("--dtype", type=click.Choice(["float32", "float64"]), help="sampling precision (sums are float64)")
+@click.option("--set", "sets", multiple=True, metavar="NAME=INT", help="override a named size, e.g. --set N=64")
+@click.option("--points", help="points 'x1,x2;y1,y2;...' (default: the spec's study points)")
+@click.option("--orders", help="correlator orders, e.g. 2,4")
+@click.option("--neurons", type=click.IntRange(0), default=1_000_000, show_default=True,
+              help="single-neuron samples for the exact-in-N estimate (0: skip)")
+def run(spec, samples, seed, chunk, dtype, sets, points, orders, neurons):
+    """Measure correlators of SPEC and print them beside theory with z-scores."""
+    from nnft.study import run as run_study
+    theory = _load(spec, sets)
+    try:
+        order_list = [int(o) for o in orders.split(",")] if orders else None
+    except ValueError:
+        raise click.BadParameter("orders are integers, e.g. 2,4", param_hint="--orders") from None
+    report = run_study(theory, samples=samples, seed=seed, chunk=chunk, dtype=dtype, points=_points(points),
+                       orders=order_list, neurons=neurons)
+    click.echo(report.table())
+
+
+@main.command()
+def schema():
+    """Print the JSON Schema of spec files (for editor completion and checking)."""
+    from nnft.spec.models import Theory
+    click.echo(json.dumps(Theory.model_json_schema(), indent=2))
+
+
+@main.command()
+def specs():
+    """List the shipped specs."""
+    from nnft.spec.load import _read, shipped_specs
+    for name, path in shipped_specs().items():
+        desc = " ".join(str(_read(path).get("description", "")).split())
+        click.echo(f"{name:<20} {desc[:100]}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

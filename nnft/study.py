@@ -1,0 +1,181 @@
+"""A study: the spec's ``study:`` block (or overrides) turned into correlators beside theory.
+
+``nnft.run(theory)`` measures G⁽ⁿ⁾ and G_c⁽ⁿ⁾ on point tuples built from the study's points,
+adds the neuron-level (exact-in-N) estimate where φ is a neuron sum, and the analytic reference
+with z-scores where the spec declares one. The CLI's ``nnft run`` prints :meth:`Report.table`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nnft.errors import EstimatorError
+from nnft.estimators.neuron import neuron_measure
+from nnft.estimators.npoint import measure
+from nnft.graph.compile import Model, compile
+from nnft.reference import exact
+from nnft.spec.models import Theory
+from nnft.stats import format_value
+
+MAX_TUPLES_PER_ORDER = 24
+
+
+def study_points(theory: Theory) -> np.ndarray:
+    """The study's points as an array (P, d); default: 3 points on the first axis in [0, 1]."""
+    d = theory.dims["d"]
+    pts = theory.study.points
+    if pts is None:
+        return np.stack([np.eye(d)[0] * t for t in np.linspace(0.0, 1.0, 3)])
+    if pts.list is not None:
+        arr = np.asarray(pts.list, dtype=np.float64)
+        if arr.ndim != 2 or arr.shape[1] != d:
+            raise EstimatorError(f"{theory.source}: study.points.list: points must have d = {d} coordinates")
+        return arr
+
+    def vec(v) -> np.ndarray:
+        if isinstance(v, list):
+            if len(v) != d:
+                raise EstimatorError(f"{theory.source}: study.points.line: {v} has {len(v)} coordinates, d = {d}")
+            return np.asarray(v, dtype=np.float64)
+        return np.eye(d)[0] * float(v)
+
+    a, b = vec(pts.line.start), vec(pts.line.stop)
+    return np.stack([a + (b - a) * t for t in np.linspace(0.0, 1.0, pts.line.n)])
+
+
+def default_tuples(points: np.ndarray, orders) -> list[np.ndarray]:
+    """Point tuples for each order n: all pairs for n ≤ 2; for higher n the coincident tuple
+    (i,…,i), the paired tuples (i,i,j,j,…) and consecutive windows — at most
+    :data:`MAX_TUPLES_PER_ORDER` per order."""
+    P = len(points)
+    out = []
+    for n in orders:
+        if n == 1:
+            idx = [(i,) for i in range(P)]
+        elif n == 2:
+            idx = list(itertools.combinations_with_replacement(range(P), 2))
+        else:
+            idx = [(i,) * n for i in range(P)]
+            if n % 2 == 0:
+                idx += [(i,) * (n // 2) + (j,) * (n // 2) for i, j in itertools.combinations(range(P), 2)]
+            idx += [tuple((i + k) % P for k in range(n)) for i in range(P) if P > 1]
+        seen, keys = [], set()
+        for t in idx:
+            if tuple(sorted(t)) not in keys:
+                keys.add(tuple(sorted(t)))
+                seen.append(t)
+        out += [points[list(t)] for t in seen[:MAX_TUPLES_PER_ORDER]]
+    return out
+
+
+@dataclass
+class Row:
+    order: int
+    points: np.ndarray
+    full: tuple[float, float]
+    connected: tuple[float, float]
+    exact_full: float | None = None
+    exact_connected: float | None = None
+    neuron_connected: tuple[float, float] | None = None
+
+    @staticmethod
+    def _z(est, ref) -> float | None:
+        if ref is None or est is None:
+            return None
+        return (est[0] - ref) / est[1] if est[1] > 0 else float("inf") * np.sign(est[0] - ref)
+
+    @property
+    def z_full(self):
+        return self._z(self.full, self.exact_full)
+
+    @property
+    def z_connected(self):
+        return self._z(self.connected, self.exact_connected)
+
+    @property
+    def z_neuron(self):
+        return self._z(self.neuron_connected, self.exact_connected)
+
+
+@dataclass
+class Report:
+    theory: Theory
+    model: Model
+    samples: int
+    seed: int
+    rows: list[Row]
+    notes: list[str] = field(default_factory=list)
+
+    def table(self) -> str:
+        t = self.theory
+        lines = [f"{t.name}  ({t.source})", "  " + "  ".join(f"{k}={v}" for k, v in t.dims.items()),
+                 f"  {self.samples} networks, seed {self.seed}"]
+        ns = self.model.structure.neuron_sum
+        lines.append(f"  neuron sum over {ns.width} (readout {ns.readout}"
+                     + (f", offset {ns.offset}" if ns.offset else "") + ")" if ns else
+                     "  not a neuron sum: " + "; ".join(self.model.structure.notes))
+        if t.reference:
+            lines.append(f"  reference: {next(iter(t.reference))}")
+        lines += [f"  note: {n}" for n in self.notes]
+        head = f"{'n':>2} {'points':<28} {'G (MC)':>20} {'G (theory)':>11} {'z':>6}   {'G_c (MC)':>20} " \
+               f"{'G_c (theory)':>12} {'z':>6}"
+        if any(r.neuron_connected for r in self.rows):
+            head += f"   {'G_c (neuron-level)':>22} {'z':>6}"
+        lines += ["", head, "-" * len(head)]
+
+        def num(v):
+            return f"{v:.5g}" if v is not None else "—"
+
+        def zz(v):
+            return f"{v:+.2f}" if v is not None else "—"
+
+        for r in self.rows:
+            pts = ";".join(",".join(f"{c:g}" for c in p) for p in r.points)
+            pts = pts if len(pts) <= 28 else pts[:25] + "..."
+            line = f"{r.order:>2} {pts:<28} {format_value(*r.full):>20} {num(r.exact_full):>11} {zz(r.z_full):>6}   " \
+                   f"{format_value(*r.connected):>20} {num(r.exact_connected):>12} {zz(r.z_connected):>6}"
+            if r.neuron_connected:
+                line += f"   {format_value(*r.neuron_connected):>22} {zz(r.z_neuron):>6}"
+            lines.append(line)
+        return "\n".join(lines)
+
+
+def run(theory: Theory, *, samples: int | None = None, seed: int | None = None, chunk: int | None = None,
+        dtype: str | None = None, points=None, orders=None, neurons: int | None = 1_000_000) -> Report:
+    """Measure the study of a theory (spec defaults, overridden by the arguments).
+
+    Args:
+      neurons: single-neuron samples for the exact-in-N estimate (None or 0: skip it).
+    """
+    st = theory.study
+    samples = samples or st.samples
+    seed = st.seed if seed is None else seed
+    chunk = chunk or st.chunk
+    dtype = dtype or st.dtype
+    pts = np.asarray(points, dtype=np.float64) if points is not None else study_points(theory)
+    orders = list(orders or st.correlators.orders)
+    model = compile(theory)
+    tuples = default_tuples(pts, orders)
+    mc = measure(model, tuples, samples=samples, key=seed, chunk=chunk, dtype=dtype)
+    rows = [Row(order=len(tp), points=tp, full=(float(mc.full.mean[i]), float(mc.full.stderr[i])),
+                connected=(float(mc.connected.mean[i]), float(mc.connected.stderr[i])))
+            for i, tp in enumerate(tuples)]
+    notes = []
+    if theory.reference and model.structure.neuron_sum:
+        try:
+            ex = exact(model, tuples)
+            for i, r in enumerate(rows):
+                r.exact_full, r.exact_connected = float(ex.full[0, i]), float(ex.connected[0, i])
+        except EstimatorError as err:
+            notes.append(f"no analytic values: {err}")
+    if neurons and model.structure.neuron_sum:
+        try:
+            nl = neuron_measure(model, tuples, neurons=neurons, key=seed + 1, dtype=dtype)
+            for i, r in enumerate(rows):
+                r.neuron_connected = (float(nl.connected.mean[0, i]), float(nl.connected.stderr[0, i]))
+        except EstimatorError as err:
+            notes.append(f"no neuron-level estimate: {err}")
+    return Report(theory=theory, model=model, samples=samples, seed=seed, rows=rows, notes=notes)
