@@ -55,7 +55,7 @@ class Structure:
     notes: tuple[str, ...] = field(default=())
 
 
-def analyse(g: nx.DiGraph) -> Structure:
+def analyse(g: nx.MultiDiGraph) -> Structure:
     deps = param_dependencies(g)
     declared = list(g.graph["theory"].params)
     order = tuple(nx.lexicographical_topological_sort(deps, key=declared.index))
@@ -68,7 +68,7 @@ def analyse(g: nx.DiGraph) -> Structure:
     return Structure(order=order, independent=blocks, neuron_sum=ns, unused=unused, notes=tuple(notes))
 
 
-def _params_above(g: nx.DiGraph, node: str) -> set[str]:
+def _params_above(g: nx.MultiDiGraph, node: str) -> set[str]:
     """Parameters a node depends on, including through other parameters' densities."""
     out = set()
     for n in nx.ancestors(g, node) | {node}:
@@ -77,7 +77,7 @@ def _params_above(g: nx.DiGraph, node: str) -> set[str]:
     return out
 
 
-def _mul_factors(g: nx.DiGraph, node: str) -> list[str]:
+def _mul_factors(g: nx.MultiDiGraph, node: str) -> list[str]:
     """Top-level multiplicative factors of a node (through ``mul`` and the numerator of ``div``)."""
     a = g.nodes[node]
     if a["kind"] == "op" and a["op"] in ("mul", "div"):
@@ -89,7 +89,7 @@ def _mul_factors(g: nx.DiGraph, node: str) -> list[str]:
     return [node]
 
 
-def _neuron_sum(g: nx.DiGraph, notes: list[str]) -> NeuronSum | None:
+def _neuron_sum(g: nx.MultiDiGraph, notes: list[str]) -> NeuronSum | None:
     root = next(iter(g.predecessors("phi")))
     offset = None
     a = g.nodes[root]
@@ -141,12 +141,12 @@ def _neuron_sum(g: nx.DiGraph, notes: list[str]) -> NeuronSum | None:
                      neuron_params=tuple(neuron_params), width_dependent=width_dependent)
 
 
-def _is_sum(g: nx.DiGraph, node: str) -> bool:
+def _is_sum(g: nx.MultiDiGraph, node: str) -> bool:
     a = g.nodes[node]
     return a["kind"] == "op" and a["op"] == "reduce" and a["reduce"] == "sum"
 
 
-def _depends_on_params_args(g: nx.DiGraph, param_node: str) -> bool:
+def _depends_on_params_args(g: nx.MultiDiGraph, param_node: str) -> bool:
     """Whether a parameter's density arguments depend on other parameters (or vary by element)."""
     for u, _, d in g.in_edges(param_node, data=True):
         if d["role"].startswith("arg:") and (g.nodes[u]["kind"] != "const"):

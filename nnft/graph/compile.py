@@ -58,7 +58,7 @@ def _letters(axes_lists: list[tuple[str, ...]]) -> dict[str, str]:
 class _Evaluator:
     """Evaluates graph nodes for one network and one point."""
 
-    def __init__(self, g: nx.DiGraph):
+    def __init__(self, g: nx.MultiDiGraph):
         self.g = g
         self.topo = list(nx.topological_sort(g))
         self.inputs = {n: [u for u, _, d in sorted(g.in_edges(n, data=True), key=lambda e: e[2].get("pos", 0))
@@ -134,7 +134,7 @@ class Model:
     """
 
     theory: Theory
-    graph: nx.DiGraph
+    graph: nx.MultiDiGraph
     structure: Structure
 
     @property

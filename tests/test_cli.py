@@ -1,0 +1,51 @@
+"""The CLI is a thin shell: messages not tracebacks, exit status 2 on bad specs."""
+
+import json
+
+from click.testing import CliRunner
+
+from nnft.cli import main
+
+
+def test_validate_prints_structure():
+    r = CliRunner().invoke(main, ["validate", "rp_scalar_2d"])
+    assert r.exit_code == 0, r.output
+    assert "neuron sum: over N, readout W1" in r.output
+    assert "k -> p0" in r.output
+
+
+def test_run_prints_table_with_theory_and_z():
+    r = CliRunner().invoke(main, ["run", "cos_net", "--samples", "2000", "--neurons", "2000", "--set", "N=4",
+                                  "--points", "0,0;0.5,0", "--orders", "2,4"])
+    assert r.exit_code == 0, r.output
+    assert "G_c (theory)" in r.output and "neuron-level" in r.output
+    assert "0.5 " in r.output          # G2(x,x) = σ_w1²/2
+
+
+def test_schema_is_json():
+    r = CliRunner().invoke(main, ["schema"])
+    assert r.exit_code == 0
+    schema = json.loads(r.output)
+    assert "params" in schema["properties"]
+
+
+def test_bad_spec_gives_message_and_status_2(tmp_path):
+    p = tmp_path / "bad.yaml"
+    p.write_text("nnft: 1\nname: bad\ndims: {d: 1, N: 2}\nparams:\n  W: {shape: [N], density: {norml: {std: 1}}}\n"
+                 "field: sum_N(W)\n")
+    r = CliRunner().invoke(main, ["validate", str(p)])
+    assert r.exit_code == 2
+    assert "bad.yaml" in r.output and "params.W.density" in r.output and "normal" in r.output
+    assert "Traceback" not in r.output
+
+
+def test_bad_set_option():
+    r = CliRunner().invoke(main, ["validate", "cos_net", "--set", "N=abc"])
+    assert r.exit_code == 2 and "integer" in r.output
+    r = CliRunner().invoke(main, ["validate", "cos_net", "--set", "Q=3"])
+    assert r.exit_code == 2 and "Q" in r.output
+
+
+def test_specs_lists_shipped():
+    r = CliRunner().invoke(main, ["specs"])
+    assert r.exit_code == 0 and "cos_net" in r.output and "scalar_net" in r.output

@@ -1,0 +1,28 @@
+"""The public API is what nnft/__init__.py re-exports; pin it so changes are deliberate."""
+
+import nnft
+
+PUBLIC = {
+    "Correlators", "Estimate", "EstimatorError", "Exact", "GraphError", "Model", "NeuronSum", "NnftError",
+    "Report", "SamplingError", "SpecError", "Structure", "Theory", "WidthCorrelators", "compile", "connected",
+    "correlator", "exact", "from_dict", "load", "measure", "neuron_measure", "run", "shipped_specs",
+    "two_point", "zscore",
+}
+
+
+def test_public_names():
+    names = {n for n in dir(nnft) if not n.startswith("_")}
+    modules = {"analytic", "cli", "densities", "errors", "estimators", "graph", "reference", "sample", "spec",
+               "stats", "study"}
+    assert names - modules == PUBLIC
+
+
+def test_two_point_matrix_is_symmetric_and_matches_theory():
+    import numpy as np
+    m = nnft.compile(nnft.load("cos_net", N=4))
+    pts = np.array([[0.0, 0.0], [0.4, 0.0], [0.0, 0.9]])
+    est = nnft.two_point(m, pts, samples=20_000, key=0)
+    assert est.shape == (3, 3)
+    np.testing.assert_array_equal(est.mean, est.mean.T)
+    exact = np.exp(-np.sum((pts[:, None] - pts[None]) ** 2, -1) / 4) / 2
+    assert np.all(np.abs(est.z(exact)) < 5)
