@@ -120,6 +120,7 @@ class Report:
         if t.reference:
             lines.append(f"  reference: {next(iter(t.reference))}")
         lines += [f"  note: {n}" for n in self.notes]
+        lines.append("  (all rows come from one ensemble, so their z-scores are correlated; |z| < 4-5 is agreement)")
         head = f"{'n':>2} {'points':<28} {'G (MC)':>20} {'G (theory)':>11} {'z':>6}   {'G_c (MC)':>20} " \
                f"{'G_c (theory)':>12} {'z':>6}"
         if any(r.neuron_connected for r in self.rows):

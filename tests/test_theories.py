@@ -74,3 +74,20 @@ def test_any_readout_density_enters_through_r():
     mc = nnft.measure(model, pts, samples=100_000, key=4).connected
     assert np.all(np.abs(mc.z(ex.connected[0])) < Z_MAX)
     assert np.max(np.abs(mc.z(gauss.connected[0]))) > Z_MAX   # Gaussian-readout formula is wrong here
+
+
+def test_six_point_connected_function_at_any_width():
+    """G_c⁽⁶⁾ = O(1/N²) exactly (PHYSICS.md §0): neuron-level estimate vs the closed-form moments."""
+    model = nnft.compile(nnft.load("cos_net"))
+    P = np.array([[0.0, 0.0], [0.4, 0.1], [0.0, 0.5]])
+    tuples = [P[[0] * 6], P[[0, 0, 1, 1, 2, 2]], P[[0, 0, 0, 0, 1, 1]]]
+    widths = [2, 8, 64]
+    ex = nnft.exact(model, tuples, widths=widths)
+    nl = nnft.neuron_measure(model, tuples, neurons=200_000, widths=widths, key=9)
+    assert np.all(np.abs(nl.connected.z(ex.connected)) < Z_MAX)
+    # exactly O(1/N²); at coincident points G_c⁽⁶⁾ vanishes for a Gaussian readout: m6 − 15 m4 m2 + 30 m2³ = 0
+    np.testing.assert_allclose(ex.connected[0, 1:] / ex.connected[2, 1:], (64 / 2) ** 2, rtol=1e-10)
+    assert abs(ex.connected[0, 0]) < 1e-14
+    # brute force at N = 2 agrees too
+    mc = nnft.measure(nnft.compile(nnft.load("cos_net", N=2)), tuples, samples=200_000, key=8).connected
+    assert np.all(np.abs(mc.z(ex.connected[0])) < Z_MAX)

@@ -19,7 +19,7 @@ from nnft.graph.compile import Model
 from nnft.sample.iid import stream
 from nnft.stats import BlockSums, Estimate
 
-MAX_ORDER = 6
+MAX_ORDER = 8
 MAX_FEATURES = 200_000
 
 
