@@ -20,6 +20,8 @@ from nnft.errors import SpecError as SpecError
 from nnft.estimators.neuron import WidthCorrelators as WidthCorrelators
 from nnft.estimators.neuron import neuron_measure as neuron_measure
 from nnft.estimators.npoint import Correlators as Correlators
+from nnft.estimators.npoint import Ensemble as Ensemble
+from nnft.estimators.npoint import ensemble as ensemble
 from nnft.estimators.npoint import connected as connected
 from nnft.estimators.npoint import correlator as correlator
 from nnft.estimators.npoint import measure as measure

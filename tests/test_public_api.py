@@ -3,9 +3,9 @@
 import nnft
 
 PUBLIC = {
-    "Correlators", "Estimate", "EstimatorError", "Exact", "GraphError", "Model", "NeuronSum", "NnftError",
+    "Correlators", "Ensemble", "Estimate", "EstimatorError", "Exact", "GraphError", "Model", "NeuronSum", "NnftError",
     "Report", "SamplingError", "SpecError", "Structure", "Theory", "WidthCorrelators", "compile", "connected",
-    "correlator", "exact", "from_dict", "load", "measure", "neuron_measure", "run", "shipped_specs",
+    "correlator", "ensemble", "exact", "from_dict", "load", "measure", "neuron_measure", "run", "shipped_specs",
     "two_point", "zscore",
 }
 

@@ -123,21 +123,55 @@ def accumulate(model: Model, plan: Plan, *, samples: int, key=0, chunk: int = 40
                   chunk=chunk, n_blocks=blocks, dtype=dtype)
 
 
-def measure(model: Model, tuples, *, samples: int, key=0, chunk: int = 4096, blocks: int = 64,
-            dtype: str = "float32") -> Correlators:
-    """G⁽ⁿ⁾ and G_c⁽ⁿ⁾ at each point tuple from ``samples`` networks (one pass).
+@dataclass(frozen=True)
+class Ensemble:
+    """Accumulated feature sums of one ensemble at a set of point tuples.
+
+    Every estimate derived from it shares the same samples, so differences (e.g. G(x) − G(g·x) for
+    a symmetry g) get the small variance of correlated differences, with jackknife errors.
+    """
+
+    plan: Plan
+    sums: BlockSums
+
+    @property
+    def orders(self) -> tuple[int, ...]:
+        return self.plan.orders
+
+    def full(self) -> Estimate:
+        """G⁽ⁿ⁾ per tuple."""
+        return self.sums.jackknife(self.plan.full)
+
+    def connected(self) -> Estimate:
+        """G_c⁽ⁿ⁾ per tuple."""
+        return self.sums.jackknife(self.plan.connected)
+
+    def derived(self, fn) -> Estimate:
+        """Any function ``fn(full, connected) -> array`` of the per-tuple correlators, with a
+        jackknife error over the whole function."""
+        return self.sums.jackknife(lambda m: fn(self.plan.full(m), self.plan.connected(m)))
+
+
+def ensemble(model: Model, tuples, *, samples: int, key=0, chunk: int = 4096, blocks: int = 64,
+             dtype: str = "float32") -> Ensemble:
+    """Sample ``samples`` networks once and accumulate what the tuples' correlators need.
 
     Args:
       model: a compiled theory (``nnft.compile``).
-      tuples: list of (n, d) arrays of points, n = 1..6.
+      tuples: list of (n, d) arrays of points, n = 1..8.
       samples: number of networks.
       key: integer seed or JAX key; the numbers do not depend on ``chunk``.
       blocks: jackknife blocks.
       dtype: "float32" or "float64" sampling; sums are float64 either way.
     """
     plan = Plan(tuples, model.d)
-    acc = accumulate(model, plan, samples=samples, key=key, chunk=chunk, blocks=blocks, dtype=dtype)
-    return Correlators(full=acc.jackknife(plan.full), connected=acc.jackknife(plan.connected), orders=plan.orders)
+    return Ensemble(plan, accumulate(model, plan, samples=samples, key=key, chunk=chunk, blocks=blocks, dtype=dtype))
+
+
+def measure(model: Model, tuples, **kw) -> Correlators:
+    """G⁽ⁿ⁾ and G_c⁽ⁿ⁾ at each point tuple from one ensemble (arguments of :func:`ensemble`)."""
+    ens = ensemble(model, tuples, **kw)
+    return Correlators(full=ens.full(), connected=ens.connected(), orders=ens.orders)
 
 
 def correlator(model: Model, tuples, **kw) -> Estimate:
