@@ -118,3 +118,9 @@ def test_an_input_used_twice_by_one_operation():
         got = np.asarray(m.fields(th, np.array([[0.5, 0.0]])))[:, 0]
     want = np.sum(np.asarray(th["W1"]) * np.asarray(th["b0"]) ** 2, axis=1) + 0.25
     np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_sum_of_the_readout_alone_is_a_neuron_sum():
+    """φ = Σᵢ vᵢ (ψ ≡ 1): a valid, if trivial, neuron sum; G2 = N·E[v²] at every point."""
+    m = nnft.compile(_theory("sum_N(W1)"))
+    assert m.structure.neuron_sum is not None and m.structure.neuron_sum.neuron_params == ()

@@ -121,7 +121,7 @@ def neuron_measure(model: Model, tuples, *, neurons: int = 1_000_000, widths=Non
         return jnp.swapaxes(vals, 1, 2)                                     # (chunk, W, P)
 
     acc = stream(model, key, networks, values, plan.features, plan.n_features, chunk=chunk, n_blocks=blocks,
-                 dtype=dtype)
+                 dtype=dtype, cache_key=("neurons", plan.signature))
     acc.n = networks * W_s
     full = acc.jackknife(lambda M: combine(plan, M, widths, v_mom, b_mom)[0])
     conn = acc.jackknife(lambda M: combine(plan, M, widths, v_mom, b_mom)[1])

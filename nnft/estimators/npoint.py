@@ -82,6 +82,11 @@ class Plan:
             cols = {m: np.asarray([self.key_col[self.key(self.ids[i], m)] for i in tix]) for m in all_masks(n)}
             self.by_order[n] = (tix, cols)
 
+    @property
+    def signature(self) -> tuple:
+        """Identifies the plan's points and features (for reusing compiled code)."""
+        return (self.points.tobytes(), self.points.shape, tuple(self.key_col))
+
     @staticmethod
     def key(ids: tuple[int, ...], mask: int) -> tuple[int, ...]:
         return tuple(sorted(ids[i] for i in range(len(ids)) if mask >> i & 1))
@@ -120,7 +125,7 @@ def accumulate(model: Model, plan: Plan, *, samples: int, key=0, chunk: int = 40
         return model.fields(theta, pts.astype(next(iter(theta.values())).dtype))[:, None, :]
 
     return stream(model, key, samples, values, plan.features, plan.n_features,
-                  chunk=chunk, n_blocks=blocks, dtype=dtype)
+                  chunk=chunk, n_blocks=blocks, dtype=dtype, cache_key=("fields", plan.signature))
 
 
 @dataclass(frozen=True)

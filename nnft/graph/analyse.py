@@ -121,7 +121,7 @@ def _neuron_sum(g: nx.MultiDiGraph, notes: list[str]) -> NeuronSum | None:
         notes.append(f"no readout factor v with shape [{width}], constant density and a single use in sum_{width}(v * ...)")
         return None
     without_readout = g.subgraph(n for n in g.nodes if n != f"param:{readout}")
-    neuron_nodes = nx.ancestors(without_readout, body)
+    neuron_nodes = nx.ancestors(without_readout, body) if body in without_readout else set()
     neuron_params = sorted({g.nodes[n]["name"] for n in neuron_nodes if g.nodes[n]["kind"] == "param"})
     from nnft.densities import get_density
     for n in neuron_nodes | {body}:

@@ -68,10 +68,24 @@ def evaluate_constants(theory: Theory) -> tuple[dict[str, float], dict[str, froz
     return env, uses
 
 
+def _foldable(ex: E.Expr) -> bool:
+    """Whether an expression of constants can be folded to a number (no axes involved: reductions,
+    indexing and '@' on constants are left to the builder, which reports them with their axes)."""
+    if isinstance(ex, E.Index):
+        return False
+    if isinstance(ex, E.BinOp):
+        return ex.op != "@" and _foldable(ex.left) and _foldable(ex.right)
+    if isinstance(ex, E.Neg):
+        return _foldable(ex.operand)
+    if isinstance(ex, E.Call):
+        return ex.axis is None and ex.func in (set(E.UNARY) | {"maximum", "minimum"}) and all(map(_foldable, ex.args))
+    return True
+
+
 class _Builder:
     def __init__(self, theory: Theory):
         self.t = theory
-        self.g = nx.DiGraph(theory=theory, source=theory.source)
+        self.g = nx.MultiDiGraph(theory=theory, source=theory.source)
         self.env, self.uses = evaluate_constants(theory)
         self.g.graph["constants"] = dict(self.env)
         self.g.graph["dims"] = dict(theory.dims)
@@ -101,7 +115,7 @@ class _Builder:
     # -- expressions --
     def expr(self, ex: E.Expr, field: str, source: object) -> str:
         names = E.names(ex)
-        if names <= (set(self.env) | set(E.CONSTANTS)):
+        if names <= (set(self.env) | set(E.CONSTANTS)) and _foldable(ex):
             try:
                 value = E.evaluate_constant(ex, self.env)
             except E.ExprError as err:
@@ -141,7 +155,9 @@ class _Builder:
                 guess = suggest(ex.axis, ax)
                 raise _err(self.t, field, f"{ex.func}_{ex.axis}: the operand has no axis {ex.axis!r} "
                            f"(its axes are {ax or '()'})", got=source,
-                           hint=f"did you mean {ex.func}_{guess}?" if guess else None)
+                           hint=f"did you mean {ex.func}_{guess}?" if guess else
+                           f"reduce over one of its axes, e.g. {ex.func}_{ax[0]}(...)" if ax else
+                           "the operand has no axes left to reduce")
             out = tuple(a for a in ax if a != ex.axis)
             return self.op("reduce", args, field, out, reduce=ex.func, axis=ex.axis)
         if ex.func == "norm":
@@ -183,10 +199,11 @@ class _Builder:
         return self.op("matmul", [a, b], field, out, contract=tuple(shared))
 
     # -- the whole theory --
-    def build(self) -> nx.DiGraph:
+    def build(self) -> nx.MultiDiGraph:
         from nnft.densities import get_density
         t = self.t
         self.g.add_node("x", kind="input", axes=("d",), field="x")
+        total = 0
         for name, p in t.params.items():
             where = f"params.{name}.shape"
             for ax in p.shape:
@@ -198,7 +215,12 @@ class _Builder:
             n_el = math.prod(t.dims[a] for a in p.shape)
             if n_el > MAX_PARAM_ELEMENTS:
                 raise _err(t, where, f"parameter block has {n_el} elements per network (at most {MAX_PARAM_ELEMENTS})",
-                           got=p.shape)
+                           got=p.shape, hint="use smaller sizes in dims (e.g. nnft.load(path, N=...))")
+            total += n_el
+            if total > MAX_PARAM_ELEMENTS:
+                raise _err(t, where, f"the parameters up to {name} have {total} elements per network together "
+                           f"(at most {MAX_PARAM_ELEMENTS})", got=p.shape,
+                           hint="use smaller sizes in dims (e.g. nnft.load(path, N=...))")
             dens = get_density(p.density_kind)
             if dens.event_dims > len(p.shape):
                 raise _err(t, where, f"density {p.density_kind} draws vectors along the last axis; "
@@ -226,15 +248,53 @@ class _Builder:
                 try:
                     dens.check({**dens.defaults, **const_args})
                 except ValueError as err:
-                    raise _err(t, f"params.{name}.density.{p.density_kind}", str(err),
-                               got=dict(p.density_args)) from None
+                    arg = getattr(err, "arg", None)
+                    constraint = getattr(err, "constraint", None)
+                    relation = bool(constraint) and arg in str(constraint).split()  # e.g. "low < high"
+                    where = f"params.{name}.density.{p.density_kind}"
+                    if arg in p.density_args and not relation:
+                        where += f".{arg}"
+                    if constraint and arg and not relation:
+                        constraint = f"{arg}: {constraint}"
+                    raise _err(t, where, str(err), got=dict(p.density_args), allowed=constraint) from None
         node = self.expr(E.parse(t.field), "field", t.field)
         self.g.add_node("phi", kind="output", axes=self.axes(node), field="field")
         self.g.add_edge(node, "phi", role="in", pos=0)
+        self.check_reference()
         return self.g
 
+    def check_reference(self) -> None:
+        """The declared analytic reference: its arguments are constants and satisfy the family's
+        constraints (so a bad reference fails at compile time, naming its field)."""
+        from nnft.analytic import NEURONS
+        from nnft.errors import NnftError
+        t = self.t
+        if not t.reference:
+            return
+        (kind, raw), = t.reference.items()
+        args = {}
+        for arg, src in raw.items():
+            where = f"reference.{kind}.{arg}"
+            ex = E.parse(src)
+            unknown = sorted(E.names(ex) - set(self.env) - set(E.CONSTANTS))
+            if unknown:
+                n = unknown[0]
+                what = ("a parameter" if n in t.params else "the input" if n == "x" else "undefined")
+                guess = suggest(n, self.env) if what == "undefined" else None
+                raise _err(t, where, f"reference argument refers to {n!r}, which is {what}", got=src,
+                           allowed="numbers, sizes (dims), constants, pi, e",
+                           hint=f"did you mean {guess!r}?" if guess else None)
+            try:
+                args[arg] = E.evaluate_constant(ex, self.env)
+            except E.ExprError as err:
+                raise _err(t, where, str(err), got=src) from None
+        try:
+            NEURONS[kind](t.dims["d"], **args)
+        except (ValueError, NnftError) as err:
+            raise _err(t, f"reference.{kind}", str(err), got=dict(raw)) from None
 
-def build(theory: Theory) -> nx.DiGraph:
+
+def build(theory: Theory) -> nx.MultiDiGraph:
     """Build the computation graph of a theory (TASI eq. 131: the pair φ_θ, P(θ)).
 
     Raises:

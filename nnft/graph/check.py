@@ -7,7 +7,7 @@ import networkx as nx
 from nnft.errors import GraphError
 
 
-def check(g: nx.DiGraph) -> nx.DiGraph:
+def check(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
     """Check references, cycles and the field's shape.
 
     - parameters whose densities refer to each other in a cycle are refused (the sampling order
@@ -24,7 +24,7 @@ def check(g: nx.DiGraph) -> nx.DiGraph:
         cycle = nx.find_cycle(deps)
         names = [a for a, _ in cycle] + [cycle[0][0]]
         raise GraphError("parameter densities depend on each other in a cycle: " + " -> ".join(names),
-                         file=src, field=f"params.{cycle[0][1]}.density",
+                         file=src, field=f"params.{cycle[0][0]}.density",
                          hint="a density may use parameters sampled before it; break the cycle")
     except nx.NetworkXNoCycle:
         pass
@@ -42,7 +42,7 @@ def check(g: nx.DiGraph) -> nx.DiGraph:
     return g
 
 
-def param_dependencies(g: nx.DiGraph) -> nx.DiGraph:
+def param_dependencies(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
     """Parameter -> parameter edges: ``a -> b`` when b's density arguments use a."""
     deps = nx.DiGraph()
     params = [n for n, a in g.nodes(data=True) if a["kind"] == "param"]
@@ -51,7 +51,24 @@ def param_dependencies(g: nx.DiGraph) -> nx.DiGraph:
         for arg_node, _, data in g.in_edges(p, data=True):
             if not data["role"].startswith("arg:"):
                 continue
-            for anc in nx.ancestors(g, arg_node) | {arg_node}:
-                if g.nodes[anc]["kind"] == "param":
-                    deps.add_edge(g.nodes[anc]["name"], g.nodes[p]["name"])
+            for q in _params_used(g, arg_node):
+                deps.add_edge(g.nodes[q]["name"], g.nodes[p]["name"])
     return deps
+
+
+def _params_used(g: nx.MultiDiGraph, node: str) -> set[str]:
+    """Parameter nodes an expression node reads directly (the search stops at parameters, so a
+    parameter's own density arguments are not mistaken for a use: A(B(A)) is A -> B -> A, not A -> A)."""
+    found: set[str] = set()
+    seen = {node}
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if g.nodes[n]["kind"] == "param":
+            found.add(n)
+            continue
+        for u in g.predecessors(n):
+            if u not in seen:
+                seen.add(u)
+                stack.append(u)
+    return found

@@ -10,7 +10,7 @@ Randomness: network ``i`` of a run with key ``k`` uses ``fold_in(k, i)`` and par
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Callable
 
@@ -136,6 +136,8 @@ class Model:
     theory: Theory
     graph: nx.MultiDiGraph
     structure: Structure
+    #: compiled streaming steps, reused across estimator calls (internal)
+    jit_cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def dims(self) -> dict[str, int]:

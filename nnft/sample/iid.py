@@ -28,7 +28,8 @@ def as_key(key: int | jax.Array) -> jax.Array:
 
 
 def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable, features: Callable,
-           n_features: int, *, chunk: int = 4096, n_blocks: int = 64, dtype: str = "float32") -> BlockSums:
+           n_features: int, *, chunk: int = 4096, n_blocks: int = 64, dtype: str = "float32",
+           cache_key: tuple | None = None) -> BlockSums:
     """Stream ``n_samples`` networks through ``values`` and ``features`` into :class:`BlockSums`.
 
     Args:
@@ -38,35 +39,52 @@ def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable,
       chunk: networks per jitted step (memory is O(chunk·R·P + K·F)).
       n_blocks: K, contiguous jackknife blocks.
       dtype: sampling precision; accumulation is always float64.
+      cache_key: identifies (values, features) across calls; with it the compiled step is kept on
+        the model and reused (the key, the start and the sample count are traced arguments).
     """
     if n_samples < 2 * n_blocks:
         n_blocks = max(2, n_samples // 2)
     chunk = max(1, min(chunk, n_samples))
     key = as_key(key)
-    dt = DTYPES[dtype]
     acc = BlockSums(n_blocks, n_features)
     with jax.enable_x64(True):
-        @jax.jit
-        def step(start):
-            theta = model.sample(key, chunk, start, dt)
-            vals = values(theta)                                  # (chunk, R, P)
-            rows = vals.shape[1]
-            idx = start + jnp.arange(chunk, dtype=jnp.int64)
-            valid = idx < n_samples
-            blk = jnp.where(valid, idx * n_blocks // n_samples, n_blocks)
-            finite = jnp.all(jnp.isfinite(vals), axis=(1, 2)) | ~valid
-            feats = features(vals.reshape(chunk * rows, -1).astype(jnp.float64))
-            seg = jnp.repeat(blk, rows)
-            sums = jax.ops.segment_sum(jnp.where(jnp.isfinite(feats), feats, 0.0), seg, n_blocks + 1)[:n_blocks]
-            w = jax.ops.segment_sum(jnp.ones(chunk * rows, jnp.float64), seg, n_blocks + 1)[:n_blocks]
-            first_bad = jnp.min(jnp.where(finite, n_samples, idx))
-            return sums, w, jnp.sum(~finite), first_bad
-
+        step = _step(model, values, features, chunk, n_blocks, dtype, cache_key)
+        total = jnp.asarray(n_samples, jnp.int64)
         for start in range(0, n_samples, chunk):
-            sums, w, n_bad, first_bad = step(jnp.asarray(start, jnp.int64))
+            sums, w, n_bad, first_bad = step(key, jnp.asarray(start, jnp.int64), total)
             if int(n_bad):
                 raise SamplingError(f"{int(n_bad)} of the networks {start}..{min(start + chunk, n_samples) - 1} gave "
                                     f"non-finite field values (first: network {int(first_bad)}); they are not averaged. "
                                     "Check the densities (heavy tails, e.g. Cauchy into exp) or use dtype='float64'.")
             acc.add(np.asarray(sums), np.asarray(w), min(chunk, n_samples - start))
     return acc
+
+
+def _step(model: Model, values: Callable, features: Callable, chunk: int, n_blocks: int, dtype: str,
+          cache_key: tuple | None) -> Callable:
+    full_key = None if cache_key is None else (cache_key, chunk, n_blocks, dtype)
+    if full_key is not None and full_key in model.jit_cache:
+        return model.jit_cache[full_key]
+    dt = DTYPES[dtype]
+
+    @jax.jit
+    def step(key, start, n_samples):
+        theta = model.sample(key, chunk, start, dt)
+        vals = values(theta)                                  # (chunk, R, P)
+        rows = vals.shape[1]
+        idx = start + jnp.arange(chunk, dtype=jnp.int64)
+        valid = idx < n_samples
+        blk = jnp.where(valid, idx * n_blocks // n_samples, n_blocks)
+        finite = jnp.all(jnp.isfinite(vals), axis=(1, 2)) | ~valid
+        feats = features(vals.reshape(chunk * rows, -1).astype(jnp.float64))
+        seg = jnp.repeat(blk, rows)
+        sums = jax.ops.segment_sum(jnp.where(jnp.isfinite(feats), feats, 0.0), seg, n_blocks + 1)[:n_blocks]
+        w = jax.ops.segment_sum(jnp.ones(chunk * rows, jnp.float64), seg, n_blocks + 1)[:n_blocks]
+        first_bad = jnp.min(jnp.where(finite, n_samples, idx))
+        return sums, w, jnp.sum(~finite), first_bad
+
+    if full_key is not None:
+        if len(model.jit_cache) >= 32:
+            model.jit_cache.pop(next(iter(model.jit_cache)))
+        model.jit_cache[full_key] = step
+    return step

@@ -25,15 +25,15 @@ import re
 from dataclasses import dataclass
 
 MAX_EXPR_CHARS = 2000
-MAX_DEPTH = 64
+MAX_DEPTH = 150
 
 #: elementwise functions of one argument; the float version is used for constant folding.
 UNARY: dict[str, object] = {
     "cos": math.cos, "sin": math.sin, "tan": math.tan, "exp": math.exp, "log": math.log,
     "sqrt": math.sqrt, "tanh": math.tanh, "erf": math.erf, "abs": abs,
-    "relu": lambda v: max(v, 0.0), "sigmoid": lambda v: 1.0 / (1.0 + math.exp(-v)),
+    "relu": lambda v: max(v, 0.0), "sigmoid": lambda v: 0.5 * (1.0 + math.tanh(0.5 * v)),
     "gelu": lambda v: 0.5 * v * (1.0 + math.erf(v / math.sqrt(2.0))),
-    "softplus": lambda v: math.log1p(math.exp(v)), "cosh": math.cosh, "sinh": math.sinh,
+    "softplus": lambda v: max(v, 0.0) + math.log1p(math.exp(-abs(v))), "cosh": math.cosh, "sinh": math.sinh,
     "arctan": math.atan, "gamma": math.gamma, "sign": lambda v: float((v > 0) - (v < 0)), "square": lambda v: v * v,
 }
 BINARY: dict[str, object] = {"maximum": max, "minimum": min, "dot": None}
@@ -116,7 +116,10 @@ def parse(source: str | float | int) -> Expr:
     if isinstance(source, bool):
         raise ExprError("booleans are not expressions", hint="write a number, e.g. 1.0")
     if isinstance(source, (int, float)):
-        v = float(source)
+        try:
+            v = float(source)
+        except OverflowError:
+            raise ExprError(f"number too large ({len(str(abs(int(source))))} digits)") from None
         if not math.isfinite(v):
             raise ExprError(f"non-finite number {source!r}", hint="numbers must be finite")
         return Num(v)
@@ -144,7 +147,7 @@ def _convert(node: ast.AST, depth: int) -> Expr:
         try:
             v = float(node.value)
         except OverflowError:
-            raise ExprError(f"number too large: {node.value}") from None
+            raise ExprError(f"number too large ({len(str(abs(node.value)))} digits)") from None
         if not math.isfinite(v):
             raise ExprError(f"non-finite number {node.value!r}")
         return Num(v)
@@ -169,9 +172,11 @@ def _convert(node: ast.AST, depth: int) -> Expr:
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name):
             raise ExprError("only named functions can be called, e.g. cos(x)")
-        if node.keywords:
-            raise ExprError(f"keyword arguments are not allowed in {node.func.id}(...)")
         name = node.func.id
+        if name.startswith("_") or not _IDENT.match(name):
+            raise ExprError(f"function name {name!r} is not allowed (names start with a letter)")
+        if node.keywords:
+            raise ExprError(f"keyword arguments are not allowed in {name}(...)")
         args = tuple(_convert(a, d) for a in node.args)
         return _make_call(name, args)
     if isinstance(node, ast.Subscript):
@@ -259,7 +264,11 @@ def evaluate_constant(expr: Expr, env: dict[str, float]) -> float:
             return UNARY[e.func](ev(e.args[0]))  # type: ignore[operator]
         if isinstance(e, Call) and e.func in ("maximum", "minimum"):
             return BINARY[e.func](ev(e.args[0]), ev(e.args[1]))  # type: ignore[operator]
-        raise ExprError("not a constant expression")
+        if isinstance(e, Call) and e.axis is not None:
+            raise ExprError(f"{e.func}_{e.axis}(...) reduces over an axis, but a constant has no axes")
+        if isinstance(e, Index):
+            raise ExprError(f"indexing needs an array with an axis, but {to_source(e.base)} is a constant")
+        raise ExprError(f"{e.func}(...) needs arrays, not constants" if isinstance(e, Call) else "not a constant expression")
 
     try:
         v = ev(expr)
@@ -274,12 +283,14 @@ def evaluate_constant(expr: Expr, env: dict[str, float]) -> float:
 
 def to_source(expr: Expr) -> str:
     """Readable source text of an expression tree (for messages and reports)."""
+    # every compound node is parenthesised, so the text parses back to the same tree
+    # (e.g. Neg inside '**': (-2) ** 2 must not print as -2 ** 2, which is -(2 ** 2))
     if isinstance(expr, Num):
-        return repr(expr.value)
+        return repr(expr.value) if expr.value >= 0 else f"({expr.value!r})"
     if isinstance(expr, Name):
         return expr.id
     if isinstance(expr, Neg):
-        return f"-({to_source(expr.operand)})"
+        return f"(-{to_source(expr.operand)})"
     if isinstance(expr, BinOp):
         return f"({to_source(expr.left)} {expr.op} {to_source(expr.right)})"
     if isinstance(expr, Index):

@@ -20,11 +20,15 @@ from typing import Any, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from nnft.errors import SpecError, suggest
-from nnft.spec.models import Theory
+from nnft.errors import SpecError, format_path, suggest
+from nnft.spec.models import LocatedError, Theory
 
 MAX_FILE_BYTES = 1_000_000
 MAX_EXTENDS = 8
+#: deepest nesting of mappings/lists a spec file may have (real specs need about 6)
+MAX_NESTING = 32
+#: libyaml when available (fast on adversarial input); both loaders construct plain data only
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".toml": "toml", ".json": "json"}
 SHIPPED = Path(__file__).resolve().parent.parent / "specs"
 #: tagged one-key mappings: an override replaces them instead of merging into them
@@ -63,10 +67,17 @@ def _read(path: Path) -> dict:
         raise SpecError(f"unsupported spec file extension {path.suffix!r}", file=str(path), field="<file>",
                         allowed=", ".join(SUFFIXES))
     try:
+        if not path.is_file():
+            raise SpecError("not a regular file", file=str(path), field="<file>",
+                            allowed="a path to a .yaml/.yml/.toml/.json file")
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise SpecError(f"spec file is {size} bytes (at most {MAX_FILE_BYTES})", file=str(path), field="<file>")
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)   # never more, whatever stat said
+        if len(raw) > MAX_FILE_BYTES:
+            raise SpecError(f"spec file is larger than {MAX_FILE_BYTES} bytes", file=str(path), field="<file>")
+        text = raw.decode("utf-8")
     except OSError as err:
         raise SpecError(f"cannot read spec file: {err.strerror or err}", file=str(path), field="<file>") from None
     except UnicodeDecodeError:
@@ -80,34 +91,118 @@ def parse_text(text: str, fmt: str, source: str = "<string>") -> dict:
         raise SpecError(f"spec text is larger than {MAX_FILE_BYTES} bytes", file=source, field="<file>")
     try:
         if fmt == "yaml":
-            for event in yaml.parse(text, Loader=yaml.SafeLoader):
-                if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                    raise SpecError("YAML anchors and aliases (&name / *name) are not allowed in spec files",
-                                    file=source, field=_yaml_where(event), hint="write the values out in full")
-            data = yaml.safe_load(text)
+            _scan_yaml(text, source)
+            data = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
         elif fmt == "toml":
             data = tomllib.loads(text)
         elif fmt == "json":
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_json_object)
         else:
             raise SpecError(f"unknown format {fmt!r}", file=source, field="<file>", allowed="yaml, toml, json")
     except SpecError:
         raise
     except yaml.YAMLError as err:
-        raise SpecError(f"not valid YAML: {_one_line(err)}", file=source, field="<file>",
-                        hint="spec files use plain YAML: mappings, lists, numbers and strings (no !tags)") from None
+        where = _one_line(err).replace(' in "<unicode string>",', " at")
+        raise SpecError(f"not valid YAML: {where}", file=source, field="<file>") from None
     except (tomllib.TOMLDecodeError, json.JSONDecodeError, RecursionError, ValueError) as err:
         raise SpecError(f"not valid {fmt.upper()}: {_one_line(err)}", file=source, field="<file>") from None
+    if data is None:
+        raise SpecError("the spec file is empty; a spec file must be a mapping at the top level", file=source,
+                        field="<top level>", hint="start with 'nnft: 1'")
     if not isinstance(data, dict):
-        raise SpecError("a spec file must be a mapping at the top level", file=source, field="<top level>",
-                        got=type(data).__name__)
+        kind = "a list" if isinstance(data, list) else f"a single value ({type(data).__name__})"
+        raise SpecError(f"a spec file must be a mapping at the top level, not {kind}", file=source,
+                        field="<top level>", hint="write 'key: value' lines, starting with 'nnft: 1'")
     _check_numbers(data, source, ())
     return data
 
 
 def _yaml_where(event: Any) -> str:
     mark = getattr(event, "start_mark", None)
-    return f"<line {mark.line + 1}>" if mark is not None else "<file>"
+    return f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "?"
+
+
+#: explicit YAML tags a spec may carry (the plain data types); every other tag is refused
+_YAML_TAGS = {None, "!", *(f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq"))}
+
+
+def _scan_yaml(text: str, source: str) -> None:
+    """Walk the YAML event stream (nothing is constructed) and refuse, naming the field path:
+    anchors and aliases (no alias bombs), tags other than plain data types (``!!python/...``),
+    merge keys (``<<``), non-scalar keys and duplicate keys."""
+    stack: list[dict] = []   # {"map": bool, "key": current key, "want_key": bool, "seen": set, "i": index}
+
+    def path() -> tuple:
+        return tuple(f["key"] if f["map"] else f["i"] for f in stack)
+
+    def done() -> None:      # a value node ended: advance its container
+        if stack:
+            top = stack[-1]
+            if top["map"]:
+                top["want_key"] = True
+            else:
+                top["i"] += 1
+
+    for event in yaml.parse(text, Loader=_YAML_LOADER):   # lazily: stops at the first problem
+        if len(stack) > MAX_NESTING:
+            raise SpecError(f"mappings and lists nested deeper than {MAX_NESTING} levels (at {_yaml_where(event)})",
+                            file=source, field=path()[:MAX_NESTING])
+        if isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            stack.pop()
+            done()
+            continue
+        if not isinstance(event, (yaml.NodeEvent)):
+            continue
+        is_key = bool(stack) and stack[-1]["map"] and stack[-1]["want_key"]
+        where = path()[:-1] if is_key else path()
+        at = f" (at {_yaml_where(event)})"
+        if isinstance(event, yaml.AliasEvent) or event.anchor:
+            raise SpecError("YAML anchors and aliases (&name / *name) are not allowed in spec files" + at,
+                            file=source, field=where, hint="write the values out in full")
+        tag = getattr(event, "tag", None)
+        if tag not in _YAML_TAGS:
+            raise SpecError(f"YAML tag {tag!r} is not allowed in spec files" + at, file=source, field=where,
+                            allowed="plain YAML: mappings, lists, numbers and strings (no !tags)",
+                            hint="nothing in a spec file is ever constructed or executed")
+        if is_key:
+            if not isinstance(event, yaml.ScalarEvent):
+                raise SpecError("mapping keys must be plain names, not lists or mappings" + at, file=source,
+                                field=where)
+            if event.value == "<<" and not event.style:  # plain style (None, or "" from libyaml)
+                raise SpecError("YAML merge keys (<<) are not allowed in spec files" + at, file=source, field=where,
+                                hint="write the values out in full (or use 'extends:')")
+            top = stack[-1]
+            if event.value in top["seen"]:
+                raise SpecError(f"duplicate key {event.value!r}" + at, file=source, field=where + (event.value,),
+                                hint="each key may appear once in a mapping")
+            top["seen"].add(event.value)
+            top["key"], top["want_key"] = event.value, False
+            continue
+        if isinstance(event, yaml.MappingStartEvent):
+            stack.append({"map": True, "key": None, "want_key": True, "seen": set(), "i": 0})
+        elif isinstance(event, yaml.SequenceStartEvent):
+            stack.append({"map": False, "key": None, "want_key": False, "seen": set(), "i": 0})
+        else:
+            done()
+
+
+class _Duplicates(dict):
+    """A JSON object that had repeated keys (reported with its field path by ``_check_numbers``)."""
+
+    duplicates: list[str]
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict:
+    out: dict = {}
+    dups = []
+    for k, v in pairs:
+        if k in out:
+            dups.append(k)
+        out[k] = v
+    if dups:
+        out = _Duplicates(out)
+        out.duplicates = dups
+    return out
 
 
 def _one_line(err: Exception) -> str:
@@ -115,10 +210,16 @@ def _one_line(err: Exception) -> str:
 
 
 def _check_numbers(node: Any, source: str, path: tuple) -> None:
-    """Refuse NaN/inf anywhere in the document at load time."""
+    """Refuse NaN/inf anywhere in the document at load time (and documents nested too deeply)."""
+    if len(path) > MAX_NESTING:
+        raise SpecError(f"mappings and lists nested deeper than {MAX_NESTING} levels", file=source,
+                        field=path[:MAX_NESTING])
     if isinstance(node, float) and not math.isfinite(node):
         raise SpecError("non-finite number", file=source, field=path, got=node, allowed="finite numbers")
     if isinstance(node, dict):
+        if isinstance(node, _Duplicates):
+            raise SpecError(f"duplicate key {node.duplicates[0]!r}", file=source, field=path + (node.duplicates[0],),
+                            hint="each key may appear once in a mapping")
         for k, v in node.items():
             if not isinstance(k, str):
                 raise SpecError("mapping keys must be strings", file=source, field=path, got=k)
@@ -140,15 +241,19 @@ def merge(base: dict, override: dict) -> dict:
 
 
 def _expand(data: dict, source: str, chain: tuple[str, ...]) -> dict:
-    parent = data.get("extends")
-    if parent is None:
+    if "extends" not in data:
         return data
+    parent = data["extends"]
     if not isinstance(parent, str):
         raise SpecError("'extends' names one spec file or shipped spec", file=source, field="extends", got=parent)
     if len(chain) > MAX_EXTENDS:
         raise SpecError(f"'extends' chain deeper than {MAX_EXTENDS}", file=source, field="extends")
     here = Path(source).parent if source not in ("<dict>", "<string>") else None
-    path = resolve(parent, relative_to=here)
+    try:
+        path = resolve(parent, relative_to=here)
+    except SpecError as err:
+        raise SpecError(f"'extends' names {parent!r}: {err.message}", file=source, field="extends", got=parent,
+                        allowed=err.allowed, hint=err.hint) from None
     key = str(path.resolve())
     if key in chain:
         raise SpecError("'extends' forms a cycle: " + " -> ".join(chain + (key,)), file=source, field="extends")
@@ -174,7 +279,10 @@ def from_dict(data: dict, source: str = "<dict>", dims: dict[str, int] | None = 
             raise SpecError(f"cannot override unknown size(s) {unknown}", file=source, field="dims",
                             allowed=", ".join(data["dims"]))
         data = {**data, "dims": {**data["dims"], **dims}}
-    data.pop("source", None)
+    if "source" in data:  # set by the loader, never by the spec
+        names = sorted(n for n in Theory.model_fields if n != "source") + ["extends"]
+        raise SpecError("unknown field 'source'", file=source, field="source", allowed=", ".join(names),
+                        hint="'source' is where nnft loaded the spec from; it cannot be set in the spec")
     try:
         theory = Theory.model_validate(data)
     except ValidationError as err:
@@ -234,16 +342,41 @@ def _unwrap(tp: Any) -> Any:
     return tp
 
 
+_TYPE_ERRORS = ("string_type", "int_type", "float_type", "bool_type", "int_from_float", "float_parsing", "int_parsing")
+
+
+def _clean_loc(error: dict) -> tuple:
+    """Pydantic's location of one error without its internal markers: validator and container
+    tags (``function-after[...]``, ``list[...]``, ``[key]``: never spec names, which cannot contain
+    ``[`` or ``-``) and, for a type error inside a union, the trailing branch name (``str``, ``int``).
+    A spec name such as ``strength`` or ``interaction`` is kept."""
+    parts = [p for p in error["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))]
+    kind = error["type"]
+    if parts and parts[-1] in ("str", "int", "float", "bool") and (kind.endswith(("_type", "_parsing"))
+                                                                    or kind == "int_from_float"):
+        parts.pop()
+    return tuple(parts)
+
+
 def _to_spec_error(err: ValidationError, source: str) -> SpecError:
     errors = err.errors(include_url=False)
-    # prefer the most specific error: drop union-branch noise (type errors from the other branches)
-    errors.sort(key=lambda e: (e["type"] in ("string_type", "int_type", "float_type", "bool_type"), -len(e["loc"])))
+    # prefer the most specific error: unknown fields first (a misspelt required field is both
+    # 'unknown' and 'missing'), union-branch type noise last, deeper locations first
+    errors.sort(key=lambda e: (e["type"] != "extra_forbidden", e["type"] in _TYPE_ERRORS, -len(e["loc"])))
     first = errors[0]
-    loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p.startswith(("function-", "str", "int", "float",
-                                                                                       "list[", "dict[", "union["))))
+    loc = _clean_loc(first)
     msg = first["msg"].removeprefix("Value error, ")
     allowed = hint = None
     got = first.get("input")
+    cause = (first.get("ctx") or {}).get("error")
+    if isinstance(cause, LocatedError):
+        loc = loc + cause.loc
+        msg, allowed, hint = str(cause), cause.allowed, cause.hint
+        if cause.loc:
+            got = None
+    elif "[key]" in first["loc"]:
+        msg = f"invalid name {got!r}: {msg}"
+        allowed = "names that start with a letter and use letters, digits and _ (at most 64 characters)"
     if first["type"] == "extra_forbidden":
         parent = _model_at(loc[:-1])
         names = sorted(parent.model_fields) if parent else []
@@ -257,7 +390,9 @@ def _to_spec_error(err: ValidationError, source: str) -> SpecError:
     elif first["type"] == "missing":
         msg = f"required field {loc[-1]!r} is missing"
         got = None
-    elif first["type"] == "literal_error" and loc == ("nnft",):
+        if loc == ("nnft",):
+            allowed, hint = "nnft: 1", "start the file with the format version 'nnft: 1'"
+    elif loc == ("nnft",):
         msg = "unsupported spec format version"
         allowed = "nnft: 1"
     if "; did you mean" in msg:
@@ -265,9 +400,14 @@ def _to_spec_error(err: ValidationError, source: str) -> SpecError:
         hint = "did you mean" + guess
     if "; allowed: " in msg:
         msg, _, allowed = msg.partition("; allowed: ")
-    if len(errors) > 1:
-        more = "; ".join(".".join(map(str, e["loc"])) + ": " + e["msg"].removeprefix("Value error, ") for e in errors[1:4])
-        msg += f"  [{len(errors) - 1} more: {more}]"
+    here = _clean_loc(first)
+    # the other errors, without the other branches of the same union (type errors at or above here)
+    rest = [e for e in errors[1:] if _clean_loc(e) != here
+            and not (e["type"] in _TYPE_ERRORS + ("list_type",) and here[:len(_clean_loc(e))] == _clean_loc(e))]
+    if rest:
+        more = "; ".join(format_path(_clean_loc(e)) + ": " + e["msg"].removeprefix("Value error, ")
+                         for e in rest[:3])
+        msg += f"  [{len(rest)} more: {more}]"
     if isinstance(got, (dict, list)) and len(repr(got)) > 200:
         got = None
     return SpecError(msg, file=source, field=loc, got=got, allowed=allowed, hint=hint)

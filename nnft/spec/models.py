@@ -10,8 +10,10 @@ from __future__ import annotations
 import builtins
 from typing import Annotated, Literal, Union
 
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr,
-                      field_validator, model_validator)
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat, StrictInt,
+                      StrictStr, field_validator, model_validator)
+
+from pydantic.json_schema import SkipJsonSchema
 
 from nnft.errors import suggest
 from nnft.spec.expr import RESERVED, ExprError, parse
@@ -20,40 +22,89 @@ MAX_DIM = 10_000_000
 MAX_AXES = 4
 
 
+class LocatedError(ValueError):
+    """A validation error that knows where, below the value being validated, the problem is.
+
+    Raised inside validators; the loader (``nnft.spec.load``) appends ``loc`` to pydantic's location
+    and turns ``allowed`` / ``hint`` into the matching parts of the :class:`~nnft.errors.SpecError`.
+    """
+
+    def __init__(self, message: str, loc: tuple = (), *, allowed: str | None = None, hint: str | None = None):
+        super().__init__(message)
+        self.loc = tuple(loc)
+        self.allowed = allowed
+        self.hint = hint
+
+
+def _kind_of(value: object) -> str:
+    """How a YAML/JSON user would call the type of ``value``."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return type(value).__name__
+
+
+def _no_bool(value: object) -> object:
+    """YAML's true/false are Python ints; refuse them where an integer is meant."""
+    if isinstance(value, bool) or getattr(getattr(value, "dtype", None), "kind", None) == "b":  # also numpy.bool_
+        raise LocatedError(f"expected an integer, got {_kind_of(bool(value))}", allowed="an integer, e.g. 1")
+    return value
+
+
+_NO_BOOL = BeforeValidator(_no_bool)
+#: an integer that refuses booleans (``true`` is not a size); inside Annotated put bounds *before*
+#: ``_NO_BOOL`` (``Annotated[int, Field(ge=1), _NO_BOOL]``) so the JSON Schema says minimum/maximum
+Int = Annotated[int, _NO_BOOL]
+
+
+def _expr_type(value: object) -> object:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise LocatedError(f"expected a number or an expression string, got {_kind_of(value)}",
+                           allowed="a number (1.5) or an expression ('sigma_w / sqrt(d)')")
+    return value
+
+
 def _check_expr(value: object) -> object:
     try:
         parse(value)  # type: ignore[arg-type]
     except ExprError as err:
-        raise ValueError(str(err) + (f" ({err.hint})" if err.hint else "")) from None
+        raise LocatedError(str(err), hint=err.hint) from None
     return value
 
 
 #: An expression: a number, or a string in the expression grammar (``nnft.spec.expr``).
-ExprField = Annotated[Union[StrictInt, StrictFloat, StrictStr], AfterValidator(_check_expr)]
+ExprField = Annotated[Union[StrictInt, StrictFloat, StrictStr], BeforeValidator(_expr_type), AfterValidator(_check_expr)]
 Ident = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=64)]
 
 
 def _tagged(value: dict, registry: dict, what: str) -> dict:
     """Validate a one-key tagged mapping ``{kind: {arg: expr}}`` against a registry of kinds."""
+    kinds = ", ".join(sorted(registry))
     if len(value) != 1:
-        raise ValueError(f"a {what} is a mapping with exactly one key (its kind), got keys {sorted(value)}; "
-                         f"allowed kinds: {', '.join(sorted(registry))}")
+        raise LocatedError(f"a {what} is a mapping with exactly one key (its kind), got "
+                           + (f"keys {sorted(value)}" if value else "an empty mapping"),
+                           allowed=f"one of: {kinds}", hint=f"e.g. {what}: {{{'normal' if 'normal' in registry else min(registry)}: {{...}}}}")
     (kind, args), = value.items()
     if kind not in registry:
         guess = suggest(kind, registry)
-        raise ValueError(f"unknown {what} {kind!r}; allowed: {', '.join(sorted(registry))}"
-                         + (f"; did you mean {guess!r}?" if guess else ""))
+        raise LocatedError(f"unknown {what} {kind!r}", allowed=kinds,
+                           hint=f"did you mean {guess!r}?" if guess else None)
     entry = registry[kind]
-    allowed = set(entry.args)
+    signature = ", ".join(a if a not in entry.defaults else f"{a}={entry.defaults[a]:g}" for a in entry.args)
     for a in args:
-        if a not in allowed:
-            guess = suggest(a, allowed)
-            raise ValueError(f"{what} {kind!r} has no argument {a!r}; allowed: {', '.join(sorted(allowed))}"
-                             + (f"; did you mean {guess!r}?" if guess else ""))
+        if a not in entry.args:
+            guess = suggest(a, entry.args)
+            raise LocatedError(f"{what} {kind!r} has no argument {a!r}", (kind, a),
+                               allowed=f"{kind}({signature})", hint=f"did you mean {guess!r}?" if guess else None)
     missing = [a for a in entry.args if a not in args and a not in entry.defaults]
     if missing:
-        raise ValueError(f"{what} {kind!r} needs argument(s) {', '.join(missing)}; "
-                         f"allowed: {', '.join(sorted(allowed))}")
+        raise LocatedError(f"{what} {kind!r} needs argument(s) {', '.join(missing)}", (kind,),
+                           allowed=f"{kind}({signature})")
     return value
 
 
@@ -108,7 +159,7 @@ class Line(Strict):
 
     start: Union[StrictFloat, StrictInt, list[Union[StrictFloat, StrictInt]]]
     stop: Union[StrictFloat, StrictInt, list[Union[StrictFloat, StrictInt]]]
-    n: int = Field(ge=1, le=256)
+    n: Int = Field(ge=1, le=256)
 
 
 class Points(Strict):
@@ -125,36 +176,36 @@ class Points(Strict):
 
 
 class Correlators(Strict):
-    orders: list[Annotated[int, Field(ge=1, le=6)]] = Field(default_factory=lambda: [2, 4], min_length=1)
+    orders: list[Annotated[int, Field(ge=1, le=6), _NO_BOOL]] = Field(default_factory=lambda: [2, 4], min_length=1)
     connected: bool = True
 
 
 class Study(Strict):
     """What to compute (the CLI's ``nnft run`` defaults; every entry can be overridden)."""
 
-    samples: int = Field(default=100_000, ge=10, le=1_000_000_000)
-    seed: int = Field(default=0, ge=0, le=2**31 - 1)
-    chunk: int = Field(default=4096, ge=1, le=1_000_000)
+    samples: Int = Field(default=100_000, ge=10, le=1_000_000_000)
+    seed: Int = Field(default=0, ge=0, le=2**31 - 1)
+    chunk: Int = Field(default=4096, ge=1, le=1_000_000)
     dtype: Literal["float32", "float64"] = "float32"
     points: Points | None = None
     correlators: Correlators = Field(default_factory=Correlators)
-    widths: list[Annotated[int, Field(ge=1, le=MAX_DIM)]] | None = None
+    widths: list[Annotated[int, Field(ge=1, le=MAX_DIM), _NO_BOOL]] | None = None
 
 
 class Theory(Strict):
     """A neural-network field theory (φ_θ, P(θ)) as declared in a spec file."""
 
-    nnft: Literal[1] = Field(description="spec format version")
+    nnft: Annotated[Literal[1], BeforeValidator(_no_bool)] = Field(description="spec format version")
     name: str = Field(min_length=1, max_length=80)
     description: str = Field(default="", max_length=4000)
-    dims: dict[Ident, Annotated[int, Field(ge=1, le=MAX_DIM)]]
+    dims: dict[Ident, Annotated[int, Field(ge=1, le=MAX_DIM), _NO_BOOL]]
     constants: dict[Ident, ExprField] = Field(default_factory=dict)
     params: dict[Ident, Param] = Field(min_length=1)
     field: ExprField
     reference: Annotated[Tagged, AfterValidator(_check_reference)] | None = None
     study: Study = Field(default_factory=Study)
     #: file the theory was loaded from (set by the loader; "<dict>" otherwise)
-    source: str = Field(default="<dict>", exclude=True)
+    source: SkipJsonSchema[str] = Field(default="<dict>", exclude=True)
 
     @field_validator("dims")
     @classmethod
@@ -169,11 +220,22 @@ class Theory(Strict):
         for section in ("dims", "constants", "params"):
             for name in getattr(self, section):
                 if name in RESERVED:
-                    raise ValueError(f"{section}.{name}: {name!r} is reserved (a function, 'x', 'pi' or 'e'); rename it")
+                    raise LocatedError(f"{name!r} is a reserved name (a function, 'x', 'pi' or 'e')", (section, name),
+                                       hint=f"rename it, e.g. {name}_")
                 if name in seen:
-                    raise ValueError(f"name {name!r} is declared in both {seen[name]} and {section}; names must be unique")
+                    raise LocatedError(f"name {name!r} is declared in both {seen[name]} and {section}", (section, name),
+                                       hint="names of sizes, constants and parameters must be unique; rename one")
                 seen[name] = section
         return self
+
+    def __eq__(self, other: object) -> bool:
+        """Theories are equal when their content is: ``source`` (where it was loaded from) is
+        provenance, so the same theory written as YAML, TOML or JSON compares equal."""
+        if not isinstance(other, Theory):
+            return NotImplemented
+        return self.model_dump() == other.model_dump()
+
+    __hash__ = None  # type: ignore[assignment]  # holds dicts; not hashable
 
     def with_dims(self, **sizes: int) -> "Theory":
         """A copy with some named sizes overridden (e.g. ``theory.with_dims(N=64)``), re-validated."""
