@@ -90,6 +90,7 @@ class _Builder:
         self.g.graph["constants"] = dict(self.env)
         self.g.graph["dims"] = dict(theory.dims)
         self.counter = itertools.count()
+        self.memo: dict[E.Expr, str] = {}
 
     # -- helpers --
     def size(self, axis: str) -> int:
@@ -125,6 +126,14 @@ class _Builder:
         return self._node(ex, field, source)
 
     def _node(self, ex: E.Expr, field: str, source: object) -> str:
+        """The node of an expression; identical subexpressions share one node (evaluated once)."""
+        if ex in self.memo:
+            return self.memo[ex]
+        node = self._new_node(ex, field, source)
+        self.memo[ex] = node
+        return node
+
+    def _new_node(self, ex: E.Expr, field: str, source: object) -> str:
         if isinstance(ex, E.Num):
             return self.const(ex.value, frozenset(), field)
         if isinstance(ex, E.Name):
@@ -301,4 +310,5 @@ def build(theory: Theory) -> nx.MultiDiGraph:
       GraphError: undefined names, axes that don't exist or can't be contracted, density
         arguments that vary along foreign axes or depend on x, bad constant arguments.
     """
-    return _Builder(theory).build()
+    from nnft.spec.mlp import expand
+    return _Builder(expand(theory)).build()

@@ -213,6 +213,8 @@ class Model:
 
 
 def compile(theory: Theory) -> Model:  # noqa: A001 - the name a physicist expects
-    """Spec -> graph -> checks -> analysis -> :class:`Model`."""
+    """Spec -> graph -> checks -> analysis -> :class:`Model` (an ``mlp:`` is expanded into layers first)."""
+    from nnft.spec.mlp import expand
+    theory = expand(theory)
     g = check(build(theory))
     return Model(theory=theory, graph=g, structure=analyse(g))

@@ -192,16 +192,40 @@ class Study(Strict):
     widths: list[Annotated[int, Field(ge=1, le=MAX_DIM), _NO_BOOL]] | None = None
 
 
+class MLP(Strict):
+    """A fully-connected net in compact form (Les Houches lectures, Hanin's indexing):
+    z⁽¹⁾ = W⁽¹⁾x + b⁽¹⁾, z⁽ˡ⁺¹⁾ = W⁽ˡ⁺¹⁾σ(z⁽ˡ⁾) + b⁽ˡ⁺¹⁾, φ = z⁽ᴸ⁺¹⁾, W⁽ˡ⁾ ~ N(0, weight_var),
+    b⁽ˡ⁾ ~ N(0, bias_var). Expanded by the compiler into the same graph as hand-written layers
+    (``nnft.spec.mlp.expand``).
+
+    Attributes:
+      depth: L, the number of hidden layers (an integer ≥ 1 or a size name).
+      width: hidden widths: one (integer or size name) for every layer, or a list of L.
+      activation: a function of the grammar (relu, tanh, erf, gelu, sigmoid, cos, sin, exp, ...),
+        ``linear`` (deep linear net), or an expression in ``z`` (e.g. ``z * sigmoid(z)``).
+      weight_var: variance of each weight; may use ``fan_in`` (e.g. ``C_W / fan_in``).
+      bias_var: variance of each bias (0: no biases).
+    """
+
+    depth: Union[Annotated[int, _NO_BOOL], Ident]
+    width: Union[Annotated[int, _NO_BOOL], Ident, builtins.list[Union[Annotated[int, _NO_BOOL], Ident]]]
+    activation: StrictStr = Field(min_length=1, max_length=200)
+    weight_var: ExprField
+    bias_var: ExprField = 0
+
+
 class Theory(Strict):
-    """A neural-network field theory (φ_θ, P(θ)) as declared in a spec file."""
+    """A neural-network field theory (φ_θ, P(θ)) as declared in a spec file: either ``params`` and
+    ``field``, or an ``mlp`` in compact form."""
 
     nnft: Annotated[Literal[1], BeforeValidator(_no_bool)] = Field(description="spec format version")
     name: str = Field(min_length=1, max_length=80)
     description: str = Field(default="", max_length=4000)
     dims: dict[Ident, Annotated[int, Field(ge=1, le=MAX_DIM), _NO_BOOL]]
     constants: dict[Ident, ExprField] = Field(default_factory=dict)
-    params: dict[Ident, Param] = Field(min_length=1)
-    field: ExprField
+    params: dict[Ident, Param] = Field(default_factory=dict)
+    field: ExprField | None = None
+    mlp: MLP | None = None
     reference: Annotated[Tagged, AfterValidator(_check_reference)] | None = None
     study: Study = Field(default_factory=Study)
     #: file the theory was loaded from (set by the loader; "<dict>" otherwise)
@@ -213,6 +237,17 @@ class Theory(Strict):
         if "d" not in v:
             raise ValueError("dims must declare the input dimension 'd' (e.g. dims: {d: 1, N: 100})")
         return v
+
+    @model_validator(mode="after")
+    def _architecture(self) -> "Theory":
+        if self.mlp is not None:
+            if self.params or self.field is not None:
+                raise LocatedError("give either 'mlp' or 'params' and 'field', not both", ("mlp",))
+        elif not self.params:
+            raise LocatedError("required field 'params' is missing (or give an 'mlp')", ("params",))
+        elif self.field is None:
+            raise LocatedError("required field 'field' is missing (or give an 'mlp')", ("field",))
+        return self
 
     @model_validator(mode="after")
     def _distinct_names(self) -> "Theory":

@@ -210,8 +210,8 @@ def test_json_schema_is_valid_json():
     text = json.dumps(schema)
     back = json.loads(text)
     assert back["type"] == "object"
-    assert {"nnft", "name", "dims", "params", "field"} <= set(back["properties"])
-    assert set(back["required"]) >= {"nnft", "name", "dims", "params", "field"}
+    assert {"nnft", "name", "dims", "params", "field", "mlp"} <= set(back["properties"])
+    assert set(back["required"]) >= {"nnft", "name", "dims"}   # params + field, or mlp
     assert "source" not in back["properties"]
     # only JSON Schema keywords for bounds (pydantic-internal 'ge'/'le' would be ignored by editors)
     assert '"ge"' not in text and '"le"' not in text
