@@ -12,6 +12,8 @@ Declare a theory (φ_θ, P(θ)) in a spec file and get correlators with error ba
 Public API re-exported here; everything else is internal.
 """
 
+from nnft.checks import CheckResult as CheckResult
+from nnft.checks import check as check
 from nnft.errors import EstimatorError as EstimatorError
 from nnft.errors import GraphError as GraphError
 from nnft.errors import NnftError as NnftError
@@ -28,7 +30,13 @@ from nnft.estimators.npoint import measure as measure
 from nnft.estimators.npoint import two_point as two_point
 from nnft.graph.analyse import NeuronSum as NeuronSum
 from nnft.graph.analyse import Structure as Structure
+from nnft.estimators.ntk import empirical_ntk as empirical_ntk
+from nnft.estimators.ntk import ntk_ensemble as ntk_ensemble
+from nnft.estimators.ntk import ntk_predict as ntk_predict
 from nnft.graph.compile import Model as Model
+from nnft.graph.kernels import KernelError as KernelError
+from nnft.graph.kernels import Kernels as Kernels
+from nnft.graph.kernels import kernels as kernels
 from nnft.graph.compile import compile as compile
 from nnft.reference import Exact as Exact
 from nnft.reference import exact as exact

@@ -2,6 +2,7 @@
 
     nnft validate SPEC [--set N=64]
     nnft run SPEC [--samples 200000] [--seed 0] [--set N=64] [--points "0,0;0.5,0"] [--orders 2,4]
+    nnft check SPEC [--only translation,z2,cluster,reflection_positivity] [--samples 50000] [--plot DIR]
     nnft schema
     nnft specs
 
@@ -112,6 +113,87 @@ def run(spec, samples, seed, chunk, dtype, sets, points, orders, neurons):
     report = run_study(theory, samples=samples, seed=seed, chunk=chunk, dtype=dtype, points=_points(points),
                        orders=order_list, neurons=neurons)
     click.echo(report.table())
+
+
+@main.command()
+@click.argument("spec")
+@click.option("--only", help=f"comma-separated checks (default: the spec's study.checks, else all)")
+@click.option("--samples", type=click.IntRange(100), help="networks per symmetry check (10x neurons for cluster/RP)")
+@click.option("--seed", type=click.IntRange(0), help="random seed")
+@click.option("--alpha", type=click.FloatRange(1e-12, 0.5), default=1e-3, show_default=True,
+              help="family-wise false-FAIL level of each check")
+@click.option("--set", "sets", multiple=True, metavar="NAME=INT", help="override a named size, e.g. --set N=64")
+@click.option("--plot", "plot_dir", type=click.Path(file_okay=False), help="write decay-profile / RP-spectrum plots here")
+@click.option("--evidence", type=click.IntRange(0), default=2, show_default=True, help="evidence lines per check")
+def check(spec, only, samples, seed, alpha, sets, plot_dir, evidence):
+    """Check symmetries, cluster decomposition and reflection positivity of SPEC (PASS/FAIL/INCONCLUSIVE)."""
+    from nnft.checks import CHECKS
+    from nnft.checks import check as run_checks
+    from nnft.checks.result import table
+    theory = _load(spec, sets)
+    names = [n.strip() for n in only.split(",") if n.strip()] if only else None
+    bad = [n for n in names or [] if n not in CHECKS]
+    if bad:
+        raise click.BadParameter(f"unknown check(s) {', '.join(bad)}; allowed: {', '.join(CHECKS)}", param_hint="--only")
+    results = run_checks(theory, names, samples=samples, seed=seed, alpha=alpha)
+    click.echo(table(results, evidence=evidence))
+    if plot_dir:
+        import os
+        from nnft.checks.plots import plot_result
+        os.makedirs(plot_dir, exist_ok=True)
+        for i, r in enumerate(results):
+            if "profile" in r.data or "eigenvalues" in r.data:
+                path = os.path.join(plot_dir, f"check_{i}_{r.check.split()[0]}.png")
+                plot_result(r, path)
+                click.echo(f"plot: {path}")
+
+
+@main.command()
+@click.argument("spec")
+@click.option("--points", required=True, help="points 'x1,x2;y1,y2;...'")
+@click.option("--set", "sets", multiple=True, metavar="NAME=INT", help="override a named size")
+@click.option("--layers/--no-layers", default=False, help="also print K and Θ layer by layer")
+def kernel(spec, points, sets, layers):
+    """Infinite-width NNGP kernel K and NTK Θ of SPEC on POINTS, read off its graph."""
+    import numpy as np
+
+    from nnft.graph.compile import compile
+    from nnft.graph.kernels import kernels
+    model = compile(_load(spec, sets))
+    k = kernels(model, np.asarray(_points(points)))
+    np.set_printoptions(precision=6, suppress=True, linewidth=120)
+    click.echo(f"{model.theory.name}: NNGP K(xᵢ, xⱼ)\n{k.nngp}\nNTK Θ(xᵢ, xⱼ) (NTK parameterisation)\n{k.ntk}")
+    if layers:
+        for i, (where, K, T) in enumerate(k.layers, start=1):
+            click.echo(f"layer {i}: diag K = {np.diag(K)}  diag Θ = {np.diag(T)}")
+
+
+@main.command()
+@click.argument("spec")
+@click.option("--set", "sets", multiple=True, metavar="NAME=INT", help="override a named size")
+def criticality(spec, sets):
+    """Fixed point, χ∥, χ⊥, correlation depths and phase of an MLP spec (PHYSICS.md §4)."""
+    from nnft.analytic.criticality import criticality as crit
+    from nnft.errors import SpecError
+    from nnft.graph.build import evaluate_constants
+    from nnft.spec import expr as E
+    theory = _load(spec, sets)
+    if theory.mlp is None:
+        raise SpecError("criticality needs an 'mlp:' spec (activation, weight_var, bias_var)", file=theory.source,
+                        field="mlp")
+    env, _ = evaluate_constants(theory)
+    C_W = E.evaluate_constant(E.parse(theory.mlp.weight_var), {**env, "fan_in": 1.0})
+    C_b = E.evaluate_constant(E.parse(theory.mlp.bias_var), env)
+    act = theory.mlp.activation.strip()
+    try:
+        c = crit(act, C_W, C_b)
+    except (KeyError, ValueError) as err:
+        raise SpecError(f"no criticality analysis for activation {act!r}: {err}", file=theory.source,
+                        field="mlp.activation") from None
+    click.echo(f"{theory.name}: σ = {act}, C_W = {C_W:g}, C_b = {C_b:g}")
+    click.echo(f"  fixed point K* = {c.fixed.K:.6g} ({c.fixed.kind}: {c.fixed.message})")
+    click.echo(f"  χ∥ = {c.chi_parallel:.6g}   χ⊥ = {c.chi_perp:.6g}   ξ_q = {c.xi_q:.4g}   ξ_c = {c.xi_c:.4g}")
+    click.echo(f"  phase: {c.phase}")
 
 
 @main.command()

@@ -49,3 +49,21 @@ def test_bad_set_option():
 def test_specs_lists_shipped():
     r = CliRunner().invoke(main, ["specs"])
     assert r.exit_code == 0 and "cos_net" in r.output and "scalar_net" in r.output
+
+
+def test_kernel_command():
+    r = CliRunner().invoke(main, ["kernel", "relu_mlp", "--points", "1,0,0;0.6,0.8,0", "--layers"])
+    assert r.exit_code == 0, r.output
+    assert "NNGP" in r.output and "NTK" in r.output and "layer 5" in r.output
+
+
+def test_criticality_command_finds_the_critical_points():
+    r = CliRunner().invoke(main, ["criticality", "relu_mlp"])
+    assert r.exit_code == 0, r.output
+    assert "every" in r.output and "critical" in r.output
+    r = CliRunner().invoke(main, ["criticality", "tanh_mlp_chaotic"])
+    assert r.exit_code == 0 and "chaotic" in r.output, r.output
+    r = CliRunner().invoke(main, ["criticality", "tanh_mlp_ordered"])
+    assert r.exit_code == 0 and "ordered" in r.output, r.output
+    r = CliRunner().invoke(main, ["criticality", "cos_net"])
+    assert r.exit_code == 2 and "mlp" in r.output

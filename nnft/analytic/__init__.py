@@ -12,6 +12,10 @@ from .closed_forms import (cos_net_g2, cos_net_g4c, erf_kernel, free_scalar_g2, 
 from .neurons import (FAMILIES, CauchyNet, CosNet, ErfLayer, GaussNet, NeuronArgError,
                       NeuronReference, QuadratureError, ReluLayer, RPScalar, ScalarNet, ShapedNet)
 
+from .criticality import (critical_line, chi_parallel, chi_perp, correlation_depths, fixed_point,
+                          phase_diagram)
+from .finite_width import deep_linear_g2, deep_linear_g4c, leading_order, relu_leading_ratio, relu_moments
+
 NEURONS: dict[str, type[NeuronReference]] = {cls.name: cls for cls in FAMILIES}
 
 __all__ = [
@@ -19,4 +23,8 @@ __all__ = [
     "CosNet", "GaussNet", "ScalarNet", "CauchyNet", "RPScalar", "ReluLayer", "ErfLayer", "ShapedNet",
     "gauss_net_g2", "gauss_net_g4c", "cos_net_g2", "cos_net_g4c", "scalar_net_g2", "scalar_net_h",
     "scalar_net_g4c", "free_scalar_g2", "rp_scalar_g2", "relu_kernel", "erf_kernel", "relu_moment_22",
+]
+__all__ += [
+    "fixed_point", "chi_parallel", "chi_perp", "correlation_depths", "critical_line", "phase_diagram",
+    "leading_order", "relu_moments", "relu_leading_ratio", "deep_linear_g2", "deep_linear_g4c",
 ]

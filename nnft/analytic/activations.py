@@ -17,7 +17,7 @@ from typing import Callable
 import numpy as np
 from scipy import special
 
-from nnft.analytic.gaussian import expect2
+from nnft.analytic.gaussian import expect2_converged
 
 
 def _theta(k11, k22, k12):
@@ -92,13 +92,13 @@ class Activation:
         """E[σ(u)σ(v)] (NNGP kernel map)."""
         if self.closed_F is not None:
             return self.closed_F(*np.broadcast_arrays(*(np.asarray(k, float) for k in (k11, k22, k12))))
-        return expect2(self.f, self.f, k11, k22, k12)
+        return expect2_converged(self.f, self.f, k11, k22, k12)
 
     def dF(self, k11, k22, k12) -> np.ndarray:
         """E[σ'(u)σ'(v)] (NTK derivative map)."""
         if self.closed_dF is not None:
             return self.closed_dF(*np.broadcast_arrays(*(np.asarray(k, float) for k in (k11, k22, k12))))
-        return expect2(self.df, self.df, k11, k22, k12)
+        return expect2_converged(self.df, self.df, k11, k22, k12, tol=1e-6)
 
 
 def _exp_F(k11, k22, k12):

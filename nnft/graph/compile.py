@@ -144,6 +144,12 @@ class Model:
         return dict(self.theory.dims)
 
     @property
+    def param_elements(self) -> int:
+        """Number of parameters of one network (sum of the blocks' sizes)."""
+        import math
+        return sum(math.prod(self.theory.dims[a] for a in p.shape) for p in self.theory.params.values())
+
+    @property
     def d(self) -> int:
         return self.theory.dims["d"]
 

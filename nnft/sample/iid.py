@@ -18,6 +18,8 @@ from nnft.graph.compile import Model
 from nnft.stats import BlockSums
 
 DTYPES = {"float32": jnp.float32, "float64": jnp.float64}
+#: parameter elements (all networks of one chunk) a jitted step may hold; bounds memory per step
+CHUNK_ELEMENTS = 1 << 24
 
 
 def as_key(key: int | jax.Array) -> jax.Array:
@@ -44,7 +46,8 @@ def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable,
     """
     if n_samples < 2 * n_blocks:
         n_blocks = max(2, n_samples // 2)
-    chunk = max(1, min(chunk, n_samples))
+    per_network = max(1, model.param_elements)
+    chunk = max(1, min(chunk, n_samples, CHUNK_ELEMENTS // per_network))
     key = as_key(key)
     acc = BlockSums(n_blocks, n_features)
     with jax.enable_x64(True):

@@ -190,6 +190,9 @@ class Study(Strict):
     points: Points | None = None
     correlators: Correlators = Field(default_factory=Correlators)
     widths: list[Annotated[int, Field(ge=1, le=MAX_DIM), _NO_BOOL]] | None = None
+    #: axiom checks ``nnft check`` runs by default (see ``nnft.checks.CHECKS``)
+    checks: list[Literal["translation", "rotation", "reflection", "permutation", "z2", "cluster", "cluster_point",
+                         "reflection_positivity"]] | None = None
 
 
 class MLP(Strict):

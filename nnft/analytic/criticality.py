@@ -1,0 +1,403 @@
+"""Criticality of deep fully-connected networks at infinite width (PHYSICS.md §4).
+
+Hanin's indexing: z⁽¹⁾ = W⁽¹⁾x + b⁽¹⁾, z⁽ˡ⁺¹⁾ = W⁽ˡ⁺¹⁾σ(z⁽ˡ⁾) + b⁽ˡ⁺¹⁾, W⁽ˡ⁺¹⁾ ~ N(0, C_W/n_l),
+b ~ N(0, C_b). At one input the infinite-width variance obeys
+
+    K⁽ˡ⁺¹⁾ = C_b + C_W ⟨σ²⟩_{K⁽ˡ⁾},        ⟨f⟩_K := E_{u ~ N(0, K)} f(u),
+
+and the two susceptibilities (derivatives of the single- and two-input maps at coincident inputs) are
+
+    χ∥(K) = C_W ⟨σ'² + σσ''⟩_K = d K⁽ˡ⁺¹⁾/d K⁽ˡ⁾,     χ⊥(K) = C_W ⟨σ'²⟩_K.
+
+At the fixed point K* = C_b + C_W⟨σ²⟩_{K*}: ξ_q = −1/ln χ∥(K*), ξ_c = −1/ln χ⊥(K*) (because
+E σ'(u)σ'(v) at c* = 1 is ⟨σ'²⟩_{K*}; the LH eq. 43 erratum: ξ_c⁻¹ = −ln[…]). The correlation c = 1
+is stable (ordered phase) iff χ⊥(K*) < 1, unstable (chaotic) iff χ⊥(K*) > 1; χ⊥(K*) = 1 is critical.
+Known critical points at C_b = 0: ReLU C_W = 2 (every K is then a fixed point), tanh C_W = 1 (K* = 0,
+K⁽ˡ⁾ ≈ 1/(2l)), erf C_W = π/4 (K* = 0; χ⊥(0) = C_W σ'(0)² = 4C_W/π).
+
+Activations: a registry name (``"tanh"``), an :class:`~nnft.analytic.activations.Activation`, or a
+tuple ``(f, df, d2f)`` of numpy callables (assumed smooth; pass an ``Activation(..., smooth=False)``
+for a kink at u = 0). One-dimensional Gaussian expectations use a trapezoid rule in the standardised
+variable, accurate to ~1e-12 for analytic σ at any K (Gauss–Hermite with ~100 nodes is not: it is off
+by ~1e-3 for tanh at K = 10); ReLU uses closed forms. An activation whose Gaussian integrals do not
+converge on the grid (e.g. exp(u²), or exp(u) at very large K) raises ValueError.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from scipy import integrate, optimize
+
+from nnft.analytic.activations import ACTIVATIONS, Activation
+
+__all__ = [
+    "as_activation", "gaussian_expect", "sigma2_mean", "chi_parallel", "chi_perp", "FixedPoint",
+    "fixed_point", "Criticality", "criticality", "correlation_depths", "critical_line", "PhaseDiagram",
+    "phase_diagram",
+]
+
+#: standardised half-range of the trapezoid rule (t = u/√K ∈ [−T, T])
+_T = 12.0
+#: tail region checked for convergence (|t| > _T_TAIL)
+_T_TAIL = 9.0
+#: |integrand| in the tail, relative to ∫|integrand|, above which the integral is refused
+_TAIL_TOL = 1e-12
+#: Gauss–Legendre nodes per half-line for kinked activations
+_LEGENDRE = 200
+#: at most 2·_MAX_NODES + 1 nodes per expectation
+_MAX_NODES = 4000
+#: tolerance deciding χ⊥(K*) = 1 (critical) in :func:`criticality`
+CRITICAL_TOL = 1e-9
+
+
+# ---------------------------------------------------------------------------------------------------
+# activations and Gaussian expectations
+
+def as_activation(activation) -> Activation:
+    """An :class:`Activation` from a registry name, an Activation, or a tuple ``(f, df, d2f)``."""
+    if isinstance(activation, Activation):
+        return activation
+    if isinstance(activation, str):
+        try:
+            return ACTIVATIONS[activation]
+        except KeyError:
+            raise ValueError(f"unknown activation {activation!r}; known: {', '.join(ACTIVATIONS)}, "
+                             "or pass (f, df, d2f) callables") from None
+    if isinstance(activation, (tuple, list)) and len(activation) == 3 and all(callable(g) for g in activation):
+        f, df, d2f = activation
+        return Activation(getattr(f, "__name__", "custom"), f, df, d2f)
+    if callable(activation):
+        raise ValueError("a bare callable has no derivatives: pass (f, df, d2f) or an Activation")
+    raise ValueError(f"cannot interpret {activation!r} as an activation")
+
+
+def _is_relu(act: Activation) -> bool:
+    return act is ACTIVATIONS.get("relu")
+
+
+def _check_K(K) -> np.ndarray:
+    K = np.asarray(K, dtype=np.float64)
+    if not np.all(np.isfinite(K)) or np.any(K < 0):
+        raise ValueError(f"variances K must be finite and ≥ 0, got {K}")
+    return K
+
+
+def _grid(K: np.ndarray, smooth: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes t of the standardised variable and weights (without the N(0,1) density).
+
+    Smooth σ: trapezoid rule (exponentially accurate for analytic integrands); the step resolves both
+    σ's own scale (u-step √K·h ≤ 0.05) and the Gaussian. Kinked σ (kink or jump at u = 0 only):
+    Gauss–Legendre on [−T, 0] and [0, T] separately, so the kink sits on an end point.
+    """
+    if not smooth:
+        z, wz = np.polynomial.legendre.leggauss(_LEGENDRE)
+        t = np.concatenate([(z - 1) * _T / 2, (z + 1) * _T / 2])
+        return t, np.concatenate([wz, wz]) * _T / 2
+    kmax = float(np.max(K)) if K.size else 1.0
+    h = min(0.2, 0.05 / math.sqrt(kmax)) if kmax > 0 else 0.2
+    h = max(h, _T / _MAX_NODES)   # at huge K σ's own scale is a vanishing part of the integral
+    m = int(math.ceil(_T / h))
+    t = np.linspace(-_T, _T, 2 * m + 1)
+    w = np.full_like(t, t[1] - t[0])
+    w[0] *= 0.5
+    w[-1] *= 0.5
+    return t, w
+
+
+def gaussian_expect(f: Callable, K, *, smooth: bool = True, what: str = "f") -> np.ndarray:
+    """⟨f⟩_K = E_{u ~ N(0, K)} f(u), elementwise over an array of K ≥ 0.
+
+    Integrates over t = u/√K ∈ [−12, 12]: trapezoid rule for smooth f (exponentially accurate for
+    analytic integrands at any K), Gauss–Legendre on each half-line if ``smooth=False`` (f smooth
+    except at u = 0). Raises ValueError if the integrand is not negligible in the tails (|t| > 9) or is
+    not finite — the signature of an f growing too fast for Gaussian integrals (e.g. exp(u²)).
+    """
+    K = _check_K(K)
+    t, w = _grid(K, smooth)
+    dens = np.exp(-t ** 2 / 2) / math.sqrt(2 * math.pi)
+    wd = w * dens
+    norm = wd.sum()           # = 1 up to rounding; exact normalisation
+    u = np.sqrt(K)[..., None] * t
+    with np.errstate(over="ignore", invalid="ignore"):
+        vals = np.asarray(f(u), dtype=np.float64) * np.ones_like(u)
+        terms = vals * wd / norm
+        dvals = np.abs(vals) * dens
+    if not np.all(np.isfinite(terms)) or not np.all(np.isfinite(dvals)):
+        raise ValueError(f"⟨{what}⟩_K is not finite for K = {np.max(K):.4g}: the activation grows too fast "
+                         "for Gaussian integrals (e.g. exp(u²)) or overflows")
+    tail = np.abs(t) > _T_TAIL
+    scale = np.sum(np.abs(terms), axis=-1)
+    tail_density = np.max(dvals[..., tail], axis=-1)
+    bad = (tail_density > _TAIL_TOL * np.maximum(scale, 1e-300)) & (scale > 0)
+    if np.any(bad):
+        kb = float(np.max(K[bad]) if K.ndim else K)
+        raise ValueError(f"⟨{what}⟩_K does not converge at K = {kb:.4g}: the integrand is not negligible beyond "
+                         f"{_T_TAIL} standard deviations — the activation grows too fast for Gaussian "
+                         "integrals (e.g. exp(u²)); use a smaller K or a tamer activation")
+    return np.sum(terms, axis=-1)
+
+
+def sigma2_mean(activation, K) -> np.ndarray:
+    """⟨σ²⟩_K."""
+    act = as_activation(activation)
+    K = _check_K(K)
+    if _is_relu(act):
+        return K / 2
+    return gaussian_expect(lambda u: act.f(u) ** 2, K, smooth=act.smooth, what="σ²")
+
+
+def chi_parallel(activation, C_W, K) -> np.ndarray:
+    """χ∥(K) = C_W⟨σ'² + σσ''⟩_K (= dK⁽ˡ⁺¹⁾/dK⁽ˡ⁾; ReLU: C_W/2)."""
+    act = as_activation(activation)
+    K = _check_K(K)
+    if _is_relu(act):
+        return C_W / 2 * np.ones_like(K)
+    return C_W * gaussian_expect(lambda u: act.df(u) ** 2 + act.f(u) * act.d2f(u), K, smooth=act.smooth,
+                                 what="σ'² + σσ''")
+
+
+def chi_perp(activation, C_W, K) -> np.ndarray:
+    """χ⊥(K) = C_W⟨σ'²⟩_K (ReLU: C_W/2; erf: (4C_W/π)/√(1 + 4K))."""
+    act = as_activation(activation)
+    K = _check_K(K)
+    if _is_relu(act):
+        return C_W / 2 * np.ones_like(K)
+    return C_W * gaussian_expect(lambda u: act.df(u) ** 2, K, smooth=act.smooth, what="σ'²")
+
+
+# ---------------------------------------------------------------------------------------------------
+# fixed points
+
+@dataclass(frozen=True)
+class FixedPoint:
+    """The fixed point of K ↦ C_b + C_W⟨σ²⟩_K reached from K0.
+
+    Attributes:
+      K: K* (``inf`` if the iteration diverges; ``K0`` if every K is fixed).
+      kind: ``"finite"`` (K* > 0), ``"zero"`` (K* = 0: C_b = 0 and σ(0) = 0, the signal dies),
+        ``"every"`` (the map is the identity, e.g. ReLU at C_W = 2, C_b = 0: every K is a fixed point),
+        ``"divergent"`` (K grows without bound from K0: no finite fixed point above it).
+      converged: whether a fixed point was found (False for ``"divergent"``).
+      message: a sentence saying which case occurred.
+    """
+
+    K: float
+    kind: str
+    converged: bool
+    message: str
+    C_W: float
+    C_b: float
+
+
+def _kmap(act: Activation, C_W: float, C_b: float):
+    return lambda K: C_b + C_W * float(sigma2_mean(act, K))
+
+
+def _check_hyper(C_W, C_b):
+    if not (np.isfinite(C_W) and C_W > 0):
+        raise ValueError(f"C_W must be finite and > 0, got {C_W}")
+    if not (np.isfinite(C_b) and C_b >= 0):
+        raise ValueError(f"C_b must be finite and ≥ 0, got {C_b}")
+
+
+def fixed_point(activation, C_W: float, C_b: float, K0: float = 1.0, *, xtol: float = 1e-14,
+                K_max: float = 1e7) -> FixedPoint:
+    """K* of K = C_b + C_W⟨σ²⟩_K: the fixed point that the layer recursion reaches from K⁽¹⁾ = K0.
+
+    For the usual activations the map is increasing in K, so the recursion moves monotonically to the
+    nearest root of g(K) = C_b + C_W⟨σ²⟩_K − K in the direction of g(K0); that root is bracketed
+    (geometric steps) and solved with Brent's method to ``xtol`` — iteration alone would crawl at
+    criticality (tanh at C_W = 1: K⁽ˡ⁾ ≈ 1/(2l)). Cases: see :class:`FixedPoint`. ReLU is closed form:
+    K* = C_b/(1 − C_W/2) for C_W < 2; at C_W = 2, C_b = 0 every K is fixed; otherwise K diverges.
+    """
+    act = as_activation(activation)
+    _check_hyper(C_W, C_b)
+    if not (np.isfinite(K0) and K0 >= 0):
+        raise ValueError(f"K0 must be finite and ≥ 0, got {K0}")
+    C_W, C_b, K0 = float(C_W), float(C_b), float(K0)
+    if _is_relu(act):
+        if C_W < 2:
+            K = C_b / (1 - C_W / 2)
+            if K == 0:
+                return FixedPoint(0.0, "zero", True, "K* = 0: C_b = 0 and C_W < 2, the signal decays "
+                                  "geometrically (ratio C_W/2)", C_W, C_b)
+            return FixedPoint(K, "finite", True, f"K* = C_b/(1 − C_W/2) = {K:.6g}", C_W, C_b)
+        if C_W == 2 and C_b == 0:
+            return FixedPoint(K0, "every", True, "ReLU at C_W = 2, C_b = 0: every K is a fixed point "
+                              "(the map is the identity); K* = K0 is returned", C_W, C_b)
+        grow = "linearly (by C_b per layer)" if C_W == 2 else f"geometrically (ratio C_W/2 = {C_W / 2:.4g})"
+        return FixedPoint(math.inf, "divergent", False, f"no finite fixed point: K grows {grow}", C_W, C_b)
+
+    F = _kmap(act, C_W, C_b)
+
+    def g(K):
+        return F(K) - K
+
+    g0 = g(K0)
+    scale = max(1.0, K0)
+    if abs(g0) <= xtol * scale:
+        # K0 is (numerically) fixed; is the map the identity near it?
+        if all(abs(g(k)) <= 1e-12 * max(1.0, k) for k in (0.5 * K0 + 1e-3, 2 * K0 + 1e-3)):
+            return FixedPoint(K0, "every", True, "every K is a fixed point (the map is the identity); "
+                              "K* = K0 is returned", C_W, C_b)
+        return FixedPoint(K0, "finite" if K0 > 0 else "zero", True, "K0 is a fixed point", C_W, C_b)
+    if g0 > 0:
+        lo, hi = K0, max(2 * K0, K0 + 1e-3)
+        while g(hi) > 0:
+            lo, hi = hi, 2 * hi
+            if hi > K_max:
+                return FixedPoint(math.inf, "divergent", False, f"no fixed point below K = {K_max:.3g}: "
+                                  "the variance grows without bound", C_W, C_b)
+    else:
+        hi, lo = K0, K0 / 2
+        while lo > 1e-300 and g(lo) < 0:
+            hi, lo = lo, lo / 2
+            if lo < 1e-14 * max(1.0, K0):
+                gz = g(0.0)
+                if gz <= 0:  # C_b = 0 and σ(0) = 0: K* = 0, approached from above
+                    return FixedPoint(0.0, "zero", True, "K* = 0: the variance flows to zero (C_b = 0, σ(0) = 0, "
+                                      "χ∥(0) ≤ 1)", C_W, C_b)
+                lo = 0.0
+                break
+    K = optimize.brentq(g, lo, hi, xtol=xtol * 1e-2, rtol=4 * np.finfo(float).eps, maxiter=500)
+    if K <= 1e-12 * max(1.0, K0) and C_b == 0:
+        return FixedPoint(0.0, "zero", True, "K* = 0: the variance flows to zero (C_b = 0, σ(0) = 0)", C_W, C_b)
+    return FixedPoint(float(K), "finite", True, f"K* = {K:.10g}", C_W, C_b)
+
+
+# ---------------------------------------------------------------------------------------------------
+# phase classification
+
+@dataclass(frozen=True)
+class Criticality:
+    """Fixed point, susceptibilities, depths and phase at (C_W, C_b).
+
+    Attributes:
+      fixed: the :class:`FixedPoint`.
+      chi_parallel, chi_perp: χ∥(K*), χ⊥(K*) (at a divergent K* the large-K limit for ReLU-like maps).
+      xi_q, xi_c: −1/ln χ∥(K*), −1/ln χ⊥(K*). ``inf`` at χ = 1; **negative** when χ > 1 (then |ξ| is
+        the e-folding depth of the departure from the fixed point, e.g. of c from 1 in the chaotic phase).
+      phase: ``"ordered"`` (χ⊥ < 1), ``"chaotic"`` (χ⊥ > 1) or ``"critical"`` (|χ⊥ − 1| ≤ tol).
+    """
+
+    fixed: FixedPoint
+    chi_parallel: float
+    chi_perp: float
+    xi_q: float
+    xi_c: float
+    phase: str
+
+
+def _depth(chi: float) -> float:
+    if chi <= 0:
+        return 0.0
+    lg = math.log(chi)
+    return math.inf if lg == 0 else -1.0 / lg
+
+
+def criticality(activation, C_W: float, C_b: float, K0: float = 1.0, *, tol: float = CRITICAL_TOL) -> Criticality:
+    """Fixed point, χ∥, χ⊥, ξ_q, ξ_c and the phase (ordered / chaotic / critical) at (C_W, C_b)."""
+    act = as_activation(activation)
+    fp = fixed_point(act, C_W, C_b, K0)
+    if fp.kind == "divergent":
+        Kc = 1e6 if not _is_relu(act) else 1.0   # ReLU χ's do not depend on K
+        try:
+            cpar, cperp = float(chi_parallel(act, C_W, Kc)), float(chi_perp(act, C_W, Kc))
+        except ValueError:
+            cpar = cperp = math.inf
+    else:
+        cpar, cperp = float(chi_parallel(act, C_W, fp.K)), float(chi_perp(act, C_W, fp.K))
+    if abs(cperp - 1) <= tol:
+        phase = "critical"
+    else:
+        phase = "ordered" if cperp < 1 else "chaotic"
+    return Criticality(fp, cpar, cperp, _depth(cpar), _depth(cperp), phase)
+
+
+def correlation_depths(activation, C_W: float, C_b: float, K0: float = 1.0) -> tuple[float, float]:
+    """(ξ_q, ξ_c) = (−1/ln χ∥(K*), −1/ln χ⊥(K*)) — see :class:`Criticality` for signs and ``inf``."""
+    c = criticality(activation, C_W, C_b, K0)
+    return c.xi_q, c.xi_c
+
+
+def critical_line(activation, C_b_values, *, C_W_bracket=(1e-3, 1e3), K0: float = 1.0,
+                  xtol: float = 1e-12) -> np.ndarray:
+    """C_W on the critical line χ⊥(K*(C_W, C_b)) = 1 for each C_b (NaN where there is no crossing in
+    ``C_W_bracket``). ReLU: C_W = 2 for every C_b (for C_b > 0 K* diverges linearly there)."""
+    act = as_activation(activation)
+    cbs = np.atleast_1d(np.asarray(C_b_values, dtype=np.float64))
+    if np.any(~np.isfinite(cbs)) or np.any(cbs < 0):
+        raise ValueError(f"C_b values must be finite and ≥ 0, got {C_b_values}")
+    out = np.full(cbs.shape, np.nan)
+    if _is_relu(act):
+        out[:] = 2.0
+        return out.reshape(np.shape(C_b_values))
+
+    for i, cb in enumerate(cbs):
+        def h(cw, cb=cb):
+            fp = fixed_point(act, cw, cb, K0)
+            if fp.kind == "divergent":
+                return 1.0
+            return float(chi_perp(act, cw, fp.K)) - 1.0
+
+        a, b = C_W_bracket
+        ha, hb = h(a), h(b)
+        if ha * hb > 0:
+            continue
+        root = optimize.brentq(h, a, b, xtol=xtol, rtol=4 * np.finfo(float).eps, maxiter=500)
+        # At C_b = 0 with σ(0) = 0 the transition is where K* = 0 loses stability: χ⊥(0) = C_W σ'(0)² = 1.
+        # On the chaotic side χ⊥(K*) − 1 = O((C_W − C_W*)²) for odd σ (tanh, erf), so the root is flat and
+        # Brent's method only gets it to ~1e-8; use the exact value when it is the root found.
+        if cb == 0 and float(act.f(np.zeros(1))[0]) == 0:
+            s0 = float(act.df(np.zeros(1))[0]) ** 2
+            if s0 > 0 and abs(1 / s0 - root) <= 1e-5 * root:
+                root = 1 / s0
+        out[i] = root
+    return out.reshape(np.shape(C_b_values))
+
+
+@dataclass(frozen=True)
+class PhaseDiagram:
+    """Arrays on a (C_b, C_W) grid (axis 0: C_b, axis 1: C_W) for plotting.
+
+    Attributes:
+      C_b, C_W: the grid vectors.
+      K: K* (inf where divergent), chi_parallel, chi_perp, xi_q, xi_c: as in :class:`Criticality`.
+      phase: integer codes −1 ordered, 0 critical, +1 chaotic.
+      critical_C_W: the critical line C_W(C_b) (:func:`critical_line`).
+    """
+
+    C_b: np.ndarray
+    C_W: np.ndarray
+    K: np.ndarray
+    chi_parallel: np.ndarray
+    chi_perp: np.ndarray
+    xi_q: np.ndarray
+    xi_c: np.ndarray
+    phase: np.ndarray
+    critical_C_W: np.ndarray
+
+
+def phase_diagram(activation, C_b_grid, C_W_grid, K0: float = 1.0) -> PhaseDiagram:
+    """:func:`criticality` on every (C_b, C_W) of the grid plus the critical line."""
+    act = as_activation(activation)
+    cbs = np.asarray(C_b_grid, dtype=np.float64).ravel()
+    cws = np.asarray(C_W_grid, dtype=np.float64).ravel()
+    shape = (len(cbs), len(cws))
+    arrs = {k: np.empty(shape) for k in ("K", "chi_parallel", "chi_perp", "xi_q", "xi_c")}
+    phase = np.empty(shape, dtype=int)
+    code = {"ordered": -1, "critical": 0, "chaotic": 1}
+    for i, cb in enumerate(cbs):
+        for j, cw in enumerate(cws):
+            c = criticality(act, cw, cb, K0)
+            arrs["K"][i, j] = c.fixed.K
+            arrs["chi_parallel"][i, j] = c.chi_parallel
+            arrs["chi_perp"][i, j] = c.chi_perp
+            arrs["xi_q"][i, j] = c.xi_q
+            arrs["xi_c"][i, j] = c.xi_c
+            phase[i, j] = code[c.phase]
+    return PhaseDiagram(cbs, cws, phase=phase, critical_C_W=critical_line(act, cbs, K0=K0), **arrs)

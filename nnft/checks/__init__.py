@@ -1,0 +1,54 @@
+"""Axiom checkers: symmetries, cluster decomposition, reflection positivity (DESIGN.md "checks").
+
+Each returns a :class:`CheckResult` (verdict PASS | FAIL | INCONCLUSIVE, statistic, threshold,
+samples, basis, evidence); :func:`check` runs a named set (the spec's ``study.checks`` by default).
+"""
+
+from nnft.checks.cluster import check_cluster
+from nnft.checks.reflection import check_reflection_positivity, positive_time_points, rp_analytic, rp_exact, rp_matrix
+from nnft.checks.result import ALPHA, FAIL, INCONCLUSIVE, PASS, CheckResult, table
+from nnft.checks.symmetry import ACTIONS, Action, check_symmetry, linear
+
+#: names accepted by :func:`check` (and ``study.checks`` / ``nnft check --only``)
+CHECKS = ("translation", "rotation", "reflection", "permutation", "z2", "cluster", "cluster_point",
+          "reflection_positivity")
+
+
+def check(model, only=None, *, samples: int | None = None, seed: int | None = None, alpha: float = ALPHA,
+          statistical: bool = True) -> list[CheckResult]:
+    """Run the checks ``only`` (default: the spec's ``study.checks``, else all applicable) on a
+    compiled model (or a Theory) and return their results.
+
+    ``samples`` is networks for symmetry checks and 10× that in neurons for the neuron-level
+    cluster / RP estimators.
+    """
+    from nnft.graph.compile import Model, compile
+    from nnft.graph.symmetry import static_symmetries
+    model = model if isinstance(model, Model) else compile(model)
+    study = model.theory.study
+    names = list(only or getattr(study, "checks", None) or CHECKS)
+    bad = [n for n in names if n not in CHECKS]
+    if bad:
+        raise ValueError(f"unknown check(s) {bad}; one of {', '.join(CHECKS)}")
+    n = int(samples or 50_000)
+    key = int(seed if seed is not None else study.seed)
+    static = static_symmetries(model.graph)
+    out = []
+    for name in names:
+        if name in ("translation", "rotation", "reflection", "permutation", "z2"):
+            if name == "rotation" and model.d < 2:
+                continue
+            out.append(check_symmetry(model, name, samples=n, key=key, alpha=alpha, static=static,
+                                      statistical=statistical, radius=0.5))
+        elif name in ("cluster", "cluster_point"):
+            out.append(check_cluster(model, moved=(2, 3) if name == "cluster" else (3,), samples=10 * n, key=key,
+                                     alpha=alpha, estimator="auto"))
+        elif name == "reflection_positivity":
+            out.append(check_reflection_positivity(model, samples=10 * n if model.structure.neuron_sum else n,
+                                                   key=key, alpha=alpha))
+    return out
+
+
+__all__ = ["ACTIONS", "ALPHA", "Action", "CHECKS", "CheckResult", "FAIL", "INCONCLUSIVE", "PASS", "check",
+           "check_cluster", "check_reflection_positivity", "check_symmetry", "linear", "positive_time_points",
+           "rp_analytic", "rp_exact", "rp_matrix", "table"]

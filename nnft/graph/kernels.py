@@ -1,0 +1,320 @@
+"""Infinite-width kernels read off the graph: NNGP K and NTK Θ, op by op.
+
+Each op kind has a kernel map (:data:`KERNEL_MAPS`, the way a neural-tangents layer carries its
+``kernel_fn``). The interpreter walks the graph in topological order with one state per node:
+
+- ``det``   the input x: S = Σ_j x_j x'_j (the Gram matrix X Xᵀ);
+- ``weight`` a parameter W ~ N(0, s²) with constant s (the only densities with a kernel map);
+- ``gp``    Gaussian units, i.i.d. over the node's axes: per-unit covariance K and NTK Θ;
+- ``fgp``   a pointwise function f of one ``gp`` node (an activation, or any elementwise expression
+            of it): f and f' are composed symbolically (chain rule);
+- ``wsum``  W ⊙ f(z) awaiting the sum over its axis (the readout ``sum_N(W * σ(z))``).
+
+The recursions (PHYSICS.md §4, Lee et al. 2018, Jacot et al. 2018), for z' = W σ(z) + b with
+W ~ N(0, s²) over n units and b ~ N(0, σ_b²):
+
+    K'  = σ_b² + s² n F(K),          F(K) = E[σ(u)σ(v)],  (u, v) ~ N(0, K)
+    Θ'  = K' + s² n Ḟ(K) ⊙ Θ,         Ḟ(K) = E[σ'(u)σ'(v)]
+
+— the NTK with respect to the *standardised* parameters θ/std (the NTK parameterisation), which is
+what ``nnft.empirical_ntk`` computes. F and Ḟ use closed forms for named activations
+(``nnft.analytic.activations``) and Gauss–Hermite quadrature otherwise (accuracy
+``nnft.analytic.gaussian.ACCURACY``; quadrature that does not converge is refused).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
+import networkx as nx
+import numpy as np
+from scipy import special
+
+from nnft.analytic.activations import ACTIVATIONS
+from nnft.analytic.gaussian import expect2_converged
+from nnft.errors import NnftError
+
+
+class KernelError(NnftError, ValueError):
+    """The graph has an operation (or density) with no infinite-width kernel map."""
+
+
+@dataclass(frozen=True)
+class KState:
+    kind: str                          # det | weight | gp | fgp | wsum | const
+    axes: tuple[str, ...] = ()
+    K: np.ndarray | None = None        # det: S; gp: K; fgp: K of its base; wsum: S = Σ_units E[ff']
+    T: np.ndarray | None = None        # gp: Θ; fgp: Θ of its base; wsum: Σ_units E[f'f'] Θ
+    var: float = 0.0                   # weight: s²
+    value: float = 0.0                 # const
+    f: Callable | None = None          # fgp
+    df: Callable | None = None         # fgp
+    name: str | None = None            # fgp: a named activation applied directly to the gp
+    base: str | None = None            # fgp: node of the gp it is a function of
+    params: frozenset = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class Kernels:
+    """NNGP and NTK on a point set.
+
+    Attributes:
+      nngp: K(xᵢ, xⱼ) of the field, (P, P).
+      ntk: Θ(xᵢ, xⱼ) of the field w.r.t. standardised Gaussian parameters, (P, P).
+      layers: per Gaussian node, in graph order: (spec location, K, Θ) — the layer-by-layer recursion.
+    """
+
+    nngp: np.ndarray
+    ntk: np.ndarray
+    layers: tuple[tuple[str, np.ndarray, np.ndarray], ...]
+
+
+# --- pointwise functions: value and derivative, composed ------------------------------------------
+_EXTRA = {
+    "square": (np.square, lambda u: 2 * u), "abs": (np.abs, np.sign), "cosh": (np.cosh, np.sinh),
+    "sinh": (np.sinh, np.cosh), "arctan": (np.arctan, lambda u: 1 / (1 + u ** 2)),
+    "sqrt": (np.sqrt, lambda u: 0.5 / np.sqrt(u)), "log": (np.log, lambda u: 1 / u),
+    "tan": (np.tan, lambda u: 1 / np.cos(u) ** 2), "sign": (np.sign, np.zeros_like),
+}
+
+
+def _fn(name: str) -> tuple[Callable, Callable]:
+    if name in ACTIVATIONS:
+        return ACTIVATIONS[name].f, ACTIVATIONS[name].df
+    if name in _EXTRA:
+        return _EXTRA[name]
+    raise KernelError(f"no kernel map for the function {name!r}")
+
+
+def _pair_maps(s: KState) -> tuple[np.ndarray, np.ndarray]:
+    """Per-unit E[f(u)f(v)] and E[f'(u)f'(v)] for an fgp state over its base covariance."""
+    K = s.K
+    k11, k22 = np.diag(K)[:, None], np.diag(K)[None, :]
+    if s.name is not None and ACTIVATIONS.get(s.name) and ACTIVATIONS[s.name].closed_F is not None:
+        a = ACTIVATIONS[s.name]
+        return a.F(k11, k22, K), a.dF(k11, k22, K)
+    try:
+        with np.errstate(all="ignore"):
+            F = expect2_converged(s.f, s.f, k11, k22, K)
+            dF = expect2_converged(s.df, s.df, k11, k22, K, tol=1e-6)
+    except ValueError as err:
+        raise KernelError(f"activation: {err}: no infinite-width kernel") from None
+    return F, dF
+
+
+# --- kernel maps, one per op kind --------------------------------------------------------------------
+def _units(axes, dims) -> int:
+    return int(np.prod([dims[a] for a in axes])) if axes else 1
+
+
+def _as_fgp(s: KState, node: str) -> KState:
+    if s.kind == "fgp":
+        return s
+    if s.kind == "gp":
+        return KState("fgp", s.axes, s.K, s.T, f=lambda u: u, df=np.ones_like, name="linear", base=node,
+                      params=s.params)
+    raise KernelError(f"cannot treat a {s.kind} value as a function of a Gaussian")
+
+
+def _scale(s: KState, c: float) -> KState:
+    c2 = c * c
+    if s.kind == "gp" or s.kind == "wsum":
+        return replace(s, K=s.K * c2, T=s.T * c2)
+    if s.kind == "weight":
+        return replace(s, var=s.var * c2)
+    if s.kind == "fgp":
+        f, df = s.f, s.df
+        return replace(s, f=lambda u: c * f(u), df=lambda u: c * df(u), name=None)
+    if s.kind == "det":
+        return replace(s, K=s.K * c2)
+    raise KernelError(f"cannot scale a {s.kind}")
+
+
+def _elementwise(op: str, a: KState, b: KState, na: str, nb: str) -> KState:
+    consts = [s.kind == "const" for s in (a, b)]
+    if all(consts):
+        raise KernelError("constant arithmetic should have been folded")  # pragma: no cover
+    if op in ("mul", "div") and any(consts):
+        c = b.value if consts[1] else a.value
+        other = a if consts[1] else b
+        if op == "div" and consts[0]:
+            return _function_binary(op, a, b, na, nb)
+        return _scale(other, 1.0 / c if op == "div" else c)
+    if op == "mul" and {a.kind, b.kind} == {"weight", "fgp"} or op == "mul" and {a.kind, b.kind} == {"weight", "gp"}:
+        w, h = (a, b) if a.kind == "weight" else (b, a)
+        hn = nb if a.kind == "weight" else na
+        if w.axes != h.axes:
+            raise KernelError(f"readout weight axes {w.axes} differ from the units' axes {h.axes}")
+        fh = _as_fgp(h, hn)
+        F, dF = _pair_maps(fh)
+        return KState("wsum", h.axes, K=w.var * F, T=w.var * dF * fh.T, var=w.var, params=fh.params | w.params)
+    if op in ("add", "sub") and {a.kind, b.kind} == {"gp", "weight"}:
+        g, w = (a, b) if a.kind == "gp" else (b, a)
+        if not set(w.axes) <= set(g.axes):
+            raise KernelError(f"bias axes {w.axes} are not among the units' axes {g.axes}")
+        return replace(g, K=g.K + w.var, T=g.T + w.var, params=g.params | w.params)
+    if op in ("add", "sub") and a.kind == "gp" and b.kind == "gp":
+        if a.params & b.params:
+            raise KernelError("adding two Gaussian terms that share parameters (no independent-sum kernel map)")
+        return replace(a, axes=tuple(dict.fromkeys(a.axes + b.axes)), K=a.K + b.K, T=a.T + b.T,
+                       params=a.params | b.params)
+    return _function_binary(op, a, b, na, nb)
+
+
+def _function_binary(op: str, a: KState, b: KState, na: str, nb: str) -> KState:
+    """Elementwise arithmetic of functions of one Gaussian node (and constants)."""
+    fa = _as_fgp(a, na) if a.kind in ("gp", "fgp") else None
+    fb = _as_fgp(b, nb) if b.kind in ("gp", "fgp") else None
+    if (a.kind not in ("gp", "fgp", "const")) or (b.kind not in ("gp", "fgp", "const")):
+        raise KernelError(f"no kernel map for {op} of a {a.kind} and a {b.kind}")
+    if fa is not None and fb is not None and fa.base != fb.base:
+        raise KernelError(f"{op} of functions of two different Gaussian nodes (no pointwise kernel map)")
+    ref = fa or fb
+    f1, d1 = (fa.f, fa.df) if fa else ((lambda u, c=a.value: np.full_like(u, c)), np.zeros_like)
+    f2, d2 = (fb.f, fb.df) if fb else ((lambda u, c=b.value: np.full_like(u, c)), np.zeros_like)
+    if op == "add":
+        f, df = (lambda u: f1(u) + f2(u)), (lambda u: d1(u) + d2(u))
+    elif op == "sub":
+        f, df = (lambda u: f1(u) - f2(u)), (lambda u: d1(u) - d2(u))
+    elif op == "mul":
+        f, df = (lambda u: f1(u) * f2(u)), (lambda u: d1(u) * f2(u) + f1(u) * d2(u))
+    elif op == "div":
+        f, df = (lambda u: f1(u) / f2(u)), (lambda u: (d1(u) * f2(u) - f1(u) * d2(u)) / f2(u) ** 2)
+    elif op == "pow":
+        if fb is not None:
+            raise KernelError("a power with a Gaussian exponent has no kernel map")
+        p = b.value
+        f, df = (lambda u: f1(u) ** p), (lambda u: p * f1(u) ** (p - 1) * d1(u))
+    elif op in ("maximum", "minimum"):
+        g = np.maximum if op == "maximum" else np.minimum
+        f = lambda u: g(f1(u), f2(u))                                          # noqa: E731
+        df = lambda u: np.where((f1(u) >= f2(u)) == (op == "maximum"), d1(u), d2(u))  # noqa: E731
+    else:  # pragma: no cover
+        raise KernelError(f"no kernel map for {op}")
+    return KState("fgp", ref.axes, ref.K, ref.T, f=f, df=df, base=ref.base, params=ref.params)
+
+
+def _map_fn(name: str, s: KState, node: str) -> KState:
+    fs = _as_fgp(s, node)
+    g, dg = _fn(name)
+    f, df = fs.f, fs.df
+    direct = s.kind == "gp"
+    return replace(fs, f=lambda u: g(f(u)), df=lambda u: dg(f(u)) * df(u), name=name if direct else None)
+
+
+def _map_matmul(w: KState, h: KState, contract: tuple[str, ...], dims, hn: str) -> KState:
+    if w.kind != "weight":
+        w, h = h, w
+    if w.kind != "weight":
+        raise KernelError("'@' needs a Gaussian weight matrix on one side")
+    if tuple(contract) != tuple(h.axes):
+        raise KernelError(f"'@' must contract all of the units' axes {h.axes}, contracts {contract}")
+    out = tuple(a for a in w.axes if a not in contract)
+    if h.kind == "det":
+        K = w.var * h.K
+        return KState("gp", out, K=K, T=K.copy(), params=w.params)
+    fh = _as_fgp(h, hn)
+    n = _units(h.axes, dims)
+    F, dF = _pair_maps(fh)
+    K = w.var * n * F
+    return KState("gp", out, K=K, T=K + w.var * n * dF * fh.T, params=w.params | fh.params)
+
+
+def _map_reduce(s: KState, a: dict, dims) -> KState:
+    if a["reduce"] != "sum" or s.kind != "wsum":
+        raise KernelError(f"no kernel map for {a['reduce']}_{a['axis']} of a {s.kind} (only sum_N(W * σ(z)))")
+    n = dims[a["axis"]]
+    out = tuple(x for x in s.axes if x != a["axis"])
+    return KState("gp", out, K=n * s.K, T=n * s.K + n * s.T, params=s.params)
+
+
+def _param_state(g: nx.MultiDiGraph, node: str) -> KState:
+    a = g.nodes[node]
+    args = {d["role"][4:]: u for u, _, d in g.in_edges(node, data=True) if d["role"].startswith("arg:")}
+    consts = {k: g.nodes[u]["value"] for k, u in args.items() if g.nodes[u]["kind"] == "const"}
+    if a["density"] != "normal" or len(consts) != len(args) or consts.get("mean", 0.0) != 0.0:
+        return KState("other", a["axes"], params=frozenset({a["name"]}))
+    return KState("weight", a["axes"], var=consts["std"] ** 2, params=frozenset({a["name"]}))
+
+
+#: op -> kernel map (node attrs, input states, input node ids, dims) -> state
+KERNEL_MAPS: dict[str, Callable] = {
+    "matmul": lambda a, s, n, dims: _map_matmul(s[0], s[1], a["contract"], dims, n[1] if s[0].kind == "weight" else n[0]),
+    "reduce": lambda a, s, n, dims: _map_reduce(s[0], a, dims),
+    "neg": lambda a, s, n, dims: _scale(s[0], -1.0) if s[0].kind != "fgp" else _map_fn_neg(s[0]),
+    **{op: (lambda op: lambda a, s, n, dims: _elementwise(op, s[0], s[1], n[0], n[1]))(op)
+       for op in ("add", "sub", "mul", "div", "pow", "maximum", "minimum")},
+}
+
+
+def _map_fn_neg(s: KState) -> KState:
+    f, df = s.f, s.df
+    return replace(s, f=lambda u: -f(u), df=lambda u: -df(u), name=None)
+
+
+def kernels(model, points) -> Kernels:
+    """NNGP and NTK of a compiled model on a point set (P, d), read off its graph.
+
+    Raises:
+      KernelError: a node has no kernel map (non-Gaussian densities feeding the units, shared
+        parameters, activations whose Gaussian integrals diverge, ...), naming the spec field.
+    """
+    g = model.graph
+    dims = model.theory.dims
+    X = np.atleast_2d(np.asarray(points, dtype=np.float64))
+    if X.shape[1] != model.d:
+        raise KernelError(f"points have {X.shape[1]} coordinates, d = {model.d}")
+    states: dict[str, KState] = {}
+    layers = []
+    for node in nx.topological_sort(g):
+        a = g.nodes[node]
+        ins = [u for u, _, d in sorted(g.in_edges(node, data=True), key=lambda e: e[2].get("pos", 0))
+               if d["role"] == "in"]
+        try:
+            if a["kind"] == "input":
+                st = KState("det", ("d",), K=X @ X.T, T=np.zeros((len(X), len(X))))
+            elif a["kind"] == "const":
+                st = KState("const", value=a["value"])
+            elif a["kind"] == "param":
+                st = _param_state(g, node)
+            elif a["kind"] == "output":
+                st = states[ins[0]]
+            elif a["op"].startswith("fn:"):
+                st = _map_fn(a["op"][3:], states[ins[0]], ins[0])
+            elif a["op"] in KERNEL_MAPS:
+                in_states = [states[i] for i in ins]
+                for s in in_states:
+                    if s.kind == "other":
+                        raise KernelError("a parameter with a non-Gaussian (or non-constant) density feeds the "
+                                          "units; infinite-width kernels need W, b ~ N(0, const)")
+                st = KERNEL_MAPS[a["op"]](a, in_states, ins, dims)
+            else:
+                raise KernelError(f"no kernel map for the operation {a['op']}")
+        except KernelError as err:
+            raise KernelError(f"{model.theory.source}: {a.get('field', node)}: {err}") from None
+        states[node] = st
+    for node in nx.topological_sort(g):                 # layers: preactivations not extended further
+        st, a = states[node], g.nodes[node]
+        if st.kind == "gp" and a["kind"] == "op" and not any(
+                states[v].kind == "gp" and g.nodes[v]["kind"] == "op"
+                and g.nodes[v]["op"] in ("add", "sub", "mul", "div", "neg") for v in g.successors(node)):
+            layers.append((a.get("field", node), st.K, st.T))
+    out = states["phi"]
+    if out.kind != "gp":
+        raise KernelError(f"{model.theory.source}: field: the field is not a Gaussian process at infinite width "
+                          f"(its final operation gives a {out.kind})")
+    return Kernels(nngp=out.K, ntk=out.T, layers=tuple(layers))
+
+
+def nngp(model, points) -> np.ndarray:
+    """The NNGP kernel K(xᵢ, xⱼ) of the field (infinite width)."""
+    return kernels(model, points).nngp
+
+
+def ntk(model, points) -> np.ndarray:
+    """The NTK Θ(xᵢ, xⱼ) of the field (infinite width, NTK parameterisation)."""
+    return kernels(model, points).ntk
+
+
+_ = special  # scipy.special is used through the activation registry

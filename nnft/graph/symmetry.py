@@ -1,0 +1,242 @@
+"""Symmetries that hold *by construction*, read off the graph alone (DESIGN.md: structure is found
+once, in the graph). Each proven symmetry comes with the reason a physicist can check by hand.
+
+Rules (each is a change of variables θ → θ' that leaves P(θ) invariant and maps φ_θ(g·x) to φ_θ'(x)):
+
+- **translation** (TASI §3.3 eq. 65-71; PHYSICS.md §2): every path from x to φ passes through a
+  phase node cos/sin(L(x) + b) with L linear in x and b ~ U over a 2π period, b independent of
+  everything and used nowhere else. Under x → x + c, b → b + L(c) mod 2π has the same law given the
+  rest, so every correlator is translation invariant at every N.
+- **z2 (phase)**: one such phase node feeds φ linearly (through products with factors that do not
+  depend on it, sums and signs): b → b + π flips cos and sin, hence φ → −φ *for any readout
+  density* (PHYSICS.md §2, §6), and every odd correlator vanishes.
+- **z2 (readout)**: φ = Σᵢ vᵢψᵢ with an even readout density (and an even offset, if any):
+  v → −v gives φ → −φ (PHYSICS.md §6).
+- **rotation / reflection** (O(d) about the origin): x enters only through W @ x (contracting d) with
+  W isotropic along d (zero-mean normal with one std, or uniform_ball over d) and through norm(x);
+  W is used elsewhere only through norm_d(W). Then x → Rx is absorbed by W → WR.
+- **permutation** of the points of a correlator: always (the field is a commuting scalar).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from nnft.densities import get_density
+
+EVEN_LOC = {"normal": "mean", "cauchy": "loc", "laplace": "loc", "student_t": "loc"}
+
+
+@dataclass(frozen=True)
+class StaticSymmetries:
+    """Symmetries proven from the graph.
+
+    Attributes:
+      proven: symmetry name (``translation``, ``rotation``, ``reflection``, ``z2``, ``permutation``)
+        -> the reason it holds by construction.
+      notes: why other symmetries could not be proven (this does not mean they are broken).
+    """
+
+    proven: dict[str, str]
+    notes: tuple[str, ...] = field(default=())
+
+    def reason(self, name: str) -> str | None:
+        return self.proven.get(name)
+
+
+def _ins(g, n):
+    return [u for u, _, d in sorted(g.in_edges(n, data=True), key=lambda e: e[2].get("pos", 0)) if d["role"] == "in"]
+
+
+def _outs(g, n):
+    return [(v, d) for _, v, d in g.out_edges(n, data=True)]
+
+
+def _density_args(g, pnode) -> dict[str, float] | None:
+    """Constant density arguments of a parameter node (defaults filled in), or None if any depends on
+    other parameters."""
+    dens = get_density(g.nodes[pnode]["density"])
+    args = dict(dens.defaults)
+    for u, _, d in g.in_edges(pnode, data=True):
+        if d["role"].startswith("arg:"):
+            if g.nodes[u]["kind"] != "const":
+                return None
+            args[d["role"][4:]] = g.nodes[u]["value"]
+    return args
+
+
+def _depends_on_x(g, n, memo):
+    if n not in memo:
+        memo[n] = n == "x" or "x" in nx.ancestors(g, n)
+    return memo[n]
+
+
+def _linear_in_x(g, n, memo) -> bool:
+    """Whether node n is a homogeneous linear function of x (coefficients independent of x)."""
+    if n == "x":
+        return True
+    a = g.nodes[n]
+    if a["kind"] != "op":
+        return False
+    ins = _ins(g, n)
+    dep = [_depends_on_x(g, i, memo) for i in ins]
+    op = a["op"]
+    if op in ("matmul", "mul"):
+        return sum(dep) == 1 and _linear_in_x(g, ins[dep.index(True)], memo)
+    if op == "div":
+        return dep == [True, False] and _linear_in_x(g, ins[0], memo)
+    if op in ("add", "sub"):
+        return all(dep) and all(_linear_in_x(g, i, memo) for i in ins)
+    if op in ("neg", "index"):
+        return _linear_in_x(g, ins[0], memo)
+    if op == "reduce" and a["reduce"] == "sum":
+        return _linear_in_x(g, ins[0], memo)
+    return False
+
+
+def _add_terms(g, n) -> list[str]:
+    a = g.nodes[n]
+    if a["kind"] == "op" and a["op"] == "add":
+        return [t for i in _ins(g, n) for t in _add_terms(g, i)]
+    return [n]
+
+
+def _phase_nodes(g, memo) -> dict[str, str]:
+    """Nodes cos/sin(L(x) + b) with b a uniform 2π phase: {add node: phase parameter name}."""
+    out = {}
+    for n, a in g.nodes(data=True):
+        if not (a["kind"] == "op" and a["op"] == "add" and _depends_on_x(g, n, memo)):
+            continue
+        consumers = _outs(g, n)
+        if not consumers or any(g.nodes[v].get("op") not in ("fn:cos", "fn:sin") for v, _ in consumers):
+            continue
+        terms = _add_terms(g, n)
+        phases = [t for t in terms if g.nodes[t]["kind"] == "param"]
+        rest = [t for t in terms if t not in phases]
+        if len(phases) != 1 or not all(_depends_on_x(g, t, memo) and _linear_in_x(g, t, memo) for t in rest):
+            continue
+        b = phases[0]
+        ba = g.nodes[b]
+        args = _density_args(g, b)
+        if ba["density"] != "uniform" or args is None or len(_outs(g, b)) != 1:
+            continue
+        period = args["high"] - args["low"]
+        k = period / (2 * math.pi)
+        if k < 0.5 or abs(k - round(k)) > 1e-9 or set(ba["axes"]) != set(a["axes"]):
+            continue
+        out[n] = ba["name"]
+    return out
+
+
+def _feeds_linearly(g, start: str, memo_cos) -> bool:
+    """Whether φ is a linear (odd) function of the value of node ``start``."""
+    path = (nx.descendants(g, start) & (nx.ancestors(g, "phi") | {"phi"}))
+    def dep(u):
+        return u == start or u in path
+    for n in path:
+        a = g.nodes[n]
+        ins = _ins(g, n)
+        d = [dep(i) for i in ins]
+        if a["kind"] == "output":
+            continue
+        op = a.get("op")
+        if op == "mul" and sum(d) == 1:
+            continue
+        if op == "div" and d == [True, False]:
+            continue
+        if op in ("neg", "index") or (op == "reduce" and a["reduce"] in ("sum", "mean")):
+            continue
+        if op in ("add", "sub") and all(d):
+            continue
+        return False
+    return True
+
+
+def static_symmetries(g: nx.MultiDiGraph) -> StaticSymmetries:
+    """Symmetries of the theory's law that hold by construction (see the module docstring)."""
+    proven = {"permutation": "correlators of a real (commuting) scalar field are symmetric in their points"}
+    notes: list[str] = []
+    memo: dict = {}
+    phases = _phase_nodes(g, memo)
+    # translation: x reaches φ only through phase nodes
+    h = g.copy()
+    h.remove_nodes_from(phases)
+    if phases and not nx.has_path(h, "x", "phi"):
+        names = ", ".join(sorted(set(phases.values())))
+        proven["translation"] = (f"by construction: x enters only through cos/sin(L(x) + {names}) with L linear and "
+                                 f"{names} ~ U over 2π, independent (shift absorbed by the phase; every N)")
+    else:
+        notes.append("translation: x reaches φ other than through a uniform-phase cos/sin of a linear layer")
+    # z2 by phase
+    if len(phases) == 1:
+        (pn, b), = phases.items()
+        trig = [v for v, _ in _outs(g, pn)]
+        if len(trig) == 1 and _feeds_linearly(g, trig[0], {}):
+            proven["z2"] = (f"by construction: {b} → {b} + π flips {g.nodes[trig[0]]['op'][3:]}(...) and φ is linear in it "
+                            f"(φ → −φ for any readout density)")
+    # z2 by an even readout
+    if "z2" not in proven:
+        th = g.graph.get("theory")
+        from nnft.graph.analyse import analyse
+        ns = analyse(g).neuron_sum
+        if ns is not None and _even(g, f"param:{ns.readout}") and (ns.offset is None or _even(g, f"param:{ns.offset}")):
+            proven["z2"] = f"by construction: even readout density of {ns.readout} (v → −v gives φ → −φ)"
+        else:
+            notes.append("z2: no uniform phase feeding φ linearly and no even readout density found")
+        del th
+    # rotations about the origin
+    ok, why = _isotropic(g, memo)
+    if ok:
+        proven["rotation"] = f"by construction: {why} (x → Rx absorbed by W → WR; O(d) about the origin)"
+        proven["reflection"] = proven["rotation"]
+    else:
+        notes.append(f"rotation: {why}")
+    return StaticSymmetries(proven=proven, notes=tuple(notes))
+
+
+def _even(g, pnode) -> bool:
+    a = g.nodes[pnode]
+    args = _density_args(g, pnode)
+    if args is None:
+        return False
+    kind = a["density"]
+    if kind in EVEN_LOC:
+        return abs(args.get(EVEN_LOC[kind], 0.0)) == 0.0
+    if kind == "uniform":
+        return args["low"] == -args["high"]
+    return False
+
+
+def _isotropic(g, memo) -> tuple[bool, str]:
+    layers = []
+    for v, d in _outs(g, "x"):
+        a = g.nodes[v]
+        if a["kind"] == "op" and a["op"] == "reduce" and a["reduce"] == "norm" and a["axis"] == "d":
+            continue
+        if not (a["kind"] == "op" and a["op"] == "matmul" and tuple(a["contract"]) == ("d",)):
+            return False, f"x is used by {a.get('op', a['kind'])} (not W @ x or norm(x))"
+        (w,) = [u for u in _ins(g, v) if u != "x"] or [None]
+        if w is None or g.nodes[w]["kind"] != "param":
+            return False, "x is contracted with something that is not a parameter"
+        wa = g.nodes[w]
+        args = _density_args(g, w)
+        if args is None:
+            return False, f"the density of {wa['name']} depends on other parameters"
+        iso = (wa["density"] == "normal" and args.get("mean", 0.0) == 0.0) or \
+              (wa["density"] == "uniform_ball" and wa["axes"][-1] == "d")
+        if not iso:
+            return False, f"{wa['name']} ~ {wa['density']} is not isotropic along d"
+        for u, dd in _outs(g, w):
+            ua = g.nodes[u]
+            if dd["role"] != "in":
+                return False, f"{wa['name']} is used in another density"
+            if not ((ua.get("op") == "matmul" and "x" in _ins(g, u)) or
+                    (ua.get("op") == "reduce" and ua["reduce"] == "norm" and ua["axis"] == "d")):
+                return False, f"{wa['name']} is used other than in {wa['name']} @ x and norm_d({wa['name']})"
+        layers.append(f"{wa['name']} ~ {wa['density']} (isotropic)")
+    if not layers:
+        return False, "x enters through no isotropic linear layer"
+    return True, "x enters only through " + ", ".join(f"{s} @ x" for s in layers) + " and norm(x)"
