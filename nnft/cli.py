@@ -68,8 +68,8 @@ def main():
 def validate(spec, sets):
     """Load, check and analyse SPEC (a file or a shipped spec name) without sampling."""
     from nnft.graph.compile import compile
-    theory = _load(spec, sets)
-    model = compile(theory)
+    model = compile(_load(spec, sets))
+    theory = model.theory                    # an mlp: is shown expanded into its layers
     st = model.structure
     click.echo(f"ok: {theory.name} ({theory.source})")
     click.echo("  dims: " + ", ".join(f"{k}={v}" for k, v in theory.dims.items()))

@@ -67,3 +67,9 @@ def test_criticality_command_finds_the_critical_points():
     assert r.exit_code == 0 and "ordered" in r.output, r.output
     r = CliRunner().invoke(main, ["criticality", "cos_net"])
     assert r.exit_code == 2 and "mlp" in r.output
+
+
+def test_validate_shows_the_mlp_expanded():
+    r = CliRunner().invoke(main, ["validate", "tanh_mlp", "--set", "L=2"])
+    assert r.exit_code == 0, r.output
+    assert "W2 [N2, N1] ~ normal" in r.output and "sum_N2" in r.output
