@@ -83,3 +83,7 @@ class SamplingError(NnftError, RuntimeError):
 
 class EstimatorError(NnftError, ValueError):
     """An estimator was asked for something the ensemble or structure cannot give."""
+
+
+class ReweightingWarning(UserWarning):
+    """Importance weights degenerated: the effective sample size is too small to trust the estimate."""

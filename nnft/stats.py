@@ -93,12 +93,24 @@ class BlockSums:
     def __init__(self, n_blocks: int, n_features: int):
         self.sums = np.zeros((n_blocks, n_features), dtype=np.float64)
         self.weights = np.zeros(n_blocks, dtype=np.float64)
+        self.weights2: np.ndarray | None = None
         self.n = 0
 
-    def add(self, sums: np.ndarray, weights: np.ndarray, count: int) -> None:
+    def add(self, sums: np.ndarray, weights: np.ndarray, count: int, weights2: np.ndarray | None = None) -> None:
+        """Add a chunk: per-block Σ w·f, Σ w (and Σ w² for importance weights)."""
         self.sums += np.asarray(sums, dtype=np.float64)
         self.weights += np.asarray(weights, dtype=np.float64)
+        if weights2 is not None:
+            self.weights2 = (0.0 if self.weights2 is None else self.weights2) + np.asarray(weights2, dtype=np.float64)
         self.n += int(count)
+
+    @property
+    def ess(self) -> float | None:
+        """Kish effective sample size (Σw)²/Σw² of importance-weighted samples (None if unweighted)."""
+        if self.weights2 is None:
+            return None
+        w2 = float(self.weights2.sum())
+        return float(self.weights.sum()) ** 2 / w2 if w2 > 0 else 0.0
 
     def mean(self) -> np.ndarray:
         return self.sums.sum(0) / self.weights.sum()
@@ -110,8 +122,8 @@ class BlockSums:
         keep = np.nonzero(self.weights > 0)[0]
         k = len(keep)
         if k < 2:
-            return Estimate(full, np.full_like(full, np.inf), self.n)
+            return Estimate(full, np.full_like(full, np.inf), self.n, self.ess)
         loo = np.stack([np.asarray(fn((total - self.sums[b]) / (wtot - self.weights[b])), dtype=np.float64)
                         for b in keep])
         var = (k - 1) / k * np.sum((loo - loo.mean(0)) ** 2, axis=0)
-        return Estimate(full, np.sqrt(var), self.n)
+        return Estimate(full, np.sqrt(var), self.n, self.ess)

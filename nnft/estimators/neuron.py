@@ -43,6 +43,9 @@ class WidthCorrelators:
 
 
 def _require(model: Model):
+    if model.insertions:
+        raise EstimatorError("the theory has insertions: e^{−∫V(φ)} couples the neurons, so the neuron-sum theorem "
+                             "(and the exact references) hold only for its free theory, model.free()")
     ns = model.structure.neuron_sum
     if ns is None:
         raise EstimatorError("neuron-level estimators need φ = Σᵢ vᵢψᵢ(x) with i.i.d. neurons; the analysis found: "

@@ -136,6 +136,8 @@ class Model:
     theory: Theory
     graph: nx.MultiDiGraph
     structure: Structure
+    #: the theory's insertions (``nnft.insertions``): lattices and potentials
+    insertions: tuple = field(default=(), compare=False, repr=False)
     #: compiled streaming steps, reused across estimator calls (internal)
     jit_cache: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -214,13 +216,44 @@ class Model:
         return values[body]
 
     def log_weight(self, theta: Theta) -> jax.Array:
-        """log of the insertion weight e^{−∫V(φ_θ)} (TASI §5.2); 0 for a theory without insertions."""
-        return jnp.zeros((), dtype=next(iter(theta.values())).dtype)
+        """log of the insertion weight, −Σ_insertions Σ_z w_z V(φ_θ(z)) (TASI §5.2, PHYSICS.md §7), for one
+        network; 0 for a theory without insertions."""
+        dtype = next(iter(theta.values())).dtype
+        total = jnp.zeros((), dtype=dtype)
+        for ins in self.insertions:
+            pts = jnp.asarray(ins.points, dtype=dtype)
+            phi = jax.vmap(lambda x: self.field(theta, x))(pts)
+            total = total - jnp.sum(jnp.asarray(ins.weights, dtype=dtype) * ins.V(phi))
+        return total
+
+    def log_prob(self, theta: Theta) -> jax.Array:
+        """log P(θ) for one network: the sum of the parameters' log-densities (arguments that depend on
+        other parameters evaluated at θ)."""
+        g, ev = self.graph, self._ev
+        values = {f"param:{k}": v for k, v in theta.items()}
+        total = 0.0
+        for name in self.structure.order:
+            node = f"param:{name}"
+            dens = get_density(g.nodes[node]["density"])
+            axes = g.nodes[node]["axes"]
+            batch_axes = axes[:len(axes) - dens.event_dims]
+            arg_nodes = {d["role"][4:]: u for u, _, d in g.in_edges(node, data=True) if d["role"].startswith("arg:")}
+            ev.run(ev.needed(list(arg_nodes.values()), stop=set(values)), values)
+            dtype = theta[name].dtype
+            args = {k: align(values[u], g.nodes[u]["axes"], batch_axes).astype(dtype) for k, u in arg_nodes.items()}
+            args = {**{k: jnp.asarray(v, dtype) for k, v in dens.defaults.items()}, **args}
+            total = total + jnp.sum(dens.log_prob(theta[name], args))
+        return total
+
+    def free(self) -> "Model":
+        """The same theory without its insertions (the free theory P(θ))."""
+        return compile(self.theory.model_copy(update={"insertions": []}))
 
 
 def compile(theory: Theory) -> Model:  # noqa: A001 - the name a physicist expects
     """Spec -> graph -> checks -> analysis -> :class:`Model` (an ``mlp:`` is expanded into layers first)."""
     from nnft.spec.mlp import expand
     theory = expand(theory)
+    from nnft.insertions import compile_insertions
     g = check(build(theory))
-    return Model(theory=theory, graph=g, structure=analyse(g))
+    return Model(theory=theory, graph=g, structure=analyse(g), insertions=compile_insertions(theory))

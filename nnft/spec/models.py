@@ -118,6 +118,11 @@ def _check_reference(value: dict) -> dict:
     return _tagged(value, NEURONS, "reference")
 
 
+def _check_potential(value: dict) -> dict:
+    from nnft.spec.potentials import POTENTIALS
+    return _tagged(value, POTENTIALS, "potential")
+
+
 Tagged = dict[str, dict[str, ExprField]]
 
 
@@ -195,6 +200,33 @@ class Study(Strict):
                          "reflection_positivity"]] | None = None
 
 
+class Domain(Strict):
+    """Where an insertion's integral ∫dᵈx V(φ(x)) is taken: a box [lo, hi] per input dimension, with
+    a midpoint lattice of ``lattice`` points per dimension (weights = cell volume)."""
+
+    box: builtins.list[Annotated[builtins.list[Union[StrictFloat, StrictInt]], Field(min_length=2, max_length=2)]] = \
+        Field(min_length=1, max_length=4)
+    lattice: Annotated[int, Field(ge=1, le=4096), _NO_BOOL]
+
+    @field_validator("box")
+    @classmethod
+    def _ordered(cls, v):
+        for i, (lo, hi) in enumerate(v):
+            if not lo < hi:
+                raise LocatedError(f"box edge [{lo}, {hi}] must have lo < hi", (i,))
+        return v
+
+
+class Insertion(Strict):
+    """An operator insertion e^{−∫dᵈx V(φ(x))} deforming P(θ) into P̃(θ) ∝ P(θ)e^{−∫V(φ_θ)} (TASI §5.2,
+    eq. 135-137 with the sign erratum of PHYSICS.md §10). The domain is part of the theory: ∫φ⁴ over
+    all of ℝᵈ diverges for plane-wave neurons (PHYSICS.md §7)."""
+
+    potential: Annotated[Tagged, AfterValidator(_check_potential)]
+    domain: Domain
+    allow_unbounded: bool = False
+
+
 class MLP(Strict):
     """A fully-connected net in compact form (Les Houches lectures, Hanin's indexing):
     z⁽¹⁾ = W⁽¹⁾x + b⁽¹⁾, z⁽ˡ⁺¹⁾ = W⁽ˡ⁺¹⁾σ(z⁽ˡ⁾) + b⁽ˡ⁺¹⁾, φ = z⁽ᴸ⁺¹⁾, W⁽ˡ⁾ ~ N(0, weight_var),
@@ -229,6 +261,7 @@ class Theory(Strict):
     params: dict[Ident, Param] = Field(default_factory=dict)
     field: ExprField | None = None
     mlp: MLP | None = None
+    insertions: builtins.list[Insertion] = Field(default_factory=list, max_length=8)
     reference: Annotated[Tagged, AfterValidator(_check_reference)] | None = None
     study: Study = Field(default_factory=Study)
     #: file the theory was loaded from (set by the loader; "<dict>" otherwise)

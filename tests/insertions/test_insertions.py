@@ -1,0 +1,107 @@
+"""Insertions: specs, log-weights, reweighting through the one estimator path, ESS warnings, bad input."""
+
+import warnings
+
+import jax
+import numpy as np
+import pytest
+
+import nnft
+from nnft.errors import ReweightingWarning
+
+
+def phi4(lam, N=20, box=((-2.0, 2.0),), lattice=16, **extra):
+    data = nnft.load("scalar_net", N=N).model_dump()
+    data["insertions"] = [{"potential": {"phi4": {"coupling": lam}},
+                           "domain": {"box": [list(b) for b in box], "lattice": lattice}, **extra}]
+    return nnft.compile(nnft.from_dict(data))
+
+
+PTS = [np.array([[0.0], [0.5]]), np.array([[0.0]] * 4)]
+
+
+def test_shipped_phi4_spec_compiles_with_its_insertion():
+    m = nnft.compile(nnft.load("phi4_scalar_1d"))
+    (ins,) = m.insertions
+    assert ins.points.shape == (32, 1) and abs(ins.volume - 4.0) < 1e-12
+    assert m.free().insertions == ()
+
+
+def test_zero_coupling_reproduces_the_free_theory_exactly():
+    free = nnft.compile(nnft.load("scalar_net", N=20))
+    # float64 sampling: in float32 XLA may fuse the extra log-weight work differently (~1e-8 rounding)
+    a = nnft.measure(free, PTS, samples=4000, key=1, dtype="float64")
+    b = nnft.measure(phi4(0.0), PTS, samples=4000, key=1, dtype="float64")
+    np.testing.assert_allclose(b.full.mean, a.full.mean, rtol=1e-10)
+    np.testing.assert_allclose(b.connected.mean, a.connected.mean, rtol=1e-10)
+    assert b.full.ess == pytest.approx(4000)
+
+
+def test_log_weight_is_minus_the_lattice_integral_of_v():
+    m = phi4(0.7)
+    with jax.enable_x64(True):
+        th = m.sample_one(jax.random.key(0), dtype=np.float64)
+        phi = np.array([float(m.field(th, np.array([z]))) for z in m.insertions[0].points[:, 0]])
+        lw = float(m.log_weight(th))
+    assert lw == pytest.approx(-np.sum(m.insertions[0].weights * 0.7 / 24 * phi ** 4), rel=1e-10)
+
+
+def test_log_prob_matches_the_densities():
+    from scipy import stats
+    m = nnft.compile(nnft.load("cos_net", N=3))
+    with jax.enable_x64(True):
+        th = m.sample_one(jax.random.key(2), dtype=np.float64)
+        lp = float(m.log_prob(th))
+    W0, b0, W1 = (np.asarray(th[k]) for k in ("W0", "b0", "W1"))
+    want = (stats.norm(0, 1 / np.sqrt(2)).logpdf(W0).sum() + stats.uniform(-np.pi, 2 * np.pi).logpdf(b0).sum()
+            + stats.norm(0, 1 / np.sqrt(3)).logpdf(W1).sum())
+    assert lp == pytest.approx(want, rel=1e-10)
+
+
+def test_positive_coupling_suppresses_fluctuations_with_correlated_errors():
+    """φ⁴ with λ > 0 lowers G2 (first order: δG = −(λ/2)∫GGG < 0), resolved on the same samples."""
+    free, inter = nnft.compile(nnft.load("scalar_net", N=20)), phi4(2.0)
+    a = nnft.ensemble(free, PTS[:1], samples=20_000, key=3)
+    b = nnft.ensemble(inter, PTS[:1], samples=20_000, key=3)
+    assert b.full().mean[0] < a.full().mean[0] - 5 * b.full().stderr[0] / 3
+    assert b.sums.ess > 0.5 * 20_000
+
+
+def test_ess_warning_fires_when_weights_degenerate():
+    with pytest.warns(ReweightingWarning, match="effective sample size"):
+        est = nnft.measure(phi4(2000.0, box=((-20.0, 20.0),), lattice=64), PTS[:1], samples=2000, key=0).full
+    assert est.ess < 100
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ReweightingWarning)
+        nnft.measure(phi4(0.1), PTS[:1], samples=2000, key=0)
+
+
+def test_neuron_level_estimators_refuse_interacting_theories():
+    with pytest.raises(nnft.EstimatorError, match="couples the neurons"):
+        nnft.neuron_measure(phi4(0.5), PTS, neurons=1000)
+
+
+@pytest.mark.parametrize("insertion,field,fragment", [
+    ({"potential": {"phi4": {"coupling": -1.0}}, "domain": {"box": [[-1, 1]], "lattice": 8}},
+     "insertions[0].potential", "unbounded below"),
+    ({"potential": {"expression": {"V": "phi**2 - phi**4"}}, "domain": {"box": [[-1, 1]], "lattice": 8}},
+     "insertions[0].potential", "unbounded below"),
+    ({"potential": {"phi4": {"coupling": 1.0}}}, "insertions[0].domain", "missing"),
+    ({"potential": {"phi4": {"coupling": 1.0}}, "domain": {"box": [[-1, 1], [0, 1]], "lattice": 8}},
+     "insertions[0].domain.box", "d = 1"),
+    ({"potential": {"phi6": {"coupling": 1.0}}, "domain": {"box": [[-1, 1]], "lattice": 8}},
+     "insertions[0].potential", "phi4"),
+    ({"potential": {"phi4": {"coupling": 1.0}}, "domain": {"box": [[1, -1]], "lattice": 8}},
+     "insertions[0].domain.box", "lo < hi"),
+])
+def test_bad_insertions(insertion, field, fragment):
+    data = nnft.load("scalar_net").model_dump()
+    data["insertions"] = [insertion]
+    with pytest.raises(nnft.SpecError) as err:
+        nnft.compile(nnft.from_dict(data))
+    assert field in str(err.value) and fragment in str(err.value), str(err.value)
+
+
+def test_unbounded_potential_needs_explicit_opt_in():
+    m = phi4(-0.01, allow_unbounded=True)
+    assert m.insertions[0].V_min == -np.inf
