@@ -127,3 +127,20 @@ class BlockSums:
                         for b in keep])
         var = (k - 1) / k * np.sum((loo - loo.mean(0)) ** 2, axis=0)
         return Estimate(full, np.sqrt(var), self.n, self.ess)
+
+
+def jackknife_joint(accumulators: list[BlockSums], fn: Callable[..., np.ndarray]) -> Estimate:
+    """Jackknife of ``fn(means_1, means_2, …)`` over several accumulators that share their block
+    structure (e.g. the same networks with and without an insertion's weights): leaving block b out of
+    all of them at once keeps their correlation, so differences get correlated-difference errors."""
+    K = len(accumulators[0].weights)
+    if any(len(a.weights) != K for a in accumulators):
+        raise ValueError("accumulators must have the same number of blocks")
+    totals = [(a.sums.sum(0), a.weights.sum()) for a in accumulators]
+    full = np.asarray(fn(*(t / w for t, w in totals)), dtype=np.float64)
+    keep = [b for b in range(K) if all(a.weights[b] > 0 for a in accumulators)]
+    loo = np.stack([np.asarray(fn(*((t - a.sums[b]) / (w - a.weights[b]) for a, (t, w) in zip(accumulators, totals))),
+                               dtype=np.float64) for b in keep])
+    k = len(keep)
+    var = (k - 1) / k * np.sum((loo - loo.mean(0)) ** 2, axis=0)
+    return Estimate(full, np.sqrt(var), accumulators[0].n, accumulators[-1].ess)

@@ -254,6 +254,14 @@ def compile(theory: Theory) -> Model:  # noqa: A001 - the name a physicist expec
     """Spec -> graph -> checks -> analysis -> :class:`Model` (an ``mlp:`` is expanded into layers first)."""
     from nnft.spec.mlp import expand
     theory = expand(theory)
+    from dataclasses import replace
+
     from nnft.insertions import compile_insertions
     g = check(build(theory))
-    return Model(theory=theory, graph=g, structure=analyse(g), insertions=compile_insertions(theory))
+    structure = analyse(g)
+    insertions = compile_insertions(theory)
+    if insertions and structure.neuron_sum is not None:
+        # P̃(θ) ∝ P(θ)e^{−∫V(φ_θ)} does not factorise over neurons: the neuron-sum form is lost
+        structure = replace(structure, neuron_sum=None, notes=structure.notes + (
+            "the insertion e^{−∫V(φ)} couples the neurons (use model.free() for the free neuron sum)",))
+    return Model(theory=theory, graph=g, structure=structure, insertions=insertions)

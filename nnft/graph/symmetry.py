@@ -194,7 +194,32 @@ def static_symmetries(g: nx.MultiDiGraph) -> StaticSymmetries:
         proven["reflection"] = proven["rotation"]
     else:
         notes.append(f"rotation: {why}")
+    _insertion_effects(g, proven, notes)
     return StaticSymmetries(proven=proven, notes=tuple(notes))
+
+
+def _insertion_effects(g: nx.MultiDiGraph, proven: dict, notes: list) -> None:
+    """An insertion e^{−∫_box V(φ)} keeps only what both P(θ) and the weight keep: the box breaks
+    translations, rotations and reflections (they hold at best approximately deep inside it), and
+    Z2 survives only for an even V (PHYSICS.md §7: the domain is part of the theory)."""
+    theory = g.graph.get("theory")
+    if theory is None or not theory.insertions:
+        return
+    import numpy as np
+
+    from nnft.insertions import compile_insertions
+    for name in ("translation", "rotation", "reflection"):
+        if proven.pop(name, None):
+            notes.append(f"{name}: holds for the free theory, but the insertion's finite box breaks it "
+                         "(test it statistically, deep inside the box)")
+    if "z2" in proven:
+        grid = np.linspace(-20, 20, 4001)
+        if all(np.allclose(ins.V_np(grid), ins.V_np(-grid), rtol=1e-12, atol=1e-12)
+               for ins in compile_insertions(theory)):
+            proven["z2"] += "; the inserted potential is even, V(−φ) = V(φ)"
+        else:
+            proven.pop("z2")
+            notes.append("z2: the inserted potential is not even, V(−φ) ≠ V(φ)")
 
 
 def _even(g, pnode) -> bool:

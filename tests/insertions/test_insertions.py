@@ -77,7 +77,7 @@ def test_ess_warning_fires_when_weights_degenerate():
 
 
 def test_neuron_level_estimators_refuse_interacting_theories():
-    with pytest.raises(nnft.EstimatorError, match="couples the neurons"):
+    with pytest.raises(nnft.EstimatorError, match="neuron"):
         nnft.neuron_measure(phi4(0.5), PTS, neurons=1000)
 
 
@@ -105,3 +105,38 @@ def test_bad_insertions(insertion, field, fragment):
 def test_unbounded_potential_needs_explicit_opt_in():
     m = phi4(-0.01, allow_unbounded=True)
     assert m.insertions[0].V_min == -np.inf
+
+
+def test_static_symmetries_account_for_the_insertion():
+    from nnft.graph.symmetry import static_symmetries
+    free = static_symmetries(nnft.compile(nnft.load("scalar_net")).graph)
+    inter = static_symmetries(phi4(0.5).graph)
+    assert "translation" in free.proven and "translation" not in inter.proven
+    assert "z2" in inter.proven and "even" in inter.proven["z2"]
+    data = nnft.load("scalar_net").model_dump()
+    data["insertions"] = [{"potential": {"polynomial": {"g3": 0.1, "g4": 1.0}},
+                           "domain": {"box": [[-1, 1]], "lattice": 8}}]
+    odd = static_symmetries(nnft.compile(nnft.from_dict(data)).graph)
+    assert "z2" not in odd.proven and any("not even" in n for n in odd.notes)
+
+
+def test_reweighting_agrees_with_exact_finite_n_first_order_and_rejects_the_gaussian_formula():
+    """⟨φxφy⟩_λ − ⟨φxφy⟩_0 from the same networks (joint jackknife) against λ·c1(N) (PHYSICS.md §7).
+    At N = 50 the finite-N coefficient differs from the N = ∞ formula by ~30%: the test resolves it."""
+    from nnft.analytic import scalar_net_g2
+    from nnft.analytic.perturbative import delta_g2_gaussian, first_order
+    from nnft.stats import jackknife_joint
+    lam = 0.002
+    inter = phi4(lam, N=50, lattice=16)
+    free = inter.free()
+    ins = inter.insertions[0]
+    pairs = [np.array([[0.0], [0.5]]), np.array([[-0.6], [0.3]])]
+    a = nnft.ensemble(free, pairs, samples=100_000, key=0)
+    b = nnft.ensemble(inter, pairs, samples=100_000, key=0)
+    delta = jackknife_joint([a.sums, b.sums], lambda m0, m1: a.plan.full(m1) - a.plan.full(m0))
+    c1 = first_order(free, pairs, ins.points, ins.weights).full[0]
+    G = lambda x, y: scalar_net_g2(x, y, mass=1.0, cutoff=5.0, d=1)   # noqa: E731
+    gauss = np.array([delta_g2_gaussian(G, p[0], p[1], ins.points, ins.weights, lam=1.0) for p in pairs])
+    assert np.all(np.abs(delta.z(lam * c1)) < 5), delta.z(lam * c1)
+    assert np.max(np.abs(delta.z(lam * gauss))) > 5                   # N = ∞ formula is wrong at N = 50
+    assert np.max(np.abs(delta.z(2 * lam * c1))) > 5                  # and so is a factor 2

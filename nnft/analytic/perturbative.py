@@ -1,0 +1,313 @@
+"""Perturbation theory for local insertions (PHYSICS.md §7; TASI §5.2, eq. 135-137).
+
+An insertion deforms the parameter density, P̃(θ) ∝ P(θ) exp(−S(θ)), with the action regulated on a
+lattice of points z (shape (M, d)) with quadrature weights w_z (shape (M,)):
+
+    S(θ) = Σ_z w_z V(φ_θ(z)),        V(φ) = Σ_k g_k φᵏ/k!      (φ⁴: g_4 = λ, i.e. V = λ/4! φ⁴).
+
+The sign is e^{−S} (TASI eq. 135 and 137 print e^{+∫V} and e^{∫φ⁴}: PHYSICS.md §10 erratum). Then
+⟨O⟩_g = ⟨O e^{−S}⟩/⟨e^{−S}⟩ = Σ_j (−1)^j/j! κ(O, S, …, S) (j copies of S), so to first order
+
+    ⟨O⟩_g = ⟨O⟩ − κ(O, S) + O(g²),     κ(O, S) = ⟨O S⟩ − ⟨O⟩⟨S⟩,
+
+and for a connected correlator the joint cumulant of the n fields *and* S:
+G_c⁽ⁿ⁾_g = G_c⁽ⁿ⁾ − κ(φ₁, …, φ_n, S) + O(g²).
+
+Two routes are provided; both take the lattice ``points`` and ``weights`` explicitly:
+
+* **Gaussian (N = ∞) theory** from a two-point function ``G`` — the textbook Feynman diagrams of
+  PHYSICS.md §7: :func:`delta_g2_gaussian` (tadpole), :func:`g4c_gaussian` (the tree-level vertex),
+  :func:`second_order_g2_gaussian` (double tadpole, cactus and sunset).
+* **Exact finite-N first order for neuron sums**, :func:`first_order`: κ(O, S) from the model's exact
+  FULL correlators (``nnft.exact``), no Gaussian assumption. At finite N the free theory is not
+  Gaussian, so c1(N) picks up the connected 4- and 6-point functions (PHYSICS.md §7); for Cos-net at
+  N = 10 it differs from the Gaussian formula by tens of percent.
+
+The lattice sum *is* the regulated action (PHYSICS.md §7: "the domain is part of the theory"); no
+continuum limit is taken here, so every formula below is exact for the given (points, weights).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from nnft.errors import EstimatorError
+from nnft.estimators.partitions import mask_partitions, mobius
+
+__all__ = ["FirstOrder", "delta_g2_gaussian", "g4c_gaussian", "second_order_g2_gaussian", "first_order",
+           "kernel_matrix"]
+
+#: tuples per ``nnft.exact`` call (keeps the number of distinct products below the planner's limit)
+_EXACT_CHUNK = 2000
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def _lattice(points, weights) -> tuple[np.ndarray, np.ndarray]:
+    z = np.asarray(points, dtype=np.float64)
+    if z.ndim == 1:
+        z = z[:, None]
+    w = np.asarray(weights, dtype=np.float64).ravel()
+    if z.ndim != 2 or len(z) != len(w) or len(w) == 0:
+        raise ValueError(f"points must be (M, d) and weights (M,), got {np.shape(points)} and {np.shape(weights)}")
+    if not (np.all(np.isfinite(z)) and np.all(np.isfinite(w))):
+        raise ValueError("points and weights must be finite")
+    return z, w
+
+
+def _point(x, d: int) -> np.ndarray:
+    x = np.atleast_1d(np.asarray(x, dtype=np.float64)).ravel()
+    if x.shape != (d,):
+        raise ValueError(f"point {x} has {x.size} coordinates; the lattice has d = {d}")
+    return x
+
+
+def kernel_matrix(G: Callable, A, B) -> np.ndarray:
+    """The matrix G(A_a, B_b), shape (len(A), len(B)), for A (m, d) and B (n, d).
+
+    ``G`` may be vectorised (``G(X, Y)`` with X, Y broadcasting arrays of shape (..., d) returning
+    (...)) or pointwise (``G(x, y)`` on two (d,) points, e.g. ``nnft.analytic.cos_net_g2`` with the
+    width parameters bound). A vectorised call is tried first and accepted only if it has the right
+    shape and agrees with a pointwise call on a corner entry; otherwise the pointwise loop is used.
+    """
+    A = np.atleast_2d(np.asarray(A, dtype=np.float64))
+    B = np.atleast_2d(np.asarray(B, dtype=np.float64))
+    try:
+        K = np.asarray(G(A[:, None, :], B[None, :, :]), dtype=np.float64)
+        ok = K.shape == (len(A), len(B))
+        if ok:
+            for a, b in ((0, 0), (len(A) - 1, len(B) - 1)):
+                ref = float(G(A[a], B[b]))
+                ok = ok and math.isclose(float(K[a, b]), ref, rel_tol=1e-12, abs_tol=1e-300)
+        if ok:
+            return K
+    except Exception:  # noqa: BLE001 -- not vectorised: fall back to the loop below
+        pass
+    return np.array([[float(G(a, b)) for b in B] for a in A], dtype=np.float64)
+
+
+# ----------------------------------------------------------------------------- Gaussian (N = ∞)
+
+def delta_g2_gaussian(G: Callable, x, y, points, weights, lam: float = 1.0) -> float:
+    """First-order shift of ⟨φ(x)φ(y)⟩ in a Gaussian theory with two-point function G (the tadpole):
+
+        δG(x, y) = −(λ/2) Σ_z w_z G(x, z) G(z, z) G(z, y)          (PHYSICS.md §7)
+
+    for V = λ/4! φ⁴ (TASI §5.2, eq. 135-137 with the sign erratum e^{−∫V}). Exact for the lattice
+    action S = Σ_z w_z V(φ(z)); the full O(λ) answer, since 12/4! = 1/2 counts the tadpole contractions.
+    """
+    z, w = _lattice(points, weights)
+    d = z.shape[1]
+    x, y = _point(x, d), _point(y, d)
+    gxz = kernel_matrix(G, x[None], z)[0]
+    gzy = kernel_matrix(G, z, y[None])[:, 0]
+    gzz = np.array([float(kernel_matrix(G, zi[None], zi[None])[0, 0]) for zi in z])
+    return float(-0.5 * lam * np.sum(w * gxz * gzz * gzy))
+
+
+def g4c_gaussian(G: Callable, xs, points, weights, lam: float = 1.0) -> float:
+    """Leading connected 4-point function of the φ⁴-deformed Gaussian theory (tree-level vertex):
+
+        G4c(x₁…x₄) = −λ Σ_z w_z Πᵢ G(xᵢ, z) + O(λ²)               (PHYSICS.md §7; TASI §5.2)
+
+    (the 4! contractions cancel the 1/4!). ``xs`` has shape (4, d).
+    """
+    z, w = _lattice(points, weights)
+    xs = np.asarray(xs, dtype=np.float64).reshape(4, z.shape[1])
+    K = kernel_matrix(G, xs, z)                    # (4, M)
+    return float(-lam * np.sum(w * np.prod(K, axis=0)))
+
+
+def second_order_g2_gaussian(G: Callable, x, y, points, weights, lam: float = 1.0) -> float:
+    """Second-order term λ²·c2 of ⟨φ(x)φ(y)⟩ in a Gaussian theory with φ⁴ (PHYSICS.md §7):
+
+        c2 = Σ_{z,u} w_z w_u [¼ G_xz G_zz G_zu G_uu G_uy + ¼ G_xz G_zu² G_uu G_zy + ⅙ G_xz G_zu³ G_uy]
+
+    (double tadpole in series, tadpole on the tadpole loop, sunset); (λ²/2)κ(φxφy, S₁, S₁) = λ² c2.
+    Cost O(M²).
+    """
+    z, w = _lattice(points, weights)
+    d = z.shape[1]
+    x, y = _point(x, d), _point(y, d)
+    gx = kernel_matrix(G, x[None], z)[0]
+    gy = kernel_matrix(G, z, y[None])[:, 0]
+    Gzz = kernel_matrix(G, z, z)
+    gd = np.diag(Gzz).copy()
+    a = w * gx                                      # weighted external legs
+    b = w * gy
+    t1 = 0.25 * (a * gd) @ Gzz @ (b * gd)
+    t2 = 0.25 * np.sum((a * gy) * ((Gzz ** 2) @ (w * gd)))
+    t3 = (1.0 / 6.0) * a @ (Gzz ** 3) @ b
+    return float(lam ** 2 * (t1 + t2 + t3))
+
+
+# ----------------------------------------------------------------------------- exact finite N
+
+@dataclass(frozen=True)
+class FirstOrder:
+    """First-order shifts of correlators under an insertion, arrays (len(widths), T).
+
+    Attributes:
+      widths: the widths N (axis 0).
+      orders: the order n of each requested tuple (axis 1).
+      full: the O(g) shift of the full moment ⟨φ(x₁)…φ(x_n)⟩, i.e. −κ(Πᵢφᵢ, S).
+      connected: the O(g) shift of the joint cumulant G_c⁽ⁿ⁾, i.e. −κ(φ₁, …, φ_n, S).
+      full0, connected0: the undeformed (g = 0) G⁽ⁿ⁾ and G_c⁽ⁿ⁾ from ``nnft.exact``.
+      accuracy: the reference's stated absolute accuracy per moment (0 for closed forms); the shifts
+        are linear in ≲ 2ⁿ·M·(#couplings) such moments.
+    """
+
+    widths: tuple[int, ...]
+    orders: tuple[int, ...]
+    full: np.ndarray
+    connected: np.ndarray
+    full0: np.ndarray
+    connected0: np.ndarray
+    accuracy: float
+
+
+def _couplings(couplings) -> dict[int, float]:
+    if couplings is None:
+        return {4: 1.0}
+    out = {}
+    for k, g in dict(couplings).items():
+        if int(k) != k or int(k) < 0:
+            raise ValueError(f"coupling keys are powers k ≥ 0 of V = Σ_k g_k φ^k/k!; got {k!r}")
+        if not np.isfinite(float(g)):
+            raise ValueError(f"coupling g_{k} = {g!r} is not finite")
+        if int(k) > 0 and float(g) != 0.0:       # g_0 is a constant: it cancels from every ⟨·⟩
+            out[int(k)] = out.get(int(k), 0.0) + float(g)
+    return out
+
+
+def first_order(model, tuples, points, weights, couplings=None, widths=None) -> FirstOrder:
+    """Exact finite-N first-order shift of correlators of a neuron sum under V = Σ_k g_k φᵏ/k!.
+
+    With S = Σ_z w_z V(φ(z)) (``points`` (M, d), ``weights`` (M,)) and P̃ ∝ P e^{−S}
+    (TASI §5.2 eq. 135-137 with the PHYSICS.md §10 sign erratum):
+
+        ⟨Πᵢφ(xᵢ)⟩_g = ⟨Πᵢφ(xᵢ)⟩ − Σ_k (g_k/k!) Σ_z w_z [⟨Πᵢφ(xᵢ) φ(z)ᵏ⟩ − ⟨Πᵢφ(xᵢ)⟩⟨φ(z)ᵏ⟩] + O(g²)
+
+    (``.full``) and the connected version −κ(φ(x₁), …, φ(x_n), S) from the Möbius formula over
+    partitions of {1…n, S} (``.connected``). Every moment is an exact FULL correlator from
+    ``nnft.exact`` (all tuples batched), so no Gaussianity is assumed: for φ⁴ and n = 2 this is
+
+        c1(N) = −(1/24) Σ_z w_z [G6(x,y,z,z,z,z) − G2(x,y) G4(z,z,z,z)]       (PHYSICS.md §7),
+
+    which at N → ∞ reduces to :func:`delta_g2_gaussian` and at finite N contains the connected 4- and
+    6-point functions.
+
+    Args:
+      model: a compiled theory (``nnft.compile``) whose spec declares a ``reference:``.
+      tuples: list of (n, d) point tuples.
+      points, weights: the lattice of the action, (M, d) and (M,).
+      couplings: {k: g_k}; default {4: 1.0}, so ``.full`` of a 2-point tuple is c1 itself (the shift
+        is linear in the couplings: multiply by λ, or pass {4: λ} to get the shift δG = λ·c1).
+      widths: widths N (default: the spec's).
+
+    Raises:
+      EstimatorError: when n + max k exceeds the order the reference (or the planner) provides —
+        e.g. the φ⁴ shift of a 4-point function needs 8-point moments: Cos-net has them, Scalar-net
+        (moments up to order 6) does not.
+    """
+    from nnft.estimators.npoint import MAX_ORDER
+    from nnft.reference import exact, neuron_reference
+
+    z, w = _lattice(points, weights)
+    d = int(model.d)
+    if z.shape[1] != d:
+        raise ValueError(f"the lattice has d = {z.shape[1]}, the model d = {d}")
+    g = _couplings(couplings)
+    ts = [np.atleast_2d(np.asarray(t, dtype=np.float64)) for t in tuples]
+    if not ts:
+        raise ValueError("no point tuples given")
+    for i, t in enumerate(ts):
+        if t.ndim != 2 or t.shape[1] != d or len(t) < 1:
+            raise ValueError(f"tuple {i} has shape {t.shape}; expected (n, d) with d = {d}")
+    orders = tuple(len(t) for t in ts)
+    neuron = neuron_reference(model)
+    kmax = max(g) if g else 0
+    need = max(orders) + kmax
+    have = min(int(neuron.max_order), MAX_ORDER)
+    if need > have:
+        raise EstimatorError(
+            f"first_order: an order-{max(orders)} correlator with a φ^{kmax} insertion needs exact moments of "
+            f"order {need}; the reference {neuron.name} (with the planner) provides order ≤ {have}"
+            + (" — e.g. the φ⁴ shift of G4 needs order 8" if kmax == 4 and max(orders) == 4 else ""))
+
+    # --- every needed moment as one tuple, de-duplicated
+    index: dict[bytes, int] = {}
+    plist: list[np.ndarray] = []
+
+    def slot(pts: np.ndarray) -> int:
+        if len(pts) == 0:
+            return -1                                           # the empty product: moment 1
+        key = np.ascontiguousarray(pts[np.lexsort(pts.T[::-1])]).tobytes()
+        if key not in index:
+            index[key] = len(plist)
+            plist.append(pts)
+        return index[key]
+
+    # per tuple t, per subset mask B of its points: moment slot of Πφ(x_B) and, per (k, z), of Πφ(x_B)φ(z)^k
+    plain: list[dict[int, int]] = []
+    withS: list[dict[int, dict[int, np.ndarray]]] = []
+    for t in ts:
+        n = len(t)
+        p_t, s_t = {}, {}
+        for B in range(2 ** n):
+            xb = t[[i for i in range(n) if B >> i & 1]]
+            p_t[B] = slot(xb)
+            s_t[B] = {k: np.array([slot(np.concatenate([xb, np.repeat(zi[None], k, axis=0)])) for zi in z])
+                      for k in g}
+        plain.append(p_t)
+        withS.append(s_t)
+
+    widths = tuple(int(v) for v in widths) if widths else None
+    parts, acc = [], 0.0
+    for s in range(0, len(plist), _EXACT_CHUNK):
+        ex = exact(model, plist[s:s + _EXACT_CHUNK], widths=widths)
+        parts.append(ex.full)
+        widths, acc = ex.widths, max(acc, ex.accuracy)
+    vals = np.concatenate(parts, axis=1)
+    nW = vals.shape[0]
+    ones = np.ones(nW)
+
+    def mom(j: int) -> np.ndarray:
+        return ones if j < 0 else vals[:, j]
+
+    full = np.zeros((nW, len(ts)))
+    conn = np.zeros((nW, len(ts)))
+    full0 = np.zeros((nW, len(ts)))
+    conn0 = np.zeros((nW, len(ts)))
+    for ti, t in enumerate(ts):
+        n = len(t)
+        m0 = {B: mom(plain[ti][B]) for B in range(2 ** n)}
+        # ⟨Πφ(x_B) S⟩ = Σ_k g_k/k! Σ_z w_z ⟨Πφ(x_B) φ(z)^k⟩
+        mS = {B: sum(gk / math.factorial(k) * (vals[:, withS[ti][B][k]] @ w) for k, gk in g.items())
+              if g else np.zeros(nW) for B in range(2 ** n)}
+        top = 2 ** n - 1
+        full0[:, ti] = m0[top]
+        full[:, ti] = -(mS[top] - m0[top] * mS[0])
+        # joint cumulants over {0..n-1} ∪ {S = bit n}
+        sbit = 1 << n
+
+        def block(b: int) -> np.ndarray:
+            return mS[b & ~sbit] if b & sbit else m0[b]
+
+        def kappa(mask: int) -> np.ndarray:
+            tot = np.zeros(nW)
+            for part in mask_partitions(mask):
+                term = float(mobius(len(part))) * ones
+                for b in part:
+                    term = term * block(b)
+                tot = tot + term
+            return tot
+
+        conn0[:, ti] = kappa(top)
+        conn[:, ti] = -kappa(top | sbit)
+    return FirstOrder(widths=tuple(widths), orders=orders, full=full, connected=conn, full0=full0,
+                      connected0=conn0, accuracy=float(acc))
