@@ -17,6 +17,7 @@ from nnft.checks import check as check
 from nnft.errors import EstimatorError as EstimatorError
 from nnft.errors import GraphError as GraphError
 from nnft.errors import NnftError as NnftError
+from nnft.errors import ReweightingWarning as ReweightingWarning
 from nnft.errors import SamplingError as SamplingError
 from nnft.errors import SpecError as SpecError
 from nnft.estimators.neuron import WidthCorrelators as WidthCorrelators

@@ -6,13 +6,13 @@ PUBLIC = {
     "CheckResult", "Correlators", "Ensemble", "Estimate", "EstimatorError", "Exact", "GraphError", "Model", "NeuronSum", "NnftError",
     "Report", "SamplingError", "SpecError", "Structure", "Theory", "WidthCorrelators", "check", "compile", "connected",
     "correlator", "ensemble", "exact", "from_dict", "load", "measure", "neuron_measure", "run", "shipped_specs",
-    "two_point", "zscore", "KernelError", "Kernels", "kernels", "empirical_ntk", "ntk_ensemble", "ntk_predict",
+    "two_point", "zscore", "KernelError", "Kernels", "ReweightingWarning", "kernels", "empirical_ntk", "ntk_ensemble", "ntk_predict",
 }
 
 
 def test_public_names():
     names = {n for n in dir(nnft) if not n.startswith("_")}
-    modules = {"analytic", "checks", "cli", "densities", "errors", "estimators", "graph", "reference", "sample", "spec",
+    modules = {"analytic", "checks", "cli", "insertions", "densities", "errors", "estimators", "graph", "reference", "sample", "spec",
                "stats", "study"}
     assert names - modules == PUBLIC
 
