@@ -35,6 +35,13 @@ def _relu_dF(k11, k22, k12):
     return (np.pi - _theta(k11, k22, k12)) / (2 * np.pi)
 
 
+def _relu_both(k11, k22, k12):
+    """(F, Ḟ) of ReLU sharing θ = arccos(K12/√(K11K22))."""
+    t = _theta(k11, k22, k12)
+    n = np.sqrt(k11 * k22)
+    return n / (2 * np.pi) * (np.sin(t) + (np.pi - t) * np.cos(t)), (np.pi - t) / (2 * np.pi)
+
+
 def _erf_F(k11, k22, k12):
     return 2 / np.pi * np.arcsin(np.clip(2 * k12 / np.sqrt((1 + 2 * k11) * (1 + 2 * k22)), -1, 1))
 
@@ -87,6 +94,13 @@ class Activation:
     closed_F: Callable | None = None
     closed_dF: Callable | None = None
     smooth: bool = True
+    closed_both: Callable | None = None
+
+    def maps(self, k11, k22, k12) -> tuple[np.ndarray, np.ndarray]:
+        """(F, Ḟ) together (sharing work where a closed form allows)."""
+        if self.closed_both is not None:
+            return self.closed_both(*np.broadcast_arrays(*(np.asarray(k, float) for k in (k11, k22, k12))))
+        return self.F(k11, k22, k12), self.dF(k11, k22, k12)
 
     def F(self, k11, k22, k12) -> np.ndarray:
         """E[σ(u)σ(v)] (NNGP kernel map)."""
@@ -107,7 +121,7 @@ def _exp_F(k11, k22, k12):
 
 ACTIVATIONS: dict[str, Activation] = {a.name: a for a in [
     Activation("relu", lambda u: np.maximum(u, 0.0), lambda u: (u > 0).astype(float), lambda u: np.zeros_like(u),
-               _relu_F, _relu_dF, smooth=False),
+               _relu_F, _relu_dF, smooth=False, closed_both=_relu_both),
     Activation("erf", special.erf, lambda u: 2 / np.sqrt(np.pi) * np.exp(-u ** 2),
                lambda u: -4 * u / np.sqrt(np.pi) * np.exp(-u ** 2), _erf_F, _erf_dF),
     Activation("tanh", np.tanh, lambda u: 1 - np.tanh(u) ** 2, lambda u: -2 * np.tanh(u) * (1 - np.tanh(u) ** 2)),

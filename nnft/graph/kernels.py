@@ -92,8 +92,7 @@ def _pair_maps(s: KState) -> tuple[np.ndarray, np.ndarray]:
     K = s.K
     k11, k22 = np.diag(K)[:, None], np.diag(K)[None, :]
     if s.name is not None and ACTIVATIONS.get(s.name) and ACTIVATIONS[s.name].closed_F is not None:
-        a = ACTIVATIONS[s.name]
-        return a.F(k11, k22, K), a.dF(k11, k22, K)
+        return ACTIVATIONS[s.name].maps(k11, k22, K)
     try:
         with np.errstate(all="ignore"):
             F = expect2_converged(s.f, s.f, k11, k22, K)
