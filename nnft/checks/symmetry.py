@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from nnft.checks.result import ALPHA, FAIL, PASS, CheckResult, decide
+from nnft.checks.result import ALPHA, FAIL, INCONCLUSIVE, PASS, CheckResult, decide
 from nnft.estimators.npoint import ensemble
 
 ACTIONS = ("translation", "rotation", "reflection", "permutation", "z2")
@@ -172,4 +172,9 @@ def check_symmetry(model, action="translation", *, orders=(2, 4), configs: int =
         res = CheckResult(res.check, FAIL, res.statistic, res.threshold, res.samples, alpha,
                           "statistical (CONTRADICTS the static proof: " + proof + ")", res.evidence,
                           message=res.message, data=res.data)
+    elif proof and res.verdict == INCONCLUSIVE:
+        # proven from the graph, and the samples (too few to decide alone) do not contradict it
+        res = CheckResult(res.check, PASS, res.statistic, res.threshold, res.samples, alpha, proof
+                          + "; statistics consistent but not decisive alone", res.evidence,
+                          message="PASS by construction; " + res.message, data=res.data)
     return res

@@ -89,13 +89,21 @@ def test_z2_skewed_readout():
     rg = check_symmetry(g, "z2", orders=(1, 3), samples=50_000, key=9, radius=0.5)
     rc = check_symmetry(c, "z2", orders=(1, 3), samples=50_000, key=9, radius=0.5)
     assert rg.verdict == FAIL and rg.basis == "statistical"
-    assert rc.verdict != FAIL and rc.basis.startswith("by construction: b0")
+    assert rc.verdict == PASS and rc.basis.startswith("by construction: b0")
 
 
 def test_insufficient_samples_inconclusive(cos1):
-    r = check_symmetry(cos1, "translation", orders=(4,), samples=2_000, key=10)
+    """A user-given shift (not proven from the graph) with too few samples: INCONCLUSIVE + needed n."""
+    from nnft.checks import linear
+    shift = linear([[1.0]], [0.7], name="shift by 0.7")
+    r = check_symmetry(cos1, shift, orders=(4,), samples=2_000, key=10)
     assert r.verdict == INCONCLUSIVE and r.needed_samples > 2_000
     assert "samples would decide" in r.message
+
+
+def test_proven_symmetry_with_undecided_statistics_passes_by_construction(cos1):
+    r = check_symmetry(cos1, "translation", orders=(4,), samples=2_000, key=10)
+    assert r.verdict == PASS and r.basis.startswith("by construction") and "not decisive" in r.basis
 
 
 # ------------------------------------------------------------------ reflection positivity
