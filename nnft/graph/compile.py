@@ -160,24 +160,30 @@ class Model:
         return _Evaluator(self.graph)
 
     # -- parameters ----------------------------------------------------------------------------
+    def density_args(self, name: str, values: dict[str, jax.Array], dtype) -> tuple:
+        """(density, shape, args) of parameter ``name``: its arguments evaluated from constants and
+        the parameters already in ``values`` (graph node -> value, updated in place), aligned to the
+        parameter's batch axes, with the density's defaults filled in."""
+        g, ev = self.graph, self._ev
+        node = f"param:{name}"
+        dens = get_density(g.nodes[node]["density"])
+        axes = g.nodes[node]["axes"]
+        batch_axes = axes[:len(axes) - dens.event_dims]
+        arg_nodes = {d["role"][4:]: u for u, _, d in g.in_edges(node, data=True) if d["role"].startswith("arg:")}
+        ev.run(ev.needed(list(arg_nodes.values()), stop=set(values)), values)
+        args = {k: align(values[u], g.nodes[u]["axes"], batch_axes).astype(dtype) for k, u in arg_nodes.items()}
+        args = {**{k: jnp.asarray(v, dtype) for k, v in dens.defaults.items()}, **args}
+        return dens, tuple(self.theory.dims[a] for a in axes), args
+
     def sample_one(self, key: jax.Array, dtype=jnp.float32) -> Theta:
         """θ ~ P(θ) for one network (parameters in dependency order)."""
-        g, ev = self.graph, self._ev
         declared = list(self.theory.params)
         values: dict[str, jax.Array] = {}
         theta: Theta = {}
         for name in self.structure.order:
-            node = f"param:{name}"
-            dens = get_density(g.nodes[node]["density"])
-            axes = g.nodes[node]["axes"]
-            batch_axes = axes[:len(axes) - dens.event_dims]
-            arg_nodes = {d["role"][4:]: u for u, _, d in g.in_edges(node, data=True) if d["role"].startswith("arg:")}
-            ev.run(ev.needed(list(arg_nodes.values())), values)
-            args = {k: align(values[u], g.nodes[u]["axes"], batch_axes).astype(dtype) for k, u in arg_nodes.items()}
-            args = {**{k: jnp.asarray(v, dtype) for k, v in dens.defaults.items()}, **args}
-            shape = tuple(self.theory.dims[a] for a in axes)
+            dens, shape, args = self.density_args(name, values, dtype)
             value = dens.sample(jax.random.fold_in(key, declared.index(name)), shape, args, dtype)
-            values[node] = value
+            values[f"param:{name}"] = value
             theta[name] = value
         return theta
 
@@ -229,19 +235,10 @@ class Model:
     def log_prob(self, theta: Theta) -> jax.Array:
         """log P(θ) for one network: the sum of the parameters' log-densities (arguments that depend on
         other parameters evaluated at θ)."""
-        g, ev = self.graph, self._ev
         values = {f"param:{k}": v for k, v in theta.items()}
         total = 0.0
         for name in self.structure.order:
-            node = f"param:{name}"
-            dens = get_density(g.nodes[node]["density"])
-            axes = g.nodes[node]["axes"]
-            batch_axes = axes[:len(axes) - dens.event_dims]
-            arg_nodes = {d["role"][4:]: u for u, _, d in g.in_edges(node, data=True) if d["role"].startswith("arg:")}
-            ev.run(ev.needed(list(arg_nodes.values()), stop=set(values)), values)
-            dtype = theta[name].dtype
-            args = {k: align(values[u], g.nodes[u]["axes"], batch_axes).astype(dtype) for k, u in arg_nodes.items()}
-            args = {**{k: jnp.asarray(v, dtype) for k, v in dens.defaults.items()}, **args}
+            dens, _, args = self.density_args(name, values, theta[name].dtype)
             total = total + jnp.sum(dens.log_prob(theta[name], args))
         return total
 

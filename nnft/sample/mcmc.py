@@ -39,10 +39,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from nnft.densities import get_density
 from nnft.errors import SamplingError
 from nnft.estimators.npoint import Ensemble, Plan
-from nnft.graph.compile import Model, Theta, align
+from nnft.graph.compile import Model, Theta
 from nnft.sample.iid import DTYPES, as_key
 from nnft.stats import BlockSums
 
@@ -164,19 +163,12 @@ def theta_from_noise(model: Model, eps: dict[str, jax.Array], dtype=None) -> The
     from the graph (constants and earlier parameters) and aligned to the parameter's batch axes
     exactly as in ``sample_one``, then broadcast as in ``Density.sample``.
     """
-    g, ev = model.graph, model._ev
     dtype = dtype or next(iter(eps.values())).dtype
     values: dict[str, jax.Array] = {}
     theta: Theta = {}
     for name in model.structure.order:
         node = f"param:{name}"
-        dens = get_density(g.nodes[node]["density"])
-        axes = g.nodes[node]["axes"]
-        batch_axes = axes[:len(axes) - dens.event_dims]
-        arg_nodes = {d["role"][4:]: u for u, _, d in g.in_edges(node, data=True) if d["role"].startswith("arg:")}
-        ev.run(ev.needed(list(arg_nodes.values())), values)
-        args = {k: align(values[u], g.nodes[u]["axes"], batch_axes).astype(dtype) for k, u in arg_nodes.items()}
-        args = {**{k: jnp.asarray(v, dtype) for k, v in dens.defaults.items()}, **args}
+        dens, _, args = model.density_args(name, values, dtype)
         e = jnp.asarray(eps[name], dtype)
         batch = e.shape[:e.ndim - dens.event_dims]
         expand = (...,) + (None,) * dens.event_dims
