@@ -71,34 +71,20 @@ def _expression_fns(ex: E.Expr, env: dict[str, float], where: str, theory: Theor
     if "@" in E.to_source(ex):
         raise SpecError("'@' has no meaning in a potential of one field value", file=theory.source, field=where)
 
-    def build(lib_fn: dict, lib) -> Callable:
-        def go(e, phi):
-            if isinstance(e, E.Num):
-                return e.value
-            if isinstance(e, E.Name):
-                return phi if e.id == "phi" else env.get(e.id, E.CONSTANTS.get(e.id))
-            if isinstance(e, E.Neg):
-                return -go(e.operand, phi)
-            if isinstance(e, E.BinOp):
-                a, b = go(e.left, phi), go(e.right, phi)
-                if e.op == "+":
-                    return a + b
-                if e.op == "-":
-                    return a - b
-                if e.op == "*":
-                    return a * b
-                if e.op == "/":
-                    return a / b
-                return a ** b
-            if isinstance(e, E.Call) and e.axis is None and e.func in lib_fn:
-                return lib_fn[e.func](go(e.args[0], phi))
-            if isinstance(e, E.Call) and e.func in ("maximum", "minimum"):
-                return getattr(lib, e.func)(go(e.args[0], phi), go(e.args[1], phi))
-            raise SpecError(f"the potential cannot use {E.to_source(e)}", file=theory.source, field=where)
+    def build(functions: dict, lib) -> Callable:
+        binary = {"maximum": lib.maximum, "minimum": lib.minimum}
 
-        return lambda phi: go(ex, phi) + 0.0 * phi
+        def V(phi):
+            lookup = lambda n: phi if n == "phi" else env.get(n, E.CONSTANTS.get(n))   # noqa: E731
+            return E.evaluate(ex, lookup, functions, binary) + 0.0 * phi
+        return V
 
-    return build(_FN, jnp), build(_NP_FN, np)
+    V, V_np = build(_FN, jnp), build(_NP_FN, np)
+    try:
+        V_np(np.linspace(-1.0, 1.0, 3))
+    except E.ExprError as err:
+        raise SpecError(f"the potential {err}", file=theory.source, field=where) from None
+    return V, V_np
 
 
 def _potential(kind: str, args: dict, env: dict, where: str, theory: Theory):

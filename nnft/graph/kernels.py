@@ -29,7 +29,6 @@ from typing import Callable
 
 import networkx as nx
 import numpy as np
-from scipy import special
 
 from nnft.analytic.activations import ACTIVATIONS
 from nnft.analytic.gaussian import expect2_converged
@@ -315,5 +314,3 @@ def ntk(model, points) -> np.ndarray:
     """The NTK Θ(xᵢ, xⱼ) of the field (infinite width, NTK parameterisation)."""
     return kernels(model, points).ntk
 
-
-_ = special  # scipy.special is used through the activation registry

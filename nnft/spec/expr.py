@@ -226,6 +226,34 @@ def names(expr: Expr) -> set[str]:
     return set()
 
 
+ARITHMETIC = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+              "/": lambda a, b: a / b, "**": lambda a, b: a ** b}
+
+
+def evaluate(expr: Expr, lookup, functions: dict, binary: dict | None = None):
+    """Evaluate an elementwise expression (no axes, no ``@``) on numbers or arrays.
+
+    Args:
+      lookup: name -> value.
+      functions: one-argument function name -> callable (e.g. numpy or jax.numpy versions).
+      binary: two-argument function name -> callable (``maximum``, ``minimum``).
+    """
+    if isinstance(expr, Num):
+        return expr.value
+    if isinstance(expr, Name):
+        return lookup(expr.id)
+    if isinstance(expr, Neg):
+        return -evaluate(expr.operand, lookup, functions, binary)
+    if isinstance(expr, BinOp) and expr.op in ARITHMETIC:
+        return ARITHMETIC[expr.op](evaluate(expr.left, lookup, functions, binary),
+                                   evaluate(expr.right, lookup, functions, binary))
+    if isinstance(expr, Call) and expr.axis is None and expr.func in functions:
+        return functions[expr.func](evaluate(expr.args[0], lookup, functions, binary))
+    if isinstance(expr, Call) and binary and expr.func in binary:
+        return binary[expr.func](*(evaluate(a, lookup, functions, binary) for a in expr.args))
+    raise ExprError(f"cannot evaluate {to_source(expr)} here")
+
+
 def evaluate_constant(expr: Expr, env: dict[str, float]) -> float:
     """Evaluate an expression of numbers and names bound in ``env`` to a finite float.
 
