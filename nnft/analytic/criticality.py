@@ -36,7 +36,7 @@ from nnft.analytic.activations import ACTIVATIONS, Activation
 
 __all__ = [
     "as_activation", "gaussian_expect", "sigma2_mean", "chi_parallel", "chi_perp", "FixedPoint",
-    "fixed_point", "Criticality", "criticality", "correlation_depths", "critical_line", "PhaseDiagram",
+    "fixed_point", "residual_fixed_point", "Criticality", "criticality", "correlation_depths", "critical_line", "PhaseDiagram",
     "phase_diagram",
 ]
 
@@ -299,18 +299,45 @@ def _depth(chi: float) -> float:
     return math.inf if lg == 0 else -1.0 / lg
 
 
-def criticality(activation, C_W: float, C_b: float, K0: float = 1.0, *, tol: float = CRITICAL_TOL) -> Criticality:
-    """Fixed point, χ∥, χ⊥, ξ_q, ξ_c and the phase (ordered / chaotic / critical) at (C_W, C_b)."""
+def residual_fixed_point(activation, C_W: float, C_b: float, gamma: float, K0: float = 1.0) -> FixedPoint:
+    """K* of the residual recursion K = C_b + C_W⟨σ²⟩_K + γ²K (Les Houches lectures eq. 26).
+
+    For γ² < 1 this is the plain fixed point of (C_W, C_b)/(1 − γ²); for γ² ≥ 1 the skip connection
+    alone keeps K, so any C_b + C_W⟨σ²⟩_K > 0 makes it grow without bound.
+    """
+    g2 = float(gamma) ** 2
+    if not math.isfinite(g2):
+        raise ValueError(f"γ must be finite, got {gamma}")
+    if g2 == 0:
+        return fixed_point(activation, C_W, C_b, K0)
+    _check_hyper(C_W, C_b)
+    if g2 >= 1:
+        return FixedPoint(math.inf, "divergent", False, f"no finite fixed point: with γ² = {g2:.4g} ≥ 1 the skip "
+                          "connection keeps K and every layer adds C_b + C_W⟨σ²⟩ > 0", C_W, C_b)
+    fp = fixed_point(activation, C_W / (1 - g2), C_b / (1 - g2), K0)
+    return FixedPoint(fp.K, fp.kind, fp.converged, fp.message + f" (residual γ² = {g2:.4g}: the plain map with "
+                      "C_W and C_b divided by 1 − γ²)", C_W, C_b)
+
+
+def criticality(activation, C_W: float, C_b: float, K0: float = 1.0, *, tol: float = CRITICAL_TOL,
+                gamma: float = 0.0) -> Criticality:
+    """Fixed point, χ∥, χ⊥, ξ_q, ξ_c and the phase (ordered / chaotic / critical) at (C_W, C_b).
+
+    ``gamma``: residual strength γ (z⁽ˡ⁾ = Wσ(z⁽ˡ⁻¹⁾) + b + γz⁽ˡ⁻¹⁾): the map gains γ²K, so both
+    susceptibilities gain γ² (χ∥ = C_W⟨σ'² + σσ''⟩ + γ², χ⊥ = C_W⟨σ'²⟩ + γ²) and K* is
+    :func:`residual_fixed_point`.
+    """
     act = as_activation(activation)
-    fp = fixed_point(act, C_W, C_b, K0)
+    fp = residual_fixed_point(act, C_W, C_b, gamma, K0)
+    g2 = float(gamma) ** 2
     if fp.kind == "divergent":
         Kc = 1e6 if not _is_relu(act) else 1.0   # ReLU χ's do not depend on K
         try:
-            cpar, cperp = float(chi_parallel(act, C_W, Kc)), float(chi_perp(act, C_W, Kc))
+            cpar, cperp = float(chi_parallel(act, C_W, Kc)) + g2, float(chi_perp(act, C_W, Kc)) + g2
         except ValueError:
             cpar = cperp = math.inf
     else:
-        cpar, cperp = float(chi_parallel(act, C_W, fp.K)), float(chi_perp(act, C_W, fp.K))
+        cpar, cperp = float(chi_parallel(act, C_W, fp.K)) + g2, float(chi_perp(act, C_W, fp.K)) + g2
     if abs(cperp - 1) <= tol:
         phase = "critical"
     else:

@@ -134,7 +134,8 @@ def _neuron_sum(g: nx.MultiDiGraph, notes: list[str]) -> NeuronSum | None:
                 notes.append(f"parameter {na['name']} draws vectors along the width axis")
                 return None
         if na["kind"] == "op" and width in (na.get("contract") or ()) or (na.get("axis") == width and na["kind"] == "op"):
-            notes.append(f"an operation inside the sum reduces over the width axis {width}")
+            notes.append(f"an operation inside the sum reduces over the width axis {width}" if na["op"] != "rename"
+                         else f"an axis is relabelled as the width axis {width} inside the sum (as_{width})")
             return None
     width_dependent = any(g.nodes[n]["kind"] == "const" and width in g.nodes[n]["dims"] for n in neuron_nodes)
     return NeuronSum(width=width, readout=readout, sum_node=root, offset=offset,

@@ -7,11 +7,13 @@ Nodes (attribute ``kind``):
   arguments are the nodes with an edge ``role="arg:<name>"`` into it;
 - ``const``  a folded constant: ``value``, and ``dims`` = the named sizes it depends on;
 - ``op``     an operation: ``op`` in :data:`OPS` (plus ``axis`` / ``index``), inputs by edges
-  ``role="in"`` with ``pos``;
+  ``role="in"`` with ``pos``; ``rename`` (``as_M(e)``) relabels the one axis of its input;
 - ``output`` the field φ(x), one ``in`` edge.
 
 Every node carries ``axes`` (named axes of its value, inferred here, so shape errors are reported
-with the spec field that caused them) and ``field`` (the spec path it came from).
+with the spec field that caused them) and ``field`` (the spec path it came from). A named
+definition (``define: {z1: ...}``) is built once, where it is first used, and its nodes carry the
+field ``define.z1``.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from nnft.spec.models import Theory
 MAX_PARAM_ELEMENTS = 50_000_000
 
 ELEMENTWISE2 = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "maximum": "maximum", "minimum": "minimum"}
-OPS = set(ELEMENTWISE2.values()) | {"neg", "matmul", "index", "reduce"} | {f"fn:{f}" for f in E.UNARY} | {"norm"}
+OPS = (set(ELEMENTWISE2.values()) | {"neg", "matmul", "index", "reduce", "rename"} | {f"fn:{f}" for f in E.UNARY}
+       | {"norm"})
 
 
 def _err(theory: Theory, field: str, message: str, **kw) -> GraphError:
@@ -91,6 +94,8 @@ class _Builder:
         self.g.graph["dims"] = dict(theory.dims)
         self.counter = itertools.count()
         self.memo: dict[E.Expr, str] = {}
+        self.defined: dict[str, str] = {}       # define name -> node
+        self.defining: list[str] = []            # definitions being built (to report cycles)
 
     # -- helpers --
     def size(self, axis: str) -> int:
@@ -158,6 +163,8 @@ class _Builder:
             return self.op("index", [a], field, (), index=ex.index)
         assert isinstance(ex, E.Call)
         args = [self.expr(a, field, source) for a in ex.args]
+        if ex.func == E.RENAME:
+            return self._rename(args[0], ex.axis, field, source)
         if ex.axis is not None:
             ax = self.axes(args[0])
             if ex.axis not in ax:
@@ -186,11 +193,44 @@ class _Builder:
             return "x"
         if name in self.t.params:
             return f"param:{name}"
-        options = list(self.t.params) + list(self.env) + ["x", "pi", "e"]
+        if name in self.t.define:
+            return self._define(name)
+        options = list(self.t.params) + list(self.t.define) + list(self.env) + ["x", "pi", "e"]
         guess = suggest(name, options)
         raise _err(self.t, field, f"undefined name {name!r}", got=source,
-                   allowed="parameters (" + ", ".join(self.t.params) + "), sizes, constants, x, pi, e",
+                   allowed="parameters (" + ", ".join(self.t.params) + "), definitions, sizes, constants, x, pi, e",
                    hint=f"did you mean {guess!r}?" if guess else None)
+
+    def _define(self, name: str) -> str:
+        """The node of a named definition (built once; definitions may use earlier ones)."""
+        if name in self.defined:
+            return self.defined[name]
+        where = f"define.{name}"
+        if name in self.defining:
+            chain = self.defining[self.defining.index(name):] + [name]
+            raise _err(self.t, where, "definitions refer to each other in a cycle: " + " -> ".join(chain))
+        self.defining.append(name)
+        src = self.t.define[name]
+        node = self.expr(E.parse(src), where, src)
+        self.defining.pop()
+        self.defined[name] = node
+        return node
+
+    def _rename(self, a: str, axis: str, field: str, source: object) -> str:
+        ax = self.axes(a)
+        if len(ax) != 1:
+            raise _err(self.t, field, f"as_{axis}(...) relabels the one axis of its operand, which has axes "
+                       f"{ax or '()'}", got=source, hint="rename a vector (one named axis), e.g. as_M(z1)")
+        if axis not in self.t.dims:
+            guess = suggest(axis, self.t.dims)
+            raise _err(self.t, field, f"as_{axis}: {axis!r} is not a declared size", got=source,
+                       allowed=", ".join(self.t.dims), hint=f"did you mean {guess!r}?" if guess else None)
+        if self.size(axis) != self.size(ax[0]):
+            raise _err(self.t, field, f"as_{axis}: axis {ax[0]} has size {self.size(ax[0])} but {axis} has size "
+                       f"{self.size(axis)}", got=source, hint="only an axis of the same size can be relabelled")
+        if axis == ax[0]:
+            return a
+        return self.op("rename", [a], field, (axis,), axis=axis)
 
     def _elementwise(self, op: str, a: str, b: str, field: str) -> str:
         ax_a, ax_b = self.axes(a), self.axes(b)
@@ -269,8 +309,19 @@ class _Builder:
         node = self.expr(E.parse(t.field), "field", t.field)
         self.g.add_node("phi", kind="output", axes=self.axes(node), field="field")
         self.g.add_edge(node, "phi", role="in", pos=0)
+        self.check_unused_definitions()
         self.check_reference()
         return self.g
+
+    def check_unused_definitions(self) -> None:
+        """Definitions the field never uses are still checked (names, axes), then dropped."""
+        unused = [n for n in self.t.define if n not in self.defined]
+        if not unused:
+            return
+        before = set(self.g.nodes)
+        for name in unused:
+            self._define(name)
+        self.g.remove_nodes_from([n for n in set(self.g.nodes) - before if self.g.nodes[n]["kind"] in ("op", "const")])
 
     def check_reference(self) -> None:
         """The declared analytic reference: its arguments are constants and satisfy the family's

@@ -103,6 +103,8 @@ class _Evaluator:
             return _BIN[op](align(args[0], ins[0], out), align(args[1], ins[1], out))
         if op == "neg":
             return -args[0]
+        if op == "rename":
+            return args[0]
         if op.startswith("fn:"):
             return _FN[op[3:]](args[0])
         if op == "index":

@@ -10,6 +10,15 @@ Each op kind has a kernel map (:data:`KERNEL_MAPS`, the way a neural-tangents la
             of it): f and f' are composed symbolically (chain rule);
 - ``wsum``  W ⊙ f(z) awaiting the sum over its axis (the readout ``sum_N(W * σ(z))``).
 
+Sums of Gaussian nodes: independent terms add their kernels. Terms that share parameters add
+their kernels too when their cross-covariance vanishes, which the interpreter proves from the
+*lead* parameters it tracks: a ``gp`` value is a sum of terms each linear in a zero-mean weight
+(its lead) that appears nowhere else in the term, so E[term · other] = 0 whenever the lead is not a
+parameter of the other summand (and the NTK cross terms vanish the same way). That is the residual
+layer z⁽ˡ⁾ = W σ(z⁽ˡ⁻¹⁾) + b + γ z⁽ˡ⁻¹⁾ (Les Houches lectures eq. 25-26):
+
+    K⁽ˡ⁾ = σ_b² + s² n F(K⁽ˡ⁻¹⁾) + γ² K⁽ˡ⁻¹⁾,    Θ⁽ˡ⁾ = σ_b² + s² n F + (s² n Ḟ + γ²) Θ⁽ˡ⁻¹⁾.
+
 The recursions (PHYSICS.md §4, Lee et al. 2018, Jacot et al. 2018), for z' = W σ(z) + b with
 W ~ N(0, s²) over n units and b ~ N(0, σ_b²):
 
@@ -52,6 +61,9 @@ class KState:
     name: str | None = None            # fgp: a named activation applied directly to the gp
     base: str | None = None            # fgp: node of the gp it is a function of
     params: frozenset = field(default_factory=frozenset)
+    #: gp/wsum: lead weights (each term is linear in one zero-mean weight found nowhere else in
+    #: the term); None when the value is not known to have that form
+    lead: frozenset | None = None
 
 
 @dataclass(frozen=True)
@@ -146,18 +158,38 @@ def _elementwise(op: str, a: KState, b: KState, na: str, nb: str) -> KState:
             raise KernelError(f"readout weight axes {w.axes} differ from the units' axes {h.axes}")
         fh = _as_fgp(h, hn)
         F, dF = _pair_maps(fh)
-        return KState("wsum", h.axes, K=w.var * F, T=w.var * dF * fh.T, var=w.var, params=fh.params | w.params)
+        return KState("wsum", h.axes, K=w.var * F, T=w.var * dF * fh.T, var=w.var, params=fh.params | w.params,
+                      lead=_lead(w, fh))
     if op in ("add", "sub") and {a.kind, b.kind} == {"gp", "weight"}:
         g, w = (a, b) if a.kind == "gp" else (b, a)
         if not set(w.axes) <= set(g.axes):
             raise KernelError(f"bias axes {w.axes} are not among the units' axes {g.axes}")
-        return replace(g, K=g.K + w.var, T=g.T + w.var, params=g.params | w.params)
+        if w.params & g.params:
+            raise KernelError("a bias that also appears in the units it is added to")
+        return replace(g, K=g.K + w.var, T=g.T + w.var, params=g.params | w.params,
+                       lead=None if g.lead is None else g.lead | w.params)
     if op in ("add", "sub") and a.kind == "gp" and b.kind == "gp":
-        if a.params & b.params:
-            raise KernelError("adding two Gaussian terms that share parameters (no independent-sum kernel map)")
+        shared = a.params & b.params
+        if shared and not (_uncorrelated(a, b) or _uncorrelated(b, a)):
+            raise KernelError("adding two Gaussian terms that share parameters "
+                              f"({', '.join(sorted(shared))}) and are not provably uncorrelated (no kernel map)")
+        if shared and a.axes != b.axes:
+            raise KernelError(f"adding Gaussian terms that share parameters over different axes {a.axes} and {b.axes}")
+        lead = None if a.lead is None or b.lead is None else a.lead | b.lead
         return replace(a, axes=tuple(dict.fromkeys(a.axes + b.axes)), K=a.K + b.K, T=a.T + b.T,
-                       params=a.params | b.params)
+                       params=a.params | b.params, lead=lead)
     return _function_binary(op, a, b, na, nb)
+
+
+def _lead(w: KState, h: KState) -> frozenset | None:
+    """Lead of W·h: the weight W, when W does not also appear in h."""
+    return None if w.params & h.params else w.params
+
+
+def _uncorrelated(a: KState, b: KState) -> bool:
+    """Whether E[a b] = 0 (and the NTK cross terms vanish): every term of a is linear in a zero-mean
+    weight that b does not depend on."""
+    return a.lead is not None and not (a.lead & b.params)
 
 
 def _function_binary(op: str, a: KState, b: KState, na: str, nb: str) -> KState:
@@ -211,12 +243,12 @@ def _map_matmul(w: KState, h: KState, contract: tuple[str, ...], dims, hn: str) 
     out = tuple(a for a in w.axes if a not in contract)
     if h.kind == "det":
         K = w.var * h.K
-        return KState("gp", out, K=K, T=K.copy(), params=w.params)
+        return KState("gp", out, K=K, T=K.copy(), params=w.params, lead=w.params)
     fh = _as_fgp(h, hn)
     n = _units(h.axes, dims)
     F, dF = _pair_maps(fh)
     K = w.var * n * F
-    return KState("gp", out, K=K, T=K + w.var * n * dF * fh.T, params=w.params | fh.params)
+    return KState("gp", out, K=K, T=K + w.var * n * dF * fh.T, params=w.params | fh.params, lead=_lead(w, fh))
 
 
 def _map_reduce(s: KState, a: dict, dims) -> KState:
@@ -224,7 +256,16 @@ def _map_reduce(s: KState, a: dict, dims) -> KState:
         raise KernelError(f"no kernel map for {a['reduce']}_{a['axis']} of a {s.kind} (only sum_N(W * σ(z)))")
     n = dims[a["axis"]]
     out = tuple(x for x in s.axes if x != a["axis"])
-    return KState("gp", out, K=n * s.K, T=n * s.K + n * s.T, params=s.params)
+    return KState("gp", out, K=n * s.K, T=n * s.K + n * s.T, params=s.params, lead=s.lead)
+
+
+def _map_rename(s: KState, axis: str, node: str) -> KState:
+    """``as_M(e)``: the same units under another axis name (a function of it gets its own base)."""
+    if s.kind in ("gp", "wsum"):
+        return replace(s, axes=(axis,))
+    if s.kind == "fgp":
+        return replace(s, axes=(axis,), base=node)
+    raise KernelError(f"no kernel map for renaming the axis of a {s.kind}")
 
 
 def _param_state(g: nx.MultiDiGraph, node: str) -> KState:
@@ -240,6 +281,7 @@ def _param_state(g: nx.MultiDiGraph, node: str) -> KState:
 KERNEL_MAPS: dict[str, Callable] = {
     "matmul": lambda a, s, n, dims: _map_matmul(s[0], s[1], a["contract"], dims, n[1] if s[0].kind == "weight" else n[0]),
     "reduce": lambda a, s, n, dims: _map_reduce(s[0], a, dims),
+    "rename": lambda a, s, n, dims: _map_rename(s[0], a["axis"], n[0]),
     "neg": lambda a, s, n, dims: _scale(s[0], -1.0) if s[0].kind != "fgp" else _map_fn_neg(s[0]),
     **{op: (lambda op: lambda a, s, n, dims: _elementwise(op, s[0], s[1], n[0], n[1]))(op)
        for op in ("add", "sub", "mul", "div", "pow", "maximum", "minimum")},

@@ -90,7 +90,7 @@ def _linear_in_x(g, n, memo) -> bool:
         return dep == [True, False] and _linear_in_x(g, ins[0], memo)
     if op in ("add", "sub"):
         return all(dep) and all(_linear_in_x(g, i, memo) for i in ins)
-    if op in ("neg", "index"):
+    if op in ("neg", "index", "rename"):
         return _linear_in_x(g, ins[0], memo)
     if op == "reduce" and a["reduce"] == "sum":
         return _linear_in_x(g, ins[0], memo)
@@ -147,7 +147,7 @@ def _feeds_linearly(g, start: str, memo_cos) -> bool:
             continue
         if op == "div" and d == [True, False]:
             continue
-        if op in ("neg", "index") or (op == "reduce" and a["reduce"] in ("sum", "mean")):
+        if op in ("neg", "index", "rename") or (op == "reduce" and a["reduce"] in ("sum", "mean")):
             continue
         if op in ("add", "sub") and all(d):
             continue

@@ -12,8 +12,10 @@ Grammar (informally)::
     func   := cos sin tan exp log sqrt tanh erf relu abs sigmoid gelu softplus cosh sinh arctan
               gamma sign square | sum_AXIS mean_AXIS norm_AXIS (reduce over a named axis) | norm
               | dot(a, b) (= a @ b) | maximum(a, b) | minimum(a, b)
+              | as_AXIS(e) (the same values with their one axis renamed to AXIS, of equal size)
 
-Names are constants, sizes (dims), parameters, the input ``x`` and ``pi``/``e``.
+Names are constants, sizes (dims), parameters, the input ``x``, ``pi``/``e`` and the spec's named
+definitions (``define:``).
 ``a @ b`` contracts the named axes the two operands share (``W0 @ x`` contracts ``d``).
 """
 
@@ -39,7 +41,9 @@ UNARY: dict[str, object] = {
 BINARY: dict[str, object] = {"maximum": max, "minimum": min, "dot": None}
 REDUCTIONS = ("sum", "mean", "norm", "prod")
 CONSTANTS = {"pi": math.pi, "e": math.e}
-RESERVED = set(UNARY) | set(BINARY) | set(CONSTANTS) | set(REDUCTIONS) | {"x"}
+#: ``as_M(e)``: relabel the single axis of e as M (a residual layer adds z⁽ˡ⁾ on the next layer's axis)
+RENAME = "as"
+RESERVED = set(UNARY) | set(BINARY) | set(CONSTANTS) | set(REDUCTIONS) | {"x", RENAME}
 
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@"}
 _REFUSED = {
@@ -87,7 +91,7 @@ class Neg:
 class Call:
     func: str
     args: tuple["Expr", ...]
-    axis: str | None = None  # for reductions sum_AXIS / mean_AXIS / norm_AXIS / prod_AXIS
+    axis: str | None = None  # reductions sum_AXIS / mean_AXIS / norm_AXIS / prod_AXIS; the renaming as_AXIS
 
 
 @dataclass(frozen=True)
@@ -100,8 +104,9 @@ Expr = Num | Name | BinOp | Neg | Call | Index
 
 
 def split_reduction(func: str) -> tuple[str, str] | None:
-    """``'sum_N'`` -> ``('sum', 'N')``; None when ``func`` is not a reduction with an axis."""
-    for r in REDUCTIONS:
+    """``'sum_N'`` -> ``('sum', 'N')``, ``'as_M'`` -> ``('as', 'M')``; None when ``func`` is not a
+    reduction (or renaming) with an axis."""
+    for r in REDUCTIONS + (RENAME,):
         if func.startswith(r + "_") and len(func) > len(r) + 1:
             return r, func[len(r) + 1:]
     return None
@@ -203,9 +208,9 @@ def _make_call(name: str, args: tuple[Expr, ...]) -> Call:
             raise ExprError(f"{name}(...) takes two arguments, got {len(args)}")
         return Call(name, args)
     from nnft.errors import suggest
-    options = sorted(UNARY) + sorted(BINARY) + ["norm", "sum_AXIS", "mean_AXIS", "norm_AXIS", "prod_AXIS"]
+    options = sorted(UNARY) + sorted(BINARY) + ["norm", "sum_AXIS", "mean_AXIS", "norm_AXIS", "prod_AXIS", "as_AXIS"]
     guess = suggest(name, options)
-    if name in REDUCTIONS:
+    if name in REDUCTIONS or name == RENAME:
         raise ExprError(f"{name}(...) needs a named axis, e.g. {name}_N(...)")
     raise ExprError(f"unknown function {name!r}",
                     hint=(f"did you mean {guess!r}? " if guess else "") + "functions: " + ", ".join(options))
@@ -293,7 +298,8 @@ def evaluate_constant(expr: Expr, env: dict[str, float]) -> float:
         if isinstance(e, Call) and e.func in ("maximum", "minimum"):
             return BINARY[e.func](ev(e.args[0]), ev(e.args[1]))  # type: ignore[operator]
         if isinstance(e, Call) and e.axis is not None:
-            raise ExprError(f"{e.func}_{e.axis}(...) reduces over an axis, but a constant has no axes")
+            verb = "relabels an axis" if e.func == RENAME else "reduces over an axis"
+            raise ExprError(f"{e.func}_{e.axis}(...) {verb}, but a constant has no axes")
         if isinstance(e, Index):
             raise ExprError(f"indexing needs an array with an axis, but {to_source(e.base)} is a constant")
         raise ExprError(f"{e.func}(...) needs arrays, not constants" if isinstance(e, Call) else "not a constant expression")

@@ -7,6 +7,13 @@ readout ``W{L+1} [NL]``, ``b{L+1} []``; the field is
     sum_NL(W{L+1} * σ(W{L} @ σ(… σ(W1 @ x + b1) …) + b{L})) + b{L+1}
 
 with W ~ N(0, weight_var(fan_in)) and b ~ N(0, bias_var) (no biases when bias_var = 0).
+
+With ``residual: γ`` (Les Houches lectures eq. 25) the preactivations become named definitions,
+
+    z1 = W1 @ x + b1,    z{l} = W{l} @ σ(z{l-1}) + b{l} + γ * as_N{l}(z{l-1})    (l = 2..L),
+
+(``as_N{l}`` relabels layer l−1's axis as layer l's, so the widths must be equal) and the field is
+``sum_NL(W{L+1} * σ(zL)) + b{L+1}``; definitions keep the field's size linear in depth.
 """
 
 from __future__ import annotations
@@ -64,6 +71,24 @@ def activation_expr(theory: Theory) -> E.Expr:
     return ex
 
 
+def _residual(theory: Theory, env: dict, widths) -> E.Expr | None:
+    """γ of ``mlp.residual`` as a constant expression (None: no skip connections)."""
+    m = theory.mlp
+    if m.residual is None:
+        return None
+    ex = E.parse(m.residual)
+    try:
+        value = E.evaluate_constant(ex, env)
+    except E.ExprError as err:
+        raise _err(theory, "mlp.residual", f"the residual strength γ must be a constant: {err}",
+                   got=m.residual) from None
+    sizes = sorted({n for n, _ in widths})
+    if len(sizes) > 1:
+        raise _err(theory, "mlp.residual", f"skip connections add z(l-1) to z(l), so all hidden widths must be "
+                   f"equal; got widths {[n for n, _ in widths]}", got=m.width)
+    return E.Num(value) if not E.names(ex) else ex
+
+
 def expand(theory: Theory) -> Theory:
     """The theory with ``mlp`` replaced by its dims, params and field."""
     from nnft.spec.load import from_dict
@@ -102,6 +127,7 @@ def expand(theory: Theory) -> Theory:
         raise _err(theory, "mlp.bias_var", f"bias variance must be ≥ 0, got {bias_value}")
     no_bias = bias_value == 0.0
     sigma = activation_expr(theory)
+    gamma = _residual(theory, env, widths)
     params: dict[str, dict] = {}
     fan_in = ["d"] + axes[:-1]
 
@@ -113,29 +139,51 @@ def expand(theory: Theory) -> Theory:
         if not no_bias:
             params[name] = {"shape": shape, "density": {"normal": {"std": E.to_source(E.Call("sqrt", (bvar,)))}}}
 
-    z: E.Expr = E.Name("x")
     for l in range(1, L + 1):
         weight(f"W{l}", [axes[l - 1], fan_in[l - 1]], fan_in[l - 1])
         bias(f"b{l}", [axes[l - 1]])
-        inp = z if l == 1 else _substitute(sigma, "z", z)
-        z = E.BinOp("@", E.Name(f"W{l}"), inp)
-        if not no_bias:
-            z = E.BinOp("+", z, E.Name(f"b{l}"))
     weight(f"W{L + 1}", [axes[-1]], axes[-1])
     bias(f"b{L + 1}", [])
-    out: E.Expr = E.Call("sum", (E.BinOp("*", E.Name(f"W{L + 1}"), _substitute(sigma, "z", z)),), axis=axes[-1])
-    if not no_bias:
-        out = E.BinOp("+", out, E.Name(f"b{L + 1}"))
+
+    def layers(named: bool) -> tuple[dict[str, str], E.Expr]:
+        """(definitions, field): preactivations inline, or as named definitions z1 … zL."""
+        z: E.Expr = E.Name("x")
+        define: dict[str, str] = {}
+        for l in range(1, L + 1):
+            inp = z if l == 1 else _substitute(sigma, "z", z)
+            pre: E.Expr = E.BinOp("@", E.Name(f"W{l}"), inp)
+            if not no_bias:
+                pre = E.BinOp("+", pre, E.Name(f"b{l}"))
+            if gamma is not None and l > 1:
+                pre = E.BinOp("+", pre, E.BinOp("*", gamma, E.Call(E.RENAME, (z,), axis=axes[l - 1])))
+            if named:
+                define[f"z{l}"] = E.to_source(pre)
+                z = E.Name(f"z{l}")
+            else:
+                z = pre
+        out: E.Expr = E.Call("sum", (E.BinOp("*", E.Name(f"W{L + 1}"), _substitute(sigma, "z", z)),),
+                             axis=axes[-1])
+        if not no_bias:
+            out = E.BinOp("+", out, E.Name(f"b{L + 1}"))
+        return define, out
+
+    # a residual layer uses z(l-1) twice, and so does an activation like z * sigmoid(z): written
+    # inline the field would double per layer, so those get named definitions
+    define, out = layers(named=gamma is not None)
+    if len(E.to_source(out)) > E.MAX_EXPR_CHARS:
+        define, out = layers(named=True)
     data = theory.model_dump(mode="python")
     data.pop("mlp")
-    clash = sorted(set(params) & (set(theory.constants) | set(dims)))
+    clash = sorted((set(params) | set(define)) & (set(theory.constants) | set(dims) | set(theory.define)))
     if clash:
         raise _err(theory, "mlp", f"generated parameter name(s) {clash} clash with sizes or constants",
-                   hint="rename those sizes/constants (W1, b1, ... are the layers' parameters)")
+                   hint="rename those sizes/constants/definitions (W1, b1, ... are the layers' parameters, "
+                        "z1, z2, ... a residual net's preactivations)")
     source = E.to_source(out)
-    if len(source) > E.MAX_EXPR_CHARS:
-        raise _err(theory, "mlp.activation", f"the expanded field is {len(source)} characters (at most "
-                   f"{E.MAX_EXPR_CHARS}): an activation that uses z more than once doubles the expression per layer",
-                   hint="use a named activation (relu, tanh, erf, gelu, sigmoid, softplus, ...) or fewer layers")
-    data.update(dims=dims, params=params, field=source)
+    longest = max([source, *define.values()], key=len)
+    if len(longest) > E.MAX_EXPR_CHARS:
+        raise _err(theory, "mlp.activation", f"one layer of the expanded net is {len(longest)} characters (at most "
+                   f"{E.MAX_EXPR_CHARS})", hint="use a named activation (relu, tanh, erf, gelu, sigmoid, ...) or "
+                   "a shorter expression in z")
+    data.update(dims=dims, params=params, field=source, define={**theory.define, **define})
     return from_dict(data, source=theory.source)

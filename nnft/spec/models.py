@@ -240,6 +240,9 @@ class MLP(Strict):
         ``linear`` (deep linear net), or an expression in ``z`` (e.g. ``z * sigmoid(z)``).
       weight_var: variance of each weight; may use ``fan_in`` (e.g. ``C_W / fan_in``).
       bias_var: variance of each bias (0: no biases).
+      residual: γ, a constant: skip connections z⁽ˡ⁾ = W⁽ˡ⁾σ(z⁽ˡ⁻¹⁾) + b⁽ˡ⁾ + γ z⁽ˡ⁻¹⁾ for l = 2..L
+        (Les Houches lectures eq. 25; NNGP K⁽ˡ⁾ = C_b + C_W F(K⁽ˡ⁻¹⁾) + γ² K⁽ˡ⁻¹⁾, eq. 26). Needs
+        equal hidden widths. Omitted: no skip connections.
     """
 
     depth: Union[Annotated[int, _NO_BOOL], Ident]
@@ -247,6 +250,7 @@ class MLP(Strict):
     activation: StrictStr = Field(min_length=1, max_length=200)
     weight_var: ExprField
     bias_var: ExprField = 0
+    residual: ExprField | None = None
 
 
 class Theory(Strict):
@@ -259,6 +263,9 @@ class Theory(Strict):
     dims: dict[Ident, Annotated[int, Field(ge=1, le=MAX_DIM), _NO_BOOL]]
     constants: dict[Ident, ExprField] = Field(default_factory=dict)
     params: dict[Ident, Param] = Field(default_factory=dict)
+    #: named intermediate expressions (e.g. preactivations ``z1: W1 @ x + b1``), usable in the field,
+    #: in density arguments and in later definitions; each is evaluated once
+    define: dict[Ident, ExprField] = Field(default_factory=dict, max_length=256)
     field: ExprField | None = None
     mlp: MLP | None = None
     insertions: builtins.list[Insertion] = Field(default_factory=list, max_length=8)
@@ -288,14 +295,15 @@ class Theory(Strict):
     @model_validator(mode="after")
     def _distinct_names(self) -> "Theory":
         seen: dict[str, str] = {}
-        for section in ("dims", "constants", "params"):
+        for section in ("dims", "constants", "params", "define"):
             for name in getattr(self, section):
                 if name in RESERVED:
                     raise LocatedError(f"{name!r} is a reserved name (a function, 'x', 'pi' or 'e')", (section, name),
                                        hint=f"rename it, e.g. {name}_")
                 if name in seen:
                     raise LocatedError(f"name {name!r} is declared in both {seen[name]} and {section}", (section, name),
-                                       hint="names of sizes, constants and parameters must be unique; rename one")
+                                       hint="names of sizes, constants, parameters and definitions must be unique; "
+                                            "rename one")
                 seen[name] = section
         return self
 
