@@ -42,6 +42,7 @@ from nnft.graph.compile import compile as compile
 from nnft.reference import Exact as Exact
 from nnft.reference import exact as exact
 from nnft.sample.mcmc import mcmc_ensemble as mcmc_ensemble
+from nnft.perturbation import compare as compare
 from nnft.spec.load import from_dict as from_dict
 from nnft.spec.load import load as load
 from nnft.spec.load import shipped_specs as shipped_specs

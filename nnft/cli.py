@@ -3,6 +3,7 @@
     nnft validate SPEC [--set N=64]
     nnft run SPEC [--samples 200000] [--seed 0] [--set N=64] [--points "0,0;0.5,0"] [--orders 2,4]
     nnft check SPEC [--only translation,z2,cluster,reflection_positivity] [--samples 50000] [--plot DIR]
+    nnft perturb SPEC [--lambdas 0.01,0.1,1] [--samples 100000] [--seed 0] [--points "0;0.5"] [--set N=10]
     nnft schema
     nnft specs
 
@@ -76,6 +77,8 @@ def validate(spec, sets):
     for name, p in theory.params.items():
         args = ", ".join(f"{k}={v}" for k, v in p.density_args.items())
         click.echo(f"  {name} [{', '.join(p.shape)}] ~ {p.density_kind}({args})")
+    for name, src in theory.define.items():
+        click.echo(f"  {name} := {src}")
     click.echo(f"  field: {theory.field}")
     click.echo("  sampling order: " + " -> ".join(st.order))
     click.echo("  independent blocks: " + "; ".join("{" + ", ".join(sorted(b)) + "}" for b in st.independent))
@@ -150,6 +153,42 @@ def check(spec, only, samples, seed, alpha, sets, plot_dir, evidence):
 
 @main.command()
 @click.argument("spec")
+@click.option("--lambdas", default="0.01,0.1,1", show_default=True, help="values of the swept coupling, e.g. 0.01,0.1,1")
+@click.option("--samples", type=click.IntRange(10), help="networks, the same at every λ (default: the spec's study)")
+@click.option("--seed", type=click.IntRange(0), help="PRNG seed")
+@click.option("--set", "sets", multiple=True, metavar="NAME=INT", help="override a named size, e.g. --set N=10")
+@click.option("--points", help="points 'x1,x2;y1,y2;...': tuples (p0, pj) and (p0,p0,pj,pj) (default: the spec's study points)")
+@click.option("--orders", default="2,4", show_default=True, help="correlator orders of the tuples")
+@click.option("--coupling", help="the constant to sweep (default: the one the φ⁴ coupling names)")
+@click.option("--threshold", type=click.FloatRange(0, min_open=True), default=5.0, show_default=True,
+              help="flag rows with |z| above this: first order no longer holds")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="write a plot of the sweep here")
+def perturb(spec, lambdas, samples, seed, sets, points, orders, coupling, threshold, plot_path):
+    """Reweighted MC shifts of SPEC's correlators beside first-order perturbation theory, swept over λ."""
+    from nnft.perturbation import compare
+    theory = _load(spec, sets)
+    try:
+        lams = [float(v) for v in lambdas.split(",") if v.strip()]
+    except ValueError:
+        raise click.BadParameter("lambdas are numbers, e.g. 0.01,0.1,1", param_hint="--lambdas") from None
+    try:
+        order_list = [int(o) for o in orders.split(",") if o.strip()]
+    except ValueError:
+        raise click.BadParameter("orders are integers, e.g. 2,4", param_hint="--orders") from None
+    if not lams:
+        raise click.BadParameter("give at least one value, e.g. 0.01,0.1,1", param_hint="--lambdas")
+    if not order_list or min(order_list) < 1:
+        raise click.BadParameter("orders are integers ≥ 1, e.g. 2,4", param_hint="--orders")
+    table = compare(theory, lambdas=lams, samples=samples, key=seed, coupling=coupling, orders=order_list,
+                    points=_points(points), threshold=threshold)
+    click.echo(table.table())
+    if plot_path:
+        table.plot(plot_path)
+        click.echo(f"plot: {plot_path}")
+
+
+@main.command()
+@click.argument("spec")
 @click.option("--points", required=True, help="points 'x1,x2;y1,y2;...'")
 @click.option("--set", "sets", multiple=True, metavar="NAME=INT", help="override a named size")
 @click.option("--layers/--no-layers", default=False, help="also print K and Θ layer by layer")
@@ -184,13 +223,14 @@ def criticality(spec, sets):
     env, _ = evaluate_constants(theory)
     C_W = E.evaluate_constant(E.parse(theory.mlp.weight_var), {**env, "fan_in": 1.0})
     C_b = E.evaluate_constant(E.parse(theory.mlp.bias_var), env)
+    gamma = 0.0 if theory.mlp.residual is None else E.evaluate_constant(E.parse(theory.mlp.residual), env)
     act = theory.mlp.activation.strip()
     try:
-        c = crit(act, C_W, C_b)
+        c = crit(act, C_W, C_b, gamma=gamma)
     except (KeyError, ValueError) as err:
         raise SpecError(f"no criticality analysis for activation {act!r}: {err}", file=theory.source,
                         field="mlp.activation") from None
-    click.echo(f"{theory.name}: σ = {act}, C_W = {C_W:g}, C_b = {C_b:g}")
+    click.echo(f"{theory.name}: σ = {act}, C_W = {C_W:g}, C_b = {C_b:g}" + (f", residual γ = {gamma:g}" if gamma else ""))
     click.echo(f"  fixed point K* = {c.fixed.K:.6g} ({c.fixed.kind}: {c.fixed.message})")
     click.echo(f"  χ∥ = {c.chi_parallel:.6g}   χ⊥ = {c.chi_perp:.6g}   ξ_q = {c.xi_q:.4g}   ξ_c = {c.xi_c:.4g}")
     click.echo(f"  phase: {c.phase}")

@@ -1,6 +1,7 @@
 """The CLI is a thin shell: messages not tracebacks, exit status 2 on bad specs."""
 
 import json
+import re
 
 from click.testing import CliRunner
 
@@ -73,3 +74,28 @@ def test_validate_shows_the_mlp_expanded():
     r = CliRunner().invoke(main, ["validate", "tanh_mlp", "--set", "L=2"])
     assert r.exit_code == 0, r.output
     assert "W2 [N2, N1] ~ normal" in r.output and "sum_N2" in r.output
+
+
+def test_perturb_prints_sweep_with_first_order_and_z(tmp_path):
+    r = CliRunner().invoke(main, ["perturb", "phi4_scalar_1d", "--lambdas", "0.01,3", "--samples", "3000",
+                                  "--points", "0;0.5", "--orders", "2,4", "--seed", "1"])
+    assert r.exit_code == 0, r.output
+    assert "c1(N) = -0.0653" in r.output                  # exact finite-N coefficient of δG(0, 0.5)
+    assert "1st order" in r.output and "ESS" in r.output
+    assert re.search(r"^\s+3\s.*breaks$", r.output, re.MULTILINE)   # λ = 3 is flagged: first order fails
+    assert "first order unavailable" in r.output and "order 8" in r.output    # δG_c⁽⁴⁾: Scalar-net has order ≤ 6
+    r = CliRunner().invoke(main, ["perturb", "phi4_scalar_1d", "--lambdas", "0.1,x"])
+    assert r.exit_code == 2 and "lambdas" in r.output
+    r = CliRunner().invoke(main, ["perturb", "cos_net", "--samples", "100"])
+    assert r.exit_code == 2 and "insertion" in r.output and "Traceback" not in r.output
+
+
+def test_residual_spec_validates_with_definitions_and_is_critical():
+    r = CliRunner().invoke(main, ["validate", "residual_relu"])
+    assert r.exit_code == 0, r.output
+    assert "z2 := ((W2 @ relu(z1)) + (g * as_N2(z1)))" in r.output
+    r = CliRunner().invoke(main, ["criticality", "residual_relu"])
+    assert r.exit_code == 0, r.output
+    assert "residual γ = 0.707107" in r.output and "phase: critical" in r.output
+    r = CliRunner().invoke(main, ["criticality", "residual_relu", "--set", "L=2"])
+    assert "χ∥ = 1 " in r.output

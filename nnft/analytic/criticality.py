@@ -220,6 +220,8 @@ def fixed_point(activation, C_W: float, C_b: float, K0: float = 1.0, *, xtol: fl
         raise ValueError(f"K0 must be finite and ≥ 0, got {K0}")
     C_W, C_b, K0 = float(C_W), float(C_b), float(K0)
     if _is_relu(act):
+        if abs(C_W - 2) <= 1e-12:      # e.g. a residual net's C_W/(1 − γ²) with γ² = 1/2 in floating point
+            C_W = 2.0
         if C_W < 2:
             K = C_b / (1 - C_W / 2)
             if K == 0:
