@@ -276,6 +276,7 @@ class _Builder:
                            "the parameter needs at least one axis", got=p.shape)
             self.g.add_node(f"param:{name}", kind="param", name=name, axes=tuple(p.shape),
                             density=p.density_kind, field=f"params.{name}")
+        self.build_definitions()
         for name, p in t.params.items():
             dens = get_density(p.density_kind)
             batch_axes = tuple(p.shape[:len(p.shape) - dens.event_dims])
@@ -309,19 +310,38 @@ class _Builder:
         node = self.expr(E.parse(t.field), "field", t.field)
         self.g.add_node("phi", kind="output", axes=self.axes(node), field="field")
         self.g.add_edge(node, "phi", role="in", pos=0)
-        self.check_unused_definitions()
+        self.prune()
         self.check_reference()
         return self.g
 
-    def check_unused_definitions(self) -> None:
-        """Definitions the field never uses are still checked (names, axes), then dropped."""
-        unused = [n for n in self.t.define if n not in self.defined]
-        if not unused:
-            return
-        before = set(self.g.nodes)
-        for name in unused:
+    def build_definitions(self) -> None:
+        """Build every definition in dependency order (so a chain of any length needs no recursion);
+        cycles are refused. Definitions nothing uses are checked too, and pruned after the field."""
+        deps = nx.DiGraph()
+        deps.add_nodes_from(self.t.define)
+        for name, src in self.t.define.items():
+            try:
+                used = E.names(E.parse(src))
+            except E.ExprError as err:  # pragma: no cover - validated by the spec model
+                raise _err(self.t, f"define.{name}", str(err), got=src) from None
+            deps.add_edges_from((u, name) for u in used if u in self.t.define)
+        try:
+            cycle = nx.find_cycle(deps)
+            raise _err(self.t, f"define.{cycle[0][0]}", "definitions refer to each other in a cycle: "
+                       + " -> ".join(a for a, _ in cycle) + f" -> {cycle[0][0]}")
+        except nx.NetworkXNoCycle:
+            pass
+        for name in nx.lexicographical_topological_sort(deps, key=list(self.t.define).index):
             self._define(name)
-        self.g.remove_nodes_from([n for n in set(self.g.nodes) - before if self.g.nodes[n]["kind"] in ("op", "const")])
+
+    def prune(self) -> None:
+        """Drop operations and constants that neither the field nor a density uses (unused definitions)."""
+        live = nx.ancestors(self.g, "phi") | {"phi"}
+        for n, a in self.g.nodes(data=True):
+            if a["kind"] == "param":
+                live |= nx.ancestors(self.g, n) | {n}
+        self.g.remove_nodes_from([n for n, a in list(self.g.nodes(data=True))
+                                  if n not in live and a["kind"] in ("op", "const")])
 
     def check_reference(self) -> None:
         """The declared analytic reference: its arguments are constants and satisfy the family's

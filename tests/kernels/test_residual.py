@@ -199,3 +199,15 @@ def test_residual_fixed_point_is_the_fixed_point_of_the_layer_recursion():
     assert abs(c.chi_parallel - (step(fp.K + h) - step(fp.K - h)) / (2 * h)) < 1e-7
     assert abs(c.chi_parallel - criticality("tanh", C_W, C_b).chi_parallel) > 0.1   # γ² is not dropped
     assert residual_fixed_point("tanh", C_W, C_b, 1.0).kind == "divergent"
+
+
+def test_a_long_chain_of_definitions_builds_without_recursion():
+    """255 chained definitions are built in dependency order, not recursively."""
+    define = {"z0": "W @ x", **{f"z{i}": f"tanh(z{i - 1})" for i in range(1, 255)}}
+    spec = _spec(params={"W": {"shape": ["N", "d"], "density": {"normal": {"std": 1.0}}},
+                         "V": {"shape": ["N"], "density": {"normal": {"std": 1.0}}}},
+                 define={**define, "unused": "V * 2"}, field="sum_N(V * z254)")
+    model = nnft.compile(nnft.from_dict(spec))
+    assert not any(a.get("field") == "define.unused" for _, a in model.graph.nodes(data=True))   # pruned
+    mc = nnft.measure(model, [np.array([[0.3, -0.1]])], samples=200, key=0).full
+    assert np.isfinite(mc.mean).all() and np.isfinite(mc.stderr).all()
