@@ -103,6 +103,12 @@ def parse_text(text: str, fmt: str, source: str = "<string>") -> dict:
         raise
     except yaml.YAMLError as err:
         where = _one_line(err).replace(' in "<unicode string>",', " at")
+        if "nesting" in where or "depth" in where:
+            # newer PyYAML/libyaml refuse deep nesting themselves, ahead of the event walk: same refusal, our words
+            mark = getattr(err, "problem_mark", None)
+            at = f" (at line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+            raise SpecError(f"mappings and lists nested deeper than {MAX_NESTING} levels{at}", file=source,
+                            field="<file>", hint=f"a spec needs at most {MAX_NESTING} levels") from None
         raise SpecError(f"not valid YAML: {where}", file=source, field="<file>") from None
     except (tomllib.TOMLDecodeError, json.JSONDecodeError, RecursionError, ValueError) as err:
         raise SpecError(f"not valid {fmt.upper()}: {_one_line(err)}", file=source, field="<file>") from None
