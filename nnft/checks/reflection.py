@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnft.checks.result import ALPHA, FAIL, INCONCLUSIVE, PASS, CheckResult, critical_z, needed
+from nnft.checks.result import (ALPHA, DEGENERATE_VAR, FAIL, INCONCLUSIVE, PASS, CheckResult, critical_z,
+                                degenerate_result, dof_of, needed)
 from nnft.estimators.npoint import Plan, ensemble
 from nnft.stats import BlockSums
 
@@ -186,12 +187,18 @@ def check_reflection_positivity(model, points=None, *, family: str = "fields", w
     except Exception:  # noqa: BLE001 - no closed form for this theory
         pass
     basis = f"statistical ({what}; split-sample test of the worst direction)"
+    var = np.asarray(full_all(sums.mean())[T:], dtype=float)          # ⟨φ(x)²⟩ per point
+    if not np.all(var > DEGENERATE_VAR * max(float(np.max(np.abs(var))), 0.0)) or not lmax > 0:
+        dead = pts[~(var > DEGENERATE_VAR * max(float(np.max(np.abs(var))), 0.0))]
+        return degenerate_result(label, "⟨φ(x)²⟩ = 0 at " + (np.round(dead, 3).tolist().__str__() if len(dead) else
+                                 "every point") + ": the RP matrix is identically 0 there; choose other points",
+                                 n, alpha=alpha, dof=dof_of(sums), evidence=evidence, data=data)
     if z_split < -zc:
         size = "small" if abs(lmin) < 0.1 * phi2 else "large"
         msg = (f"M not PSD: uᵀMu = {q.mean:.3g} ± {q.stderr:.2g} on held-out samples; λ_min = {lmin:.3g} ± {lerr:.2g} "
                f"= {lmin / abs(lmax):.3g} λ_max = {lmin / phi2:.3g} ⟨φ²⟩ ({size} violation), driven by {fam.labels[worst]}")
         return CheckResult(label, FAIL, z_split, -zc, n, alpha, basis, evidence, message=msg, data=data)
-    zc2 = critical_z(alpha, families_tested, dof=blocks - 1, two_sided=False)
+    zc2 = critical_z(alpha, families_tested, dof=dof_of(sums), two_sided=False)
     if lmin - zc2 * lerr >= -tol:
         return CheckResult(label, PASS, z_split, -zc, n, alpha, basis, evidence,
                            message=f"λ_min = {lmin:.3g} ± {lerr:.2g} ≥ −{tol:.3g} (tolerance) at level α; "
