@@ -28,6 +28,8 @@ ALPHA = 1e-3
 #: Var φ(x) ≤ DEGENERATE_VAR × (the check's ⟨φ²⟩ scale) means φ(x) is deterministic over the ensemble
 #: (float32 sampling resolves relative variances far below this): configurations touching x are degenerate
 DEGENERATE_VAR = 1e-12
+#: the least share of the jackknife variance one block must carry to flag an estimate (see dominance)
+DOMINANT_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -171,7 +173,9 @@ def dominance(loo: np.ndarray, alpha: float, m: int = 1) -> tuple[np.ndarray, fl
     σ²χ²₁ up to O(1/K'), and P(C > c) ≤ K'·P(F(1, K'−1) > c(K'−1)/(1−c)); the critical value at
     level α/m is c* = F*/(F* + K' − 1), F* = F⁻¹(1 − α/(mK'); 1, K'−1) (Cochran 1941). C > c* means a
     few samples carry the estimate (heavy tails, e.g. a lognormal neuron far from the origin): the
-    mean and its error bar are then not to be trusted, whatever their size.
+    mean and its error bar are then not to be trusted, whatever their size. The critical value is
+    at least ``DOMINANT_SHARE`` = ½ (one block outweighs all the others together): skewed but
+    well-sampled block means (a lognormal of moderate width) are not flagged.
 
     Returns:
       (C per quantity (shape loo.shape[1:]), c*).
@@ -184,7 +188,7 @@ def dominance(loo: np.ndarray, alpha: float, m: int = 1) -> tuple[np.ndarray, fl
     with np.errstate(divide="ignore", invalid="ignore"):
         C = np.where(tot > 0, d2.max(0) / tot, 0.0)
     F = float(sps.f.isf(alpha / (max(int(m), 1) * k), 1, k - 1))
-    return C, F / (F + k - 1)
+    return C, max(F / (F + k - 1), DOMINANT_SHARE)
 
 
 def degenerate_result(check: str, reason: str, n: int, *, alpha: float, dof: int | None = None, m: int = 1,
