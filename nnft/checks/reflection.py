@@ -1,4 +1,4 @@
-"""Reflection positivity (RP) checker (TASI §5.1 eq. 133 with the PHYSICS.md §8/§10 erratum).
+"""Reflection positivity (RP) checker (TASI §5.1 eq. 133 in matrix form; the diagonal is only necessary).
 
 Time is coordinate ``axis`` (default 0), R flips it. For observables F_k supported at positive time,
 RP requires the matrix M_kl = ⟨Θ(F_k) F_l⟩ to be positive semidefinite — the *matrix* condition;

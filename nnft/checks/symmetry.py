@@ -1,4 +1,4 @@
-"""Symmetry checker: is G⁽ⁿ⁾ invariant under a group action g? (TASI §3.3; PHYSICS.md §1, §2, §6)
+"""Symmetry checker: is G⁽ⁿ⁾ invariant under a group action g? (TASI §3.3, eq. 60-71)
 
 For each configuration X = (x₁..xₙ) the checker measures D = G⁽ⁿ⁾(X) − G⁽ⁿ⁾(g·X) from *one*
 ensemble (the same networks at X and g·X: correlated differences, jackknife error of the

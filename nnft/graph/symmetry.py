@@ -3,19 +3,19 @@ once, in the graph). Each proven symmetry comes with the reason a physicist can 
 
 Rules (each is a change of variables θ → θ' that leaves P(θ) invariant and maps φ_θ(g·x) to φ_θ'(x)):
 
-- **translation** (TASI §3.3 eq. 65-71; PHYSICS.md §2): every path from x to φ passes through a
+- **translation** (TASI §3.3 eq. 65-71): every path from x to φ passes through a
   phase node cos/sin(L(x) + b) with L linear in x and b ~ U over a 2π period, b independent of
   everything and used nowhere else. Under x → x + c, b → b + L(c) mod 2π has the same law given the
   rest, so every correlator is translation invariant at every N.
 - **z2 (phase)**: one such phase node feeds φ linearly (through products with factors that do not
   depend on it, sums and signs): b → b + π flips cos and sin, hence φ → −φ *for any readout
-  density* (PHYSICS.md §2, §6), and every odd correlator vanishes.
+  density* (TASI §3.3), and every odd correlator vanishes.
 - **z2 (linear readout)**: φ is an odd linear function of a set of parameters P jointly (the last
   layer W_L, b_L of an MLP; the readout v of a neuron sum Σᵢ vᵢψᵢ), each with a density even about
   0 and constant arguments, used nowhere else: P → −P leaves P(θ) invariant and gives φ → −φ.
   A nonzero mean or a skewed density is not proven (TASI §3.3).
 - **z2 (readout)**: φ = Σᵢ vᵢψᵢ with an even readout density (and an even offset, if any):
-  v → −v gives φ → −φ (PHYSICS.md §6).
+  v → −v gives φ → −φ (TASI §3.3).
 - **rotation / reflection** (O(d) about the origin): x enters only through W @ x (contracting d) with
   W isotropic along d (zero-mean normal with one std, or uniform_ball over d) and through norm(x);
   W is used elsewhere only through norm_d(W). Then x → Rx is absorbed by W → WR.
@@ -213,7 +213,7 @@ def static_symmetries(g: nx.MultiDiGraph) -> StaticSymmetries:
 def _insertion_effects(g: nx.MultiDiGraph, proven: dict, notes: list) -> None:
     """An insertion e^{−∫_box V(φ)} keeps only what both P(θ) and the weight keep: the box breaks
     translations, rotations and reflections (they hold at best approximately deep inside it), and
-    Z2 survives only for an even V (PHYSICS.md §7: the domain is part of the theory)."""
+    Z2 survives only for an even V (TASI §5: the domain is part of the theory)."""
     theory = g.graph.get("theory")
     if theory is None or not theory.insertions:
         return

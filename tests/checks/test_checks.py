@@ -1,4 +1,4 @@
-"""Known-answer benchmark of the axiom checkers (PHYSICS.md §2, §6, §8, §9) at fixed seeds."""
+"""Known-answer benchmark of the axiom checkers (TASI §3.3, §5.1) at fixed seeds."""
 
 import numpy as np
 import pytest
