@@ -214,7 +214,8 @@ def check_cluster(model, base=None, moved=(2, 3), *, directions=None, distances=
         msg = (f"G_c ≠ 0 at a = {dist[far[i]]:g} (e={np.round(dirs[i], 3).tolist()}: {G[0, i, far[i]]:.3g} ± "
                f"{S[0, i, far[i]]:.2g}), but " + (f"the fixed and moved points are still correlated there "
                                                  f"(|ρ| = {rho[i, far[i]]:.2g} > {FAR_RHO:g}): farther usable "
-                                                 "distances would decide" if rho[i, far[i]] > FAR_RHO else
+                                                 "distances would decide, unless G2 never decays (then not even "
+                                                 "the two-point function clusters)" if rho[i, far[i]] > FAR_RHO else
                                                  f"not beyond the tolerance plus the residual correlation, "
                                                  f"{tol:.3g} + |ρ|·|G_c(0)| = {tol + rho[i, far[i]] * ref:.3g}"))
     elif verdict == FAIL:
@@ -244,7 +245,7 @@ def check_cluster(model, base=None, moved=(2, 3), *, directions=None, distances=
             msg += f"; violation ∝ N^{scaling['exponent']:.2f}"
     elif any(fits):
         f = next(f for f in fits if f)
-        msg += f"; decays ({f['model']}, rate {f['rate']:.3g})"
+        msg += f"; |G_c| {'decays' if f['rate'] > 0 else 'grows'} ({f['model']}, rate {f['rate']:.3g})"
     return CheckResult(res.check, verdict, res.statistic, res.threshold, res.samples, alpha, res.basis,
                        res.evidence + (base_ev,) + tuple(extra), res.needed_samples if verdict == INCONCLUSIVE else None,
                        msg, res.data)

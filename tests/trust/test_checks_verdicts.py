@@ -68,13 +68,13 @@ def test_expected_fail_exits_zero_with_reason(tmp_path):
         permutation: pass
         reflection_positivity: {expect: fail, reason: "Gaussian kernel: det M < 0"}
         """)
-    res = CliRunner().invoke(main, ["check", path, "--samples", "20000"])
+    res = CliRunner().invoke(main, ["check", path, "--samples", "5000"])
     assert res.exit_code == 0, res.output
     assert "FAIL (expected)" in res.output and "Gaussian kernel: det M < 0" in res.output
 
 
 def test_undeclared_fail_and_missed_expectation_exit_one(tmp_path):
-    res = CliRunner().invoke(main, ["check", _spec(tmp_path, "reflection_positivity: run\n"), "--samples", "20000"])
+    res = CliRunner().invoke(main, ["check", _spec(tmp_path, "reflection_positivity: run\n"), "--samples", "5000"])
     assert res.exit_code == 1 and "UNEXPECTED FAIL" in res.output and "Traceback" not in res.output
     res = CliRunner().invoke(main, ["check", _spec(tmp_path, "permutation: fail\n", "p.yaml"), "--samples", "1000"])
     assert res.exit_code == 1 and "the spec expects FAIL" in res.output
