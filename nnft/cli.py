@@ -154,6 +154,10 @@ def check(spec, only, samples, seed, alpha, sets, plot_dir, evidence):
                 path = os.path.join(plot_dir, f"check_{i}_{r.check.split()[0]}.png")
                 plot_result(r, path)
                 click.echo(f"plot: {path}")
+    from nnft.checks import expectations
+    skipped = [n for n in expectations(theory) if n not in {r.name for r in results} and (not names or n in names)]
+    if skipped:
+        click.echo(f"note: declared but not applicable here, not run: {', '.join(skipped)}")
     wrong = [r for r in results if r.unexpected]
     if wrong:
         click.echo(f"{len(wrong)} of {len(results)} check(s) contradict the spec: " + "; ".join(

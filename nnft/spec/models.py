@@ -13,7 +13,7 @@ from typing import Annotated, Literal, Union
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat, StrictInt,
                       StrictStr, field_validator, model_validator)
 
-from pydantic.json_schema import SkipJsonSchema
+from pydantic.json_schema import SkipJsonSchema, WithJsonSchema
 
 from nnft.errors import suggest
 from nnft.spec.expr import RESERVED, ExprError, parse
@@ -234,6 +234,21 @@ def _expected_checks(value: object) -> object:
     return out
 
 
+_CHECK_ENUM = {"type": "string", "enum": list(CHECK_NAMES)}
+_CHECKS_SCHEMA = {
+    "description": "checks `nnft check` runs, and the verdicts the spec declares as known physics",
+    "anyOf": [
+        {"type": "array", "items": _CHECK_ENUM},
+        {"type": "object", "propertyNames": _CHECK_ENUM, "additionalProperties": {"anyOf": [
+            {"type": "null"},
+            {"type": "string", "enum": list(EXPECT_WORDS)},
+            {"type": "object", "additionalProperties": False,
+             "properties": {"expect": {"type": "string", "enum": list(EXPECT_WORDS)},
+                            "reason": {"type": "string", "minLength": 1, "maxLength": 500}}}]}},
+    ],
+}
+
+
 class Study(Strict):
     """What to compute (the CLI's ``nnft run`` defaults; every entry can be overridden)."""
 
@@ -247,7 +262,8 @@ class Study(Strict):
     #: axiom checks ``nnft check`` runs by default (see ``nnft.checks.CHECKS``), and the verdicts the
     #: spec declares as known physics: a list of names, or a mapping name -> ``pass | fail |
     #: inconclusive | run`` or ``{expect: ..., reason: "..."}`` (normalised to the mapping form)
-    checks: Annotated[dict[str, ExpectedCheck], BeforeValidator(_expected_checks)] | None = None
+    checks: Annotated[dict[str, ExpectedCheck], BeforeValidator(_expected_checks),
+                      WithJsonSchema(_CHECKS_SCHEMA)] | None = None
 
 
 class Domain(Strict):
