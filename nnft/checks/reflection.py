@@ -159,6 +159,14 @@ def check_reflection_positivity(model, points=None, *, family: str = "fields", w
     full_all = to_full
     phi2 = float(np.mean(full_all(sums.mean())[T:]))
     to_full = lambda means: full_all(means)[..., :T]  # noqa: E731
+    label = f"reflection positivity ({'test functions' if weights is not None else family}, {len(fam.labels)} obs)"
+    var = np.asarray(full_all(sums.mean())[T:], dtype=float)          # ⟨φ(x)²⟩ per point
+    alive = var > DEGENERATE_VAR * max(float(np.max(np.abs(var))), 0.0)
+    if not np.all(alive):
+        return degenerate_result(label, f"⟨φ(x)²⟩ = 0 at {np.round(pts[~alive], 3).tolist()}: φ is deterministic "
+                                 "there and the RP matrix cannot discriminate; choose other points",
+                                 n, alpha=alpha, dof=dof_of(sums), evidence=({"points": np.round(pts, 3).tolist(),
+                                                                             "phi2": var.tolist()},))
 
     lam = sums.jackknife(lambda means: np.linalg.eigvalsh(fam.matrix(to_full(means))))
     A, B = _split(sums)
@@ -170,7 +178,6 @@ def check_reflection_positivity(model, points=None, *, family: str = "fields", w
     z_split = float(q.mean / q.stderr) if q.stderr > 0 else (0.0 if q.mean >= 0 else -np.inf)
     lmin, lerr, lmax = float(lam.mean[0]), float(lam.stderr[0]), float(lam.mean[-1])
     tol = tolerance if tolerance is not None else rel_tol * abs(lmax)
-    label = f"reflection positivity ({'test functions' if weights is not None else family}, {len(fam.labels)} obs)"
     worst = int(np.argmax(np.abs(u)))
     evidence = ({"lambda_min": lmin, "stderr": lerr, "lambda_max": lmax, "relative": lmin / abs(lmax) if lmax else np.nan,
                  "relative_to_phi2": lmin / phi2,
@@ -187,12 +194,6 @@ def check_reflection_positivity(model, points=None, *, family: str = "fields", w
     except Exception:  # noqa: BLE001 - no closed form for this theory
         pass
     basis = f"statistical ({what}; split-sample test of the worst direction)"
-    var = np.asarray(full_all(sums.mean())[T:], dtype=float)          # ⟨φ(x)²⟩ per point
-    if not np.all(var > DEGENERATE_VAR * max(float(np.max(np.abs(var))), 0.0)) or not lmax > 0:
-        dead = pts[~(var > DEGENERATE_VAR * max(float(np.max(np.abs(var))), 0.0))]
-        return degenerate_result(label, "⟨φ(x)²⟩ = 0 at " + (np.round(dead, 3).tolist().__str__() if len(dead) else
-                                 "every point") + ": the RP matrix is identically 0 there; choose other points",
-                                 n, alpha=alpha, dof=dof_of(sums), evidence=evidence, data=data)
     if z_split < -zc:
         size = "small" if abs(lmin) < 0.1 * phi2 else "large"
         msg = (f"M not PSD: uᵀMu = {q.mean:.3g} ± {q.stderr:.2g} on held-out samples; λ_min = {lmin:.3g} ± {lerr:.2g} "

@@ -109,3 +109,15 @@ def test_origin_of_bias_free_net_is_degenerate_not_pass():
     s = check_symmetry(m, linear(2 * np.eye(2), name="dilation"), orders=(2,), configs=0,
                        points=[np.zeros((2, 2))], samples=2_000, key=24)
     assert s.verdict == INCONCLUSIVE and s.degenerate and "zero variance" in s.message
+
+
+def test_rp_on_a_field_that_vanishes_at_positive_time_is_degenerate():
+    from nnft.checks import check_reflection_positivity
+    t = nnft.from_dict({"nnft": 1, "name": "half", "dims": {"d": 1, "N": 4},
+                        "params": {"W0": {"shape": ["N", "d"], "density": {"normal": {"std": 1.0}}},
+                                   "b0": {"shape": ["N"], "density": {"uniform": {"low": -3.141592653589793,
+                                                                                  "high": 3.141592653589793}}},
+                                   "W1": {"shape": ["N"], "density": {"normal": {"std": 0.5}}}},
+                        "field": "sum_N(W1 * cos(W0 @ x + b0) * relu(-x[0]))"})
+    r = check_reflection_positivity(nnft.compile(t), samples=2_000, key=25, estimator="ensemble")
+    assert r.verdict == INCONCLUSIVE and r.degenerate and "⟨φ(x)²⟩ = 0" in r.message
