@@ -14,6 +14,9 @@ Decision (declared family-wise level α over the families tested):
 - PASS iff not FAIL and the jackknifed λ_min of the whole-sample matrix satisfies
   λ_min − z*·σ(λ_min) ≥ −tolerance (default ``rel_tol``·λ_max): the data exclude a violation that matters.
 - otherwise INCONCLUSIVE, with the sample size needed (σ ∝ 1/√n).
+- before any of this: if φ is deterministic at one of the points (⟨φ(x)²⟩ = 0 up to 10⁻¹² of the
+  largest), the matrix cannot discriminate and the check is INCONCLUSIVE (degenerate). Thresholds use
+  the degrees of freedom of the jackknife blocks actually filled.
 :func:`rp_analytic` is the same condition on a closed-form two-point function.
 """
 

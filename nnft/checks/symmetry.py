@@ -5,7 +5,11 @@ ensemble (the same networks at X and g·X: correlated differences, jackknife err
 difference), and for the internal Z2 (φ → −φ) the odd correlators G⁽ⁿ⁾(X) themselves. The verdict
 is the shared rule of :mod:`nnft.checks.result`: Holm–Bonferroni over all configurations at α;
 PASS only if every |D| + z*·err ≤ tolerance (default ``rel_tol`` × ⟨φ²⟩^{n/2}), else INCONCLUSIVE
-with the sample size needed. Symmetries proven from the graph (:mod:`nnft.graph.symmetry`) are
+with the sample size needed; Student-t degrees of freedom are those of the jackknife blocks actually
+filled. A configuration touching a point where φ is deterministic over the ensemble (Var φ(x) = 0,
+e.g. the origin of a bias-free net with σ(0) = 0) compares 0 with 0: it is skipped, and when every
+configuration is such, the check is INCONCLUSIVE (degenerate) with the reason. Symmetries proven
+from the graph (:mod:`nnft.graph.symmetry`) are
 reported as such (``basis="by construction: ..."``); the statistical test can still be run.
 
 Actions: ``translation``, ``rotation`` (SO(d), random rotations; d ≥ 2), ``reflection`` (x → x −
@@ -128,6 +132,12 @@ def check_symmetry(model, action="translation", *, orders=(2, 4), configs: int =
       statistical: when the symmetry is proven by construction, still run the test (else return
         the proof alone).
       static: a precomputed :class:`~nnft.graph.symmetry.StaticSymmetries`.
+
+    Returns:
+      A :class:`CheckResult` (``data``: per-configuration differences, errors, tolerances).
+
+    Raises:
+      ValueError: an unknown action name, or rotations in d = 1.
     """
     from nnft.graph.symmetry import static_symmetries
     is_z2 = action == "z2"
