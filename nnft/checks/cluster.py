@@ -153,7 +153,8 @@ def check_cluster(model, base=None, moved=(2, 3), *, directions=None, distances=
         i, j = divmod(k, na)
         dead = [pts[p] for p in cfg_pts[k] if not var[p] > DEGENERATE_VAR * vmax]
         if dead:
-            why[i, j] = f"φ deterministic (zero variance) at {np.round(dead[0], 3).tolist()}"
+            why[i, j] = (f"Var φ = {var[pidx[tuple(dead[0])]]:.2g} (zero variance, ≤ 1e-12 of the largest) at "
+                         f"{np.round(dead[0], 3).tolist()}: φ is deterministic there, or the samples never reach its mass")
         elif scale[i, j] < rel_tol * scale[i, 0]:
             why[i, j] = (f"field scale Π⟨φ²⟩^½ fell to {scale[i, j] / scale[i, 0]:.2g} of the base's (the field "
                          "vanishes there, or the samples never reach its mass)")
