@@ -74,6 +74,8 @@ def test_gauss_net_cluster_fails_with_the_closed_form_tail(gauss):
     Y[2:] += a / 2
     exact = gauss_g4c(Y)
     assert abs(ev["tail"] - exact) < 5 * ev["stderr"]                       # |z| < 5 against the closed form
+    assert abs(ev["tail"] - 0.0) > 5 * ev["stderr"]                         # clustering (tail → 0) is rejected
+    assert abs(ev["tail"] + exact) > 5 * ev["stderr"]                       # so is the wrong sign of the limit
     assert abs(exact - gauss_pair_limit(Y, None)) < 0.1 * abs(exact)         # already near the limit
     assert r.data["cross_correlation"][0, list(r.data["distances"]).index(a)] <= 0.2
 

@@ -110,3 +110,29 @@ def test_shipped_specs_declare_known_failures():
         exp = nnft.checks.expectations(nnft.load(spec))
         assert exp["reflection_positivity"][0] == FAIL and exp["cluster"][0] == FAIL
         assert exp["reflection_positivity"][1]
+
+
+def _blocks(x: np.ndarray, K: int):
+    from nnft.stats import BlockSums
+    b = BlockSums(K, 1)
+    b.add(x.reshape(K, -1).sum(1)[:, None], np.full(K, x.size // K, float), x.size)
+    return b
+
+
+def test_dominance_flags_few_sample_estimates_and_not_normal_ones():
+    """Cochran's C of the jackknife: normal data are flagged at most at the declared level; a lognormal
+    whose mean lives in the far tail (σ_log = 5, as a Gauss-net neuron at |x| ≈ 2.5) is flagged."""
+    from nnft.checks.result import dominance, jackknife_blocks
+    rng = np.random.default_rng(0)
+    flags = 0
+    for _ in range(200):
+        b = _blocks(rng.normal(size=64 * 50), 64)
+        C, c = dominance(jackknife_blocks(b, lambda m: m)[2], alpha=0.05)
+        flags += int(C[0] > c)
+    assert flags <= 3                                   # level ≤ 0.05/64 per block-share, floor ½: ~0 expected
+    heavy = 0
+    for _ in range(20):
+        b = _blocks(np.exp(5 * rng.normal(size=64 * 50)), 64)
+        C, c = dominance(jackknife_blocks(b, lambda m: m)[2], alpha=1e-3)
+        heavy += int(C[0] > c)
+    assert heavy >= 15
