@@ -196,7 +196,15 @@ class ExpectedCheck(Strict):
     exits 1 when a check FAILs without ``expect: fail``, or when a declared verdict does not occur."""
 
     expect: Literal["pass", "fail", "inconclusive", "run"] = "run"
-    reason: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+    reason: Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_printable)] | None = None
+
+
+def _printable(text: str) -> str:
+    """A reason is printed beside a verdict: refuse terminal control characters in it."""
+    bad = [c for c in text if (ord(c) < 32 and c not in "\t") or 127 <= ord(c) < 160]
+    if bad:
+        raise LocatedError(f"control character {bad[0]!r} in text that nnft prints", allowed="printable text")
+    return text
 
 
 def _expected_checks(value: object) -> object:

@@ -88,6 +88,7 @@ def test_undeclared_fail_and_missed_expectation_exit_one(tmp_path):
     ({"z2": {"expect": "fail", "why": "x"}}, "why"),
     (["z2", "nonsense"], "unknown check"),
     (3, "list of check names or a mapping"),
+    ({"z2": {"expect": "pass", "reason": "ok\x1b]0;title\x07"}}, "control character"),
 ])
 def test_checks_grammar_refused(checks, msg):
     d = nnft.load("cos_net", N=2, d=1).model_dump()
@@ -95,6 +96,11 @@ def test_checks_grammar_refused(checks, msg):
     with pytest.raises(SpecError, match=msg) as err:
         nnft.from_dict(d)
     assert "study.checks" in str(err.value)
+
+
+def test_check_names_agree():
+    from nnft.spec.models import CHECK_NAMES
+    assert CHECK_NAMES == nnft.checks.CHECKS
 
 
 def test_checks_grammar_forms():
