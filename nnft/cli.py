@@ -129,7 +129,12 @@ def run(spec, samples, seed, chunk, dtype, sets, points, orders, neurons):
 @click.option("--plot", "plot_dir", type=click.Path(file_okay=False), help="write decay-profile / RP-spectrum plots here")
 @click.option("--evidence", type=click.IntRange(0), default=2, show_default=True, help="evidence lines per check")
 def check(spec, only, samples, seed, alpha, sets, plot_dir, evidence):
-    """Check symmetries, cluster decomposition and reflection positivity of SPEC (PASS/FAIL/INCONCLUSIVE)."""
+    """Check symmetries, cluster decomposition and reflection positivity of SPEC (PASS/FAIL/INCONCLUSIVE).
+
+    Exit status: 0 when every verdict is as the spec declares (study.checks: {name: {expect: fail,
+    reason: ...}}) and nothing else FAILs; 1 on an undeclared FAIL or a declared verdict that did not
+    occur; 2 on a usage or spec error.
+    """
     from nnft.checks import CHECKS
     from nnft.checks import check as run_checks
     from nnft.checks.result import table
@@ -149,6 +154,16 @@ def check(spec, only, samples, seed, alpha, sets, plot_dir, evidence):
                 path = os.path.join(plot_dir, f"check_{i}_{r.check.split()[0]}.png")
                 plot_result(r, path)
                 click.echo(f"plot: {path}")
+    from nnft.checks import expectations
+    skipped = [n for n in expectations(theory) if n not in {r.name for r in results} and (not names or n in names)]
+    if skipped:
+        click.echo(f"note: declared but not applicable here, not run: {', '.join(skipped)}")
+    wrong = [r for r in results if r.unexpected]
+    if wrong:
+        click.echo(f"{len(wrong)} of {len(results)} check(s) contradict the spec: " + "; ".join(
+            f"{r.name} {r.verdict}" + (f" (expected {r.expected})" if r.expected is not None else
+                                       " (no expected verdict declared)") for r in wrong), err=True)
+        sys.exit(1)
 
 
 @main.command()

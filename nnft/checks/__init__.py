@@ -4,6 +4,8 @@ Each returns a :class:`CheckResult` (verdict PASS | FAIL | INCONCLUSIVE, statist
 samples, basis, evidence); :func:`check` runs a named set (the spec's ``study.checks`` by default).
 """
 
+import dataclasses
+
 from nnft.checks.cluster import check_cluster
 from nnft.checks.reflection import check_reflection_positivity, positive_time_points, rp_analytic, rp_exact, rp_matrix
 from nnft.checks.result import ALPHA, FAIL, INCONCLUSIVE, PASS, CheckResult, table
@@ -14,41 +16,72 @@ CHECKS = ("translation", "rotation", "reflection", "permutation", "z2", "cluster
           "reflection_positivity")
 
 
+def check_key(seed, name: str):
+    """The PRNG stream of check ``name``: ``fold_in(key(seed), crc32(name))``. Each check draws from
+    its own stream, so adding or removing a check never changes another check's numbers."""
+    import zlib
+
+    import jax
+
+    from nnft.sample.iid import as_key
+    return jax.random.fold_in(as_key(seed), zlib.crc32(name.encode()) & 0x7FFFFFFF)
+
+
+def expectations(theory) -> dict[str, tuple[str, str | None]]:
+    """The verdicts a spec declares as known physics, ``{check: (VERDICT, reason)}``, from
+    ``study.checks`` (``run`` entries and the list form declare none)."""
+    checks = getattr(getattr(theory, "study", None), "checks", None)
+    if not isinstance(checks, dict):
+        return {}
+    return {name: (e.expect.upper(), e.reason) for name, e in checks.items() if e.expect != "run"}
+
+
 def check(model, only=None, *, samples: int | None = None, seed: int | None = None, alpha: float = ALPHA,
           statistical: bool = True) -> list[CheckResult]:
     """Run the checks ``only`` (default: the spec's ``study.checks``, else all applicable) on a
     compiled model (or a Theory) and return their results.
 
     ``samples`` is networks for symmetry checks and 10× that in neurons for the neuron-level
-    cluster / RP estimators.
+    cluster / RP estimators. Each check draws from its own PRNG stream (:func:`check_key`). Each
+    result carries its check ``name`` and the verdict the spec declares (``expected``, ``reason``;
+    see :func:`expectations`); ``result.unexpected`` is what ``nnft check`` exits 1 on.
+
+    Raises:
+      ValueError: an unknown check name in ``only``.
     """
     from nnft.graph.compile import Model, compile
     from nnft.graph.symmetry import static_symmetries
     model = model if isinstance(model, Model) else compile(model)
     study = model.theory.study
-    names = list(only or getattr(study, "checks", None) or CHECKS)
+    declared = getattr(study, "checks", None)
+    names = list(only or declared or CHECKS)
     bad = [n for n in names if n not in CHECKS]
     if bad:
         raise ValueError(f"unknown check(s) {bad}; one of {', '.join(CHECKS)}")
+    expect = expectations(model.theory)
     n = int(samples or 50_000)
-    key = int(seed if seed is not None else study.seed)
+    seed = int(seed if seed is not None else study.seed)
     static = static_symmetries(model.graph)
     out = []
     for name in names:
+        key = check_key(seed, name)
         if name in ("translation", "rotation", "reflection", "permutation", "z2"):
             if name == "rotation" and model.d < 2:
                 continue
-            out.append(check_symmetry(model, name, samples=n, key=key, alpha=alpha, static=static,
-                                      statistical=statistical, radius=0.5))
+            r = check_symmetry(model, name, samples=n, key=key, alpha=alpha, static=static,
+                               statistical=statistical, radius=0.5)
         elif name in ("cluster", "cluster_point"):
-            out.append(check_cluster(model, moved=(2, 3) if name == "cluster" else (3,), samples=10 * n, key=key,
-                                     alpha=alpha, estimator="auto"))
-        elif name == "reflection_positivity":
-            out.append(check_reflection_positivity(model, samples=10 * n if model.structure.neuron_sum else n,
-                                                   key=key, alpha=alpha))
+            r = check_cluster(model, moved=(2, 3) if name == "cluster" else (3,), samples=10 * n, key=key,
+                              alpha=alpha, estimator="auto")
+        else:
+            r = check_reflection_positivity(model, samples=10 * n if model.structure.neuron_sum else n,
+                                            key=key, alpha=alpha)
+        exp, why = expect.get(name, (None, None))
+        out.append(dataclasses.replace(r, name=name, expected=exp, reason=why))
     return out
 
 
 __all__ = ["ACTIONS", "ALPHA", "Action", "CHECKS", "CheckResult", "FAIL", "INCONCLUSIVE", "PASS", "check",
+           "check_key", "expectations",
            "check_cluster", "check_reflection_positivity", "check_symmetry", "linear", "positive_time_points",
            "rp_analytic", "rp_exact", "rp_matrix", "table"]

@@ -1,4 +1,4 @@
-"""Reflection positivity (RP) checker (TASI §5.1 eq. 133 with the PHYSICS.md §8/§10 erratum).
+"""Reflection positivity (RP) checker (TASI §5.1 eq. 133 in matrix form; the diagonal is only necessary).
 
 Time is coordinate ``axis`` (default 0), R flips it. For observables F_k supported at positive time,
 RP requires the matrix M_kl = ⟨Θ(F_k) F_l⟩ to be positive semidefinite — the *matrix* condition;
@@ -14,6 +14,9 @@ Decision (declared family-wise level α over the families tested):
 - PASS iff not FAIL and the jackknifed λ_min of the whole-sample matrix satisfies
   λ_min − z*·σ(λ_min) ≥ −tolerance (default ``rel_tol``·λ_max): the data exclude a violation that matters.
 - otherwise INCONCLUSIVE, with the sample size needed (σ ∝ 1/√n).
+- before any of this: if φ is deterministic at one of the points (⟨φ(x)²⟩ = 0 up to 10⁻¹² of the
+  largest), the matrix cannot discriminate and the check is INCONCLUSIVE (degenerate). Thresholds use
+  the degrees of freedom of the jackknife blocks actually filled.
 :func:`rp_analytic` is the same condition on a closed-form two-point function.
 """
 
@@ -21,7 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnft.checks.result import ALPHA, FAIL, INCONCLUSIVE, PASS, CheckResult, critical_z, needed
+from nnft.checks.result import (ALPHA, DEGENERATE_VAR, FAIL, INCONCLUSIVE, PASS, CheckResult, critical_z,
+                                degenerate_result, dof_of, needed)
 from nnft.estimators.npoint import Plan, ensemble
 from nnft.stats import BlockSums
 
@@ -158,6 +162,14 @@ def check_reflection_positivity(model, points=None, *, family: str = "fields", w
     full_all = to_full
     phi2 = float(np.mean(full_all(sums.mean())[T:]))
     to_full = lambda means: full_all(means)[..., :T]  # noqa: E731
+    label = f"reflection positivity ({'test functions' if weights is not None else family}, {len(fam.labels)} obs)"
+    var = np.asarray(full_all(sums.mean())[T:], dtype=float)          # ⟨φ(x)²⟩ per point
+    alive = var > DEGENERATE_VAR * max(float(np.max(np.abs(var))), 0.0)
+    if not np.all(alive):
+        return degenerate_result(label, f"⟨φ(x)²⟩ = 0 at {np.round(pts[~alive], 3).tolist()}: φ is deterministic "
+                                 "there and the RP matrix cannot discriminate; choose other points",
+                                 n, alpha=alpha, dof=dof_of(sums), evidence=({"points": np.round(pts, 3).tolist(),
+                                                                             "phi2": var.tolist()},))
 
     lam = sums.jackknife(lambda means: np.linalg.eigvalsh(fam.matrix(to_full(means))))
     A, B = _split(sums)
@@ -169,7 +181,6 @@ def check_reflection_positivity(model, points=None, *, family: str = "fields", w
     z_split = float(q.mean / q.stderr) if q.stderr > 0 else (0.0 if q.mean >= 0 else -np.inf)
     lmin, lerr, lmax = float(lam.mean[0]), float(lam.stderr[0]), float(lam.mean[-1])
     tol = tolerance if tolerance is not None else rel_tol * abs(lmax)
-    label = f"reflection positivity ({'test functions' if weights is not None else family}, {len(fam.labels)} obs)"
     worst = int(np.argmax(np.abs(u)))
     evidence = ({"lambda_min": lmin, "stderr": lerr, "lambda_max": lmax, "relative": lmin / abs(lmax) if lmax else np.nan,
                  "relative_to_phi2": lmin / phi2,
@@ -191,7 +202,7 @@ def check_reflection_positivity(model, points=None, *, family: str = "fields", w
         msg = (f"M not PSD: uᵀMu = {q.mean:.3g} ± {q.stderr:.2g} on held-out samples; λ_min = {lmin:.3g} ± {lerr:.2g} "
                f"= {lmin / abs(lmax):.3g} λ_max = {lmin / phi2:.3g} ⟨φ²⟩ ({size} violation), driven by {fam.labels[worst]}")
         return CheckResult(label, FAIL, z_split, -zc, n, alpha, basis, evidence, message=msg, data=data)
-    zc2 = critical_z(alpha, families_tested, dof=blocks - 1, two_sided=False)
+    zc2 = critical_z(alpha, families_tested, dof=dof_of(sums), two_sided=False)
     if lmin - zc2 * lerr >= -tol:
         return CheckResult(label, PASS, z_split, -zc, n, alpha, basis, evidence,
                            message=f"λ_min = {lmin:.3g} ± {lerr:.2g} ≥ −{tol:.3g} (tolerance) at level α; "

@@ -25,6 +25,11 @@ PASS, FAIL, INCONCLUSIVE = "PASS", "FAIL", "INCONCLUSIVE"
 VERDICTS = (PASS, FAIL, INCONCLUSIVE)
 #: default family-wise false-FAIL level of every statistical check
 ALPHA = 1e-3
+#: Var φ(x) ≤ DEGENERATE_VAR × (the check's ⟨φ²⟩ scale) means φ(x) is deterministic over the ensemble
+#: (float32 sampling resolves relative variances far below this): configurations touching x are degenerate
+DEGENERATE_VAR = 1e-12
+#: the least share of the jackknife variance one block must carry to flag an estimate (see dominance)
+DOMINANT_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -56,10 +61,28 @@ class CheckResult:
     needed_samples: int | None = None
     message: str = ""
     data: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    name: str = ""
+    expected: str | None = None
+    reason: str | None = None
 
     def __post_init__(self):
         if self.verdict not in VERDICTS:
             raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
+        if self.expected is not None and self.expected not in VERDICTS:
+            raise ValueError(f"expected must be one of {VERDICTS} or None, got {self.expected!r}")
+
+    @property
+    def unexpected(self) -> bool:
+        """True when the verdict contradicts the spec: a FAIL nobody declared, or a declared verdict
+        (``study.checks: {name: {expect: ...}}``) that did not occur. ``nnft check`` exits 1 then."""
+        if self.expected is None:
+            return self.verdict == FAIL
+        return self.verdict != self.expected
+
+    @property
+    def degenerate(self) -> bool:
+        """The configurations could not discriminate (identically zero / collapsed / unreliable)."""
+        return self.basis.startswith("degenerate")
 
     @property
     def passed(self) -> bool:
@@ -88,7 +111,7 @@ def table(results, evidence: int = 0) -> str:
     """A plain-text table of results; with ``evidence > 0`` the worst configurations under each row."""
     results = list(results)
     head = ("check", "verdict", "statistic", "threshold", "samples", "basis")
-    rows = [(r.check, r.verdict, f"{r.statistic:.3g}", f"{r.threshold:.3g}",
+    rows = [(r.check, _verdict_cell(r), f"{r.statistic:.3g}", f"{r.threshold:.3g}",
              f"{r.samples:,}" + (f" (need {r.needed_samples:,})" if r.needed_samples else ""),
              r.basis if len(r.basis) < 70 else r.basis[:67] + "...") for r in results]
     w = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(head)]
@@ -96,6 +119,12 @@ def table(results, evidence: int = 0) -> str:
     out = [line(head), line(["-" * x for x in w])]
     for r, row in zip(results, rows):
         out.append(line(row))
+        if r.expected is not None:
+            out.append(f"    {'as expected' if not r.unexpected else f'UNEXPECTED: the spec expects {r.expected}'}"
+                       + (f" — {r.reason}" if r.reason else ""))
+        elif r.unexpected:
+            out.append("    UNEXPECTED FAIL: the spec declares no expected verdict for this check "
+                       "(study.checks: {" + (r.name or "name") + ": {expect: fail, reason: ...}} if it is known physics)")
         if evidence:
             if r.message:
                 out.append("    " + r.message)
@@ -104,7 +133,75 @@ def table(results, evidence: int = 0) -> str:
     return "\n".join(out)
 
 
+def _verdict_cell(r: CheckResult) -> str:
+    if r.expected is None:
+        return r.verdict + (" (unexpected)" if r.unexpected else "")
+    return r.verdict + (" (expected)" if not r.unexpected else f" (expected {r.expected})")
+
+
 # ----------------------------------------------------------------------------------- statistics
+def dof_of(sums) -> int:
+    """Degrees of freedom of the delete-one-block jackknife over the blocks *actually filled*
+    (K' − 1): a sampler given fewer samples than 2K uses fewer blocks than requested
+    (``nnft.sample.iid.stream``), and the Student-t thresholds must follow."""
+    return max(int(np.count_nonzero(np.asarray(sums.weights) > 0)) - 1, 1)
+
+
+def jackknife_blocks(sums, fn) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Delete-one-block jackknife of ``fn(feature means)`` keeping the leave-one-out values.
+
+    Returns:
+      (estimate, stderr, loo) with loo of shape (K', *estimate.shape) over the filled blocks.
+    """
+    total, wtot = sums.sums.sum(0), sums.weights.sum()
+    full = np.asarray(fn(total / wtot), dtype=np.float64)
+    keep = np.nonzero(sums.weights > 0)[0]
+    if len(keep) < 2:
+        return full, np.full_like(full, np.inf), full[None]
+    loo = np.stack([np.asarray(fn((total - sums.sums[b]) / (wtot - sums.weights[b])), dtype=np.float64)
+                    for b in keep])
+    k = len(keep)
+    var = (k - 1) / k * np.sum((loo - loo.mean(0)) ** 2, axis=0)
+    return full, np.sqrt(var), loo
+
+
+def dominance(loo: np.ndarray, alpha: float, m: int = 1) -> tuple[np.ndarray, float]:
+    """Cochran's C for each quantity: the largest block's share of the jackknife variance,
+    C = max_b d_b² / Σ_b d_b² with d_b the leave-one-out deviations, and its critical value.
+
+    With K' blocks whose means are (by the central limit theorem) i.i.d. normal, each d_b² is
+    σ²χ²₁ up to O(1/K'), and P(C > c) ≤ K'·P(F(1, K'−1) > c(K'−1)/(1−c)); the critical value at
+    level α/m is c* = F*/(F* + K' − 1), F* = F⁻¹(1 − α/(mK'); 1, K'−1) (Cochran 1941). C > c* means a
+    few samples carry the estimate (heavy tails, e.g. a lognormal neuron far from the origin): the
+    mean and its error bar are then not to be trusted, whatever their size. The critical value is
+    at least ``DOMINANT_SHARE`` = ½ (one block outweighs all the others together): skewed but
+    well-sampled block means (a lognormal of moderate width) are not flagged.
+
+    Returns:
+      (C per quantity (shape loo.shape[1:]), c*).
+    """
+    k = loo.shape[0]
+    if k < 3:
+        return np.zeros(loo.shape[1:]), 1.0
+    d2 = (loo - loo.mean(0)) ** 2
+    tot = d2.sum(0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        C = np.where(tot > 0, d2.max(0) / tot, 0.0)
+    F = float(sps.f.isf(alpha / (max(int(m), 1) * k), 1, k - 1))
+    return C, max(F / (F + k - 1), DOMINANT_SHARE)
+
+
+def degenerate_result(check: str, reason: str, n: int, *, alpha: float, dof: int | None = None, m: int = 1,
+                      evidence: tuple = (), data: dict | None = None) -> CheckResult:
+    """INCONCLUSIVE because the configurations cannot discriminate (``reason`` says why): a field
+    identically zero there (a fixed point of the architecture, e.g. the origin of a bias-free net
+    with σ(0) = 0), a scale that collapsed, or estimates carried by a few samples."""
+    return CheckResult(check, INCONCLUSIVE, 0.0, critical_z(alpha, m, dof), n, alpha,
+                       "degenerate (the configurations cannot discriminate)", evidence,
+                       message="degenerate: " + reason, data=data or {})
+
+
+
 def critical_z(alpha: float, m: int, dof: int | None = None, two_sided: bool = True) -> float:
     """Bonferroni (= first Holm step) critical value for m tests at family-wise level α, from
     Student-t(dof) tails (normal when dof is None)."""

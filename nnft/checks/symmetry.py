@@ -1,11 +1,15 @@
-"""Symmetry checker: is G⁽ⁿ⁾ invariant under a group action g? (TASI §3.3; PHYSICS.md §1, §2, §6)
+"""Symmetry checker: is G⁽ⁿ⁾ invariant under a group action g? (TASI §3.3, eq. 60-71)
 
 For each configuration X = (x₁..xₙ) the checker measures D = G⁽ⁿ⁾(X) − G⁽ⁿ⁾(g·X) from *one*
 ensemble (the same networks at X and g·X: correlated differences, jackknife error of the
 difference), and for the internal Z2 (φ → −φ) the odd correlators G⁽ⁿ⁾(X) themselves. The verdict
 is the shared rule of :mod:`nnft.checks.result`: Holm–Bonferroni over all configurations at α;
 PASS only if every |D| + z*·err ≤ tolerance (default ``rel_tol`` × ⟨φ²⟩^{n/2}), else INCONCLUSIVE
-with the sample size needed. Symmetries proven from the graph (:mod:`nnft.graph.symmetry`) are
+with the sample size needed; Student-t degrees of freedom are those of the jackknife blocks actually
+filled. A configuration touching a point where φ is deterministic over the ensemble (Var φ(x) = 0,
+e.g. the origin of a bias-free net with σ(0) = 0) compares 0 with 0: it is skipped, and when every
+configuration is such, the check is INCONCLUSIVE (degenerate) with the reason. Symmetries proven
+from the graph (:mod:`nnft.graph.symmetry`) are
 reported as such (``basis="by construction: ..."``); the statistical test can still be run.
 
 Actions: ``translation``, ``rotation`` (SO(d), random rotations; d ≥ 2), ``reflection`` (x → x −
@@ -20,7 +24,8 @@ from typing import Callable
 
 import numpy as np
 
-from nnft.checks.result import ALPHA, FAIL, INCONCLUSIVE, PASS, CheckResult, decide
+from nnft.checks.result import (ALPHA, DEGENERATE_VAR, FAIL, INCONCLUSIVE, PASS, CheckResult, decide,
+                                degenerate_result, dof_of)
 from nnft.estimators.npoint import ensemble
 
 ACTIONS = ("translation", "rotation", "reflection", "permutation", "z2")
@@ -127,6 +132,12 @@ def check_symmetry(model, action="translation", *, orders=(2, 4), configs: int =
       statistical: when the symmetry is proven by construction, still run the test (else return
         the proof alone).
       static: a precomputed :class:`~nnft.graph.symmetry.StaticSymmetries`.
+
+    Returns:
+      A :class:`CheckResult` (``data``: per-configuration differences, errors, tolerances).
+
+    Raises:
+      ValueError: an unknown action name, or rotations in d = 1.
     """
     from nnft.graph.symmetry import static_symmetries
     is_z2 = action == "z2"
@@ -160,14 +171,36 @@ def check_symmetry(model, action="translation", *, orders=(2, 4), configs: int =
         return G[:m] if is_z2 else G[:m] - G[m:2 * m]
 
     est = ens.derived(fn)
+    dof = dof_of(ens.sums)
     c2 = ens.full().mean[len(tuples) - len(diag):]
+    var = ens.connected().mean[len(tuples) - len(diag):]
     scale = float(np.mean(np.abs(c2)))
+    # a configuration touching a point where φ is (numerically) deterministic cannot discriminate:
+    # e.g. the origin of a bias-free net with σ(0) = 0, where φ ≡ 0 and every correlator is exactly 0
+    dead = {tuple(np.round(P[0], 12)) for P, v in zip(diag, var) if not v > DEGENERATE_VAR * max(scale, 0.0)}
+    live = np.array([not any(tuple(np.round(p, 12)) in dead for p in np.concatenate([X, gX]))
+                     for X, gX in zip(X_all, gX_all)])
     tol = np.asarray(tolerance if tolerance is not None else rel_tol * scale ** (ords / 2.0), dtype=float)
     tol_each = np.broadcast_to(tol, (m,))
+    basis = (proof + "; checked statistically") if proof else "statistical"
+    if not live.any() or not np.all(tol_each[live] > 0):
+        reason = (f"φ has zero variance over the ensemble at {len(dead)} of {len(diag)} points "
+                  f"({', '.join(str(list(p)) for p in sorted(dead)[:3])}{', ...' if len(dead) > 3 else ''}): every "
+                  "configuration touches one, so the correlators compared are identically equal; choose other points")
+        res = degenerate_result(label, reason, est.n, alpha=alpha, dof=dof, m=m)
+        if proof:
+            return CheckResult(label, PASS, 0.0, res.threshold, est.n, alpha, proof + "; statistics degenerate",
+                               message="PASS by construction; " + res.message)
+        return res
+    keep = np.nonzero(live)[0]
     # per-configuration tolerances: rescale so one scalar tolerance (1) applies
-    res = decide(label, est.mean / tol_each, est.stderr / tol_each, est.n, alpha=alpha, tolerance=1.0,
-                 dof=blocks - 1, labels=labels, basis=(proof + "; checked statistically") if proof else "statistical",
+    res = decide(label, est.mean[keep] / tol_each[keep], est.stderr[keep] / tol_each[keep], est.n, alpha=alpha,
+                 tolerance=1.0, dof=dof, labels=[labels[i] for i in keep], basis=basis,
                  what="violation/tol", data={"diff": est.mean, "diff_err": est.stderr, "tolerance": tol_each})
+    if len(keep) < m:
+        res = CheckResult(res.check, res.verdict, res.statistic, res.threshold, res.samples, alpha, res.basis,
+                          res.evidence, res.needed_samples, res.message + f"; {m - len(keep)} degenerate configuration(s) "
+                          "skipped (φ deterministic at a point)", res.data)
     if proof and res.verdict == FAIL:
         res = CheckResult(res.check, FAIL, res.statistic, res.threshold, res.samples, alpha,
                           "statistical (CONTRADICTS the static proof: " + proof + ")", res.evidence,

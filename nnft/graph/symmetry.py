@@ -3,15 +3,19 @@ once, in the graph). Each proven symmetry comes with the reason a physicist can 
 
 Rules (each is a change of variables θ → θ' that leaves P(θ) invariant and maps φ_θ(g·x) to φ_θ'(x)):
 
-- **translation** (TASI §3.3 eq. 65-71; PHYSICS.md §2): every path from x to φ passes through a
+- **translation** (TASI §3.3 eq. 65-71): every path from x to φ passes through a
   phase node cos/sin(L(x) + b) with L linear in x and b ~ U over a 2π period, b independent of
   everything and used nowhere else. Under x → x + c, b → b + L(c) mod 2π has the same law given the
   rest, so every correlator is translation invariant at every N.
 - **z2 (phase)**: one such phase node feeds φ linearly (through products with factors that do not
   depend on it, sums and signs): b → b + π flips cos and sin, hence φ → −φ *for any readout
-  density* (PHYSICS.md §2, §6), and every odd correlator vanishes.
+  density* (TASI §3.3), and every odd correlator vanishes.
+- **z2 (linear readout)**: φ is an odd linear function of a set of parameters P jointly (the last
+  layer W_L, b_L of an MLP; the readout v of a neuron sum Σᵢ vᵢψᵢ), each with a density even about
+  0 and constant arguments, used nowhere else: P → −P leaves P(θ) invariant and gives φ → −φ.
+  A nonzero mean or a skewed density is not proven (TASI §3.3).
 - **z2 (readout)**: φ = Σᵢ vᵢψᵢ with an even readout density (and an even offset, if any):
-  v → −v gives φ → −φ (PHYSICS.md §6).
+  v → −v gives φ → −φ (TASI §3.3).
 - **rotation / reflection** (O(d) about the origin): x enters only through W @ x (contracting d) with
   W isotropic along d (zero-mean normal with one std, or uniform_ball over d) and through norm(x);
   W is used elsewhere only through norm_d(W). Then x → Rx is absorbed by W → WR.
@@ -177,6 +181,14 @@ def static_symmetries(g: nx.MultiDiGraph) -> StaticSymmetries:
         if len(trig) == 1 and _feeds_linearly(g, trig[0], {}):
             proven["z2"] = (f"by construction: {b} → {b} + π flips {g.nodes[trig[0]]['op'][3:]}(...) and φ is linear in it "
                             f"(φ → −φ for any readout density)")
+    # z2 by an odd (linear) readout layer: φ linear in parameters with even densities used nowhere else
+    if "z2" not in proven:
+        odd = odd_readout(g)
+        if odd:
+            names = ", ".join(odd)
+            flips = ", ".join(f"{p} → −{p}" for p in odd)
+            proven["z2"] = (f"by construction: φ is linear in ({names}), each with an even density about 0 and used "
+                            f"nowhere else ({flips} gives φ → −φ; every width)")
     # z2 by an even readout
     if "z2" not in proven:
         th = g.graph.get("theory")
@@ -201,7 +213,7 @@ def static_symmetries(g: nx.MultiDiGraph) -> StaticSymmetries:
 def _insertion_effects(g: nx.MultiDiGraph, proven: dict, notes: list) -> None:
     """An insertion e^{−∫_box V(φ)} keeps only what both P(θ) and the weight keep: the box breaks
     translations, rotations and reflections (they hold at best approximately deep inside it), and
-    Z2 survives only for an even V (PHYSICS.md §7: the domain is part of the theory)."""
+    Z2 survives only for an even V (TASI §5: the domain is part of the theory)."""
     theory = g.graph.get("theory")
     if theory is None or not theory.insertions:
         return
@@ -220,6 +232,65 @@ def _insertion_effects(g: nx.MultiDiGraph, proven: dict, notes: list) -> None:
         else:
             proven.pop("z2")
             notes.append("z2: the inserted potential is not even, V(−φ) ≠ V(φ)")
+
+
+def _independent_of(g, n, params: set) -> bool:
+    return not (params & (nx.ancestors(g, n) | {n}))
+
+
+def _odd_params(g, n) -> set | None:
+    """A set P of parameter nodes such that the value of node ``n`` is an odd, homogeneous linear
+    function of P jointly (flipping every parameter in P flips ``n``), or None when none is found.
+
+    Linear steps: neg, index, rename, sum/mean reductions; add/sub of terms all odd in the same P;
+    mul/matmul with exactly one factor odd in P and the others independent of P; div by something
+    independent of P."""
+    a = g.nodes[n]
+    if a["kind"] == "param":
+        return {n}
+    if a["kind"] not in ("op", "output"):
+        return None
+    ins = _ins(g, n)
+    op = a.get("op")
+    if a["kind"] == "output" or op in ("neg", "index", "rename") or (op == "reduce" and a["reduce"] in ("sum", "mean")):
+        return _odd_params(g, ins[0]) if len(ins) == 1 else None
+    if op in ("add", "sub"):
+        sets = [_odd_params(g, i) for i in ins]
+        if any(s is None for s in sets):
+            return None
+        P = set().union(*sets)
+        # each term must be odd in all of P: terms odd in disjoint sets are fine only if every term's
+        # set is all of P's members it depends on (no term may depend on a member it is not odd in)
+        for i, s in zip(ins, sets):
+            if not _independent_of(g, i, P - s):
+                return None
+        return P
+    if op in ("mul", "matmul", "div"):
+        cands = ins[:1] if op == "div" else ins
+        for c in cands:
+            P = _odd_params(g, c)
+            if P and all(_independent_of(g, o, P) for o in ins if o != c):
+                return P
+        return None
+    return None
+
+
+def odd_readout(g) -> list[str]:
+    """Names of parameters P with φ an odd linear function of P jointly, each with a constant-argument
+    density even about 0, independent of the rest, and used nowhere but on that linear path (e.g.
+    the last layer (W_L, b_L) of an MLP); empty when there is none. Then (P) → −(P) leaves P(θ)
+    invariant and flips φ, so every odd correlator vanishes (TASI §3.3, internal symmetries)."""
+    if "phi" not in g:
+        return []
+    P = _odd_params(g, "phi")
+    if not P:
+        return []
+    for p in P:
+        if not _even(g, p):
+            return []
+        if any(d["role"] != "in" for _, _, d in g.out_edges(p, data=True)):
+            return []                                            # feeds another parameter's density
+    return sorted(g.nodes[p]["name"] for p in P)
 
 
 def _even(g, pnode) -> bool:

@@ -13,7 +13,7 @@ from typing import Annotated, Literal, Union
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat, StrictInt,
                       StrictStr, field_validator, model_validator)
 
-from pydantic.json_schema import SkipJsonSchema
+from pydantic.json_schema import SkipJsonSchema, WithJsonSchema
 
 from nnft.errors import suggest
 from nnft.spec.expr import RESERVED, ExprError, parse
@@ -185,6 +185,78 @@ class Correlators(Strict):
     connected: bool = True
 
 
+#: the axiom checks a spec may name in ``study.checks`` (``nnft.checks.CHECKS``)
+CHECK_NAMES = ("translation", "rotation", "reflection", "permutation", "z2", "cluster", "cluster_point",
+               "reflection_positivity")
+EXPECT_WORDS = ("pass", "fail", "inconclusive", "run")
+
+
+class ExpectedCheck(Strict):
+    """The verdict a spec declares for one check (``run``: run it, declare nothing). ``nnft check``
+    exits 1 when a check FAILs without ``expect: fail``, or when a declared verdict does not occur."""
+
+    expect: Literal["pass", "fail", "inconclusive", "run"] = "run"
+    reason: Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_printable)] | None = None
+
+
+def _printable(text: str) -> str:
+    """A reason is printed beside a verdict: refuse terminal control characters in it."""
+    bad = [c for c in text if (ord(c) < 32 and c not in "\t") or 127 <= ord(c) < 160]
+    if bad:
+        raise LocatedError(f"control character {bad[0]!r} in text that nnft prints", allowed="printable text")
+    return text
+
+
+def _expected_checks(value: object) -> object:
+    """``study.checks``: a list of names, or a mapping name -> verdict word | {expect, reason} | null."""
+    if value is None:
+        return None
+    allowed = ", ".join(CHECK_NAMES)
+
+    def name_ok(name, loc):
+        if not isinstance(name, str) or name not in CHECK_NAMES:
+            hint = suggest(name, CHECK_NAMES) if isinstance(name, str) else None
+            raise LocatedError(f"unknown check {name!r}", loc, allowed=allowed,
+                               hint=f"did you mean {hint!r}?" if hint else None)
+
+    if isinstance(value, (list, tuple)):
+        for i, name in enumerate(value):
+            name_ok(name, (i,))
+        return {name: {"expect": "run"} for name in value}
+    if not isinstance(value, dict):
+        raise LocatedError(f"expected a list of check names or a mapping, got {_kind_of(value)}",
+                           allowed="[z2, cluster] or {reflection_positivity: {expect: fail, reason: '...'}}")
+    out = {}
+    for name, spec in value.items():
+        name_ok(name, (name,))
+        if spec is None:
+            spec = {"expect": "run"}
+        elif isinstance(spec, str):
+            if spec.lower() not in EXPECT_WORDS:
+                raise LocatedError(f"unknown verdict {spec!r}", (name,), allowed=", ".join(EXPECT_WORDS) +
+                                   ", or {expect: <verdict>, reason: '...'}")
+            spec = {"expect": spec.lower()}
+        elif isinstance(spec, dict) and isinstance(spec.get("expect"), str):
+            spec = {**spec, "expect": spec["expect"].lower()}
+        out[name] = spec
+    return out
+
+
+_CHECK_ENUM = {"type": "string", "enum": list(CHECK_NAMES)}
+_CHECKS_SCHEMA = {
+    "description": "checks `nnft check` runs, and the verdicts the spec declares as known physics",
+    "anyOf": [
+        {"type": "array", "items": _CHECK_ENUM},
+        {"type": "object", "propertyNames": _CHECK_ENUM, "additionalProperties": {"anyOf": [
+            {"type": "null"},
+            {"type": "string", "enum": list(EXPECT_WORDS)},
+            {"type": "object", "additionalProperties": False,
+             "properties": {"expect": {"type": "string", "enum": list(EXPECT_WORDS)},
+                            "reason": {"type": "string", "minLength": 1, "maxLength": 500}}}]}},
+    ],
+}
+
+
 class Study(Strict):
     """What to compute (the CLI's ``nnft run`` defaults; every entry can be overridden)."""
 
@@ -195,9 +267,11 @@ class Study(Strict):
     points: Points | None = None
     correlators: Correlators = Field(default_factory=Correlators)
     widths: list[Annotated[int, Field(ge=1, le=MAX_DIM), _NO_BOOL]] | None = None
-    #: axiom checks ``nnft check`` runs by default (see ``nnft.checks.CHECKS``)
-    checks: list[Literal["translation", "rotation", "reflection", "permutation", "z2", "cluster", "cluster_point",
-                         "reflection_positivity"]] | None = None
+    #: axiom checks ``nnft check`` runs by default (see ``nnft.checks.CHECKS``), and the verdicts the
+    #: spec declares as known physics: a list of names, or a mapping name -> ``pass | fail |
+    #: inconclusive | run`` or ``{expect: ..., reason: "..."}`` (normalised to the mapping form)
+    checks: Annotated[dict[str, ExpectedCheck], BeforeValidator(_expected_checks),
+                      WithJsonSchema(_CHECKS_SCHEMA)] | None = None
 
 
 class Domain(Strict):

@@ -1,4 +1,4 @@
-"""Known-answer benchmark of the axiom checkers (PHYSICS.md §2, §6, §8, §9) at fixed seeds."""
+"""Known-answer benchmark of the axiom checkers (TASI §3.3, §5.1) at fixed seeds."""
 
 import numpy as np
 import pytest
@@ -153,7 +153,9 @@ def test_cluster_cos_net_pair_fails_point_passes(cos1):
 
 
 def test_cluster_gauss_and_scalar_pair_fail(gauss2):
-    assert check_cluster(gauss2, moved=(2, 3), distances=(0, 0.5, 1.0, 1.5), samples=200_000, key=18).verdict == FAIL
+    # inside the correlation length (|a| ≤ 1.5: fixed–moved correlation ≥ 0.3) a non-zero G_c is not a failure
+    assert check_cluster(gauss2, moved=(2, 3), distances=(0, 0.5, 1.0, 1.5), samples=200_000, key=18).verdict != FAIL
+    assert check_cluster(gauss2, moved=(2, 3), samples=500_000, key=18).verdict == FAIL
     s = scalar(5.0)
     assert check_cluster(s, moved=(2, 3), samples=200_000, key=19).verdict == FAIL
     assert check_cluster(s, moved=(3,), samples=200_000, key=20).verdict == PASS
