@@ -73,11 +73,17 @@ class CheckResult:
 
     @property
     def unexpected(self) -> bool:
-        """True when the verdict contradicts the spec: a FAIL nobody declared, or a declared verdict
-        (``study.checks: {name: {expect: ...}}``) that did not occur. ``nnft check`` exits 1 then."""
+        """True when the verdict contradicts the spec: a FAIL nobody declared, or a decided verdict
+        (PASS/FAIL) other than the declared one (``study.checks: {name: {expect: ...}}``). ``nnft check``
+        exits 1 then. An INCONCLUSIVE verdict contradicts nothing: it is :attr:`unconfirmed`."""
         if self.expected is None:
             return self.verdict == FAIL
-        return self.verdict != self.expected
+        return self.verdict != self.expected and not self.unconfirmed
+
+    @property
+    def unconfirmed(self) -> bool:
+        """A declared PASS/FAIL that this run could not decide (INCONCLUSIVE): reported, not an error."""
+        return self.expected is not None and self.expected != INCONCLUSIVE and self.verdict == INCONCLUSIVE
 
     @property
     def degenerate(self) -> bool:
@@ -120,8 +126,9 @@ def table(results, evidence: int = 0) -> str:
     for r, row in zip(results, rows):
         out.append(line(row))
         if r.expected is not None:
-            out.append(f"    {'as expected' if not r.unexpected else f'UNEXPECTED: the spec expects {r.expected}'}"
-                       + (f" — {r.reason}" if r.reason else ""))
+            state = (f"not confirmed: the spec expects {r.expected}, this run could not decide" if r.unconfirmed
+                     else f"UNEXPECTED: the spec expects {r.expected}" if r.unexpected else "as expected")
+            out.append(f"    {state}" + (f" — {r.reason}" if r.reason else ""))
         elif r.unexpected:
             out.append("    UNEXPECTED FAIL: the spec declares no expected verdict for this check "
                        "(study.checks: {" + (r.name or "name") + ": {expect: fail, reason: ...}} if it is known physics)")
@@ -136,6 +143,8 @@ def table(results, evidence: int = 0) -> str:
 def _verdict_cell(r: CheckResult) -> str:
     if r.expected is None:
         return r.verdict + (" (unexpected)" if r.unexpected else "")
+    if r.unconfirmed:
+        return r.verdict + f" (expected {r.expected}: not confirmed)"
     return r.verdict + (" (expected)" if not r.unexpected else f" (expected {r.expected})")
 
 

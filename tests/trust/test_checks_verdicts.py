@@ -142,3 +142,18 @@ def test_dominance_flags_few_sample_estimates_and_not_normal_ones():
         C, c = dominance(jackknife_blocks(b, lambda m: m)[2], alpha=1e-3)
         heavy += int(C[0] > c)
     assert heavy >= 15
+
+
+def test_inconclusive_contradicts_no_declared_verdict():
+    """A declared PASS/FAIL that a run cannot decide is reported as not confirmed, not as a contradiction
+    (exit 0); a decided verdict other than the declared one is a contradiction (exit 1)."""
+    from nnft.checks.result import CheckResult, table
+    r = CheckResult("cluster G4", "INCONCLUSIVE", 1.0, 3.0, 1000, name="cluster", expected="FAIL", reason="finite N")
+    assert r.unconfirmed and not r.unexpected
+    assert "not confirmed" in table([r]) and "finite N" in table([r])
+    r = CheckResult("cluster G4", "PASS", 1.0, 3.0, 1000, name="cluster", expected="FAIL")
+    assert r.unexpected and not r.unconfirmed
+    r = CheckResult("z2", "INCONCLUSIVE", 1.0, 3.0, 1000, name="z2", expected="INCONCLUSIVE")
+    assert not r.unexpected and not r.unconfirmed
+    r = CheckResult("z2", "INCONCLUSIVE", 1.0, 3.0, 1000, name="z2")
+    assert not r.unexpected
