@@ -211,8 +211,8 @@ def kernel(spec, points, sets, layers):
 @click.argument("spec")
 @click.option("--set", "sets", multiple=True, metavar="NAME=INT", help="override a named size")
 def criticality(spec, sets):
-    """Fixed point, χ∥, χ⊥, correlation depths and phase of an MLP spec (PHYSICS.md §4); in the chaotic
-    phase the stable correlation fixed point c* < 1 and ξ_c there (Poole et al. arXiv 1606.05340)."""
+    """Fixed point, χ∥, χ⊥, correlation depths and phase of an MLP spec (Schoenholz et al. arXiv 1611.01232);
+    in the chaotic phase the stable correlation fixed point c* < 1 and ξ_c there (Poole et al. arXiv 1606.05340)."""
     from nnft.analytic.criticality import criticality as crit
     from nnft.errors import SpecError, suggest
     from nnft.graph.build import evaluate_constants

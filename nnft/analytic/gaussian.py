@@ -188,7 +188,13 @@ def _expect2_one(f, g, s1: float, s2: float, rho: float, n: int, *, check: bool 
                                c / abs(rho) if rho else math.inf), T), n)
     # inner rule for each outer node: graded about the zero of g's argument, clipped to [−T, T]
     centre = np.clip(-rho * z1 / c, -T, T)
-    inner = np.clip(centre[:, None] + _graded(FEATURE / (s2 * c), 2 * T)[None, :], -T, T)
+    inner = np.sort(np.clip(centre[:, None] + _graded(FEATURE / (s2 * c), 2 * T)[None, :], -T, T), axis=1)
+    # drop the panels clipped to zero width at ±T (about half): each row keeps one −T, its interior
+    # breaks and T, padded with T (zero-width panels) to a common length
+    start = np.maximum(np.sum(inner <= -T, axis=1) - 1, 0)
+    width = int(np.max(np.sum((inner > -T) & (inner < T), axis=1))) + 2
+    idx = np.minimum(start[:, None] + np.arange(width)[None, :], inner.shape[1] - 1)
+    inner = np.take_along_axis(inner, idx, axis=1)
     z2, w2 = _rule(inner, n)
     d2 = _phi(z2)
     inner_integrand = _values(g, s2 * (rho * z1[:, None] + c * z2)) * d2
