@@ -115,3 +115,22 @@ def test_cli_prints_c_star_and_a_positive_depth_in_the_chaotic_phase(tmp_path):
 def test_cli_weight_var_errors_are_one_message_and_exit_2(tmp_path, weight_var, fragment):
     r = CliRunner().invoke(main, ["criticality", _spec(tmp_path, weight_var=weight_var)])
     assert r.exit_code == 2 and fragment in r.output and "Traceback" not in r.output, r.output
+
+
+def test_residual_chaotic_c_star_includes_the_skip():
+    """z⁽ˡ⁾ = Wσ(z⁽ˡ⁻¹⁾) + b + γz⁽ˡ⁻¹⁾ (LH eq. 25-26): K' = C_b + C_W F + γ²K and c' = (C_b + C_W F + γ²cK)/K,
+    iterated here with erf's closed forms."""
+    C_W, C_b, g = 2.5, 0.1, 0.5
+    var, corr, slope = erf_maps(C_W, C_b)
+    K = 1.0
+    for _ in range(2000):
+        K = var(K) + g * g * K
+    c = 0.0
+    for _ in range(3000):
+        c = corr(K, c) + g * g * c
+    chi = slope(K, c) + g * g
+    got = C.criticality("erf", C_W, C_b, gamma=g)
+    assert got.phase == "chaotic"
+    # geometric convergence (rates < 0.95 over 2000+ steps); closed forms on both sides: 1e-10
+    assert abs(got.fixed.K - K) < 1e-10 and abs(got.c_star - c) < 1e-10 and abs(got.chi_c - chi) < 1e-10
+    assert abs(got.c_star - C.criticality("erf", C_W, C_b).c_star) > 1e-3      # γ is not dropped
