@@ -7,6 +7,10 @@ adaptive QUADPACK in (u, v) (12σ truncation, break at 0, asked for 1e-12) and p
 error relative to max(1, |value|), the worst case, and the time per expectation. cos/sin at K ≳ 10³
 oscillate faster than the bivariate rule resolves and are refused ("did not converge"), counted apart.
 
+Seen here (full grid, 150 (K11, K22, ρ) per row): largest error ≤ 2e-14 for tanh, erf, relu, gelu, sigmoid,
+softplus and swish, F and Ḟ, at 14-33 ms per expectation; cos/sin are refused at K ≳ 30-1000 (92 or 80 of
+150; they have closed forms for kernels) and accepted ones are within 4e-9.
+
 Run:  python bench/bench_quadrature.py [--quick]   (full: ~10-30 min on 2 shared cores; --quick: K ≤ 1e4
 on a 3×3×3 grid, F only, ~2 min)
 """
