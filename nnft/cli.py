@@ -226,9 +226,10 @@ def kernel(spec, points, sets, layers):
 @click.argument("spec")
 @click.option("--set", "sets", multiple=True, metavar="NAME=INT", help="override a named size")
 def criticality(spec, sets):
-    """Fixed point, χ∥, χ⊥, correlation depths and phase of an MLP spec (PHYSICS.md §4)."""
+    """Fixed point, χ∥, χ⊥, correlation depths and phase of an MLP spec (Schoenholz et al. arXiv 1611.01232);
+    in the chaotic phase the stable correlation fixed point c* < 1 and ξ_c there (Poole et al. arXiv 1606.05340)."""
     from nnft.analytic.criticality import criticality as crit
-    from nnft.errors import SpecError
+    from nnft.errors import SpecError, suggest
     from nnft.graph.build import evaluate_constants
     from nnft.spec import expr as E
     theory = _load(spec, sets)
@@ -236,9 +237,32 @@ def criticality(spec, sets):
         raise SpecError("criticality needs an 'mlp:' spec (activation, weight_var, bias_var)", file=theory.source,
                         field="mlp")
     env, _ = evaluate_constants(theory)
-    C_W = E.evaluate_constant(E.parse(theory.mlp.weight_var), {**env, "fan_in": 1.0})
-    C_b = E.evaluate_constant(E.parse(theory.mlp.bias_var), env)
-    gamma = 0.0 if theory.mlp.residual is None else E.evaluate_constant(E.parse(theory.mlp.residual), env)
+
+    def constant(field: str, src, extra: dict, allowed: str) -> float:
+        try:
+            return E.evaluate_constant(E.parse(src), {**env, **extra})
+        except E.ExprError as err:
+            bad = [n for n in E.names(E.parse(src)) if n not in env and n not in extra and n not in E.CONSTANTS]
+            guess = suggest(bad[0], list(env) + list(extra)) if bad else None
+            raise SpecError(f"{err}", file=theory.source, field=f"mlp.{field}", got=src, allowed=allowed,
+                            hint=f"did you mean {guess!r}?" if guess else None) from None
+
+    per_fan = "a constant over fan_in, e.g. C_W / fan_in (constants: " + (", ".join(theory.constants) or "none") + ")"
+    wv1 = constant("weight_var", theory.mlp.weight_var, {"fan_in": 1.0}, per_fan)
+    wv2 = constant("weight_var", theory.mlp.weight_var, {"fan_in": 2.0}, per_fan)
+    if not abs(wv1 - 2 * wv2) <= 1e-12 * max(abs(wv1), 1e-300):
+        raise SpecError("criticality analysis needs weight_var = C_W / fan_in (the variance must fall like "
+                        "1/fan_in for the infinite-width recursion)", file=theory.source, field="mlp.weight_var",
+                        got=theory.mlp.weight_var, allowed=per_fan)
+    C_W = wv1
+    C_b = constant("bias_var", theory.mlp.bias_var, {}, "a constant ≥ 0")
+    gamma = 0.0 if theory.mlp.residual is None else constant("residual", theory.mlp.residual, {}, "a constant")
+    if not C_W > 0:
+        raise SpecError(f"C_W must be > 0, got {C_W:g}", file=theory.source, field="mlp.weight_var",
+                        got=theory.mlp.weight_var, allowed=per_fan)
+    if not C_b >= 0:
+        raise SpecError(f"the bias variance must be ≥ 0, got {C_b:g}", file=theory.source, field="mlp.bias_var",
+                        got=theory.mlp.bias_var)
     act = theory.mlp.activation.strip()
     try:
         c = crit(act, C_W, C_b, gamma=gamma)
@@ -247,7 +271,14 @@ def criticality(spec, sets):
                         field="mlp.activation") from None
     click.echo(f"{theory.name}: σ = {act}, C_W = {C_W:g}, C_b = {C_b:g}" + (f", residual γ = {gamma:g}" if gamma else ""))
     click.echo(f"  fixed point K* = {c.fixed.K:.6g} ({c.fixed.kind}: {c.fixed.message})")
-    click.echo(f"  χ∥ = {c.chi_parallel:.6g}   χ⊥ = {c.chi_perp:.6g}   ξ_q = {c.xi_q:.4g}   ξ_c = {c.xi_c:.4g}")
+    click.echo(f"  χ∥ = {c.chi_parallel:.6g}   χ⊥ = {c.chi_perp:.6g}   ξ_q = {c.xi_q:.4g}")
+    if c.phase == "chaotic" and c.note:
+        click.echo(f"  c*, ξ_c: not defined ({c.note})")
+    elif c.phase == "chaotic":
+        click.echo(f"  correlation fixed point c* = {c.c_star:.6g} (c = 1 is unstable: χ⊥ > 1)   "
+                   f"χ_c(c*) = {c.chi_c:.6g}   ξ_c = {c.xi_c:.4g}")
+    else:
+        click.echo(f"  correlation fixed point c* = 1   ξ_c = {c.xi_c:.4g}")
     click.echo(f"  phase: {c.phase}")
 
 

@@ -6,7 +6,7 @@ For (u, v) ~ N(0, [[K11, K12], [K12, K22]]):
     Ḟ(K)  = E[σ'(u) σ'(v)]    (NTK map)
 
 Closed forms: relu (arc-cosine, Cho & Saul), erf (arcsin, Williams), linear, cos, sin, exp;
-otherwise Gauss–Hermite quadrature (``nnft.analytic.gaussian``). Each :class:`Activation` says which.
+otherwise graded Gaussian quadrature (``nnft.analytic.gaussian``). Each :class:`Activation` says which.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ class Activation:
       name: registry key (the spec grammar's function name).
       f, df, d2f: σ and its first two derivatives (numpy, elementwise; d2f of relu is 0 a.e.).
       closed_F, closed_dF: closed-form maps (k11, k22, k12) -> value, or None (quadrature).
-      smooth: whether Gauss–Hermite quadrature converges exponentially (no kinks).
+      smooth: False for a kink at u = 0 (informational: the quadrature breaks at u = 0 either way).
     """
 
     name: str

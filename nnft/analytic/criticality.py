@@ -9,18 +9,26 @@ and the two susceptibilities (derivatives of the single- and two-input maps at c
 
     χ∥(K) = C_W ⟨σ'² + σσ''⟩_K = d K⁽ˡ⁺¹⁾/d K⁽ˡ⁾,     χ⊥(K) = C_W ⟨σ'²⟩_K.
 
-At the fixed point K* = C_b + C_W⟨σ²⟩_{K*}: ξ_q = −1/ln χ∥(K*), ξ_c = −1/ln χ⊥(K*) (because
-E σ'(u)σ'(v) at c* = 1 is ⟨σ'²⟩_{K*}; the LH eq. 43 erratum: ξ_c⁻¹ = −ln[…]). The correlation c = 1
-is stable (ordered phase) iff χ⊥(K*) < 1, unstable (chaotic) iff χ⊥(K*) > 1; χ⊥(K*) = 1 is critical.
+At the fixed point K* = C_b + C_W⟨σ²⟩_{K*} two inputs of variance K* and correlation c map to
+
+    c' = M(c) = [C_b + C_W E σ(u)σ(v)] / K*,   (u, v) ~ N(0, K*[[1, c], [c, 1]]),
+    χ_c(c) = dM/dc = C_W E σ'(u)σ'(v)   (Price's theorem; χ_c(1) = χ⊥(K*)),
+
+(Poole et al. arXiv 1606.05340 eq. 4-5; Schoenholz et al. arXiv 1611.01232 eq. 5, 9). c = 1 is always
+a fixed point of M: stable (ordered phase) iff χ⊥(K*) < 1, unstable (chaotic) iff χ⊥(K*) > 1, critical
+at χ⊥(K*) = 1. ξ_q = −1/ln χ∥(K*) and ξ_c = −1/ln χ_c(c*) at the *stable* correlation fixed point c*:
+c* = 1 in the ordered phase (ξ_c = −1/ln χ⊥(K*); the LH eq. 43 erratum: ξ_c⁻¹ = −ln[…]), and c* < 1 in
+the chaotic phase (:func:`correlation_fixed_point`) — never χ⊥(K*) > 1, which would give a negative
+"depth".
 Known critical points at C_b = 0: ReLU C_W = 2 (every K is then a fixed point), tanh C_W = 1 (K* = 0,
 K⁽ˡ⁾ ≈ 1/(2l)), erf C_W = π/4 (K* = 0; χ⊥(0) = C_W σ'(0)² = 4C_W/π).
 
 Activations: a registry name (``"tanh"``), an :class:`~nnft.analytic.activations.Activation`, or a
 tuple ``(f, df, d2f)`` of numpy callables (assumed smooth; pass an ``Activation(..., smooth=False)``
-for a kink at u = 0). One-dimensional Gaussian expectations use a trapezoid rule in the standardised
-variable, accurate to ~1e-12 for analytic σ at any K (Gauss–Hermite with ~100 nodes is not: it is off
-by ~1e-3 for tanh at K = 10); ReLU uses closed forms. An activation whose Gaussian integrals do not
-converge on the grid (e.g. exp(u²), or exp(u) at very large K) raises ValueError.
+for a kink at u = 0). Gaussian expectations are those of ``nnft.analytic.gaussian`` (graded
+Gauss–Legendre, ~1e-13 at any K ≤ 10⁴; the same rule as the kernel maps); ReLU uses closed forms. An
+activation whose Gaussian integrals do not converge (e.g. exp(u²), or exp(u) at very large K) raises
+ValueError.
 """
 
 from __future__ import annotations
@@ -33,23 +41,14 @@ import numpy as np
 from scipy import integrate, optimize
 
 from nnft.analytic.activations import ACTIVATIONS, Activation
+from nnft.analytic.gaussian import _check_K, expect1
 
 __all__ = [
     "as_activation", "gaussian_expect", "sigma2_mean", "chi_parallel", "chi_perp", "FixedPoint",
-    "fixed_point", "residual_fixed_point", "Criticality", "criticality", "correlation_depths", "critical_line", "PhaseDiagram",
+    "fixed_point", "residual_fixed_point", "correlation_map", "correlation_fixed_point", "Criticality", "criticality", "correlation_depths", "critical_line", "PhaseDiagram",
     "phase_diagram",
 ]
 
-#: standardised half-range of the trapezoid rule (t = u/√K ∈ [−T, T])
-_T = 12.0
-#: tail region checked for convergence (|t| > _T_TAIL)
-_T_TAIL = 9.0
-#: |integrand| in the tail, relative to ∫|integrand|, above which the integral is refused
-_TAIL_TOL = 1e-12
-#: Gauss–Legendre nodes per half-line for kinked activations
-_LEGENDRE = 200
-#: at most 2·_MAX_NODES + 1 nodes per expectation
-_MAX_NODES = 4000
 #: tolerance deciding χ⊥(K*) = 1 (critical) in :func:`criticality`
 CRITICAL_TOL = 1e-9
 
@@ -79,66 +78,15 @@ def _is_relu(act: Activation) -> bool:
     return act is ACTIVATIONS.get("relu")
 
 
-def _check_K(K) -> np.ndarray:
-    K = np.asarray(K, dtype=np.float64)
-    if not np.all(np.isfinite(K)) or np.any(K < 0):
-        raise ValueError(f"variances K must be finite and ≥ 0, got {K}")
-    return K
-
-
-def _grid(K: np.ndarray, smooth: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes t of the standardised variable and weights (without the N(0,1) density).
-
-    Smooth σ: trapezoid rule (exponentially accurate for analytic integrands); the step resolves both
-    σ's own scale (u-step √K·h ≤ 0.05) and the Gaussian. Kinked σ (kink or jump at u = 0 only):
-    Gauss–Legendre on [−T, 0] and [0, T] separately, so the kink sits on an end point.
-    """
-    if not smooth:
-        z, wz = np.polynomial.legendre.leggauss(_LEGENDRE)
-        t = np.concatenate([(z - 1) * _T / 2, (z + 1) * _T / 2])
-        return t, np.concatenate([wz, wz]) * _T / 2
-    kmax = float(np.max(K)) if K.size else 1.0
-    h = min(0.2, 0.05 / math.sqrt(kmax)) if kmax > 0 else 0.2
-    h = max(h, _T / _MAX_NODES)   # at huge K σ's own scale is a vanishing part of the integral
-    m = int(math.ceil(_T / h))
-    t = np.linspace(-_T, _T, 2 * m + 1)
-    w = np.full_like(t, t[1] - t[0])
-    w[0] *= 0.5
-    w[-1] *= 0.5
-    return t, w
-
-
 def gaussian_expect(f: Callable, K, *, smooth: bool = True, what: str = "f") -> np.ndarray:
-    """⟨f⟩_K = E_{u ~ N(0, K)} f(u), elementwise over an array of K ≥ 0.
+    """⟨f⟩_K = E_{u ~ N(0, K)} f(u), elementwise over an array of K ≥ 0: :func:`nnft.analytic.gaussian.expect1`
+    (graded Gauss–Legendre in u/√K with a break at u = 0, accurate to ~1e-13 for the shipped activations
+    at any K ≤ 10⁴; ``smooth`` is accepted for compatibility — a kink at u = 0 needs nothing special).
 
-    Integrates over t = u/√K ∈ [−12, 12]: trapezoid rule for smooth f (exponentially accurate for
-    analytic integrands at any K), Gauss–Legendre on each half-line if ``smooth=False`` (f smooth
-    except at u = 0). Raises ValueError if the integrand is not negligible in the tails (|t| > 9) or is
-    not finite — the signature of an f growing too fast for Gaussian integrals (e.g. exp(u²)).
+    Raises ValueError if the integrand is not finite, not negligible beyond 9 standard deviations (an f
+    growing too fast for Gaussian integrals, e.g. exp(u²)) or the rule does not converge.
     """
-    K = _check_K(K)
-    t, w = _grid(K, smooth)
-    dens = np.exp(-t ** 2 / 2) / math.sqrt(2 * math.pi)
-    wd = w * dens
-    norm = wd.sum()           # = 1 up to rounding; exact normalisation
-    u = np.sqrt(K)[..., None] * t
-    with np.errstate(over="ignore", invalid="ignore"):
-        vals = np.asarray(f(u), dtype=np.float64) * np.ones_like(u)
-        terms = vals * wd / norm
-        dvals = np.abs(vals) * dens
-    if not np.all(np.isfinite(terms)) or not np.all(np.isfinite(dvals)):
-        raise ValueError(f"⟨{what}⟩_K is not finite for K = {np.max(K):.4g}: the activation grows too fast "
-                         "for Gaussian integrals (e.g. exp(u²)) or overflows")
-    tail = np.abs(t) > _T_TAIL
-    scale = np.sum(np.abs(terms), axis=-1)
-    tail_density = np.max(dvals[..., tail], axis=-1)
-    bad = (tail_density > _TAIL_TOL * np.maximum(scale, 1e-300)) & (scale > 0)
-    if np.any(bad):
-        kb = float(np.max(K[bad]) if K.ndim else K)
-        raise ValueError(f"⟨{what}⟩_K does not converge at K = {kb:.4g}: the integrand is not negligible beyond "
-                         f"{_T_TAIL} standard deviations — the activation grows too fast for Gaussian "
-                         "integrals (e.g. exp(u²)); use a smaller K or a tamer activation")
-    return np.sum(terms, axis=-1)
+    return expect1(f, K, what=what, tol=1e-10)
 
 
 def sigma2_mean(activation, K) -> np.ndarray:
@@ -281,9 +229,14 @@ class Criticality:
     Attributes:
       fixed: the :class:`FixedPoint`.
       chi_parallel, chi_perp: χ∥(K*), χ⊥(K*) (at a divergent K* the large-K limit for ReLU-like maps).
-      xi_q, xi_c: −1/ln χ∥(K*), −1/ln χ⊥(K*). ``inf`` at χ = 1; **negative** when χ > 1 (then |ξ| is
-        the e-folding depth of the departure from the fixed point, e.g. of c from 1 in the chaotic phase).
+      xi_q: −1/ln χ∥(K*) (``inf`` at χ∥ = 1).
+      xi_c: −1/ln χ_c(c*), the depth over which correlations approach their stable fixed point c*
+        (``inf`` at criticality; NaN when there is no finite K* and so no correlation map).
       phase: ``"ordered"`` (χ⊥ < 1), ``"chaotic"`` (χ⊥ > 1) or ``"critical"`` (|χ⊥ − 1| ≤ tol).
+      c_star: the stable correlation fixed point: 1 in the ordered and critical phases, < 1 in the
+        chaotic phase (Poole et al. arXiv 1606.05340), NaN without a finite K* > 0.
+      chi_c: χ_c(c*) = C_W E σ'(u)σ'(v) (+ γ²) at (K*, c*): χ⊥ when c* = 1.
+      note: why c* or ξ_c is not available, else "".
     """
 
     fixed: FixedPoint
@@ -292,6 +245,9 @@ class Criticality:
     xi_q: float
     xi_c: float
     phase: str
+    c_star: float = 1.0
+    chi_c: float = math.nan
+    note: str = ""
 
 
 def _depth(chi: float) -> float:
@@ -344,11 +300,83 @@ def criticality(activation, C_W: float, C_b: float, K0: float = 1.0, *, tol: flo
         phase = "critical"
     else:
         phase = "ordered" if cperp < 1 else "chaotic"
-    return Criticality(fp, cpar, cperp, _depth(cpar), _depth(cperp), phase)
+    if phase != "chaotic":
+        return Criticality(fp, cpar, cperp, _depth(cpar), _depth(cperp), phase, 1.0, cperp)
+    if fp.kind not in ("finite", "every") or not fp.K > 0:
+        return Criticality(fp, cpar, cperp, _depth(cpar), math.nan, phase, math.nan, math.nan,
+                           f"no finite K* > 0 ({fp.message}): the correlation map, c* and ξ_c are not defined")
+    c_star, chi_c = correlation_fixed_point(act, C_W, C_b, fp.K, gamma=gamma)
+    return Criticality(fp, cpar, cperp, _depth(cpar), _depth(chi_c), phase, c_star, chi_c)
+
+
+def correlation_map(activation, C_W: float, C_b: float, K: float, c, *, gamma: float = 0.0):
+    """(M(c), χ_c(c)): the correlation of the next layer and its slope, for two inputs of variance K
+    (the fixed point K*) and correlation c ∈ [−1, 1]:
+
+        M(c) = [C_b + C_W E σ(u)σ(v) + γ² c K] / K,   χ_c(c) = C_W E σ'(u)σ'(v) + γ²,
+        (u, v) ~ N(0, K [[1, c], [c, 1]])
+
+    (Poole et al. arXiv 1606.05340 eq. 4-5; Schoenholz et al. arXiv 1611.01232 eq. 9). Scalars or
+    arrays of c; closed forms where the activation has them, else ``nnft.analytic.gaussian.expect2``.
+    """
+    act = as_activation(activation)
+    c = np.clip(np.asarray(c, dtype=np.float64), -1.0, 1.0)
+    K = float(K)
+    g2 = float(gamma) ** 2
+    F, dF = act.maps(K, K, c * K)
+    return (C_b + C_W * np.asarray(F) + g2 * c * K) / K, C_W * np.asarray(dF) + g2
+
+
+def correlation_fixed_point(activation, C_W: float, C_b: float, K: float, *, gamma: float = 0.0,
+                            c0: float = 0.0, xtol: float = 1e-13) -> tuple[float, float]:
+    """(c*, χ_c(c*)): the fixed point of the correlation map :func:`correlation_map` at variance K that
+    the layer recursion reaches from correlation ``c0`` (default 0: orthogonal inputs).
+
+    M is increasing in c, so from c0 the recursion moves monotonically to the nearest root of
+    h(c) = M(c) − c in the direction of h(c0); it is bracketed (towards 1 on the points 1 − 2⁻ᵏ, since in
+    the chaotic phase h < 0 just below the unstable c = 1) and solved with Brent's method. Returns
+    (1, χ⊥) when no root below 1 is resolved (the ordered and critical phases: c* = 1).
+
+    Source: Poole et al. arXiv 1606.05340 §3 (c* < 1 in the chaotic phase); Schoenholz et al.
+    arXiv 1611.01232 eq. 9 (ξ_c = −1/ln χ_c(c*)).
+    Raises ValueError for a bad activation or a Gaussian integral that does not converge.
+    """
+    if not (math.isfinite(K) and K > 0):
+        raise ValueError(f"the correlation map needs a finite variance K > 0, got {K}")
+    if not -1.0 <= c0 < 1.0:
+        raise ValueError(f"c0 must be in [−1, 1), got {c0}")
+
+    def h(c):
+        return float(correlation_map(activation, C_W, C_b, K, c, gamma=gamma)[0]) - c
+
+    h0 = h(c0)
+    if h0 == 0.0:
+        root = c0
+    elif h0 > 0:
+        grid = [c for c in np.linspace(c0, 1.0, 17)[1:-1]] + [1.0 - 2.0 ** -k for k in range(5, 45)]
+        lo, root = c0, None
+        for c in sorted(c for c in grid if c > c0):
+            if h(c) < 0:
+                root = optimize.brentq(h, lo, c, xtol=xtol, rtol=4 * np.finfo(float).eps, maxiter=500)
+                break
+            lo = c
+        if root is None:              # M(c) ≥ c up to 1 − 2⁻⁴⁴: c = 1 attracts (ordered or critical)
+            root = 1.0
+    else:
+        hi, root = c0, None
+        for c in np.linspace(c0, -1.0, 9)[1:]:
+            if h(c) >= 0:
+                root = optimize.brentq(h, c, hi, xtol=xtol, rtol=4 * np.finfo(float).eps, maxiter=500)
+                break
+            hi = c
+        if root is None:  # pragma: no cover - M(−1) ≥ −1 for any correlation map
+            root = -1.0
+    chi = float(correlation_map(activation, C_W, C_b, K, root, gamma=gamma)[1])
+    return float(root), chi
 
 
 def correlation_depths(activation, C_W: float, C_b: float, K0: float = 1.0) -> tuple[float, float]:
-    """(ξ_q, ξ_c) = (−1/ln χ∥(K*), −1/ln χ⊥(K*)) — see :class:`Criticality` for signs and ``inf``."""
+    """(ξ_q, ξ_c) = (−1/ln χ∥(K*), −1/ln χ_c(c*)) — see :class:`Criticality` (c* = 1 unless chaotic)."""
     c = criticality(activation, C_W, C_b, K0)
     return c.xi_q, c.xi_c
 
@@ -395,7 +423,7 @@ class PhaseDiagram:
 
     Attributes:
       C_b, C_W: the grid vectors.
-      K: K* (inf where divergent), chi_parallel, chi_perp, xi_q, xi_c: as in :class:`Criticality`.
+      K: K* (inf where divergent), chi_parallel, chi_perp, xi_q, xi_c, c_star: as in :class:`Criticality`.
       phase: integer codes −1 ordered, 0 critical, +1 chaotic.
       critical_C_W: the critical line C_W(C_b) (:func:`critical_line`).
     """
@@ -409,6 +437,7 @@ class PhaseDiagram:
     xi_c: np.ndarray
     phase: np.ndarray
     critical_C_W: np.ndarray
+    c_star: np.ndarray | None = None
 
 
 def phase_diagram(activation, C_b_grid, C_W_grid, K0: float = 1.0) -> PhaseDiagram:
@@ -417,7 +446,7 @@ def phase_diagram(activation, C_b_grid, C_W_grid, K0: float = 1.0) -> PhaseDiagr
     cbs = np.asarray(C_b_grid, dtype=np.float64).ravel()
     cws = np.asarray(C_W_grid, dtype=np.float64).ravel()
     shape = (len(cbs), len(cws))
-    arrs = {k: np.empty(shape) for k in ("K", "chi_parallel", "chi_perp", "xi_q", "xi_c")}
+    arrs = {k: np.empty(shape) for k in ("K", "chi_parallel", "chi_perp", "xi_q", "xi_c", "c_star")}
     phase = np.empty(shape, dtype=int)
     code = {"ordered": -1, "critical": 0, "chaotic": 1}
     for i, cb in enumerate(cbs):
@@ -428,5 +457,6 @@ def phase_diagram(activation, C_b_grid, C_W_grid, K0: float = 1.0) -> PhaseDiagr
             arrs["chi_perp"][i, j] = c.chi_perp
             arrs["xi_q"][i, j] = c.xi_q
             arrs["xi_c"][i, j] = c.xi_c
+            arrs["c_star"][i, j] = c.c_star
             phase[i, j] = code[c.phase]
     return PhaseDiagram(cbs, cws, phase=phase, critical_C_W=critical_line(act, cbs, K0=K0), **arrs)

@@ -90,6 +90,7 @@ class _Builder:
         self.t = theory
         self.g = nx.MultiDiGraph(theory=theory, source=theory.source)
         self.env, self.uses = evaluate_constants(theory)
+        self.constant_names = frozenset(self.env) | frozenset(E.CONSTANTS)   # (one set, not one per node)
         self.g.graph["constants"] = dict(self.env)
         self.g.graph["dims"] = dict(theory.dims)
         self.counter = itertools.count()
@@ -121,7 +122,7 @@ class _Builder:
     # -- expressions --
     def expr(self, ex: E.Expr, field: str, source: object) -> str:
         names = E.names(ex)
-        if names <= (set(self.env) | set(E.CONSTANTS)) and _foldable(ex):
+        if names <= self.constant_names and _foldable(ex):
             try:
                 value = E.evaluate_constant(ex, self.env)
             except E.ExprError as err:
@@ -331,7 +332,8 @@ class _Builder:
                        + " -> ".join(a for a, _ in cycle) + f" -> {cycle[0][0]}")
         except nx.NetworkXNoCycle:
             pass
-        for name in nx.lexicographical_topological_sort(deps, key=list(self.t.define).index):
+        order = {name: i for i, name in enumerate(self.t.define)}
+        for name in nx.lexicographical_topological_sort(deps, key=order.__getitem__):
             self._define(name)
 
     def prune(self) -> None:

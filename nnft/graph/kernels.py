@@ -27,8 +27,9 @@ W ~ N(0, s²) over n units and b ~ N(0, σ_b²):
 
 — the NTK with respect to the *standardised* parameters θ/std (the NTK parameterisation), which is
 what ``nnft.empirical_ntk`` computes. F and Ḟ use closed forms for named activations
-(``nnft.analytic.activations``) and Gauss–Hermite quadrature otherwise (accuracy
-``nnft.analytic.gaussian.ACCURACY``; quadrature that does not converge is refused).
+(``nnft.analytic.activations``) and the graded Gaussian quadrature of ``nnft.analytic.gaussian``
+otherwise (accurate to ``ACCURACY`` relative to E|f g| at any K ≤ 10⁴, checked per entry; quadrature
+that does not converge is refused).
 """
 
 from __future__ import annotations

@@ -2,18 +2,21 @@
 
 Layer l = 1..L has its own axis (``N1 … NL`` when the width is the size ``N``; ``n1 … nL`` for
 integer widths), parameters ``W1 [N1, d]``, ``b1 [N1]``, ``W{l} [Nl, N{l-1}]``, ``b{l} [Nl]`` and a
-readout ``W{L+1} [NL]``, ``b{L+1} []``; the field is
+readout ``W{L+1} [NL]``, ``b{L+1} []``. Every preactivation is a named definition, one per layer,
 
-    sum_NL(W{L+1} * σ(W{L} @ σ(… σ(W1 @ x + b1) …) + b{L})) + b{L+1}
+    z1 = W1 @ x + b1,    z{l} = W{l} @ σ(z{l-1}) + b{l}    (l = 2..L),
 
-with W ~ N(0, weight_var(fan_in)) and b ~ N(0, bias_var) (no biases when bias_var = 0).
+and the field is ``sum_NL(W{L+1} * σ(zL)) + b{L+1}``, with W ~ N(0, weight_var(fan_in)) and
+b ~ N(0, bias_var) (no biases when bias_var = 0). With ``residual: γ`` (Les Houches lectures eq. 25)
 
-With ``residual: γ`` (Les Houches lectures eq. 25) the preactivations become named definitions,
+    z{l} = W{l} @ σ(z{l-1}) + b{l} + γ * as_N{l}(z{l-1})    (l = 2..L)
 
-    z1 = W1 @ x + b1,    z{l} = W{l} @ σ(z{l-1}) + b{l} + γ * as_N{l}(z{l-1})    (l = 2..L),
+(``as_N{l}`` relabels layer l−1's axis as layer l's, so the widths must be equal).
 
-(``as_N{l}`` relabels layer l−1's axis as layer l's, so the widths must be equal) and the field is
-``sum_NL(W{L+1} * σ(zL)) + b{L+1}``; definitions keep the field's size linear in depth.
+The generated definitions are nnft's, not the user's: each is one short line whatever the depth, and
+they are attached after the user's spec is validated, so the limits on what a user writes (expression
+nesting, number of definitions) never refuse them. The depth itself is bounded by
+:data:`MAX_MLP_DEPTH`, checked before anything is generated.
 """
 
 from __future__ import annotations
@@ -25,6 +28,29 @@ from nnft.spec.models import Theory
 
 def _err(theory: Theory, field: str, message: str, **kw) -> SpecError:
     return SpecError(message, file=theory.source, field=field, **kw)
+
+
+#: most hidden layers an ``mlp:`` may have. The graph, the compiled sampler and the kernel recursion
+#: all grow linearly with depth (about 1 s to build and 1-2 min to jit-compile and sample at depth
+#: 1000); criticality studies need depths of 100-1000. Checked before any layer is generated.
+MAX_MLP_DEPTH = 10_000
+
+
+def _depth(theory: Theory) -> int:
+    """L = mlp.depth, an integer 1 … MAX_MLP_DEPTH (a size name is looked up first)."""
+    value = theory.mlp.depth
+    name = ""
+    if isinstance(value, str):
+        if value not in theory.dims:
+            raise _err(theory, "mlp.depth", f"depth {value!r} is not a declared size", allowed=", ".join(theory.dims))
+        name, value = f"{value} = ", theory.dims[value]
+    if not 1 <= value <= MAX_MLP_DEPTH:
+        shown = str(value) if len(str(value)) <= 20 else f"a {len(str(value))}-digit number"
+        raise _err(theory, "mlp.depth", f"depth must be 1 … {MAX_MLP_DEPTH} hidden layers, got {name}{shown}",
+                   allowed=f"an integer 1 … {MAX_MLP_DEPTH} (or a size name with such a value)",
+                   hint="criticality studies need depths of 100-1000; deeper nets take minutes to compile "
+                        "and their kernels have long reached the fixed point")
+    return int(value)
 
 
 def _size(theory: Theory, value, field: str, what: str) -> tuple[int, str | None]:
@@ -95,7 +121,7 @@ def expand(theory: Theory) -> Theory:
     m = theory.mlp
     if m is None:
         return theory
-    L, _ = _size(theory, m.depth, "mlp.depth", "depth")
+    L = _depth(theory)
     if isinstance(m.width, list):
         if len(m.width) != L:
             raise _err(theory, "mlp.width", f"{len(m.width)} widths given for depth {L}",
@@ -169,9 +195,7 @@ def expand(theory: Theory) -> Theory:
 
     # a residual layer uses z(l-1) twice, and so does an activation like z * sigmoid(z): written
     # inline the field would double per layer, so those get named definitions
-    define, out = layers(named=gamma is not None)
-    if len(E.to_source(out)) > E.MAX_EXPR_CHARS:
-        define, out = layers(named=True)
+    define, out = layers(named=True)
     data = theory.model_dump(mode="python")
     data.pop("mlp")
     clash = sorted((set(params) | set(define)) & (set(theory.constants) | set(dims) | set(theory.define)))
@@ -185,5 +209,9 @@ def expand(theory: Theory) -> Theory:
         raise _err(theory, "mlp.activation", f"one layer of the expanded net is {len(longest)} characters (at most "
                    f"{E.MAX_EXPR_CHARS})", hint="use a named activation (relu, tanh, erf, gelu, sigmoid, ...) or "
                    "a shorter expression in z")
-    data.update(dims=dims, params=params, field=source, define={**theory.define, **define})
-    return from_dict(data, source=theory.source)
+    # the user's part is validated as written (with the user's limits, e.g. on the number of
+    # definitions); the generated preactivations z1 … zL are added after validation: they are nnft's,
+    # one short definition per layer, so no limit meant for hand-written specs applies to them
+    data.update(dims=dims, params=params, field=source, define=dict(theory.define))
+    expanded = from_dict(data, source=theory.source)
+    return expanded.model_copy(update={"define": {**expanded.define, **define}})

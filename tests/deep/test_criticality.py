@@ -92,7 +92,8 @@ def test_tanh_fixed_points():
     assert abs(C.fixed_point("tanh", 2.0, 0.3).K - K) < 1e-12
     assert C.criticality("tanh", 2.0, 0.3).phase == "ordered"    # critical line: C_W ≈ 2.505 at C_b = 0.3
     c = C.criticality("tanh", 3.0, 0.3)
-    assert c.phase == "chaotic" and c.chi_perp > 1 and c.chi_parallel < 1 and c.xi_c < 0 < c.xi_q
+    assert c.phase == "chaotic" and c.chi_perp > 1 and c.chi_parallel < 1 and c.xi_c > 0 and c.xi_q > 0
+    assert c.c_star < 1 and c.xi_c == pytest.approx(-1 / math.log(c.chi_c), rel=1e-14)   # at c*, not c = 1
     assert c.xi_q == pytest.approx(-1 / math.log(c.chi_parallel), rel=1e-14)
 
 
