@@ -339,7 +339,7 @@ class Theory(Strict):
     params: dict[Ident, Param] = Field(default_factory=dict)
     #: named intermediate expressions (e.g. preactivations ``z1: W1 @ x + b1``), usable in the field,
     #: in density arguments and in later definitions; each is evaluated once
-    define: dict[Ident, ExprField] = Field(default_factory=dict, max_length=256)
+    define: dict[Ident, ExprField] = Field(default_factory=dict, max_length=10_000)
     field: ExprField | None = None
     mlp: MLP | None = None
     insertions: builtins.list[Insertion] = Field(default_factory=list, max_length=8)
