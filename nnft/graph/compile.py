@@ -153,6 +153,26 @@ class Model:
         import math
         return sum(math.prod(self.theory.dims[a] for a in p.shape) for p in self.theory.params.values())
 
+    @cached_property
+    def moments(self) -> dict:
+        """Which moments every graph value has (``nnft.graph.moments.Moments`` per node), from the
+        parameters' declared tails; ``moments["phi"]`` is the field's."""
+        from nnft.graph.moments import analyse_moments
+        return analyse_moments(self.graph)
+
+    @cached_property
+    def point_elements(self) -> int:
+        """Array elements one evaluation of φ_θ(x) (one network, one point) creates: the sum of the sizes
+        of the operation and constant nodes φ needs. Sizes step memory (``nnft.sample.iid.step_elements``)."""
+        import math
+        dims = self.theory.dims
+        total = 0
+        for n in self._ev.needed(["phi"]):
+            a = self.graph.nodes[n]
+            if a["kind"] in ("op", "const", "output"):
+                total += math.prod(dims.get(ax, 1) for ax in a["axes"])
+        return max(1, total)
+
     @property
     def d(self) -> int:
         return self.theory.dims["d"]
