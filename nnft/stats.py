@@ -24,6 +24,10 @@ import numpy as np
 from nnft.errors import EstimatorError, TailWarning
 
 
+#: below this Kish effective sample size an importance-weighted estimate is not estimable (an error, not a row)
+ESS_NOT_ESTIMABLE = 10.0
+
+
 def format_value(mean: float, err: float) -> str:
     """``0.12345 ± 0.00067`` with two significant digits of the error."""
     if not math.isfinite(err) or err <= 0:
@@ -179,8 +183,9 @@ class BlockSums:
           what: a name for messages.
 
         Raises:
-          EstimatorError: fewer than 2 non-empty blocks (no error bar can be formed), or a
-            non-finite estimate or error (e.g. collapsed importance weights): "not estimable".
+          EstimatorError: fewer than 2 non-empty blocks (no error bar can be formed), importance
+            weights collapsed (Kish ESS < :data:`ESS_NOT_ESTIMABLE`), or a non-finite estimate or
+            error: "not estimable".
         """
         total, wtot = self.sums.sum(0), self.weights.sum()
         keep = np.nonzero(self.weights > 0)[0]
@@ -188,6 +193,11 @@ class BlockSums:
         if k < 2:
             raise EstimatorError(f"{what} not estimable: {k} non-empty jackknife block(s) from {self.n} samples; "
                                  "an error bar needs at least 2 (increase the number of samples)")
+        if self.ess is not None and not self.ess >= ESS_NOT_ESTIMABLE:
+            raise EstimatorError(f"{what} not estimable: the importance weights collapsed onto {self.ess:.3g} effective "
+                                 f"samples of {self.n} (fewer than {ESS_NOT_ESTIMABLE:g}); the estimate and its error "
+                                 "bar would be those of a handful of networks. Lower the coupling or the box volume, "
+                                 "or sample P̃ by MCMC (nnft.mcmc_ensemble)")
         if not wtot > 0 or not np.isfinite(wtot):
             raise EstimatorError(f"{what} not estimable: the sum of the sample weights is {wtot!r} "
                                  f"(effective sample size {self.ess}); the importance weights collapsed "
