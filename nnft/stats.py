@@ -9,7 +9,14 @@ Errors of non-linear functions of means (connected correlators, ratios) come fro
 block jackknife: with f̂_k = f(mean without block k),
     Var f̂ ≈ (K'−1)/K' Σ_k (f̂_k − mean_k f̂_k)²,     K' = number of non-empty blocks,
 which for a linear f is the batch-means variance of the mean. Contiguous blocks also absorb
-short autocorrelations of Markov chains (the "one estimator path" of DESIGN.md).
+short autocorrelations of Markov chains (one estimator path for i.i.d. and MCMC ensembles).
+
+Nothing non-finite or unfounded becomes a number: an estimate or error that comes out NaN/inf, or
+fewer than 2 non-empty blocks, raise :class:`~nnft.errors.EstimatorError` ("not estimable"); so does
+:func:`require_ess` (importance weights collapsed below :data:`ESS_NOT_ESTIMABLE`), which the
+study tables apply. Every estimate from streamed block
+sums carries the Pareto k̂ of its largest per-sample contributions (``nnft.estimators.tails``), with a
+:class:`~nnft.errors.TailWarning` above 0.7.
 """
 
 from __future__ import annotations
@@ -48,7 +55,7 @@ class Estimate:
       n: number of samples (networks, or neurons for neuron-level estimators).
       ess: effective sample size where it differs from ``n`` (weighted or correlated samples).
       khat: per entry (shape of ``mean``), the Pareto tail shape k̂ of the largest per-sample
-        contributions to the features the entry is computed from (``nnft.tails``; PSIS,
+        contributions to the features the entry is computed from (``nnft.estimators.tails``; PSIS,
         arXiv:1507.02646): > 0.7 the estimate is unreliable, ≥ 1 the mean does not exist; NaN
         where it could not be computed; None when not tracked.
       notes: findings about the estimate that no number shows (e.g. a moment whose finiteness
@@ -71,8 +78,8 @@ class Estimate:
 
     @property
     def flagged(self) -> np.ndarray:
-        """Per entry: whether the tail diagnostic flags it (k̂ > 0.7, ``nnft.tails.KHAT_FLAG``)."""
-        from nnft.tails import KHAT_FLAG
+        """Per entry: whether the tail diagnostic flags it (k̂ > 0.7, ``nnft.estimators.tails.KHAT_FLAG``)."""
+        from nnft.estimators.tails import KHAT_FLAG
         if self.khat is None:
             return np.zeros(self.mean.shape, dtype=bool)
         return np.nan_to_num(self.khat, nan=-np.inf) > KHAT_FLAG
@@ -93,11 +100,14 @@ class Estimate:
         return zscore(self, reference)
 
     def __repr__(self) -> str:
+        flag = ""
+        if self.flagged.any():
+            flag = f" [heavy tail: k̂ up to {float(np.nanmax(self.khat)):.2f} > 0.7]"
         if self.mean.ndim == 0:
-            return format_value(float(self.mean), float(self.stderr))
+            return format_value(float(self.mean), float(self.stderr)) + flag
         flat = [format_value(m, e) for m, e in zip(self.mean.ravel()[:6], self.stderr.ravel()[:6])]
         more = ", ..." if self.mean.size > 6 else ""
-        return f"Estimate(shape={self.shape}, n={self.n}: [{', '.join(flat)}{more}])"
+        return f"Estimate(shape={self.shape}, n={self.n}: [{', '.join(flat)}{more}]){flag}"
 
 
 def zscore(est: Estimate, reference) -> np.ndarray:
@@ -123,7 +133,7 @@ class BlockSums:
         self.weights2: np.ndarray | None = None
         self.n = 0
         #: (top, bottom): per feature the largest values of the contributions and of their negatives,
-        #: (F, M+1) each, or None (see ``nnft.tails``)
+        #: (F, M+1) each, or None (see ``nnft.estimators.tails``)
         self.tail: tuple[np.ndarray, np.ndarray] | None = None
 
     def add(self, sums: np.ndarray, weights: np.ndarray, count: int, weights2: np.ndarray | None = None) -> None:
@@ -150,7 +160,7 @@ class BlockSums:
         if self.tail is None:
             return None
         if getattr(self, "_khat", None) is None:
-            from nnft.tails import khat_two_sided
+            from nnft.estimators.tails import khat_two_sided
             self._khat = khat_two_sided(*self.tail)
         return self._khat
 
@@ -183,9 +193,8 @@ class BlockSums:
           what: a name for messages.
 
         Raises:
-          EstimatorError: fewer than 2 non-empty blocks (no error bar can be formed), importance
-            weights collapsed (Kish ESS < :data:`ESS_NOT_ESTIMABLE`), or a non-finite estimate or
-            error: "not estimable".
+          EstimatorError: fewer than 2 non-empty blocks (no error bar can be formed), or a
+            non-finite estimate or error (e.g. importance weights collapsed): "not estimable".
         """
         total, wtot = self.sums.sum(0), self.weights.sum()
         keep = np.nonzero(self.weights > 0)[0]
@@ -193,11 +202,6 @@ class BlockSums:
         if k < 2:
             raise EstimatorError(f"{what} not estimable: {k} non-empty jackknife block(s) from {self.n} samples; "
                                  "an error bar needs at least 2 (increase the number of samples)")
-        if self.ess is not None and not self.ess >= ESS_NOT_ESTIMABLE:
-            raise EstimatorError(f"{what} not estimable: the importance weights collapsed onto {self.ess:.3g} effective "
-                                 f"samples of {self.n} (fewer than {ESS_NOT_ESTIMABLE:g}); the estimate and its error "
-                                 "bar would be those of a handful of networks. Lower the coupling or the box volume, "
-                                 "or sample P̃ by MCMC (nnft.mcmc_ensemble)")
         if not wtot > 0 or not np.isfinite(wtot):
             raise EstimatorError(f"{what} not estimable: the sum of the sample weights is {wtot!r} "
                                  f"(effective sample size {self.ess}); the importance weights collapsed "
@@ -236,6 +240,19 @@ def jackknife_joint(accumulators: list[BlockSums], fn: Callable[..., np.ndarray]
     return Estimate(full, np.sqrt(var), accumulators[0].n, accumulators[-1].ess)
 
 
+def require_ess(est: Estimate, what: str = "the estimate") -> None:
+    """Refuse an importance-weighted estimate whose weights collapsed (Kish ESS < :data:`ESS_NOT_ESTIMABLE`).
+
+    Raises:
+      EstimatorError: "not estimable", with the ESS and the fixes.
+    """
+    if est.ess is not None and not est.ess >= ESS_NOT_ESTIMABLE:
+        raise EstimatorError(f"{what} not estimable: the importance weights collapsed onto {est.ess:.3g} effective "
+                             f"samples of {est.n} (fewer than {ESS_NOT_ESTIMABLE:g}); the estimate and its error bar "
+                             "would be those of a handful of networks. Lower the coupling or the box volume, or "
+                             "sample P̃ by MCMC (nnft.mcmc_ensemble)")
+
+
 def _require_finite(full: np.ndarray, var: np.ndarray, what: str, ess, n: int) -> None:
     """A NaN/inf estimate or error is never returned as a number: EstimatorError ("not estimable")."""
     bad = ~(np.isfinite(full) & np.isfinite(var))
@@ -251,7 +268,7 @@ def _require_finite(full: np.ndarray, var: np.ndarray, what: str, ess, n: int) -
 
 
 def warn_tails(est: Estimate, what: str = "estimate") -> None:
-    """Issue a :class:`~nnft.errors.TailWarning` when some entry has k̂ > 0.7 (``nnft.tails``)."""
+    """Issue a :class:`~nnft.errors.TailWarning` when some entry has k̂ > 0.7 (``nnft.estimators.tails``)."""
     if est.khat is None or not np.any(est.flagged):
         return
     kmax = float(np.nanmax(est.khat))

@@ -19,7 +19,7 @@ from nnft.estimators.npoint import measure
 from nnft.graph.compile import Model, compile
 from nnft.reference import exact
 from nnft.spec.models import Theory
-from nnft.stats import format_value
+from nnft.stats import format_value, require_ess
 
 MAX_TUPLES_PER_ORDER = 24
 
@@ -81,7 +81,7 @@ class Row:
     exact_full: float | None = None
     exact_connected: float | None = None
     neuron_connected: tuple[float, float] | None = None
-    #: Pareto k̂ of the largest per-network contributions (``nnft.tails``) to G and to G_c
+    #: Pareto k̂ of the largest per-network contributions (``nnft.estimators.tails``) to G and to G_c
     khat_full: float | None = None
     khat_connected: float | None = None
 
@@ -94,7 +94,7 @@ class Row:
     @property
     def flagged(self) -> bool:
         """k̂ > 0.7: the row's Monte Carlo numbers are unreliable (k̂ ≥ 1: the mean does not exist)."""
-        from nnft.tails import KHAT_FLAG
+        from nnft.estimators.tails import KHAT_FLAG
         return self.khat is not None and self.khat > KHAT_FLAG
 
     @staticmethod
@@ -185,11 +185,12 @@ def run(theory: Theory, *, samples: int | None = None, seed: int | None = None, 
 
     Raises:
       EstimatorError: an order whose moments do not exist (``nnft.graph.moments``), or a
-        correlator that is not estimable (NaN/inf, fewer than 2 jackknife blocks): never a row.
+        correlator that is not estimable (NaN/inf, fewer than 2 jackknife blocks, importance
+        weights collapsed below ESS 10): never a row.
       SamplingError: non-finite field values, features or block sums.
 
     Rows carry the Pareto k̂ of their largest per-network contributions; rows with k̂ > 0.7 are
-    marked HEAVY TAIL in :meth:`Report.table` (``nnft.tails``; PSIS, arXiv:1507.02646).
+    marked HEAVY TAIL in :meth:`Report.table` (``nnft.estimators.tails``; PSIS, arXiv:1507.02646).
     """
     st = theory.study
     samples = samples or st.samples
@@ -201,6 +202,7 @@ def run(theory: Theory, *, samples: int | None = None, seed: int | None = None, 
     model = compile(theory)
     tuples = default_tuples(pts, orders)
     mc = measure(model, tuples, samples=samples, key=seed, chunk=chunk, dtype=dtype)
+    require_ess(mc.full, f"{theory.source}: the correlators")
     def k(est, i):
         return None if est.khat is None else float(est.khat[i])
 

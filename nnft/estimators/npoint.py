@@ -224,7 +224,7 @@ def ensemble(model: Model, tuples, *, samples: int, key=0, chunk: int = 4096, bl
       SamplingError: a network gave non-finite values (never masked).
     Warns:
       TailWarning: an estimate whose largest per-network contributions have Pareto k̂ > 0.7
-        (``nnft.tails``), or whose moments could not be decided from the graph.
+        (``nnft.estimators.tails``), or whose moments could not be decided from the graph.
     """
     plan = Plan(tuples, model.d)
     notes = field_moment_check(model, max(plan.orders))

@@ -4,7 +4,7 @@ Network ``i`` is drawn with ``fold_in(key, i)``; its features go to block ``i·K
 padded to a fixed size (one compilation) and padded rows are masked out. Non-finite field values,
 features, weights or block sums raise :class:`~nnft.errors.SamplingError`; they are never masked or
 averaged. The step also keeps the largest per-network contributions of every feature (both signs,
-``jax.lax.top_k``), merged on the host, for the Pareto-k̂ tail diagnostic of ``nnft.tails``.
+``jax.lax.top_k``), merged on the host, for the Pareto-k̂ tail diagnostic of ``nnft.estimators.tails``.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable,
         the model and reused (the key, the start and the sample count are traced arguments).
       points: field points ``values`` evaluates per network (for the memory estimate).
       rows: R (for the memory estimate and the tail size).
-      tails: keep the largest contributions of every feature for the k̂ diagnostic (``nnft.tails``).
+      tails: keep the largest contributions of every feature for the k̂ diagnostic (``nnft.estimators.tails``).
 
     Raises:
       SamplingError: a network gave a non-finite field value, feature or weight, or a block sum
@@ -82,7 +82,7 @@ def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable,
     """
     if n_samples < 2 * n_blocks:
         n_blocks = max(2, n_samples // 2)
-    from nnft.tails import MIN_TAIL, tail_size
+    from nnft.estimators.tails import MIN_TAIL, tail_size
     keep = 0
     if tails:
         keep = tail_size(n_samples * rows) + 1

@@ -52,10 +52,13 @@ def test_collapsed_importance_weights_are_not_estimable():
     d = nnft.load("phi4_cos_1d").model_dump()
     d["constants"]["lam"] = 1e5
     model = nnft.compile(nnft.from_dict(d))
+    with pytest.warns(ReweightingWarning, match="effective sample size"):
+        mc = nnft.measure(model, [np.zeros((2, 1))], samples=5000, key=0)
+    assert mc.full.ess < 10 and mc.full.flagged.all()      # the API's estimate is flagged, k̂ ≫ 1
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ReweightingWarning)
+        warnings.simplefilter("ignore")
         with pytest.raises(nnft.EstimatorError, match="not estimable.*collapsed"):
-            nnft.measure(model, [np.zeros((2, 1))], samples=5000, key=0)
+            nnft.run(model.theory, samples=5000, neurons=0)   # and never a table row
 
 
 @pytest.fixture(scope="module")
