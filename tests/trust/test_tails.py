@@ -97,3 +97,14 @@ def test_khat_does_not_depend_on_the_chunk_size():
     a = nnft.measure(model, PTS4, samples=3000, key=4, chunk=3000, dtype="float64").connected.khat
     b = nnft.measure(model, PTS4, samples=3000, key=4, chunk=256, dtype="float64").connected.khat
     np.testing.assert_allclose(a, b, rtol=1e-12)     # the kept tail is the global top-M, whatever the chunk
+
+
+def test_report_tables_flag_heavy_rows():
+    """`nnft run` tables show k̂ per row and mark rows above 0.7 (ν = 5, N = 2: k = 0.8)."""
+    theory = _cos_net_t(5, 2).theory
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TailWarning)
+        report = nnft.run(theory, samples=20_000, seed=1, orders=[4], points=np.zeros((1, 2)), neurons=0)
+    assert all(r.flagged and r.khat > KHAT_FLAG for r in report.rows)
+    table = report.table()
+    assert "k̂" in table and "HEAVY TAIL" in table and "E|φ|^8" in table
