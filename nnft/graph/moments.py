@@ -298,11 +298,14 @@ def field_moment_check(model, order: int, what: str = "the correlator") -> tuple
     if order >= m.hi:
         p = m.hi_why
         alpha = m.hi
+        allowed = (f"orders n < {alpha:g}" if alpha > 1 else
+                   "no order (E|φ| itself is infinite, so not even the mean exists)")
         raise EstimatorError(
             f"{model.theory.source}: {what} of order {order} does not exist: E|φ|^{order} is infinite because "
-            f"{describe(g, p)} has finite moments only of order < {alpha:g}, and φ is a sum/product in which "
-            f"{p} enters linearly. Allowed: orders n < {alpha:g}. Fix: ask for lower orders, or give {p} a "
-            "density with more moments (e.g. student_t with a larger df, or normal)")
+            f"{describe(g, p)} has finite moments only of order < {alpha:g}, and the field inherits that tail "
+            f"({p} enters φ through sums and products with independent factors). Allowed: {allowed}. "
+            f"Fix: ask for lower orders, or give {p} a density with more moments (e.g. student_t with a larger "
+            "df, or normal)")
     notes = []
     if order >= m.lo:
         notes.append(f"finiteness of E|φ|^{order} could not be decided from the graph "
