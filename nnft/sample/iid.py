@@ -105,13 +105,13 @@ def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable,
                     "masked. Causes: overflow (deep or strongly chaotic networks, huge scales; products of field "
                     "values overflow first), heavy-tailed densities (e.g. Cauchy into exp), or the function's "
                     "domain (log/sqrt of negatives). Fix: change the spec, or use dtype='float64'.")
-            sums = np.asarray(sums)
-            if not (np.all(np.isfinite(sums)) and np.all(np.isfinite(np.asarray(w)))):
+            with np.errstate(over="ignore", invalid="ignore"):       # checked just below
+                acc.add(np.asarray(sums), np.asarray(w), min(chunk, n_samples - start),
+                        np.asarray(w2) if model.insertions else None)
+            if not (np.all(np.isfinite(acc.sums)) and np.all(np.isfinite(acc.weights))):
                 raise SamplingError(f"block sums overflowed at networks {start}..{min(start + chunk, n_samples) - 1}: "
                                     "the features are finite but their sums are not representable; the estimate "
                                     "does not exist in this precision (use dtype='float64' or rescale the field)")
-            acc.add(sums, np.asarray(w), min(chunk, n_samples - start),
-                    np.asarray(w2) if model.insertions else None)
             if keep:
                 c = np.asarray(contrib)
                 c = c[:min(chunk, n_samples - start) * (len(c) // chunk)].T          # (F, valid rows)
