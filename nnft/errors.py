@@ -87,3 +87,8 @@ class EstimatorError(NnftError, ValueError):
 
 class ReweightingWarning(UserWarning):
     """Importance weights degenerated: the effective sample size is too small to trust the estimate."""
+
+
+class TailWarning(UserWarning):
+    """A Monte Carlo estimate has a heavy tail of per-sample contributions (Pareto k̂ > 0.7,
+    ``nnft.estimators.tails``; PSIS, arXiv:1507.02646): unreliable even if finite; k̂ ≥ 1: the mean does not exist."""

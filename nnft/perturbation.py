@@ -446,7 +446,8 @@ def _reweighted_shifts(free, tuples, insertions_per_lam, *, samples: int, seed: 
     n_feat = F * (L + 1) + 2 * L
     chunk = max(1, min(chunk, _STEP_ELEMENTS // n_feat))
     with jax.enable_x64(True):
-        acc = stream(free, seed, samples, values, features, n_feat, chunk=chunk, dtype=dtype)
+        acc = stream(free, seed, samples, values, features, n_feat, chunk=chunk, dtype=dtype,
+                     points=len(all_pts))
     orders = np.asarray(plan.orders)
 
     def shift(means):

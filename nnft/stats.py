@@ -9,16 +9,30 @@ Errors of non-linear functions of means (connected correlators, ratios) come fro
 block jackknife: with f̂_k = f(mean without block k),
     Var f̂ ≈ (K'−1)/K' Σ_k (f̂_k − mean_k f̂_k)²,     K' = number of non-empty blocks,
 which for a linear f is the batch-means variance of the mean. Contiguous blocks also absorb
-short autocorrelations of Markov chains (the "one estimator path" of DESIGN.md).
+short autocorrelations of Markov chains (one estimator path for i.i.d. and MCMC ensembles).
+
+Nothing non-finite or unfounded becomes a number: an estimate or error that comes out NaN/inf, or
+fewer than 2 non-empty blocks, raise :class:`~nnft.errors.EstimatorError` ("not estimable"); so does
+:func:`require_ess` (importance weights collapsed below :data:`ESS_NOT_ESTIMABLE`), which the
+study tables apply. Every estimate from streamed block
+sums carries the Pareto k̂ of its largest per-sample contributions (``nnft.estimators.tails``), with a
+:class:`~nnft.errors.TailWarning` above 0.7.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
+
+from nnft.errors import EstimatorError, TailWarning
+
+
+#: below this Kish effective sample size an importance-weighted estimate is not estimable (an error, not a row)
+ESS_NOT_ESTIMABLE = 10.0
 
 
 def format_value(mean: float, err: float) -> str:
@@ -40,23 +54,43 @@ class Estimate:
       stderr: its standard error.
       n: number of samples (networks, or neurons for neuron-level estimators).
       ess: effective sample size where it differs from ``n`` (weighted or correlated samples).
+      khat: per entry (shape of ``mean``), the Pareto tail shape k̂ of the largest per-sample
+        contributions to the features the entry is computed from (``nnft.estimators.tails``; PSIS,
+        arXiv:1507.02646): > 0.7 the estimate is unreliable, ≥ 1 the mean does not exist; NaN
+        where it could not be computed; None when not tracked.
+      notes: findings about the estimate that no number shows (e.g. a moment whose finiteness
+        the graph analysis could not decide), printed beside it.
     """
 
     mean: np.ndarray
     stderr: np.ndarray
     n: int
     ess: float | None = None
+    khat: np.ndarray | None = None
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self):
         object.__setattr__(self, "mean", np.asarray(self.mean, dtype=np.float64))
         object.__setattr__(self, "stderr", np.asarray(self.stderr, dtype=np.float64))
+        if self.khat is not None:
+            object.__setattr__(self, "khat", np.broadcast_to(np.asarray(self.khat, dtype=np.float64),
+                                                             self.mean.shape).copy())
+
+    @property
+    def flagged(self) -> np.ndarray:
+        """Per entry: whether the tail diagnostic flags it (k̂ > 0.7, ``nnft.estimators.tails.KHAT_FLAG``)."""
+        from nnft.estimators.tails import KHAT_FLAG
+        if self.khat is None:
+            return np.zeros(self.mean.shape, dtype=bool)
+        return np.nan_to_num(self.khat, nan=-np.inf) > KHAT_FLAG
 
     @property
     def shape(self) -> tuple[int, ...]:
         return self.mean.shape
 
     def __getitem__(self, index) -> "Estimate":
-        return Estimate(self.mean[index], self.stderr[index], self.n, self.ess)
+        return Estimate(self.mean[index], self.stderr[index], self.n, self.ess,
+                        None if self.khat is None else self.khat[index], self.notes)
 
     def __len__(self) -> int:
         return len(self.mean)
@@ -66,11 +100,14 @@ class Estimate:
         return zscore(self, reference)
 
     def __repr__(self) -> str:
+        flag = ""
+        if self.flagged.any():
+            flag = f" [heavy tail: k̂ up to {float(np.nanmax(self.khat)):.2f} > 0.7]"
         if self.mean.ndim == 0:
-            return format_value(float(self.mean), float(self.stderr))
+            return format_value(float(self.mean), float(self.stderr)) + flag
         flat = [format_value(m, e) for m, e in zip(self.mean.ravel()[:6], self.stderr.ravel()[:6])]
         more = ", ..." if self.mean.size > 6 else ""
-        return f"Estimate(shape={self.shape}, n={self.n}: [{', '.join(flat)}{more}])"
+        return f"Estimate(shape={self.shape}, n={self.n}: [{', '.join(flat)}{more}]){flag}"
 
 
 def zscore(est: Estimate, reference) -> np.ndarray:
@@ -95,6 +132,9 @@ class BlockSums:
         self.weights = np.zeros(n_blocks, dtype=np.float64)
         self.weights2: np.ndarray | None = None
         self.n = 0
+        #: (top, bottom): per feature the largest values of the contributions and of their negatives,
+        #: (F, M+1) each, or None (see ``nnft.estimators.tails``)
+        self.tail: tuple[np.ndarray, np.ndarray] | None = None
 
     def add(self, sums: np.ndarray, weights: np.ndarray, count: int, weights2: np.ndarray | None = None) -> None:
         """Add a chunk: per-block Σ w·f, Σ w (and Σ w² for importance weights)."""
@@ -115,18 +155,67 @@ class BlockSums:
     def mean(self) -> np.ndarray:
         return self.sums.sum(0) / self.weights.sum()
 
-    def jackknife(self, fn: Callable[[np.ndarray], np.ndarray]) -> Estimate:
-        """Estimate of ``fn(feature means)`` with a delete-one-block jackknife standard error."""
+    def feature_khat(self) -> np.ndarray | None:
+        """Per feature, the Pareto k̂ of the largest contributions (both tails), or None if not kept."""
+        if self.tail is None:
+            return None
+        if getattr(self, "_khat", None) is None:
+            from nnft.estimators.tails import khat_two_sided
+            self._khat = khat_two_sided(*self.tail)
+        return self._khat
+
+    def entry_khat(self, shape: tuple[int, ...], uses: Sequence | None) -> np.ndarray | None:
+        """k̂ per entry of an estimate of ``shape``: the largest k̂ over the features the entry uses.
+
+        Args:
+          uses: per entry along the LAST axis of ``shape``, the feature columns it is computed from
+            (the same for every leading index); None: k̂ is not attributed (returns None).
+        """
+        fk = self.feature_khat()
+        if fk is None or uses is None:
+            return None
+        def worst(cols) -> float:
+            v = fk[np.asarray(cols, dtype=int)]
+            return float(np.nanmax(v)) if v.size and not np.all(np.isnan(v)) else float("nan")
+
+        if not shape or shape[-1] != len(uses):      # entries mix tuples: the worst over all of them
+            return np.full(shape, worst(np.concatenate([np.asarray(c, dtype=int) for c in uses])))
+        return np.broadcast_to(np.array([worst(c) for c in uses]), shape).copy()
+
+    def jackknife(self, fn: Callable[[np.ndarray], np.ndarray], uses: Sequence | None = None,
+                  what: str = "estimate") -> Estimate:
+        """Estimate of ``fn(feature means)`` with a delete-one-block jackknife standard error.
+
+        Args:
+          uses: per output entry (last axis), the feature columns it depends on, for the k̂ tail
+            diagnostic (``Estimate.khat``); a :class:`~nnft.errors.TailWarning` is issued when an
+            entry has k̂ > 0.7.
+          what: a name for messages.
+
+        Raises:
+          EstimatorError: fewer than 2 non-empty blocks (no error bar can be formed), or a
+            non-finite estimate or error (e.g. importance weights collapsed): "not estimable".
+        """
         total, wtot = self.sums.sum(0), self.weights.sum()
-        full = np.asarray(fn(total / wtot), dtype=np.float64)
         keep = np.nonzero(self.weights > 0)[0]
         k = len(keep)
         if k < 2:
-            return Estimate(full, np.full_like(full, np.inf), self.n, self.ess)
-        loo = np.stack([np.asarray(fn((total - self.sums[b]) / (wtot - self.weights[b])), dtype=np.float64)
-                        for b in keep])
-        var = (k - 1) / k * np.sum((loo - loo.mean(0)) ** 2, axis=0)
-        return Estimate(full, np.sqrt(var), self.n, self.ess)
+            raise EstimatorError(f"{what} not estimable: {k} non-empty jackknife block(s) from {self.n} samples; "
+                                 "an error bar needs at least 2 (increase the number of samples)")
+        if not wtot > 0 or not np.isfinite(wtot):
+            raise EstimatorError(f"{what} not estimable: the sum of the sample weights is {wtot!r} "
+                                 f"(effective sample size {self.ess}); the importance weights collapsed "
+                                 "(lower the coupling or the box, or sample P̃ by MCMC)")
+        with np.errstate(all="ignore"):
+            full = np.asarray(fn(total / wtot), dtype=np.float64)
+            loo = np.stack([np.asarray(fn((total - self.sums[b]) / (wtot - self.weights[b])), dtype=np.float64)
+                            for b in keep])
+            var = (k - 1) / k * np.sum((loo - loo.mean(0)) ** 2, axis=0)
+        _require_finite(full, var, what, self.ess, self.n)
+        khat = self.entry_khat(full.shape, uses)
+        est = Estimate(full, np.sqrt(var), self.n, self.ess, khat)
+        warn_tails(est, what)
+        return est
 
 
 def jackknife_joint(accumulators: list[BlockSums], fn: Callable[..., np.ndarray]) -> Estimate:
@@ -137,10 +226,54 @@ def jackknife_joint(accumulators: list[BlockSums], fn: Callable[..., np.ndarray]
     if any(len(a.weights) != K for a in accumulators):
         raise ValueError("accumulators must have the same number of blocks")
     totals = [(a.sums.sum(0), a.weights.sum()) for a in accumulators]
-    full = np.asarray(fn(*(t / w for t, w in totals)), dtype=np.float64)
     keep = [b for b in range(K) if all(a.weights[b] > 0 for a in accumulators)]
-    loo = np.stack([np.asarray(fn(*((t - a.sums[b]) / (w - a.weights[b]) for a, (t, w) in zip(accumulators, totals))),
-                               dtype=np.float64) for b in keep])
     k = len(keep)
-    var = (k - 1) / k * np.sum((loo - loo.mean(0)) ** 2, axis=0)
+    if k < 2:
+        raise EstimatorError(f"not estimable: {k} jackknife block(s) non-empty in every ensemble; an error bar "
+                             "needs at least 2 (increase the number of samples)")
+    with np.errstate(all="ignore"):
+        full = np.asarray(fn(*(t / w for t, w in totals)), dtype=np.float64)
+        loo = np.stack([np.asarray(fn(*((t - a.sums[b]) / (w - a.weights[b]) for a, (t, w) in zip(accumulators, totals))),
+                                   dtype=np.float64) for b in keep])
+        var = (k - 1) / k * np.sum((loo - loo.mean(0)) ** 2, axis=0)
+    _require_finite(full, var, "estimate", accumulators[-1].ess, accumulators[0].n)
     return Estimate(full, np.sqrt(var), accumulators[0].n, accumulators[-1].ess)
+
+
+def require_ess(est: Estimate, what: str = "the estimate") -> None:
+    """Refuse an importance-weighted estimate whose weights collapsed (Kish ESS < :data:`ESS_NOT_ESTIMABLE`).
+
+    Raises:
+      EstimatorError: "not estimable", with the ESS and the fixes.
+    """
+    if est.ess is not None and not est.ess >= ESS_NOT_ESTIMABLE:
+        raise EstimatorError(f"{what} not estimable: the importance weights collapsed onto {est.ess:.3g} effective "
+                             f"samples of {est.n} (fewer than {ESS_NOT_ESTIMABLE:g}); the estimate and its error bar "
+                             "would be those of a handful of networks. Lower the coupling or the box volume, or "
+                             "sample P̃ by MCMC (nnft.mcmc_ensemble)")
+
+
+def _require_finite(full: np.ndarray, var: np.ndarray, what: str, ess, n: int) -> None:
+    """A NaN/inf estimate or error is never returned as a number: EstimatorError ("not estimable")."""
+    bad = ~(np.isfinite(full) & np.isfinite(var))
+    if np.any(bad):
+        i = np.argwhere(bad)[0] if full.ndim else ()
+        hint = (f"; effective sample size {ess:.3g} of {n}: the importance weights collapsed (lower the coupling "
+                "or the box, or sample P̃ by MCMC)" if ess is not None else
+                "; the moments it needs are not representable (overflow), or do not exist")
+        raise EstimatorError(f"{what} not estimable: {int(bad.sum())} of {bad.size} entries came out non-finite "
+                             f"(first at index {tuple(int(j) for j in i)}: value {float(full[tuple(i)])!r}, "
+                             f"error {math.sqrt(float(var[tuple(i)])) if var[tuple(i)] >= 0 else float('nan')!r})"
+                             + hint)
+
+
+def warn_tails(est: Estimate, what: str = "estimate") -> None:
+    """Issue a :class:`~nnft.errors.TailWarning` when some entry has k̂ > 0.7 (``nnft.estimators.tails``)."""
+    if est.khat is None or not np.any(est.flagged):
+        return
+    kmax = float(np.nanmax(est.khat))
+    meaning = ("the mean does not exist (k̂ ≥ 1)" if kmax >= 1 else
+               "the mean may be finite but the sample mean and its error bar are unreliable")
+    warnings.warn(f"{what}: {int(est.flagged.sum())} of {est.flagged.size} entries have a heavy tail of per-sample "
+                  f"contributions, Pareto k̂ up to {kmax:.2f} > 0.7: {meaning} (PSIS diagnostic, arXiv:1507.02646). "
+                  "More samples do not fix this; see Estimate.khat", TailWarning, stacklevel=3)

@@ -8,6 +8,7 @@ with z-scores where the spec declares one. The CLI's ``nnft run`` prints :meth:`
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,7 +19,7 @@ from nnft.estimators.npoint import measure
 from nnft.graph.compile import Model, compile
 from nnft.reference import exact
 from nnft.spec.models import Theory
-from nnft.stats import format_value
+from nnft.stats import format_value, require_ess
 
 MAX_TUPLES_PER_ORDER = 24
 
@@ -80,6 +81,21 @@ class Row:
     exact_full: float | None = None
     exact_connected: float | None = None
     neuron_connected: tuple[float, float] | None = None
+    #: Pareto k̂ of the largest per-network contributions (``nnft.estimators.tails``) to G and to G_c
+    khat_full: float | None = None
+    khat_connected: float | None = None
+
+    @property
+    def khat(self) -> float | None:
+        """The larger k̂ of the row's G and G_c (None if not tracked)."""
+        ks = [k for k in (self.khat_full, self.khat_connected) if k is not None and not math.isnan(k)]
+        return max(ks) if ks else None
+
+    @property
+    def flagged(self) -> bool:
+        """k̂ > 0.7: the row's Monte Carlo numbers are unreliable (k̂ ≥ 1: the mean does not exist)."""
+        from nnft.estimators.tails import KHAT_FLAG
+        return self.khat is not None and self.khat > KHAT_FLAG
 
     @staticmethod
     def _z(est, ref) -> float | None:
@@ -125,6 +141,9 @@ class Report:
                f"{'G_c (theory)':>12} {'z':>6}"
         if any(r.neuron_connected for r in self.rows):
             head += f"   {'G_c (neuron-level)':>22} {'z':>6}"
+        tails = any(r.khat is not None for r in self.rows)
+        if tails:
+            head += f"   {'k̂':>6}"
         lines += ["", head, "-" * len(head)]
 
         def num(v):
@@ -140,7 +159,20 @@ class Report:
                    f"{format_value(*r.connected):>20} {num(r.exact_connected):>12} {zz(r.z_connected):>6}"
             if r.neuron_connected:
                 line += f"   {format_value(*r.neuron_connected):>22} {zz(r.z_neuron):>6}"
+            elif tails and any(q.neuron_connected for q in self.rows):
+                line += f"   {'—':>22} {'—':>6}"
+            if tails:
+                line += f"   {r.khat:>6.2f}" if r.khat is not None else f"   {'—':>6}"
+                if r.flagged:
+                    line += " HEAVY TAIL"
             lines.append(line)
+        flagged = [r for r in self.rows if r.flagged]
+        if flagged:
+            worst = max(r.khat for r in flagged)
+            lines += ["", f"  HEAVY TAIL: {len(flagged)} row(s) have Pareto k̂ > 0.7 (up to {worst:.2f}) for the largest "
+                      "per-network contributions: their Monte Carlo numbers and error bars are unreliable"
+                      + (" and k̂ ≥ 1 means the mean does not exist" if worst >= 1 else "")
+                      + " (PSIS diagnostic, arXiv:1507.02646); more samples do not fix this"]
         return "\n".join(lines)
 
 
@@ -150,6 +182,15 @@ def run(theory: Theory, *, samples: int | None = None, seed: int | None = None, 
 
     Args:
       neurons: single-neuron samples for the exact-in-N estimate (None or 0: skip it).
+
+    Raises:
+      EstimatorError: an order whose moments do not exist (``nnft.graph.moments``), or a
+        correlator that is not estimable (NaN/inf, fewer than 2 jackknife blocks, importance
+        weights collapsed below ESS 10): never a row.
+      SamplingError: non-finite field values, features or block sums.
+
+    Rows carry the Pareto k̂ of their largest per-network contributions; rows with k̂ > 0.7 are
+    marked HEAVY TAIL in :meth:`Report.table` (``nnft.estimators.tails``; PSIS, arXiv:1507.02646).
     """
     st = theory.study
     samples = samples or st.samples
@@ -161,10 +202,15 @@ def run(theory: Theory, *, samples: int | None = None, seed: int | None = None, 
     model = compile(theory)
     tuples = default_tuples(pts, orders)
     mc = measure(model, tuples, samples=samples, key=seed, chunk=chunk, dtype=dtype)
+    require_ess(mc.full, f"{theory.source}: the correlators")
+    def k(est, i):
+        return None if est.khat is None else float(est.khat[i])
+
     rows = [Row(order=len(tp), points=tp, full=(float(mc.full.mean[i]), float(mc.full.stderr[i])),
-                connected=(float(mc.connected.mean[i]), float(mc.connected.stderr[i])))
+                connected=(float(mc.connected.mean[i]), float(mc.connected.stderr[i])),
+                khat_full=k(mc.full, i), khat_connected=k(mc.connected, i))
             for i, tp in enumerate(tuples)]
-    notes = []
+    notes = list(dict.fromkeys(mc.full.notes + mc.connected.notes))
     if theory.reference and model.structure.neuron_sum:
         try:
             ex = exact(model, tuples)

@@ -8,7 +8,8 @@ from nnft.densities.base import (
     DENSITIES,
     Density,
     DensityArgError,
+    Tail,
     get_density,
 )
 
-__all__ = ["CONSTRAINTS", "DENSITIES", "Density", "DensityArgError", "get_density"]
+__all__ = ["CONSTRAINTS", "DENSITIES", "Density", "DensityArgError", "Tail", "get_density"]

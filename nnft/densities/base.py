@@ -12,7 +12,10 @@ one-line doc) plus four methods:
 * :meth:`Density.log_prob` is the log density, elementwise for ``event_dims == 0`` and reduced over
   the last axis for ``event_dims == 1``; ``-inf`` outside the support;
 * :meth:`Density.moment` is the exact raw moment ``E[X^k]`` of a scalar density (floats in,
-  float out), raising :class:`DensityArgError` when the moment is infinite or undefined.
+  float out), raising :class:`DensityArgError` when the moment is infinite or undefined;
+* :meth:`Density.tail` declares which moments exist (:class:`Tail`: E|X|ᵖ < ∞ iff p < alpha, and
+  whether the support is bounded / exponential moments exist), the data the graph's moment
+  analysis (``nnft.graph.moments``) propagates to the field.
 
 Arguments are never validated inside ``sample``/``log_prob`` (they may be traced); call
 ``check`` on constant arguments first.
@@ -206,6 +209,16 @@ class Density:
         full = {a: float(v) for a, v in self.with_defaults(args).items()}
         return float(self._moment(int(k), full))
 
+    def tail(self, args: Mapping[str, float]) -> "Tail":
+        """Which moments exist, for constant args: a :class:`Tail` (E|X|ᵖ < ∞ exactly for p < ``alpha``).
+
+        Student-t: alpha = df; Cauchy: 1 (no mean, no variance); every other density here: inf.
+        """
+        return self._tail({a: float(v) for a, v in self.with_defaults(args).items()})
+
+    def _tail(self, a: dict[str, float]) -> "Tail":
+        return Tail(math.inf, bounded=False, light=True)
+
     def _no_moment(self, k: int, why: str) -> DensityArgError:
         return DensityArgError(f"moment {k} of {self.name} does not exist ({why})", density=self.name)
 
@@ -221,6 +234,25 @@ class Density:
 
     def __repr__(self) -> str:
         return f"<Density {self._allowed()}: {self.doc}>"
+
+
+@dataclass(frozen=True)
+class Tail:
+    """The moments a density has.
+
+    Fields:
+      alpha: E|X|ᵖ < ∞ exactly for 0 ≤ p < alpha (inf: every moment exists).
+      bounded: the support is bounded.
+      light: E e^{t|X|} < ∞ for every t (sub-Gaussian or bounded), so exp(X) has every moment.
+    """
+
+    alpha: float
+    bounded: bool
+    light: bool
+
+    def has_moment(self, k: float) -> bool:
+        """Whether E|X|^k is finite."""
+        return k < self.alpha
 
 
 @partial(jax.jit, static_argnums=(0, 3, 4))
@@ -258,6 +290,9 @@ class Normal(Density):
 
 
 class Uniform(Density):
+    def _tail(self, a):
+        return Tail(math.inf, bounded=True, light=True)
+
     def _check_relations(self, args):
         low, high = np.broadcast_arrays(args["low"], args["high"])
         bad = ~(low < high)
@@ -282,6 +317,9 @@ class Uniform(Density):
 
 
 class UniformBall(Density):
+    def _tail(self, a):
+        return Tail(math.inf, bounded=True, light=True)
+
     def _sample(self, key, shape, a, dtype):
         d = shape[-1]
         if d == 1:  # the 1-ball is the interval [-radius, radius]
@@ -302,6 +340,9 @@ class UniformBall(Density):
 
 
 class Cauchy(Density):
+    def _tail(self, a):
+        return Tail(1.0, bounded=False, light=False)
+
     def _sample(self, key, shape, a, dtype):
         return a["loc"] + a["scale"] * jax.random.cauchy(key, shape, dtype)
 
@@ -316,6 +357,9 @@ class Cauchy(Density):
 
 
 class StudentT(Density):
+    def _tail(self, a):
+        return Tail(float(a["df"]), bounded=False, light=False)
+
     def _sample(self, key, shape, a, dtype):
         return a["loc"] + a["scale"] * jax.random.t(key, a["df"], shape, dtype)
 
@@ -343,6 +387,9 @@ class StudentT(Density):
 
 
 class Laplace(Density):
+    def _tail(self, a):      # E e^{t|X|} < ∞ only for t < 1/scale
+        return Tail(math.inf, bounded=False, light=False)
+
     def _sample(self, key, shape, a, dtype):
         return a["loc"] + a["scale"] * jax.random.laplace(key, shape, dtype)
 
@@ -355,6 +402,9 @@ class Laplace(Density):
 
 
 class Exponential(Density):
+    def _tail(self, a):      # E e^{tX} < ∞ only for t < rate
+        return Tail(math.inf, bounded=False, light=False)
+
     def _sample(self, key, shape, a, dtype):
         return a["loc"] + jax.random.exponential(key, shape, dtype) / a["rate"]
 

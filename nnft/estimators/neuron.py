@@ -13,7 +13,7 @@ with a relative error that does not grow with N, and a width sweep costs nothing
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import jax
 import jax.numpy as jnp
@@ -25,6 +25,7 @@ from nnft.estimators.npoint import Plan
 from nnft.estimators.partitions import all_masks, cumulants, moments_from_cumulants
 from nnft.graph.build import evaluate_constants
 from nnft.graph.compile import Model
+from nnft.graph.moments import field_moment_check
 from nnft.sample.iid import stream
 from nnft.spec import expr as E
 from nnft.stats import Estimate
@@ -113,19 +114,23 @@ def neuron_measure(model: Model, tuples, *, neurons: int = 1_000_000, widths=Non
         raise EstimatorError(f"the neuron law depends on the width {ns.width}; sweep by setting {ns.width} instead")
     plan = Plan(tuples, model.d)
     kmax = max(plan.orders)
+    notes = field_moment_check(model, kmax)
     v_mom, b_mom = width_moments(model, widths, kmax)
-    pts = jnp.asarray(plan.points)
+    plan.check_precision(dtype)
+    pts = np.asarray(plan.points, dtype=np.float64)   # converted in the step, in the sampling precision
     networks = -(-int(neurons) // W_s)
     chunk = max(1, min(chunk, MAX_NEURON_ROWS // W_s))
 
     def values(theta):
         per_point = jax.vmap(model.neurons, in_axes=(None, 0))            # (P, W)
-        vals = jax.vmap(per_point, in_axes=(0, None))(theta, pts.astype(theta[ns.readout].dtype))
+        vals = jax.vmap(per_point, in_axes=(0, None))(theta, jnp.asarray(pts, dtype=theta[ns.readout].dtype))
         return jnp.swapaxes(vals, 1, 2)                                     # (chunk, W, P)
 
     acc = stream(model, key, networks, values, plan.features, plan.n_features, chunk=chunk, n_blocks=blocks,
-                 dtype=dtype, cache_key=("neurons", plan.signature))
+                 dtype=dtype, cache_key=("neurons", plan.signature), points=len(pts), rows=W_s)
     acc.n = networks * W_s
-    full = acc.jackknife(lambda M: combine(plan, M, widths, v_mom, b_mom)[0])
-    conn = acc.jackknife(lambda M: combine(plan, M, widths, v_mom, b_mom)[1])
+    full = acc.jackknife(lambda M: combine(plan, M, widths, v_mom, b_mom)[0], plan.uses(False), "G (neuron-level)")
+    conn = acc.jackknife(lambda M: combine(plan, M, widths, v_mom, b_mom)[1], plan.uses(True), "G_c (neuron-level)")
+    if notes:
+        full, conn = replace(full, notes=full.notes + notes), replace(conn, notes=conn.notes + notes)
     return WidthCorrelators(widths=widths, full=full, connected=conn, orders=plan.orders)

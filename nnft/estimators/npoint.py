@@ -8,14 +8,18 @@ error over the whole non-linear estimator.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from nnft.estimators.partitions import all_masks, cumulants
+import warnings
+
+from nnft.errors import TailWarning
 from nnft.graph.compile import Model
+from nnft.graph.moments import field_moment_check
 from nnft.sample.iid import stream
 from nnft.stats import BlockSums, Estimate
 
@@ -87,6 +91,37 @@ class Plan:
         """Identifies the plan's points and features (for reusing compiled code)."""
         return (self.points.tobytes(), self.points.shape, tuple(self.key_col))
 
+    def uses(self, connected: bool) -> list[np.ndarray]:
+        """Per tuple, the feature columns its G⁽ⁿ⁾ (only the full product) or G_c⁽ⁿ⁾ (every sub-product)
+        is computed from (for the tail diagnostic)."""
+        out: list[np.ndarray] = [np.zeros(0, dtype=int)] * len(self.ids)
+        for n, (tix, cols) in self.by_order.items():
+            masks = list(cols) if connected else [2 ** n - 1]
+            for j, t in enumerate(tix):
+                out[t] = np.asarray(sorted({int(cols[m][j]) for m in masks}))
+        return out
+
+    def check_precision(self, dtype: str) -> None:
+        """Refuse points that the sampling precision cannot tell apart.
+
+        Raises:
+          EstimatorError: two distinct points round to the same point in ``dtype`` (e.g. x = 10⁷ and
+            10⁷ + 0.5 in float32, whose spacing there is 1): the correlator would silently be that of
+            coincident points.
+        """
+        from nnft.errors import EstimatorError
+        np_dt = np.dtype(dtype)
+        rounded = self.points.astype(np_dt).astype(np.float64)
+        if len(np.unique(rounded, axis=0)) < len(self.points):
+            scale = float(np.max(np.abs(self.points)))
+            raise EstimatorError(f"points that differ are equal in {dtype} (largest |coordinate| {scale:.3g}, where "
+                                 f"the {dtype} spacing is {float(np.spacing(np_dt.type(scale))):.3g}); the result would "
+                                 "be that of coincident points. Use dtype='float64', or shift the points nearer the "
+                                 "origin if the theory is translation invariant")
+        if not np.all(np.isfinite(rounded)):
+            raise EstimatorError(f"point coordinates overflow {dtype} (largest |coordinate| "
+                                 f"{float(np.max(np.abs(self.points))):.3g}); use dtype='float64'")
+
     @staticmethod
     def key(ids: tuple[int, ...], mask: int) -> tuple[int, ...]:
         return tuple(sorted(ids[i] for i in range(len(ids)) if mask >> i & 1))
@@ -118,14 +153,20 @@ class Plan:
 
 def accumulate(model: Model, plan: Plan, *, samples: int, key=0, chunk: int = 4096, blocks: int = 64,
                dtype: str = "float32") -> BlockSums:
-    """Stream whole networks and accumulate the plan's features."""
-    pts = jnp.asarray(plan.points)
+    """Stream whole networks and accumulate the plan's features.
+
+    The points stay float64 on the host and are converted inside the step, in the sampling precision
+    (under JAX's x64 mode), so ``dtype="float64"`` reaches every array the step touches.
+    """
+    plan.check_precision(dtype)
+    pts = np.asarray(plan.points, dtype=np.float64)
 
     def values(theta):
-        return model.fields(theta, pts.astype(next(iter(theta.values())).dtype))[:, None, :]
+        return model.fields(theta, jnp.asarray(pts, dtype=next(iter(theta.values())).dtype))[:, None, :]
 
     return stream(model, key, samples, values, plan.features, plan.n_features,
-                  chunk=chunk, n_blocks=blocks, dtype=dtype, cache_key=("fields", plan.signature))
+                  chunk=chunk, n_blocks=blocks, dtype=dtype, cache_key=("fields", plan.signature),
+                  points=len(pts))
 
 
 @dataclass(frozen=True)
@@ -138,23 +179,29 @@ class Ensemble:
 
     plan: Plan
     sums: BlockSums
+    #: findings of the moment analysis (``nnft.graph.moments``) attached to every estimate
+    notes: tuple[str, ...] = ()
 
     @property
     def orders(self) -> tuple[int, ...]:
         return self.plan.orders
 
     def full(self) -> Estimate:
-        """G⁽ⁿ⁾ per tuple."""
-        return self.sums.jackknife(self.plan.full)
+        """G⁽ⁿ⁾ per tuple (with k̂ per tuple; EstimatorError when not estimable)."""
+        return self._noted(self.sums.jackknife(self.plan.full, self.plan.uses(False), "G"))
 
     def connected(self) -> Estimate:
-        """G_c⁽ⁿ⁾ per tuple."""
-        return self.sums.jackknife(self.plan.connected)
+        """G_c⁽ⁿ⁾ per tuple (with k̂ per tuple; EstimatorError when not estimable)."""
+        return self._noted(self.sums.jackknife(self.plan.connected, self.plan.uses(True), "G_c"))
 
     def derived(self, fn) -> Estimate:
         """Any function ``fn(full, connected) -> array`` of the per-tuple correlators, with a
         jackknife error over the whole function."""
-        return self.sums.jackknife(lambda m: fn(self.plan.full(m), self.plan.connected(m)))
+        return self._noted(self.sums.jackknife(lambda m: fn(self.plan.full(m), self.plan.connected(m)),
+                                               self.plan.uses(True), "derived estimate"))
+
+    def _noted(self, est: Estimate) -> Estimate:
+        return replace(est, notes=est.notes + self.notes) if self.notes else est
 
 
 def ensemble(model: Model, tuples, *, samples: int, key=0, chunk: int = 4096, blocks: int = 64,
@@ -168,9 +215,23 @@ def ensemble(model: Model, tuples, *, samples: int, key=0, chunk: int = 4096, bl
       key: integer seed or JAX key; the numbers do not depend on ``chunk``.
       blocks: jackknife blocks.
       dtype: "float32" or "float64" sampling; sums are float64 either way.
+
+    Raises:
+      EstimatorError: before sampling, when E|φ|ⁿ is infinite for the highest order n asked
+        (``nnft.graph.moments``: e.g. a Student-t(ν) readout and n ≥ ν), or when distinct points
+        coincide in ``dtype``; after sampling, when an estimate is not estimable (NaN/inf, or
+        fewer than 2 jackknife blocks).
+      SamplingError: a network gave non-finite values (never masked).
+    Warns:
+      TailWarning: an estimate whose largest per-network contributions have Pareto k̂ > 0.7
+        (``nnft.estimators.tails``), or whose moments could not be decided from the graph.
     """
     plan = Plan(tuples, model.d)
-    return Ensemble(plan, accumulate(model, plan, samples=samples, key=key, chunk=chunk, blocks=blocks, dtype=dtype))
+    notes = field_moment_check(model, max(plan.orders))
+    for note in notes:
+        warnings.warn(f"{model.theory.source}: {note}", TailWarning, stacklevel=2)
+    return Ensemble(plan, accumulate(model, plan, samples=samples, key=key, chunk=chunk, blocks=blocks, dtype=dtype),
+                    notes)
 
 
 def measure(model: Model, tuples, **kw) -> Correlators:
@@ -201,4 +262,9 @@ def two_point(model: Model, points, **kw) -> Estimate:
     mean[iu], err[iu] = est.mean, est.stderr
     mean = mean + np.triu(mean, 1).T
     err = err + np.triu(err, 1).T
-    return Estimate(mean, err, est.n)
+    khat = None
+    if est.khat is not None:
+        khat = np.full((P, P), np.nan)
+        khat[iu] = est.khat
+        khat = np.where(np.isnan(khat), khat.T, khat)
+    return Estimate(mean, err, est.n, est.ess, khat, est.notes)

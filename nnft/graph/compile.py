@@ -153,6 +153,26 @@ class Model:
         import math
         return sum(math.prod(self.theory.dims[a] for a in p.shape) for p in self.theory.params.values())
 
+    @cached_property
+    def moments(self) -> dict:
+        """Which moments every graph value has (``nnft.graph.moments.Moments`` per node), from the
+        parameters' declared tails; ``moments["phi"]`` is the field's."""
+        from nnft.graph.moments import analyse_moments
+        return analyse_moments(self.graph)
+
+    @cached_property
+    def point_elements(self) -> int:
+        """Array elements one evaluation of φ_θ(x) (one network, one point) creates: the sum of the sizes
+        of the operation and constant nodes φ needs. Sizes step memory (``nnft.sample.iid.step_elements``)."""
+        import math
+        dims = self.theory.dims
+        total = 0
+        for n in self._ev.needed(["phi"]):
+            a = self.graph.nodes[n]
+            if a["kind"] in ("op", "const", "output"):
+                total += math.prod(dims.get(ax, 1) for ax in a["axes"])
+        return max(1, total)
+
     @property
     def d(self) -> int:
         return self.theory.dims["d"]
@@ -196,11 +216,21 @@ class Model:
 
     # -- the field -----------------------------------------------------------------------------
     def field(self, theta: Theta, x: jax.Array) -> jax.Array:
-        """φ_θ(x) for one network and one point x of shape (d,)."""
+        """φ_θ(x) for one network and one point x of shape (d,).
+
+        NaN when any intermediate value overflowed or was undefined, even if a later operation
+        swallowed it (relu/maximum of NaN may give 0 under XLA, 1/inf gives 0): non-finite values are
+        propagated to the field, never masked, so the samplers report them (``SamplingError``).
+        """
         values = {f"param:{k}": v for k, v in theta.items()}
         values["x"] = x.astype(next(iter(theta.values())).dtype)
-        self._ev.run(self._ev.needed(["phi"], stop=set(values)), values)
-        return values["phi"]
+        nodes = self._ev.needed(["phi"], stop=set(values))
+        self._ev.run(nodes, values)
+        ops = [values[n] for n in nodes if self.graph.nodes[n]["kind"] == "op"]
+        if not ops:
+            return values["phi"]
+        ok = jnp.all(jnp.stack([jnp.all(jnp.isfinite(v)) for v in ops]))
+        return jnp.where(ok, values["phi"], jnp.nan)
 
     def fields(self, theta: Theta, points: jax.Array) -> jax.Array:
         """φ at a batch of networks and points: θ batched over axis 0, points (P, d) -> (n, P)."""
@@ -220,8 +250,13 @@ class Model:
         values = {f"param:{k}": v for k, v in theta.items()}
         values[f"param:{ns.readout}"] = jnp.ones_like(theta[ns.readout])
         values["x"] = x.astype(theta[ns.readout].dtype)
-        self._ev.run(self._ev.needed([body], stop=set(values)), values)
-        return values[body]
+        nodes = self._ev.needed([body], stop=set(values))
+        self._ev.run(nodes, values)
+        ops = [values[n] for n in nodes if self.graph.nodes[n]["kind"] == "op"]
+        if not ops:
+            return values[body]
+        ok = jnp.all(jnp.stack([jnp.all(jnp.isfinite(v)) for v in ops]))     # never mask (see field)
+        return jnp.where(ok, values[body], jnp.nan)
 
     def log_weight(self, theta: Theta) -> jax.Array:
         """log of the insertion weight, −Σ_insertions Σ_z w_z V(φ_θ(z)) (TASI §5.2, PHYSICS.md §7), for one

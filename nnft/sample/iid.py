@@ -1,8 +1,10 @@
 """i.i.d. ensembles of networks, streamed in jitted, vmapped chunks.
 
 Network ``i`` is drawn with ``fold_in(key, i)``; its features go to block ``i·K // n``. Chunks are
-padded to a fixed size (one compilation) and padded rows are masked out. Non-finite field values
-raise :class:`~nnft.errors.SamplingError`; they are never averaged.
+padded to a fixed size (one compilation) and padded rows are masked out. Non-finite field values,
+features, weights or block sums raise :class:`~nnft.errors.SamplingError`; they are never masked or
+averaged. The step also keeps the largest per-network contributions of every feature (both signs,
+``jax.lax.top_k``), merged on the host, for the Pareto-k̂ tail diagnostic of ``nnft.estimators.tails``.
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ from nnft.graph.compile import Model
 from nnft.stats import BlockSums
 
 DTYPES = {"float32": jnp.float32, "float64": jnp.float64}
-#: parameter elements (all networks of one chunk) a jitted step may hold; bounds memory per step
+#: array elements (all networks of one chunk) a jitted step may hold; bounds memory per step
 CHUNK_ELEMENTS = 1 << 24
 #: below this effective sample size (absolute, or as a fraction of n) reweighted estimates are flagged
 ESS_MIN, ESS_FRACTION = 100.0, 0.01
+#: largest tail buffer (features × kept values) for the k̂ diagnostic; beyond it fewer values are kept
+TAIL_ELEMENTS = 1 << 22
 
 
 def as_key(key: int | jax.Array) -> jax.Array:
@@ -33,38 +37,88 @@ def as_key(key: int | jax.Array) -> jax.Array:
     return key
 
 
+def step_elements(model: Model, points: int, rows: int, n_features: int) -> int:
+    """Array elements one network occupies in a streaming step (the chunk is sized from this).
+
+    parameters + φ's intermediate values at every point the step evaluates (the estimator's ``points``
+    and every insertion lattice, ``Model.point_elements`` each) + per row the field values, the
+    features and their weighted contributions (which also leave the step for the tail diagnostic).
+    The host-side tail buffers are per run, bounded by :data:`TAIL_ELEMENTS`.
+    """
+    lattice = sum(len(ins.points) for ins in model.insertions)
+    return (max(1, model.param_elements) + (int(points) + lattice) * model.point_elements
+            + int(rows) * (int(points) + 2 * int(n_features)))
+
+
+def chunk_size(model: Model, requested: int, n_samples: int, points: int, rows: int = 1, n_features: int = 1) -> int:
+    """Networks per jitted step: the requested chunk, capped so that the whole step's memory
+    (:func:`step_elements` × chunk) stays within :data:`CHUNK_ELEMENTS`."""
+    per_network = step_elements(model, points, rows, n_features)
+    return max(1, min(int(requested), int(n_samples), CHUNK_ELEMENTS // per_network))
+
+
 def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable, features: Callable,
            n_features: int, *, chunk: int = 4096, n_blocks: int = 64, dtype: str = "float32",
-           cache_key: tuple | None = None) -> BlockSums:
+           cache_key: tuple | None = None, points: int = 1, rows: int = 1, tails: bool = True) -> BlockSums:
     """Stream ``n_samples`` networks through ``values`` and ``features`` into :class:`BlockSums`.
 
     Args:
       values: θ-batch -> array (chunk, R, P) of field values (R rows per network: 1 for whole
         networks, the width for single neurons).
       features: (rows, P) float64 -> (rows, F) features.
-      chunk: networks per jitted step (memory is O(chunk·R·P + K·F)).
+      chunk: networks per jitted step, capped by :func:`chunk_size` (memory O(chunk·step_elements)).
       n_blocks: K, contiguous jackknife blocks.
-      dtype: sampling precision; accumulation is always float64.
+      dtype: sampling precision; accumulation is always float64. Everything the step computes
+        (parameters, points, lattices) is in this precision.
       cache_key: identifies (values, features) across calls; with it the compiled step is kept on
         the model and reused (the key, the start and the sample count are traced arguments).
+      points: field points ``values`` evaluates per network (for the memory estimate).
+      rows: R (for the memory estimate and the tail size).
+      tails: keep the largest contributions of every feature for the k̂ diagnostic (``nnft.estimators.tails``).
+
+    Raises:
+      SamplingError: a network gave a non-finite field value, feature or weight, or a block sum
+        overflowed. Nothing is masked or averaged away.
     """
     if n_samples < 2 * n_blocks:
         n_blocks = max(2, n_samples // 2)
-    per_network = max(1, model.param_elements)
-    chunk = max(1, min(chunk, n_samples, CHUNK_ELEMENTS // per_network))
+    from nnft.estimators.tails import MIN_TAIL, tail_size
+    keep = 0
+    if tails:
+        keep = tail_size(n_samples * rows) + 1
+        keep = min(keep, TAIL_ELEMENTS // max(1, n_features))
+        if keep < MIN_TAIL + 1:
+            keep = 0
+    chunk = chunk_size(model, chunk, n_samples, points, rows, n_features)
     key = as_key(key)
     acc = BlockSums(n_blocks, n_features)
+    top_pos = top_neg = None
     with jax.enable_x64(True):
-        step = _step(model, values, features, chunk, n_blocks, dtype, cache_key)
+        step = _step(model, values, features, chunk, n_blocks, dtype, cache_key, keep > 0)
         total = jnp.asarray(n_samples, jnp.int64)
         for start in range(0, n_samples, chunk):
-            sums, w, w2, n_bad, first_bad = step(key, jnp.asarray(start, jnp.int64), total)
+            sums, w, w2, n_bad, first_bad, contrib = step(key, jnp.asarray(start, jnp.int64), total)
             if int(n_bad):
-                raise SamplingError(f"{int(n_bad)} of the networks {start}..{min(start + chunk, n_samples) - 1} gave "
-                                    f"non-finite field values (first: network {int(first_bad)}); they are not averaged. "
-                                    "Check the densities (heavy tails, e.g. Cauchy into exp) or use dtype='float64'.")
-            acc.add(np.asarray(sums), np.asarray(w), min(chunk, n_samples - start),
-                    np.asarray(w2) if model.insertions else None)
+                raise SamplingError(
+                    f"{int(n_bad)} of the networks {start}..{min(start + chunk, n_samples) - 1} gave non-finite field "
+                    f"values, features or weights (first: network {int(first_bad)}); they are never averaged or "
+                    "masked. Causes: overflow (deep or strongly chaotic networks, huge scales; products of field "
+                    "values overflow first), heavy-tailed densities (e.g. Cauchy into exp), or the function's "
+                    "domain (log/sqrt of negatives). Fix: change the spec, or use dtype='float64'.")
+            with np.errstate(over="ignore", invalid="ignore"):       # checked just below
+                acc.add(np.asarray(sums), np.asarray(w), min(chunk, n_samples - start),
+                        np.asarray(w2) if model.insertions else None)
+            if not (np.all(np.isfinite(acc.sums)) and np.all(np.isfinite(acc.weights))):
+                raise SamplingError(f"block sums overflowed at networks {start}..{min(start + chunk, n_samples) - 1}: "
+                                    "the features are finite but their sums are not representable; the estimate "
+                                    "does not exist in this precision (use dtype='float64' or rescale the field)")
+            if keep:
+                c = np.asarray(contrib)
+                c = c[:min(chunk, n_samples - start) * (len(c) // chunk)].T          # (F, valid rows)
+                top_pos = _merge_top(top_pos, c, keep)
+                top_neg = _merge_top(top_neg, -c, keep)
+    if keep:
+        acc.tail = (top_pos, top_neg)
     if model.insertions and acc.ess < max(ESS_MIN, ESS_FRACTION * n_samples):
         warnings.warn(f"importance weights of the insertion degenerated: effective sample size {acc.ess:.1f} of "
                       f"{n_samples} networks; estimates are not reliable (lower the coupling or the box volume, "
@@ -72,9 +126,17 @@ def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable,
     return acc
 
 
+def _merge_top(old: np.ndarray | None, new: np.ndarray, keep: int) -> np.ndarray:
+    """The ``keep`` largest values per row of two (F, ·) arrays (chunking does not change the result)."""
+    both = new if old is None else np.concatenate([old, new], axis=1)
+    if both.shape[1] <= keep:
+        return both
+    return np.partition(both, both.shape[1] - keep, axis=1)[:, -keep:]
+
+
 def _step(model: Model, values: Callable, features: Callable, chunk: int, n_blocks: int, dtype: str,
-          cache_key: tuple | None) -> Callable:
-    full_key = None if cache_key is None else (cache_key, chunk, n_blocks, dtype)
+          cache_key: tuple | None, keep: bool = False) -> Callable:
+    full_key = None if cache_key is None else (cache_key, chunk, n_blocks, dtype, keep)
     if full_key is not None and full_key in model.jit_cache:
         return model.jit_cache[full_key]
     dt = DTYPES[dtype]
@@ -94,17 +156,27 @@ def _step(model: Model, values: Callable, features: Callable, chunk: int, n_bloc
             iw = jnp.exp(lw - shift)
         else:
             iw = jnp.ones(chunk, jnp.float64)
-        finite = (jnp.all(jnp.isfinite(vals), axis=(1, 2)) & jnp.isfinite(iw)) | ~valid
         iw = jnp.where(valid, iw, 0.0)
         feats = features(vals.reshape(chunk * rows, -1).astype(jnp.float64))
         seg = jnp.repeat(blk, rows)
         wr = jnp.repeat(iw, rows)
-        sums = jax.ops.segment_sum(jnp.where(jnp.isfinite(feats), feats * wr[:, None], 0.0), seg,
-                                   n_blocks + 1)[:n_blocks]
+        vrow = jnp.repeat(valid, rows)
+        contrib = feats * wr[:, None]
+        # a network is bad if any of its field values, features, weighted features or its weight is
+        # non-finite; padded rows (beyond n_samples) are not networks of the run and are dropped
+        row_ok = jnp.all(jnp.isfinite(feats), axis=1) & jnp.all(jnp.isfinite(contrib), axis=1)
+        finite = (jnp.all(jnp.isfinite(vals), axis=(1, 2)) & jnp.isfinite(iw)
+                  & jnp.all(row_ok.reshape(chunk, rows), axis=1)) | ~valid
+        contrib = jnp.where(vrow[:, None], contrib, 0.0)     # drops padding only (bad rows raise)
+        sums = jax.ops.segment_sum(contrib, seg, n_blocks + 1)[:n_blocks]
         w = jax.ops.segment_sum(wr, seg, n_blocks + 1)[:n_blocks]
         w2 = jax.ops.segment_sum(wr ** 2, seg, n_blocks + 1)[:n_blocks]
         first_bad = jnp.min(jnp.where(finite, n_samples, idx))
-        return sums, w, w2, jnp.sum(~finite), first_bad
+        # the per-row contributions leave the step for the k̂ tail diagnostic (importance-weighted
+        # w·f, as PSIS examines); their largest values are selected on the host (np.partition is
+        # linear-time, far cheaper than a top_k with k ~ 3√n in the step)
+        c = jnp.where(vrow[:, None], contrib, jnp.nan) if keep else jnp.zeros((0, 0))
+        return sums, w, w2, jnp.sum(~finite), first_bad, c
 
     if full_key is not None:
         if len(model.jit_cache) >= 32:
