@@ -193,8 +193,9 @@ class BlockSums:
           what: a name for messages.
 
         Raises:
-          EstimatorError: fewer than 2 non-empty blocks (no error bar can be formed), or a
-            non-finite estimate or error (e.g. importance weights collapsed): "not estimable".
+          EstimatorError: fewer than 2 non-empty blocks (no error bar can be formed), importance
+            weights collapsed (Kish ESS < :data:`ESS_NOT_ESTIMABLE`), or a non-finite estimate or
+            error: "not estimable".
         """
         total, wtot = self.sums.sum(0), self.weights.sum()
         keep = np.nonzero(self.weights > 0)[0]
@@ -206,6 +207,11 @@ class BlockSums:
             raise EstimatorError(f"{what} not estimable: the sum of the sample weights is {wtot!r} "
                                  f"(effective sample size {self.ess}); the importance weights collapsed "
                                  "(lower the coupling or the box, or sample P̃ by MCMC)")
+        ess = self.ess
+        if ess is not None and not ess >= ESS_NOT_ESTIMABLE:
+            raise EstimatorError(f"{what} not estimable: the importance weights collapsed onto {ess:.3g} effective "
+                                 f"samples of {self.n} (fewer than {ESS_NOT_ESTIMABLE:g}); neither the estimate nor "
+                                 "its error bar means anything (lower the coupling or the box, or sample P̃ by MCMC)")
         with np.errstate(all="ignore"):
             full = np.asarray(fn(total / wtot), dtype=np.float64)
             loo = np.stack([np.asarray(fn((total - self.sums[b]) / (wtot - self.weights[b])), dtype=np.float64)
@@ -272,8 +278,8 @@ def warn_tails(est: Estimate, what: str = "estimate") -> None:
     if est.khat is None or not np.any(est.flagged):
         return
     kmax = float(np.nanmax(est.khat))
-    meaning = ("the mean does not exist (k̂ ≥ 1)" if kmax >= 1 else
+    meaning = ("this suggests the mean does not exist (k̂ ≥ 1)" if kmax >= 1 else
                "the mean may be finite but the sample mean and its error bar are unreliable")
     warnings.warn(f"{what}: {int(est.flagged.sum())} of {est.flagged.size} entries have a heavy tail of per-sample "
                   f"contributions, Pareto k̂ up to {kmax:.2f} > 0.7: {meaning} (PSIS diagnostic, arXiv:1507.02646). "
-                  "More samples do not fix this; see Estimate.khat", TailWarning, stacklevel=3)
+                  "A genuinely heavy tail is not cured by more samples (a pre-asymptotic one is); see Estimate.khat", TailWarning, stacklevel=3)

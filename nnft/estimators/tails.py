@@ -7,7 +7,9 @@ the (M+1)-th largest) are fitted by a generalized Pareto distribution; its shape
 tail index: E|f|^p < ∞ only for p < 1/k. Hence
 
 * k̂ < 0.5: the variance exists, the central limit theorem and the error bar hold;
-* 0.5 ≤ k̂ < 0.7: finite mean, slow convergence, the error bar is still usable (PSIS §3.2);
+* 0.5 ≤ k̂ < 0.7: finite mean but (if the tail is asymptotic) infinite variance: for these plain,
+  unsmoothed means the jackknife error bar is optimistic (PSIS §3.2's "usable" applies to smoothed
+  weights, not here); not flagged, because finite samples of light tails reach this range too;
 * k̂ > 0.7: the estimate is unreliable although the mean may be finite; :data:`KHAT_FLAG`;
 * k̂ ≥ 1: the mean itself does not exist.
 

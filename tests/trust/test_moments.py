@@ -112,3 +112,29 @@ def test_declared_tails_agree_with_the_exact_moments(name):
 def test_moment_propagation_rules(field, lo, hi):
     m = _cos_net({"student_t": {"df": 3}}, field=field).moments["phi"]
     assert (m.lo, m.hi) == (lo, hi)
+
+
+def test_an_insertion_lifts_the_free_field_refusal():
+    """Under P̃ ∝ P·e^{−λ∫φ⁴} a large readout makes φ large on the lattice and the weight kills it: the
+    reweighted G_c⁽⁴⁾ of a Student-t(3) readout is finite, so it is not refused (only noted)."""
+    d = nnft.load("phi4_cos_1d").model_dump()
+    d["params"]["W1"]["density"] = {"student_t": {"df": 3, "scale": "1/sqrt(N)"}}
+    model = nnft.compile(nnft.from_dict(d))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        corr = nnft.measure(model, [np.full((4, 1), 0.3)], samples=2000, key=0)
+    assert np.isfinite(corr.full.mean).all()
+    d.pop("insertions")            # the free theory with the same readout: refused
+    with pytest.raises(nnft.EstimatorError, match="order 4"):
+        nnft.measure(nnft.compile(nnft.from_dict(d)), [np.full((4, 1), 0.3)], samples=2000, key=0)
+
+
+def test_a_random_inverse_scale_is_undecided_not_finite():
+    """W1 ~ exponential(rate = R) with R ~ U(0, 1) is Y/R: E|W1| = E[1/R] = ∞. The graph cannot bound
+    E|1/R|ᵖ, so the estimate is flagged as undecided, never passed as certainly finite."""
+    d = nnft.load("cos_net", N=4).model_dump()
+    d["params"]["R"] = {"shape": ["N"], "density": {"uniform": {"low": 0.0, "high": 1.0}}}
+    d["params"]["W1"]["density"] = {"exponential": {"rate": "R"}}
+    model = nnft.compile(nnft.from_dict(d))
+    with pytest.warns(TailWarning, match="could not be decided"):
+        nnft.measure(model, [PAIR], samples=1000, key=0)
