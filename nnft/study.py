@@ -101,7 +101,10 @@ class Row:
     def _z(est, ref) -> float | None:
         if ref is None or est is None:
             return None
-        return (est[0] - ref) / est[1] if est[1] > 0 else float("inf") * np.sign(est[0] - ref)
+        if est[1] > 0:
+            return (est[0] - ref) / est[1]
+        # a zero error bar: exactly the reference (e.g. φ ≡ 0 at that point) has no z; a different value is ±inf
+        return None if est[0] == ref else float("inf") * np.sign(est[0] - ref)
 
     @property
     def z_full(self):
@@ -162,7 +165,8 @@ class Report:
             elif tails and any(q.neuron_connected for q in self.rows):
                 line += f"   {'—':>22} {'—':>6}"
             if tails:
-                line += f"   {r.khat:>6.2f}" if r.khat is not None else f"   {'—':>6}"
+                finite_k = r.khat is not None and math.isfinite(r.khat)   # −inf: constant contributions, no tail
+                line += f"   {r.khat:>6.2f}" if finite_k else f"   {'—':>6}"
                 if r.flagged:
                     line += " HEAVY TAIL"
             lines.append(line)
