@@ -83,9 +83,16 @@ class ComparisonRow:
     threshold: float
     reason: str | None = None
 
-    @staticmethod
-    def _z(est: Estimate, ref: float | None) -> float | None:
-        return None if ref is None else float(est.z(ref))
+    @property
+    def estimable(self) -> bool:
+        """False when the importance weights collapsed (Kish ESS < ``nnft.stats.ESS_NOT_ESTIMABLE``) or the
+        shift or its error is not finite: the row then has no number, no z and no ratio."""
+        from nnft.stats import ESS_NOT_ESTIMABLE
+        return ((self.ess is None or self.ess >= ESS_NOT_ESTIMABLE) and bool(np.isfinite(self.mc.mean))
+                and bool(np.isfinite(self.mc.stderr)))
+
+    def _z(self, est: Estimate, ref: float | None) -> float | None:
+        return None if ref is None or not self.estimable else float(est.z(ref))
 
     @property
     def z(self) -> float | None:
@@ -100,7 +107,7 @@ class ComparisonRow:
     @property
     def ratio(self) -> float | None:
         """MC/first order (1 where first order holds)."""
-        if self.first_order is None or self.first_order == 0.0:
+        if self.first_order is None or self.first_order == 0.0 or not self.estimable:
             return None
         return float(self.mc.mean) / self.first_order
 
@@ -187,6 +194,10 @@ class Comparison:
                 lines.append(f"  first order unavailable: {reason}")
             lines += [head, "-" * len(head)]
             for r in rows:
+                if not r.estimable:
+                    lines.append(f"{r.lam:>8g} {'not estimable':>24} {_num(r.first_order):>11} {'—':>7} {'—':>6} "
+                                 f"{_num(r.gaussian):>11} {'—':>7} {_num(r.ess, '.1f'):>9}  importance weights collapsed")
+                    continue
                 flags = [f for f, on in (("breaks", r.breaks), ("ESS low", r.ess_low)) if on]
                 lines.append(
                     f"{r.lam:>8g} {format_value(float(r.mc.mean), float(r.mc.stderr)):>24} {_num(r.first_order):>11} "

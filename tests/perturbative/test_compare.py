@@ -112,3 +112,15 @@ def test_bad_inputs_are_spec_errors(tmp_path):
     data["insertions"][0]["potential"] = {"phi4": {"coupling": 0.5}}
     with pytest.raises(nnft.SpecError, match="coupling="):
         nnft.compare(nnft.from_dict(data), samples=100)
+
+
+def test_collapsed_weights_give_no_number():
+    """λ = 10⁵: the importance weights collapse onto ~1 network; the row says 'not estimable' and has no
+    z-score or ratio (a number there would read as agreement or disagreement with theory)."""
+    with pytest.warns(nnft.ReweightingWarning):
+        cmp = nnft.compare(nnft.load("phi4_scalar_1d"), lambdas=[0.01, 1e5], samples=4000, key=0)
+    bad = [r for r in cmp.rows if r.lam == 1e5]
+    good = [r for r in cmp.rows if r.lam == 0.01]
+    assert bad and all(not r.estimable and r.z is None and r.ratio is None for r in bad)
+    assert all(r.estimable for r in good)
+    assert "not estimable" in cmp.table()
