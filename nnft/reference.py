@@ -5,20 +5,26 @@ e.g. ``cos_net: {sigma_w0: 1.0}``); the graph analysis supplies the rest: that �
 its width, and the readout and offset densities, whose moments are taken exactly. The correlators
 then follow from the neuron-sum theorem (``nnft.estimators.neuron.combine``) for *any* readout
 density (r = μ4/μ2² enters through E[v⁴]).
+
+A declared reference is a claim about the spec's own parameter laws, so it is checked against them
+(:func:`check_reference`, run by ``nnft validate`` and before any :func:`exact` value is used): the
+reference's G2 at pairs of the study's points must agree with a fixed-key neuron-level estimate
+from the spec's densities within |z| ≤ :data:`Z_MAX`. A contradicting reference is refused with
+both values (:class:`~nnft.errors.ReferenceMismatchError`), never shown beside Monte Carlo.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from nnft.errors import EstimatorError
+from nnft.errors import EstimatorError, NnftError, ReferenceMismatchError, SpecError
 from nnft.estimators.neuron import _require, combine, width_moments
 from nnft.estimators.npoint import Plan
 from nnft.graph.build import evaluate_constants
 from nnft.graph.compile import Model
-from nnft.spec import expr as E
 
 
 @dataclass(frozen=True)
@@ -32,25 +38,156 @@ class Exact:
     accuracy: float
 
 
+#: a declared reference is refused when its G2 differs from the spec's neuron-level estimate by more
+#: than Z_MAX standard errors (the error is the larger of the sample's and the reference's own
+#: prediction sqrt(M4 − M2²)/sqrt(n), so a heavy-tailed sample cannot make it too small)
+Z_MAX = 6.0
+#: single-neuron samples of the check (fixed key: the verdict is deterministic)
+CHECK_NEURONS = 1 << 15
+CHECK_KEY = 271828
+#: at most this many distinct study points enter the check (all pairs of them)
+CHECK_POINTS = 3
+
+
 def neuron_reference(model: Model):
-    """The declared per-neuron law (an ``nnft.analytic`` family instance), or raise."""
+    """The declared per-neuron law (an ``nnft.analytic`` family instance), or raise.
+
+    Raises:
+      EstimatorError: the spec declares no reference.
+      SpecError: the reference's arguments are invalid for this spec (naming ``reference.<kind>``).
+    """
     from nnft.analytic import NEURONS
+    from nnft.spec import expr as E
     ref = model.theory.reference
     if not ref:
         raise EstimatorError(f"{model.theory.source}: the spec declares no 'reference:' (no analytic reference)")
     (kind, raw), = ref.items()
-    env, _ = evaluate_constants(model.theory)
-    args = {k: E.evaluate_constant(E.parse(v), env) for k, v in raw.items()}
     try:
+        env, _ = evaluate_constants(model.theory)
+        args = {k: E.evaluate_constant(E.parse(v), env) for k, v in raw.items()}
         return NEURONS[kind](model.d, **args)
-    except ValueError as err:
-        raise EstimatorError(f"{model.theory.source}: reference.{kind}: {err}") from None
+    except NnftError as err:
+        if isinstance(err, SpecError):
+            raise
+        raise SpecError(str(err).removeprefix(f"{kind}: "), file=model.theory.source,
+                        field=f"reference.{kind}") from None
+    except (ValueError, OverflowError, ZeroDivisionError, FloatingPointError) as err:
+        raise SpecError(f"cannot build the reference: {err}", file=model.theory.source,
+                        field=f"reference.{kind}") from None
 
 
-def exact(model: Model, tuples, widths=None) -> Exact:
-    """Exact G⁽ⁿ⁾ and G_c⁽ⁿ⁾ per width and tuple from the declared neuron reference."""
-    ns = _require(model)
+@dataclass(frozen=True)
+class ReferenceCheck:
+    """The outcome of :func:`check_reference`.
+
+    Attributes:
+      reference: the reference's family name.
+      checked: whether a comparison was made (False: ``reason`` says why not).
+      tuples: the point pairs compared, (T, 2, d).
+      reference_g2, estimate, stderr, z: per pair, G2 from the reference, from the spec's neuron-level
+        estimate, its standard error and the z-score.
+      neurons: single-neuron samples used.
+    """
+
+    reference: str
+    checked: bool
+    reason: str = ""
+    tuples: np.ndarray | None = None
+    reference_g2: np.ndarray | None = None
+    estimate: np.ndarray | None = None
+    stderr: np.ndarray | None = None
+    z: np.ndarray | None = None
+    neurons: int = 0
+
+    @property
+    def summary(self) -> str:
+        if not self.checked:
+            return f"not cross-checked: {self.reason}"
+        return (f"agrees with the spec's parameter laws: max |z| = {float(np.max(np.abs(self.z))):.2f} "
+                f"over {len(self.z)} point pairs, {self.neurons} neurons")
+
+
+def _check_pairs(model: Model) -> list[np.ndarray]:
+    from nnft.study import study_points
+    pts = study_points(model.theory)
+    uniq = []
+    for p in pts:
+        if not any(np.array_equal(p, q) for q in uniq):
+            uniq.append(p)
+        if len(uniq) == CHECK_POINTS:
+            break
+    if len(uniq) == 1:
+        e = np.zeros(model.d)
+        e[0] = 0.5
+        uniq.append(uniq[0] + e)
+    return [np.stack([uniq[i], uniq[j]]) for i in range(len(uniq)) for j in range(i, len(uniq))]
+
+
+def check_reference(model: Model) -> ReferenceCheck:
+    """Cross-check the declared reference against the spec's own parameter laws (cached on the model).
+
+    G2(x, y) = N E[v²] M2(x, y) + E[b²] from the reference's per-neuron M2 is compared with the same
+    quantity from :func:`~nnft.estimators.neuron.neuron_measure` (fixed key, :data:`CHECK_NEURONS`
+    neurons), at all pairs of up to :data:`CHECK_POINTS` study points. The standard error is the
+    larger of the jackknife's and the one the reference itself predicts, N E[v²] sqrt((M4(x,x,y,y) −
+    M2(x,y)²)/n), plus the reference's stated accuracy.
+
+    Raises:
+      ReferenceMismatchError: some |z| > Z_MAX; the message names the point pair and both values.
+      SpecError: the reference cannot be built from its arguments.
+    """
+    cache_key = ("reference_check",)
+    if cache_key in model.jit_cache:
+        return model.jit_cache[cache_key]
+    from nnft.estimators.neuron import neuron_measure
     neuron = neuron_reference(model)
+    kind = next(iter(model.theory.reference))
+    free = model.free() if model.insertions else model
+    ns = free.structure.neuron_sum
+    if ns is None:
+        result = ReferenceCheck(kind, False, "φ is not a neuron sum (" + "; ".join(free.structure.notes)
+                                + "), so the reference is never used")
+        model.jit_cache[cache_key] = result
+        return result
+    tuples = _check_pairs(free)
+    try:
+        v_mom, _ = width_moments(free, [free.theory.dims[ns.width]], 4)
+    except EstimatorError as err:
+        result = ReferenceCheck(kind, False, str(err))
+        model.jit_cache[cache_key] = result
+        return result
+    ref = _exact(free, tuples, neuron, check=False).full[0]
+    W = free.theory.dims[ns.width]
+    mc = neuron_measure(free, tuples, neurons=CHECK_NEURONS, key=CHECK_KEY, blocks=32, dtype="float32")
+    n = -(-CHECK_NEURONS // W) * W
+    est, se = np.asarray(mc.full.mean)[0], np.asarray(mc.full.stderr)[0]
+    scale = W * float(v_mom[0, 2])
+    se_ref = np.zeros(len(tuples))
+    if neuron.max_order >= 4:
+        for i, t in enumerate(tuples):
+            m2 = neuron.moment(t)
+            m4 = neuron.moment(np.stack([t[0], t[0], t[1], t[1]]))
+            se_ref[i] = scale * math.sqrt(max(m4 - m2 * m2, 0.0) / n)
+    floor = scale * float(neuron.accuracy) + 1e-6 * (np.abs(ref) + np.abs(est)) + 1e-300
+    err = np.sqrt(np.maximum(se, se_ref) ** 2 + floor ** 2)
+    z = (est - ref) / err
+    result = ReferenceCheck(kind, True, tuples=np.stack(tuples), reference_g2=ref, estimate=est, stderr=err, z=z,
+                            neurons=n)
+    worst = int(np.argmax(np.abs(z)))
+    if not np.all(np.isfinite(z)) or abs(z[worst]) > Z_MAX:
+        x, y = (",".join(f"{c:g}" for c in p) for p in tuples[worst])
+        raise ReferenceMismatchError(
+            f"the declared reference contradicts the spec's own parameter laws: at x=({x}), y=({y}) the reference "
+            f"{kind} gives G2 = {ref[worst]:.6g}, the spec's densities give {est[worst]:.6g} ± {err[worst]:.2g} "
+            f"(neuron-level estimate, {n} neurons, fixed key): z = {z[worst]:+.1f}, allowed |z| ≤ {Z_MAX:g}",
+            file=model.theory.source, field=f"reference.{kind}",
+            hint="make the reference's arguments the ones the params' densities use (e.g. sigma_w0: sigma_w0)")
+    model.jit_cache[cache_key] = result
+    return result
+
+
+def _exact(model: Model, tuples, neuron, widths=None, check: bool = True) -> Exact:
+    ns = _require(model)
     widths = tuple(int(w) for w in (widths or [model.theory.dims[ns.width]]))
     plan = Plan(tuples, model.d)
     kmax = max(plan.orders)
@@ -62,3 +199,12 @@ def exact(model: Model, tuples, widths=None) -> Exact:
     v_mom, b_mom = width_moments(model, widths, kmax)
     full, conn = combine(plan, M, widths, v_mom, b_mom)
     return Exact(widths=widths, full=full, connected=conn, orders=plan.orders, accuracy=float(neuron.accuracy))
+
+
+def exact(model: Model, tuples, widths=None) -> Exact:
+    """Exact G⁽ⁿ⁾ and G_c⁽ⁿ⁾ per width and tuple from the declared neuron reference, after
+    :func:`check_reference` has confirmed the reference matches the spec (once per model)."""
+    _require(model)
+    neuron = neuron_reference(model)
+    check_reference(model)
+    return _exact(model, tuples, neuron, widths)
