@@ -157,9 +157,13 @@ def main():
 def validate(spec, sets):
     """Load, check and analyse SPEC (a file or a shipped spec name) without sampling."""
     from nnft.graph.compile import compile
+    from nnft.reference import check_reference
+    from nnft.study import study_points
     model = compile(_load(spec, sets))
     theory = model.theory                    # an mlp: is shown expanded into its layers
     st = model.structure
+    points = study_points(theory)            # the study's points fit d (else a SpecError naming them)
+    rc = check_reference(model) if theory.reference else None
     click.echo(f"ok: {theory.name} ({theory.source})")
     click.echo("  dims: " + ", ".join(f"{k}={v}" for k, v in theory.dims.items()))
     for name, p in theory.params.items():
@@ -179,12 +183,8 @@ def validate(spec, sets):
         click.echo("  not a neuron sum: " + "; ".join(st.notes))
     if st.unused:
         click.echo("  unused parameters: " + ", ".join(st.unused))
-    if theory.reference:
-        from nnft.reference import check_reference
-        rc = check_reference(model)
-        click.echo(f"  reference: {next(iter(theory.reference))} ({rc.summary})")
-    else:
-        click.echo("  reference: none")
+    click.echo(f"  study points: {len(points)}")
+    click.echo(f"  reference: {rc.reference} ({rc.summary})" if rc else "  reference: none")
 
 
 @main.command()

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nnft.analytic.neurons import NeuronArgError, QuadratureError
 from nnft.errors import EstimatorError, NnftError, ReferenceMismatchError, SpecError
 from nnft.estimators.neuron import _require, combine, width_moments
 from nnft.estimators.npoint import Plan
@@ -156,17 +157,22 @@ def check_reference(model: Model) -> ReferenceCheck:
         result = ReferenceCheck(kind, False, str(err))
         model.jit_cache[cache_key] = result
         return result
-    ref = _exact(free, tuples, neuron, check=False).full[0]
+    try:
+        ref = _exact(free, tuples, neuron).full[0]
+        m2m4 = [(neuron.moment(t), neuron.moment(np.stack([t[0], t[0], t[1], t[1]])) if neuron.max_order >= 4
+                 else None) for t in tuples]
+    except (EstimatorError, NeuronArgError, QuadratureError) as err:
+        raise SpecError(f"the reference cannot be evaluated at the study's points: "
+                        f"{str(err).removeprefix('reference ').removeprefix(kind + ': ')}",
+                        file=model.theory.source, field=f"reference.{kind}") from None
     W = free.theory.dims[ns.width]
     mc = neuron_measure(free, tuples, neurons=CHECK_NEURONS, key=CHECK_KEY, blocks=32, dtype="float32")
     n = -(-CHECK_NEURONS // W) * W
     est, se = np.asarray(mc.full.mean)[0], np.asarray(mc.full.stderr)[0]
     scale = W * float(v_mom[0, 2])
     se_ref = np.zeros(len(tuples))
-    if neuron.max_order >= 4:
-        for i, t in enumerate(tuples):
-            m2 = neuron.moment(t)
-            m4 = neuron.moment(np.stack([t[0], t[0], t[1], t[1]]))
+    for i, (m2, m4) in enumerate(m2m4):
+        if m4 is not None:
             se_ref[i] = scale * math.sqrt(max(m4 - m2 * m2, 0.0) / n)
     floor = scale * float(neuron.accuracy) + 1e-6 * (np.abs(ref) + np.abs(est)) + 1e-300
     err = np.sqrt(np.maximum(se, se_ref) ** 2 + floor ** 2)
@@ -186,7 +192,7 @@ def check_reference(model: Model) -> ReferenceCheck:
     return result
 
 
-def _exact(model: Model, tuples, neuron, widths=None, check: bool = True) -> Exact:
+def _exact(model: Model, tuples, neuron, widths=None) -> Exact:
     ns = _require(model)
     widths = tuple(int(w) for w in (widths or [model.theory.dims[ns.width]]))
     plan = Plan(tuples, model.d)
@@ -194,8 +200,11 @@ def _exact(model: Model, tuples, neuron, widths=None, check: bool = True) -> Exa
     if kmax > neuron.max_order:
         raise EstimatorError(f"reference {neuron.name} gives moments up to order {neuron.max_order}, asked {kmax}")
     M = np.zeros(plan.n_features)
-    for key, col in plan.key_col.items():
-        M[col] = neuron.moment(plan.points[list(key)])
+    try:
+        for key, col in plan.key_col.items():
+            M[col] = neuron.moment(plan.points[list(key)])
+    except (NeuronArgError, QuadratureError) as err:
+        raise EstimatorError(f"reference {str(err)}") from None
     v_mom, b_mom = width_moments(model, widths, kmax)
     full, conn = combine(plan, M, widths, v_mom, b_mom)
     return Exact(widths=widths, full=full, connected=conn, orders=plan.orders, accuracy=float(neuron.accuracy))

@@ -18,8 +18,12 @@ from pydantic.json_schema import SkipJsonSchema
 from nnft.errors import suggest
 from nnft.spec.expr import RESERVED, ExprError, parse
 
+from nnft.inputs import MAX_CHUNK, MAX_COORDINATE, MAX_POINTS, MAX_SAMPLES, MAX_SEED
+
 MAX_DIM = 10_000_000
 MAX_AXES = 4
+#: the input dimension d (points, W0 [N, d] and d-vectors are allocated from it)
+MAX_INPUT_DIM = 4096
 
 
 class LocatedError(ValueError):
@@ -164,14 +168,41 @@ class Line(Strict):
 
     start: Union[StrictFloat, StrictInt, list[Union[StrictFloat, StrictInt]]]
     stop: Union[StrictFloat, StrictInt, list[Union[StrictFloat, StrictInt]]]
-    n: Int = Field(ge=1, le=256)
+    n: Int = Field(ge=1, le=MAX_POINTS)
+
+    @field_validator("start", "stop")
+    @classmethod
+    def _bounded(cls, v):
+        for c in (v if isinstance(v, list) else [v]):
+            if abs(c) > MAX_COORDINATE:
+                raise ValueError(f"|coordinate| {abs(c):g} is above the bound {MAX_COORDINATE:g}")
+        if isinstance(v, list) and not 1 <= len(v) <= MAX_INPUT_DIM:
+            raise ValueError(f"a point has 1..{MAX_INPUT_DIM} coordinates, got {len(v)}")
+        return v
 
 
 class Points(Strict):
     """Where to evaluate correlators: exactly one of ``line`` or ``list``."""
 
     line: Line | None = None
-    list: builtins.list[builtins.list[Union[StrictFloat, StrictInt]]] | None = Field(default=None, max_length=256)
+    list: builtins.list[builtins.list[Union[StrictFloat, StrictInt]]] | None = Field(default=None, min_length=1,
+                                                                                    max_length=MAX_POINTS)
+
+    @field_validator("list")
+    @classmethod
+    def _rectangular(cls, v):
+        if v is None:
+            return v
+        for i, p in enumerate(v):
+            if not 1 <= len(p) <= MAX_INPUT_DIM:
+                raise LocatedError(f"a point has 1..{MAX_INPUT_DIM} coordinates, got {len(p)}", (i,))
+            if len(p) != len(v[0]):
+                raise LocatedError(f"point {i} has {len(p)} coordinates, point 0 has {len(v[0])}: every point "
+                                   f"needs the same number (d)", (i,))
+            big = max(abs(c) for c in p)
+            if big > MAX_COORDINATE:
+                raise LocatedError(f"|coordinate| {big:g} is above the bound {MAX_COORDINATE:g}", (i,))
+        return v
 
     @model_validator(mode="after")
     def _one(self) -> "Points":
@@ -188,9 +219,9 @@ class Correlators(Strict):
 class Study(Strict):
     """What to compute (the CLI's ``nnft run`` defaults; every entry can be overridden)."""
 
-    samples: Int = Field(default=100_000, ge=10, le=1_000_000_000)
-    seed: Int = Field(default=0, ge=0, le=2**31 - 1)
-    chunk: Int = Field(default=4096, ge=1, le=1_000_000)
+    samples: Int = Field(default=100_000, ge=10, le=MAX_SAMPLES)
+    seed: Int = Field(default=0, ge=0, le=MAX_SEED)
+    chunk: Int = Field(default=4096, ge=1, le=MAX_CHUNK)
     dtype: Literal["float32", "float64"] = "float32"
     points: Points | None = None
     correlators: Correlators = Field(default_factory=Correlators)
@@ -279,6 +310,9 @@ class Theory(Strict):
     def _has_d(cls, v: dict[str, int]) -> dict[str, int]:
         if "d" not in v:
             raise ValueError("dims must declare the input dimension 'd' (e.g. dims: {d: 1, N: 100})")
+        if v["d"] > MAX_INPUT_DIM:
+            raise LocatedError(f"the input dimension d = {v['d']} is above its bound {MAX_INPUT_DIM}", ("d",),
+                               allowed=f"1 ≤ d ≤ {MAX_INPUT_DIM}")
         return v
 
     @model_validator(mode="after")
