@@ -112,7 +112,7 @@ class NeuronReference:
             with np.errstate(over="raise", invalid="raise", divide="raise"):
                 self._setup()
         except (OverflowError, FloatingPointError, ZeroDivisionError) as err:
-            raise NeuronArgError(f"{self.name}: arguments {self._args_text()} are out of the numerically "
+            raise NeuronArgError(f"{self.name}: arguments {self._args_text()} at d={self.d} are out of the numerically "
                                  f"representable range ({err})") from None
 
     def _setup(self) -> None:

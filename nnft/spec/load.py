@@ -493,6 +493,15 @@ def _unwrap(tp: Any) -> Any:
 _TYPE_ERRORS = ("string_type", "int_type", "float_type", "bool_type", "int_from_float", "float_parsing", "int_parsing")
 
 
+def _user_loc(error: dict) -> tuple:
+    """Where in the user's data an error is: the cleaned location, the key of an unknown field, and
+    the location a validator reported below it."""
+    loc = _clean_loc(error)
+    if error["type"] == "extra_forbidden" and (not loc or loc[-1] != error["loc"][-1]):
+        loc = loc + (error["loc"][-1],)
+    return loc + _cause_loc(error)
+
+
 def _cause_loc(error: dict) -> tuple:
     cause = (error.get("ctx") or {}).get("error")
     return tuple(cause.loc) if isinstance(cause, LocatedError) else ()
@@ -514,7 +523,7 @@ def _clean_loc(error: dict) -> tuple:
 def _to_spec_error(err: ValidationError, source: str, inherited=None) -> SpecError:
     errors = err.errors(include_url=False)
     if inherited is not None:
-        hidden = [(e, inherited(_clean_loc(e) + _cause_loc(e))) for e in errors]
+        hidden = [(e, inherited(_user_loc(e))) for e in errors]
         public = [e for e, p in hidden if p is None]
         if public:
             errors = public        # report the user's own errors; the others' text is never shown
@@ -522,7 +531,7 @@ def _to_spec_error(err: ValidationError, source: str, inherited=None) -> SpecErr
             e, path = hidden[0]
             return SpecError(f"invalid entry inherited from {path} (not shown: values from files not named on the "
                              f"command line are never printed; run 'nnft validate {path}' to see it)",
-                             file=source, field=_clean_loc(e) + _cause_loc(e))
+                             file=source, field=_user_loc(e))
     # prefer the most specific error: unknown fields first (a misspelt required field is both
     # 'unknown' and 'missing'), union-branch type noise last, deeper locations first
     errors.sort(key=lambda e: (e["type"] != "extra_forbidden", e["type"] in _TYPE_ERRORS, -len(e["loc"])))
@@ -541,6 +550,9 @@ def _to_spec_error(err: ValidationError, source: str, inherited=None) -> SpecErr
         msg = f"invalid name {got!r}: {msg}"
         allowed = "names that start with a letter and use letters, digits and _ (at most 64 characters)"
     if first["type"] == "extra_forbidden":
+        key = first["loc"][-1]     # the user's key, whatever characters it has (never an internal marker)
+        if not loc or loc[-1] != key:
+            loc = loc + (key,)
         parent = _model_at(loc[:-1])
         names = sorted(parent.model_fields) if parent else []
         names = [n for n in names if n != "source"]
@@ -551,7 +563,7 @@ def _to_spec_error(err: ValidationError, source: str, inherited=None) -> SpecErr
         guess = suggest(str(loc[-1]), names)
         hint = f"did you mean {guess!r}?" if guess else None
     elif first["type"] == "missing":
-        msg = f"required field {loc[-1]!r} is missing"
+        msg = f"required field {loc[-1] if loc else first['loc'][-1]!r} is missing"
         got = None
         if loc == ("nnft",):
             allowed, hint = "nnft: 1", "start the file with the format version 'nnft: 1'"
