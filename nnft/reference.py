@@ -124,72 +124,102 @@ def _check_pairs(model: Model) -> list[np.ndarray]:
     return [np.stack([uniq[i], uniq[j]]) for i in range(len(uniq)) for j in range(i, len(uniq))]
 
 
-def check_reference(model: Model) -> ReferenceCheck:
-    """Cross-check the declared reference against the spec's own parameter laws (cached on the model).
+#: verdicts by theory content, so the same spec compiled again is not re-sampled
+_CHECKED: dict[str, ReferenceCheck] = {}
 
-    G2(x, y) = N E[v²] M2(x, y) + E[b²] from the reference's per-neuron M2 is compared with the same
-    quantity from :func:`~nnft.estimators.neuron.neuron_measure` (fixed key, :data:`CHECK_NEURONS`
-    neurons), at all pairs of up to :data:`CHECK_POINTS` study points. The standard error is the
-    larger of the jackknife's and the one the reference itself predicts, N E[v²] sqrt((M4(x,x,y,y) −
-    M2(x,y)²)/n), plus the reference's stated accuracy.
+
+def _neuron_values(model: Model, points: np.ndarray, neurons: int) -> np.ndarray:
+    """ψ at ``points`` for ``neurons`` single neurons of the spec (whole networks, fixed key), (n, P)."""
+    import jax
+    import jax.numpy as jnp
+
+    ns = model.structure.neuron_sum
+    W = model.theory.dims[ns.width]
+    nets = max(1, -(-neurons // W))
+
+    def values(key, pts):
+        theta = model.sample(key, nets)
+        per_point = jax.vmap(model.neurons, in_axes=(None, 0))
+        return jax.vmap(per_point, in_axes=(0, None))(theta, pts)           # (nets, P, W)
+
+    v = np.asarray(jax.jit(values)(jax.random.key(CHECK_KEY), jnp.asarray(points, dtype=jnp.float32)),
+                   dtype=np.float64)
+    return np.swapaxes(v, 1, 2).reshape(nets * W, len(points))
+
+
+def check_reference(model: Model) -> ReferenceCheck:
+    """Cross-check the declared reference against the spec's own parameter laws (cached).
+
+    The reference's per-neuron M2(x, y) = E[ψ(x)ψ(y)] is compared with the mean of ψ(x)ψ(y) over
+    :data:`CHECK_NEURONS` single neurons sampled from the spec's densities (fixed key, so the verdict
+    is deterministic), at all pairs of up to :data:`CHECK_POINTS` study points. The standard error is
+    the larger of the sample's and the one the reference itself predicts, sqrt((M4(x,x,y,y) −
+    M2(x,y)²)/n), plus the reference's stated accuracy; values are reported as G2 = N E[v²] M2 + E[b²].
 
     Raises:
-      ReferenceMismatchError: some |z| > Z_MAX; the message names the point pair and both values.
-      SpecError: the reference cannot be built from its arguments.
+      ReferenceMismatchError: some |z| > Z_MAX; the message names the point pair and both G2 values.
+      SpecError: the reference cannot be built or evaluated from its arguments.
     """
     cache_key = ("reference_check",)
     if cache_key in model.jit_cache:
         return model.jit_cache[cache_key]
-    from nnft.estimators.neuron import neuron_measure
+    content = model.theory.model_dump_json()
+    if content in _CHECKED:
+        model.jit_cache[cache_key] = _CHECKED[content]
+        return _CHECKED[content]
     neuron = neuron_reference(model)
     kind = next(iter(model.theory.reference))
     free = model.free() if model.insertions else model
     ns = free.structure.neuron_sum
-    if ns is None:
-        result = ReferenceCheck(kind, False, "φ is not a neuron sum (" + "; ".join(free.structure.notes)
-                                + "), so the reference is never used")
-        model.jit_cache[cache_key] = result
+
+    def done(result: ReferenceCheck) -> ReferenceCheck:
+        model.jit_cache[cache_key] = _CHECKED[content] = result
         return result
+
+    if ns is None:
+        return done(ReferenceCheck(kind, False, "φ is not a neuron sum (" + "; ".join(free.structure.notes)
+                                   + "), so the reference is never used"))
     tuples = _check_pairs(free)
     try:
-        v_mom, _ = width_moments(free, [free.theory.dims[ns.width]], 4)
+        v_mom, b_mom = width_moments(free, [free.theory.dims[ns.width]], 2)
     except EstimatorError as err:
-        result = ReferenceCheck(kind, False, str(err))
-        model.jit_cache[cache_key] = result
-        return result
+        return done(ReferenceCheck(kind, False, str(err)))
     try:
-        ref = _exact(free, tuples, neuron).full[0]
         m2m4 = [(neuron.moment(t), neuron.moment(np.stack([t[0], t[0], t[1], t[1]])) if neuron.max_order >= 4
                  else None) for t in tuples]
-    except (EstimatorError, NeuronArgError, QuadratureError) as err:
+    except (NeuronArgError, QuadratureError) as err:
         raise SpecError(f"the reference cannot be evaluated at the study's points: "
-                        f"{str(err).removeprefix('reference ').removeprefix(kind + ': ')}",
-                        file=model.theory.source, field=f"reference.{kind}") from None
-    W = free.theory.dims[ns.width]
-    mc = neuron_measure(free, tuples, neurons=CHECK_NEURONS, key=CHECK_KEY, blocks=32, dtype="float32")
-    n = -(-CHECK_NEURONS // W) * W
-    est, se = np.asarray(mc.full.mean)[0], np.asarray(mc.full.stderr)[0]
-    scale = W * float(v_mom[0, 2])
-    se_ref = np.zeros(len(tuples))
-    for i, (m2, m4) in enumerate(m2m4):
-        if m4 is not None:
-            se_ref[i] = scale * math.sqrt(max(m4 - m2 * m2, 0.0) / n)
-    floor = scale * float(neuron.accuracy) + 1e-6 * (np.abs(ref) + np.abs(est)) + 1e-300
-    err = np.sqrt(np.maximum(se, se_ref) ** 2 + floor ** 2)
+                        f"{str(err).removeprefix(kind + ': ')}", file=model.theory.source,
+                        field=f"reference.{kind}") from None
+    pts = np.unique(np.concatenate(tuples), axis=0)
+    vals = _neuron_values(free, pts, CHECK_NEURONS)
+    n = len(vals)
+    col = {p.tobytes(): i for i, p in enumerate(pts)}
+    scale = free.theory.dims[ns.width] * float(v_mom[0, 2])
+    offset = float(b_mom[2]) if b_mom is not None else 0.0
+    ref, est, err = (np.zeros(len(tuples)) for _ in range(3))
+    for i, (t, (m2, m4)) in enumerate(zip(tuples, m2m4)):
+        prod = vals[:, col[t[0].tobytes()]] * vals[:, col[t[1].tobytes()]]
+        se_mc = float(np.std(prod)) / math.sqrt(n)
+        se_ref = math.sqrt(max(m4 - m2 * m2, 0.0) / n) if m4 is not None else 0.0
+        floor = float(neuron.accuracy) + 1e-6 * (abs(m2) + abs(float(np.mean(prod)))) + 1e-300
+        ref[i], est[i] = m2, float(np.mean(prod))
+        err[i] = math.sqrt(max(se_mc, se_ref) ** 2 + floor ** 2)
     z = (est - ref) / err
-    result = ReferenceCheck(kind, True, tuples=np.stack(tuples), reference_g2=ref, estimate=est, stderr=err, z=z,
-                            neurons=n)
+    g = lambda m: scale * m + offset                                     # noqa: E731
+    result = ReferenceCheck(kind, True, tuples=np.stack(tuples), reference_g2=g(ref), estimate=g(est),
+                            stderr=scale * err, z=z, neurons=n)
     worst = int(np.argmax(np.abs(z)))
     if not np.all(np.isfinite(z)) or abs(z[worst]) > Z_MAX:
         x, y = (",".join(f"{c:g}" for c in p) for p in tuples[worst])
         raise ReferenceMismatchError(
             f"the declared reference contradicts the spec's own parameter laws: at x=({x}), y=({y}) the reference "
-            f"{kind} gives G2 = {ref[worst]:.6g}, the spec's densities give {est[worst]:.6g} ± {err[worst]:.2g} "
-            f"(neuron-level estimate, {n} neurons, fixed key): z = {z[worst]:+.1f}, allowed |z| ≤ {Z_MAX:g}",
+            f"{kind} gives G2 = {g(ref[worst]):.6g}, the spec's densities give {g(est[worst]):.6g} ± "
+            f"{scale * err[worst]:.2g} (neuron-level estimate, {n} neurons, fixed key): z = {z[worst]:+.1f}, "
+            f"allowed |z| ≤ {Z_MAX:g}",
             file=model.theory.source, field=f"reference.{kind}",
             hint="make the reference's arguments the ones the params' densities use (e.g. sigma_w0: sigma_w0)")
-    model.jit_cache[cache_key] = result
-    return result
+    return done(result)
 
 
 def _exact(model: Model, tuples, neuron, widths=None) -> Exact:
