@@ -57,6 +57,7 @@ from nnft.study import Report as Report
 from nnft.study import run as run
 
 # -- checked re-exports (nnft.inputs): arguments are validated before any work starts
+from nnft.inputs import MAX_KERNEL_POINTS as _MAX_KERNEL_POINTS  # noqa: E402
 from nnft.inputs import checked as _checked  # noqa: E402
 
 measure = _checked(measure, tuples="tuples")
@@ -69,9 +70,9 @@ exact = _checked(exact, tuples="tuples")
 run = _checked(run, points="points", orders="orders")
 check = _checked(check)
 compare = _checked(compare, tuples="tuples", points="points")
-kernels = _checked(kernels, points="points")
-ntk_ensemble = _checked(ntk_ensemble, points="points")
+kernels = _checked(kernels, points="points", max_points=_MAX_KERNEL_POINTS)
+ntk_ensemble = _checked(ntk_ensemble, points="points", max_points=_MAX_KERNEL_POINTS)
 mcmc_ensemble = _checked(mcmc_ensemble, tuples="tuples")
-del _checked
+del _checked, _MAX_KERNEL_POINTS
 
 __version__ = "0.1.0"

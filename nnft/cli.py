@@ -58,6 +58,15 @@ def _load(spec: str, sets: tuple[str, ...]):
     return load(spec, **_sizes(sets))
 
 
+def _check_reference(theory) -> None:
+    """Refuse a declared reference that contradicts the spec before any sampling (cached by content,
+    so the estimators' own check reuses the verdict)."""
+    if theory.reference:
+        from nnft.graph.compile import compile
+        from nnft.reference import check_reference
+        check_reference(compile(theory))
+
+
 class _Finite(click.ParamType):
     """A finite float in [lo, hi] (click's FloatRange lets NaN through)."""
 
@@ -205,8 +214,10 @@ def run(spec, samples, seed, chunk, dtype, sets, points, orders, neurons):
     from nnft.study import run as run_study
     order_list = parse_orders(orders) if orders is not None else None
     theory = _load(spec, sets)
+    pts = _points(points, theory.dims["d"])
+    _check_reference(theory)
     report = run_study(theory, samples=samples, seed=seed, chunk=chunk, dtype=dtype,
-                       points=_points(points, theory.dims["d"]), orders=order_list, neurons=neurons)
+                       points=pts, orders=order_list, neurons=neurons)
     click.echo(report.table())
 
 
@@ -262,8 +273,10 @@ def perturb(spec, lambdas, samples, seed, sets, points, orders, coupling, thresh
     lams = parse_numbers(lambdas, "--lambdas")
     order_list = parse_orders(orders)
     theory = _load(spec, sets)
+    pts = _points(points, theory.dims["d"])
+    _check_reference(theory)
     table = compare(theory, lambdas=lams, samples=samples, key=seed, coupling=coupling, orders=order_list,
-                    points=_points(points, theory.dims["d"]), threshold=threshold)
+                    points=pts, threshold=threshold)
     click.echo(table.table())
     if plot_path:
         table.plot(plot_path)

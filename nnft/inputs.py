@@ -245,7 +245,12 @@ def _input_dim(obj: object) -> int | None:
     return None
 
 
-def checked(fn, *, tuples: str | None = None, points: str | None = None, orders: str | None = None):
+#: points of a kernel or NTK evaluation (P × P matrices, no sampling per pair)
+MAX_KERNEL_POINTS = 4096
+
+
+def checked(fn, *, tuples: str | None = None, points: str | None = None, orders: str | None = None,
+            max_points: int = MAX_POINTS):
     """``fn`` with its user-facing arguments checked first (see the module docstring): the argument
     named ``tuples`` by :func:`as_tuples`, ``points`` by :func:`as_points`, ``orders`` as orders
     1..MAX_ORDER, the counts of :data:`COUNTS`, ``key``/``seed`` by :func:`as_seed` and ``widths``
@@ -282,7 +287,7 @@ def checked(fn, *, tuples: str | None = None, points: str | None = None, orders:
             if tuples:
                 fix(tuples, lambda v, n: as_tuples(v, d, n))
             if points:
-                fix(points, lambda v, n: as_points(v, d, n))
+                fix(points, lambda v, n: as_points(v, d, n, max_points=max_points))
         if orders:
             fix(orders, lambda v, n: [as_count(o, f"{n}[{i}]", lo=1, hi=MAX_ORDER)
                                       for i, o in enumerate(v if isinstance(v, (list, tuple, np.ndarray)) else [v])])

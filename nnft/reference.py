@@ -110,7 +110,11 @@ class ReferenceCheck:
 
 def _check_pairs(model: Model) -> list[np.ndarray]:
     from nnft.study import study_points
-    pts = study_points(model.theory)
+    try:
+        pts = study_points(model.theory)
+    except SpecError:           # study points of another d (e.g. after load(..., d=1)): the default points
+        pts = study_points(model.theory.model_copy(update={"study": model.theory.study.model_copy(
+            update={"points": None})}))
     uniq = []
     for p in pts:
         if not any(np.array_equal(p, q) for q in uniq):
@@ -163,13 +167,13 @@ def check_reference(model: Model) -> ReferenceCheck:
     cache_key = ("reference_check",)
     if cache_key in model.jit_cache:
         return model.jit_cache[cache_key]
-    content = model.theory.model_dump_json()
+    free = model.free() if model.insertions else model
+    content = free.theory.model_dump_json()       # the free theory: an insertion does not change ψ's law
     if content in _CHECKED:
         model.jit_cache[cache_key] = _CHECKED[content]
         return _CHECKED[content]
     neuron = neuron_reference(model)
     kind = next(iter(model.theory.reference))
-    free = model.free() if model.insertions else model
     ns = free.structure.neuron_sum
 
     def done(result: ReferenceCheck) -> ReferenceCheck:

@@ -86,3 +86,10 @@ def test_large_input_dimension_of_a_radial_reference_is_a_spec_error():
     with pytest.raises(nnft.SpecError) as info:
         check_reference(nnft.compile(nnft.load("shaped_net", d=400)))
     assert info.value.field.startswith("reference")
+
+
+def test_cli_run_refuses_a_contradicting_reference_before_sampling(tmp_path):
+    t0 = time.perf_counter()
+    assert_one_line_error(["run", str(_contradicting(tmp_path)), "--samples", "1000000000", "--neurons", "0"],
+                          "reference.cos_net", "contradicts")
+    assert time.perf_counter() - t0 < 30.0          # 10⁹ networks were never started
