@@ -327,6 +327,29 @@ class Theory(Strict):
         return self
 
     @model_validator(mode="after")
+    def _mlp_names(self) -> "Theory":
+        """Names in ``mlp.weight_var`` / ``bias_var`` / ``residual`` must be sizes, constants, pi, e (and
+        ``fan_in`` in weight_var): a typo is refused here, with the field, not later in a traceback."""
+        if self.mlp is None:
+            return self
+        from nnft.spec.expr import CONSTANTS, names
+        known = set(self.dims) | set(self.constants) | set(CONSTANTS)
+        for fname in ("weight_var", "bias_var", "residual"):
+            src = getattr(self.mlp, fname)
+            if src is None:
+                continue
+            allowed = known | ({"fan_in"} if fname == "weight_var" else set())
+            unknown = sorted(names(parse(src)) - allowed)
+            if unknown:
+                guess = suggest(unknown[0], allowed)
+                raise LocatedError(f"{fname} refers to {unknown[0]!r}, which is not a size or constant",
+                                   ("mlp", fname),
+                                   allowed="numbers, sizes (dims), constants, pi, e"
+                                           + (", fan_in" if fname == "weight_var" else ""),
+                                   hint=f"did you mean {guess!r}?" if guess else None)
+        return self
+
+    @model_validator(mode="after")
     def _distinct_names(self) -> "Theory":
         seen: dict[str, str] = {}
         for section in ("dims", "constants", "params", "define"):

@@ -110,6 +110,12 @@ def mutate(rng: random.Random, spec: dict, donors: list[dict]) -> dict:
         op = rng.random()
         try:
             parent = _get(data, path[:-1]) if path else None
+            leaf = _get(data, path)
+            if rng.random() < 0.3 and isinstance(leaf, (int, float)) and not isinstance(leaf, bool):
+                # a gentle, valid-looking change: the same kind of number at another scale
+                new = leaf * 10.0 ** rng.choice([-300, -30, -3, -1, 1, 3, 30, 154, 300]) if leaf else rng.random()
+                data = _set(data, path, int(new) if isinstance(leaf, int) and abs(new) < 1e18 else new)
+                continue
             if op < 0.5 or parent is None:
                 data = _set(data, path, _random_value(rng, donors))
             elif op < 0.65:                       # delete

@@ -76,3 +76,10 @@ def test_error_text_is_printed_without_control_characters(tmp_path):
     spec.write_text('nnft: 1\nname: x\ndims: {d: 1}\n"bad\\e[31m": 1\n', encoding="utf-8")
     line = assert_one_line_error(["validate", str(spec)])
     assert "\x1b" not in line
+
+
+def test_a_typo_in_mlp_weight_var_is_one_line_with_the_field(tmp_path):
+    spec = tmp_path / "typo.yaml"
+    spec.write_text('extends: relu_mlp\nname: t\nmlp: {weight_var: "C_W / fan_inn"}\n', encoding="utf-8")
+    for cmd in ("criticality", "validate"):
+        assert_one_line_error([cmd, str(spec)], "mlp.weight_var", "did you mean 'fan_in'")
