@@ -188,6 +188,9 @@ def check_reference(model: Model) -> ReferenceCheck:
         v_mom, b_mom = width_moments(free, [free.theory.dims[ns.width]], 2)
     except EstimatorError as err:
         return done(ReferenceCheck(kind, False, str(err)))
+    except ArithmeticError as err:     # a density's exact moments overflow (e.g. a loc of 1e308)
+        raise SpecError(f"the exact moments of the readout/offset overflow ({err})", file=model.theory.source,
+                        field=("params", ns.readout, "density")) from None
     try:
         m2m4 = [(neuron.moment(t), neuron.moment(np.stack([t[0], t[0], t[1], t[1]])) if neuron.max_order >= 4
                  else None) for t in tuples]
@@ -239,7 +242,10 @@ def _exact(model: Model, tuples, neuron, widths=None) -> Exact:
             M[col] = neuron.moment(plan.points[list(key)])
     except (NeuronArgError, QuadratureError) as err:
         raise EstimatorError(f"reference {str(err)}") from None
-    v_mom, b_mom = width_moments(model, widths, kmax)
+    try:
+        v_mom, b_mom = width_moments(model, widths, kmax)
+    except ArithmeticError as err:
+        raise EstimatorError(f"the exact moments of the readout/offset overflow ({err})") from None
     full, conn = combine(plan, M, widths, v_mom, b_mom)
     return Exact(widths=widths, full=full, connected=conn, orders=plan.orders, accuracy=float(neuron.accuracy))
 

@@ -93,3 +93,14 @@ def test_cli_run_refuses_a_contradicting_reference_before_sampling(tmp_path):
     assert_one_line_error(["run", str(_contradicting(tmp_path)), "--samples", "1000000000", "--neurons", "0"],
                           "reference.cos_net", "contradicts")
     assert time.perf_counter() - t0 < 30.0          # 10⁹ networks were never started
+
+
+def test_overflowing_readout_moments_are_a_spec_error_not_an_overflow(tmp_path):
+    # found by the fuzzer: an exponential readout with loc 1e308 overflowed in the exact moments
+    spec = tmp_path / "loc.yaml"
+    spec.write_text("extends: gauss_net_skewed\nname: loc\n"
+                    "params:\n  W1: {shape: [N], density: {exponential: {rate: 1.0, loc: 1e308}}}\n", encoding="utf-8")
+    model = nnft.compile(nnft.load(spec))
+    with pytest.raises(nnft.SpecError) as info:
+        check_reference(model)
+    assert info.value.field == "params.W1.density"
