@@ -53,9 +53,29 @@ def _points(text: str | None, d: int, name: str = "--points"):
     return as_points(parse_points(text, name), d, name)
 
 
+#: theories loaded by this invocation (an error about a value one of them inherited from a parent the
+#: user did not name is printed without the value)
+_LOADED: list = []
+
+
 def _load(spec: str, sets: tuple[str, ...]):
     from nnft.spec.load import load
-    return load(spec, **_sizes(sets))
+    theory = load(spec, **_sizes(sets))
+    _LOADED.append(theory)
+    return theory
+
+
+def _redacted(err: BaseException) -> BaseException:
+    from nnft.errors import SpecError
+    from nnft.spec.load import inherited_from
+    if isinstance(err, SpecError):
+        for theory in _LOADED:
+            parent = inherited_from(theory, err.field)
+            if parent:
+                return SpecError(f"invalid entry inherited from {parent} (not shown: values from files not named on "
+                                 f"the command line are never printed; run 'nnft validate {parent}' to see it)",
+                                 file=err.file, field=err.field)
+    return err
 
 
 def _check_reference(theory) -> None:
@@ -145,12 +165,13 @@ class _Group(click.Group):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         """Run a command; every nnft error and usage error becomes one line on stderr and exit 2."""
         code = 0
+        _LOADED.clear()
         with _printable_streams():
             try:
                 rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
                 code = rv if isinstance(rv, int) else 0
             except (NnftError, click.ClickException, _expr_error()) as err:
-                click.echo(one_line(err), err=True)
+                click.echo(one_line(_redacted(err)), err=True)
                 code = 2
             except click.exceptions.Abort:
                 click.echo("error: aborted", err=True)

@@ -421,7 +421,32 @@ def from_dict(data: dict, source: str = "<dict>", dims: dict[str, int] | None = 
         theory = Theory.model_validate(data)
     except ValidationError as err:
         raise _to_spec_error(err, source, _inherited(own, private)) from None
-    return theory.model_copy(update={"source": source})
+    theory = theory.model_copy(update={"source": source})
+    theory._inherited = {format_path(loc): str(path) for path, raw in private for loc in _leaves(raw)
+                         if loc and loc[0] != "extends" and not _present(own, loc)}
+    return theory
+
+
+def _leaves(node: Any, prefix: tuple = ()):
+    if isinstance(node, dict) and node:
+        for k, v in node.items():
+            yield from _leaves(v, prefix + (k,))
+    elif isinstance(node, list) and node:
+        for i, v in enumerate(node):
+            yield from _leaves(v, prefix + (i,))
+    else:
+        yield prefix
+
+
+def inherited_from(theory: Theory, field: str | None) -> str | None:
+    """The private parent file an error at ``field`` of ``theory`` is about, or None."""
+    inh = getattr(theory, "_inherited", None) or {}
+    if not field or not inh:
+        return None
+    for path, parent in inh.items():
+        if field == path or field.startswith((path + ".", path + "[")) or path.startswith((field + ".", field + "[")):
+            return parent
+    return None
 
 
 def _inherited(own: dict, private: list):

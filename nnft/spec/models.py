@@ -10,8 +10,8 @@ from __future__ import annotations
 import builtins
 from typing import Annotated, Literal, Union
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat, StrictInt,
-                      StrictStr, field_validator, model_validator)
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, StrictFloat,
+                      StrictInt, StrictStr, field_validator, model_validator)
 
 from pydantic.json_schema import SkipJsonSchema
 
@@ -304,6 +304,9 @@ class Theory(Strict):
     study: Study = Field(default_factory=Study)
     #: file the theory was loaded from (set by the loader; "<dict>" otherwise)
     source: SkipJsonSchema[str] = Field(default="<dict>", exclude=True)
+    #: field path -> the parent file it was inherited from, for parents the user did not name (set by
+    #: the loader; their values are never printed in errors)
+    _inherited: dict = PrivateAttr(default_factory=dict)
 
     @field_validator("dims")
     @classmethod

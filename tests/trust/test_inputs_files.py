@@ -103,3 +103,10 @@ def test_cli_prints_one_line_for_a_refused_parent(tmp_path):
     child = write(tmp_path / "spec" / "a.yaml", "nnft: 1\nname: c\nextends: ../other/secrets.yaml\n")
     line = assert_one_line_error(["validate", str(child)], "a.yaml", "extends")
     assert SECRET not in line
+
+
+def test_compile_errors_about_inherited_values_are_not_echoed_by_the_cli(tmp_path):
+    write(tmp_path / "p.yaml", GOOD_PARENT.replace("sum_N(W * x[0])", f"sum_N(W * {SECRET.replace('-', '_')})"))
+    child = write(tmp_path / "c.yaml", "name: c\nextends: p.yaml\n")
+    line = assert_one_line_error(["validate", str(child)], "c.yaml", "p.yaml", "not shown")
+    assert SECRET.replace("-", "_") not in line
