@@ -13,11 +13,11 @@ from nnft.reference import Z_MAX, check_reference
 
 from .helpers_cli import assert_one_line_error
 
-WITH_REFERENCE = sorted(n for n, p in nnft.shipped_specs().items() if "reference:" in p.read_text(encoding="utf-8"))
+WITH_REFERENCE = sorted(n for n in nnft.shipped_specs() if nnft.load(n).reference)   # inherited ones too
 
 
 def test_there_are_shipped_references():
-    assert len(WITH_REFERENCE) >= 8
+    assert len(WITH_REFERENCE) >= 10
 
 
 @pytest.mark.parametrize("name", WITH_REFERENCE)
