@@ -198,7 +198,7 @@ def _where(err: BaseException) -> str:
     return f"{type(err).__name__} at {Path(f.filename).name}:{f.lineno}" if f else type(err).__name__
 
 
-def exercise(data, tmpdir: Path, rng: random.Random) -> bool:
+def exercise(data, tmpdir: Path, rng: random.Random, deep: float = 0.0) -> bool:
     """Load, compile and evaluate one (possibly malformed) spec. True if nnft accepted it all."""
     import numpy as np
 
@@ -233,11 +233,14 @@ def exercise(data, tmpdir: Path, rng: random.Random) -> bool:
         small = [t for t in tuples if len(t) <= neuron.max_order][:4]
         if small:
             _exact(model, small, neuron)
+        if deep and rng.random() < deep:        # the sampling cross-check too (seconds each)
+            from nnft.reference import check_reference
+            check_reference(model)
     assert np.all(np.isfinite(pts))
     return True
 
 
-def run(seeds, *, collect: bool = True, limit: float = TIME_LIMIT, progress: int = 0) -> Report:
+def run(seeds, *, collect: bool = True, limit: float = TIME_LIMIT, progress: int = 0, deep: float = 0.0) -> Report:
     """Run the fuzzer over ``seeds``. With ``collect`` every distinct finding kind is kept; otherwise
     the first finding is raised."""
     from nnft.errors import NnftError
@@ -259,7 +262,7 @@ def run(seeds, *, collect: bool = True, limit: float = TIME_LIMIT, progress: int
             report.examples += 1
             try:
                 with time_limit(limit):
-                    exercise(data, tmpdir, rng)
+                    exercise(data, tmpdir, rng, deep)
                 report.accepted += 1
             except NnftError:
                 report.refused += 1
@@ -282,10 +285,12 @@ def main(argv=None) -> int:  # pragma: no cover - the long-run driver
     ap.add_argument("--examples", type=int, default=10_000)
     ap.add_argument("--start", type=int, default=0)
     ap.add_argument("--seed", type=int, help="replay one seed")
+    ap.add_argument("--deep", type=float, default=0.0, help="fraction of accepted specs with a reference that also "
+                                                            "run the sampling reference cross-check")
     a = ap.parse_args(argv)
     seeds = [a.seed] if a.seed is not None else range(a.start, a.start + a.examples)
     t0 = time.perf_counter()
-    rep = run(seeds, progress=1000)
+    rep = run(seeds, progress=1000, deep=a.deep)
     print(f"{rep.examples} examples in {time.perf_counter() - t0:.0f} s: {rep.accepted} accepted, {rep.refused} "
           f"refused with NnftError, {len(rep.findings)} finding kinds, slowest {rep.slowest:.2f} s")
     for f in rep.findings.values():

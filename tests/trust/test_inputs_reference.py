@@ -104,3 +104,11 @@ def test_overflowing_readout_moments_are_a_spec_error_not_an_overflow(tmp_path):
     with pytest.raises(nnft.SpecError) as info:
         check_reference(model)
     assert info.value.field == "params.W1.density"
+
+
+def test_the_check_samples_neurons_not_whole_wide_networks():
+    # found by the fuzzer: N = 10⁷ made the check sample one network of 10⁷ neurons (> 10 s)
+    t0 = time.perf_counter()
+    rc = check_reference(nnft.compile(nnft.load("erf_net", N=10_000_000)))
+    assert rc.checked and rc.neurons < 100_000
+    assert time.perf_counter() - t0 < 10.0
