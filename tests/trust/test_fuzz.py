@@ -60,7 +60,7 @@ REFUSED = {"--orders": "0", "--lambdas": "nan", "--seed": "-1", "--samples": "9"
            "--points": "nan", "--set": "N=-1"}
 
 
-@pytest.mark.parametrize("seed", range(CLI_EXAMPLES))
+@pytest.mark.parametrize("seed", range(START, START + CLI_EXAMPLES))
 def test_cli_options_fuzzed_give_exit_0_or_one_error_line(seed):
     rng = random.Random(seed)
     cmd = rng.choice(sorted(COMMANDS))
