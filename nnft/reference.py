@@ -44,7 +44,7 @@ class Exact:
 #: prediction sqrt(M4 − M2²)/sqrt(n), so a heavy-tailed sample cannot make it too small)
 Z_MAX = 6.0
 #: single-neuron samples of the check (fixed key: the verdict is deterministic)
-CHECK_NEURONS = 1 << 15
+CHECK_NEURONS = 1 << 17
 CHECK_KEY = 271828
 #: at most this many distinct study points enter the check (all pairs of them)
 CHECK_POINTS = 3
@@ -99,13 +99,16 @@ class ReferenceCheck:
     stderr: np.ndarray | None = None
     z: np.ndarray | None = None
     neurons: int = 0
+    #: z of the per-neuron fourth moment at one point (None: the reference gives no M8)
+    z4: float | None = None
 
     @property
     def summary(self) -> str:
         if not self.checked:
             return f"not cross-checked: {self.reason}"
         return (f"agrees with the spec's parameter laws: max |z| = {float(np.max(np.abs(self.z))):.2f} "
-                f"over {len(self.z)} point pairs, {self.neurons} neurons")
+                f"over {len(self.z)} point pairs" + (f", E[ψ⁴] |z| = {abs(self.z4):.2f}" if self.z4 is not None else "")
+                + f", {self.neurons} neurons")
 
 
 def _check_pairs(model: Model) -> list[np.ndarray]:
@@ -233,6 +236,38 @@ def check_reference(model: Model) -> ReferenceCheck:
             f"allowed |z| ≤ {Z_MAX:g}",
             file=model.theory.source, field=f"reference.{kind}",
             hint="make the reference's arguments the ones the params' densities use (e.g. sigma_w0: sigma_w0)")
+    # the fourth moment at one point, where the reference gives M8 for its predicted error: catches laws
+    # that agree in M2 but not beyond (e.g. Gauss-net's σ_b0 enters M4, not M2)
+    z4 = None
+    if neuron.max_order >= 8:
+        best = None          # the point where the reference predicts the smallest relative error of M4
+        for x in pts:
+            try:
+                m4, m8 = neuron.moment(np.stack([x] * 4)), neuron.moment(np.stack([x] * 8))
+            except (NeuronArgError, QuadratureError):
+                continue
+            rel = math.sqrt(max(m8 - m4 * m4, 0.0)) / abs(m4) if m4 else math.inf
+            if best is None or rel < best[0]:
+                best = (rel, x, m4, m8)
+        if best is not None:
+            _, x0, m4, m8 = best
+            p4 = vals[:, col[x0.tobytes()]] ** 4
+            se4 = max(float(np.std(p4)), math.sqrt(max(m8 - m4 * m4, 0.0))) / math.sqrt(n)
+            e4 = math.sqrt(se4 ** 2 + (float(neuron.accuracy) + 1e-6 * (abs(m4) + abs(float(np.mean(p4))))
+                                       + 1e-300) ** 2)
+            z4 = (float(np.mean(p4)) - m4) / e4
+            if not math.isfinite(z4) or abs(z4) > Z_MAX:
+                xs = ",".join(f"{c:g}" for c in x0)
+                raise ReferenceMismatchError(
+                    f"the declared reference contradicts the spec's own parameter laws: at x=({xs}) the reference "
+                    f"{kind} gives the per-neuron fourth moment E[ψ(x)⁴] = {m4:.6g}, the spec's densities give "
+                    f"{float(np.mean(p4)):.6g} ± {e4:.2g} (neuron-level estimate, {n} neurons, fixed key): "
+                    f"z = {z4:+.1f}, allowed |z| ≤ {Z_MAX:g}",
+                    file=model.theory.source, field=f"reference.{kind}",
+                    hint="make the reference's arguments the ones the params' densities use (e.g. sigma_b0: sigma_b0)")
+    if z4 is not None:
+        from dataclasses import replace
+        result = replace(result, z4=z4)
     return done(result)
 
 

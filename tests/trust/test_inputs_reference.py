@@ -9,7 +9,7 @@ import pytest
 
 import nnft
 from nnft.errors import ReferenceMismatchError
-from nnft.reference import Z_MAX, check_reference
+from nnft.reference import CHECK_NEURONS, Z_MAX, check_reference
 
 from .helpers_cli import assert_one_line_error
 
@@ -110,5 +110,19 @@ def test_the_check_samples_neurons_not_whole_wide_networks():
     # found by the fuzzer: N = 10⁷ made the check sample one network of 10⁷ neurons (> 10 s)
     t0 = time.perf_counter()
     rc = check_reference(nnft.compile(nnft.load("erf_net", N=10_000_000)))
-    assert rc.checked and rc.neurons < 100_000
+    assert rc.checked and rc.neurons < 10 * CHECK_NEURONS
     assert time.perf_counter() - t0 < 10.0
+
+
+def test_a_reference_wrong_only_beyond_g2_is_refused_by_the_fourth_moment(tmp_path):
+    # Gauss-net's σ_b0 cancels from M2 but not from M4 = exp(4σ_b0²) at x = 0 (computed here)
+    spec = tmp_path / "gb.yaml"
+    spec.write_text("extends: gauss_net\nname: gb\nreference: {gauss_net: {sigma_w0: sigma_w0, sigma_b0: 0.6}}\n",
+                    encoding="utf-8")
+    with pytest.raises(ReferenceMismatchError, match="fourth moment") as info:
+        check_reference(nnft.compile(nnft.load(spec)))
+    msg = str(info.value)
+    assert f"= {np.exp(4 * 0.36):.6g}," in msg                      # the reference's claim (σ_b0 = 0.6)
+    est = float(msg.split("the spec's densities give ")[1].split(" ")[0])
+    sd = float(msg.split(" ± ")[1].split(" ")[0])
+    assert abs(est - np.exp(4 * 0.09)) < 5 * sd                       # the spec's law (σ_b0 = 0.3)
