@@ -9,13 +9,17 @@ Declare a theory (φ_θ, P(θ)) in a spec file and get correlators with error ba
     th = nnft.exact(model, pts)
     print(mc.full, mc.full.z(th.full[0]))
 
-Public API re-exported here; everything else is internal.
+Public API re-exported here; everything else is internal. The functions that take counts, seeds,
+points or point tuples are re-exported through ``nnft.inputs.checked``: their arguments are checked
+(types, shapes that can be read two ways, documented bounds) before any work starts, and a bad one is
+an :class:`InputError` naming it.
 """
 
 from nnft.checks import CheckResult as CheckResult
 from nnft.checks import check as check
 from nnft.errors import EstimatorError as EstimatorError
 from nnft.errors import GraphError as GraphError
+from nnft.errors import InputError as InputError
 from nnft.errors import NnftError as NnftError
 from nnft.errors import ReweightingWarning as ReweightingWarning
 from nnft.errors import SamplingError as SamplingError
@@ -51,5 +55,24 @@ from nnft.stats import Estimate as Estimate
 from nnft.stats import zscore as zscore
 from nnft.study import Report as Report
 from nnft.study import run as run
+
+# -- checked re-exports (nnft.inputs): arguments are validated before any work starts
+from nnft.inputs import MAX_KERNEL_POINTS as _MAX_KERNEL_POINTS  # noqa: E402
+from nnft.inputs import checked as _checked  # noqa: E402
+
+measure = _checked(measure, tuples="tuples")
+correlator = _checked(correlator, tuples="tuples")
+connected = _checked(connected, tuples="tuples")
+ensemble = _checked(ensemble, tuples="tuples")
+two_point = _checked(two_point, points="points")
+neuron_measure = _checked(neuron_measure, tuples="tuples")
+exact = _checked(exact, tuples="tuples")
+run = _checked(run, points="points", orders="orders")
+check = _checked(check)
+compare = _checked(compare, tuples="tuples", points="points")
+kernels = _checked(kernels, points="points", max_points=_MAX_KERNEL_POINTS)
+ntk_ensemble = _checked(ntk_ensemble, points="points", max_points=_MAX_KERNEL_POINTS)
+mcmc_ensemble = _checked(mcmc_ensemble, tuples="tuples")
+del _checked, _MAX_KERNEL_POINTS
 
 __version__ = "0.1.0"

@@ -7,18 +7,29 @@
     nnft schema
     nnft specs
 
-Errors in a spec are printed as messages (file, field, what is allowed), not tracebacks, and the
-command exits with status 2.
+Every error — in a spec (file, field, what is allowed), in an option, or a size above its bound —
+is printed as ONE line on stderr, ``error: ...``, and the command exits with status 2. This is
+structural: :func:`main` catches every :class:`~nnft.errors.NnftError` and every click usage error;
+anything else that escapes is a bug. All output passes through a filter that replaces terminal
+control characters (spec text is untrusted).
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import math
 import sys
 
 import click
 
-from nnft.errors import NnftError
+from nnft.errors import NnftError, printable
+from nnft.inputs import (MAX_CHUNK, MAX_NEURONS, MAX_SAMPLES, MAX_SEED, as_points, parse_numbers, parse_orders,
+                         parse_points)
+
+#: longest error line printed (a message is cut there, never split over lines)
+MAX_ERROR_CHARS = 2000
 
 
 def _sizes(pairs: tuple[str, ...]) -> dict[str, int]:
@@ -26,35 +37,148 @@ def _sizes(pairs: tuple[str, ...]) -> dict[str, int]:
     for p in pairs:
         name, sep, value = p.partition("=")
         if not sep or not name.strip():
-            raise click.BadParameter(f"expected NAME=INTEGER, got {p!r}", param_hint="--set")
-        try:
-            out[name.strip()] = int(value)
-        except ValueError:
-            raise click.BadParameter(f"{name.strip()} must be an integer, got {value!r}", param_hint="--set") from None
+            raise click.BadParameter(f"expected NAME=INTEGER, got {p[:80]!r}", param_hint="--set")
+        v = value.strip()
+        if not (v.isascii() and v.isdigit()) or len(v) > 12:
+            raise click.BadParameter(f"{name.strip()[:40]} must be a positive integer (at most 12 digits), "
+                                     f"got {value[:40]!r}", param_hint="--set")
+        out[name.strip()] = int(v)
     return out
 
 
-def _points(text: str | None):
+def _points(text: str | None, d: int, name: str = "--points"):
+    """``--points`` text -> an array (P, d), checked against the spec's d (None: the spec's default)."""
     if text is None:
         return None
-    try:
-        return [[float(c) for c in p.split(",")] for p in text.split(";") if p.strip()]
-    except ValueError:
-        raise click.BadParameter("points are 'x1,x2;y1,y2;...' (numbers)", param_hint="--points") from None
+    return as_points(parse_points(text, name), d, name)
+
+
+#: theories loaded by this invocation (an error about a value one of them inherited from a parent the
+#: user did not name is printed without the value)
+_LOADED: list = []
 
 
 def _load(spec: str, sets: tuple[str, ...]):
     from nnft.spec.load import load
-    return load(spec, **_sizes(sets))
+    theory = load(spec, **_sizes(sets))
+    _LOADED.append(theory)
+    return theory
+
+
+def _redacted(err: BaseException) -> BaseException:
+    from nnft.errors import SpecError
+    from nnft.spec.load import inherited_from
+    if isinstance(err, SpecError):
+        for theory in _LOADED:
+            parent = inherited_from(theory, err.field)
+            if parent:
+                return SpecError(f"invalid entry inherited from {parent} (not shown: values from files not named on "
+                                 f"the command line are never printed; run 'nnft validate {parent}' to see it)",
+                                 file=err.file, field=err.field)
+    return err
+
+
+def _check_reference(theory) -> None:
+    """Refuse a declared reference that contradicts the spec before any sampling (cached by content,
+    so the estimators' own check reuses the verdict)."""
+    if theory.reference:
+        from nnft.graph.compile import compile
+        from nnft.reference import check_reference
+        check_reference(compile(theory))
+
+
+class _Finite(click.ParamType):
+    """A finite float in [lo, hi] (click's FloatRange lets NaN through)."""
+
+    name = "number"
+
+    def __init__(self, lo: float, hi: float, *, lo_open: bool = False):
+        self.lo, self.hi, self.lo_open = lo, hi, lo_open
+
+    def convert(self, value, param, ctx):
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{str(value)[:40]!r} is not a number", param, ctx)
+        if not math.isfinite(v) or v < self.lo or v > self.hi or (self.lo_open and v == self.lo):
+            self.fail(f"{v!r} is outside {'(' if self.lo_open else '['}{self.lo:g}, {self.hi:g}]", param, ctx)
+        return v
+
+
+class _Printable(io.TextIOBase):
+    """A text stream that forwards to ``inner`` with terminal control characters replaced."""
+
+    def __init__(self, inner):
+        self._inner = inner
+
+    def write(self, text):
+        if not isinstance(text, str):
+            raise TypeError("text stream")   # click probes binary-ness with write(b"")
+        return self._inner.write(printable(text))
+
+    def flush(self):
+        self._inner.flush()
+
+    def isatty(self):
+        return bool(getattr(self._inner, "isatty", lambda: False)())
+
+    def writable(self):
+        return True
+
+    @property
+    def encoding(self):
+        return getattr(self._inner, "encoding", None) or "utf-8"
+
+    @property
+    def errors(self):
+        return getattr(self._inner, "errors", None) or "strict"
+
+
+@contextlib.contextmanager
+def _printable_streams():
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _Printable(out), _Printable(err)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def one_line(err: BaseException) -> str:
+    """An error as one printable line: ``error: file: field: message; got: ...; allowed: ...``."""
+    if isinstance(err, click.ClickException):
+        text = err.format_message()
+    else:
+        text = str(err) or type(err).__name__
+    parts = [p.strip() for p in printable(text).splitlines() if p.strip()]
+    line = "error: " + "; ".join(parts)
+    return line if len(line) <= MAX_ERROR_CHARS else line[:MAX_ERROR_CHARS - 3] + "..."
+
+
+def _expr_error() -> type:
+    """The expression grammar's error class (an nnft error that predates NnftError)."""
+    from nnft.spec.expr import ExprError
+    return ExprError
 
 
 class _Group(click.Group):
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except NnftError as err:
-            click.echo(f"error: {err}", err=True)
-            sys.exit(2)
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """Run a command; every nnft error and usage error becomes one line on stderr and exit 2."""
+        code = 0
+        _LOADED.clear()
+        with _printable_streams():
+            try:
+                rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+                code = rv if isinstance(rv, int) else 0
+            except (NnftError, click.ClickException, _expr_error()) as err:
+                click.echo(one_line(_redacted(err)), err=True)
+                code = 2
+            except click.exceptions.Abort:
+                click.echo("error: aborted", err=True)
+                code = 1
+        if standalone_mode:
+            sys.exit(code)
+        return code
 
 
 @click.group(cls=_Group)
@@ -69,9 +193,13 @@ def main():
 def validate(spec, sets):
     """Load, check and analyse SPEC (a file or a shipped spec name) without sampling."""
     from nnft.graph.compile import compile
+    from nnft.reference import check_reference
+    from nnft.study import study_points
     model = compile(_load(spec, sets))
     theory = model.theory                    # an mlp: is shown expanded into its layers
     st = model.structure
+    points = study_points(theory)            # the study's points fit d (else a SpecError naming them)
+    rc = check_reference(model) if theory.reference else None
     click.echo(f"ok: {theory.name} ({theory.source})")
     click.echo("  dims: " + ", ".join(f"{k}={v}" for k, v in theory.dims.items()))
     for name, p in theory.params.items():
@@ -91,30 +219,32 @@ def validate(spec, sets):
         click.echo("  not a neuron sum: " + "; ".join(st.notes))
     if st.unused:
         click.echo("  unused parameters: " + ", ".join(st.unused))
-    click.echo(f"  reference: {next(iter(theory.reference)) if theory.reference else 'none'}")
+    click.echo(f"  study points: {len(points)}")
+    click.echo(f"  reference: {rc.reference} ({rc.summary})" if rc else "  reference: none")
 
 
 @main.command()
 @click.argument("spec")
-@click.option("--samples", type=click.IntRange(10), help="number of networks (default: the spec's study)")
-@click.option("--seed", type=click.IntRange(0), help="PRNG seed")
-@click.option("--chunk", type=click.IntRange(1), help="networks per jitted chunk (does not change the numbers)")
+@click.option("--samples", type=click.IntRange(10, MAX_SAMPLES),
+              help="number of networks (default: the spec's study)")
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), help="PRNG seed")
+@click.option("--chunk", type=click.IntRange(1, MAX_CHUNK),
+              help="networks per jitted chunk (does not change the numbers)")
 @click.option("--dtype", type=click.Choice(["float32", "float64"]), help="sampling precision (sums are float64)")
 @click.option("--set", "sets", multiple=True, metavar="NAME=INT", help="override a named size, e.g. --set N=64")
 @click.option("--points", help="points 'x1,x2;y1,y2;...' (default: the spec's study points)")
 @click.option("--orders", help="correlator orders, e.g. 2,4")
-@click.option("--neurons", type=click.IntRange(0), default=1_000_000, show_default=True,
+@click.option("--neurons", type=click.IntRange(0, MAX_NEURONS), default=1_000_000, show_default=True,
               help="single-neuron samples for the exact-in-N estimate (0: skip)")
 def run(spec, samples, seed, chunk, dtype, sets, points, orders, neurons):
     """Measure correlators of SPEC and print them beside theory with z-scores."""
     from nnft.study import run as run_study
+    order_list = parse_orders(orders) if orders is not None else None
     theory = _load(spec, sets)
-    try:
-        order_list = [int(o) for o in orders.split(",")] if orders else None
-    except ValueError:
-        raise click.BadParameter("orders are integers, e.g. 2,4", param_hint="--orders") from None
-    report = run_study(theory, samples=samples, seed=seed, chunk=chunk, dtype=dtype, points=_points(points),
-                       orders=order_list, neurons=neurons)
+    pts = _points(points, theory.dims["d"])
+    _check_reference(theory)
+    report = run_study(theory, samples=samples, seed=seed, chunk=chunk, dtype=dtype,
+                       points=pts, orders=order_list, neurons=neurons)
     click.echo(report.table())
 
 
@@ -169,33 +299,26 @@ def check(spec, only, samples, seed, alpha, sets, plot_dir, evidence):
 @main.command()
 @click.argument("spec")
 @click.option("--lambdas", default="0.01,0.1,1", show_default=True, help="values of the swept coupling, e.g. 0.01,0.1,1")
-@click.option("--samples", type=click.IntRange(10), help="networks, the same at every λ (default: the spec's study)")
-@click.option("--seed", type=click.IntRange(0), help="PRNG seed")
+@click.option("--samples", type=click.IntRange(10, MAX_SAMPLES),
+              help="networks, the same at every λ (default: the spec's study)")
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), help="PRNG seed")
 @click.option("--set", "sets", multiple=True, metavar="NAME=INT", help="override a named size, e.g. --set N=10")
 @click.option("--points", help="points 'x1,x2;y1,y2;...': tuples (p0, pj) and (p0,p0,pj,pj) (default: the spec's study points)")
 @click.option("--orders", default="2,4", show_default=True, help="correlator orders of the tuples")
 @click.option("--coupling", help="the constant to sweep (default: the one the φ⁴ coupling names)")
-@click.option("--threshold", type=click.FloatRange(0, min_open=True), default=5.0, show_default=True,
+@click.option("--threshold", type=_Finite(0.0, 1e6, lo_open=True), default=5.0, show_default=True,
               help="flag rows with |z| above this: first order no longer holds")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="write a plot of the sweep here")
 def perturb(spec, lambdas, samples, seed, sets, points, orders, coupling, threshold, plot_path):
     """Reweighted MC shifts of SPEC's correlators beside first-order perturbation theory, swept over λ."""
     from nnft.perturbation import compare
+    lams = parse_numbers(lambdas, "--lambdas")
+    order_list = parse_orders(orders)
     theory = _load(spec, sets)
-    try:
-        lams = [float(v) for v in lambdas.split(",") if v.strip()]
-    except ValueError:
-        raise click.BadParameter("lambdas are numbers, e.g. 0.01,0.1,1", param_hint="--lambdas") from None
-    try:
-        order_list = [int(o) for o in orders.split(",") if o.strip()]
-    except ValueError:
-        raise click.BadParameter("orders are integers, e.g. 2,4", param_hint="--orders") from None
-    if not lams:
-        raise click.BadParameter("give at least one value, e.g. 0.01,0.1,1", param_hint="--lambdas")
-    if not order_list or min(order_list) < 1:
-        raise click.BadParameter("orders are integers ≥ 1, e.g. 2,4", param_hint="--orders")
+    pts = _points(points, theory.dims["d"])
+    _check_reference(theory)
     table = compare(theory, lambdas=lams, samples=samples, key=seed, coupling=coupling, orders=order_list,
-                    points=_points(points), threshold=threshold)
+                    points=pts, threshold=threshold)
     click.echo(table.table())
     if plot_path:
         table.plot(plot_path)
@@ -214,7 +337,7 @@ def kernel(spec, points, sets, layers):
     from nnft.graph.compile import compile
     from nnft.graph.kernels import kernels
     model = compile(_load(spec, sets))
-    k = kernels(model, np.asarray(_points(points)))
+    k = kernels(model, _points(points, model.d))
     np.set_printoptions(precision=6, suppress=True, linewidth=120)
     click.echo(f"{model.theory.name}: NNGP K(xᵢ, xⱼ)\n{k.nngp}\nNTK Θ(xᵢ, xⱼ) (NTK parameterisation)\n{k.ntk}")
     if layers:

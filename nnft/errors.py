@@ -7,11 +7,23 @@ and, where one is obvious, a suggestion. The CLI prints ``str(err)`` and exits n
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Sequence
 
 
 class NnftError(Exception):
     """Base class of every nnft error."""
+
+
+#: C0 and C1 control characters (ESC, CSI, BEL, ...) and the Unicode format characters that can
+#: reorder or hide terminal text (bidi overrides); newlines and tabs are kept
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def printable(text: str) -> str:
+    """``text`` with terminal control characters replaced by U+FFFD (spec text is untrusted: a name
+    such as ``"\\e]0;...\\a"`` must not reach a terminal as an escape sequence)."""
+    return _CONTROL.sub("\ufffd", str(text))
 
 
 def suggest(word: str, options: Iterable[str]) -> str | None:
@@ -70,11 +82,23 @@ class SpecError(NnftError, ValueError):
             lines.append(f"  allowed: {self.allowed}")
         if self.hint:
             lines.append(f"  hint: {self.hint}")
-        return "\n".join(lines)
+        return printable("\n".join(lines))
 
 
 class GraphError(SpecError):
     """The spec is well-formed but its graph is not: undefined names, shape mismatches, cycles."""
+
+
+class ReferenceMismatchError(SpecError):
+    """A spec's declared ``reference:`` contradicts the spec's own parameter laws: the reference's
+    per-neuron two-point function disagrees with a fixed-key neuron-level estimate by more than the
+    stated |z| bound. Both values are named in the message."""
+
+
+class InputError(NnftError, ValueError):
+    """An argument of the Python API or the command line is malformed, ambiguous or out of bounds
+    (e.g. a sample count that is not an integer, point tuples that can be read two ways, a size
+    above its documented limit). The message names the argument, what was given and what is allowed."""
 
 
 class SamplingError(NnftError, RuntimeError):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnft.errors import EstimatorError
+from nnft.errors import EstimatorError, SpecError
 from nnft.estimators.neuron import neuron_measure
 from nnft.estimators.npoint import measure
 from nnft.graph.compile import Model, compile
@@ -25,50 +25,72 @@ MAX_TUPLES_PER_ORDER = 24
 
 
 def study_points(theory: Theory) -> np.ndarray:
-    """The study's points as an array (P, d); default: 3 points on the first axis in [0, 1]."""
+    """The study's points as an array (P, d); default: 3 points on the first axis in [0, 1].
+
+    Raises:
+      SpecError: the points do not have d coordinates each (naming the field).
+    """
     d = theory.dims["d"]
     pts = theory.study.points
-    if pts is None:
-        return np.stack([np.eye(d)[0] * t for t in np.linspace(0.0, 1.0, 3)])
-    if pts.list is not None:
-        arr = np.asarray(pts.list, dtype=np.float64)
-        if arr.ndim != 2 or arr.shape[1] != d:
-            raise EstimatorError(f"{theory.source}: study.points.list: points must have d = {d} coordinates")
-        return arr
 
-    def vec(v) -> np.ndarray:
+    def axis0(t: float) -> np.ndarray:       # t·e_0 without building a d×d identity
+        v = np.zeros(d)
+        v[0] = t
+        return v
+
+    if pts is None:
+        return np.stack([axis0(t) for t in np.linspace(0.0, 1.0, 3)])
+    if pts.list is not None:
+        bad = next((i for i, p in enumerate(pts.list) if len(p) != d), None)
+        if bad is not None:
+            raise SpecError(f"point {bad} has {len(pts.list[bad])} coordinates; every point needs d = {d}",
+                            file=theory.source, field=("study", "points", "list", bad))
+        return np.asarray(pts.list, dtype=np.float64).reshape(len(pts.list), d)
+
+    def vec(v, which: str) -> np.ndarray:
         if isinstance(v, list):
             if len(v) != d:
-                raise EstimatorError(f"{theory.source}: study.points.line: {v} has {len(v)} coordinates, d = {d}")
+                raise SpecError(f"{v} has {len(v)} coordinates; d = {d}", file=theory.source,
+                                field=("study", "points", "line", which))
             return np.asarray(v, dtype=np.float64)
-        return np.eye(d)[0] * float(v)
+        return axis0(float(v))
 
-    a, b = vec(pts.line.start), vec(pts.line.stop)
+    a, b = vec(pts.line.start, "start"), vec(pts.line.stop, "stop")
     return np.stack([a + (b - a) * t for t in np.linspace(0.0, 1.0, pts.line.n)])
+
+
+def _index_tuples(P: int, n: int):
+    """Candidate index tuples of order n, lazily, in the documented order."""
+    if n == 1:
+        yield from ((i,) for i in range(P))
+    elif n == 2:
+        yield from itertools.combinations_with_replacement(range(P), 2)
+    else:
+        yield from ((i,) * n for i in range(P))
+        if n % 2 == 0:
+            yield from ((i,) * (n // 2) + (j,) * (n // 2) for i, j in itertools.combinations(range(P), 2))
+        if P > 1:
+            yield from (tuple((i + k) % P for k in range(n)) for i in range(P))
 
 
 def default_tuples(points: np.ndarray, orders) -> list[np.ndarray]:
     """Point tuples for each order n: all pairs for n ≤ 2; for higher n the coincident tuple
     (i,…,i), the paired tuples (i,i,j,j,…) and consecutive windows — at most
-    :data:`MAX_TUPLES_PER_ORDER` per order."""
+    :data:`MAX_TUPLES_PER_ORDER` per order. Candidates are generated lazily and generation stops
+    at the bound, so P points cost O(P + bound), never the P² pairs."""
     P = len(points)
     out = []
     for n in orders:
-        if n == 1:
-            idx = [(i,) for i in range(P)]
-        elif n == 2:
-            idx = list(itertools.combinations_with_replacement(range(P), 2))
-        else:
-            idx = [(i,) * n for i in range(P)]
-            if n % 2 == 0:
-                idx += [(i,) * (n // 2) + (j,) * (n // 2) for i, j in itertools.combinations(range(P), 2)]
-            idx += [tuple((i + k) % P for k in range(n)) for i in range(P) if P > 1]
-        seen, keys = [], set()
-        for t in idx:
-            if tuple(sorted(t)) not in keys:
-                keys.add(tuple(sorted(t)))
-                seen.append(t)
-        out += [points[list(t)] for t in seen[:MAX_TUPLES_PER_ORDER]]
+        keys: set[tuple[int, ...]] = set()
+        kept = 0
+        for t in _index_tuples(P, n):
+            if tuple(sorted(t)) in keys:
+                continue
+            keys.add(tuple(sorted(t)))
+            out.append(points[list(t)])
+            kept += 1
+            if kept == MAX_TUPLES_PER_ORDER:
+                break
     return out
 
 

@@ -7,13 +7,13 @@ PUBLIC = {
     "Report", "SamplingError", "SpecError", "Structure", "Theory", "WidthCorrelators", "check", "compile", "connected",
     "correlator", "ensemble", "exact", "from_dict", "load", "measure", "neuron_measure", "run", "shipped_specs",
     "two_point", "zscore", "KernelError", "Kernels", "ReweightingWarning", "mcmc_ensemble", "kernels", "empirical_ntk", "ntk_ensemble", "ntk_predict",
-    "compare",
+    "compare", "InputError",
 }
 
 
 def test_public_names():
     names = {n for n in dir(nnft) if not n.startswith("_")}
-    modules = {"analytic", "checks", "cli", "insertions", "densities", "errors", "estimators", "graph", "perturbation", "reference", "sample",
+    modules = {"analytic", "checks", "cli", "insertions", "densities", "errors", "estimators", "graph", "perturbation", "reference", "sample", "inputs",
                "spec", "stats", "study"}
     assert names - modules == PUBLIC
 

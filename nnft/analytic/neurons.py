@@ -31,6 +31,32 @@ _CONSTRAINTS = {
 }
 
 
+#: most quadrature panels one radial integral may use (× GL_NODES nodes × point pairs, in memory)
+MAX_PANELS = 20_000
+
+
+def panel_count(rmax: float, scale: float, hmax: float) -> float:
+    """An upper bound on the number of panels :func:`_quad.panel_breaks` makes (checked before any
+    array is built): geometric growth from ``scale`` up to ``hmax``, then steps of ``hmax``."""
+    if not rmax > 0:
+        return 1.0
+    if not (math.isfinite(rmax) and math.isfinite(hmax) and hmax > 0 and scale > 0):
+        return math.inf
+    grow = math.log2(max(min(hmax, rmax) / scale, 1.0)) + 2.0
+    return grow + rmax / hmax + 1.0
+
+
+def checked_breaks(name: str, rmax: float, scale: float, hmax: float) -> np.ndarray:
+    """``_quad.panel_breaks(rmax, scale, hmax)`` after checking the panel count against MAX_PANELS."""
+    n = panel_count(rmax, scale, hmax)
+    if n > MAX_PANELS:
+        raise NeuronArgError(f"{name}: the radial quadrature would need ~{n:.3g} panels (at most {MAX_PANELS}): "
+                             f"the arguments or the distances between points are too large or too small for it "
+                             f"(integration range {rmax:.3g}, oscillation/decay scale {hmax:.3g}, singularity "
+                             f"distance {scale:.3g})")
+    return _quad.panel_breaks(rmax, scale, hmax)
+
+
 class NeuronArgError(NnftError, ValueError):
     """Bad constructor arguments / input dimension / points for a :class:`NeuronReference`."""
 
@@ -82,10 +108,18 @@ class NeuronReference:
                 raise NeuronArgError(f"{self.name}: argument {k}={v!r} violates constraint: must be {desc}")
             self.params[k] = v
             setattr(self, k, v)
-        self._setup()
+        try:
+            with np.errstate(over="raise", invalid="raise", divide="raise"):
+                self._setup()
+        except (OverflowError, FloatingPointError, ZeroDivisionError) as err:
+            raise NeuronArgError(f"{self.name}: arguments {self._args_text()} at d={self.d} are out of the numerically "
+                                 f"representable range ({err})") from None
 
     def _setup(self) -> None:
         """Hook for subclasses (precomputation after validation)."""
+
+    def _args_text(self) -> str:
+        return ", ".join(f"{k}={v:g}" for k, v in self.params.items())
 
     def __repr__(self) -> str:
         a = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
@@ -103,12 +137,22 @@ class NeuronReference:
             raise NeuronArgError(f"{self.name}: points must be finite")
         return p
 
+
     def moment(self, points: np.ndarray) -> float:
         """M_K = E[ψ(x_1)…ψ(x_K)] for points of shape (K, d) (K = 0 gives 1.0)."""
         p = self._points(points)
         if p.shape[0] == 0:
             return 1.0
-        return float(self._moment(p))
+        try:
+            with np.errstate(over="ignore", under="ignore"):
+                value = float(self._moment(p))
+        except (OverflowError, FloatingPointError, ZeroDivisionError) as err:
+            raise NeuronArgError(f"{self.name}: moment of order {p.shape[0]} overflows for {self._args_text()} "
+                                 f"({err})") from None
+        if not math.isfinite(value):
+            raise NeuronArgError(f"{self.name}: moment of order {p.shape[0]} is not finite for {self._args_text()} "
+                                 f"(arguments out of the representable range)")
+        return value
 
     def _moment(self, points: np.ndarray) -> float:
         raise NotImplementedError
@@ -181,7 +225,7 @@ class _RadialCosFamily(_CosFamily):
         r = np.sqrt(np.sum(s * s, axis=1))
         rmax, scale = self._radial()
         hmax = min(scale, math.pi / max(r.max(initial=0.0), 1e-300))
-        rho, w = _quad.composite_nodes(_quad.panel_breaks(rmax, self.mass, hmax), self.gl_nodes)
+        rho, w = _quad.composite_nodes(checked_breaks(self.name, rmax, self.mass, hmax), self.gl_nodes)
         f = w * self._density(rho) * (rho ** 2 + self.mass ** 2) ** (-k / 2.0)
         return _quad.sphere_average(self.d, rho[None, :] * r[:, None]) @ f
 
@@ -264,7 +308,7 @@ class RPScalar(_CosFamily):
         r = np.sqrt(np.sum(s[:, 1:] ** 2, axis=1))
         hmax = min(self.cutoff / 4.0, math.pi / max(r.max(initial=0.0), 1e-300),
                    2.0 / max(t.max(initial=0.0), 1e-300))
-        rho, w = _quad.composite_nodes(_quad.panel_breaks(self.cutoff, m, hmax), self.gl_nodes)
+        rho, w = _quad.composite_nodes(checked_breaks(self.name, self.cutoff, m, hmax), self.gl_nodes)
         om = np.sqrt(rho ** 2 + m ** 2)
         f = (w * n * rho ** (n - 1) / self.cutoff ** n * om ** (-k / 2.0))[None, :]
         return np.sum(f * np.exp(-om[None, :] * t[:, None])

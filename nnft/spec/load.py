@@ -4,8 +4,11 @@ Spec files are untrusted input:
 - YAML is read with the safe loader; tags that construct objects are refused, and anchors and
   aliases are refused outright (no alias bombs);
 - files larger than :data:`MAX_FILE_BYTES` are refused before parsing;
-- ``extends:`` reads only the file it names (a shipped spec name or a spec-file path), at most
-  :data:`MAX_EXTENDS` deep, with cycles reported;
+- ``extends:`` names a shipped spec or a spec file under the extending spec's own directory: no
+  absolute paths, no ``..`` escape, no symlink leading out of it (the path is resolved and its
+  containment checked), at most :data:`MAX_EXTENDS` deep, with cycles reported;
+- values read from a parent the user did not name on the command line are never echoed: an error
+  about them names the field and the parent file, not the value (shipped parents are public);
 - every validation error becomes a :class:`~nnft.errors.SpecError` naming the file and field.
 """
 
@@ -25,6 +28,8 @@ from nnft.spec.models import LocatedError, Theory
 
 MAX_FILE_BYTES = 1_000_000
 MAX_EXTENDS = 8
+#: longest spec path or 'extends' name (longer names are refused before touching the file system)
+MAX_NAME_CHARS = 255
 #: deepest nesting of mappings/lists a spec file may have (real specs need about 6)
 MAX_NESTING = 32
 #: libyaml when available (fast on adversarial input); both loaders construct plain data only
@@ -42,23 +47,102 @@ def shipped_specs() -> dict[str, Path]:
     return {p.stem: p for p in sorted(SHIPPED.iterdir()) if p.suffix in SUFFIXES}
 
 
-def resolve(name: str | Path, relative_to: Path | None = None) -> Path:
-    """A spec file path: an existing path, or the name of a shipped spec (``cos_net``)."""
+def _check_name(name: str | Path, source: str, field: str) -> str:
+    text = str(name)
+    if len(text) > MAX_NAME_CHARS:
+        raise SpecError(f"a spec name or path has at most {MAX_NAME_CHARS} characters, got {len(text)}",
+                        file=source, field=field)
+    if not text or "\x00" in text:
+        raise SpecError("a spec name or path must be non-empty text without NUL characters", file=source, field=field)
+    return text
+
+
+def _no_such(name: str, shipped: dict[str, Path], file: str, field: str = "<file>") -> SpecError:
     p = Path(name)
-    if relative_to is not None and not p.is_absolute():
-        cand = relative_to / p
-        if cand.exists():
-            return cand
-    if p.exists():
-        return p
-    shipped = shipped_specs()
     stem = p.stem if p.suffix in SUFFIXES else p.name
-    if stem in shipped and (str(name) == stem or p.name == shipped[stem].name):
-        return shipped[stem]
     guess = suggest(stem, shipped)
-    raise SpecError("no such spec file or shipped spec", file=str(name), field="<file>",
-                    allowed="a path to a .yaml/.yml/.toml/.json file, or a shipped spec: " + ", ".join(shipped),
-                    hint=f"did you mean {guess!r}?" if guess else None)
+    return SpecError("no such spec file or shipped spec", file=file, field=field,
+                     allowed="a path to a .yaml/.yml/.toml/.json file, or a shipped spec: " + ", ".join(shipped),
+                     hint=f"did you mean {guess!r}?" if guess else None)
+
+
+def _shipped_name(name: str, shipped: dict[str, Path]) -> Path | None:
+    p = Path(name)
+    stem = p.stem if p.suffix in SUFFIXES else p.name
+    if stem in shipped and (name == stem or name == shipped[stem].name):
+        return shipped[stem]
+    return None
+
+
+def resolve(name: str | Path, relative_to: Path | None = None) -> Path:
+    """A spec file path named on the command line or in Python: an existing path, or the name of a
+    shipped spec (``cos_net``). (``extends:`` is resolved, confined, by :func:`resolve_parent`.)"""
+    text = _check_name(name, str(name)[:MAX_NAME_CHARS], "<file>")
+    p = Path(text)
+    try:
+        if relative_to is not None and not p.is_absolute():
+            cand = relative_to / p
+            if cand.exists():
+                return cand
+        if p.exists():
+            return p
+    except OSError as err:
+        raise SpecError(f"cannot access the spec file: {err.strerror or err}", file=text, field="<file>") from None
+    shipped = shipped_specs()
+    hit = _shipped_name(text, shipped)
+    if hit is not None:
+        return hit
+    raise _no_such(text, shipped, text)
+
+
+def resolve_parent(parent: str, source: str) -> tuple[Path, bool]:
+    """The file an ``extends:`` in ``source`` names, and whether it is a shipped spec.
+
+    Allowed: a shipped spec name (``cos_net``), or a relative path to a spec file under the directory
+    of ``source`` (subdirectories too). Refused: absolute paths, paths that resolve (following
+    symlinks) outside that directory, and any path when ``source`` is not a file (a dict or string).
+    """
+    text = _check_name(parent, source, "extends")
+    shipped = shipped_specs()
+    here = Path(source).parent if source not in ("<dict>", "<string>") else None
+    p = Path(text)
+    if here is not None and not p.is_absolute():
+        try:
+            root = here.resolve(strict=True)
+            cand = root / p
+            real = cand.resolve(strict=True) if cand.exists() else None
+        except (OSError, RuntimeError) as err:
+            raise SpecError(f"'extends' names {text!r}: cannot access it ({getattr(err, 'strerror', None) or err})",
+                            file=source, field="extends") from None
+        if real is not None:
+            if not real.is_relative_to(root):
+                raise SpecError(f"'extends' names {text!r}, which resolves outside the spec's own directory",
+                                file=source, field="extends",
+                                allowed=f"a shipped spec ({', '.join(shipped)}) or a spec file under {root}",
+                                hint="copy the parent next to the spec (symlinks and '..' may not leave the directory)")
+            if real.suffix.lower() not in SUFFIXES:
+                raise SpecError(f"'extends' names {text!r}, which is not a spec file", file=source, field="extends",
+                                allowed=", ".join(SUFFIXES))
+            return real, real.parent == SHIPPED.resolve()
+    hit = _shipped_name(text, shipped)
+    if hit is not None:
+        return hit, True
+    if p.is_absolute() and p.suffix.lower() in SUFFIXES:
+        try:
+            real = p.resolve(strict=True)
+        except (OSError, RuntimeError):
+            real = None
+        if real is not None and real.parent == SHIPPED.resolve() and real.stem in shipped:
+            return real, True          # an absolute path to a shipped spec: public, read-only
+    if p.is_absolute() or (here is None and ("/" in text or "\\" in text or p.suffix in SUFFIXES)):
+        raise SpecError(f"'extends' names {text!r}: "
+                        + ("absolute paths are not allowed" if p.is_absolute()
+                           else "a spec given as a dict or string may extend only shipped specs"),
+                        file=source, field="extends",
+                        allowed=f"a shipped spec ({', '.join(shipped)}) or a relative path under the spec's directory")
+    err = _no_such(text, shipped, source, "extends")
+    raise SpecError(f"'extends' names {text!r}: {err.message}", file=source, field="extends",
+                    allowed=err.allowed, hint=err.hint)
 
 
 def _read(path: Path) -> dict:
@@ -246,26 +330,68 @@ def merge(base: dict, override: dict) -> dict:
     return out
 
 
-def _expand(data: dict, source: str, chain: tuple[str, ...]) -> dict:
+def _expand(data: dict, source: str, chain: tuple[str, ...], private: list | None = None) -> dict:
+    """``data`` with its ``extends:`` chain merged in. The data of every parent that is not shipped is
+    appended to ``private`` (values the user did not pass on the command line: never echoed)."""
     if "extends" not in data:
         return data
     parent = data["extends"]
     if not isinstance(parent, str):
-        raise SpecError("'extends' names one spec file or shipped spec", file=source, field="extends", got=parent)
+        raise SpecError("'extends' names one spec file or shipped spec", file=source, field="extends",
+                        got=parent if isinstance(parent, (int, float)) else None,
+                        allowed="a shipped spec name or a relative path under the spec's directory")
     if len(chain) > MAX_EXTENDS:
         raise SpecError(f"'extends' chain deeper than {MAX_EXTENDS}", file=source, field="extends")
-    here = Path(source).parent if source not in ("<dict>", "<string>") else None
-    try:
-        path = resolve(parent, relative_to=here)
-    except SpecError as err:
-        raise SpecError(f"'extends' names {parent!r}: {err.message}", file=source, field="extends", got=parent,
-                        allowed=err.allowed, hint=err.hint) from None
+    path, shipped = resolve_parent(parent, source)
     key = str(path.resolve())
     if key in chain:
         raise SpecError("'extends' forms a cycle: " + " -> ".join(chain + (key,)), file=source, field="extends")
-    base = _expand(_read(path), str(path), chain + (key,))
+    if shipped:
+        base = _expand(_read(path), str(path), chain + (key,), private)
+    else:
+        try:
+            raw = _read(path)
+            base = _expand(raw, str(path), chain + (key,), private)
+        except SpecError as err:
+            # the parent's content is not shown (the user did not name that file on the command line)
+            raise SpecError(f"the parent spec {parent!r} ({path}) cannot be used: {_kind_of_problem(err)} "
+                            f"(its content is not shown; run 'nnft validate {path}' to see the error there)",
+                            file=source, field="extends") from None
+        if private is not None:
+            private.append((path, raw))
     child = {k: v for k, v in data.items() if k != "extends"}
     return merge({k: v for k, v in base.items() if k != "extends"}, child)
+
+
+#: _read's messages that describe the file without quoting it
+_CONTENT_FREE = ("not a regular file", "unsupported spec file extension", "spec file is", "cannot read spec file",
+                 "the spec file is empty", "a spec file must be a mapping")
+
+
+def _kind_of_problem(err: SpecError) -> str:
+    """What went wrong in a parent, in words that carry none of its content."""
+    f = err.field or ""
+    if f == "<file>" and err.message.startswith(_CONTENT_FREE):
+        return err.message         # about the file, not its content
+    if f == "<file>":
+        return "it is not a readable, valid spec file"
+    if f == "extends" and "forms a cycle" in err.message:
+        return err.message         # file names only
+    if f == "extends":
+        return "its own 'extends' is refused"
+    return "it has an invalid value"
+
+
+def _present(node: Any, loc: tuple) -> bool:
+    """Whether the path ``loc`` exists in the mapping/list ``node``."""
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            return False
+    return True
 
 
 def from_dict(data: dict, source: str = "<dict>", dims: dict[str, int] | None = None) -> Theory:
@@ -276,7 +402,9 @@ def from_dict(data: dict, source: str = "<dict>", dims: dict[str, int] | None = 
       source: the file it came from (for messages).
       dims: named sizes to override (e.g. ``{"N": 64}``).
     """
-    data = _expand(dict(data), source, (str(Path(source).resolve()),) if source not in ("<dict>", "<string>") else ())
+    own = dict(data)
+    private: list = []
+    data = _expand(own, source, (str(Path(source).resolve()),) if source not in ("<dict>", "<string>") else (), private)
     if dims:
         if not isinstance(data.get("dims"), dict):
             raise SpecError("cannot override sizes: the spec has no 'dims' mapping", file=source, field="dims")
@@ -292,8 +420,47 @@ def from_dict(data: dict, source: str = "<dict>", dims: dict[str, int] | None = 
     try:
         theory = Theory.model_validate(data)
     except ValidationError as err:
-        raise _to_spec_error(err, source) from None
-    return theory.model_copy(update={"source": source})
+        raise _to_spec_error(err, source, _inherited(own, private)) from None
+    theory = theory.model_copy(update={"source": source})
+    theory._inherited = {format_path(loc): str(path) for path, raw in private for loc in _leaves(raw)
+                         if loc and loc[0] != "extends" and not _present(own, loc)}
+    return theory
+
+
+def _leaves(node: Any, prefix: tuple = ()):
+    if isinstance(node, dict) and node:
+        for k, v in node.items():
+            yield from _leaves(v, prefix + (k,))
+    elif isinstance(node, list) and node:
+        for i, v in enumerate(node):
+            yield from _leaves(v, prefix + (i,))
+    else:
+        yield prefix
+
+
+def inherited_from(theory: Theory, field: str | None) -> str | None:
+    """The private parent file an error at ``field`` of ``theory`` is about, or None."""
+    inh = getattr(theory, "_inherited", None) or {}
+    if not field or not inh:
+        return None
+    for path, parent in inh.items():
+        if field == path or field.startswith((path + ".", path + "[")) or path.startswith((field + ".", field + "[")):
+            return parent
+    return None
+
+
+def _inherited(own: dict, private: list):
+    """loc -> the private parent file a value at ``loc`` came from, or None (the user's own value,
+    a shipped parent's, or nobody's)."""
+    def where(loc: tuple) -> Path | None:
+        for n in range(len(loc), 0, -1):       # the deepest prefix someone set decides
+            if _present(own, loc[:n]):
+                return None
+            for path, raw in reversed(private):
+                if _present(raw, loc[:n]):
+                    return path
+        return None
+    return where
 
 
 def load(path: str | Path, **dims: int) -> Theory:
@@ -351,6 +518,20 @@ def _unwrap(tp: Any) -> Any:
 _TYPE_ERRORS = ("string_type", "int_type", "float_type", "bool_type", "int_from_float", "float_parsing", "int_parsing")
 
 
+def _user_loc(error: dict) -> tuple:
+    """Where in the user's data an error is: the cleaned location, the key of an unknown field, and
+    the location a validator reported below it."""
+    loc = _clean_loc(error)
+    if error["type"] == "extra_forbidden" and (not loc or loc[-1] != error["loc"][-1]):
+        loc = loc + (error["loc"][-1],)
+    return loc + _cause_loc(error)
+
+
+def _cause_loc(error: dict) -> tuple:
+    cause = (error.get("ctx") or {}).get("error")
+    return tuple(cause.loc) if isinstance(cause, LocatedError) else ()
+
+
 def _clean_loc(error: dict) -> tuple:
     """Pydantic's location of one error without its internal markers: validator and container
     tags (``function-after[...]``, ``list[...]``, ``[key]``: never spec names, which cannot contain
@@ -364,8 +545,18 @@ def _clean_loc(error: dict) -> tuple:
     return tuple(parts)
 
 
-def _to_spec_error(err: ValidationError, source: str) -> SpecError:
+def _to_spec_error(err: ValidationError, source: str, inherited=None) -> SpecError:
     errors = err.errors(include_url=False)
+    if inherited is not None:
+        hidden = [(e, inherited(_user_loc(e))) for e in errors]
+        public = [e for e, p in hidden if p is None]
+        if public:
+            errors = public        # report the user's own errors; the others' text is never shown
+        else:
+            e, path = hidden[0]
+            return SpecError(f"invalid entry inherited from {path} (not shown: values from files not named on the "
+                             f"command line are never printed; run 'nnft validate {path}' to see it)",
+                             file=source, field=_user_loc(e))
     # prefer the most specific error: unknown fields first (a misspelt required field is both
     # 'unknown' and 'missing'), union-branch type noise last, deeper locations first
     errors.sort(key=lambda e: (e["type"] != "extra_forbidden", e["type"] in _TYPE_ERRORS, -len(e["loc"])))
@@ -384,6 +575,9 @@ def _to_spec_error(err: ValidationError, source: str) -> SpecError:
         msg = f"invalid name {got!r}: {msg}"
         allowed = "names that start with a letter and use letters, digits and _ (at most 64 characters)"
     if first["type"] == "extra_forbidden":
+        key = first["loc"][-1]     # the user's key, whatever characters it has (never an internal marker)
+        if not loc or loc[-1] != key:
+            loc = loc + (key,)
         parent = _model_at(loc[:-1])
         names = sorted(parent.model_fields) if parent else []
         names = [n for n in names if n != "source"]
@@ -394,7 +588,7 @@ def _to_spec_error(err: ValidationError, source: str) -> SpecError:
         guess = suggest(str(loc[-1]), names)
         hint = f"did you mean {guess!r}?" if guess else None
     elif first["type"] == "missing":
-        msg = f"required field {loc[-1]!r} is missing"
+        msg = f"required field {loc[-1] if loc else first['loc'][-1]!r} is missing"
         got = None
         if loc == ("nnft",):
             allowed, hint = "nnft: 1", "start the file with the format version 'nnft: 1'"

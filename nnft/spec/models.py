@@ -10,16 +10,20 @@ from __future__ import annotations
 import builtins
 from typing import Annotated, Literal, Union
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat, StrictInt,
-                      StrictStr, field_validator, model_validator)
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, StrictFloat,
+                      StrictInt, StrictStr, field_validator, model_validator)
 
 from pydantic.json_schema import SkipJsonSchema, WithJsonSchema
 
 from nnft.errors import suggest
 from nnft.spec.expr import RESERVED, ExprError, parse
 
+from nnft.inputs import MAX_CHUNK, MAX_COORDINATE, MAX_POINTS, MAX_SAMPLES, MAX_SEED
+
 MAX_DIM = 10_000_000
 MAX_AXES = 4
+#: the input dimension d (points, W0 [N, d] and d-vectors are allocated from it)
+MAX_INPUT_DIM = 4096
 
 
 class LocatedError(ValueError):
@@ -164,14 +168,41 @@ class Line(Strict):
 
     start: Union[StrictFloat, StrictInt, list[Union[StrictFloat, StrictInt]]]
     stop: Union[StrictFloat, StrictInt, list[Union[StrictFloat, StrictInt]]]
-    n: Int = Field(ge=1, le=256)
+    n: Int = Field(ge=1, le=MAX_POINTS)
+
+    @field_validator("start", "stop")
+    @classmethod
+    def _bounded(cls, v):
+        for c in (v if isinstance(v, list) else [v]):
+            if abs(c) > MAX_COORDINATE:
+                raise ValueError(f"|coordinate| {abs(c):g} is above the bound {MAX_COORDINATE:g}")
+        if isinstance(v, list) and not 1 <= len(v) <= MAX_INPUT_DIM:
+            raise ValueError(f"a point has 1..{MAX_INPUT_DIM} coordinates, got {len(v)}")
+        return v
 
 
 class Points(Strict):
     """Where to evaluate correlators: exactly one of ``line`` or ``list``."""
 
     line: Line | None = None
-    list: builtins.list[builtins.list[Union[StrictFloat, StrictInt]]] | None = Field(default=None, max_length=256)
+    list: builtins.list[builtins.list[Union[StrictFloat, StrictInt]]] | None = Field(default=None, min_length=1,
+                                                                                    max_length=MAX_POINTS)
+
+    @field_validator("list")
+    @classmethod
+    def _rectangular(cls, v):
+        if v is None:
+            return v
+        for i, p in enumerate(v):
+            if not 1 <= len(p) <= MAX_INPUT_DIM:
+                raise LocatedError(f"a point has 1..{MAX_INPUT_DIM} coordinates, got {len(p)}", (i,))
+            if len(p) != len(v[0]):
+                raise LocatedError(f"point {i} has {len(p)} coordinates, point 0 has {len(v[0])}: every point "
+                                   f"needs the same number (d)", (i,))
+            big = max(abs(c) for c in p)
+            if big > MAX_COORDINATE:
+                raise LocatedError(f"|coordinate| {big:g} is above the bound {MAX_COORDINATE:g}", (i,))
+        return v
 
     @model_validator(mode="after")
     def _one(self) -> "Points":
@@ -260,9 +291,9 @@ _CHECKS_SCHEMA = {
 class Study(Strict):
     """What to compute (the CLI's ``nnft run`` defaults; every entry can be overridden)."""
 
-    samples: Int = Field(default=100_000, ge=10, le=1_000_000_000)
-    seed: Int = Field(default=0, ge=0, le=2**31 - 1)
-    chunk: Int = Field(default=4096, ge=1, le=1_000_000)
+    samples: Int = Field(default=100_000, ge=10, le=MAX_SAMPLES)
+    seed: Int = Field(default=0, ge=0, le=MAX_SEED)
+    chunk: Int = Field(default=4096, ge=1, le=MAX_CHUNK)
     dtype: Literal["float32", "float64"] = "float32"
     points: Points | None = None
     correlators: Correlators = Field(default_factory=Correlators)
@@ -347,12 +378,18 @@ class Theory(Strict):
     study: Study = Field(default_factory=Study)
     #: file the theory was loaded from (set by the loader; "<dict>" otherwise)
     source: SkipJsonSchema[str] = Field(default="<dict>", exclude=True)
+    #: field path -> the parent file it was inherited from, for parents the user did not name (set by
+    #: the loader; their values are never printed in errors)
+    _inherited: dict = PrivateAttr(default_factory=dict)
 
     @field_validator("dims")
     @classmethod
     def _has_d(cls, v: dict[str, int]) -> dict[str, int]:
         if "d" not in v:
             raise ValueError("dims must declare the input dimension 'd' (e.g. dims: {d: 1, N: 100})")
+        if v["d"] > MAX_INPUT_DIM:
+            raise LocatedError(f"the input dimension d = {v['d']} is above its bound {MAX_INPUT_DIM}", ("d",),
+                               allowed=f"1 ≤ d ≤ {MAX_INPUT_DIM}")
         return v
 
     @model_validator(mode="after")
@@ -364,6 +401,29 @@ class Theory(Strict):
             raise LocatedError("required field 'params' is missing (or give an 'mlp')", ("params",))
         elif self.field is None:
             raise LocatedError("required field 'field' is missing (or give an 'mlp')", ("field",))
+        return self
+
+    @model_validator(mode="after")
+    def _mlp_names(self) -> "Theory":
+        """Names in ``mlp.weight_var`` / ``bias_var`` / ``residual`` must be sizes, constants, pi, e (and
+        ``fan_in`` in weight_var): a typo is refused here, with the field, not later in a traceback."""
+        if self.mlp is None:
+            return self
+        from nnft.spec.expr import CONSTANTS, names
+        known = set(self.dims) | set(self.constants) | set(CONSTANTS)
+        for fname in ("weight_var", "bias_var", "residual"):
+            src = getattr(self.mlp, fname)
+            if src is None:
+                continue
+            allowed = known | ({"fan_in"} if fname == "weight_var" else set())
+            unknown = sorted(names(parse(src)) - allowed)
+            if unknown:
+                guess = suggest(unknown[0], allowed)
+                raise LocatedError(f"{fname} refers to {unknown[0]!r}, which is not a size or constant",
+                                   ("mlp", fname),
+                                   allowed="numbers, sizes (dims), constants, pi, e"
+                                           + (", fan_in" if fname == "weight_var" else ""),
+                                   hint=f"did you mean {guess!r}?" if guess else None)
         return self
 
     @model_validator(mode="after")

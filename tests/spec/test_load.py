@@ -152,11 +152,12 @@ def test_extends_shipped_by_name(tmp_path: Path):
 
 
 def test_extends_relative_path_chain(tmp_path: Path):
-    (tmp_path / "sub").mkdir()
-    write(tmp_path / "base.yaml", YAML_TEXT)
-    write(tmp_path / "sub" / "mid.yaml", "extends: ../base.yaml\nname: mid\ndims: {N: 16}\n")
-    leaf = write(tmp_path / "sub" / "leaf.json", json.dumps({"extends": "mid.yaml", "name": "leaf",
-                                                             "constants": {"sigma_w0": 0.5}}))
+    # each file's parent is resolved relative to that file, and must lie under that file's directory
+    (tmp_path / "sub" / "deeper").mkdir(parents=True)
+    write(tmp_path / "sub" / "deeper" / "base.yaml", YAML_TEXT)
+    write(tmp_path / "sub" / "mid.yaml", "extends: deeper/base.yaml\nname: mid\ndims: {N: 16}\n")
+    leaf = write(tmp_path / "leaf.json", json.dumps({"extends": "sub/mid.yaml", "name": "leaf",
+                                                     "constants": {"sigma_w0": 0.5}}))
     t = nnft.load(leaf)
     assert t.name == "leaf"
     assert t.dims == {"d": 2, "N": 16}
@@ -165,7 +166,8 @@ def test_extends_relative_path_chain(tmp_path: Path):
     nnft.compile(t)
 
 
-def test_extends_by_absolute_path(tmp_path: Path):
+def test_extends_by_absolute_path_to_a_shipped_spec(tmp_path: Path):
+    # absolute paths are refused, except into the shipped specs (public, read-only)
     shipped = nnft.shipped_specs()["gauss_net"]
     child = write(tmp_path / "c.yaml", f"extends: {shipped}\nname: my-gauss\n")
     t = nnft.load(child)

@@ -264,7 +264,7 @@ CASES = [
     Case("extends-not-a-name", "extends: [cos_net]\nname: mine\n", "extends", ("names one spec file",)),
     Case("extends-null", "extends: null\nname: mine\n", "extends", ("names one spec file",)),
     Case("extends-cycle", "extends: b.yaml\nname: a\n", "extends", ("forms a cycle", "a.yaml", "b.yaml"),
-         name="a.yaml", extra={"b.yaml": "extends: a.yaml\nname: b\n"}, err_file="b.yaml"),
+         name="a.yaml", extra={"b.yaml": "extends: a.yaml\nname: b\n"}),   # located in the file the user named
     # --- TOML ------------------------------------------------------------------------------------
     Case("toml-unknown-density", sub(BASE_TOML, "{normal = {std = \"sigma_w", "{norml = {std = \"sigma_w"),
          "params.W0.density", ("did you mean 'normal'?",), name="spec.toml"),
