@@ -155,12 +155,6 @@ def one_line(err: BaseException) -> str:
     return line if len(line) <= MAX_ERROR_CHARS else line[:MAX_ERROR_CHARS - 3] + "..."
 
 
-def _expr_error() -> type:
-    """The expression grammar's error class (an nnft error that predates NnftError)."""
-    from nnft.spec.expr import ExprError
-    return ExprError
-
-
 class _Group(click.Group):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         """Run a command; every nnft error and usage error becomes one line on stderr and exit 2."""
@@ -170,7 +164,7 @@ class _Group(click.Group):
             try:
                 rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
                 code = rv if isinstance(rv, int) else 0
-            except (NnftError, click.ClickException, _expr_error()) as err:
+            except (NnftError, click.ClickException) as err:
                 click.echo(one_line(_redacted(err)), err=True)
                 code = 2
             except click.exceptions.Abort:

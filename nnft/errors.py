@@ -116,3 +116,57 @@ class ReweightingWarning(UserWarning):
 class TailWarning(UserWarning):
     """A Monte Carlo estimate has a heavy tail of per-sample contributions (Pareto k̂ > 0.7,
     ``nnft.estimators.tails``; PSIS, arXiv:1507.02646): unreliable even if finite; k̂ ≥ 1: the mean does not exist."""
+
+
+class NeuronArgError(NnftError, ValueError):
+    """Bad constructor arguments / input dimension / points for a :class:`NeuronReference`."""
+
+
+class QuadratureError(NnftError, RuntimeError):
+    """A quadrature did not reach the stated accuracy (e.g. a near-degenerate point set)."""
+
+
+class ExprError(NnftError, ValueError):
+    """A syntax or vocabulary error in one expression (the caller adds file and field)."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        self.hint = hint
+        super().__init__(message)
+
+
+class LocatedError(NnftError, ValueError):
+    """A validation error that knows where, below the value being validated, the problem is.
+
+    Raised inside validators; the loader (``nnft.spec.load``) appends ``loc`` to pydantic's location
+    and turns ``allowed`` / ``hint`` into the matching parts of the :class:`~nnft.errors.SpecError`.
+    """
+
+    def __init__(self, message: str, loc: tuple = (), *, allowed: str | None = None, hint: str | None = None):
+        super().__init__(message)
+        self.loc = tuple(loc)
+        self.allowed = allowed
+        self.hint = hint
+
+
+class KernelError(NnftError, ValueError):
+    """The graph has an operation (or density) with no infinite-width kernel map."""
+
+
+class ConvergenceWarning(UserWarning):
+    """An MCMC ensemble whose diagnostics fail (R̂, ESS, divergences or block length)."""
+
+
+class DensityArgError(NnftError, ValueError):
+    """Bad arguments for a density (or a moment that does not exist).
+
+    Attributes: ``density`` (registry name), ``arg`` (argument name or None), ``value`` (the
+    offending value or None), ``constraint`` (what was required, or None).
+    """
+
+    def __init__(self, message: str, *, density: str, arg: str | None = None,
+                 value: object = None, constraint: str | None = None):
+        self.density = density
+        self.arg = arg
+        self.value = value
+        self.constraint = constraint
+        super().__init__(message)

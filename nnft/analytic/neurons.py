@@ -21,6 +21,7 @@ from typing import ClassVar
 import numpy as np
 
 from nnft.errors import NnftError, suggest
+from nnft.errors import NeuronArgError, QuadratureError  # noqa: F401 - defined in nnft.errors, importable here too
 
 from . import _quad
 
@@ -55,14 +56,6 @@ def checked_breaks(name: str, rmax: float, scale: float, hmax: float) -> np.ndar
                              f"(integration range {rmax:.3g}, oscillation/decay scale {hmax:.3g}, singularity "
                              f"distance {scale:.3g})")
     return _quad.panel_breaks(rmax, scale, hmax)
-
-
-class NeuronArgError(NnftError, ValueError):
-    """Bad constructor arguments / input dimension / points for a :class:`NeuronReference`."""
-
-
-class QuadratureError(NnftError, RuntimeError):
-    """A quadrature did not reach the stated accuracy (e.g. a near-degenerate point set)."""
 
 
 class NeuronReference:

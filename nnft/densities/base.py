@@ -34,6 +34,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from nnft.errors import NnftError, suggest
+from nnft.errors import DensityArgError  # noqa: F401 - defined in nnft.errors, importable here too
 
 #: Constraint name -> (predicate on a float64 numpy array, human-readable description).
 #: Every constraint also requires finiteness (NaN / inf are always rejected).
@@ -42,22 +43,6 @@ CONSTRAINTS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], str]] = {
     "positive": (lambda x: x > 0, "positive (> 0)"),
     "nonnegative": (lambda x: x >= 0, "nonnegative (>= 0)"),
 }
-
-
-class DensityArgError(NnftError, ValueError):
-    """Bad arguments for a density (or a moment that does not exist).
-
-    Attributes: ``density`` (registry name), ``arg`` (argument name or None), ``value`` (the
-    offending value or None), ``constraint`` (what was required, or None).
-    """
-
-    def __init__(self, message: str, *, density: str, arg: str | None = None,
-                 value: object = None, constraint: str | None = None):
-        self.density = density
-        self.arg = arg
-        self.value = value
-        self.constraint = constraint
-        super().__init__(message)
 
 
 def _fmt(value: np.ndarray) -> str:

@@ -43,10 +43,7 @@ import numpy as np
 from nnft.analytic.activations import ACTIVATIONS
 from nnft.analytic.gaussian import expect2_converged
 from nnft.errors import NnftError
-
-
-class KernelError(NnftError, ValueError):
-    """The graph has an operation (or density) with no infinite-width kernel map."""
+from nnft.errors import KernelError  # noqa: F401 - defined in nnft.errors, importable here too
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from nnft.errors import SamplingError
+from nnft.errors import ConvergenceWarning  # noqa: F401 - defined in nnft.errors, importable here too
 from nnft.estimators.npoint import Ensemble, Plan
 from nnft.graph.compile import Model, Theta
 from nnft.sample.iid import DTYPES, as_key
@@ -56,10 +57,6 @@ ESS_PER_CHAIN_MIN = 100
 TRACE_MAX = 4096
 #: at most this many field observables in the diagnostics
 MAX_OBSERVABLES = 24
-
-
-class ConvergenceWarning(UserWarning):
-    """An MCMC ensemble whose diagnostics fail (R̂, ESS, divergences or block length)."""
 
 
 # ----------------------------------------------------------------------------------------- T(ε)

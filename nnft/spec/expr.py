@@ -21,6 +21,8 @@ definitions (``define:``).
 
 from __future__ import annotations
 
+from nnft.errors import ExprError  # noqa: F401 - defined in nnft.errors, importable here too
+
 import ast
 import math
 import re
@@ -54,14 +56,6 @@ _REFUSED = {
     ast.Starred: "*args", ast.NamedExpr: "':='", ast.JoinedStr: "f-strings",
 }
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-
-
-class ExprError(ValueError):
-    """A syntax or vocabulary error in one expression (the caller adds file and field)."""
-
-    def __init__(self, message: str, hint: str | None = None):
-        self.hint = hint
-        super().__init__(message)
 
 
 # --- the tree -----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
 from pydantic.json_schema import SkipJsonSchema, WithJsonSchema
 
 from nnft.errors import suggest
+from nnft.errors import LocatedError  # noqa: F401 - defined in nnft.errors, importable here too
 from nnft.spec.expr import RESERVED, ExprError, parse
 
 from nnft.inputs import MAX_CHUNK, MAX_COORDINATE, MAX_POINTS, MAX_SAMPLES, MAX_SEED
@@ -24,20 +25,6 @@ MAX_DIM = 10_000_000
 MAX_AXES = 4
 #: the input dimension d (points, W0 [N, d] and d-vectors are allocated from it)
 MAX_INPUT_DIM = 4096
-
-
-class LocatedError(ValueError):
-    """A validation error that knows where, below the value being validated, the problem is.
-
-    Raised inside validators; the loader (``nnft.spec.load``) appends ``loc`` to pydantic's location
-    and turns ``allowed`` / ``hint`` into the matching parts of the :class:`~nnft.errors.SpecError`.
-    """
-
-    def __init__(self, message: str, loc: tuple = (), *, allowed: str | None = None, hint: str | None = None):
-        super().__init__(message)
-        self.loc = tuple(loc)
-        self.allowed = allowed
-        self.hint = hint
 
 
 def _kind_of(value: object) -> str:
