@@ -1,6 +1,6 @@
 """Cos-net ensemble throughput: plain numpy vs ``nnft.measure`` (networks per second).
 
-Workload (TASI eq. 68-71, PHYSICS.md §2): d = 2, P = 8 fixed points, widths N = 64 and 512. Per network
+Workload (TASI eq. 68-71, docs/physics.md §2): d = 2, P = 8 fixed points, widths N = 64 and 512. Per network
 we need φ at the 8 points and accumulate G⁽²⁾(xᵢ, xⱼ) (all 36 pairs i ≤ j) and G⁽⁴⁾(xᵢ,xᵢ,xᵢ,xᵢ) = ⟨φ(xᵢ)⁴⟩.
 
   (a) numpy: W0 ~ N(0, 1/d), b ~ U[−π, π], W1 ~ N(0, 1/N) drawn in chunks, φ = cos(x W0ᵀ + b) · W1,

@@ -2,7 +2,7 @@
 
     python examples/phase_diagram.py [out.png]
 
-Ordered (χ⊥ < 1) and chaotic (χ⊥ > 1) phases for tanh and relu (PHYSICS.md §4); the critical line
+Ordered (χ⊥ < 1) and chaotic (χ⊥ > 1) phases for tanh and relu (docs/physics.md §4); the critical line
 is χ⊥(K*) = 1 (tanh: from (C_b, C_W) = (0, 1); relu: C_W = 2 for every C_b).
 """
 

@@ -1,6 +1,6 @@
 """Two-point functions of the shipped single-layer theories: Monte Carlo vs exact, G⁽²⁾(0, r·e₁) vs r.
 
-Reproduces the lectures' 2-point results (TASI eq. 60-74, PHYSICS.md §1-4, §8), each exact at every
+Reproduces the lectures' 2-point results (TASI eq. 60-74, docs/physics.md §1-4, §8), each exact at every
 width N: Cos-net and Gauss-net G2 = (σ_w1²/2) exp(−σ_w0² r²/(2d)); Scalar-net, the free scalar with a
 hard momentum cutoff Λ (the sharp cutoff makes it ring); the Cauchy-frequency Cos-net,
 e^{−m r}/(2m), the d = 1 free propagator with no cutoff; and the ReLU / Erf one-hidden-layer NNGP

@@ -1,8 +1,8 @@
 """Cos-net non-Gaussianity is O(1/N): G_c⁽⁴⁾(0,0,0,0) vs width N (TASI eq. 50-51, 68-71).
 
-By the neuron-sum theorem (PHYSICS.md §0, §2) the connected 4-point function of
+By the neuron-sum theorem (docs/physics.md §0, §2) the connected 4-point function of
 φ(x) = Σᵢ w1ᵢ cos(w0ᵢ·x + bᵢ), w1 ~ N(0, σ_w1²/N), is exactly 1/N times a per-neuron cumulant; at the
-coincident point G_c⁽⁴⁾(0,0,0,0) = σ_w1⁴ (3·⅜ − 3·¼)/N = 3σ_w1⁴/(8N). (PHYSICS.md §2 prints 3σ_w1⁴/(4N);
+coincident point G_c⁽⁴⁾(0,0,0,0) = σ_w1⁴ (3·⅜ − 3·¼)/N = 3σ_w1⁴/(8N). (docs/physics.md §2 prints 3σ_w1⁴/(4N);
 the library's exact values, used here, give 3/(8N).)
 
 Three estimates are compared for N = 2..1024:

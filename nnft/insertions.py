@@ -1,6 +1,6 @@
 """Operator insertions: local potentials V(φ) turned into log-weights of the parameter density.
 
-P̃(θ) ∝ P(θ) exp(−S(θ)),  S(θ) = Σ_insertions Σ_z w_z V(φ_θ(z))   (TASI §5.2, PHYSICS.md §7)
+P̃(θ) ∝ P(θ) exp(−S(θ)),  S(θ) = Σ_insertions Σ_z w_z V(φ_θ(z))   (TASI §5.2, docs/physics.md §7)
 
 with the midpoint rule on each insertion's box (z the cell centres, w_z the cell volume).
 ``log_weight(θ) = −S(θ)`` is what reweighting and MCMC use. Potentials must be bounded below (else

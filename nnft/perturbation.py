@@ -1,7 +1,7 @@
 """Reweighted Monte Carlo beside first-order perturbation theory, swept over the coupling λ.
 
 For a theory with a local insertion, P̃(θ) ∝ P(θ) exp(−S(θ)) with S = Σ_z w_z V(φ_θ(z)) on the
-insertion's lattice (PHYSICS.md §7; TASI §5.2 eq. 135-137 with the sign erratum of PHYSICS.md §10),
+insertion's lattice (docs/physics.md §7; TASI §5.2 eq. 135-137 with the sign erratum of docs/physics.md §10),
 ``⟨O⟩_λ = ⟨O e^{−S}⟩/⟨e^{−S}⟩ = ⟨O⟩ − κ(O, S) + O(λ²)``. :func:`compare` measures, for every λ of a
 sweep and on **one** set of free networks (same key at every λ, so the λ-ensembles are the free
 networks reweighted and the joint jackknife of ``nnft.stats.jackknife_joint`` gives the small error
@@ -14,13 +14,13 @@ and puts beside them
 
 * the exact finite-N first order −κ(O, S) = λ·c1(N) (``nnft.analytic.perturbative.first_order``):
   for φ⁴ and n = 2, c1(N) = −(1/24)Σ_z w_z[G6(x,y,z,z,z,z) − G2(x,y)G4(z,z,z,z)], which contains the
-  connected 4- and 6-point functions of the free net (PHYSICS.md §7, "at finite N the free theory is
+  connected 4- and 6-point functions of the free net (docs/physics.md §7, "at finite N the free theory is
   not Gaussian"). It needs a spec ``reference:`` with moments of order n + 4; when the reference has
   fewer (Scalar-net stops at 6, so the φ⁴ shift of G_c⁽⁴⁾ is out of reach) the column is reported
   unavailable with the reason;
 * the textbook N = ∞ (Gaussian) diagrams with the exact G2 of the reference:
   δG(x, y) = −(λ/2)Σ_z w_z G(x,z)G(z,z)G(z,y) (tadpole) and δG_c⁽⁴⁾ = −λΣ_z w_z Πᵢ G(xᵢ, z) (vertex),
-  both PHYSICS.md §7 — the formula a finite-N net is *not* expected to follow;
+  both docs/physics.md §7 — the formula a finite-N net is *not* expected to follow;
 * z-scores (MC − PT)/stderr, the ratio MC/PT, the Kish effective sample size of the importance
   weights, and a flag where first order stops holding: |z| > ``threshold``. The flag means that the
   O(λ²) terms are resolved at this statistical precision — more samples move it to smaller λ.
@@ -171,7 +171,7 @@ class Comparison:
             lines.append(f"  insertion {kind} {dict(args)} on {box}, lattice {ins.domain.lattice}^{len(ins.domain.box)}")
         lines += [f"  sweep of {self.coupling}; {self.samples} networks, seed {self.seed}: the same networks at every λ, "
                   "reweighted (joint jackknife errors)",
-                  "  first order: −κ(O, S), exact at finite N from the reference (PHYSICS.md §7); "
+                  "  first order: −κ(O, S), exact at finite N from the reference (docs/physics.md §7); "
                   "N→∞: textbook Gaussian diagram with the same G2",
                   f"  flag 'breaks': |z| > {self.threshold:g} vs first order (O(λ²) resolved at this precision); "
                   "'ESS low': too few effective samples"]
@@ -484,16 +484,16 @@ def compare(theory_or_model, tuples=None, *, lambdas=DEFAULT_LAMBDAS, samples: i
     """Reweighted MC shifts beside first-order perturbation theory, for each λ of a sweep.
 
     The λ-theory is the theory with ``constants[coupling] = λ``; its correlators are those of the free
-    networks (``model.free()``, one key) with importance weights e^{−S_λ(θ)} (PHYSICS.md §7:
+    networks (``model.free()``, one key) with importance weights e^{−S_λ(θ)} (docs/physics.md §7:
     ⟨O⟩_λ = ⟨O e^{−λS}⟩/⟨e^{−λS}⟩), so δ = (λ-correlator) − (free correlator) is a correlated difference
     with a jackknife error over the whole estimator. All λ are measured in one pass over the same
     networks — the numbers of ``nnft.ensemble`` on each λ-theory with the same key followed by
     ``nnft.stats.jackknife_joint`` with the free ensemble, without recompiling per λ.
 
-    The first-order column is the exact finite-N −κ(O, S) (PHYSICS.md §7: c1(N) = −(1/24)∫dz[12G_xzG_yzG_zz
+    The first-order column is the exact finite-N −κ(O, S) (docs/physics.md §7: c1(N) = −(1/24)∫dz[12G_xzG_yzG_zz
     + 6κ4(x,y,z,z)G_zz + 4κ4(x,z,z,z)G_yz + 4κ4(y,z,z,z)G_xz + κ6(x,y,z,z,z,z)] for φ⁴), the N→∞
     column the Gaussian tadpole δG = −(λ/2)∫dz G_xzG_zzG_zy and vertex G4c = −λ∫dz ΠᵢG(xᵢ, z)
-    (PHYSICS.md §7). 2-point tuples compare the full ⟨φφ⟩; other orders the connected G_c⁽ⁿ⁾.
+    (docs/physics.md §7). 2-point tuples compare the full ⟨φφ⟩; other orders the connected G_c⁽ⁿ⁾.
 
     Args:
       theory_or_model: a Theory, a compiled Model or a spec name/path, with at least one insertion.

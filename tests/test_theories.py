@@ -77,7 +77,7 @@ def test_any_readout_density_enters_through_r():
 
 
 def test_six_point_connected_function_at_any_width():
-    """G_c⁽⁶⁾ = O(1/N²) exactly (PHYSICS.md §0): neuron-level estimate vs the closed-form moments."""
+    """G_c⁽⁶⁾ = O(1/N²) exactly (docs/physics.md §0): neuron-level estimate vs the closed-form moments."""
     model = nnft.compile(nnft.load("cos_net"))
     P = np.array([[0.0, 0.0], [0.4, 0.1], [0.0, 0.5]])
     tuples = [P[[0] * 6], P[[0, 0, 1, 1, 2, 2]], P[[0, 0, 0, 0, 1, 1]]]

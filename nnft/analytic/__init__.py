@@ -1,8 +1,8 @@
 """Analytic references (numpy/scipy only): per-neuron moments and whole-theory closed forms.
 
 * :data:`NEURONS` -- registry name -> :class:`NeuronReference` subclass; ``NEURONS[name](d, **args)
-  .moment(points)`` is the per-neuron moment M_K = E[ψ(x_1)…ψ(x_K)] (PHYSICS.md §0).
-* :mod:`nnft.analytic.closed_forms` -- G2 / G4c closed forms of PHYSICS.md §1-4, 8 and the NNGP
+  .moment(points)`` is the per-neuron moment M_K = E[ψ(x_1)…ψ(x_K)] (docs/physics.md §0).
+* :mod:`nnft.analytic.closed_forms` -- G2 / G4c closed forms of docs/physics.md §1-4, 8 and the NNGP
   kernels ``relu_kernel`` / ``erf_kernel``.
 """
 

@@ -2,7 +2,7 @@
 
 For (u, v) ~ N(0, [[K11, K12], [K12, K22]]):
 
-    F(K)  = E[σ(u) σ(v)]      (NNGP map, PHYSICS.md §4)
+    F(K)  = E[σ(u) σ(v)]      (NNGP map, docs/physics.md §4)
     Ḟ(K)  = E[σ'(u) σ'(v)]    (NTK map)
 
 Closed forms: relu (arc-cosine, Cho & Saul), erf (arcsin, Williams), linear, cos, sin, exp;

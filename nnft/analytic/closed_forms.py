@@ -1,7 +1,7 @@
-"""Whole-theory closed forms from PHYSICS.md (numpy/scipy only).
+"""Whole-theory closed forms of docs/physics.md (numpy/scipy only).
 
 Points are (d,) vectors (scalars allowed for d = 1); ``d`` defaults to the length of the first point.
-Conventions (PHYSICS §0): E(v) = exp(−σ_w0²|v|²/(2d)); r = μ4/μ2² of the readout (3 for Gaussian).
+Conventions (docs/physics.md §0): E(v) = exp(−σ_w0²|v|²/(2d)); r = μ4/μ2² of the readout (3 for Gaussian).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def _dim(d, x) -> int:
 
 
 def _E(v, sigma_w0, d) -> float:
-    """E(v) = exp(−σ_w0²|v|²/(2d)) (PHYSICS §0)."""
+    """E(v) = exp(−σ_w0²|v|²/(2d)) (docs/physics.md §0)."""
     v = _vec(v)
     return math.exp(-sigma_w0 ** 2 * float(v @ v) / (2.0 * d))
 
@@ -42,13 +42,13 @@ def _s123(x1, x2, x3, x4):
 # ----------------------------------------------------------------------------- Gauss-net, Cos-net
 
 def gauss_net_g2(x, y, sigma_w0, sigma_w1, d=None) -> float:
-    """Gauss-net G2 = (σ_w1²/2) E(x − y), exact at every N, independent of σ_b0 (PHYSICS §1; TASI eq. 61)."""
+    """Gauss-net G2 = (σ_w1²/2) E(x − y), exact at every N, independent of σ_b0 (docs/physics.md §1; TASI eq. 61)."""
     d = _dim(d, x)
     return sigma_w1 ** 2 / 2.0 * _E(_vec(x) - _vec(y), sigma_w0, d)
 
 
 def gauss_net_g4c(x1, x2, x3, x4, sigma_w0, sigma_w1, sigma_b0, N, d=None, r=3.0) -> float:
-    """Gauss-net G4c (PHYSICS §1; TASI eq. 64 with the §10 erratum), exact in N:
+    """Gauss-net G4c (docs/physics.md §1; TASI eq. 64 with the §10 erratum), exact in N:
 
     σ_w1⁴/(4N)[r e^{4σ_b0²} exp(σ_w0²/(2d)(|S|² − 2Σ|x_i|²)) − (E12E34 + E13E24 + E14E23)].
     """
@@ -62,13 +62,13 @@ def gauss_net_g4c(x1, x2, x3, x4, sigma_w0, sigma_w1, sigma_b0, N, d=None, r=3.0
 
 
 def cos_net_g2(x, y, sigma_w0, sigma_w1, d=None) -> float:
-    """Cos-net G2 = (σ_w1²/2) E(x − y) (PHYSICS §2; TASI eq. 70)."""
+    """Cos-net G2 = (σ_w1²/2) E(x − y) (docs/physics.md §2; TASI eq. 70)."""
     return gauss_net_g2(x, y, sigma_w0, sigma_w1, d)
 
 
 def cos_net_g4c(x1, x2, x3, x4, sigma_w0, sigma_w1, N, d=None, r=3.0) -> float:
     """Cos-net G4c = σ_w1⁴/N[(r/8)(E(s1)+E(s2)+E(s3)) − ¼(E12E34 + E13E24 + E14E23)]
-    (PHYSICS §2; TASI eq. 71 with σ_b² → σ_w0², the §10 erratum)."""
+    (docs/physics.md §2; TASI eq. 71 with σ_b² → σ_w0², the §10 erratum)."""
     d = _dim(d, x1)
     xs = [_vec(x) for x in (x1, x2, x3, x4)]
     E = lambda a, b: _E(a - b, sigma_w0, d)
@@ -92,7 +92,7 @@ def _ball_integral(r: float, mass: float, cutoff: float, d: int, power: float) -
 
 
 def scalar_net_g2(x, y, mass, cutoff, d=None) -> float:
-    """Scalar-net G2(x−y) = ∫_{|p|<Λ} d^dp/(2π)^d e^{ip·(x−y)}/(p²+m²) (PHYSICS §3; TASI eq. 72-74).
+    """Scalar-net G2(x−y) = ∫_{|p|<Λ} d^dp/(2π)^d e^{ip·(x−y)}/(p²+m²) (docs/physics.md §3; TASI eq. 72-74).
 
     Position space G(r) = (2π)^{−d/2} r^{1−d/2} ∫_0^Λ p^{d/2} J_{d/2−1}(pr)/(p²+m²) dp, evaluated
     by radial quadrature (relative accuracy ~1e-12). G(0): d=1 arctan(Λ/m)/(πm),
@@ -104,7 +104,7 @@ def scalar_net_g2(x, y, mass, cutoff, d=None) -> float:
 
 
 def scalar_net_h(s, mass, cutoff, d=None) -> float:
-    """H(s) = ∫_{|p|<Λ} d^dp/(2π)^d e^{ip·s}/(p²+m²)² (PHYSICS §3)."""
+    """H(s) = ∫_{|p|<Λ} d^dp/(2π)^d e^{ip·s}/(p²+m²)² (docs/physics.md §3)."""
     d = _dim(d, s)
     s = _vec(s)
     return _ball_integral(float(np.sqrt(s @ s)), mass, cutoff, d, 2.0)
@@ -112,7 +112,7 @@ def scalar_net_h(s, mass, cutoff, d=None) -> float:
 
 def scalar_net_g4c(x1, x2, x3, x4, mass, cutoff, N, d=None, r=3.0) -> float:
     """Scalar-net G4c = (1/N)[(r/2)V(H(s1)+H(s2)+H(s3)) − (G12G34 + G13G24 + G14G23)],
-    V = vol(B_Λ^d)/(2π)^d (PHYSICS §3)."""
+    V = vol(B_Λ^d)/(2π)^d (docs/physics.md §3)."""
     d = _dim(d, x1)
     xs = [_vec(x) for x in (x1, x2, x3, x4)]
     V = math.pi ** (d / 2.0) * cutoff ** d / math.gamma(d / 2.0 + 1.0) / (2.0 * math.pi) ** d
@@ -122,7 +122,7 @@ def scalar_net_g4c(x1, x2, x3, x4, mass, cutoff, N, d=None, r=3.0) -> float:
 
 
 def free_scalar_g2(x, y, mass, d=None) -> float:
-    """Free massive scalar propagator, no cutoff (PHYSICS §3, Λ → ∞), d = 1, 2, 3:
+    """Free massive scalar propagator, no cutoff (docs/physics.md §3, Λ → ∞), d = 1, 2, 3:
 
     d=1 e^{−mr}/(2m); d=2 K0(mr)/(2π); d=3 e^{−mr}/(4πr) (infinite at r = 0 for d ≥ 2).
     """
@@ -141,7 +141,7 @@ def free_scalar_g2(x, y, mass, d=None) -> float:
 
 
 def rp_scalar_g2(x, y, mass, cutoff, d=None) -> float:
-    """RP free scalar with a cutoff on spatial momentum only (PHYSICS §8), time = component 0:
+    """RP free scalar with a cutoff on spatial momentum only (docs/physics.md §8), time = component 0:
 
     G(τ, x⃗) = ∫_{|k|<Λ} d^{d−1}k/(2π)^{d−1} e^{ik·x⃗} e^{−ω_k|τ|}/(2ω_k), ω_k = sqrt(k²+m²);
     d = 1: e^{−m|τ|}/(2m) (cutoff unused). Radial quadrature for d ≥ 2.
@@ -165,7 +165,7 @@ def rp_scalar_g2(x, y, mass, cutoff, d=None) -> float:
 
 def relu_kernel(c11, c22, c12):
     """F_relu(K) = E[relu(u)relu(v)] = sqrt(K11K22)/(2π)[sin θ + (π−θ)cos θ], θ = arccos(K12/sqrt(K11K22))
-    (PHYSICS §4; Cho & Saul J_1). Vectorised; 0 where K11K22 = 0."""
+    (docs/physics.md §4; Cho & Saul J_1). Vectorised; 0 where K11K22 = 0."""
     c11, c22, c12 = np.broadcast_arrays(*(np.asarray(c, dtype=float) for c in (c11, c22, c12)))
     n = np.sqrt(c11 * c22)
     safe = np.where(n > 0, n, 1.0)
@@ -175,7 +175,7 @@ def relu_kernel(c11, c22, c12):
 
 
 def erf_kernel(c11, c22, c12):
-    """F_erf(K) = E[erf(u)erf(v)] = (2/π) arcsin(2K12/sqrt((1+2K11)(1+2K22))) (PHYSICS §4). Vectorised."""
+    """F_erf(K) = E[erf(u)erf(v)] = (2/π) arcsin(2K12/sqrt((1+2K11)(1+2K22))) (docs/physics.md §4). Vectorised."""
     c11, c22, c12 = (np.asarray(c, dtype=float) for c in (c11, c22, c12))
     out = 2.0 / np.pi * np.arcsin(2.0 * c12 / np.sqrt((1.0 + 2.0 * c11) * (1.0 + 2.0 * c22)))
     return out[()] if np.ndim(out) == 0 else out

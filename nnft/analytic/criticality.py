@@ -1,4 +1,4 @@
-"""Criticality of deep fully-connected networks at infinite width (PHYSICS.md §4).
+"""Criticality of deep fully-connected networks at infinite width (docs/physics.md §4).
 
 Hanin's indexing: z⁽¹⁾ = W⁽¹⁾x + b⁽¹⁾, z⁽ˡ⁺¹⁾ = W⁽ˡ⁺¹⁾σ(z⁽ˡ⁾) + b⁽ˡ⁺¹⁾, W⁽ˡ⁺¹⁾ ~ N(0, C_W/n_l),
 b ~ N(0, C_b). At one input the infinite-width variance obeys

@@ -1,4 +1,4 @@
-"""Finite-width corrections for deep fully-connected networks at one input (PHYSICS.md §4, §5).
+"""Finite-width corrections for deep fully-connected networks at one input (docs/physics.md §4, §5).
 
 **Layer convention (all functions here).** Hanin's indexing with L *hidden* layers of widths
 ``widths = [n_1, …, n_L]`` and a readout: z⁽¹⁾ = W⁽¹⁾x + b⁽¹⁾, z⁽ˡ⁺¹⁾ = W⁽ˡ⁺¹⁾σ(z⁽ˡ⁾) + b⁽ˡ⁺¹⁾,
@@ -196,7 +196,7 @@ class ReluMoments:
 
 
 def relu_moments(widths, *, C_W: float, C_b: float, K1: float, depth: int | None = None) -> ReluMoments:
-    """Exact E Σ⁽ˡ⁾, E (Σ⁽ˡ⁾)² of a ReLU network at one input (PHYSICS §4):
+    """Exact E Σ⁽ˡ⁾, E (Σ⁽ˡ⁾)² of a ReLU network at one input (docs/physics.md §4):
 
         E Σ⁽ˡ⁾ = C_b + (C_W/2) E Σ⁽ˡ⁻¹⁾,
         E (Σ⁽ˡ⁾)² = C_b² + C_b C_W E Σ⁽ˡ⁻¹⁾ + (C_W²/4)(1 + 5/n_l) E (Σ⁽ˡ⁻¹⁾)²,   Σ⁽⁰⁾ = K1.
@@ -233,7 +233,7 @@ def deep_linear_g2(x, y, *, C_W: float, depth: int) -> float:
 
 
 def deep_linear_g4c(points, *, C_W: float, widths, depth: int | None = None) -> float:
-    """Connected 4-point function of a deep linear net, exact at any widths (PHYSICS §5):
+    """Connected 4-point function of a deep linear net, exact at any widths (docs/physics.md §5):
 
         G4c(x1..x4) = [Π_{l=1}^{L}(1 + 2/n_l) − 1]·(G12 G34 + G13 G24 + G14 G23),
 

@@ -1,7 +1,7 @@
 """Per-neuron analytic moments M_K(x_1..x_K) = E[ψ(x_1)…ψ(x_K)] for named neuron families.
 
 A theory φ(x) = Σ_{i=1..N} v_i ψ_i(x) with (v_i, ψ_i) i.i.d. and v ⟂ ψ has joint cumulants
-κ_n(φ(x_1)..φ(x_n)) = N κ_n(vψ(x_1)..vψ(x_n)) (PHYSICS.md §0, TASI eq. 39, 50-51), so the readout
+κ_n(φ(x_1)..φ(x_n)) = N κ_n(vψ(x_1)..vψ(x_n)) (docs/physics.md §0, TASI eq. 39, 50-51), so the readout
 moments E[v^k] and the per-neuron moments M_K determine every correlator; e.g. G2 = N E[v²] M2.
 
 Every family is a final subclass of :class:`NeuronReference`; ``NEURONS`` (in ``nnft.analytic``)
@@ -168,7 +168,7 @@ class _CosFamily(NeuronReference):
     def _moment(self, points):
         k = points.shape[0]
         if k % 2:
-            return 0.0  # b → b+π flips ψ (PHYSICS §2)
+            return 0.0  # b → b+π flips ψ (docs/physics.md §2)
         s = _quad.cos_product_terms(points)
         return self.amplitude ** k * 2.0 ** (1 - k) * float(np.sum(self._spectral(s, k)))
 
@@ -179,7 +179,7 @@ class CosNet(_CosFamily):
     name = "cos_net"
     args = {"sigma_w0": "nonnegative", "amplitude": "real"}
     defaults = {"amplitude": 1.0}
-    equation = "TASI eq. 68-71; PHYSICS.md §2"
+    equation = "TASI eq. 68-71; docs/physics.md §2"
     max_order = 16
 
     def _spectral(self, s, k):
@@ -187,12 +187,12 @@ class CosNet(_CosFamily):
 
 
 class CauchyNet(_CosFamily):
-    """d = 1 cosine neuron with w ~ Cauchy(0, m): E cos(ws) = e^{−m|s|}; G2 ∝ e^{−m|t|} (PHYSICS §8)."""
+    """d = 1 cosine neuron with w ~ Cauchy(0, m): E cos(ws) = e^{−m|s|}; G2 ∝ e^{−m|t|} (docs/physics.md §8)."""
 
     name = "cauchy_net"
     args = {"mass": "positive", "amplitude": "real"}
     defaults = {"amplitude": 1.0}
-    equation = "PHYSICS.md §8 (RP by construction, d = 1); TASI eq. 65-67"
+    equation = "docs/physics.md §8 (RP by construction, d = 1); TASI eq. 65-67"
     max_order = 16
     dims = (1, 1)
 
@@ -238,13 +238,13 @@ class ScalarNet(_RadialCosFamily):
     """Scalar-net neuron ψ = A cos(w·x + b)/sqrt(|w|²+m²), w ~ Unif(B_Λ^d) (TASI eq. 72-73).
 
     With A² = 2 vol(B_Λ^d)/((2π)^d σ_w1²) and w1 ~ N(0, σ_w1²/N): G2 = σ_w1² M2 is the cutoff free
-    propagator of PHYSICS §3. Radial quadrature, radial density d ρ^{d−1}/Λ^d on [0, Λ].
+    propagator of docs/physics.md §3. Radial quadrature, radial density d ρ^{d−1}/Λ^d on [0, Λ].
     """
 
     name = "scalar_net"
     args = {"mass": "positive", "cutoff": "positive", "amplitude": "real"}
     defaults = {"amplitude": 1.0}
-    equation = "TASI eq. 72-74 (with PHYSICS.md §10 errata); PHYSICS.md §3"
+    equation = "TASI eq. 72-74 (with docs/physics.md §10 errata); docs/physics.md §3"
 
     def _radial(self):
         return self.cutoff, self.cutoff / 4.0
@@ -262,7 +262,7 @@ class ShapedNet(_RadialCosFamily):
     name = "shaped_net"
     args = {"sigma_w0": "positive", "mass": "positive", "amplitude": "real"}
     defaults = {"amplitude": 1.0}
-    equation = "TASI eq. 65-67; PHYSICS.md §2 (general F-net)"
+    equation = "TASI eq. 65-67; docs/physics.md §2 (general F-net)"
 
     def _radial(self):
         t = self.sigma_w0 / math.sqrt(self.d)
@@ -276,7 +276,7 @@ class ShapedNet(_RadialCosFamily):
 
 
 class RPScalar(_CosFamily):
-    """Reflection-positive free scalar (PHYSICS §8), time = x[0].
+    """Reflection-positive free scalar (docs/physics.md §8), time = x[0].
 
     k ~ Unif(B_Λ^{d−1}) (no k for d = 1), ω = sqrt(|k|²+m²), p0 | k ~ Cauchy(0, ω),
     ψ = A cos(p0 x0 + k·x⃗ + b)/sqrt(ω). E_{p0|k} cos(p0 s0 + k·s⃗) = e^{−ω|s0|} cos(k·s⃗), so
@@ -288,7 +288,7 @@ class RPScalar(_CosFamily):
     name = "rp_scalar"
     args = {"mass": "positive", "cutoff": "positive", "amplitude": "real"}
     defaults = {"amplitude": 1.0}
-    equation = "PHYSICS.md §8 (RP by construction)"
+    equation = "docs/physics.md §8 (RP by construction)"
     max_order = 6
     REL_ACC = 1e-10
     gl_nodes = _quad.GL_NODES
@@ -322,12 +322,12 @@ class RPScalar(_CosFamily):
 class GaussNet(NeuronReference):
     """Gauss-net neuron ψ = exp(w·x + b)/exp(σ_b0² + σ_w0²|x|²/d), w ~ N(0, σ_w0²/d I), b ~ N(0, σ_b0²).
 
-    M_K = exp((K²/2 − K)σ_b0²) exp(σ_w0²/(2d)(|S|² − 2Σ_k|x_k|²)), S = Σ_k x_k (PHYSICS §1).
+    M_K = exp((K²/2 − K)σ_b0²) exp(σ_w0²/(2d)(|S|² − 2Σ_k|x_k|²)), S = Σ_k x_k (docs/physics.md §1).
     """
 
     name = "gauss_net"
     args = {"sigma_w0": "nonnegative", "sigma_b0": "nonnegative"}
-    equation = "TASI eq. 60-64 (with PHYSICS.md §10 erratum to eq. 64); PHYSICS.md §1"
+    equation = "TASI eq. 60-64 (with docs/physics.md §10 erratum to eq. 64); docs/physics.md §1"
     max_order = 64
 
     def _moment(self, points):
@@ -341,7 +341,7 @@ class GaussNet(NeuronReference):
 
 class _GaussianPreactivation(NeuronReference):
     """ψ = σ(w·x + b), w ~ N(0, weight_std² I), b ~ N(0, bias_std²): u_k ~ N(0, C),
-    C_ij = bias_std² + weight_std² x_i·x_j (PHYSICS §4 with C_W/n0 = weight_std², C_b = bias_std²)."""
+    C_ij = bias_std² + weight_std² x_i·x_j (docs/physics.md §4 with C_W/n0 = weight_std², C_b = bias_std²)."""
 
     args = {"weight_std": "nonnegative", "bias_std": "nonnegative"}
     max_order = 4
@@ -514,7 +514,7 @@ def relu_orthant_moment(c: np.ndarray, a, panels: int = 6, nodes: int = 10, zmax
 
 
 class ReluLayer(_GaussianPreactivation):
-    """First-layer ReLU neuron ψ = relu(w·x + b) (PHYSICS §4).
+    """First-layer ReLU neuron ψ = relu(w·x + b) (docs/physics.md §4).
 
     Let n = number of distinct points, a = multiplicities, C their preactivation covariance and
     r = rank C (eigenvalues below RANK_TOL·min_j C_jj are dropped: by Price's theorem this changes
@@ -530,7 +530,7 @@ class ReluLayer(_GaussianPreactivation):
     """
 
     name = "relu_layer"
-    equation = "PHYSICS.md §4; Cho & Saul 2009 arc-cosine kernels J_1, J_2"
+    equation = "docs/physics.md §4; Cho & Saul 2009 arc-cosine kernels J_1, J_2"
     REL_ACC = 1e-9
     RANK_TOL = 1e-12
 
@@ -595,7 +595,7 @@ def sign_moment4(sig: np.ndarray, nodes: int = 64) -> float:
 
 
 class ErfLayer(_GaussianPreactivation):
-    """First-layer erf neuron ψ = erf(w·x + b) (PHYSICS §4).
+    """First-layer erf neuron ψ = erf(w·x + b) (docs/physics.md §4).
 
     erf(u) = E_η[sign(u − η)], η ~ N(0, ½) independent per factor, so E[Π_k erf(u_k)] =
     E[Π_k sign(y_k)] with y ~ N(0, C + I/2) (always nonsingular). Odd K: 0 (erf odd, u symmetric).
@@ -604,7 +604,7 @@ class ErfLayer(_GaussianPreactivation):
     """
 
     name = "erf_layer"
-    equation = "PHYSICS.md §4 (erf kernel); Price's theorem for K = 4"
+    equation = "docs/physics.md §4 (erf kernel); Price's theorem for K = 4"
     accuracy_abs = 1e-10
 
     @property

@@ -1,11 +1,11 @@
-"""Perturbation theory for local insertions (PHYSICS.md §7; TASI §5.2, eq. 135-137).
+"""Perturbation theory for local insertions (docs/physics.md §7; TASI §5.2, eq. 135-137).
 
 An insertion deforms the parameter density, P̃(θ) ∝ P(θ) exp(−S(θ)), with the action regulated on a
 lattice of points z (shape (M, d)) with quadrature weights w_z (shape (M,)):
 
     S(θ) = Σ_z w_z V(φ_θ(z)),        V(φ) = Σ_k g_k φᵏ/k!      (φ⁴: g_4 = λ, i.e. V = λ/4! φ⁴).
 
-The sign is e^{−S} (TASI eq. 135 and 137 print e^{+∫V} and e^{∫φ⁴}: PHYSICS.md §10 erratum). Then
+The sign is e^{−S} (TASI eq. 135 and 137 print e^{+∫V} and e^{∫φ⁴}: docs/physics.md §10 erratum). Then
 ⟨O⟩_g = ⟨O e^{−S}⟩/⟨e^{−S}⟩ = Σ_j (−1)^j/j! κ(O, S, …, S) (j copies of S), so to first order
 
     ⟨O⟩_g = ⟨O⟩ − κ(O, S) + O(g²),     κ(O, S) = ⟨O S⟩ − ⟨O⟩⟨S⟩,
@@ -16,14 +16,14 @@ G_c⁽ⁿ⁾_g = G_c⁽ⁿ⁾ − κ(φ₁, …, φ_n, S) + O(g²).
 Two routes are provided; both take the lattice ``points`` and ``weights`` explicitly:
 
 * **Gaussian (N = ∞) theory** from a two-point function ``G`` — the textbook Feynman diagrams of
-  PHYSICS.md §7: :func:`delta_g2_gaussian` (tadpole), :func:`g4c_gaussian` (the tree-level vertex),
+  docs/physics.md §7: :func:`delta_g2_gaussian` (tadpole), :func:`g4c_gaussian` (the tree-level vertex),
   :func:`second_order_g2_gaussian` (double tadpole, cactus and sunset).
 * **Exact finite-N first order for neuron sums**, :func:`first_order`: κ(O, S) from the model's exact
   FULL correlators (``nnft.exact``), no Gaussian assumption. At finite N the free theory is not
-  Gaussian, so c1(N) picks up the connected 4- and 6-point functions (PHYSICS.md §7); for Cos-net at
+  Gaussian, so c1(N) picks up the connected 4- and 6-point functions (docs/physics.md §7); for Cos-net at
   N = 10 it differs from the Gaussian formula by tens of percent.
 
-The lattice sum *is* the regulated action (PHYSICS.md §7: "the domain is part of the theory"); no
+The lattice sum *is* the regulated action (docs/physics.md §7: "the domain is part of the theory"); no
 continuum limit is taken here, so every formula below is exact for the given (points, weights).
 """
 
@@ -95,7 +95,7 @@ def kernel_matrix(G: Callable, A, B) -> np.ndarray:
 def delta_g2_gaussian(G: Callable, x, y, points, weights, lam: float = 1.0) -> float:
     """First-order shift of ⟨φ(x)φ(y)⟩ in a Gaussian theory with two-point function G (the tadpole):
 
-        δG(x, y) = −(λ/2) Σ_z w_z G(x, z) G(z, z) G(z, y)          (PHYSICS.md §7)
+        δG(x, y) = −(λ/2) Σ_z w_z G(x, z) G(z, z) G(z, y)          (docs/physics.md §7)
 
     for V = λ/4! φ⁴ (TASI §5.2, eq. 135-137 with the sign erratum e^{−∫V}). Exact for the lattice
     action S = Σ_z w_z V(φ(z)); the full O(λ) answer, since 12/4! = 1/2 counts the tadpole contractions.
@@ -112,7 +112,7 @@ def delta_g2_gaussian(G: Callable, x, y, points, weights, lam: float = 1.0) -> f
 def g4c_gaussian(G: Callable, xs, points, weights, lam: float = 1.0) -> float:
     """Leading connected 4-point function of the φ⁴-deformed Gaussian theory (tree-level vertex):
 
-        G4c(x₁…x₄) = −λ Σ_z w_z Πᵢ G(xᵢ, z) + O(λ²)               (PHYSICS.md §7; TASI §5.2)
+        G4c(x₁…x₄) = −λ Σ_z w_z Πᵢ G(xᵢ, z) + O(λ²)               (docs/physics.md §7; TASI §5.2)
 
     (the 4! contractions cancel the 1/4!). ``xs`` has shape (4, d).
     """
@@ -123,7 +123,7 @@ def g4c_gaussian(G: Callable, xs, points, weights, lam: float = 1.0) -> float:
 
 
 def second_order_g2_gaussian(G: Callable, x, y, points, weights, lam: float = 1.0) -> float:
-    """Second-order term λ²·c2 of ⟨φ(x)φ(y)⟩ in a Gaussian theory with φ⁴ (PHYSICS.md §7):
+    """Second-order term λ²·c2 of ⟨φ(x)φ(y)⟩ in a Gaussian theory with φ⁴ (docs/physics.md §7):
 
         c2 = Σ_{z,u} w_z w_u [¼ G_xz G_zz G_zu G_uu G_uy + ¼ G_xz G_zu² G_uu G_zy + ⅙ G_xz G_zu³ G_uy]
 
@@ -188,7 +188,7 @@ def first_order(model, tuples, points, weights, couplings=None, widths=None) -> 
     """Exact finite-N first-order shift of correlators of a neuron sum under V = Σ_k g_k φᵏ/k!.
 
     With S = Σ_z w_z V(φ(z)) (``points`` (M, d), ``weights`` (M,)) and P̃ ∝ P e^{−S}
-    (TASI §5.2 eq. 135-137 with the PHYSICS.md §10 sign erratum):
+    (TASI §5.2 eq. 135-137 with the docs/physics.md §10 sign erratum):
 
         ⟨Πᵢφ(xᵢ)⟩_g = ⟨Πᵢφ(xᵢ)⟩ − Σ_k (g_k/k!) Σ_z w_z [⟨Πᵢφ(xᵢ) φ(z)ᵏ⟩ − ⟨Πᵢφ(xᵢ)⟩⟨φ(z)ᵏ⟩] + O(g²)
 
@@ -196,7 +196,7 @@ def first_order(model, tuples, points, weights, couplings=None, widths=None) -> 
     partitions of {1…n, S} (``.connected``). Every moment is an exact FULL correlator from
     ``nnft.exact`` (all tuples batched), so no Gaussianity is assumed: for φ⁴ and n = 2 this is
 
-        c1(N) = −(1/24) Σ_z w_z [G6(x,y,z,z,z,z) − G2(x,y) G4(z,z,z,z)]       (PHYSICS.md §7),
+        c1(N) = −(1/24) Σ_z w_z [G6(x,y,z,z,z,z) − G2(x,y) G4(z,z,z,z)]       (docs/physics.md §7),
 
     which at N → ∞ reduces to :func:`delta_g2_gaussian` and at finite N contains the connected 4- and
     6-point functions.

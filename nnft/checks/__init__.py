@@ -1,4 +1,4 @@
-"""Axiom checkers: symmetries, cluster decomposition, reflection positivity (DESIGN.md "checks").
+"""Axiom checkers: symmetries, cluster decomposition, reflection positivity (see docs/checkers.md).
 
 Each returns a :class:`CheckResult` (verdict PASS | FAIL | INCONCLUSIVE, statistic, threshold,
 samples, basis, evidence); :func:`check` runs a named set (the spec's ``study.checks`` by default).

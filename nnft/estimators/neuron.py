@@ -1,4 +1,4 @@
-"""Exact-in-N neuron-level estimators (TASI eq. 39, 50-51; PHYSICS.md §0).
+"""Exact-in-N neuron-level estimators (TASI eq. 39, 50-51; docs/physics.md §0).
 
 For φ(x) = b + Σ_{i=1}^{N} vᵢ ψᵢ(x) with (vᵢ, ψᵢ) i.i.d., v independent of ψ, and b independent of
 both, joint cumulants add over the independent terms:

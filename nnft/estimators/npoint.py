@@ -1,7 +1,7 @@
 """n-point functions G⁽ⁿ⁾ and connected correlators G_c⁽ⁿ⁾ from ensembles of whole networks.
 
 G⁽ⁿ⁾(x₁..xₙ) = ⟨φ(x₁)…φ(xₙ)⟩ and G_c⁽ⁿ⁾ = joint cumulant κ(φ(x₁),…,φ(xₙ)) by the set-partition
-formula (PHYSICS.md §0). Every product of field values that any requested cumulant needs is one
+formula (docs/physics.md §0). Every product of field values that any requested cumulant needs is one
 *feature*; features are accumulated in float64 block sums (``nnft.stats``) and G_c gets a jackknife
 error over the whole non-linear estimator.
 """

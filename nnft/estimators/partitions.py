@@ -1,6 +1,6 @@
 """Set partitions and the moment <-> cumulant (Möbius) relations.
 
-Joint cumulants from raw moments (PHYSICS.md §0; no assumption that odd moments vanish):
+Joint cumulants from raw moments (docs/physics.md §0; no assumption that odd moments vanish):
 
     κ(X_S) = Σ_{π ∈ Π(S)} (−1)^{|π|−1} (|π|−1)! Π_{B∈π} E[Π_{i∈B} X_i]
 

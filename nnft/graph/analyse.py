@@ -16,7 +16,7 @@ from nnft.graph.check import param_dependencies
 @dataclass(frozen=True)
 class NeuronSum:
     """φ(x) = offset + Σ_{i=1}^{W} v_i ψ_i(x) with (v_i, ψ_i) i.i.d. over i and v independent of ψ
-    (TASI eq. 39, 50-51; PHYSICS.md §0).
+    (TASI eq. 39, 50-51; docs/physics.md §0).
 
     Attributes:
       width: the summed axis (e.g. ``"N"``).

@@ -259,7 +259,7 @@ class Model:
         return jnp.where(ok, values[body], jnp.nan)
 
     def log_weight(self, theta: Theta) -> jax.Array:
-        """log of the insertion weight, −Σ_insertions Σ_z w_z V(φ_θ(z)) (TASI §5.2, PHYSICS.md §7), for one
+        """log of the insertion weight, −Σ_insertions Σ_z w_z V(φ_θ(z)) (TASI §5.2, docs/physics.md §7), for one
         network; 0 for a theory without insertions."""
         dtype = next(iter(theta.values())).dtype
         total = jnp.zeros((), dtype=dtype)

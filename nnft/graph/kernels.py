@@ -19,7 +19,7 @@ layer z⁽ˡ⁾ = W σ(z⁽ˡ⁻¹⁾) + b + γ z⁽ˡ⁻¹⁾ (Les Houches lect
 
     K⁽ˡ⁾ = σ_b² + s² n F(K⁽ˡ⁻¹⁾) + γ² K⁽ˡ⁻¹⁾,    Θ⁽ˡ⁾ = σ_b² + s² n F + (s² n Ḟ + γ²) Θ⁽ˡ⁻¹⁾.
 
-The recursions (PHYSICS.md §4, Lee et al. 2018, Jacot et al. 2018), for z' = W σ(z) + b with
+The recursions (docs/physics.md §4, Lee et al. 2018, Jacot et al. 2018), for z' = W σ(z) + b with
 W ~ N(0, s²) over n units and b ~ N(0, σ_b²):
 
     K'  = σ_b² + s² n F(K),          F(K) = E[σ(u)σ(v)],  (u, v) ~ N(0, K)

@@ -1,4 +1,4 @@
-"""Symmetries that hold *by construction*, read off the graph alone (DESIGN.md: structure is found
+"""Symmetries that hold *by construction*, read off the graph alone (structure is found
 once, in the graph). Each proven symmetry comes with the reason a physicist can check by hand.
 
 Rules (each is a change of variables θ → θ' that leaves P(θ) invariant and maps φ_θ(g·x) to φ_θ'(x)):

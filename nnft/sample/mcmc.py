@@ -1,8 +1,8 @@
-"""MCMC ensembles of an interacting theory with BlackJAX NUTS (PHYSICS.md §7).
+"""MCMC ensembles of an interacting theory with BlackJAX NUTS (docs/physics.md §7).
 
 The interacting theory reweights the free parameter density by the insertion weight,
 
-    P̃(θ) ∝ P(θ) · exp(log_weight(θ)),        log_weight(θ) = −Σ_z w_z V(φ_θ(z))   (PHYSICS.md §7),
+    P̃(θ) ∝ P(θ) · exp(log_weight(θ)),        log_weight(θ) = −Σ_z w_z V(φ_θ(z))   (docs/physics.md §7),
 
 and is sampled with the No-U-Turn Sampler of BlackJAX (``blackjax.nuts``, tuned per chain by
 ``blackjax.window_adaptation``: Stan-style step-size dual averaging and a diagonal mass matrix).
@@ -419,7 +419,7 @@ def mcmc_ensemble(model: Model, tuples, *, samples: int, chains: int = 4, warmup
                   blocks: int = 64, thin: int = 1, chunk: int = 1024, dtype: str = "float64",
                   target_acceptance: float = 0.8, step_size: float = 0.5, init_scale: float = 1.0,
                   trace_max: int = TRACE_MAX, warn: bool = True) -> tuple[Ensemble, "Diagnostics"]:
-    """An ensemble of networks from P̃(θ) ∝ P(θ)·e^{log_weight(θ)} by BlackJAX NUTS (PHYSICS.md §7).
+    """An ensemble of networks from P̃(θ) ∝ P(θ)·e^{log_weight(θ)} by BlackJAX NUTS (docs/physics.md §7).
 
     Each chain starts from ε ~ N(0, I)·init_scale (i.e. θ ~ P(θ) for ``init_scale = 1``), is tuned
     by ``blackjax.window_adaptation(blackjax.nuts, ...)`` for ``warmup`` steps, then runs NUTS

@@ -311,8 +311,8 @@ class Domain(Strict):
 
 class Insertion(Strict):
     """An operator insertion e^{−∫dᵈx V(φ(x))} deforming P(θ) into P̃(θ) ∝ P(θ)e^{−∫V(φ_θ)} (TASI §5.2,
-    eq. 135-137 with the sign erratum of PHYSICS.md §10). The domain is part of the theory: ∫φ⁴ over
-    all of ℝᵈ diverges for plane-wave neurons (PHYSICS.md §7)."""
+    eq. 135-137 with the sign erratum of docs/physics.md §10). The domain is part of the theory: ∫φ⁴ over
+    all of ℝᵈ diverges for plane-wave neurons (docs/physics.md §7)."""
 
     potential: Annotated[Tagged, AfterValidator(_check_potential)]
     domain: Domain

@@ -1,4 +1,4 @@
-"""Whole-theory closed forms (PHYSICS.md §1-4, 8) vs the generic per-neuron moment path and MC."""
+"""Whole-theory closed forms (docs/physics.md §1-4, 8) vs the generic per-neuron moment path and MC."""
 
 import math
 
@@ -16,7 +16,7 @@ def _pairs(g, x):
 
 
 def g4c_from_moments(neuron, x, mu2, mu4, N):
-    """PHYSICS §0: G4c = (1/N)[μ4 M4 − μ2²(M2(12)M2(34) + M2(13)M2(24) + M2(14)M2(23))]."""
+    """docs/physics.md §0: G4c = (1/N)[μ4 M4 − μ2²(M2(12)M2(34) + M2(13)M2(24) + M2(14)M2(23))]."""
     m2 = lambda a, b: neuron.moment(np.array([a, b]))
     return (mu4 * neuron.moment(np.asarray(x)) - mu2 ** 2 * _pairs(m2, x)) / N
 
@@ -40,7 +40,7 @@ def test_cos_net_closed_forms_equal_moment_path(d, r):
         assert cf.cos_net_g2(x[0], x[1], sw0, sw1, d) == pytest.approx(mu2 * cos.moment(x[:2]), abs=1e-14)
         assert cf.cos_net_g4c(*x, sw0, sw1, N, d, r=r) == pytest.approx(
             g4c_from_moments(cos, x, mu2, mu4, N), abs=1e-12)
-    # coincident points: σ_w1⁴/N (9/8 − 3/4) = 3σ_w1⁴/(8N) (PHYSICS §2 prints 3σ_w1⁴/(4N): off by 2;
+    # coincident points: σ_w1⁴/N (9/8 − 3/4) = 3σ_w1⁴/(8N) (docs/physics.md §2 prints 3σ_w1⁴/(4N): off by 2;
     # direct check: E φ⁴ − 3(E φ²)² = N E[w⁴]E[cos⁴] − 3N(E[w²]E[cos²])² = (9/8 − 3/4)σ_w1⁴/N)
     x = POINTS[d][0][[0, 0, 0, 0]]
     assert cf.cos_net_g4c(*x, sw0, sw1, N, d) == pytest.approx(3 * sw1 ** 4 / (8 * N), rel=1e-13)
@@ -120,7 +120,7 @@ def test_scalar_net_neuron_normalisation_gives_g2_and_g4c(d, m, lam):
 
 
 def test_scalar_net_g0_values():
-    """G(0) closed forms of PHYSICS §3."""
+    """G(0) closed forms of docs/physics.md §3."""
     m, lam, z = 0.7, 9.0, np.zeros(3)
     assert cf.scalar_net_g2(z[:1], z[:1], m, lam) == pytest.approx(math.atan(lam / m) / (math.pi * m), rel=1e-12)
     assert cf.scalar_net_g2(z[:2], z[:2], m, lam) == pytest.approx(math.log(1 + lam ** 2 / m ** 2) / (4 * math.pi), rel=1e-12)
@@ -152,7 +152,7 @@ def test_scalar_net_g2_tends_to_free_scalar(d):
 
 
 def test_scalar_net_g2_rings_negative_at_finite_cutoff():
-    """PHYSICS §3: at finite Λ, G_Λ(r) changes sign at large r (d = 1)."""
+    """docs/physics.md §3: at finite Λ, G_Λ(r) changes sign at large r (d = 1)."""
     vals = [cf.scalar_net_g2(0.0, r, 1.0, 3.0) for r in np.linspace(5, 15, 41)]
     assert min(vals) < 0 < max(vals)
 
@@ -187,7 +187,7 @@ def test_rp_scalar_g2_tends_to_free_scalar(d):
 
 
 def test_rp_scalar_matrix_is_psd():
-    """PHYSICS §8: M_ij = G(x_i, R x_j) is PSD for τ_i > 0 (RP by construction), d = 2."""
+    """docs/physics.md §8: M_ij = G(x_i, R x_j) is PSD for τ_i > 0 (RP by construction), d = 2."""
     rng = np.random.default_rng(2)
     pts = np.column_stack([rng.uniform(0.05, 1.5, 8), rng.normal(size=8)])
     refl = pts * np.array([-1.0, 1.0])
@@ -217,7 +217,7 @@ def test_kernels_vectorised_and_limits():
 
 
 def test_relu_kernel_is_one_hidden_layer_nngp():
-    """E[f(x)f(y)] = C_b + C_W F_relu(K⁽¹⁾) for one hidden layer (PHYSICS §4) via the neuron moment."""
+    """E[f(x)f(y)] = C_b + C_W F_relu(K⁽¹⁾) for one hidden layer (docs/physics.md §4) via the neuron moment."""
     cw, cb, n0 = 2.0, 0.1, 3
     neuron = NEURONS["relu_layer"](n0, weight_std=math.sqrt(cw / n0), bias_std=math.sqrt(cb))
     x = np.array([[0.3, -1.0, 0.5], [1.2, 0.4, -0.3]])

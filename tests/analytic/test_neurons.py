@@ -1,4 +1,4 @@
-"""Per-neuron moments vs independent brute-force Monte Carlo of ψ (PHYSICS.md §0-4, 8).
+"""Per-neuron moments vs independent brute-force Monte Carlo of ψ (docs/physics.md §0-4, 8).
 
 Every MC sampler below is written from the family's definition, not from nnft.analytic. Agreement
 is judged by |z| < 5 with the MC standard error; wrong formulas must give |z| ≫ 5.

@@ -1,4 +1,4 @@
-"""Hand-written MLP spec dicts for the deep-network tests (Hanin indexing, PHYSICS.md §4).
+"""Hand-written MLP spec dicts for the deep-network tests (Hanin indexing, docs/physics.md §4).
 
 z⁽¹⁾ = W1 @ x + b1, z⁽ˡ⁺¹⁾ = W(l+1) @ σ(z⁽ˡ⁾) + b(l+1); L hidden layers N1..NL; readout W(L+1).
 """

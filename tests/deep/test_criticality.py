@@ -1,4 +1,4 @@
-"""Criticality at infinite width (PHYSICS.md §4): fixed points, χ's, critical points, phases."""
+"""Criticality at infinite width (docs/physics.md §4): fixed points, χ's, critical points, phases."""
 
 import math
 

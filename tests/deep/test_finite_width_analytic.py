@@ -1,4 +1,4 @@
-"""Finite-width formulas (PHYSICS.md §4-5) without Monte Carlo: consistency and bad input."""
+"""Finite-width formulas (docs/physics.md §4-5) without Monte Carlo: consistency and bad input."""
 
 import math
 

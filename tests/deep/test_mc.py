@@ -50,7 +50,7 @@ def test_relu_exact_moments_output(n, L):
 
 
 def test_relu_leading_order_rejected_n64_L8():
-    """3Π(1 + 5/n)^L holds at n = 64, L = 8 and 3(1 + 5L/n) is rejected (PHYSICS §4)."""
+    """3Π(1 + 5/n)^L holds at n = 64, L = 8 and 3(1 + 5L/n) is rejected (docs/physics.md §4)."""
     n, L = 64, 8
     x = [1.0]
     model = mlp_model([n] * L, "relu", 2.0, 0.0, output="sigma")

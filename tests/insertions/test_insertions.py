@@ -125,7 +125,7 @@ def test_static_symmetries_account_for_the_insertion():
 
 
 def test_reweighting_agrees_with_exact_finite_n_first_order_and_rejects_the_gaussian_formula():
-    """⟨φxφy⟩_λ − ⟨φxφy⟩_0 from the same networks (joint jackknife) against λ·c1(N) (PHYSICS.md §7).
+    """⟨φxφy⟩_λ − ⟨φxφy⟩_0 from the same networks (joint jackknife) against λ·c1(N) (docs/physics.md §7).
     At N = 50 the finite-N coefficient differs from the N = ∞ formula by ~30%: the test resolves it."""
     from nnft.analytic import scalar_net_g2
     from nnft.analytic.perturbative import delta_g2_gaussian, first_order

@@ -21,7 +21,7 @@ def mlp(activation, depth=3, width=64, C_W=1.5, C_b=0.1, d=3):
 
 
 def recursion(act, depth, C_W, C_b, X):
-    """Independent NNGP/NTK recursion (PHYSICS.md §4), written out by hand."""
+    """Independent NNGP/NTK recursion (docs/physics.md §4), written out by hand."""
     a = ACTIVATIONS[act]
     K = C_b + C_W * X @ X.T / X.shape[1]
     T = K.copy()

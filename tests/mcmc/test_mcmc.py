@@ -1,4 +1,4 @@
-"""MCMC ensembles with BlackJAX NUTS over unconstrained noise (nnft.sample.mcmc; PHYSICS.md §7).
+"""MCMC ensembles with BlackJAX NUTS over unconstrained noise (nnft.sample.mcmc; docs/physics.md §7).
 
 (a) with log_weight = 0 NUTS samples the free theory: G2 and G4c agree with nnft.exact by
     batch-means z-scores; (b) split-R̂ on field observables flags chains stuck in different modes;

@@ -1,4 +1,4 @@
-"""``nnft.compare``: reweighted MC beside first-order perturbation theory over a λ sweep (PHYSICS.md §7).
+"""``nnft.compare``: reweighted MC beside first-order perturbation theory over a λ sweep (docs/physics.md §7).
 
 At a fixed seed:
   * at small λ the MC shift δG⁽²⁾ agrees with the exact finite-N λ·c1(N) (|z| < Z_MAX), and is
@@ -47,7 +47,7 @@ def test_small_lambda_agrees_with_finite_n_first_order(sweep):
 def test_wrong_coefficients_are_rejected(sweep):
     r = _row(sweep, 0, SMALL)
     assert abs(float(r.mc.z(2 * r.first_order))) > Z_MAX          # a factor-2 error in c1
-    # the textbook N = ∞ tadpole (PHYSICS.md §7), independently from the closed-form propagator
+    # the textbook N = ∞ tadpole (docs/physics.md §7), independently from the closed-form propagator
     ins = nnft.compile(nnft.load("phi4_scalar_1d")).insertions[0]
     c1_inf = delta_g2_gaussian(lambda x, y: scalar_net_g2(x, y, mass=1.0, cutoff=5.0, d=1), PAIR[0], PAIR[1],
                                ins.points, ins.weights)

@@ -1,5 +1,5 @@
 """Issue 5 acceptance: at small λ, reweighting and NUTS agree with each other and with first-order
-perturbation theory for δG⁽²⁾ and G_c⁽⁴⁾ (|z| < 5), at fixed seeds (PHYSICS.md §2, §7).
+perturbation theory for δG⁽²⁾ and G_c⁽⁴⁾ (|z| < 5), at fixed seeds (docs/physics.md §2, §7).
 
 Theory: specs/phi4_cos_1d.yaml, φ⁴ on a Cos-net free theory, d = 1, N = 10, box [−2, 2] with a
 16-point midpoint lattice. At N = 10 the free theory is far from Gaussian, so the reference is the

@@ -1,10 +1,10 @@
-"""φ⁴ (and polynomial) insertions in perturbation theory (PHYSICS.md §7; TASI §5.2 eq. 135-137, sign e^{−∫V}).
+"""φ⁴ (and polynomial) insertions in perturbation theory (docs/physics.md §7; TASI §5.2 eq. 135-137, sign e^{−∫V}).
 
 Three layers of checks:
   1. the Gaussian diagram formulas (tadpole, vertex, second order) against exact Gaussian moments
      computed by tensor Gauss–Hermite quadrature (exact for polynomials: no tolerance beyond rounding);
   2. ``first_order`` (exact finite N, from nnft.exact FULL moments) against the Gaussian formulas at
-     large N, and against PHYSICS §7's cumulant expansion of c1(N) at N = 10;
+     large N, and against docs/physics.md §7's cumulant expansion of c1(N) at N = 10;
   3. an independent numpy Monte Carlo by reweighting, which must agree with G2 + λ·c1(N) and reject
      the Gaussian c1 and a factor-2 error in c1.
 """
@@ -67,7 +67,7 @@ def _gauss_expectation(C, deg):
 
 
 def test_gaussian_diagrams_match_exact_gaussian_moments():
-    """Tadpole (−λ/2), vertex (−λ) and the second-order ¼, ¼, ⅙ of PHYSICS §7 from exact Gaussian moments:
+    """Tadpole (−λ/2), vertex (−λ) and the second-order ¼, ¼, ⅙ of docs/physics.md §7 from exact Gaussian moments:
     ⟨O⟩_λ = ⟨O⟩ − λκ(O, S₁) + (λ²/2)κ(O, S₁, S₁), S₁ = (1/4!)Σ_z w_z φ_z⁴."""
     z, w = midpoint([[-1.0, 1.5]], 3)
     x, y = np.array([0.2]), np.array([-0.4])
@@ -131,7 +131,7 @@ def test_first_order_d2(cos1):
 
 
 def test_c1_at_N_is_physics_cumulant_expansion(cos1):
-    """PHYSICS §7: c1(N) = −(1/24)Σ_z w[12G_xzG_yzG_zz + 6κ4(x,y,z,z)G_zz + 4κ4(x,z,z,z)G_yz
+    """docs/physics.md §7: c1(N) = −(1/24)Σ_z w[12G_xzG_yzG_zz + 6κ4(x,y,z,z)G_zz + 4κ4(x,z,z,z)G_yz
     + 4κ4(y,z,z,z)G_xz + κ6(x,y,z,z,z,z)], with κ4 the closed form (cos_net_g4c) and κ6 from
     nnft.exact; must equal first_order's −(1/24)Σ w[G6 − G2·G4(zzzz)] to rounding."""
     for N in (10, 1000):
@@ -148,7 +148,7 @@ def test_c1_at_N_is_physics_cumulant_expansion(cos1):
 
 
 def test_N10_differs_from_gaussian_by_tens_of_percent(cos1):
-    """(b) PHYSICS §7: at N = 10 Cos-net's c1 is moved by tens of percent (here +27% / +29%)."""
+    """(b) docs/physics.md §7: at N = 10 Cos-net's c1 is moved by tens of percent (here +27% / +29%)."""
     fo = first_order(cos1, [p[:, None] for p in PAIRS], Z1, W1)
     for j, (x, y) in enumerate(PAIRS):
         ratio = fo.full[0, j] / delta_g2_gaussian(COS_G, [x], [y], Z1, W1)

@@ -222,7 +222,7 @@ def test_json_schema_is_valid_json():
 
 
 def test_spec_language_parses_the_examples_in_the_design():
-    """The look promised in DESIGN.md: cos-net as written there loads and compiles."""
+    """The look the spec-language docs promise: cos-net as written there loads and compiles."""
     t = nnft.from_dict(yaml.safe_load(textwrap.dedent("""\
         nnft: 1
         name: cos-net
