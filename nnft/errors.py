@@ -170,3 +170,10 @@ class DensityArgError(NnftError, ValueError):
         self.value = value
         self.constraint = constraint
         super().__init__(message)
+
+
+class UnknownNameError(NnftError, KeyError):
+    """A registry lookup (density, activation) of a name nnft does not know; the message lists the known ones."""
+
+    def __str__(self) -> str:          # KeyError would print the message with quotes around it
+        return str(self.args[0]) if self.args else ""

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnft.errors import NnftError, ReweightingWarning, SpecError
+from nnft.errors import InputError, NnftError, ReweightingWarning, SpecError
 from nnft.stats import Estimate, format_value
 
 __all__ = ["Comparison", "ComparisonRow", "compare", "perturbation_tuples"]
@@ -283,7 +283,7 @@ def perturbation_tuples(points, orders=(2, 4)) -> list[np.ndarray]:
     for n in orders:
         n = int(n)
         if n < 1:
-            raise ValueError(f"orders are n ≥ 1, got {n}")
+            raise InputError(f"orders are n ≥ 1, got {n}")
         if n == 1:
             out += [pts[[j]] for j in range(len(pts))]
         elif n == 2:
@@ -305,7 +305,7 @@ def _as_theory(theory_or_model):
         return theory_or_model
     if isinstance(theory_or_model, str):
         return load(theory_or_model)
-    raise TypeError(f"compare needs a Theory, a compiled Model or a spec name/path, got {type(theory_or_model).__name__}")
+    raise InputError(f"compare needs a Theory, a compiled Model or a spec name/path, got {type(theory_or_model).__name__}")
 
 
 def _detect_coupling(theory) -> str:
@@ -530,7 +530,7 @@ def compare(theory_or_model, tuples=None, *, lambdas=DEFAULT_LAMBDAS, samples: i
                         allowed=", ".join(theory.constants) or "(no constants)")
     lams = tuple(float(v) for v in lambdas)
     if not lams or not all(math.isfinite(v) for v in lams):
-        raise ValueError(f"lambdas must be a non-empty list of finite numbers, got {lambdas!r}")
+        raise InputError(f"lambdas must be a non-empty list of finite numbers, got {lambdas!r}")
     lams = tuple(sorted(set(lams)))
     st = theory.study
     samples = int(samples or st.samples)

@@ -28,7 +28,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from nnft.errors import EstimatorError, TailWarning
+from nnft.errors import InputError, EstimatorError, TailWarning
 
 
 #: below this Kish effective sample size an importance-weighted estimate is not estimable (an error, not a row)
@@ -230,7 +230,7 @@ def jackknife_joint(accumulators: list[BlockSums], fn: Callable[..., np.ndarray]
     all of them at once keeps their correlation, so differences get correlated-difference errors."""
     K = len(accumulators[0].weights)
     if any(len(a.weights) != K for a in accumulators):
-        raise ValueError("accumulators must have the same number of blocks")
+        raise InputError("accumulators must have the same number of blocks")
     totals = [(a.sums.sum(0), a.weights.sum()) for a in accumulators]
     keep = [b for b in range(K) if all(a.weights[b] > 0 for a in accumulators)]
     k = len(keep)

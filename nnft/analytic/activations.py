@@ -17,6 +17,8 @@ from typing import Callable
 import numpy as np
 from scipy import special
 
+from nnft.errors import UnknownNameError
+
 from nnft.analytic.gaussian import expect2_converged
 
 
@@ -145,4 +147,4 @@ def get_activation(name: str) -> Activation:
     try:
         return ACTIVATIONS[name]
     except KeyError:
-        raise KeyError(f"unknown activation {name!r}; known: {', '.join(ACTIVATIONS)}") from None
+        raise UnknownNameError(f"unknown activation {name!r}; known: {', '.join(ACTIVATIONS)}") from None

@@ -6,6 +6,8 @@ Conventions (docs/physics.md §0): E(v) = exp(−σ_w0²|v|²/(2d)); r = μ4/μ2
 
 from __future__ import annotations
 
+from nnft.errors import InputError
+
 import math
 
 import numpy as np
@@ -137,7 +139,7 @@ def free_scalar_g2(x, y, mass, d=None) -> float:
         return float(special.k0(mass * r)) / (2.0 * math.pi)
     if d == 3:
         return math.exp(-mass * r) / (4.0 * math.pi * r)
-    raise ValueError(f"free_scalar_g2: d={d} not supported (d in 1, 2, 3)")
+    raise InputError(f"free_scalar_g2: d={d} not supported (d in 1, 2, 3)")
 
 
 def rp_scalar_g2(x, y, mass, cutoff, d=None) -> float:

@@ -33,6 +33,8 @@ ValueError.
 
 from __future__ import annotations
 
+from nnft.errors import InputError
+
 import math
 from dataclasses import dataclass
 from typing import Callable
@@ -64,14 +66,14 @@ def as_activation(activation) -> Activation:
         try:
             return ACTIVATIONS[activation]
         except KeyError:
-            raise ValueError(f"unknown activation {activation!r}; known: {', '.join(ACTIVATIONS)}, "
+            raise InputError(f"unknown activation {activation!r}; known: {', '.join(ACTIVATIONS)}, "
                              "or pass (f, df, d2f) callables") from None
     if isinstance(activation, (tuple, list)) and len(activation) == 3 and all(callable(g) for g in activation):
         f, df, d2f = activation
         return Activation(getattr(f, "__name__", "custom"), f, df, d2f)
     if callable(activation):
-        raise ValueError("a bare callable has no derivatives: pass (f, df, d2f) or an Activation")
-    raise ValueError(f"cannot interpret {activation!r} as an activation")
+        raise InputError("a bare callable has no derivatives: pass (f, df, d2f) or an Activation")
+    raise InputError(f"cannot interpret {activation!r} as an activation")
 
 
 def _is_relu(act: Activation) -> bool:
@@ -147,9 +149,9 @@ def _kmap(act: Activation, C_W: float, C_b: float):
 
 def _check_hyper(C_W, C_b):
     if not (np.isfinite(C_W) and C_W > 0):
-        raise ValueError(f"C_W must be finite and > 0, got {C_W}")
+        raise InputError(f"C_W must be finite and > 0, got {C_W}")
     if not (np.isfinite(C_b) and C_b >= 0):
-        raise ValueError(f"C_b must be finite and ≥ 0, got {C_b}")
+        raise InputError(f"C_b must be finite and ≥ 0, got {C_b}")
 
 
 def fixed_point(activation, C_W: float, C_b: float, K0: float = 1.0, *, xtol: float = 1e-14,
@@ -165,7 +167,7 @@ def fixed_point(activation, C_W: float, C_b: float, K0: float = 1.0, *, xtol: fl
     act = as_activation(activation)
     _check_hyper(C_W, C_b)
     if not (np.isfinite(K0) and K0 >= 0):
-        raise ValueError(f"K0 must be finite and ≥ 0, got {K0}")
+        raise InputError(f"K0 must be finite and ≥ 0, got {K0}")
     C_W, C_b, K0 = float(C_W), float(C_b), float(K0)
     if _is_relu(act):
         if abs(C_W - 2) <= 1e-12:      # e.g. a residual net's C_W/(1 − γ²) with γ² = 1/2 in floating point
@@ -265,7 +267,7 @@ def residual_fixed_point(activation, C_W: float, C_b: float, gamma: float, K0: f
     """
     g2 = float(gamma) ** 2
     if not math.isfinite(g2):
-        raise ValueError(f"γ must be finite, got {gamma}")
+        raise InputError(f"γ must be finite, got {gamma}")
     if g2 == 0:
         return fixed_point(activation, C_W, C_b, K0)
     _check_hyper(C_W, C_b)
@@ -342,9 +344,9 @@ def correlation_fixed_point(activation, C_W: float, C_b: float, K: float, *, gam
     Raises ValueError for a bad activation or a Gaussian integral that does not converge.
     """
     if not (math.isfinite(K) and K > 0):
-        raise ValueError(f"the correlation map needs a finite variance K > 0, got {K}")
+        raise InputError(f"the correlation map needs a finite variance K > 0, got {K}")
     if not -1.0 <= c0 < 1.0:
-        raise ValueError(f"c0 must be in [−1, 1), got {c0}")
+        raise InputError(f"c0 must be in [−1, 1), got {c0}")
 
     def h(c):
         return float(correlation_map(activation, C_W, C_b, K, c, gamma=gamma)[0]) - c
@@ -388,7 +390,7 @@ def critical_line(activation, C_b_values, *, C_W_bracket=(1e-3, 1e3), K0: float 
     act = as_activation(activation)
     cbs = np.atleast_1d(np.asarray(C_b_values, dtype=np.float64))
     if np.any(~np.isfinite(cbs)) or np.any(cbs < 0):
-        raise ValueError(f"C_b values must be finite and ≥ 0, got {C_b_values}")
+        raise InputError(f"C_b values must be finite and ≥ 0, got {C_b_values}")
     out = np.full(cbs.shape, np.nan)
     if _is_relu(act):
         out[:] = 2.0

@@ -26,6 +26,8 @@ so ``[-1]`` is the output. The input enters only through K⁽¹⁾ = C_b + C_W|x
 
 from __future__ import annotations
 
+from nnft.errors import InputError
+
 import math
 from dataclasses import dataclass
 from typing import Sequence
@@ -48,31 +50,31 @@ def as_widths(widths, depth: int | None = None) -> np.ndarray:
     """
     if depth is not None:
         if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 1:
-            raise ValueError(f"depth (number of hidden layers) must be an integer ≥ 1, got {depth!r}")
+            raise InputError(f"depth (number of hidden layers) must be an integer ≥ 1, got {depth!r}")
     if isinstance(widths, (int, np.integer)) and not isinstance(widths, bool):
         if depth is None:
-            raise ValueError("a single width needs depth= (the number of hidden layers)")
+            raise InputError("a single width needs depth= (the number of hidden layers)")
         arr = [int(widths)] * int(depth)
     else:
         try:
             arr = list(widths)
         except TypeError:
-            raise ValueError(f"widths must be an integer or a sequence of integers, got {widths!r}") from None
+            raise InputError(f"widths must be an integer or a sequence of integers, got {widths!r}") from None
     if len(arr) == 0:
-        raise ValueError("depth 0: at least one hidden layer is needed (widths = [n_1, …, n_L], L ≥ 1)")
+        raise InputError("depth 0: at least one hidden layer is needed (widths = [n_1, …, n_L], L ≥ 1)")
     if depth is not None and len(arr) != depth:
-        raise ValueError(f"{len(arr)} per-layer widths given for depth {depth}: give one width per hidden layer")
+        raise InputError(f"{len(arr)} per-layer widths given for depth {depth}: give one width per hidden layer")
     out = []
     for i, n in enumerate(arr, 1):
         if isinstance(n, bool) or not isinstance(n, (int, np.integer, float, np.floating)) or n != int(n) or n < 1:
-            raise ValueError(f"width n_{i} = {n!r}: widths must be positive integers")
+            raise InputError(f"width n_{i} = {n!r}: widths must be positive integers")
         out.append(int(n))
     return np.asarray(out, dtype=np.int64)
 
 
 def _check_K1(K1):
     if not (np.isfinite(K1) and K1 >= 0):
-        raise ValueError(f"K1 (the first-layer variance C_b + C_W|x|²/n₀) must be finite and ≥ 0, got {K1}")
+        raise InputError(f"K1 (the first-layer variance C_b + C_W|x|²/n₀) must be finite and ≥ 0, got {K1}")
     return float(K1)
 
 
@@ -228,7 +230,7 @@ def deep_linear_g2(x, y, *, C_W: float, depth: int) -> float:
     _check_hyper(C_W, 0.0)
     x, y = np.asarray(x, float), np.asarray(y, float)
     if x.shape != y.shape or x.ndim != 1:
-        raise ValueError(f"x and y must be vectors of one length n₀, got shapes {x.shape}, {y.shape}")
+        raise InputError(f"x and y must be vectors of one length n₀, got shapes {x.shape}, {y.shape}")
     return C_W ** (depth + 1) * float(x @ y) / x.size
 
 
@@ -244,7 +246,7 @@ def deep_linear_g4c(points, *, C_W: float, widths, depth: int | None = None) -> 
     _check_hyper(C_W, 0.0)
     X = np.asarray(points, float)
     if X.ndim != 2 or X.shape[0] != 4:
-        raise ValueError(f"points must be an array (4, n₀), got shape {X.shape}")
+        raise InputError(f"points must be an array (4, n₀), got shape {X.shape}")
     L = len(ns)
     G = C_W ** (L + 1) * (X @ X.T) / X.shape[1]
     pairs = G[0, 1] * G[2, 3] + G[0, 2] * G[1, 3] + G[0, 3] * G[1, 2]

@@ -34,6 +34,8 @@ kept for callers that want a fixed rule.
 
 from __future__ import annotations
 
+from nnft.errors import InputError
+
 import math
 from functools import lru_cache
 from typing import Callable
@@ -92,7 +94,7 @@ def _rule(breaks: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
 def _check_K(K) -> np.ndarray:
     K = np.asarray(K, dtype=np.float64)
     if not np.all(np.isfinite(K)) or np.any(K < 0):
-        raise ValueError(f"variances K must be finite and ≥ 0, got {K}")
+        raise InputError(f"variances K must be finite and ≥ 0, got {K}")
     return K
 
 
@@ -113,7 +115,7 @@ def _expect1_on(f, K, s, breaks, tol, what):
             total = np.sum(terms, axis=-1) / np.sum(w * dens)
         if out is None:
             if not np.all(np.isfinite(terms)):
-                raise ValueError(f"⟨{what}⟩_K is not finite for K = {np.max(K):.4g}: the function grows too fast "
+                raise InputError(f"⟨{what}⟩_K is not finite for K = {np.max(K):.4g}: the function grows too fast "
                                  "for Gaussian integrals (e.g. exp(u²)) or overflows")
             tail = np.abs(t) > T_TAIL
             scale = np.sum(np.abs(terms), axis=-1)
@@ -122,7 +124,7 @@ def _expect1_on(f, K, s, breaks, tol, what):
             bad = (tail_density > TAIL_TOL * np.maximum(scale, 1e-300)) & (scale > 0)
             if np.any(bad):
                 kb = float(np.max(K[bad]) if K.ndim else K)
-                raise ValueError(f"⟨{what}⟩_K does not converge at K = {kb:.4g}: the integrand is not negligible "
+                raise InputError(f"⟨{what}⟩_K does not converge at K = {kb:.4g}: the integrand is not negligible "
                                  f"beyond {T_TAIL} standard deviations — the function grows too fast for Gaussian "
                                  "integrals (e.g. exp(u²)); use a smaller K or a tamer function")
             out, norm = total, scale / np.sum(w * dens)
@@ -154,7 +156,7 @@ def expect1(f: Callable, K, *, tol: float = ACCURACY, what: str = "f") -> np.nda
         out, ok = _expect1_on(f, K, s, np.linspace(-T, T, int(math.ceil(2 * T / h)) + 1), tol, what)
         if ok:
             return out
-    raise ValueError(f"Gaussian quadrature of ⟨{what}⟩_K did not converge to {tol:g} at K = {np.max(K):.4g} "
+    raise InputError(f"Gaussian quadrature of ⟨{what}⟩_K did not converge to {tol:g} at K = {np.max(K):.4g} "
                      "(a kink away from u = 0, or a feature narrower than the rule resolves)")
 
 
@@ -229,13 +231,13 @@ def expect2(f: Callable, g: Callable, K11, K22, K12, *, tol: float = ACCURACY, w
     K11, K22, K12 = np.broadcast_arrays(*(_check_K(k) if i < 2 else np.asarray(k, dtype=np.float64)
                                           for i, k in enumerate((K11, K22, K12))))
     if not np.all(np.isfinite(K12)):
-        raise ValueError(f"covariances must be finite, got {K12}")
+        raise InputError(f"covariances must be finite, got {K12}")
     shape = K11.shape
     s1, s2 = np.sqrt(K11).ravel(), np.sqrt(K22).ravel()
     with np.errstate(divide="ignore", invalid="ignore"):
         rho = np.where(s1 * s2 > 0, K12.ravel() / (s1 * s2), 0.0)
     if np.any(np.abs(rho) > 1 + 1e-9):
-        raise ValueError("not a covariance: |K12| > √(K11 K22)")
+        raise InputError("not a covariance: |K12| > √(K11 K22)")
     rho = np.clip(rho, -1.0, 1.0)
     triples, inverse = np.unique(np.stack([s1, s2, rho], axis=1), axis=0, return_inverse=True)
     out = np.empty(len(triples))
@@ -243,7 +245,7 @@ def expect2(f: Callable, g: Callable, K11, K22, K12, *, tol: float = ACCURACY, w
         hi, scale = _expect2_one(f, g, a, b, r, ORDER, check=True)
         lo, _ = _expect2_one(f, g, a, b, r, CHECK_ORDER)
         if not (math.isfinite(hi) and abs(hi - lo) <= tol * max(abs(hi), scale)):
-            raise ValueError(f"Gaussian quadrature of E[{what}] did not converge to {tol:g} at K11 = {a ** 2:.4g}, "
+            raise InputError(f"Gaussian quadrature of E[{what}] did not converge to {tol:g} at K11 = {a ** 2:.4g}, "
                              f"K22 = {b ** 2:.4g}, ρ = {r:.6g} (the function grows too fast for Gaussian "
                              "integrals, is not finite, or has a kink away from 0)")
         out[i] = hi

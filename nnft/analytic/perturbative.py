@@ -35,7 +35,7 @@ from typing import Callable
 
 import numpy as np
 
-from nnft.errors import EstimatorError
+from nnft.errors import InputError, EstimatorError
 from nnft.estimators.partitions import mask_partitions, mobius
 
 __all__ = ["FirstOrder", "delta_g2_gaussian", "g4c_gaussian", "second_order_g2_gaussian", "first_order",
@@ -53,16 +53,16 @@ def _lattice(points, weights) -> tuple[np.ndarray, np.ndarray]:
         z = z[:, None]
     w = np.asarray(weights, dtype=np.float64).ravel()
     if z.ndim != 2 or len(z) != len(w) or len(w) == 0:
-        raise ValueError(f"points must be (M, d) and weights (M,), got {np.shape(points)} and {np.shape(weights)}")
+        raise InputError(f"points must be (M, d) and weights (M,), got {np.shape(points)} and {np.shape(weights)}")
     if not (np.all(np.isfinite(z)) and np.all(np.isfinite(w))):
-        raise ValueError("points and weights must be finite")
+        raise InputError("points and weights must be finite")
     return z, w
 
 
 def _point(x, d: int) -> np.ndarray:
     x = np.atleast_1d(np.asarray(x, dtype=np.float64)).ravel()
     if x.shape != (d,):
-        raise ValueError(f"point {x} has {x.size} coordinates; the lattice has d = {d}")
+        raise InputError(f"point {x} has {x.size} coordinates; the lattice has d = {d}")
     return x
 
 
@@ -176,9 +176,9 @@ def _couplings(couplings) -> dict[int, float]:
     out = {}
     for k, g in dict(couplings).items():
         if int(k) != k or int(k) < 0:
-            raise ValueError(f"coupling keys are powers k ≥ 0 of V = Σ_k g_k φ^k/k!; got {k!r}")
+            raise InputError(f"coupling keys are powers k ≥ 0 of V = Σ_k g_k φ^k/k!; got {k!r}")
         if not np.isfinite(float(g)):
-            raise ValueError(f"coupling g_{k} = {g!r} is not finite")
+            raise InputError(f"coupling g_{k} = {g!r} is not finite")
         if int(k) > 0 and float(g) != 0.0:       # g_0 is a constant: it cancels from every ⟨·⟩
             out[int(k)] = out.get(int(k), 0.0) + float(g)
     return out
@@ -220,14 +220,14 @@ def first_order(model, tuples, points, weights, couplings=None, widths=None) -> 
     z, w = _lattice(points, weights)
     d = int(model.d)
     if z.shape[1] != d:
-        raise ValueError(f"the lattice has d = {z.shape[1]}, the model d = {d}")
+        raise InputError(f"the lattice has d = {z.shape[1]}, the model d = {d}")
     g = _couplings(couplings)
     ts = [np.atleast_2d(np.asarray(t, dtype=np.float64)) for t in tuples]
     if not ts:
-        raise ValueError("no point tuples given")
+        raise InputError("no point tuples given")
     for i, t in enumerate(ts):
         if t.ndim != 2 or t.shape[1] != d or len(t) < 1:
-            raise ValueError(f"tuple {i} has shape {t.shape}; expected (n, d) with d = {d}")
+            raise InputError(f"tuple {i} has shape {t.shape}; expected (n, d) with d = {d}")
     orders = tuple(len(t) for t in ts)
     neuron = neuron_reference(model)
     kmax = max(g) if g else 0

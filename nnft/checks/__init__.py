@@ -4,6 +4,7 @@ Each returns a :class:`CheckResult` (verdict PASS | FAIL | INCONCLUSIVE, statist
 samples, basis, evidence); :func:`check` runs a named set (the spec's ``study.checks`` by default).
 """
 
+from nnft.errors import InputError
 import dataclasses
 
 from nnft.checks.cluster import check_cluster
@@ -57,7 +58,7 @@ def check(model, only=None, *, samples: int | None = None, seed: int | None = No
     names = list(only or declared or CHECKS)
     bad = [n for n in names if n not in CHECKS]
     if bad:
-        raise ValueError(f"unknown check(s) {bad}; one of {', '.join(CHECKS)}")
+        raise InputError(f"unknown check(s) {bad}; one of {', '.join(CHECKS)}")
     expect = expectations(model.theory)
     n = int(samples or 50_000)
     seed = int(seed if seed is not None else study.seed)

@@ -30,6 +30,8 @@ sums the violation is ∝ 1/N (TASI eq. 39, 50-51).
 
 from __future__ import annotations
 
+from nnft.errors import InputError
+
 import numpy as np
 
 from nnft.checks._sampling import generic_points, network_sums, neuron_sums
@@ -103,7 +105,7 @@ def check_cluster(model, base=None, moved=(2, 3), *, directions=None, distances=
     dirs = dirs / np.linalg.norm(dirs, axis=1, keepdims=True)
     dist = np.asarray(distances, float)
     if dist[0] != 0 or np.any(np.diff(dist) <= 0):
-        raise ValueError("distances must start at 0 and increase")
+        raise InputError("distances must start at 0 and increase")
     fixed = [i for i in range(len(X)) if i not in moved]
     tuples, labels, cross = [], [], []
     for e in dirs:

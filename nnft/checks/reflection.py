@@ -22,6 +22,8 @@ Decision (declared family-wise level α over the families tested):
 
 from __future__ import annotations
 
+from nnft.errors import InputError
+
 import numpy as np
 
 from nnft.checks.result import (ALPHA, DEGENERATE_VAR, FAIL, INCONCLUSIVE, PASS, CheckResult, critical_z,
@@ -67,11 +69,11 @@ class _Family:
             self.pairs = pairs
             self.shape = (len(pairs) + 1,) * 2
         else:
-            raise ValueError(f"unknown RP family {family!r}: 'fields' or 'pairs'")
+            raise InputError(f"unknown RP family {family!r}: 'fields' or 'pairs'")
         self.weights = None if weights is None else np.atleast_2d(np.asarray(weights, dtype=float))
         if self.weights is not None:
             if family != "fields" or self.weights.shape[1] != P:
-                raise ValueError(f"test-function weights must have shape (k, {P}) over the points (fields family)")
+                raise InputError(f"test-function weights must have shape (k, {P}) over the points (fields family)")
             self.labels = [f"F{i}" for i in range(len(self.weights))]
 
     def matrix(self, G: np.ndarray) -> np.ndarray:
@@ -143,7 +145,7 @@ def check_reflection_positivity(model, points=None, *, family: str = "fields", w
     """
     pts = positive_time_points(model.d, axis=axis) if points is None else np.atleast_2d(np.asarray(points, float))
     if np.any(pts[:, axis] <= 0):
-        raise ValueError("RP observables must be supported at positive time (all points need x[axis] > 0)")
+        raise InputError("RP observables must be supported at positive time (all points need x[axis] > 0)")
     fam = _Family(pts, family, axis, weights)
     T = len(fam.tuples)
     diag = [np.stack([p, p]) for p in pts]                       # ⟨φ(x)²⟩: the field's own scale

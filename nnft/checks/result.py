@@ -14,6 +14,8 @@ stderr ∝ 1/√n.
 
 from __future__ import annotations
 
+from nnft.errors import InputError
+
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,9 +69,9 @@ class CheckResult:
 
     def __post_init__(self):
         if self.verdict not in VERDICTS:
-            raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
+            raise InputError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
         if self.expected is not None and self.expected not in VERDICTS:
-            raise ValueError(f"expected must be one of {VERDICTS} or None, got {self.expected!r}")
+            raise InputError(f"expected must be one of {VERDICTS} or None, got {self.expected!r}")
 
     @property
     def unexpected(self) -> bool:

@@ -19,6 +19,8 @@ Actions: ``translation``, ``rotation`` (SO(d), random rotations; d ≥ 2), ``ref
 
 from __future__ import annotations
 
+from nnft.errors import InputError
+
 from dataclasses import dataclass
 from typing import Callable
 
@@ -60,7 +62,7 @@ def rotation() -> Action:
     """x → R x, R a random SO(d) matrix (about the origin)."""
     def apply(X, rng):
         if X.shape[1] < 2:
-            raise ValueError("rotations need d ≥ 2 (SO(1) is trivial); use 'reflection' in d = 1")
+            raise InputError("rotations need d ≥ 2 (SO(1) is trivial); use 'reflection' in d = 1")
         return X @ _random_rotation(X.shape[1], rng).T
     return Action("rotation", apply)
 
@@ -92,7 +94,7 @@ def get_action(action) -> Action:
         return action
     table = {"translation": translation, "rotation": rotation, "reflection": reflection, "permutation": permutation}
     if action not in table:
-        raise ValueError(f"unknown symmetry {action!r}; one of {', '.join(ACTIONS)} or nnft.checks.linear(A, c)")
+        raise InputError(f"unknown symmetry {action!r}; one of {', '.join(ACTIONS)} or nnft.checks.linear(A, c)")
     return table[action]()
 
 

@@ -33,7 +33,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from nnft.errors import NnftError, suggest
+from nnft.errors import NnftError, UnknownNameError, suggest
 from nnft.errors import DensityArgError  # noqa: F401 - defined in nnft.errors, importable here too
 
 #: Constraint name -> (predicate on a float64 numpy array, human-readable description).
@@ -192,7 +192,15 @@ class Density:
         if k == 0:
             return 1.0
         full = {a: float(v) for a, v in self.with_defaults(args).items()}
-        return float(self._moment(int(k), full))
+        try:
+            value = float(self._moment(int(k), full))
+        except OverflowError:
+            value = math.inf
+        if not math.isfinite(value):
+            raise DensityArgError(f"{self.name}: moment {k} at {full} is not representable in float64 (it "
+                                  "overflows); rescale the parameters (e.g. a smaller loc or scale)",
+                                  density=self.name)
+        return value
 
     def tail(self, args: Mapping[str, float]) -> "Tail":
         """Which moments exist, for constant args: a :class:`Tail` (E|X|ᵖ < ∞ exactly for p < ``alpha``).
@@ -433,5 +441,5 @@ def get_density(name: str) -> Density:
         return DENSITIES[name]
     except KeyError:
         hint = suggest(name, DENSITIES)
-        raise KeyError(f"unknown density {name!r}; known densities: {', '.join(DENSITIES)}"
+        raise UnknownNameError(f"unknown density {name!r}; known densities: {', '.join(DENSITIES)}"
                        + (f" (did you mean {hint!r}?)" if hint else "")) from None

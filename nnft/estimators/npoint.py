@@ -17,7 +17,7 @@ import numpy as np
 from nnft.estimators.partitions import all_masks, cumulants
 import warnings
 
-from nnft.errors import TailWarning
+from nnft.errors import InputError, TailWarning
 from nnft.graph.compile import Model
 from nnft.graph.moments import field_moment_check
 from nnft.sample.iid import stream
@@ -52,14 +52,14 @@ class Plan:
     def __init__(self, tuples, d: int):
         arrs = [np.atleast_2d(np.asarray(t, dtype=np.float64)) for t in tuples]
         if not arrs:
-            raise ValueError("no point tuples given")
+            raise InputError("no point tuples given")
         for i, a in enumerate(arrs):
             if a.ndim != 2 or a.shape[1] != d:
-                raise ValueError(f"tuple {i} has shape {a.shape}; expected (n, d) with d = {d}")
+                raise InputError(f"tuple {i} has shape {a.shape}; expected (n, d) with d = {d}")
             if not 1 <= len(a) <= MAX_ORDER:
-                raise ValueError(f"tuple {i} has {len(a)} points; orders 1..{MAX_ORDER} are supported")
+                raise InputError(f"tuple {i} has {len(a)} points; orders 1..{MAX_ORDER} are supported")
             if not np.all(np.isfinite(a)):
-                raise ValueError(f"tuple {i} has non-finite coordinates")
+                raise InputError(f"tuple {i} has non-finite coordinates")
         self.points, inverse = np.unique(np.concatenate(arrs), axis=0, return_inverse=True)
         inverse = inverse.ravel()
         self.orders = tuple(len(a) for a in arrs)
@@ -72,7 +72,7 @@ class Plan:
                 if key not in self.key_col:
                     self.key_col[key] = len(self.key_col)
         if len(self.key_col) > MAX_FEATURES:
-            raise ValueError(f"{len(self.key_col)} distinct products needed (at most {MAX_FEATURES}); ask for fewer tuples")
+            raise InputError(f"{len(self.key_col)} distinct products needed (at most {MAX_FEATURES}); ask for fewer tuples")
         by_size: dict[int, list[tuple[int, ...]]] = {}
         for key in self.key_col:
             by_size.setdefault(len(key), []).append(key)

@@ -23,6 +23,8 @@ heavy on either side; a feature's k̂ is the larger of the two.
 
 from __future__ import annotations
 
+from nnft.errors import InputError
+
 import math
 
 import numpy as np
@@ -56,7 +58,7 @@ def gpd_fit(exceedances) -> tuple[float, float]:
     x = np.sort(np.asarray(exceedances, dtype=np.float64).ravel())
     n = len(x)
     if n < MIN_TAIL or not np.all(np.isfinite(x)) or x[0] <= 0:
-        raise ValueError(f"need at least {MIN_TAIL} finite positive exceedances, got {n} values")
+        raise InputError(f"need at least {MIN_TAIL} finite positive exceedances, got {n} values")
     m = 30 + int(math.sqrt(n))
     b = 1.0 - np.sqrt(m / (np.arange(1, m + 1) - 0.5))
     b /= 3.0 * x[int(n / 4 + 0.5) - 1]

@@ -10,6 +10,8 @@ Randomness: network ``i`` of a run with key ``k`` uses ``fold_in(k, i)`` and par
 
 from __future__ import annotations
 
+from nnft.errors import InputError
+
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Callable
@@ -245,7 +247,7 @@ class Model:
         """
         ns = self.structure.neuron_sum
         if ns is None:
-            raise ValueError("this theory is not a neuron sum: " + "; ".join(self.structure.notes))
+            raise InputError("this theory is not a neuron sum: " + "; ".join(self.structure.notes))
         body = next(iter(self.graph.predecessors(ns.sum_node)))
         values = {f"param:{k}": v for k, v in theta.items()}
         values[f"param:{ns.readout}"] = jnp.ones_like(theta[ns.readout])

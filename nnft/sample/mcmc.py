@@ -39,7 +39,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from nnft.errors import SamplingError
+from nnft.errors import InputError, SamplingError
 from nnft.errors import ConvergenceWarning  # noqa: F401 - defined in nnft.errors, importable here too
 from nnft.estimators.npoint import Ensemble, Plan
 from nnft.graph.compile import Model, Theta
@@ -448,13 +448,13 @@ def mcmc_ensemble(model: Model, tuples, *, samples: int, chains: int = 4, warmup
     """
 
     if chains < 2:
-        raise ValueError("at least 2 chains are needed for R̂")
+        raise InputError("at least 2 chains are needed for R̂")
     per_chain = int(samples) // chains
     kb = max(1, min(blocks // chains, per_chain // 2))
     if per_chain < 4:
-        raise ValueError(f"samples={samples} gives {per_chain} draws per chain; need at least 4")
+        raise InputError(f"samples={samples} gives {per_chain} draws per chain; need at least 4")
     if thin < 1:
-        raise ValueError("thin must be >= 1")
+        raise InputError("thin must be >= 1")
     plan = Plan(tuples, model.d)
     obs_names, obs_cols, has_ins = _observables(model, plan)
     n_blocks = kb * chains

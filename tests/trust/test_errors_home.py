@@ -44,3 +44,22 @@ def test_old_import_paths_still_work():
     assert ExprError is errors.ExprError and issubclass(ExprError, errors.NnftError)
     for cls in (NeuronArgError, QuadratureError, DensityArgError, KernelError, ConvergenceWarning):
         assert getattr(errors, cls.__name__) is cls
+
+
+#: plain built-in raises that are not nnft refusals: pydantic validators (pydantic turns their ValueError
+#: into a SpecError naming file and field), click's binary probe, internal invariants
+ALLOWED_PLAIN = {"nnft/spec/models.py": "ValueError", "nnft/cli.py": "TypeError",
+                 "nnft/graph/compile.py": "KeyError", "nnft/densities/base.py": "ValueError"}
+
+
+def test_no_plain_builtin_errors_escape():
+    plain = []
+    for path in ROOT.rglob("*.py"):
+        rel = str(path.relative_to(ROOT.parent))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and isinstance(node.exc.func, ast.Name):
+                name = node.exc.func.id
+                if name in {"ValueError", "TypeError", "KeyError", "RuntimeError", "IndexError", "OverflowError"} \
+                        and ALLOWED_PLAIN.get(rel) != name:
+                    plain.append(f"{rel}:{node.lineno} {name}")
+    assert not plain, "raise an nnft error (nnft/errors.py) instead: " + ", ".join(plain)
