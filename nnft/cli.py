@@ -263,7 +263,9 @@ def check(spec, only, samples, seed, alpha, sets, plot_dir, evidence):
     from nnft.checks import check as run_checks
     from nnft.checks.result import table
     theory = _load(spec, sets)
-    names = [n.strip() for n in only.split(",") if n.strip()] if only else None
+    names = [n.strip() for n in only.split(",") if n.strip()] if only is not None else None
+    if names is not None and not names:
+        raise click.BadParameter(f"names no check; allowed: {', '.join(CHECKS)}", param_hint="--only")
     bad = [n for n in names or [] if n not in CHECKS]
     if bad:
         raise click.BadParameter(f"unknown check(s) {', '.join(bad)}; allowed: {', '.join(CHECKS)}", param_hint="--only")

@@ -157,3 +157,9 @@ def test_inconclusive_contradicts_no_declared_verdict():
     assert not r.unexpected and not r.unconfirmed
     r = CheckResult("z2", "INCONCLUSIVE", 1.0, 3.0, 1000, name="z2")
     assert not r.unexpected
+
+
+@pytest.mark.parametrize("only", [",", "", " , "])
+def test_only_that_names_no_check_is_refused(only):
+    res = CliRunner().invoke(main, ["check", "cos_net", "--only", only])
+    assert res.exit_code == 2 and "--only" in res.output and "Traceback" not in res.output
