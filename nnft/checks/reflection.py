@@ -106,27 +106,9 @@ def _split(sums: BlockSums) -> tuple[BlockSums, BlockSums]:
 
 def _neuron_sums(model, plan: Plan, neurons: int, key, blocks: int):
     """Per-neuron block sums and the map from per-neuron moments to G⁽ⁿ⁾ at the spec's width."""
-    import jax
-    import jax.numpy as jnp
-
-    from nnft.estimators.neuron import MAX_NEURON_ROWS, _require, combine, width_moments
-    from nnft.sample.iid import stream
-    ns = _require(model)
-    W = model.theory.dims[ns.width]
-    v_mom, b_mom = width_moments(model, [W], max(plan.orders))
-    pts = jnp.asarray(plan.points)
-
-    def values(theta):
-        per_point = jax.vmap(model.neurons, in_axes=(None, 0))
-        vals = jax.vmap(per_point, in_axes=(0, None))(theta, pts.astype(theta[ns.readout].dtype))
-        return jnp.swapaxes(vals, 1, 2)
-
-    networks = -(-int(neurons) // W)
-    acc = stream(model, key, networks, values, plan.features, plan.n_features,
-                 chunk=max(1, min(4096, MAX_NEURON_ROWS // W)), n_blocks=blocks, dtype="float32",
-                 cache_key=("neurons", plan.signature))
-    acc.n = networks * W
-    return acc, lambda means: combine(plan, means, [W], v_mom, b_mom)[0][0]
+    from nnft.checks._sampling import neuron_sums
+    acc, _, to_means = neuron_sums(model, plan, neurons, key, blocks)
+    return acc, lambda means: to_means(means)[0][0]
 
 
 def check_reflection_positivity(model, points=None, *, family: str = "fields", weights=None, axis: int = 0,
