@@ -36,7 +36,7 @@ MAX_TUPLES = 10_000
 #: correlator orders 1..MAX_ORDER (the n-point planner's limit)
 MAX_ORDER = 8
 #: |coordinate| of a point (beyond this float32 products and the quadratures lose all accuracy)
-MAX_COORDINATE = 1e6
+MAX_COORDINATE = 1e12
 #: values of a swept coupling in one ``nnft perturb``
 MAX_LAMBDAS = 64
 
