@@ -197,8 +197,11 @@ class Report:
             worst = max(r.khat for r in flagged)
             lines += ["", f"  HEAVY TAIL: {len(flagged)} row(s) have Pareto k̂ > 0.7 (up to {worst:.2f}) for the largest "
                       "per-network contributions: their Monte Carlo numbers and error bars are unreliable"
-                      + (" and k̂ ≥ 1 means the mean does not exist" if worst >= 1 else "")
-                      + " (PSIS diagnostic, arXiv:1507.02646); more samples do not fix this"]
+                      + (" and k̂ ≥ 1 suggests the mean does not exist" if worst >= 1 else "")
+                      + " (PSIS diagnostic, arXiv:1507.02646)"
+                      + (f". With {self.samples} networks k̂ is itself noisy (light tails can reach 0.7 below a few "
+                         "thousand): rerun with more samples to tell a heavy tail from noise" if self.samples < 20_000
+                         else "; a heavy tail is not cured by more samples")]
         return "\n".join(lines)
 
 
