@@ -21,6 +21,7 @@ import io
 import json
 import math
 import sys
+import warnings
 
 import click
 
@@ -155,12 +156,26 @@ def one_line(err: BaseException) -> str:
     return line if len(line) <= MAX_ERROR_CHARS else line[:MAX_ERROR_CHARS - 3] + "..."
 
 
+def _finite_option(ctx, param, value):
+    """click's FloatRange lets NaN through (every comparison with NaN is False): refuse it."""
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value!r} is not a finite number", param=param)
+    return value
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    """Warnings on the command line: one line, 'warning: Category: message', no source excerpt."""
+    parts = [p.strip() for p in printable(str(message)).splitlines() if p.strip()]
+    click.echo(f"warning: {category.__name__}: " + "; ".join(parts), err=True)
+
+
 class _Group(click.Group):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         """Run a command; every nnft error and usage error becomes one line on stderr and exit 2."""
         code = 0
         _LOADED.clear()
-        with _printable_streams():
+        with _printable_streams(), warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning
             try:
                 rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
                 code = rv if isinstance(rv, int) else 0
@@ -245,9 +260,10 @@ def run(spec, samples, seed, chunk, dtype, sets, points, orders, neurons):
 @main.command()
 @click.argument("spec")
 @click.option("--only", help=f"comma-separated checks (default: the spec's study.checks, else all)")
-@click.option("--samples", type=click.IntRange(100), help="networks per symmetry check (10x neurons for cluster/RP)")
-@click.option("--seed", type=click.IntRange(0), help="random seed")
-@click.option("--alpha", type=click.FloatRange(1e-12, 0.5), default=1e-3, show_default=True,
+@click.option("--samples", type=click.IntRange(100, MAX_SAMPLES // 10),
+              help="networks per symmetry check (10x samples for cluster/RP)")
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), help="random seed")
+@click.option("--alpha", type=click.FloatRange(1e-12, 0.5), default=1e-3, show_default=True, callback=_finite_option,
               help="family-wise false-FAIL level of each check")
 @click.option("--set", "sets", multiple=True, metavar="NAME=INT", help="override a named size, e.g. --set N=64")
 @click.option("--plot", "plot_dir", type=click.Path(file_okay=False), help="write decay-profile / RP-spectrum plots here")
@@ -382,6 +398,8 @@ def criticality(spec, sets):
     if not C_b >= 0:
         raise SpecError(f"the bias variance must be ≥ 0, got {C_b:g}", file=theory.source, field="mlp.bias_var",
                         got=theory.mlp.bias_var)
+    from nnft.spec.mlp import _depth
+    _depth(theory)                       # the same depth bound as building the network (a one-line error)
     act = theory.mlp.activation.strip()
     try:
         c = crit(act, C_W, C_b, gamma=gamma)

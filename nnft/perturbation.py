@@ -92,7 +92,9 @@ class ComparisonRow:
                 and bool(np.isfinite(self.mc.stderr)))
 
     def _z(self, est: Estimate, ref: float | None) -> float | None:
-        return None if ref is None or not self.estimable else float(est.z(ref))
+        if ref is None or not self.estimable or (float(est.stderr) == 0.0 and float(est.mean) == ref):
+            return None          # no estimate, or an exact zero-error value (λ = 0): no z
+        return float(est.z(ref))
 
     @property
     def z(self) -> float | None:

@@ -128,6 +128,10 @@ def _check_pairs(model: Model) -> list[np.ndarray]:
         e = np.zeros(model.d)
         e[0] = 0.5
         uniq.append(uniq[0] + e)
+    # one point off every axis and every coordinate plane (study points often lie on a line): a law
+    # that differs from the reference only in some directions (anisotropy) is seen too
+    g = np.sqrt(np.arange(2.0, model.d + 2.0)) * np.where(np.arange(model.d) % 2, -1.0, 1.0)
+    uniq.append(uniq[0] + 0.7 * g / np.linalg.norm(g))
     return [np.stack([uniq[i], uniq[j]]) for i in range(len(uniq)) for j in range(i, len(uniq))]
 
 

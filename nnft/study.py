@@ -106,6 +106,8 @@ class Row:
     #: Pareto k̂ of the largest per-network contributions (``nnft.estimators.tails``) to G and to G_c
     khat_full: float | None = None
     khat_connected: float | None = None
+    #: the graph proves E|φ|^{2n} infinite: the estimate exists, its error bar (and z) does not mean anything
+    error_bar_infinite: bool = False
 
     @property
     def khat(self) -> float | None:
@@ -191,9 +193,21 @@ class Report:
                 line += f"   {r.khat:>6.2f}" if finite_k else f"   {'—':>6}"
                 if r.flagged:
                     line += " HEAVY TAIL"
+            if r.error_bar_infinite:
+                line += " ERROR BAR ∞"
             lines.append(line)
+        if any(r.error_bar_infinite for r in self.rows):
+            lines += ["", "  ERROR BAR ∞: the error bar of an n-point function needs E|φ|^(2n), which the densities make "
+                          "infinite for these rows (docs/refusals.md): the estimate exists, its ± and z mean nothing"]
         flagged = [r for r in self.rows if r.flagged]
-        if flagged:
+        light = math.isinf(self.model.moments["phi"].lo)      # every moment of φ proved finite
+        if flagged and light:
+            worst = max(r.khat for r in flagged)
+            lines += ["", f"  HEAVY TAIL: {len(flagged)} row(s) have Pareto k̂ > 0.7 (up to {worst:.2f}) for the largest "
+                      "per-network contributions (PSIS diagnostic, arXiv:1507.02646). Every moment of φ is finite here "
+                      "(proved from the densities), so the sample is pre-asymptotic: these error bars are unreliable "
+                      f"at {self.samples} networks; more samples make them trustworthy"]
+        elif flagged:
             worst = max(r.khat for r in flagged)
             lines += ["", f"  HEAVY TAIL: {len(flagged)} row(s) have Pareto k̂ > 0.7 (up to {worst:.2f}) for the largest "
                       "per-network contributions: their Monte Carlo numbers and error bars are unreliable"
@@ -239,6 +253,9 @@ def run(theory: Theory, *, samples: int | None = None, seed: int | None = None, 
                 connected=(float(mc.connected.mean[i]), float(mc.connected.stderr[i])),
                 khat_full=k(mc.full, i), khat_connected=k(mc.connected, i))
             for i, tp in enumerate(tuples)]
+    hi = model.moments["phi"].hi
+    for r in rows:
+        r.error_bar_infinite = 2 * r.order >= hi
     notes = list(dict.fromkeys(mc.full.notes + mc.connected.notes))
     if theory.reference and model.structure.neuron_sum:
         try:

@@ -126,3 +126,15 @@ def test_a_reference_wrong_only_beyond_g2_is_refused_by_the_fourth_moment(tmp_pa
     est = float(msg.split("the spec's densities give ")[1].split(" ")[0])
     sd = float(msg.split(" ± ")[1].split(" ")[0])
     assert abs(est - np.exp(4 * 0.09)) < 5 * sd                       # the spec's law (σ_b0 = 0.3)
+
+
+def test_a_reference_wrong_only_off_the_study_line_is_refused(tmp_path):
+    """The study points of cos_net lie on the x[0] axis; a field that differs from the reference only
+    through x[1] (an extra random frequency W2 on the second coordinate) agrees on that line. The check
+    also uses a point off every axis, so the contradiction is found (it used to validate, then show
+    z ≈ −50 at (0,0),(0,1))."""
+    path = tmp_path / "aniso.yaml"
+    path.write_text("extends: cos_net\nparams: {W2: {shape: [N], density: {normal: {std: 3.0}}}}\n"
+                    "field: sum_N(W1 * cos(W0 @ x + b0 + W2 * x[1]))\n", encoding="utf-8")
+    with pytest.raises(ReferenceMismatchError, match="contradicts"):
+        check_reference(nnft.compile(nnft.load(path)))
