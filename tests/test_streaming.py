@@ -18,12 +18,16 @@ def model():
 PTS = [np.zeros((4, 2)), np.array([[0.0, 0.0], [0.3, 0.1]]), np.array([[0, 0], [0.3, 0.1], [0.5, 0], [1, 1.0]])]
 
 
-def test_chunk_size_does_not_change_the_numbers(model):
-    runs = [nnft.measure(model, PTS, samples=5000, key=7, chunk=c) for c in (5000, 1024, 333)]
+@pytest.mark.parametrize("dtype,rtol", [("float64", 1e-12), ("float32", 1e-6)])
+def test_chunk_size_does_not_change_the_numbers(model, dtype, rtol):
+    """Network i is the same whatever the chunk. In float64 the numbers agree to summation order; in
+    float32, XLA may compile a different batch size to differently vectorised code (e.g. jax 0.8), so
+    the field values agree to float32 rounding."""
+    runs = [nnft.measure(model, PTS, samples=5000, key=7, chunk=c, dtype=dtype) for c in (5000, 1024, 333)]
     for r in runs[1:]:
-        np.testing.assert_allclose(r.full.mean, runs[0].full.mean, rtol=1e-12)
-        np.testing.assert_allclose(r.connected.mean, runs[0].connected.mean, rtol=1e-12)
-        np.testing.assert_allclose(r.connected.stderr, runs[0].connected.stderr, rtol=1e-10)
+        np.testing.assert_allclose(r.full.mean, runs[0].full.mean, rtol=rtol)
+        np.testing.assert_allclose(r.connected.mean, runs[0].connected.mean, rtol=rtol)
+        np.testing.assert_allclose(r.connected.stderr, runs[0].connected.stderr, rtol=100 * rtol)
 
 
 def test_chunk_size_does_not_change_neuron_level_numbers(model):
