@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnft.errors import InputError, NnftError, ReweightingWarning, SpecError
+from nnft.errors import InputError, NnftError, ReweightingWarning, SpecError, TailWarning
 from nnft.stats import Estimate, format_value
 
 __all__ = ["Comparison", "ComparisonRow", "compare", "perturbation_tuples"]
@@ -200,7 +200,8 @@ class Comparison:
                     lines.append(f"{r.lam:>8g} {'not estimable':>24} {_num(r.first_order):>11} {'—':>7} {'—':>6} "
                                  f"{_num(r.gaussian):>11} {'—':>7} {_num(r.ess, '.1f'):>9}  importance weights collapsed")
                     continue
-                flags = [f for f, on in (("breaks", r.breaks), ("ESS low", r.ess_low)) if on]
+                flags = [f for f, on in (("breaks", r.breaks), ("ESS low", r.ess_low),
+                                         ("HEAVY TAIL", bool(r.mc.flagged))) if on]
                 lines.append(
                     f"{r.lam:>8g} {format_value(float(r.mc.mean), float(r.mc.stderr)):>24} {_num(r.first_order):>11} "
                     f"{_zs(r.z):>7} {_num(r.ratio, '.3f'):>6} {_num(r.gaussian):>11} {_zs(r.z_gaussian):>7} "
@@ -475,7 +476,19 @@ def _reweighted_shifts(free, tuples, insertions_per_lam, *, samples: int, seed: 
     m = acc.mean()
     w1, w2 = m[F * (L + 1):F * (L + 1) + L], m[F * (L + 1) + L:]
     ess = [float(samples * a * a / b) if b > 0 else 0.0 for a, b in zip(w1, w2)]
-    return acc.jackknife(shift), ess
+    est = acc.jackknife(shift)
+    fk = acc.feature_khat()
+    if fk is not None:
+        # tail diagnostic per (λ, tuple): the worst k̂ over the free features, the weighted features f·e^ℓ
+        # and the weight e^ℓ it is computed from (nnft.estimators.tails; PSIS, arXiv:1507.02646)
+        uses = [c_full if n <= 2 else c_conn for n, c_full, c_conn in zip(orders, plan.uses(False), plan.uses(True))]
+        kh = np.full(est.mean.shape, np.nan)
+        for j, cols in enumerate(uses):
+            for lam in range(L):
+                v = fk[np.concatenate([cols, F + lam * F + cols, [F * (L + 1) + lam]]).astype(int)]
+                kh[lam, j] = np.nanmax(v) if not np.all(np.isnan(v)) else np.nan
+        est = Estimate(est.mean, est.stderr, est.n, est.ess, kh)
+    return est, ess
 
 
 # ----------------------------------------------------------------------------- the comparison
@@ -589,7 +602,15 @@ def compare(theory_or_model, tuples=None, *, lambdas=DEFAULT_LAMBDAS, samples: i
                f"(ESS < {ess_floor:g}): those rows are unreliable; lower the coupling or sample P̃ by MCMC")
         notes.append(msg)
         warnings.warn(msg, ReweightingWarning, stacklevel=2)
-    by_lam = {lam: (Estimate(est.mean[l], est.stderr[l], samples, ess[l]), *pt(lam)) for l, lam in enumerate(lams)}
+    by_lam = {lam: (Estimate(est.mean[l], est.stderr[l], samples, ess[l], None if est.khat is None else est.khat[l]),
+                    *pt(lam)) for l, lam in enumerate(lams)}
+    heavy = [lam for lam in lams if by_lam[lam][0].flagged.any()]
+    if heavy:
+        msg = (f"heavy tail of per-network contributions (Pareto k̂ > 0.7) at {coupling} = "
+               f"{', '.join(f'{v:g}' for v in heavy)}: those shifts and their error bars are unreliable "
+               "(PSIS diagnostic, arXiv:1507.02646)")
+        notes.append(msg)
+        warnings.warn(msg, TailWarning, stacklevel=2)
     rows = []
     for j, tp in enumerate(tuples):
         for lam in lams:

@@ -124,3 +124,18 @@ def test_collapsed_weights_give_no_number():
     assert bad and all(not r.estimable and r.z is None and r.ratio is None for r in bad)
     assert all(r.estimable for r in good)
     assert "not estimable" in cmp.table()
+
+
+def test_shifts_carry_the_tail_diagnostic():
+    """Every reweighted shift carries Pareto k̂ (free features, weighted features and weights): light for
+    the shipped φ⁴ theory, flagged when the free readout is Student-t(3) (E φ⁴ = ∞ for the free part)."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cmp = nnft.compare(nnft.load("phi4_scalar_1d"), lambdas=[0.01], samples=4000, key=0)
+    assert all(r.mc.khat is not None and np.all(r.mc.khat < 0.7) for r in cmp.rows)
+    d = nnft.load("phi4_cos_1d").model_dump()
+    d["params"]["W1"]["density"] = {"student_t": {"df": 3, "scale": "1/sqrt(N)"}}
+    with pytest.warns(nnft.errors.TailWarning):
+        heavy = nnft.compare(nnft.from_dict(d), lambdas=[1e-4], samples=4000, key=0, orders=(4,))
+    assert any(bool(r.mc.flagged) for r in heavy.rows) and "HEAVY TAIL" in heavy.table()
