@@ -393,7 +393,7 @@ def _compiled(model: Model, plan: Plan, *, chains: int, warmup: int, thin: int, 
             vals, extra = draw_values(states.position)
             feats = plan.features(vals.astype(jnp.float64))                     # (chains, F)
             valid = i < per_chain
-            finite = jnp.all(jnp.isfinite(vals), axis=1)
+            finite = jnp.all(jnp.isfinite(vals), axis=1) & jnp.all(jnp.isfinite(feats), axis=1)   # never masked
             blk = jnp.where(valid, chain_ix * kb + i * kb // per_chain, n_blocks)
             sums = sums.at[blk].add(jnp.where((finite & valid)[:, None], feats, 0.0), mode="drop")
             w = w.at[blk].add(jnp.where(finite & valid, 1.0, 0.0), mode="drop")
@@ -401,13 +401,13 @@ def _compiled(model: Model, plan: Plan, *, chains: int, warmup: int, thin: int, 
             acc = acc + jnp.where(valid, jnp.sum(accr, axis=0), 0.0)
             nbad = nbad + jnp.sum(valid & ~finite)
             obs = jnp.concatenate([feats[:, obs_cols], extra.astype(jnp.float64)[:, None]], axis=1)
-            return (states, sums, w, ndiv, acc, nbad), obs
+            return (states, sums, w, ndiv, acc, nbad), (obs, feats)
 
         carry0 = (states, jnp.zeros((n_blocks, plan.n_features)), jnp.zeros(n_blocks),
                   jnp.zeros(chains, jnp.int64), jnp.zeros(chains), jnp.zeros((), jnp.int64))
-        (states, sums, w, ndiv, acc, nbad), obs = jax.lax.scan(one_draw, carry0,
-                                                               jnp.arange(chunk, dtype=jnp.int64))
-        return states, sums, w, ndiv, acc, nbad, obs
+        (states, sums, w, ndiv, acc, nbad), (obs, feats) = jax.lax.scan(one_draw, carry0,
+                                                                        jnp.arange(chunk, dtype=jnp.int64))
+        return states, sums, w, ndiv, acc, nbad, obs, feats
 
     if len(model.jit_cache) >= 32:
         model.jit_cache.pop(next(iter(model.jit_cache)))
@@ -475,23 +475,34 @@ def mcmc_ensemble(model: Model, tuples, *, samples: int, chains: int = 4, warmup
         n_per = jnp.asarray(per_chain, jnp.int64)
 
         acc_sums = BlockSums(n_blocks, plan.n_features)
+        # the largest per-draw contributions of every feature, for the Pareto k̂ tail diagnostic
+        # (nnft.estimators.tails; PSIS, arXiv:1507.02646): the marginal tail of the draws
+        from nnft.estimators.tails import MIN_TAIL, tail_size
+        from nnft.sample.iid import TAIL_ELEMENTS, _merge_top
+        n_top = min(tail_size(per_chain * chains) + 1, TAIL_ELEMENTS // max(1, plan.n_features))
+        top_pos = top_neg = None
         n_div = np.zeros(chains, np.int64)
         acc_rate = np.zeros(chains)
         trace: list[np.ndarray] = []
         for start in range(0, per_chain, chunk):
-            states, sums, w, ndiv, acc, nbad, obs = chunk_fn(states, steps, imms, chain_keys,
-                                                             jnp.asarray(start, jnp.int64), n_per)
+            states, sums, w, ndiv, acc, nbad, obs, feats = chunk_fn(states, steps, imms, chain_keys,
+                                                                    jnp.asarray(start, jnp.int64), n_per)
             if int(nbad):
                 raise SamplingError(f"{int(nbad)} MCMC draws in draws {start}..{start + chunk - 1} gave "
                                     "non-finite field values; they are not averaged.")
             count = min(chunk, per_chain - start)
             acc_sums.add(np.asarray(sums), np.asarray(w), count * chains)
+            if n_top > MIN_TAIL:
+                c = np.asarray(feats)[:count].reshape(-1, plan.n_features).T              # (F, draws)
+                top_pos, top_neg = _merge_top(top_pos, c, n_top), _merge_top(top_neg, -c, n_top)
             n_div += np.asarray(ndiv)
             acc_rate += np.asarray(acc)
             idx = np.arange(start, start + count)
             keep = idx % stride == 0
             trace.append(np.asarray(obs)[:count][keep])                      # (kept, chains, n_obs)
         steps_np, acc_rate = np.asarray(steps), acc_rate / (per_chain * thin)
+        if top_pos is not None:
+            acc_sums.tail = (top_pos, top_neg)
 
     x = np.moveaxis(np.concatenate(trace, axis=0), 1, 0)                       # (chains, n, n_obs)
     rhat = split_rhat(x)
