@@ -67,15 +67,11 @@ def _load(spec: str, sets: tuple[str, ...]):
 
 
 def _redacted(err: BaseException) -> BaseException:
-    from nnft.errors import SpecError
-    from nnft.spec.load import inherited_from
-    if isinstance(err, SpecError):
-        for theory in _LOADED:
-            parent = inherited_from(theory, err.field)
-            if parent:
-                return SpecError(f"invalid entry inherited from {parent} (not shown: values from files not named on "
-                                 f"the command line are never printed; run 'nnft validate {parent}' to see it)",
-                                 file=err.file, field=err.field)
+    from nnft.spec.load import redact_inherited
+    for theory in _LOADED:
+        red = redact_inherited(theory, err)
+        if red is not err:
+            return red
     return err
 
 

@@ -10,7 +10,7 @@ Randomness: network ``i`` of a run with key ``k`` uses ``fold_in(k, i)`` and par
 
 from __future__ import annotations
 
-from nnft.errors import InputError
+from nnft.errors import InputError, SpecError
 
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -287,7 +287,23 @@ class Model:
 
 
 def compile(theory: Theory) -> Model:  # noqa: A001 - the name a physicist expects
-    """Spec -> graph -> checks -> analysis -> :class:`Model` (an ``mlp:`` is expanded into layers first)."""
+    """Spec -> graph -> checks -> analysis -> :class:`Model` (an ``mlp:`` is expanded into layers first).
+
+    Raises:
+      SpecError / GraphError: naming file and field; about a value inherited from a private parent
+        file (``extends:`` a file the user did not name), without quoting that value.
+    """
+    from nnft.spec.load import redact_inherited
+    try:
+        return _compile(theory)
+    except SpecError as err:
+        redacted = redact_inherited(theory, err)
+        if redacted is err:
+            raise
+        raise redacted from None
+
+
+def _compile(theory: Theory) -> Model:
     from nnft.spec.mlp import expand
     theory = expand(theory)
     from dataclasses import replace

@@ -449,6 +449,18 @@ def inherited_from(theory: Theory, field: str | None) -> str | None:
     return None
 
 
+def redact_inherited(theory: Theory, err: BaseException) -> BaseException:
+    """``err`` itself, or, when it is a SpecError about a value the spec inherited from a private parent
+    file (one the user did not name), a SpecError at the same field that does not quote the value."""
+    if isinstance(err, SpecError):
+        parent = inherited_from(theory, err.field)
+        if parent:
+            return SpecError(f"invalid entry inherited from {parent} (not shown: values from files not named by "
+                             f"the user are never printed; run 'nnft validate {parent}' to see it)",
+                             file=err.file, field=err.field)
+    return err
+
+
 def _inherited(own: dict, private: list):
     """loc -> the private parent file a value at ``loc`` came from, or None (the user's own value,
     a shipped parent's, or nobody's)."""

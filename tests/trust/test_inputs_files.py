@@ -110,3 +110,12 @@ def test_compile_errors_about_inherited_values_are_not_echoed_by_the_cli(tmp_pat
     child = write(tmp_path / "c.yaml", "name: c\nextends: p.yaml\n")
     line = assert_one_line_error(["validate", str(child)], "c.yaml", "p.yaml", "not shown")
     assert SECRET.replace("-", "_") not in line
+
+
+def test_compile_errors_about_inherited_values_are_not_echoed_by_the_api(tmp_path):
+    write(tmp_path / "p.yaml", GOOD_PARENT.replace("sum_N(W * x[0])", f"sum_N(W * {SECRET.replace('-', '_')})"))
+    child = write(tmp_path / "c.yaml", "name: c\nextends: p.yaml\n")
+    with pytest.raises(nnft.SpecError) as err:
+        nnft.compile(nnft.load(child))
+    assert "not shown" in str(err.value) and "p.yaml" in str(err.value)
+    assert SECRET.replace("-", "_") not in str(err.value)
