@@ -8,6 +8,7 @@ language reference is ``docs/spec-language.md``; ``nnft schema`` prints the JSON
 from __future__ import annotations
 
 import builtins
+import re
 from typing import Annotated, Literal, Union
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, StrictFloat,
@@ -51,6 +52,21 @@ _NO_BOOL = BeforeValidator(_no_bool)
 #: an integer that refuses booleans (``true`` is not a size); inside Annotated put bounds *before*
 #: ``_NO_BOOL`` (``Annotated[int, Field(ge=1), _NO_BOOL]``) so the JSON Schema says minimum/maximum
 Int = Annotated[int, _NO_BOOL]
+
+
+def _count(value: object) -> object:
+    """A count written in scientific notation is the integer it names: YAML 1.1 reads ``1e4`` as a
+    string and JSON as a float; ``1e4``, ``1.5e5`` and ``10000.0`` are 10000, 150000, 10000
+    (``2.5`` and ``1e-3`` stay refused)."""
+    if isinstance(value, str) and re.fullmatch(r"\s*\d+(\.\d*)?[eE]\+?\d{1,2}\s*", value):
+        value = float(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e18:
+        return int(value)
+    return value
+
+
+#: a count (samples): an integer, or a number in scientific notation that is one
+Count = Annotated[int, _NO_BOOL, BeforeValidator(_count)]
 
 
 def _expr_type(value: object) -> object:
@@ -278,7 +294,7 @@ _CHECKS_SCHEMA = {
 class Study(Strict):
     """What to compute (the CLI's ``nnft run`` defaults; every entry can be overridden)."""
 
-    samples: Int = Field(default=100_000, ge=10, le=MAX_SAMPLES)
+    samples: Count = Field(default=100_000, ge=10, le=MAX_SAMPLES)
     seed: Int = Field(default=0, ge=0, le=MAX_SEED)
     chunk: Int = Field(default=4096, ge=1, le=MAX_CHUNK)
     dtype: Literal["float32", "float64"] = "float32"

@@ -105,3 +105,17 @@ def test_study_points_of_the_wrong_dimension_name_the_field(tmp_path):
     with pytest.raises(nnft.SpecError, match="d = 2") as info:
         study_points(nnft.load(spec))
     assert info.value.field.startswith("study.points.list")
+
+
+@pytest.mark.parametrize("text,want", [("1e4", 10000), ("1.5e5", 150000), ("10000.0", 10000), ("2.5", None),
+                                       ("1e-3", None), ("true", None)])
+def test_study_samples_in_scientific_notation(tmp_path, text, want):
+    """YAML 1.1 reads 1e4 as a string: a count in scientific notation is the integer it names; a
+    fraction or a boolean is still refused."""
+    path = tmp_path / "s.yaml"
+    path.write_text(f"extends: cos_net\nstudy: {{samples: {text}}}\n", encoding="utf-8")
+    if want is None:
+        with pytest.raises(nnft.SpecError, match="study.samples"):
+            nnft.load(path)
+    else:
+        assert nnft.load(path).study.samples == want
