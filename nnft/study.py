@@ -164,6 +164,10 @@ class Report:
             lines.append(f"  reference: {next(iter(t.reference))}")
         lines += [f"  note: {n}" for n in self.notes]
         lines.append("  (all rows come from one ensemble, so their z-scores are correlated; |z| < 4-5 is agreement)")
+        blocks = min(64, max(2, self.samples // 2))       # the jackknife blocks nnft.sample.iid.stream uses
+        if blocks < 64:
+            lines.append(f"  few networks: the error bars come from {blocks} jackknife blocks, so z follows a Student-t "
+                         f"with {blocks - 1} degrees of freedom, not a normal law: |z| of 4-7 is not decisive here")
         head = f"{'n':>2} {'points':<28} {'G (MC)':>20} {'G (theory)':>11} {'z':>6}   {'G_c (MC)':>20} " \
                f"{'G_c (theory)':>12} {'z':>6}"
         if any(r.neuron_connected for r in self.rows):
