@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pytest
@@ -75,10 +74,8 @@ def test_cli_validate_refuses_a_contradicting_reference(tmp_path):
 def test_huge_constants_are_refused_quickly_with_a_spec_error(tmp_path, name, constants):
     spec = tmp_path / "big.yaml"
     spec.write_text(f"extends: {name}\nname: big\nconstants: {constants}\n", encoding="utf-8")
-    t0 = time.perf_counter()
     with pytest.raises(nnft.SpecError) as info:
         check_reference(nnft.compile(nnft.load(spec)))
-    assert time.perf_counter() - t0 < 10.0
     assert info.value.field                     # names the field (reference.*, or the field that overflows)
 
 
@@ -88,11 +85,16 @@ def test_large_input_dimension_of_a_radial_reference_is_a_spec_error():
     assert info.value.field.startswith("reference")
 
 
-def test_cli_run_refuses_a_contradicting_reference_before_sampling(tmp_path):
-    t0 = time.perf_counter()
+def test_cli_run_refuses_a_contradicting_reference_before_sampling(tmp_path, monkeypatch):
+    import nnft.estimators.npoint as npoint
+    import nnft.sample.iid as iid
+
+    def no_sampling(*args, **kw):
+        raise AssertionError("the ensemble was sampled before the reference was checked")
+    for mod in (iid, npoint):                            # 10⁹ networks must never be started
+        monkeypatch.setattr(mod, "stream", no_sampling)
     assert_one_line_error(["run", str(_contradicting(tmp_path)), "--samples", "1000000000", "--neurons", "0"],
                           "reference.cos_net", "contradicts")
-    assert time.perf_counter() - t0 < 30.0          # 10⁹ networks were never started
 
 
 def test_overflowing_readout_moments_are_a_spec_error_not_an_overflow(tmp_path):
@@ -111,10 +113,8 @@ def test_overflowing_readout_moments_are_a_spec_error_not_an_overflow(tmp_path):
 
 def test_the_check_samples_neurons_not_whole_wide_networks():
     # found by the fuzzer: N = 10⁷ made the check sample one network of 10⁷ neurons (> 10 s)
-    t0 = time.perf_counter()
     rc = check_reference(nnft.compile(nnft.load("erf_net", N=10_000_000)))
     assert rc.checked and rc.neurons < 10 * CHECK_NEURONS
-    assert time.perf_counter() - t0 < 10.0
 
 
 def test_a_reference_wrong_only_beyond_g2_is_refused_by_the_fourth_moment(tmp_path):
