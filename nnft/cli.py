@@ -152,13 +152,6 @@ def one_line(err: BaseException) -> str:
     return line if len(line) <= MAX_ERROR_CHARS else line[:MAX_ERROR_CHARS - 3] + "..."
 
 
-def _finite_option(ctx, param, value):
-    """click's FloatRange lets NaN through (every comparison with NaN is False): refuse it."""
-    if value is not None and not math.isfinite(value):
-        raise click.BadParameter(f"{value!r} is not a finite number", param=param)
-    return value
-
-
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):
     """Warnings on the command line: one line, 'warning: Category: message', no source excerpt."""
     parts = [p.strip() for p in printable(str(message)).splitlines() if p.strip()]
@@ -259,7 +252,7 @@ def run(spec, samples, seed, chunk, dtype, sets, points, orders, neurons):
 @click.option("--samples", type=click.IntRange(100, MAX_SAMPLES // 10),
               help="networks per symmetry check (10x samples for cluster/RP)")
 @click.option("--seed", type=click.IntRange(0, MAX_SEED), help="random seed")
-@click.option("--alpha", type=click.FloatRange(1e-12, 0.5), default=1e-3, show_default=True, callback=_finite_option,
+@click.option("--alpha", type=_Finite(1e-12, 0.5), default=1e-3, show_default=True,
               help="family-wise false-FAIL level of each check")
 @click.option("--set", "sets", multiple=True, metavar="NAME=INT", help="override a named size, e.g. --set N=64")
 @click.option("--plot", "plot_dir", type=click.Path(file_okay=False), help="write decay-profile / RP-spectrum plots here")
