@@ -144,6 +144,16 @@ class BlockSums:
             self.weights2 = (0.0 if self.weights2 is None else self.weights2) + np.asarray(weights2, dtype=np.float64)
         self.n += int(count)
 
+    def add_block(self, block: int, sums: np.ndarray, weight: float, count: int, weight2: float | None = None) -> None:
+        """Add one chunk that lies in ``block``: Σ w·f (F,), Σ w (and Σ w² for importance weights)."""
+        self.sums[block] += np.asarray(sums, dtype=np.float64)
+        self.weights[block] += weight
+        if weight2 is not None:
+            if self.weights2 is None:
+                self.weights2 = np.zeros_like(self.weights)
+            self.weights2[block] += weight2
+        self.n += int(count)
+
     @property
     def ess(self) -> float | None:
         """Kish effective sample size (Σw)²/Σw² of importance-weighted samples (None if unweighted)."""

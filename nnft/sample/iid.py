@@ -1,7 +1,8 @@
 """i.i.d. ensembles of networks, streamed in jitted, vmapped chunks.
 
-Network ``i`` is drawn with ``fold_in(key, i)``; its features go to block ``i·K // n``. Chunks are
-padded to a fixed size (one compilation) and padded rows are masked out. Non-finite field values,
+Network ``i`` is drawn with ``fold_in(key, i)``; its features go to block ``i·K // n``. Chunks never
+cross a block boundary (:func:`work_list`), so each chunk adds one (F,) sum to one block; chunks have a
+fixed shape (one compilation per shape) and padded rows are masked out. Non-finite field values,
 features, weights or block sums raise :class:`~nnft.errors.SamplingError`; they are never masked or
 averaged. The step also keeps the largest per-network contributions of every feature (both signs,
 ``jax.lax.top_k``), merged on the host, for the Pareto-k̂ tail diagnostic of ``nnft.estimators.tails``.
@@ -19,9 +20,9 @@ import warnings
 
 from nnft.errors import ReweightingWarning, SamplingError
 from nnft.graph.compile import Model
+from nnft.sample.step import DTYPES, chunk_step
 from nnft.stats import BlockSums
 
-DTYPES = {"float32": jnp.float32, "float64": jnp.float64}
 #: array elements (all networks of one chunk) a jitted step may hold; bounds memory per step
 CHUNK_ELEMENTS = 1 << 24
 #: below this effective sample size (absolute, or as a fraction of n) reweighted estimates are flagged
@@ -57,6 +58,29 @@ def chunk_size(model: Model, requested: int, n_samples: int, points: int, rows: 
     return max(1, min(int(requested), int(n_samples), CHUNK_ELEMENTS // per_network))
 
 
+def blocks_of(n_samples: int, n_blocks: int) -> list[tuple[int, int]]:
+    """[lo, hi) of each jackknife block: network ``i`` is in block ``i·K // n`` (contiguous, sizes differ by ≤ 1)."""
+    return [(-(-b * n_samples // n_blocks), -(-(b + 1) * n_samples // n_blocks)) for b in range(n_blocks)]
+
+
+def work_list(n_samples: int, n_blocks: int, chunk: int) -> list[tuple[int, int, int]]:
+    """The run's chunks in order, as (block, start, count): each block is cut into chunks of ``chunk``
+    networks from its first network on (the last one shorter), so no chunk crosses a block boundary and
+    a block's sum is the same whatever device or process computes its chunks."""
+    out = []
+    for b, (lo, hi) in enumerate(blocks_of(n_samples, n_blocks)):
+        for s in range(lo, hi, chunk):
+            out.append((b, s, min(chunk, hi - s)))
+    return out
+
+
+def step_chunk(requested: int, n_samples: int, n_blocks: int) -> int:
+    """The fixed batch shape of the step: ``requested`` (already capped for memory), or the next power of
+    two ≥ the largest block when blocks are smaller, so small runs reuse a few compiled shapes."""
+    largest = -(-n_samples // n_blocks)
+    return max(1, min(int(requested), 1 << max(0, (largest - 1).bit_length())))
+
+
 def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable, features: Callable,
            n_features: int, *, chunk: int = 4096, n_blocks: int = 64, dtype: str = "float32",
            cache_key: tuple | None = None, points: int = 1, rows: int = 1, tails: bool = True) -> BlockSums:
@@ -67,11 +91,11 @@ def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable,
         networks, the width for single neurons).
       features: (rows, P) float64 -> (rows, F) features.
       chunk: networks per jitted step, capped by :func:`chunk_size` (memory O(chunk·step_elements)).
-      n_blocks: K, contiguous jackknife blocks.
+      n_blocks: K, contiguous jackknife blocks; network ``i`` is in block ``i·K // n``.
       dtype: sampling precision; accumulation is always float64. Everything the step computes
         (parameters, points, lattices) is in this precision.
       cache_key: identifies (values, features) across calls; with it the compiled step is kept on
-        the model and reused (the key, the start and the sample count are traced arguments).
+        the model and reused (the key, the start and the count are traced arguments).
       points: field points ``values`` evaluates per network (for the memory estimate).
       rows: R (for the memory estimate and the tail size).
       tails: keep the largest contributions of every feature for the k̂ diagnostic (``nnft.estimators.tails``).
@@ -89,32 +113,31 @@ def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable,
         keep = min(keep, TAIL_ELEMENTS // max(1, n_features))
         if keep < MIN_TAIL + 1:
             keep = 0
-    chunk = chunk_size(model, chunk, n_samples, points, rows, n_features)
+    chunk = step_chunk(chunk_size(model, chunk, n_samples, points, rows, n_features), n_samples, n_blocks)
     key = as_key(key)
     acc = BlockSums(n_blocks, n_features)
     top_pos = top_neg = None
     with jax.enable_x64(True):
-        step = _step(model, values, features, chunk, n_blocks, dtype, cache_key, keep > 0)
-        total = jnp.asarray(n_samples, jnp.int64)
-        for start in range(0, n_samples, chunk):
-            sums, w, w2, n_bad, first_bad, contrib = step(key, jnp.asarray(start, jnp.int64), total)
+        step = _step(model, values, features, chunk, dtype, cache_key, keep > 0)
+        for b, start, count in work_list(n_samples, n_blocks, chunk):
+            sums, w, w2, n_bad, first_bad, contrib = step(key, jnp.asarray(start, jnp.int64),
+                                                          jnp.asarray(count, jnp.int64))
             if int(n_bad):
                 raise SamplingError(
-                    f"{int(n_bad)} of the networks {start}..{min(start + chunk, n_samples) - 1} gave non-finite field "
+                    f"{int(n_bad)} of the networks {start}..{start + count - 1} gave non-finite field "
                     f"values, features or weights (first: network {int(first_bad)}); they are never averaged or "
                     "masked. Causes: overflow (deep or strongly chaotic networks, huge scales; products of field "
                     "values overflow first), heavy-tailed densities (e.g. Cauchy into exp), or the function's "
                     "domain (log/sqrt of negatives). Fix: change the spec, or use dtype='float64'.")
             with np.errstate(over="ignore", invalid="ignore"):       # checked just below
-                acc.add(np.asarray(sums), np.asarray(w), min(chunk, n_samples - start),
-                        np.asarray(w2) if model.insertions else None)
-            if not (np.all(np.isfinite(acc.sums)) and np.all(np.isfinite(acc.weights))):
-                raise SamplingError(f"block sums overflowed at networks {start}..{min(start + chunk, n_samples) - 1}: "
+                acc.add_block(b, np.asarray(sums), float(w), count, float(w2) if model.insertions else None)
+            if not (np.all(np.isfinite(acc.sums[b])) and np.isfinite(acc.weights[b])):
+                raise SamplingError(f"block sums overflowed at networks {start}..{start + count - 1}: "
                                     "the features are finite but their sums are not representable; the estimate "
                                     "does not exist in this precision (use dtype='float64' or rescale the field)")
             if keep:
                 c = np.asarray(contrib)
-                c = c[:min(chunk, n_samples - start) * (len(c) // chunk)].T          # (F, valid rows)
+                c = c[:count * (len(c) // chunk)].T          # (F, valid rows)
                 top_pos = _merge_top(top_pos, c, keep)
                 top_neg = _merge_top(top_neg, -c, keep)
     if keep:
@@ -134,50 +157,12 @@ def _merge_top(old: np.ndarray | None, new: np.ndarray, keep: int) -> np.ndarray
     return np.partition(both, both.shape[1] - keep, axis=1)[:, -keep:]
 
 
-def _step(model: Model, values: Callable, features: Callable, chunk: int, n_blocks: int, dtype: str,
+def _step(model: Model, values: Callable, features: Callable, chunk: int, dtype: str,
           cache_key: tuple | None, keep: bool = False) -> Callable:
-    full_key = None if cache_key is None else (cache_key, chunk, n_blocks, dtype, keep)
+    full_key = None if cache_key is None else (cache_key, chunk, dtype, keep)
     if full_key is not None and full_key in model.jit_cache:
         return model.jit_cache[full_key]
-    dt = DTYPES[dtype]
-    from nnft.insertions import log_weight_shift
-    shift = log_weight_shift(model.insertions)
-
-    @jax.jit
-    def step(key, start, n_samples):
-        theta = model.sample(key, chunk, start, dt)
-        vals = values(theta)                                  # (chunk, R, P)
-        rows = vals.shape[1]
-        idx = start + jnp.arange(chunk, dtype=jnp.int64)
-        valid = idx < n_samples
-        blk = jnp.where(valid, idx * n_blocks // n_samples, n_blocks)
-        if model.insertions:                                  # importance weights e^{log_weight − c} ≤ 1
-            lw = jax.vmap(model.log_weight)(theta).astype(jnp.float64)
-            iw = jnp.exp(lw - shift)
-        else:
-            iw = jnp.ones(chunk, jnp.float64)
-        iw = jnp.where(valid, iw, 0.0)
-        feats = features(vals.reshape(chunk * rows, -1).astype(jnp.float64))
-        seg = jnp.repeat(blk, rows)
-        wr = jnp.repeat(iw, rows)
-        vrow = jnp.repeat(valid, rows)
-        contrib = feats * wr[:, None]
-        # a network is bad if any of its field values, features, weighted features or its weight is
-        # non-finite; padded rows (beyond n_samples) are not networks of the run and are dropped
-        row_ok = jnp.all(jnp.isfinite(feats), axis=1) & jnp.all(jnp.isfinite(contrib), axis=1)
-        finite = (jnp.all(jnp.isfinite(vals), axis=(1, 2)) & jnp.isfinite(iw)
-                  & jnp.all(row_ok.reshape(chunk, rows), axis=1)) | ~valid
-        contrib = jnp.where(vrow[:, None], contrib, 0.0)     # drops padding only (bad rows raise)
-        sums = jax.ops.segment_sum(contrib, seg, n_blocks + 1)[:n_blocks]
-        w = jax.ops.segment_sum(wr, seg, n_blocks + 1)[:n_blocks]
-        w2 = jax.ops.segment_sum(wr ** 2, seg, n_blocks + 1)[:n_blocks]
-        first_bad = jnp.min(jnp.where(finite, n_samples, idx))
-        # the per-row contributions leave the step for the k̂ tail diagnostic (importance-weighted
-        # w·f, as PSIS examines); their largest values are selected on the host (np.partition is
-        # linear-time, far cheaper than a top_k with k ~ 3√n in the step)
-        c = jnp.where(vrow[:, None], contrib, jnp.nan) if keep else jnp.zeros((0, 0))
-        return sums, w, w2, jnp.sum(~finite), first_bad, c
-
+    step = jax.jit(chunk_step(model, values, features, chunk, dtype, keep))
     if full_key is not None:
         if len(model.jit_cache) >= 32:
             model.jit_cache.pop(next(iter(model.jit_cache)))
