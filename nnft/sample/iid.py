@@ -20,7 +20,7 @@ import warnings
 
 from nnft.errors import ReweightingWarning, SamplingError
 from nnft.graph.compile import Model
-from nnft.sample.step import DTYPES, chunk_step
+from nnft.sample.step import DTYPES, chunk_step, tail_width
 from nnft.stats import BlockSums
 
 #: array elements (all networks of one chunk) a jitted step may hold; bounds memory per step
@@ -110,7 +110,7 @@ def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable,
     keep = 0
     if tails:
         keep = tail_size(n_samples * rows) + 1
-        keep = min(keep, TAIL_ELEMENTS // max(1, n_features))
+        keep = min(keep, TAIL_ELEMENTS // max(1, tail_width(features, n_features)))
         if keep < MIN_TAIL + 1:
             keep = 0
     chunk = step_chunk(chunk_size(model, chunk, n_samples, points, rows, n_features), n_samples, n_blocks)

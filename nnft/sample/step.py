@@ -69,3 +69,9 @@ def chunk_step(model: Model, values: Callable, features: Callable, chunk: int, d
         return sums, w, w2, jnp.sum(~finite), first_bad, c
 
     return step
+
+
+def tail_width(features, n_features: int) -> int:
+    """T, the number of per-row tail columns the step returns for the k̂ diagnostic (the driver sizes the
+    tail buffers from it)."""
+    return int(n_features)
