@@ -177,3 +177,9 @@ class UnknownNameError(NnftError, KeyError):
 
     def __str__(self) -> str:          # KeyError would print the message with quotes around it
         return str(self.args[0]) if self.args else ""
+
+
+class CheckpointError(NnftError, ValueError):
+    """A checkpoint file cannot be used for this run: it belongs to a different run (the message names
+    every field of the run's fingerprint that differs), it is not an nnft checkpoint, or it exists and
+    the run was not asked to resume it."""

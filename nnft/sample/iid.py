@@ -10,15 +10,18 @@ averaged. The step also keeps the largest per-network contributions of every fea
 
 from __future__ import annotations
 
+import hashlib
+import os
+import time
+import warnings
 from typing import Callable
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
-import warnings
-
-from nnft.errors import ReweightingWarning, SamplingError
+from nnft import runtime
+from nnft.checkpoint import INTERVAL, Checkpoint
+from nnft.errors import ReweightingWarning, SamplingError, printable
 from nnft.graph.compile import Model
 from nnft.sample.step import DTYPES, chunk_step, tail_width
 from nnft.stats import BlockSums
@@ -83,8 +86,16 @@ def step_chunk(requested: int, n_samples: int, n_blocks: int) -> int:
 
 def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable, features: Callable,
            n_features: int, *, chunk: int = 4096, n_blocks: int = 64, dtype: str = "float32",
-           cache_key: tuple | None = None, points: int = 1, rows: int = 1, tails: bool = True) -> BlockSums:
+           cache_key: tuple | None = None, points: int = 1, rows: int = 1, tails: bool = True,
+           devices: int | None = None, checkpoint: str | os.PathLike | None = None, resume: bool = False,
+           progress: bool | None = None) -> BlockSums:
     """Stream ``n_samples`` networks through ``values`` and ``features`` into :class:`BlockSums`.
+
+    The work items of :func:`work_list` are computed D at a time, one per local device (``shard_map``
+    over a one-axis mesh; every device runs the same per-chunk program), and added to their blocks in
+    work-list order. In a ``jax.distributed`` run (``nnft.runtime.init_distributed``) process p of P
+    takes the whole blocks [p·K/P, (p+1)·K/P) and the block sums are gathered, so the result is
+    bitwise the same for any number of devices and processes at a given chunk size.
 
     Args:
       values: θ-batch -> array (chunk, R, P) of field values (R rows per network: 1 for whole
@@ -99,54 +110,190 @@ def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable,
       points: field points ``values`` evaluates per network (for the memory estimate).
       rows: R (for the memory estimate and the tail size).
       tails: keep the largest contributions of every feature for the k̂ diagnostic (``nnft.estimators.tails``).
+      devices: local devices to use (default: those of ``nnft.runtime.settings``, else all).
+      checkpoint: a file to save the run's state to every few seconds and at its end (``nnft.checkpoint``);
+        default: the checkpoint of ``nnft.runtime.settings``, else none.
+      resume: continue from ``checkpoint`` (bitwise the same result as a run never interrupted).
+      progress: a progress bar on stderr (None: when stderr is a terminal and the run takes > 2 s).
 
     Raises:
       SamplingError: a network gave a non-finite field value, feature or weight, or a block sum
         overflowed. Nothing is masked or averaged away.
+      InputError: ``devices`` is not in [1, local devices].
+      CheckpointError: the checkpoint is of another run (the fields that differ are named), or it
+        exists and ``resume`` is False.
+      KeyboardInterrupt: Ctrl-C; with a checkpoint, it is written first.
     """
     if n_samples < 2 * n_blocks:
         n_blocks = max(2, n_samples // 2)
     from nnft.estimators.tails import MIN_TAIL, tail_size
     keep = 0
+    width = tail_width(features, n_features) if tails else 0
     if tails:
         keep = tail_size(n_samples * rows) + 1
-        keep = min(keep, TAIL_ELEMENTS // max(1, tail_width(features, n_features)))
+        keep = min(keep, TAIL_ELEMENTS // max(1, width))
         if keep < MIN_TAIL + 1:
             keep = 0
     chunk = step_chunk(chunk_size(model, chunk, n_samples, points, rows, n_features), n_samples, n_blocks)
     key = as_key(key)
+    run = runtime.current()
+    runtime.enable_compile_cache()
+    devs = runtime.local_devices(devices if devices is not None else run.devices)
+    n_proc, proc = runtime.process_count(), runtime.process_index()
+    work = work_list(n_samples, n_blocks, chunk)
+    owner = np.array([p for p in range(n_proc) for _ in range(p * n_blocks // n_proc, (p + 1) * n_blocks // n_proc)])
+    mine = [g for g, (b, _, _) in enumerate(work) if owner[b] == proc]
+    i0, i1 = (mine[0], mine[-1] + 1) if mine else (0, 0)
+
+    ck = Checkpoint(checkpoint, resume=resume) if checkpoint is not None else run.checkpoint
+    section = ck.open_section() if ck is not None else None
+    fingerprint = (_fingerprint(model, key, cache_key, n_samples=n_samples, n_blocks=n_blocks, chunk=chunk,
+                                dtype=dtype, keep=keep, n_features=n_features, rows=rows, width=width)
+                   if ck is not None else None)
     acc = BlockSums(n_blocks, n_features)
-    top_pos = top_neg = None
-    with jax.enable_x64(True):
-        step = _step(model, values, features, chunk, dtype, cache_key, keep > 0)
-        for b, start, count in work_list(n_samples, n_blocks, chunk):
-            sums, w, w2, n_bad, first_bad, contrib = step(key, jnp.asarray(start, jnp.int64),
-                                                          jnp.asarray(count, jnp.int64))
-            if int(n_bad):
-                raise SamplingError(
-                    f"{int(n_bad)} of the networks {start}..{start + count - 1} gave non-finite field "
-                    f"values, features or weights (first: network {int(first_bad)}); they are never averaged or "
-                    "masked. Causes: overflow (deep or strongly chaotic networks, huge scales; products of field "
-                    "values overflow first), heavy-tailed densities (e.g. Cauchy into exp), or the function's "
-                    "domain (log/sqrt of negatives). Fix: change the spec, or use dtype='float64'.")
+    if model.insertions:
+        acc.weights2 = np.zeros(n_blocks)
+    tops = [None, None]
+    done = i0
+    state = ck.restore(section, fingerprint) if ck is not None else None
+    if state is not None:
+        acc.sums[...] = state["sums"]
+        acc.weights[...] = state["weights"]
+        if acc.weights2 is not None:
+            acc.weights2[...] = state["weights2"]
+        acc.n = state["n"]
+        tops = [state["top_pos"], state["top_neg"]]
+        done = i0 + state["next"]
+
+    def snapshot() -> dict:
+        return {"sums": acc.sums, "weights": acc.weights, "weights2": acc.weights2, "n": acc.n,
+                "next": done - i0, "top_pos": tops[0], "top_neg": tops[1]}
+
+    def absorb(batch: list[int], out) -> tuple | None:
+        """Add a dispatch's items to their blocks in work-list order; the first failure, if any."""
+        sums, w, w2, n_bad, first_bad, contrib = (np.asarray(a) for a in out)
+        for j, g in enumerate(batch):
+            b, start, count = work[g]
+            if n_bad[j]:
+                return (0, g, start, count, int(n_bad[j]), int(first_bad[j]))
             with np.errstate(over="ignore", invalid="ignore"):       # checked just below
-                acc.add_block(b, np.asarray(sums), float(w), count, float(w2) if model.insertions else None)
+                acc.add_block(b, sums[j], float(w[j]), count, float(w2[j]) if model.insertions else None)
             if not (np.all(np.isfinite(acc.sums[b])) and np.isfinite(acc.weights[b])):
-                raise SamplingError(f"block sums overflowed at networks {start}..{start + count - 1}: "
-                                    "the features are finite but their sums are not representable; the estimate "
-                                    "does not exist in this precision (use dtype='float64' or rescale the field)")
+                return (1, g, start, count, 0, 0)
             if keep:
-                c = np.asarray(contrib)
-                c = c[:count * (len(c) // chunk)].T          # (F, valid rows)
-                top_pos = _merge_top(top_pos, c, keep)
-                top_neg = _merge_top(top_neg, -c, keep)
-    if keep:
-        acc.tail = (top_pos, top_neg)
+                c = contrib[j]
+                c = c[:count * (len(c) // chunk)].T          # (T, valid rows)
+                tops[0] = _merge_top(tops[0], c, keep)
+                tops[1] = _merge_top(tops[1], -c, keep)
+        return None
+
+    failure = None
+    n_dev = len(devs)
+    todo = list(range(done, i1))
+    batches = [todo[j:j + n_dev] for j in range(0, len(todo), n_dev)]
+    desc = printable(f"{model.theory.name}: {cache_key[0] if cache_key else 'sampling'}")[:40]
+    bar_ctx = runtime.progress_bar(sum(work[g][2] for g in todo), progress if progress is not None else run.progress,
+                                   desc)
+    with jax.enable_x64(True), bar_ctx as bar, runtime.deferred_interrupt(ck is not None) as interrupt:
+        dispatch = _dispatcher(model, values, features, chunk, dtype, cache_key, keep > 0, devs)
+        last_save = time.monotonic()
+        pending = None
+        for batch in batches + [None]:
+            out = None
+            if batch is not None:                  # dispatched before the previous results are read
+                starts = np.zeros(n_dev, np.int64)
+                counts = np.zeros(n_dev, np.int64)  # count 0: padding items, computed and ignored
+                for j, g in enumerate(batch):
+                    starts[j], counts[j] = work[g][1], work[g][2]
+                out = dispatch(key, starts, counts)
+            if pending is not None:
+                failure = absorb(*pending)
+                if failure is not None:
+                    break
+                done = pending[0][-1] + 1
+                if bar is not None:
+                    bar.update(sum(work[g][2] for g in pending[0]))
+                if ck is not None and (interrupt.requested or time.monotonic() - last_save >= INTERVAL):
+                    ck.save(section, fingerprint, snapshot())
+                    last_save = time.monotonic()
+                interrupt.check()
+            pending = None if batch is None else (batch, out)
+        if ck is not None and failure is None:
+            ck.save(section, fingerprint, snapshot())
+    if n_proc > 1:
+        failure, tops = _combine(acc, tops, failure, owner, keep)
+    if failure is not None:
+        raise SamplingError(_failure_message(failure))
+    if keep and tops[0] is not None:
+        acc.tail = tuple(np.sort(t, axis=1) + 0.0 for t in tops)   # canonical order, −0.0 -> 0.0
     if model.insertions and acc.ess < max(ESS_MIN, ESS_FRACTION * n_samples):
         warnings.warn(f"importance weights of the insertion degenerated: effective sample size {acc.ess:.1f} of "
                       f"{n_samples} networks; estimates are not reliable (lower the coupling or the box volume, "
                       "or sample P̃ by MCMC)", ReweightingWarning, stacklevel=3)
     return acc
+
+
+def _failure_message(failure: tuple) -> str:
+    kind, _, start, count, n_bad, first_bad = failure
+    if kind == 0:
+        return (f"{n_bad} of the networks {start}..{start + count - 1} gave non-finite field "
+                f"values, features or weights (first: network {first_bad}); they are never averaged or "
+                "masked. Causes: overflow (deep or strongly chaotic networks, huge scales; products of field "
+                "values overflow first), heavy-tailed densities (e.g. Cauchy into exp), or the function's "
+                "domain (log/sqrt of negatives). Fix: change the spec, or use dtype='float64'.")
+    return (f"block sums overflowed at networks {start}..{start + count - 1}: "
+            "the features are finite but their sums are not representable; the estimate "
+            "does not exist in this precision (use dtype='float64' or rescale the field)")
+
+
+def _combine(acc: BlockSums, tops: list, failure: tuple | None, owner: np.ndarray, keep: int):
+    """Every process's blocks, failures and tails, gathered so that all return the same result: a block's
+    sums come from the process that owns it (nothing is added across processes); the failure reported is
+    the first in work-list order."""
+    T = acc.sums.shape[1] if tops[0] is None else tops[0].shape[0]
+    pad = [np.full((T, keep), -np.inf) for _ in range(2)]
+    for k, t in enumerate(tops):
+        if t is not None:
+            pad[k][:, :t.shape[1]] = t
+    mine = {"sums": acc.sums, "weights": acc.weights,
+            "weights2": acc.weights2 if acc.weights2 is not None else np.zeros_like(acc.weights),
+            "n": np.array([acc.n], np.int64),
+            "fail": np.array(failure if failure is not None else (-1, -1, 0, 0, 0, 0), np.int64),
+            "top_pos": pad[0], "top_neg": pad[1]}
+    got = runtime.allgather(mine)
+    fails = [tuple(int(v) for v in f) for f in got["fail"] if f[0] >= 0]
+    if fails:
+        return min(fails, key=lambda f: f[1]), tops
+    blocks = np.arange(len(owner))
+    acc.sums[...] = got["sums"][owner, blocks]
+    acc.weights[...] = got["weights"][owner, blocks]
+    if acc.weights2 is not None:
+        acc.weights2[...] = got["weights2"][owner, blocks]
+    acc.n = int(got["n"].sum())
+    if not keep:
+        return None, tops
+    out = []
+    for name in ("top_pos", "top_neg"):
+        both = np.concatenate(list(got[name]), axis=1)             # (T, processes·keep)
+        n_valid = int(np.sum(np.isfinite(both[0]))) if len(both) else 0
+        out.append(None if n_valid == 0 else np.sort(both, axis=1)[:, -min(keep, n_valid):])
+    return None, out
+
+
+def _fingerprint(model: Model, key: jax.Array, cache_key: tuple | None, **sizes) -> dict:
+    """What a checkpoint must agree on to be continued by this run: the theory (content hash), what is
+    measured (the cache key, i.e. the plan's points and features), the key, the sizes and the precision
+    (not the devices: they do not change the numbers)."""
+    def digest(b: bytes) -> str:
+        return hashlib.sha256(b).hexdigest()[:16]
+
+    out = {"theory": f"{model.theory.name} #{digest(model.theory.model_dump_json().encode())}",
+           "measured": "unnamed" if cache_key is None else f"{cache_key[0]} #{digest(repr(cache_key).encode())}",
+           "key": f"{jax.random.key_impl(key)} #{digest(np.asarray(jax.random.key_data(key)).tobytes())}",
+           **{k: (v if isinstance(v, (int, str)) else repr(v)) for k, v in sizes.items()}}
+    if runtime.process_count() > 1:
+        out["processes"] = f"{runtime.process_index()} of {runtime.process_count()}"
+    return out
 
 
 def _merge_top(old: np.ndarray | None, new: np.ndarray, keep: int) -> np.ndarray:
@@ -157,14 +304,31 @@ def _merge_top(old: np.ndarray | None, new: np.ndarray, keep: int) -> np.ndarray
     return np.partition(both, both.shape[1] - keep, axis=1)[:, -keep:]
 
 
-def _step(model: Model, values: Callable, features: Callable, chunk: int, dtype: str,
-          cache_key: tuple | None, keep: bool = False) -> Callable:
-    full_key = None if cache_key is None else (cache_key, chunk, dtype, keep)
+def _dispatcher(model: Model, values: Callable, features: Callable, chunk: int, dtype: str,
+                cache_key: tuple | None, keep: bool, devices: list) -> Callable:
+    """``f(key, starts (D,), counts (D,))`` -> the step's outputs stacked on a leading device axis: item
+    ``j`` is computed by device ``j`` with exactly the per-chunk program of ``nnft.sample.step`` (jit of
+    ``shard_map`` over a one-axis mesh of the D devices). Kept on the model when ``cache_key`` is given."""
+    full_key = None if cache_key is None else (cache_key, chunk, dtype, keep, tuple(d.id for d in devices))
     if full_key is not None and full_key in model.jit_cache:
         return model.jit_cache[full_key]
-    step = jax.jit(chunk_step(model, values, features, chunk, dtype, keep))
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+    step = chunk_step(model, values, features, chunk, dtype, keep)
+    mesh = Mesh(np.array(devices), ("items",))
+
+    def per_device(key, starts, counts):
+        return tuple(a[None] for a in step(key, starts[0], counts[0]))
+
+    sharded = jax.jit(jax.shard_map(per_device, mesh=mesh, in_specs=(P(), P("items"), P("items")),
+                                    out_specs=P("items")))
+    replicated, split = NamedSharding(mesh, P()), NamedSharding(mesh, P("items"))
+
+    def dispatch(key, starts, counts):
+        return sharded(jax.device_put(key, replicated), jax.device_put(starts, split),
+                       jax.device_put(counts, split))
+
     if full_key is not None:
         if len(model.jit_cache) >= 32:
             model.jit_cache.pop(next(iter(model.jit_cache)))
-        model.jit_cache[full_key] = step
-    return step
+        model.jit_cache[full_key] = dispatch
+    return dispatch

@@ -1,0 +1,144 @@
+"""Checkpoints of i.i.d. streams: block sums and tail buffers saved while a long run goes on, so it can
+be continued after a crash or Ctrl-C with a result bitwise equal to an uninterrupted run.
+
+A checkpoint file is an ``.npz`` archive (read with ``allow_pickle=False``: no code is ever loaded)
+holding one *section* per stream of the run (a study runs several, in a fixed order). A section has
+the run's *fingerprint* (JSON: what the stream computes and with which key, sizes and precision — not
+the devices), the block sums Σw·f (K, F), Σw (K,), Σw² (K,), the networks done, the index of the next
+work item, and the tail buffers of the k̂ diagnostic. Writes are atomic (a temporary file in the same
+directory, then ``os.replace``): a kill at any moment leaves the previous checkpoint or the new one.
+In a multi-process run each process keeps its own file, ``FILE.<process>-of-<count>``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+
+import numpy as np
+
+from nnft.errors import CheckpointError
+
+FORMAT = "nnft-checkpoint/1"
+#: seconds between checkpoint writes of a running stream
+INTERVAL = 5.0
+_ARRAYS = ("sums", "weights", "weights2", "top_pos", "top_neg")
+
+
+class Checkpoint:
+    """One checkpoint file, shared by the streams of one run (each takes the next section).
+
+    Args:
+      path: the file.
+      resume: continue the sections found in ``path`` (a missing file starts afresh).
+
+    Raises:
+      CheckpointError: ``path`` exists and ``resume`` is False (it is never overwritten silently), or it
+        is not an nnft checkpoint.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, resume: bool = False):
+        from nnft.runtime import process_count, process_index
+        base = os.fspath(path)
+        n = process_count()
+        self.path = base if n == 1 else f"{base}.{process_index()}-of-{n}"
+        self.resume = bool(resume)
+        self.sections: dict[int, dict] = {}
+        self._opened = 0
+        if os.path.exists(self.path):
+            if not self.resume:
+                raise CheckpointError(f"checkpoint {self.path} already exists: continue it with --resume "
+                                      "(resume=True), or remove it to start afresh")
+            self.sections = _read(self.path)
+
+    def open_section(self) -> int:
+        """The section number of the next stream of this run."""
+        i = self._opened
+        self._opened += 1
+        return i
+
+    def restore(self, section: int, fingerprint: dict) -> dict | None:
+        """The saved state of ``section`` (None if there is none).
+
+        Raises:
+          CheckpointError: the section was written by a run with another fingerprint; the one-line
+            message names every field that differs.
+        """
+        got = self.sections.get(section)
+        if got is None:
+            return None
+        old = got["fingerprint"]
+        diff = [k for k in sorted(set(old) | set(fingerprint)) if old.get(k) != fingerprint.get(k)]
+        if diff:
+            parts = [f"{k} is {_short(fingerprint.get(k))} here but {_short(old.get(k))} in the file" for k in diff]
+            raise CheckpointError(f"checkpoint {self.path} (stream {section}) is of a different run: "
+                                  + "; ".join(parts) + " (run with the original settings, or start afresh "
+                                  "without --resume and another checkpoint file)")
+        return got
+
+    def save(self, section: int, fingerprint: dict, state: dict) -> None:
+        """Record ``state`` (arrays of :data:`_ARRAYS` or None, ``n``, ``next``) as ``section`` and
+        write the whole file atomically."""
+        self.sections[section] = {**state, "fingerprint": dict(fingerprint)}
+        _write(self.path, self.sections)
+
+
+def _short(v) -> str:
+    s = "absent" if v is None else repr(v)
+    return s if len(s) <= 60 else s[:57] + "..."
+
+
+def _write(path: str, sections: dict[int, dict]) -> None:
+    arrays: dict[str, np.ndarray] = {"format": np.array(FORMAT)}
+    for i, sec in sections.items():
+        arrays[f"s{i}.fingerprint"] = np.array(json.dumps(sec["fingerprint"], sort_keys=True))
+        arrays[f"s{i}.n"] = np.array(int(sec["n"]), dtype=np.int64)
+        arrays[f"s{i}.next"] = np.array(int(sec["next"]), dtype=np.int64)
+        for name in _ARRAYS:
+            if sec.get(name) is not None:
+                arrays[f"s{i}.{name}"] = np.asarray(sec[name])
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".nnft-ck-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with _suppress():
+            os.unlink(tmp)
+        raise
+
+
+class _suppress:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return exc[0] is not None and issubclass(exc[0], OSError)
+
+
+def _read(path: str) -> dict[int, dict]:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            data = {k: z[k] for k in z.files}
+    except (OSError, ValueError, EOFError) as err:
+        raise CheckpointError(f"checkpoint {path} cannot be read ({type(err).__name__}: {err})") from None
+    if "format" not in data or str(data["format"]) != FORMAT:
+        raise CheckpointError(f"{path} is not an nnft checkpoint of format {FORMAT}")
+    sections: dict[int, dict] = {}
+    for k, v in data.items():
+        if k == "format":
+            continue
+        sec, _, name = k.partition(".")
+        i = int(sec[1:])
+        s = sections.setdefault(i, {name: None for name in _ARRAYS})
+        if name == "fingerprint":
+            s["fingerprint"] = json.loads(str(v))
+        elif name in ("n", "next"):
+            s[name] = int(v)
+        else:
+            s[name] = v
+    return sections

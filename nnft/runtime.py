@@ -1,0 +1,299 @@
+"""Where and how a run executes: the persistent compilation cache, local devices, processes
+(``jax.distributed``), progress on stderr, and the run settings the command line hands to every stream.
+
+None of this changes a number: network ``i`` is drawn from ``fold_in(key, i)`` and its block is
+``i·K // n`` whatever the device or process that computes it (``nnft.sample.iid``). See
+``docs/scaling.md`` for multi-GPU nodes and Slurm.
+
+Environment variables:
+
+* ``NNFT_COMPILE_CACHE``: ``0`` / ``off`` disables the persistent compilation cache; a path puts it
+  there; unset: ``$XDG_CACHE_HOME/nnft/jax`` (else ``~/.cache/nnft/jax``).
+* ``NNFT_COORDINATOR`` (``host:port``), ``NNFT_NUM_PROCESSES``, ``NNFT_PROCESS_ID``: read by
+  :func:`init_distributed` when it is given no arguments.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import os
+import signal
+import sys
+import threading
+from dataclasses import dataclass, replace
+
+from nnft.errors import InputError
+
+#: compiled programs taking at least this long to compile are written to the persistent cache (s)
+CACHE_MIN_COMPILE_SECONDS = 0.2
+#: ... and at least this large (bytes; 0: any size)
+CACHE_MIN_ENTRY_BYTES = 0
+#: progress bars appear only after the run has taken this long (s)
+PROGRESS_DELAY = 2.0
+
+_CACHE_STATE: dict = {}
+_CACHE_LOCK = threading.Lock()
+
+
+# ----------------------------------------------------------------------------- compilation cache
+
+def compile_cache_dir() -> str | None:
+    """The persistent compilation cache directory nnft uses (None: disabled by ``NNFT_COMPILE_CACHE``)."""
+    env = os.environ.get("NNFT_COMPILE_CACHE", "").strip()
+    if env.lower() in ("0", "off", "false", "no"):
+        return None
+    if env and env.lower() not in ("1", "on", "true", "yes"):
+        return os.path.abspath(os.path.expanduser(env))
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "nnft", "jax")
+
+
+def enable_compile_cache() -> str | None:
+    """Turn on JAX's persistent compilation cache (once per process), so a step compiled by an earlier
+    run of the same model and plan is loaded instead of compiled again.
+
+    Leaves a cache directory the user configured for JAX (``jax_compilation_cache_dir``) alone. Never
+    fails: an unwritable directory just leaves the cache off.
+
+    Returns:
+      The cache directory in use, or None when the cache is off.
+    """
+    with _CACHE_LOCK:
+        if "dir" in _CACHE_STATE:
+            return _CACHE_STATE["dir"]
+        import jax
+        current = jax.config.jax_compilation_cache_dir
+        if current:
+            _CACHE_STATE["dir"] = current
+            return current
+        path = compile_cache_dir()
+        if path is not None:
+            try:
+                os.makedirs(path, exist_ok=True)
+                if not os.access(path, os.W_OK | os.X_OK):
+                    path = None
+            except OSError:
+                path = None
+        if path is not None:
+            try:
+                jax.config.update("jax_compilation_cache_dir", path)
+                jax.config.update("jax_persistent_cache_min_compile_time_secs", CACHE_MIN_COMPILE_SECONDS)
+                jax.config.update("jax_persistent_cache_min_entry_size_bytes", CACHE_MIN_ENTRY_BYTES)
+            except Exception:          # an option this jax does not know: run without the cache  # noqa: BLE001
+                path = None
+        _CACHE_STATE["dir"] = path
+        return path
+
+
+# ----------------------------------------------------------------------------- devices and processes
+
+def local_devices(devices: int | None):
+    """The first ``devices`` local JAX devices (None: all of them).
+
+    Raises:
+      InputError: ``devices`` is not an integer in [1, jax.local_device_count()].
+    """
+    import jax
+    from nnft.inputs import as_count
+    avail = jax.local_devices()
+    if devices is None:
+        return avail
+    hint = ("" if avail[0].platform != "cpu" else
+            "; on a CPU, XLA_FLAGS=--xla_force_host_platform_device_count=N set before starting makes N devices")
+    try:
+        n = as_count(devices, "devices", lo=1, hi=len(avail))
+    except InputError as err:
+        raise InputError(f"{err} (this process sees {len(avail)} {avail[0].platform} device(s){hint})") from None
+    return avail[:n]
+
+
+def process_index() -> int:
+    """This process's index among the processes of a ``jax.distributed`` run (0 without one)."""
+    import jax
+    return jax.process_index()
+
+
+def process_count() -> int:
+    """Number of processes of the run (1 unless :func:`init_distributed` joined several)."""
+    import jax
+    return jax.process_count()
+
+
+def init_distributed(coordinator: str | None = None, num_processes: int | None = None,
+                     process_id: int | None = None) -> tuple[int, int]:
+    """Join a multi-process run with ``jax.distributed.initialize``; call it before any other JAX work.
+
+    Every process then runs the same program; each stream takes a contiguous range of whole jackknife
+    blocks and the block sums are combined across processes, so every process returns the same
+    numbers, bitwise equal to a single-process run.
+
+    Args:
+      coordinator: ``host:port`` of process 0 (default ``$NNFT_COORDINATOR``). Without it and without
+        the environment variables, JAX detects the cluster itself (Slurm, Open MPI, cloud TPU), or the
+        run stays single-process when there is none.
+      num_processes: default ``$NNFT_NUM_PROCESSES``.
+      process_id: this process, 0..num_processes−1 (default ``$NNFT_PROCESS_ID``).
+
+    Returns:
+      (process_index, process_count).
+
+    Raises:
+      InputError: an incomplete or malformed coordinator/count/id.
+    """
+    import jax
+    from nnft.inputs import as_count
+    coordinator = coordinator or os.environ.get("NNFT_COORDINATOR") or None
+    if num_processes is None and os.environ.get("NNFT_NUM_PROCESSES"):
+        num_processes = _env_int("NNFT_NUM_PROCESSES")
+    if process_id is None and os.environ.get("NNFT_PROCESS_ID"):
+        process_id = _env_int("NNFT_PROCESS_ID")
+    given = [coordinator is not None, num_processes is not None, process_id is not None]
+    if any(given) and not all(given):
+        raise InputError("a multi-process run needs the coordinator (host:port), the number of processes and this "
+                         "process's id together (--coordinator/--num-processes/--process-id or NNFT_COORDINATOR, "
+                         "NNFT_NUM_PROCESSES, NNFT_PROCESS_ID)")
+    try:                                   # CPU processes exchange the block sums through gloo
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    except Exception:  # noqa: BLE001 - an older/newer jax without the option uses its default
+        pass
+    if all(given):
+        host, sep, port = str(coordinator).rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise InputError(f"coordinator must be host:port, got {coordinator!r}")
+        n = as_count(num_processes, "num_processes", lo=1, hi=65536)
+        i = as_count(process_id, "process_id", lo=0, hi=n - 1)
+        if n > 1:
+            jax.distributed.initialize(coordinator_address=str(coordinator), num_processes=n, process_id=i)
+    elif _cluster_detected():
+        jax.distributed.initialize()
+    return jax.process_index(), jax.process_count()
+
+
+def _env_int(name: str) -> int:
+    v = os.environ[name].strip()
+    if not (v.isascii() and v.isdigit()):
+        raise InputError(f"${name} must be a non-negative integer, got {v[:40]!r}")
+    return int(v)
+
+
+def _cluster_detected() -> bool:
+    """A Slurm or Open MPI job of more than one task (JAX's own cluster detection then takes over)."""
+    for var in ("SLURM_NTASKS", "SLURM_STEP_NUM_TASKS", "OMPI_COMM_WORLD_SIZE"):
+        v = os.environ.get(var, "")
+        if v.isdigit() and int(v) > 1:
+            return True
+    return False
+
+
+def allgather(arrays: dict):
+    """Every process's ``arrays`` (name -> numpy array, same shapes and dtypes in every process), stacked
+    on a new leading process axis, via ``jax.experimental.multihost_utils.process_allgather``.
+    Float64 arrays travel bit for bit (as their bytes)."""
+    import jax
+    import numpy as np
+    from jax.experimental import multihost_utils
+    names = sorted(arrays)
+    raw = {k: np.ascontiguousarray(arrays[k]) for k in names}
+    as_bytes = {k: v.reshape(-1).view(np.uint8) for k, v in raw.items()}
+    with jax.enable_x64(True):
+        got = multihost_utils.process_allgather(as_bytes)
+    return {k: np.asarray(got[k]).view(raw[k].dtype).reshape((-1,) + raw[k].shape) for k in names}
+
+
+# ----------------------------------------------------------------------------- run settings
+
+@dataclass(frozen=True)
+class Settings:
+    """How streams of this context execute (see :func:`settings`)."""
+
+    devices: int | None = None
+    progress: bool | None = None
+    #: a :class:`nnft.checkpoint.Checkpoint` shared by the streams of the context, or None
+    checkpoint: object = None
+
+
+_SETTINGS: contextvars.ContextVar[Settings] = contextvars.ContextVar("nnft_settings", default=Settings())
+
+
+def current() -> Settings:
+    """The settings of the innermost :func:`settings` context (defaults outside any)."""
+    return _SETTINGS.get()
+
+
+@contextlib.contextmanager
+def settings(*, devices: int | None = None, progress: bool | None = None, checkpoint=None, resume: bool = False):
+    """Run the streams inside the block with these settings unless a call passes its own.
+
+    With ``checkpoint`` (a path) every stream of the block is one section of that file, numbered in
+    the order the streams run; with ``resume`` the sections already there are continued (a finished
+    stream is not sampled again).
+    """
+    ck = None
+    if checkpoint is not None:
+        from nnft.checkpoint import Checkpoint
+        ck = Checkpoint(checkpoint, resume=resume)
+    token = _SETTINGS.set(replace(current(), devices=devices, progress=progress, checkpoint=ck))
+    try:
+        yield current()
+    finally:
+        _SETTINGS.reset(token)
+
+
+# ----------------------------------------------------------------------------- progress and Ctrl-C
+
+def _stderr():
+    """The stream progress bars write to: the terminal behind the CLI's control-character filter."""
+    err = sys.stderr
+    return getattr(err, "raw_stream", err)
+
+
+def progress_bar(total: int, enabled: bool | None, desc: str):
+    """A tqdm bar on stderr over ``total`` networks. ``enabled`` None: on when stderr is a terminal,
+    shown once the run has taken :data:`PROGRESS_DELAY` seconds; False: off; True: on from the start."""
+    err = _stderr()
+    auto = enabled is None
+    if auto:
+        enabled = bool(getattr(err, "isatty", lambda: False)())
+    if not enabled or total <= 0:
+        return contextlib.nullcontext(None)
+    from tqdm.auto import tqdm
+    return tqdm(total=total, desc=desc, unit="net", unit_scale=True, file=err, leave=False, dynamic_ncols=True,
+                delay=PROGRESS_DELAY if auto else 0.0, mininterval=0.5)
+
+
+class Interrupt:
+    """Ctrl-C deferred to the next safe point of a stream (so the checkpoint written is consistent)."""
+
+    def __init__(self):
+        self.requested = False
+
+    def check(self) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def deferred_interrupt(enabled: bool):
+    """Within the block, a first Ctrl-C only sets :attr:`Interrupt.requested` (the caller raises at its
+    next safe point); a second one interrupts at once. Only in the main thread, and only if enabled."""
+    flag = Interrupt()
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(signum, frame):
+        if flag.requested:
+            raise KeyboardInterrupt
+        flag.requested = True
+
+    try:
+        signal.signal(signal.SIGINT, handler)
+    except (ValueError, OSError):    # not the main interpreter / signals unavailable
+        yield flag
+        return
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
