@@ -13,66 +13,99 @@ Public API re-exported here; everything else is internal. The functions that tak
 points or point tuples are re-exported through ``nnft.inputs.checked``: their arguments are checked
 (types, shapes that can be read two ways, documented bounds) before any work starts, and a bad one is
 an :class:`InputError` naming it.
+
+The names are loaded on first use (``import nnft`` itself imports neither JAX nor SciPy, so the
+command line starts fast); the first use also turns on the persistent compilation cache
+(``nnft.runtime.enable_compile_cache``).
 """
 
-from nnft.checks import CheckResult as CheckResult
-from nnft.checks import check as check
-from nnft.errors import EstimatorError as EstimatorError
-from nnft.errors import GraphError as GraphError
-from nnft.errors import InputError as InputError
-from nnft.errors import NnftError as NnftError
-from nnft.errors import ReweightingWarning as ReweightingWarning
-from nnft.errors import SamplingError as SamplingError
-from nnft.errors import SpecError as SpecError
-from nnft.estimators.neuron import WidthCorrelators as WidthCorrelators
-from nnft.estimators.neuron import neuron_measure as neuron_measure
-from nnft.estimators.npoint import Correlators as Correlators
-from nnft.estimators.npoint import Ensemble as Ensemble
-from nnft.estimators.npoint import ensemble as ensemble
-from nnft.estimators.npoint import connected as connected
-from nnft.estimators.npoint import correlator as correlator
-from nnft.estimators.npoint import measure as measure
-from nnft.estimators.npoint import two_point as two_point
-from nnft.graph.analyse import NeuronSum as NeuronSum
-from nnft.graph.analyse import Structure as Structure
-from nnft.estimators.ntk import empirical_ntk as empirical_ntk
-from nnft.estimators.ntk import ntk_ensemble as ntk_ensemble
-from nnft.estimators.ntk import ntk_predict as ntk_predict
-from nnft.graph.compile import Model as Model
-from nnft.graph.kernels import KernelError as KernelError
-from nnft.graph.kernels import Kernels as Kernels
-from nnft.graph.kernels import kernels as kernels
-from nnft.graph.compile import compile as compile
-from nnft.reference import Exact as Exact
-from nnft.reference import exact as exact
-from nnft.sample.mcmc import mcmc_ensemble as mcmc_ensemble
-from nnft.perturbation import compare as compare
-from nnft.spec.load import from_dict as from_dict
-from nnft.spec.load import load as load
-from nnft.spec.load import shipped_specs as shipped_specs
-from nnft.spec.models import Theory as Theory
-from nnft.stats import Estimate as Estimate
-from nnft.stats import zscore as zscore
-from nnft.study import Report as Report
-from nnft.study import run as run
+from __future__ import annotations
+
+import importlib
+
+#: public name -> (module, attribute)
+_PUBLIC: dict[str, tuple[str, str]] = {
+    "CheckResult": ("nnft.checks", "CheckResult"),
+    "check": ("nnft.checks", "check"),
+    "EstimatorError": ("nnft.errors", "EstimatorError"),
+    "GraphError": ("nnft.errors", "GraphError"),
+    "InputError": ("nnft.errors", "InputError"),
+    "NnftError": ("nnft.errors", "NnftError"),
+    "ReweightingWarning": ("nnft.errors", "ReweightingWarning"),
+    "SamplingError": ("nnft.errors", "SamplingError"),
+    "SpecError": ("nnft.errors", "SpecError"),
+    "WidthCorrelators": ("nnft.estimators.neuron", "WidthCorrelators"),
+    "neuron_measure": ("nnft.estimators.neuron", "neuron_measure"),
+    "Correlators": ("nnft.estimators.npoint", "Correlators"),
+    "Ensemble": ("nnft.estimators.npoint", "Ensemble"),
+    "ensemble": ("nnft.estimators.npoint", "ensemble"),
+    "connected": ("nnft.estimators.npoint", "connected"),
+    "correlator": ("nnft.estimators.npoint", "correlator"),
+    "measure": ("nnft.estimators.npoint", "measure"),
+    "two_point": ("nnft.estimators.npoint", "two_point"),
+    "NeuronSum": ("nnft.graph.analyse", "NeuronSum"),
+    "Structure": ("nnft.graph.analyse", "Structure"),
+    "empirical_ntk": ("nnft.estimators.ntk", "empirical_ntk"),
+    "ntk_ensemble": ("nnft.estimators.ntk", "ntk_ensemble"),
+    "ntk_predict": ("nnft.estimators.ntk", "ntk_predict"),
+    "Model": ("nnft.graph.compile", "Model"),
+    "KernelError": ("nnft.graph.kernels", "KernelError"),
+    "Kernels": ("nnft.graph.kernels", "Kernels"),
+    "kernels": ("nnft.graph.kernels", "kernels"),
+    "compile": ("nnft.graph.compile", "compile"),
+    "Exact": ("nnft.reference", "Exact"),
+    "exact": ("nnft.reference", "exact"),
+    "mcmc_ensemble": ("nnft.sample.mcmc", "mcmc_ensemble"),
+    "compare": ("nnft.perturbation", "compare"),
+    "from_dict": ("nnft.spec.load", "from_dict"),
+    "load": ("nnft.spec.load", "load"),
+    "shipped_specs": ("nnft.spec.load", "shipped_specs"),
+    "Theory": ("nnft.spec.models", "Theory"),
+    "Estimate": ("nnft.stats", "Estimate"),
+    "zscore": ("nnft.stats", "zscore"),
+    "Report": ("nnft.study", "Report"),
+    "run": ("nnft.study", "run"),
+}
 
 # -- checked re-exports (nnft.inputs): arguments are validated before any work starts
-from nnft.inputs import MAX_KERNEL_POINTS as _MAX_KERNEL_POINTS  # noqa: E402
-from nnft.inputs import checked as _checked  # noqa: E402
+_CHECKED: dict[str, dict] = {
+    "measure": {"tuples": "tuples"},
+    "correlator": {"tuples": "tuples"},
+    "connected": {"tuples": "tuples"},
+    "ensemble": {"tuples": "tuples"},
+    "two_point": {"points": "points"},
+    "neuron_measure": {"tuples": "tuples"},
+    "exact": {"tuples": "tuples"},
+    "run": {"points": "points", "orders": "orders"},
+    "check": {},
+    "compare": {"tuples": "tuples", "points": "points"},
+    "kernels": {"points": "points", "max_points": "kernel"},
+    "ntk_ensemble": {"points": "points", "max_points": "kernel"},
+    "mcmc_ensemble": {"tuples": "tuples"},
+}
 
-measure = _checked(measure, tuples="tuples")
-correlator = _checked(correlator, tuples="tuples")
-connected = _checked(connected, tuples="tuples")
-ensemble = _checked(ensemble, tuples="tuples")
-two_point = _checked(two_point, points="points")
-neuron_measure = _checked(neuron_measure, tuples="tuples")
-exact = _checked(exact, tuples="tuples")
-run = _checked(run, points="points", orders="orders")
-check = _checked(check)
-compare = _checked(compare, tuples="tuples", points="points")
-kernels = _checked(kernels, points="points", max_points=_MAX_KERNEL_POINTS)
-ntk_ensemble = _checked(ntk_ensemble, points="points", max_points=_MAX_KERNEL_POINTS)
-mcmc_ensemble = _checked(mcmc_ensemble, tuples="tuples")
-del _checked, _MAX_KERNEL_POINTS
-
+__all__ = sorted(_PUBLIC)
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    """Load a public name on first use (PEP 562)."""
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'nnft' has no attribute {name!r}")
+    if not name[0].isupper():                         # functions: the first one run may compile
+        from nnft.runtime import enable_compile_cache
+        enable_compile_cache()
+    module, attr = _PUBLIC[name]
+    obj = getattr(importlib.import_module(module), attr)
+    if name in _CHECKED:
+        from nnft.inputs import MAX_KERNEL_POINTS, checked
+        opts = dict(_CHECKED[name])
+        if opts.pop("max_points", None):
+            opts["max_points"] = MAX_KERNEL_POINTS
+        obj = checked(obj, **opts)
+    globals()[name] = obj
+    return obj
+
+
+def __dir__() -> list[str]:
+    return sorted(set(__all__) | {"__version__"})

@@ -2,16 +2,24 @@
 
     nnft validate SPEC [--set N=64]
     nnft run SPEC [--samples 200000] [--seed 0] [--set N=64] [--points "0,0;0.5,0"] [--orders 2,4]
+             [--devices N] [--checkpoint FILE [--resume]] [--quiet]
     nnft check SPEC [--only translation,z2,cluster,reflection_positivity] [--samples 50000] [--plot DIR]
     nnft perturb SPEC [--lambdas 0.01,0.1,1] [--samples 100000] [--seed 0] [--points "0;0.5"] [--set N=10]
     nnft schema
     nnft specs
+    nnft [--coordinator HOST:PORT --num-processes N --process-id I | --distributed] run ...
+
+The sampling commands (run, check, perturb) take ``--devices N`` (local devices; default all),
+``--checkpoint FILE`` / ``--resume`` (save and continue long runs, bitwise the same result) and
+``--quiet`` (no progress bar; it is shown only on a terminal anyway). Ctrl-C during a run with a
+checkpoint saves it and exits with status 130 after one line saying how to resume.
 
 Every error — in a spec (file, field, what is allowed), in an option, or a size above its bound —
 is printed as ONE line on stderr, ``error: ...``, and the command exits with status 2. This is
 structural: :func:`main` catches every :class:`~nnft.errors.NnftError` and every click usage error;
 anything else that escapes is a bug. All output passes through a filter that replaces terminal
-control characters (spec text is untrusted).
+control characters (spec text is untrusted). Nothing heavy is imported before a command runs, so
+``nnft --help`` starts without JAX.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import contextlib
 import io
 import json
 import math
+import os
 import sys
 import warnings
 
@@ -119,6 +128,11 @@ class _Printable(io.TextIOBase):
     def isatty(self):
         return bool(getattr(self._inner, "isatty", lambda: False)())
 
+    @property
+    def raw_stream(self):
+        """The stream behind the filter (for nnft's own progress bars, which contain no spec text)."""
+        return self._inner
+
     def writable(self):
         return True
 
@@ -163,6 +177,7 @@ class _Group(click.Group):
         """Run a command; every nnft error and usage error becomes one line on stderr and exit 2."""
         code = 0
         _LOADED.clear()
+        _RUN.clear()
         with _printable_streams(), warnings.catch_warnings():
             warnings.showwarning = _one_line_warning
             try:
@@ -178,11 +193,70 @@ class _Group(click.Group):
             sys.exit(code)
         return code
 
+    def invoke(self, ctx):
+        """Run the command; Ctrl-C is one line on stderr (saying where the checkpoint is) and status 130."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            saved = _RUN.get("checkpoint")
+            if saved is not None and os.path.exists(saved):
+                click.echo(f"interrupted; checkpoint saved to {saved}, resume with --resume", err=True)
+            else:
+                click.echo("interrupted", err=True)
+            return 130
+
+
+#: what this invocation's sampling commands run with (the checkpoint path, the process index)
+_RUN: dict = {}
+
 
 @click.group(cls=_Group)
 @click.version_option(package_name="nnft")
-def main():
+@click.option("--coordinator", metavar="HOST:PORT", help="multi-process run: address of process 0 "
+              "(with --num-processes and --process-id; or NNFT_COORDINATOR etc.)")
+@click.option("--num-processes", type=click.IntRange(1, 65536), help="multi-process run: number of processes")
+@click.option("--process-id", type=click.IntRange(0, 65535), help="multi-process run: this process, 0..N-1")
+@click.option("--distributed", is_flag=True, help="multi-process run with the cluster detected by JAX (e.g. srun)")
+def main(coordinator, num_processes, process_id, distributed):
     """nnft: neural-network field theory — declare (φ_θ, P(θ)) in a spec, get correlators with errors."""
+    from nnft.runtime import distributed_options
+    opts = distributed_options(coordinator, num_processes, process_id)
+    if distributed or opts[0] is not None:
+        from nnft.runtime import init_distributed
+        _RUN["process"] = init_distributed(*opts)[0]
+
+
+def _sampling_options(f):
+    """--devices, --checkpoint, --resume, --quiet of the commands that sample."""
+    f = click.option("--quiet", is_flag=True, help="no progress bar on stderr")(f)
+    f = click.option("--resume", is_flag=True, help="continue the run saved in --checkpoint")(f)
+    f = click.option("--checkpoint", type=click.Path(dir_okay=False), metavar="FILE",
+                     help="save the run's state to FILE every few seconds (continue it with --resume)")(f)
+    f = click.option("--devices", type=click.IntRange(1, 1 << 16),
+                     help="local devices to sample on (default: all; does not change the numbers)")(f)
+    return f
+
+
+@contextlib.contextmanager
+def _execution(devices, checkpoint, resume, quiet):
+    """The run settings every stream of the command uses (``nnft.runtime.settings``)."""
+    if resume and checkpoint is None:
+        raise click.BadParameter("--resume needs --checkpoint FILE", param_hint="--resume")
+    from nnft import runtime
+    runtime.enable_compile_cache()
+    if devices is not None:
+        runtime.local_devices(devices)                   # a count above the local devices: one line, before work
+    with runtime.settings(devices=devices, progress=False if quiet else None, checkpoint=checkpoint,
+                          resume=resume) as s:
+        if s.checkpoint is not None:
+            _RUN["checkpoint"] = s.checkpoint.path
+        yield
+
+
+def _result(text: str) -> None:
+    """Print a result (in a multi-process run only process 0 prints; every process has the same numbers)."""
+    if _RUN.get("process", 0) == 0:
+        click.echo(text)
 
 
 @main.command()
@@ -234,16 +308,18 @@ def validate(spec, sets):
 @click.option("--orders", help="correlator orders, e.g. 2,4")
 @click.option("--neurons", type=click.IntRange(0, MAX_NEURONS), default=1_000_000, show_default=True,
               help="single-neuron samples for the exact-in-N estimate (0: skip)")
-def run(spec, samples, seed, chunk, dtype, sets, points, orders, neurons):
+@_sampling_options
+def run(spec, samples, seed, chunk, dtype, sets, points, orders, neurons, devices, checkpoint, resume, quiet):
     """Measure correlators of SPEC and print them beside theory with z-scores."""
     from nnft.study import run as run_study
     order_list = parse_orders(orders) if orders is not None else None
     theory = _load(spec, sets)
     pts = _points(points, theory.dims["d"])
-    _check_reference(theory)
-    report = run_study(theory, samples=samples, seed=seed, chunk=chunk, dtype=dtype,
-                       points=pts, orders=order_list, neurons=neurons)
-    click.echo(report.table())
+    with _execution(devices, checkpoint, resume, quiet):
+        _check_reference(theory)
+        report = run_study(theory, samples=samples, seed=seed, chunk=chunk, dtype=dtype,
+                           points=pts, orders=order_list, neurons=neurons)
+    _result(report.table())
 
 
 @main.command()
@@ -257,7 +333,8 @@ def run(spec, samples, seed, chunk, dtype, sets, points, orders, neurons):
 @click.option("--set", "sets", multiple=True, metavar="NAME=INT", help="override a named size, e.g. --set N=64")
 @click.option("--plot", "plot_dir", type=click.Path(file_okay=False), help="write decay-profile / RP-spectrum plots here")
 @click.option("--evidence", type=click.IntRange(0), default=2, show_default=True, help="evidence lines per check")
-def check(spec, only, samples, seed, alpha, sets, plot_dir, evidence):
+@_sampling_options
+def check(spec, only, samples, seed, alpha, sets, plot_dir, evidence, devices, checkpoint, resume, quiet):
     """Check symmetries, cluster decomposition and reflection positivity of SPEC (PASS/FAIL/INCONCLUSIVE).
 
     Exit status: 0 when every verdict is as the spec declares (study.checks: {name: {expect: fail,
@@ -274,8 +351,9 @@ def check(spec, only, samples, seed, alpha, sets, plot_dir, evidence):
     bad = [n for n in names or [] if n not in CHECKS]
     if bad:
         raise click.BadParameter(f"unknown check(s) {', '.join(bad)}; allowed: {', '.join(CHECKS)}", param_hint="--only")
-    results = run_checks(theory, names, samples=samples, seed=seed, alpha=alpha)
-    click.echo(table(results, evidence=evidence))
+    with _execution(devices, checkpoint, resume, quiet):
+        results = run_checks(theory, names, samples=samples, seed=seed, alpha=alpha)
+    _result(table(results, evidence=evidence))
     if plot_dir:
         import os
         from nnft.checks.plots import plot_result
@@ -310,17 +388,20 @@ def check(spec, only, samples, seed, alpha, sets, plot_dir, evidence):
 @click.option("--threshold", type=_Finite(0.0, 1e6, lo_open=True), default=5.0, show_default=True,
               help="flag rows with |z| above this: first order no longer holds")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="write a plot of the sweep here")
-def perturb(spec, lambdas, samples, seed, sets, points, orders, coupling, threshold, plot_path):
+@_sampling_options
+def perturb(spec, lambdas, samples, seed, sets, points, orders, coupling, threshold, plot_path, devices, checkpoint,
+            resume, quiet):
     """Reweighted MC shifts of SPEC's correlators beside first-order perturbation theory, swept over λ."""
     from nnft.perturbation import compare
     lams = parse_numbers(lambdas, "--lambdas")
     order_list = parse_orders(orders)
     theory = _load(spec, sets)
     pts = _points(points, theory.dims["d"])
-    _check_reference(theory)
-    table = compare(theory, lambdas=lams, samples=samples, key=seed, coupling=coupling, orders=order_list,
-                    points=pts, threshold=threshold)
-    click.echo(table.table())
+    with _execution(devices, checkpoint, resume, quiet):
+        _check_reference(theory)
+        table = compare(theory, lambdas=lams, samples=samples, key=seed, coupling=coupling, orders=order_list,
+                        points=pts, threshold=threshold)
+    _result(table.table())
     if plot_path:
         table.plot(plot_path)
         click.echo(f"plot: {plot_path}")

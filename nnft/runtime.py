@@ -10,7 +10,7 @@ Environment variables:
 * ``NNFT_COMPILE_CACHE``: ``0`` / ``off`` disables the persistent compilation cache; a path puts it
   there; unset: ``$XDG_CACHE_HOME/nnft/jax`` (else ``~/.cache/nnft/jax``).
 * ``NNFT_COORDINATOR`` (``host:port``), ``NNFT_NUM_PROCESSES``, ``NNFT_PROCESS_ID``: read by
-  :func:`init_distributed` when it is given no arguments.
+  :func:`init_distributed` (and so by the command line) when it is not given them.
 """
 
 from __future__ import annotations
@@ -101,10 +101,9 @@ def local_devices(devices: int | None):
         return avail
     hint = ("" if avail[0].platform != "cpu" else
             "; on a CPU, XLA_FLAGS=--xla_force_host_platform_device_count=N set before starting makes N devices")
-    try:
-        n = as_count(devices, "devices", lo=1, hi=len(avail))
-    except InputError as err:
-        raise InputError(f"{err} (this process sees {len(avail)} {avail[0].platform} device(s){hint})") from None
+    n = as_count(devices, "devices", lo=1, hi=1 << 16)
+    if n > len(avail):
+        raise InputError(f"devices = {n}, but this process sees {len(avail)} {avail[0].platform} device(s){hint}")
     return avail[:n]
 
 
@@ -126,14 +125,14 @@ def init_distributed(coordinator: str | None = None, num_processes: int | None =
 
     Every process then runs the same program; each stream takes a contiguous range of whole jackknife
     blocks and the block sums are combined across processes, so every process returns the same
-    numbers, bitwise equal to a single-process run.
+    numbers, bitwise equal to a single-process run (``nnft.sample.iid.stream``).
 
     Args:
-      coordinator: ``host:port`` of process 0 (default ``$NNFT_COORDINATOR``). Without it and without
-        the environment variables, JAX detects the cluster itself (Slurm, Open MPI, cloud TPU), or the
-        run stays single-process when there is none.
+      coordinator: ``host:port`` of process 0 (default ``$NNFT_COORDINATOR``).
       num_processes: default ``$NNFT_NUM_PROCESSES``.
       process_id: this process, 0..num_processes−1 (default ``$NNFT_PROCESS_ID``).
+      With none of the three given or set, JAX detects the cluster itself (a Slurm job step started
+      by ``srun``, Open MPI, cloud TPU).
 
     Returns:
       (process_index, process_count).
@@ -143,6 +142,31 @@ def init_distributed(coordinator: str | None = None, num_processes: int | None =
     """
     import jax
     from nnft.inputs import as_count
+    coordinator, num_processes, process_id = distributed_options(coordinator, num_processes, process_id)
+    try:                                   # CPU processes exchange the block sums through gloo
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    except Exception:  # noqa: BLE001 - a jax without the option uses its default
+        pass
+    if coordinator is None:
+        jax.distributed.initialize()
+    else:
+        host, sep, port = str(coordinator).rpartition(":")
+        if not sep or not host or not (port.isascii() and port.isdigit()):
+            raise InputError(f"coordinator must be host:port, got {str(coordinator)[:80]!r}")
+        n = as_count(num_processes, "num_processes", lo=1, hi=65536)
+        i = as_count(process_id, "process_id", lo=0, hi=n - 1)
+        if n > 1:
+            jax.distributed.initialize(coordinator_address=str(coordinator), num_processes=n, process_id=i)
+    return jax.process_index(), jax.process_count()
+
+
+def distributed_options(coordinator=None, num_processes=None, process_id=None):
+    """(coordinator, num_processes, process_id) from the arguments, else ``$NNFT_COORDINATOR``,
+    ``$NNFT_NUM_PROCESSES``, ``$NNFT_PROCESS_ID``; all None when none is given.
+
+    Raises:
+      InputError: some but not all of the three are given, or a variable is not an integer.
+    """
     coordinator = coordinator or os.environ.get("NNFT_COORDINATOR") or None
     if num_processes is None and os.environ.get("NNFT_NUM_PROCESSES"):
         num_processes = _env_int("NNFT_NUM_PROCESSES")
@@ -153,37 +177,14 @@ def init_distributed(coordinator: str | None = None, num_processes: int | None =
         raise InputError("a multi-process run needs the coordinator (host:port), the number of processes and this "
                          "process's id together (--coordinator/--num-processes/--process-id or NNFT_COORDINATOR, "
                          "NNFT_NUM_PROCESSES, NNFT_PROCESS_ID)")
-    try:                                   # CPU processes exchange the block sums through gloo
-        jax.config.update("jax_cpu_collectives_implementation", "gloo")
-    except Exception:  # noqa: BLE001 - an older/newer jax without the option uses its default
-        pass
-    if all(given):
-        host, sep, port = str(coordinator).rpartition(":")
-        if not sep or not host or not port.isdigit():
-            raise InputError(f"coordinator must be host:port, got {coordinator!r}")
-        n = as_count(num_processes, "num_processes", lo=1, hi=65536)
-        i = as_count(process_id, "process_id", lo=0, hi=n - 1)
-        if n > 1:
-            jax.distributed.initialize(coordinator_address=str(coordinator), num_processes=n, process_id=i)
-    elif _cluster_detected():
-        jax.distributed.initialize()
-    return jax.process_index(), jax.process_count()
+    return coordinator, num_processes, process_id
 
 
 def _env_int(name: str) -> int:
     v = os.environ[name].strip()
-    if not (v.isascii() and v.isdigit()):
+    if not (v.isascii() and v.isdigit()) or len(v) > 9:
         raise InputError(f"${name} must be a non-negative integer, got {v[:40]!r}")
     return int(v)
-
-
-def _cluster_detected() -> bool:
-    """A Slurm or Open MPI job of more than one task (JAX's own cluster detection then takes over)."""
-    for var in ("SLURM_NTASKS", "SLURM_STEP_NUM_TASKS", "OMPI_COMM_WORLD_SIZE"):
-        v = os.environ.get(var, "")
-        if v.isdigit() and int(v) > 1:
-            return True
-    return False
 
 
 def allgather(arrays: dict):

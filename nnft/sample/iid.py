@@ -20,7 +20,7 @@ import jax
 import numpy as np
 
 from nnft import runtime
-from nnft.checkpoint import INTERVAL, Checkpoint
+from nnft import checkpoint as checkpoints
 from nnft.errors import ReweightingWarning, SamplingError, printable
 from nnft.graph.compile import Model
 from nnft.sample.step import DTYPES, chunk_step, tail_width
@@ -145,7 +145,7 @@ def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable,
     mine = [g for g, (b, _, _) in enumerate(work) if owner[b] == proc]
     i0, i1 = (mine[0], mine[-1] + 1) if mine else (0, 0)
 
-    ck = Checkpoint(checkpoint, resume=resume) if checkpoint is not None else run.checkpoint
+    ck = checkpoints.Checkpoint(checkpoint, resume=resume) if checkpoint is not None else run.checkpoint
     section = ck.open_section() if ck is not None else None
     fingerprint = (_fingerprint(model, key, cache_key, n_samples=n_samples, n_blocks=n_blocks, chunk=chunk,
                                 dtype=dtype, keep=keep, n_features=n_features, rows=rows, width=width)
@@ -213,7 +213,7 @@ def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable,
                 done = pending[0][-1] + 1
                 if bar is not None:
                     bar.update(sum(work[g][2] for g in pending[0]))
-                if ck is not None and (interrupt.requested or time.monotonic() - last_save >= INTERVAL):
+                if ck is not None and (interrupt.requested or time.monotonic() - last_save >= checkpoints.INTERVAL):
                     ck.save(section, fingerprint, snapshot())
                     last_save = time.monotonic()
                 interrupt.check()
