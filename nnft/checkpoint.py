@@ -21,8 +21,16 @@ import numpy as np
 from nnft.errors import CheckpointError
 
 FORMAT = "nnft-checkpoint/1"
-#: seconds between checkpoint writes of a running stream
-INTERVAL = 5.0
+def _interval() -> float:
+    try:
+        v = float(os.environ.get("NNFT_CHECKPOINT_SECONDS", "5"))
+    except ValueError:
+        return 5.0
+    return v if v >= 0 else 5.0
+
+
+#: seconds between checkpoint writes of a running stream (``$NNFT_CHECKPOINT_SECONDS``, default 5)
+INTERVAL = _interval()
 _ARRAYS = ("sums", "weights", "weights2", "top_pos", "top_neg")
 
 
@@ -129,16 +137,23 @@ def _read(path: str) -> dict[int, dict]:
     if "format" not in data or str(data["format"]) != FORMAT:
         raise CheckpointError(f"{path} is not an nnft checkpoint of format {FORMAT}")
     sections: dict[int, dict] = {}
-    for k, v in data.items():
-        if k == "format":
-            continue
-        sec, _, name = k.partition(".")
-        i = int(sec[1:])
-        s = sections.setdefault(i, {name: None for name in _ARRAYS})
-        if name == "fingerprint":
-            s["fingerprint"] = json.loads(str(v))
-        elif name in ("n", "next"):
-            s[name] = int(v)
-        else:
-            s[name] = v
+    try:
+        for k, v in data.items():
+            if k == "format":
+                continue
+            sec, _, name = k.partition(".")
+            s = sections.setdefault(int(sec[1:]), {a: None for a in _ARRAYS})
+            if name == "fingerprint":
+                s["fingerprint"] = json.loads(str(v))
+            elif name in ("n", "next"):
+                s[name] = int(v)
+            elif name in _ARRAYS:
+                s[name] = v
+            else:
+                raise ValueError(f"unknown entry {k!r}")
+        if any(not {"fingerprint", "n", "next", "sums", "weights"} <= {a for a, v in s.items() if v is not None}
+               for s in sections.values()):
+            raise ValueError("a section lacks its fingerprint, sums or position")
+    except (ValueError, TypeError) as err:
+        raise CheckpointError(f"{path} is a damaged nnft checkpoint ({err})") from None
     return sections

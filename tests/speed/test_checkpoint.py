@@ -1,0 +1,210 @@
+"""Checkpoint and resume: a run killed with SIGKILL after its checkpoint appeared, then resumed, gives
+bitwise the result of a run never interrupted; a checkpoint of another run is refused in one line
+naming what differs; Ctrl-C on the command line saves the checkpoint, prints one line and exits 130."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from . import _runs
+
+#: a run long enough to be killed in the middle: many small work items, a checkpoint after each few
+RUN = """
+import sys
+from nnft import checkpoint as _ck
+samples = int(sys.argv[1]) if len(sys.argv) > 1 else 120_000
+ck = sys.argv[2] if len(sys.argv) > 2 and sys.argv[2] != "-" else None
+resume = len(sys.argv) > 3 and sys.argv[3] == "resume"
+cos = nnft.compile(nnft.load("cos_net", N=8))
+phi4 = nnft.compile(nnft.load("phi4_cos_1d"))
+with runtime.settings(checkpoint=ck, resume=resume):
+    out = arrays("cos", nnft.ensemble(cos, COS_TUPLES, samples=samples, key=5, chunk=64, blocks=16))
+    out.update(arrays("phi4", nnft.ensemble(phi4, PHI4_TUPLES, samples=samples // 4, key=5, chunk=64, blocks=16)))
+np.savez(sys.argv[4] if len(sys.argv) > 4 else "out.npz", **out)
+"""
+
+
+def _argv(*args) -> list[str]:
+    return [sys.executable, "-c", _runs.script(RUN), *map(str, args)]
+
+
+def _wait_for(path, proc, timeout=300.0) -> None:
+    t0 = time.monotonic()
+    while not os.path.exists(path):
+        assert proc.poll() is None, proc.communicate()[1][-3000:]
+        assert time.monotonic() - t0 < timeout, "no checkpoint appeared"
+        time.sleep(0.01)
+
+
+def _sections(path) -> dict:
+    from nnft.checkpoint import _read
+    return _read(str(path))
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("uninterrupted")
+    res = subprocess.run(_argv(120_000, "-", "fresh", "plain.npz"), env=_runs.env(tmp), cwd=tmp,
+                         capture_output=True, text=True, timeout=900)
+    assert res.returncode == 0, res.stderr[-3000:]
+    return dict(np.load(tmp / "plain.npz")), tmp
+
+
+def test_killed_then_resumed_is_bitwise_an_uninterrupted_run(uninterrupted, tmp_path):
+    plain, _ = uninterrupted
+    ck = tmp_path / "run.ck.npz"
+    env = _runs.env(tmp_path, NNFT_CHECKPOINT_SECONDS="0.2")
+    proc = subprocess.Popen(_argv(120_000, ck, "fresh", "out.npz"), env=env, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(ck, proc)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == -signal.SIGKILL
+    saved = _sections(ck)
+    assert 0 < saved[0]["n"] < 120_000, "the kill did not land mid-run"       # part of the first stream done
+    assert not (tmp_path / "out.npz").exists()
+    res = subprocess.run(_argv(120_000, ck, "resume", "out.npz"), env=env, cwd=tmp_path, capture_output=True,
+                         text=True, timeout=900)
+    assert res.returncode == 0, res.stderr[-3000:]
+    got = dict(np.load(tmp_path / "out.npz"))
+    assert set(got) == set(plain) and "phi4.weights2" in got and "cos.top_pos" in got
+    for name in plain:
+        assert got[name].tobytes() == plain[name].tobytes(), name
+    # a finished checkpoint is the result: resuming it again samples nothing and gives the same bits
+    done = _sections(ck)
+    assert [s["n"] for s in done.values()] == [120_000, 30_000]
+    res = subprocess.run(_argv(120_000, ck, "resume", "again.npz"), env=env, cwd=tmp_path, capture_output=True,
+                         text=True, timeout=900)
+    assert res.returncode == 0, res.stderr[-3000:]
+    again = dict(np.load(tmp_path / "again.npz"))
+    assert all(again[k].tobytes() == plain[k].tobytes() for k in plain)
+
+
+def test_a_damaged_resume_would_be_seen(uninterrupted):
+    """The comparison above can fail: the same run with a block sum changed by one ulp differs."""
+    plain, _ = uninterrupted
+    sums = plain["cos.sums"].copy()
+    sums[3, 0] = np.nextafter(sums[3, 0], np.inf)
+    assert sums.tobytes() != plain["cos.sums"].tobytes()
+
+
+def _stream_once(path, *, samples=2000, key=0, resume=False, dtype="float32"):
+    import nnft
+    from nnft.estimators.npoint import Plan, accumulate  # noqa: F401
+    from nnft.sample.iid import stream
+    import jax.numpy as jnp
+    model = nnft.compile(nnft.load("cos_net", N=4))
+    plan = Plan([np.zeros((2, 2))], model.d)
+    pts = np.asarray(plan.points)
+
+    def values(theta):
+        return model.fields(theta, jnp.asarray(pts, dtype=next(iter(theta.values())).dtype))[:, None, :]
+
+    return stream(model, key, samples, values, plan.features, plan.n_features, chunk=256, n_blocks=8, dtype=dtype,
+                  cache_key=("fields", plan.signature), points=len(pts), checkpoint=path, resume=resume)
+
+
+def test_a_checkpoint_of_another_run_is_refused_naming_what_differs(tmp_path):
+    from nnft.errors import CheckpointError
+    ck = tmp_path / "ck.npz"
+    first = _stream_once(ck)
+    assert ck.exists()
+    again = _stream_once(ck, resume=True)                       # the finished run, read back
+    assert again.sums.tobytes() == first.sums.tobytes() and again.n == first.n
+    with pytest.raises(CheckpointError) as info:
+        _stream_once(ck, samples=3000, key=1, resume=True)
+    msg = str(info.value)
+    assert "\n" not in msg and "n_samples is 3000 here but 2000 in the file" in msg and "key is" in msg
+    assert "dtype" not in msg and "chunk" not in msg          # only what differs is named
+    with pytest.raises(CheckpointError, match="dtype is 'float64' here but 'float32'"):
+        _stream_once(ck, dtype="float64", resume=True)
+
+
+def test_an_existing_checkpoint_is_never_overwritten_without_resume(tmp_path):
+    from nnft.errors import CheckpointError
+    ck = tmp_path / "ck.npz"
+    _stream_once(ck)
+    before = ck.read_bytes()
+    with pytest.raises(CheckpointError, match="already exists"):
+        _stream_once(ck)
+    assert ck.read_bytes() == before
+
+
+def test_a_file_that_is_not_a_checkpoint_is_refused(tmp_path):
+    from nnft.errors import CheckpointError
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, x=np.zeros(3))
+    with pytest.raises(CheckpointError, match="not an nnft checkpoint"):
+        _stream_once(bad, resume=True)
+    (tmp_path / "junk.npz").write_bytes(b"not a zip file")
+    with pytest.raises(CheckpointError, match="cannot be read"):
+        _stream_once(tmp_path / "junk.npz", resume=True)
+
+
+def test_the_checkpoint_holds_no_pickled_objects(tmp_path):
+    ck = tmp_path / "ck.npz"
+    _stream_once(ck)
+    with np.load(ck, allow_pickle=False) as z:                   # would raise on an object array
+        assert all(z[k].dtype != object for k in z.files)
+
+
+def _cli(tmp_path, *args, **env):
+    return [sys.executable, "-m", "nnft.cli", "run", "cos_net", "--samples", "300000", "--seed", "3", "--chunk", "256",
+            "--neurons", "0", "--points", "0,0;0.5,0", *args]
+
+
+def test_ctrl_c_saves_the_checkpoint_and_exits_130_then_resume_gives_the_same_table(tmp_path):
+    env = _runs.env(tmp_path, NNFT_CHECKPOINT_SECONDS="0.2")
+    plain = subprocess.run(_cli(tmp_path), env=env, cwd=tmp_path, capture_output=True, text=True, timeout=900)
+    assert plain.returncode == 0, plain.stderr[-3000:]
+    ck = tmp_path / "cli.ck.npz"
+    proc = subprocess.Popen(_cli(tmp_path, "--checkpoint", ck.name), env=env, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(ck, proc)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err[-3000:]
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert lines == [f"interrupted; checkpoint saved to {ck.name}, resume with --resume"], err[-3000:]
+    assert _sections(ck)[0]["n"] < 300_000, "the interrupt did not land mid-run"
+    res = subprocess.run(_cli(tmp_path, "--checkpoint", ck.name, "--resume"), env=env, cwd=tmp_path,
+                         capture_output=True, text=True, timeout=900)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert res.stdout == plain.stdout
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--resume"], "--resume needs --checkpoint"),
+    (["--devices", "0"], "--devices"),
+    (["--devices", "64"], "devices = 64"),
+])
+def test_cli_options_are_checked_in_one_line(tmp_path, args, needle):
+    res = subprocess.run(_cli(tmp_path, *args), env=_runs.env(tmp_path), cwd=tmp_path, capture_output=True,
+                         text=True, timeout=300)
+    assert res.returncode == 2
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and needle in lines[0], res.stderr[-2000:]
+
+
+def test_cli_refuses_an_existing_checkpoint_without_resume(tmp_path):
+    ck = tmp_path / "x.npz"
+    _stream_once(ck)
+    res = subprocess.run(_cli(tmp_path, "--checkpoint", ck.name), env=_runs.env(tmp_path), cwd=tmp_path,
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 2 and res.stderr.count("\n") == 1 and "already exists" in res.stderr, res.stderr
