@@ -6,6 +6,10 @@ fixed shape (one compilation per shape) and padded rows are masked out. Non-fini
 features, weights or block sums raise :class:`~nnft.errors.SamplingError`; they are never masked or
 averaged. The step also keeps the largest per-network contributions of every feature (both signs,
 ``jax.lax.top_k``), merged on the host, for the Pareto-k̂ tail diagnostic of ``nnft.estimators.tails``.
+
+Work items run one per local device per dispatch and whole blocks per process (``jax.distributed``);
+long runs show progress and can be checkpointed and resumed (``nnft.checkpoint``). None of this changes
+a bit of the result at a given chunk size (docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -220,8 +224,9 @@ def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable,
             pending = None if batch is None else (batch, out)
         if ck is not None and failure is None:
             ck.save(section, fingerprint, snapshot())
+            interrupt.check()                        # a Ctrl-C during the last items: saved, then raised
     if n_proc > 1:
-        failure, tops = _combine(acc, tops, failure, owner, keep)
+        failure, tops = _combine(acc, tops, failure, owner, keep, width)
     if failure is not None:
         raise SamplingError(_failure_message(failure))
     if keep and tops[0] is not None:
@@ -246,12 +251,11 @@ def _failure_message(failure: tuple) -> str:
             "does not exist in this precision (use dtype='float64' or rescale the field)")
 
 
-def _combine(acc: BlockSums, tops: list, failure: tuple | None, owner: np.ndarray, keep: int):
+def _combine(acc: BlockSums, tops: list, failure: tuple | None, owner: np.ndarray, keep: int, width: int):
     """Every process's blocks, failures and tails, gathered so that all return the same result: a block's
     sums come from the process that owns it (nothing is added across processes); the failure reported is
     the first in work-list order."""
-    T = acc.sums.shape[1] if tops[0] is None else tops[0].shape[0]
-    pad = [np.full((T, keep), -np.inf) for _ in range(2)]
+    pad = [np.full((width, keep), -np.inf) for _ in range(2)]
     for k, t in enumerate(tops):
         if t is not None:
             pad[k][:, :t.shape[1]] = t
