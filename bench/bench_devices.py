@@ -17,7 +17,7 @@ Forced host devices share the machine's cores: on a 2-core machine 4 "devices" c
 2, and one device may already use both cores through XLA's own threads, so ratios near 1 are expected
 there; the figure that matters on a CPU is that sharding costs nothing and changes no bit.
 
-Run:  python bench/bench_devices.py [--samples 200000] [--chunk 4096]      (< 1 min on 2 cores)
+Run:  python bench/bench_devices.py [--samples 100000] [--chunk 4096]      (< 1 min on 2 cores)
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def table(rows: list[dict], files: list[str], label: str) -> bool:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--samples", type=int, default=200_000)
+    ap.add_argument("--samples", type=int, default=100_000)
     ap.add_argument("--chunk", type=int, default=4096)
     args = ap.parse_args()
     ok = True

@@ -231,6 +231,7 @@ COUNTS: dict[str, tuple[int, int]] = {
     "neurons": (0, MAX_NEURONS),
     "chunk": (1, MAX_CHUNK),
     "blocks": (2, 4096),
+    "devices": (1, 1 << 16),
 }
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from nnft.errors import InputError
 
 #: compiled programs taking at least this long to compile are written to the persistent cache (s)
-CACHE_MIN_COMPILE_SECONDS = 0.2
+CACHE_MIN_COMPILE_SECONDS = 0.1
 #: ... and at least this large (bytes; 0: any size)
 CACHE_MIN_ENTRY_BYTES = 0
 #: progress bars appear only after the run has taken this long (s)
