@@ -208,3 +208,64 @@ def test_cli_refuses_an_existing_checkpoint_without_resume(tmp_path):
     res = subprocess.run(_cli(tmp_path, "--checkpoint", ck.name), env=_runs.env(tmp_path), cwd=tmp_path,
                          capture_output=True, text=True, timeout=300)
     assert res.returncode == 2 and res.stderr.count("\n") == 1 and "already exists" in res.stderr, res.stderr
+
+
+PROGRESS = """
+import sys
+from nnft.estimators.npoint import Plan
+from nnft.sample.iid import stream
+import jax.numpy as jnp
+mode = {"auto": None, "off": False, "on": True}[sys.argv[1]]
+runtime.PROGRESS_DELAY = 0.0          # the bar waits for nothing (normally it shows after 2 s of a run)
+model = nnft.compile(nnft.load("cos_net", N=8))
+plan = Plan([np.zeros((2, 2))], model.d)
+pts = np.asarray(plan.points)
+
+def values(theta):
+    return model.fields(theta, jnp.asarray(pts, dtype=next(iter(theta.values())).dtype))[:, None, :]
+
+stream(model, 0, int(sys.argv[2]), values, plan.features, plan.n_features, chunk=64, n_blocks=8,
+       cache_key=("fields", plan.signature), points=len(pts), progress=mode)
+print("done")
+"""
+
+
+def _on_a_terminal(tmp_path, mode: str, samples: int) -> str:
+    """Run the PROGRESS child with stderr on a pseudo-terminal; what it wrote there."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))     # a 100-column terminal
+    try:
+        proc = subprocess.Popen([sys.executable, "-c", _runs.script(PROGRESS), mode, str(samples)],
+                                env=_runs.env(tmp_path), cwd=tmp_path, stdout=subprocess.PIPE, stderr=slave)
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+        proc.wait(timeout=600)
+    finally:
+        os.close(master)
+    assert proc.returncode == 0, b"".join(chunks)[-2000:]
+    return b"".join(chunks).decode(errors="replace")
+
+
+def test_progress_is_shown_on_a_terminal_for_a_long_run_and_not_when_off(tmp_path):
+    shown = _on_a_terminal(tmp_path, "auto", 20_000)
+    assert "net/s" in shown or "net]" in shown, shown[-2000:]
+    assert "cos" in shown                                    # the bar names the theory
+    assert _on_a_terminal(tmp_path, "off", 20_000).strip() == ""
+
+
+def test_no_progress_when_stderr_is_not_a_terminal(tmp_path):
+    res = subprocess.run([sys.executable, "-c", _runs.script(PROGRESS), "auto", "20000"], env=_runs.env(tmp_path),
+                         cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0 and res.stderr.strip() == "", res.stderr[-2000:]
