@@ -85,6 +85,14 @@ class Checkpoint:
                                   "without --resume and another checkpoint file)")
         return got
 
+    def check_shapes(self, section: int, state: dict, shapes: dict) -> None:
+        """Raise :class:`CheckpointError` unless the arrays of ``state`` have ``shapes`` (name -> shape)."""
+        for name, shape in shapes.items():
+            got = state.get(name)
+            if got is not None and tuple(np.shape(got)) != tuple(shape):
+                raise CheckpointError(f"checkpoint {self.path} (stream {section}) is damaged: {name} has shape "
+                                      f"{tuple(np.shape(got))}, the run needs {tuple(shape)}")
+
     def save(self, section: int, fingerprint: dict, state: dict) -> None:
         """Record ``state`` (arrays of :data:`_ARRAYS` or None, ``n``, ``next``) as ``section`` and
         write the whole file atomically."""
@@ -137,23 +145,29 @@ def _read(path: str) -> dict[int, dict]:
     if "format" not in data or str(data["format"]) != FORMAT:
         raise CheckpointError(f"{path} is not an nnft checkpoint of format {FORMAT}")
     sections: dict[int, dict] = {}
-    try:
-        for k, v in data.items():
-            if k == "format":
-                continue
-            sec, _, name = k.partition(".")
-            s = sections.setdefault(int(sec[1:]), {a: None for a in _ARRAYS})
+
+    def damaged(why: str) -> CheckpointError:
+        return CheckpointError(f"{path} is a damaged nnft checkpoint ({why})")
+
+    for k, v in data.items():
+        if k == "format":
+            continue
+        sec, _, name = k.partition(".")
+        if not (sec[:1] == "s" and sec[1:].isdigit()) or name not in ("fingerprint", "n", "next", *_ARRAYS):
+            raise damaged(f"unknown entry {k[:60]!r}")
+        s = sections.setdefault(int(sec[1:]), {a: None for a in _ARRAYS})
+        try:
             if name == "fingerprint":
                 s["fingerprint"] = json.loads(str(v))
+                if not isinstance(s["fingerprint"], dict):
+                    raise damaged(f"{k} is not a record")
             elif name in ("n", "next"):
                 s[name] = int(v)
-            elif name in _ARRAYS:
-                s[name] = v
             else:
-                raise ValueError(f"unknown entry {k!r}")
-        if any(not {"fingerprint", "n", "next", "sums", "weights"} <= {a for a, v in s.items() if v is not None}
-               for s in sections.values()):
-            raise ValueError("a section lacks its fingerprint, sums or position")
-    except (ValueError, TypeError) as err:
-        raise CheckpointError(f"{path} is a damaged nnft checkpoint ({err})") from None
+                s[name] = v
+        except (ValueError, TypeError) as err:
+            raise damaged(f"{k}: {err}") from None
+    if any(not {"fingerprint", "n", "next", "sums", "weights"} <= {a for a, v in s.items() if v is not None}
+           for s in sections.values()):
+        raise damaged("a section lacks its fingerprint, sums or position")
     return sections

@@ -25,7 +25,7 @@ import numpy as np
 
 from nnft import runtime
 from nnft import checkpoint as checkpoints
-from nnft.errors import ReweightingWarning, SamplingError, printable
+from nnft.errors import CheckpointError, ReweightingWarning, SamplingError, printable
 from nnft.graph.compile import Model
 from nnft.sample.step import DTYPES, chunk_step, tail_width
 from nnft.stats import BlockSums
@@ -161,6 +161,11 @@ def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable,
     done = i0
     state = ck.restore(section, fingerprint) if ck is not None else None
     if state is not None:
+        ck.check_shapes(section, state, {"sums": acc.sums.shape, "weights": acc.weights.shape,
+                                         "weights2": acc.weights.shape})
+        if (state["weights2"] is None) != (acc.weights2 is None) or not 0 <= state["next"] <= i1 - i0:
+            raise CheckpointError(f"checkpoint {ck.path} (stream {section}) is damaged: its position "
+                                  f"{state['next']} or its weights do not fit this run of {i1 - i0} work items")
         acc.sums[...] = state["sums"]
         acc.weights[...] = state["weights"]
         if acc.weights2 is not None:

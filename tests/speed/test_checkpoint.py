@@ -269,3 +269,15 @@ def test_no_progress_when_stderr_is_not_a_terminal(tmp_path):
     res = subprocess.run([sys.executable, "-c", _runs.script(PROGRESS), "auto", "20000"], env=_runs.env(tmp_path),
                          cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0 and res.stderr.strip() == "", res.stderr[-2000:]
+
+
+def test_a_checkpoint_with_damaged_arrays_is_refused(tmp_path):
+    from nnft.errors import CheckpointError
+    ck = tmp_path / "ck.npz"
+    _stream_once(ck)
+    with np.load(ck) as z:
+        data = {k: z[k] for k in z.files}
+    data["s0.sums"] = data["s0.sums"][:, :1]
+    np.savez(ck, **data)
+    with pytest.raises(CheckpointError, match="damaged: sums has shape"):
+        _stream_once(ck, resume=True)
