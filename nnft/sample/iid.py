@@ -205,6 +205,7 @@ def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable,
                                    desc)
     with jax.enable_x64(True), bar_ctx as bar, runtime.deferred_interrupt(ck is not None) as interrupt:
         dispatch = _dispatcher(model, values, features, chunk, dtype, cache_key, keep > 0, devs)
+        placed = dispatch.place(key)
         last_save = time.monotonic()
         pending = None
         for batch in batches + [None]:
@@ -214,7 +215,7 @@ def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable,
                 counts = np.zeros(n_dev, np.int64)  # count 0: padding items, computed and ignored
                 for j, g in enumerate(batch):
                     starts[j], counts[j] = work[g][1], work[g][2]
-                out = dispatch(key, starts, counts)
+                out = dispatch(placed, starts, counts)
             if pending is not None:
                 failure = absorb(*pending)
                 if failure is not None:
@@ -330,14 +331,23 @@ def _dispatcher(model: Model, values: Callable, features: Callable, chunk: int, 
 
     sharded = jax.jit(jax.shard_map(per_device, mesh=mesh, in_specs=(P(), P("items"), P("items")),
                                     out_specs=P("items")))
-    replicated, split = NamedSharding(mesh, P()), NamedSharding(mesh, P("items"))
-
-    def dispatch(key, starts, counts):
-        return sharded(jax.device_put(key, replicated), jax.device_put(starts, split),
-                       jax.device_put(counts, split))
+    dispatch = _Dispatch(sharded, NamedSharding(mesh, P()), NamedSharding(mesh, P("items")))
 
     if full_key is not None:
         if len(model.jit_cache) >= 32:
             model.jit_cache.pop(next(iter(model.jit_cache)))
         model.jit_cache[full_key] = dispatch
     return dispatch
+
+
+class _Dispatch:
+    """One dispatch of D work items: ``place(key)`` once per run, then ``(key, starts, counts)`` per batch."""
+
+    def __init__(self, sharded: Callable, replicated, split):
+        self._sharded, self._replicated, self._split = sharded, replicated, split
+
+    def place(self, key: jax.Array) -> jax.Array:
+        return jax.device_put(key, self._replicated)
+
+    def __call__(self, key: jax.Array, starts: np.ndarray, counts: np.ndarray):
+        return self._sharded(key, jax.device_put(starts, self._split), jax.device_put(counts, self._split))
