@@ -21,7 +21,8 @@ command line starts fast); the first use also turns on the persistent compilatio
 
 from __future__ import annotations
 
-import importlib
+import importlib as _importlib
+import sys as _sys
 
 #: public name -> (module, attribute)
 _PUBLIC: dict[str, tuple[str, str]] = {
@@ -92,11 +93,11 @@ def __getattr__(name: str):
     """Load a public name on first use (PEP 562)."""
     if name not in _PUBLIC:
         raise AttributeError(f"module 'nnft' has no attribute {name!r}")
-    if not name[0].isupper():                         # functions: the first one run may compile
+    module, attr = _PUBLIC[name]
+    obj = getattr(_importlib.import_module(module), attr)
+    if "jax" in _sys.modules:                          # before anything is compiled
         from nnft.runtime import enable_compile_cache
         enable_compile_cache()
-    module, attr = _PUBLIC[name]
-    obj = getattr(importlib.import_module(module), attr)
     if name in _CHECKED:
         from nnft.inputs import MAX_KERNEL_POINTS, checked
         opts = dict(_CHECKED[name])
