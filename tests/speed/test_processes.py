@@ -89,3 +89,19 @@ def test_a_non_finite_network_is_raised_by_both_processes(tmp_path):
     expected = [ln for ln in single.stdout.splitlines() if ln.startswith(("SamplingError", "no error"))]
     assert all(code == 0 for code, _, _ in results), [e[-2000:] for _, _, e in results]
     assert lines[0] == lines[1] == expected and expected[0].startswith("SamplingError")
+
+
+@pytest.mark.parametrize("args,env,needle", [
+    (["--coordinator", "127.0.0.1:1"], {}, "together"),
+    (["--coordinator", "nohost", "--num-processes", "2", "--process-id", "0"], {}, "host:port"),
+    (["--coordinator", "127.0.0.1:1", "--num-processes", "2", "--process-id", "2"], {}, "process_id"),
+    ([], {"NNFT_NUM_PROCESSES": "two"}, "NNFT_NUM_PROCESSES"),
+])
+def test_incomplete_or_malformed_process_options_are_one_line_errors(tmp_path, args, env, needle):
+    import subprocess
+    import sys
+    res = subprocess.run([sys.executable, "-m", "nnft.cli", *args, "specs"], env=_runs.env(tmp_path, **env),
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert res.returncode == 2 and len(lines) == 1 and lines[0].startswith("error: ") and needle in lines[0], \
+        res.stderr[-2000:]
