@@ -73,7 +73,7 @@ class Products:
         self.tail_points = np.asarray([p for p, _ in cols], dtype=np.int32)
         self.tail_orders = np.asarray([m for _, m in cols], dtype=np.float64)
         self.n_tails = len(cols)
-        splits = _splits(self.keys)
+        splits = _splits(self.keys, self.n_points)
         blocks: dict[tuple[int, int], list[int]] = {}
         for f, (a, b) in enumerate(splits):
             blocks.setdefault((len(a), len(b)), []).append(f)
@@ -156,28 +156,66 @@ def _monomials(values: jax.Array, ids: np.ndarray) -> jax.Array:
     return jnp.prod(values[:, ids], axis=-1)
 
 
-def _splits(keys: list[tuple[int, ...]]) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+def _splits(keys: list[tuple[int, ...]], n_points: int) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
     """Per multiset, a split (A, B) with |A| = ⌈m/2⌉, greedily reusing halves: each feature (largest
     first) takes the candidate split whose new halves of size ≥ 2 cost least, a new half costing
-    1/(number of features it is a candidate half of), so halves many features can share come first."""
-    cands = []
-    for k in keys:
-        m, h = len(k), (len(k) + 1) // 2
-        out = set()
-        for comb in itertools.combinations(range(m), h):
-            rest = [k[i] for i in range(m) if i not in comb]
-            out.add((tuple(k[i] for i in comb), tuple(rest)))
-        cands.append(sorted(out))
-    popular = Counter(half for cs in cands for split in cs for half in set(split) if len(half) >= 2)
-    have: set[tuple[int, ...]] = set()
+    1/(number of candidate splits it appears in), so halves many features can share come first; ties
+    go to the first candidate (lexicographically smallest A)."""
+    by_deg: dict[int, list[int]] = {}
+    for f, k in enumerate(keys):
+        by_deg.setdefault(len(k), []).append(f)
+    cand: dict[int, tuple] = {}               # degree -> (features, A ids (n, C, h), B ids (n, C, m−h))
+    for m, fs in by_deg.items():
+        h = (m + 1) // 2
+        combs = list(itertools.combinations(range(m), h))
+        ca = np.asarray(combs, dtype=np.int64).reshape(len(combs), h)
+        cb = np.asarray([[i for i in range(m) if i not in c] for c in combs], dtype=np.int64).reshape(len(combs), m - h)
+        K = np.asarray([keys[f] for f in fs], dtype=np.int64).reshape(len(fs), m)
+        cand[m] = (fs, K[:, ca], K[:, cb])
+    # number every distinct half of size ≥ 2 (one id space over all sizes); -1: no such half
+    parts: dict[int, list] = {}
+    for m, (fs, A, B) in cand.items():
+        for side, X in ((0, A), (1, B)):
+            if X.shape[2] >= 2:
+                parts.setdefault(X.shape[2], []).append((m, side, X))
+    ids = {(m, side): np.full(X.shape[:2], -1, dtype=np.int64) for m, (fs, A, B) in cand.items()
+           for side, X in ((0, A), (1, B))}
+    offset = 0
+    for L, items in parts.items():
+        flat = np.concatenate([X.reshape(-1, L) for _, _, X in items])
+        if n_points ** L < 2 ** 62:            # rows as integers: one fast sort
+            code = flat @ (n_points ** np.arange(L, dtype=np.int64))
+            _, inverse = np.unique(code, return_inverse=True)
+        else:
+            _, inverse = np.unique(flat, axis=0, return_inverse=True)
+        inverse = inverse.ravel()
+        at = 0
+        for m, side, X in items:
+            n = X.shape[0] * X.shape[1]
+            ids[(m, side)] = inverse[at:at + n].reshape(X.shape[:2]) + offset
+            at += n
+        offset += int(inverse.max()) + 1
+    pop = np.zeros(offset + 1)                # last entry: the sentinel −1
+    for a in ids.values():
+        np.add.at(pop, a.ravel(), 1.0)
+    inv = np.zeros_like(pop)
+    inv[:-1] = 1.0 / np.maximum(pop[:-1], 1.0)
+    have = np.zeros(len(pop), dtype=bool)
+    have[-1] = True
     chosen: list = [None] * len(keys)
-    for f in sorted(range(len(keys)), key=lambda f: (-len(keys[f]), keys[f])):
-        def cost(split):
-            halves = {h for h in split if len(h) >= 2}
-            return (sum(1.0 / popular[h] for h in halves - have), split)
-        best = min(cands[f], key=cost)
-        have.update(h for h in best if len(h) >= 2)
-        chosen[f] = best
+    for m in sorted(cand, reverse=True):
+        fs, A, B = cand[m]
+        ia, ib = ids[(m, 0)], ids[(m, 1)]
+        pick = np.zeros(len(fs), dtype=np.int64)
+        for r in np.lexsort(np.asarray([keys[f] for f in fs]).T[::-1]):
+            a, b = ia[r], ib[r]
+            cost = np.where(have[a], 0.0, inv[a]) + np.where(have[b] | (b == a), 0.0, inv[b])
+            c = int(np.argmin(cost))
+            have[a[c]] = have[b[c]] = True
+            pick[r] = c
+        rows = np.arange(len(fs))
+        for f, a, b in zip(fs, A[rows, pick].tolist(), B[rows, pick].tolist()):
+            chosen[f] = (tuple(a), tuple(b))
     return chosen
 
 
