@@ -77,7 +77,7 @@ class Products:
         blocks: dict[tuple[int, int], list[int]] = {}
         for f, (a, b) in enumerate(splits):
             blocks.setdefault((len(a), len(b)), []).append(f)
-        self.gram_blocks = []          # (a, A-set (nA, a), B-set (nB, b), rows into A-set, into B-set, features)
+        self.gram_blocks = []          # (A-set (nA, a), B-set (nB, b), row in A-set, row in B-set, feature) per block
         gathered: list[int] = []
         for (da, db), feats in sorted(blocks.items()):
             if da == db:                   # orient each split so the more shared half is A: fewer rows
