@@ -16,7 +16,8 @@ fewer than 2 non-empty blocks, raise :class:`~nnft.errors.EstimatorError` ("not 
 :func:`require_ess` (importance weights collapsed below :data:`ESS_NOT_ESTIMABLE`), which the
 study tables apply. Every estimate from streamed block
 sums carries the Pareto k̂ of its largest per-sample contributions (``nnft.estimators.tails``), with a
-:class:`~nnft.errors.TailWarning` above 0.7.
+:class:`~nnft.errors.TailWarning` above 0.7; for streamed products of field values the k̂ of a product
+on points S of order m is the bound max_{p∈S} k̂(w|φ(x_p)|ᵐ) (AM–GM, :meth:`BlockSums.feature_khat`).
 """
 
 from __future__ import annotations
@@ -57,7 +58,9 @@ class Estimate:
       khat: per entry (shape of ``mean``), the Pareto tail shape k̂ of the largest per-sample
         contributions to the features the entry is computed from (``nnft.estimators.tails``; PSIS,
         arXiv:1507.02646): > 0.7 the estimate is unreliable, ≥ 1 the mean does not exist; NaN
-        where it could not be computed; None when not tracked.
+        where it could not be computed; None when not tracked. For streamed correlators a product
+        of order m on points S counts with the upper bound max_{p∈S} k̂(w|φ(x_p)|ᵐ)
+        (:meth:`BlockSums.feature_khat`).
       notes: findings about the estimate that no number shows (e.g. a moment whose finiteness
         the graph analysis could not decide), printed beside it.
     """
@@ -132,9 +135,15 @@ class BlockSums:
         self.weights = np.zeros(n_blocks, dtype=np.float64)
         self.weights2: np.ndarray | None = None
         self.n = 0
-        #: (top, bottom): per feature the largest values of the contributions and of their negatives,
-        #: (F, M+1) each, or None (see ``nnft.estimators.tails``)
+        #: (top, bottom): per tail column the largest values and the largest of their negatives,
+        #: (T, M+1) each, or None (see ``nnft.estimators.tails``)
         self.tail: tuple[np.ndarray, np.ndarray] | None = None
+        #: per feature the tail columns whose worst k̂ is its k̂ (None: column f is feature f's own
+        #: per-sample contribution); streamed products use per-point powers w·|φ(x_p)|ᵐ, an upper
+        #: bound of the product's tail (``nnft.sample.step.Products``)
+        self.tail_columns: Sequence[np.ndarray] | None = None
+        #: the tail columns are non-negative: only their upper tail is fitted
+        self.tail_one_sided = False
 
     def add(self, sums: np.ndarray, weights: np.ndarray, count: int, weights2: np.ndarray | None = None) -> None:
         """Add a chunk: per-block Σ w·f, Σ w (and Σ w² for importance weights)."""
@@ -166,12 +175,24 @@ class BlockSums:
         return self.sums.sum(0) / self.weights.sum()
 
     def feature_khat(self) -> np.ndarray | None:
-        """Per feature, the Pareto k̂ of the largest contributions (both tails), or None if not kept."""
+        """Per feature, the Pareto k̂ of its tail, or None if not kept.
+
+        Without ``tail_columns``: the k̂ of the feature's largest per-sample contributions (both
+        tails). With them: the largest k̂ over the feature's tail columns; for products of field
+        values on points S of order m these are w·|φ(x_p)|ᵐ, p ∈ S, and since |Π_{i≤m} φ(x_i)| ≤
+        max_i |φ(x_i)|ᵐ (AM–GM) this is an upper bound of the product's tail index (conservative:
+        finite samples of a power look heavier than those of a product of distinct points).
+        """
         if self.tail is None:
             return None
         if getattr(self, "_khat", None) is None:
-            from nnft.estimators.tails import khat_two_sided
-            self._khat = khat_two_sided(*self.tail)
+            from nnft.estimators.tails import khat_one_sided, khat_two_sided
+            col = khat_one_sided(self.tail[0]) if self.tail_one_sided else khat_two_sided(*self.tail)
+            if self.tail_columns is None:
+                self._khat = col
+            else:
+                self._khat = np.array([np.nanmax(col[c]) if len(c) and not np.all(np.isnan(col[c])) else np.nan
+                                       for c in self.tail_columns])
         return self._khat
 
     def entry_khat(self, shape: tuple[int, ...], uses: Sequence | None) -> np.ndarray | None:

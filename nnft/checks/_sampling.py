@@ -20,7 +20,6 @@ def neuron_sums(model, plan: Plan, neurons: int, key, blocks: int, widths=None):
     import jax.numpy as jnp
 
     from nnft.estimators.neuron import MAX_NEURON_ROWS, _require, combine, width_moments
-    from nnft.sample.iid import stream
     ns = _require(model)
     W = model.theory.dims[ns.width]
     ws = tuple(int(w) for w in (widths or [W]))
@@ -33,9 +32,8 @@ def neuron_sums(model, plan: Plan, neurons: int, key, blocks: int, widths=None):
         return jnp.swapaxes(vals, 1, 2)
 
     networks = -(-int(neurons) // W)
-    acc = stream(model, key, networks, values, plan.features, plan.n_features,
-                 chunk=max(1, min(4096, MAX_NEURON_ROWS // W)), n_blocks=blocks, dtype="float32",
-                 cache_key=("neurons", plan.signature))
+    acc = plan.stream(model, key, networks, values, chunk=max(1, min(4096, MAX_NEURON_ROWS // W)),
+                      n_blocks=blocks, dtype="float32", cache_key=("neurons", plan.signature))
     acc.n = networks * W
     return acc, ws, lambda means: combine(plan, means, ws, v_mom, b_mom)
 

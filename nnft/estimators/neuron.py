@@ -26,7 +26,6 @@ from nnft.estimators.partitions import all_masks, cumulants, moments_from_cumula
 from nnft.graph.build import evaluate_constants
 from nnft.graph.compile import Model
 from nnft.graph.moments import field_moment_check
-from nnft.sample.iid import stream
 from nnft.spec import expr as E
 from nnft.stats import Estimate
 
@@ -97,7 +96,8 @@ def combine(plan: Plan, M: np.ndarray, widths, v_mom: np.ndarray, b_mom: np.ndar
 
 
 def neuron_measure(model: Model, tuples, *, neurons: int = 1_000_000, widths=None, key=0, chunk: int = 4096,
-                   blocks: int = 64, dtype: str = "float32") -> WidthCorrelators:
+                   blocks: int = 64, dtype: str = "float32", devices=None, checkpoint=None, resume: bool = False,
+                   progress=None) -> WidthCorrelators:
     """G⁽ⁿ⁾ and G_c⁽ⁿ⁾ at any widths from single-neuron samples (exact in N).
 
     Args:
@@ -106,6 +106,9 @@ def neuron_measure(model: Model, tuples, *, neurons: int = 1_000_000, widths=Non
       neurons: number of single-neuron samples (rounded up to whole networks of the spec's width).
       widths: widths N to report (default: the spec's); any N works when ψ's law does not
         depend on N.
+      devices, checkpoint, resume, progress: passed to ``nnft.sample.iid.stream`` when set.
+
+    k̂ per entry is the per-point-power bound of ``nnft.sample.step.Products`` over single-neuron rows.
     """
     ns = _require(model)
     W_s = model.theory.dims[ns.width]
@@ -126,8 +129,9 @@ def neuron_measure(model: Model, tuples, *, neurons: int = 1_000_000, widths=Non
         vals = jax.vmap(per_point, in_axes=(0, None))(theta, jnp.asarray(pts, dtype=theta[ns.readout].dtype))
         return jnp.swapaxes(vals, 1, 2)                                     # (chunk, W, P)
 
-    acc = stream(model, key, networks, values, plan.features, plan.n_features, chunk=chunk, n_blocks=blocks,
-                 dtype=dtype, cache_key=("neurons", plan.signature), points=len(pts), rows=W_s)
+    acc = plan.stream(model, key, networks, values, chunk=chunk, n_blocks=blocks, dtype=dtype,
+                      cache_key=("neurons", plan.signature), points=len(pts), rows=W_s, devices=devices,
+                      checkpoint=checkpoint, resume=resume, progress=progress)
     acc.n = networks * W_s
     full = acc.jackknife(lambda M: combine(plan, M, widths, v_mom, b_mom)[0], plan.uses(False), "G (neuron-level)")
     conn = acc.jackknife(lambda M: combine(plan, M, widths, v_mom, b_mom)[1], plan.uses(True), "G_c (neuron-level)")

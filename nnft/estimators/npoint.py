@@ -21,6 +21,7 @@ from nnft.errors import InputError, TailWarning
 from nnft.graph.compile import Model
 from nnft.graph.moments import field_moment_check
 from nnft.sample.iid import stream
+from nnft.sample.step import Products
 from nnft.stats import BlockSums, Estimate
 
 MAX_ORDER = 8
@@ -130,8 +131,30 @@ class Plan:
     def n_features(self) -> int:
         return len(self.key_col)
 
+    @property
+    def products(self) -> Products:
+        """The features as a :class:`~nnft.sample.step.Products` (block sums by matrix products, tail
+        columns w·|φ(x_p)|ᵐ), built once per plan."""
+        if getattr(self, "_products", None) is None:
+            self._products = Products(list(self.key_col), len(self.points))
+        return self._products
+
+    def stream(self, model: Model, key, networks: int, values, **kw) -> BlockSums:
+        """``nnft.sample.iid.stream`` of this plan's products; the returned sums map each feature to its
+        tail columns (``BlockSums.tail_columns``), so k̂ per feature is the per-point-power bound of
+        :class:`~nnft.sample.step.Products`. Keywords ``devices``, ``checkpoint``, ``resume``, ``progress``
+        are passed on only when set."""
+        for name in ("devices", "checkpoint", "resume", "progress"):
+            if name in kw and (kw[name] is None or kw[name] is False):
+                del kw[name]
+        acc = stream(model, key, networks, values, self.products, self.n_features, **kw)
+        acc.tail_columns = self.products.tail_columns
+        acc.tail_one_sided = True
+        return acc
+
     def features(self, values: jax.Array) -> jax.Array:
-        """(rows, P) field values -> (rows, F) products, columns in ``key_col`` order."""
+        """(rows, P) field values -> (rows, F) products, columns in ``key_col`` order (per row, by
+        gathers; the streamed sums use :attr:`products`)."""
         parts = [jnp.prod(values[:, idx], axis=-1) for idx, _ in self.groups]
         return jnp.concatenate(parts, axis=1)[:, self.perm]
 
@@ -152,11 +175,14 @@ class Plan:
 
 
 def accumulate(model: Model, plan: Plan, *, samples: int, key=0, chunk: int = 4096, blocks: int = 64,
-               dtype: str = "float32") -> BlockSums:
-    """Stream whole networks and accumulate the plan's features.
+               dtype: str = "float32", devices=None, checkpoint=None, resume: bool = False,
+               progress=None) -> BlockSums:
+    """Stream whole networks and accumulate the plan's features (block sums by matrix products,
+    ``Plan.products``).
 
     The points stay float64 on the host and are converted inside the step, in the sampling precision
     (under JAX's x64 mode), so ``dtype="float64"`` reaches every array the step touches.
+    ``devices``, ``checkpoint``, ``resume``, ``progress`` go to ``nnft.sample.iid.stream`` when set.
     """
     plan.check_precision(dtype)
     pts = np.asarray(plan.points, dtype=np.float64)
@@ -164,9 +190,9 @@ def accumulate(model: Model, plan: Plan, *, samples: int, key=0, chunk: int = 40
     def values(theta):
         return model.fields(theta, jnp.asarray(pts, dtype=next(iter(theta.values())).dtype))[:, None, :]
 
-    return stream(model, key, samples, values, plan.features, plan.n_features,
-                  chunk=chunk, n_blocks=blocks, dtype=dtype, cache_key=("fields", plan.signature),
-                  points=len(pts))
+    return plan.stream(model, key, samples, values, chunk=chunk, n_blocks=blocks, dtype=dtype,
+                       cache_key=("fields", plan.signature), points=len(pts), devices=devices,
+                       checkpoint=checkpoint, resume=resume, progress=progress)
 
 
 @dataclass(frozen=True)
@@ -205,7 +231,8 @@ class Ensemble:
 
 
 def ensemble(model: Model, tuples, *, samples: int, key=0, chunk: int = 4096, blocks: int = 64,
-             dtype: str = "float32") -> Ensemble:
+             dtype: str = "float32", devices=None, checkpoint=None, resume: bool = False,
+             progress=None) -> Ensemble:
     """Sample ``samples`` networks once and accumulate what the tuples' correlators need.
 
     Args:
@@ -215,6 +242,7 @@ def ensemble(model: Model, tuples, *, samples: int, key=0, chunk: int = 4096, bl
       key: integer seed or JAX key; the numbers do not depend on ``chunk``.
       blocks: jackknife blocks.
       dtype: "float32" or "float64" sampling; sums are float64 either way.
+      devices, checkpoint, resume, progress: passed to ``nnft.sample.iid.stream`` when set.
 
     Raises:
       EstimatorError: before sampling, when E|φ|ⁿ is infinite for the highest order n asked
@@ -223,15 +251,17 @@ def ensemble(model: Model, tuples, *, samples: int, key=0, chunk: int = 4096, bl
         fewer than 2 jackknife blocks).
       SamplingError: a network gave non-finite values (never masked).
     Warns:
-      TailWarning: an estimate whose largest per-network contributions have Pareto k̂ > 0.7
-        (``nnft.estimators.tails``), or whose moments could not be decided from the graph.
+      TailWarning: an estimate with Pareto k̂ > 0.7 (``nnft.estimators.tails``; per feature the bound
+        max over its points p of k̂(|φ(x_p)|ⁿ), ``nnft.sample.step.Products``), or whose moments could
+        not be decided from the graph.
     """
     plan = Plan(tuples, model.d)
     notes = field_moment_check(model, max(plan.orders))
     for note in notes:
         warnings.warn(f"{model.theory.source}: {note}", TailWarning, stacklevel=2)
-    return Ensemble(plan, accumulate(model, plan, samples=samples, key=key, chunk=chunk, blocks=blocks, dtype=dtype),
-                    notes)
+    acc = accumulate(model, plan, samples=samples, key=key, chunk=chunk, blocks=blocks, dtype=dtype,
+                     devices=devices, checkpoint=checkpoint, resume=resume, progress=progress)
+    return Ensemble(plan, acc, notes)
 
 
 def measure(model: Model, tuples, **kw) -> Correlators:
