@@ -27,7 +27,7 @@ from nnft import runtime
 from nnft import checkpoint as checkpoints
 from nnft.errors import CheckpointError, ReweightingWarning, SamplingError, printable
 from nnft.graph.compile import Model
-from nnft.sample.step import DTYPES, chunk_step, tail_width
+from nnft.sample.step import DTYPES, chunk_step, row_elements, tail_width
 from nnft.stats import BlockSums
 
 #: array elements (all networks of one chunk) a jitted step may hold; bounds memory per step
@@ -45,23 +45,26 @@ def as_key(key: int | jax.Array) -> jax.Array:
     return key
 
 
-def step_elements(model: Model, points: int, rows: int, n_features: int) -> int:
+def step_elements(model: Model, points: int, rows: int, n_features: int, features=None) -> int:
     """Array elements one network occupies in a streaming step (the chunk is sized from this).
 
     parameters + φ's intermediate values at every point the step evaluates (the estimator's ``points``
     and every insertion lattice, ``Model.point_elements`` each) + per row the field values, the
-    features and their weighted contributions (which also leave the step for the tail diagnostic).
+    features and their weighted contributions (which also leave the step for the tail diagnostic) or,
+    given the step's ``features`` object, what its reduction really holds (``step.row_elements``).
     The host-side tail buffers are per run, bounded by :data:`TAIL_ELEMENTS`.
     """
     lattice = sum(len(ins.points) for ins in model.insertions)
     return (max(1, model.param_elements) + (int(points) + lattice) * model.point_elements
-            + int(rows) * (int(points) + 2 * int(n_features)))
+            + int(rows) * (int(points) + (2 * int(n_features) if features is None
+                                          else row_elements(features, n_features))))
 
 
-def chunk_size(model: Model, requested: int, n_samples: int, points: int, rows: int = 1, n_features: int = 1) -> int:
+def chunk_size(model: Model, requested: int, n_samples: int, points: int, rows: int = 1, n_features: int = 1,
+               features=None) -> int:
     """Networks per jitted step: the requested chunk, capped so that the whole step's memory
     (:func:`step_elements` × chunk) stays within :data:`CHUNK_ELEMENTS`."""
-    per_network = step_elements(model, points, rows, n_features)
+    per_network = step_elements(model, points, rows, n_features, features)
     return max(1, min(int(requested), int(n_samples), CHUNK_ELEMENTS // per_network))
 
 
@@ -138,7 +141,7 @@ def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable,
         keep = min(keep, TAIL_ELEMENTS // max(1, width))
         if keep < MIN_TAIL + 1:
             keep = 0
-    chunk = step_chunk(chunk_size(model, chunk, n_samples, points, rows, n_features), n_samples, n_blocks)
+    chunk = step_chunk(chunk_size(model, chunk, n_samples, points, rows, n_features, features), n_samples, n_blocks)
     key = as_key(key)
     run = runtime.current()
     runtime.enable_compile_cache()
