@@ -23,16 +23,19 @@ import networkx as nx
 from nnft.densities import get_density
 from nnft.graph.analyse import Structure, analyse
 from nnft.graph.build import build
+from nnft.graph import fastmath
 from nnft.graph.check import check
 from nnft.spec.models import Theory
 
 Theta = dict[str, jax.Array]
 
+#: grammar functions -> JAX; cos, sin, tan, arctan are vectorised in float32 (``nnft.graph.fastmath``:
+#: accuracy stated and tested there), exact JAX functions in float64
 _FN: dict[str, Callable] = {
-    "cos": jnp.cos, "sin": jnp.sin, "tan": jnp.tan, "exp": jnp.exp, "log": jnp.log, "sqrt": jnp.sqrt,
+    "cos": fastmath.cos, "sin": fastmath.sin, "tan": fastmath.tan, "exp": jnp.exp, "log": jnp.log, "sqrt": jnp.sqrt,
     "tanh": jnp.tanh, "erf": jax.scipy.special.erf, "abs": jnp.abs, "relu": jax.nn.relu,
     "sigmoid": jax.nn.sigmoid, "gelu": lambda v: jax.nn.gelu(v, approximate=False),
-    "softplus": jax.nn.softplus, "cosh": jnp.cosh, "sinh": jnp.sinh, "arctan": jnp.arctan, "gamma": jax.scipy.special.gamma,
+    "softplus": jax.nn.softplus, "cosh": jnp.cosh, "sinh": jnp.sinh, "arctan": fastmath.arctan, "gamma": jax.scipy.special.gamma,
     "sign": jnp.sign, "square": jnp.square,
 }
 _BIN: dict[str, Callable] = {"add": jnp.add, "sub": jnp.subtract, "mul": jnp.multiply, "div": jnp.divide,
@@ -57,8 +60,21 @@ def _letters(axes_lists: list[tuple[str, ...]]) -> dict[str, str]:
     return {a: chr(ord("a") + i) for i, a in enumerate(names)}
 
 
+#: leading axes of batched values: networks and points (names no spec axis can take)
+BATCH_AXES = ("#networks", "#points")
+
+#: ops whose output is non-finite wherever an input is (at the input positions listed; None = every
+#: input): a non-finite value upstream of only such ops reaches the field, so it needs no check of its own
+_PROPAGATES: dict[str, tuple[int, ...] | None] = {
+    "add": None, "sub": None, "mul": None, "div": (0,), "neg": None, "rename": None, "matmul": None,
+    "reduce": None,
+    **{f"fn:{f}": None for f in ("cos", "sin", "tan", "log", "sqrt", "abs", "cosh", "sinh", "square")},
+}
+
+
 class _Evaluator:
-    """Evaluates graph nodes for one network and one point."""
+    """Evaluates graph nodes for one network and one point, or for batches of them: a value's array
+    carries its node's axes after any of the :data:`BATCH_AXES` it is batched over."""
 
     def __init__(self, g: nx.MultiDiGraph):
         self.g = g
@@ -80,8 +96,28 @@ class _Evaluator:
             stack.extend(self.inputs[n])
         return [n for n in self.topo if n in need]
 
-    def run(self, nodes: list[str], values: dict[str, jax.Array]) -> dict[str, jax.Array]:
+    def unchecked(self, target: str, nodes: list[str]) -> list[str]:
+        """The operation nodes among ``nodes`` whose non-finite values need a finiteness check of their
+        own: all but those from which every non-finite value surely reaches ``target`` through
+        :data:`_PROPAGATES` operations (inf − inf, 0·inf, Σ(inf, −inf) give NaN: still non-finite)."""
+        reaches = {target}
+        for n in reversed(nodes):
+            if n not in reaches:
+                continue
+            a = self.g.nodes[n]
+            if a["kind"] == "output":
+                reaches.update(self.inputs[n])
+            elif a["kind"] == "op" and a["op"] in _PROPAGATES:
+                pos = _PROPAGATES[a["op"]]
+                reaches.update(u for i, u in enumerate(self.inputs[n]) if pos is None or i in pos)
+        return [n for n in nodes if self.g.nodes[n]["kind"] == "op" and n not in reaches]
+
+    def run(self, nodes: list[str], values: dict[str, jax.Array],
+            axes: dict[str, tuple[str, ...]] | None = None) -> dict[str, jax.Array]:
+        """Evaluate ``nodes`` in order into ``values``; ``axes`` (updated) holds the full axes of every
+        batched value (missing: the node's own axes)."""
         g = self.g
+        axes = {} if axes is None else axes
         for n in nodes:
             if n in values:
                 continue
@@ -90,17 +126,23 @@ class _Evaluator:
             if kind == "const":
                 values[n] = jnp.asarray(a["value"])
             elif kind == "output":
-                values[n] = values[self.inputs[n][0]]
+                u = self.inputs[n][0]
+                values[n] = values[u]
+                if u in axes:
+                    axes[n] = axes[u]
             elif kind == "op":
-                values[n] = self._op(n, a, [values[i] for i in self.inputs[n]])
+                ins = [axes.get(i, g.nodes[i]["axes"]) for i in self.inputs[n]]
+                batch = tuple(b for b in BATCH_AXES if any(b in x for x in ins))
+                values[n] = self._op(a, [values[i] for i in self.inputs[n]], ins, batch + tuple(a["axes"]))
+                if batch:
+                    axes[n] = batch + tuple(a["axes"])
             elif kind in ("input", "param"):
                 raise KeyError(f"value of {n} not supplied")  # pragma: no cover
         return values
 
-    def _op(self, n: str, a: dict, args: list[jax.Array]) -> jax.Array:
+    @staticmethod
+    def _op(a: dict, args: list[jax.Array], ins: list[tuple[str, ...]], out: tuple[str, ...]) -> jax.Array:
         op = a["op"]
-        ins = [self.g.nodes[i]["axes"] for i in self.inputs[n]]
-        out = a["axes"]
         if op in _BIN:
             return _BIN[op](align(args[0], ins[0], out), align(args[1], ins[1], out))
         if op == "neg":
@@ -110,7 +152,7 @@ class _Evaluator:
         if op.startswith("fn:"):
             return _FN[op[3:]](args[0])
         if op == "index":
-            return args[0][a["index"]]
+            return args[0][..., a["index"]]
         if op == "reduce":
             axis = ins[0].index(a["axis"])
             if a["reduce"] == "sum":
@@ -125,6 +167,26 @@ class _Evaluator:
             spec = ",".join("".join(let[x] for x in axes) for axes in ins) + "->" + "".join(let[x] for x in out)
             return jnp.einsum(spec, args[0], args[1])
         raise NotImplementedError(op)  # pragma: no cover
+
+    def evaluate(self, target: str, values: dict[str, jax.Array], axes: dict[str, tuple[str, ...]]) -> jax.Array:
+        """``target`` from the supplied ``values`` (graph node -> array, full ``axes`` of the batched ones),
+        NaN wherever (per batch element) any operation's value was non-finite, even one a later operation
+        swallowed (relu/maximum of NaN, 1/inf): only values that surely propagate to ``target`` are left
+        to do so (:meth:`unchecked`); result axes: the batch axes present, in :data:`BATCH_AXES` order,
+        then the target's own."""
+        nodes = self.needed([target], stop=set(values))
+        self.run(nodes, values, axes)
+        out = axes.get(target, self.g.nodes[target]["axes"])
+        batch = tuple(b for b in BATCH_AXES if b in out)
+        ok = None
+        for n in self.unchecked(target, nodes) + [target]:
+            full = axes.get(n, self.g.nodes[n]["axes"])
+            own = tuple(i for i, x in enumerate(full) if x not in BATCH_AXES)
+            flag = jnp.all(jnp.isfinite(values[n]), axis=own)
+            flag = align(flag, tuple(x for x in full if x in BATCH_AXES), batch)
+            ok = flag if ok is None else ok & flag
+        ok = align(ok, batch, out)
+        return jnp.where(ok, values[target], jnp.nan)
 
 
 @dataclass(frozen=True)
@@ -217,6 +279,24 @@ class Model:
         return jax.vmap(lambda i: self.sample_one(jax.random.fold_in(key, i), dtype))(idx)
 
     # -- the field -----------------------------------------------------------------------------
+    def _evaluate(self, target: str, theta: Theta, x: jax.Array, batched: bool, points: bool,
+                  readout_one: str | None = None) -> jax.Array:
+        """``target`` at θ (batched over networks along axis 0 if ``batched``) and x ((P, d) if
+        ``points``, else (d,)): (n?, P?, target axes...), NaN where any intermediate was non-finite."""
+        net, pt = BATCH_AXES
+        g = self.graph
+        values, axes = {}, {}
+        for k, v in theta.items():
+            values[f"param:{k}"] = v
+            if batched:
+                axes[f"param:{k}"] = (net,) + tuple(g.nodes[f"param:{k}"]["axes"])
+        if readout_one is not None:
+            values[f"param:{readout_one}"] = jnp.ones_like(theta[readout_one])
+        values["x"] = jnp.asarray(x).astype(next(iter(theta.values())).dtype)
+        if points:
+            axes["x"] = (pt, "d")
+        return self._ev.evaluate(target, values, axes)
+
     def field(self, theta: Theta, x: jax.Array) -> jax.Array:
         """φ_θ(x) for one network and one point x of shape (d,).
 
@@ -224,41 +304,27 @@ class Model:
         swallowed it (relu/maximum of NaN may give 0 under XLA, 1/inf gives 0): non-finite values are
         propagated to the field, never masked, so the samplers report them (``SamplingError``).
         """
-        values = {f"param:{k}": v for k, v in theta.items()}
-        values["x"] = x.astype(next(iter(theta.values())).dtype)
-        nodes = self._ev.needed(["phi"], stop=set(values))
-        self._ev.run(nodes, values)
-        ops = [values[n] for n in nodes if self.graph.nodes[n]["kind"] == "op"]
-        if not ops:
-            return values["phi"]
-        ok = jnp.all(jnp.stack([jnp.all(jnp.isfinite(v)) for v in ops]))
-        return jnp.where(ok, values["phi"], jnp.nan)
+        return self._evaluate("phi", theta, x, batched=False, points=False)
 
     def fields(self, theta: Theta, points: jax.Array) -> jax.Array:
-        """φ at a batch of networks and points: θ batched over axis 0, points (P, d) -> (n, P)."""
-        per_net = jax.vmap(self.field, in_axes=(None, 0))
-        return jax.vmap(per_net, in_axes=(0, None))(theta, points)
+        """φ at a batch of networks and points: θ batched over axis 0, points (P, d) -> (n, P).
+
+        The graph is evaluated once on the whole batch (arrays (n, P, node axes...)), with the same
+        per-(network, point) non-finite rule as :meth:`field`.
+        """
+        return self._evaluate("phi", theta, points, batched=True, points=True)
 
     def neurons(self, theta: Theta, x: jax.Array) -> jax.Array:
         """ψ_i(x), i = 1..W, for one network and one point: the neuron-sum body with readout v := 1.
 
         Raises:
-          ValueError: when the analysis found no neuron-sum form.
+          InputError: when the analysis found no neuron-sum form.
         """
         ns = self.structure.neuron_sum
         if ns is None:
             raise InputError("this theory is not a neuron sum: " + "; ".join(self.structure.notes))
         body = next(iter(self.graph.predecessors(ns.sum_node)))
-        values = {f"param:{k}": v for k, v in theta.items()}
-        values[f"param:{ns.readout}"] = jnp.ones_like(theta[ns.readout])
-        values["x"] = x.astype(theta[ns.readout].dtype)
-        nodes = self._ev.needed([body], stop=set(values))
-        self._ev.run(nodes, values)
-        ops = [values[n] for n in nodes if self.graph.nodes[n]["kind"] == "op"]
-        if not ops:
-            return values[body]
-        ok = jnp.all(jnp.stack([jnp.all(jnp.isfinite(v)) for v in ops]))     # never mask (see field)
-        return jnp.where(ok, values[body], jnp.nan)
+        return self._evaluate(body, theta, x, batched=False, points=False, readout_one=ns.readout)
 
     def log_weight(self, theta: Theta) -> jax.Array:
         """log of the insertion weight, −Σ_insertions Σ_z w_z V(φ_θ(z)) (TASI §5.2, docs/physics.md §7), for one
@@ -267,7 +333,7 @@ class Model:
         total = jnp.zeros((), dtype=dtype)
         for ins in self.insertions:
             pts = jnp.asarray(ins.points, dtype=dtype)
-            phi = jax.vmap(lambda x: self.field(theta, x))(pts)
+            phi = self._evaluate("phi", theta, pts, batched=False, points=True)
             total = total - jnp.sum(jnp.asarray(ins.weights, dtype=dtype) * ins.V(phi))
         return total
 
