@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from nnft.errors import InputError, SpecError
 
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Callable
@@ -72,6 +73,13 @@ _PROPAGATES: dict[str, tuple[int, ...] | None] = {
 }
 
 
+#: contractions of at most this many terms (``W0 @ x`` over d) are evaluated elementwise
+SMALL_CONTRACTION = 16
+
+#: ``domain`` marker of the exact fallback evaluation (``_Evaluator.evaluate``)
+_EXACT: list = []
+
+
 class _Evaluator:
     """Evaluates graph nodes for one network and one point, or for batches of them: a value's array
     carries its node's axes after any of the :data:`BATCH_AXES` it is batched over."""
@@ -113,9 +121,11 @@ class _Evaluator:
         return [n for n in nodes if self.g.nodes[n]["kind"] == "op" and n not in reaches]
 
     def run(self, nodes: list[str], values: dict[str, jax.Array],
-            axes: dict[str, tuple[str, ...]] | None = None) -> dict[str, jax.Array]:
+            axes: dict[str, tuple[str, ...]] | None = None, domain: list | None = None) -> dict[str, jax.Array]:
         """Evaluate ``nodes`` in order into ``values``; ``axes`` (updated) holds the full axes of every
-        batched value (missing: the node's own axes)."""
+        batched value (missing: the node's own axes). With a ``domain`` list, float32 cos/sin/tan are
+        ``fastmath.UNGUARDED``'s fast ones (NaN out of domain; their names are appended to the list),
+        with ``_EXACT`` JAX's exact ones."""
         g = self.g
         axes = {} if axes is None else axes
         for n in nodes:
@@ -133,7 +143,7 @@ class _Evaluator:
             elif kind == "op":
                 ins = [axes.get(i, g.nodes[i]["axes"]) for i in self.inputs[n]]
                 batch = tuple(b for b in BATCH_AXES if any(b in x for x in ins))
-                values[n] = self._op(a, [values[i] for i in self.inputs[n]], ins, batch + tuple(a["axes"]))
+                values[n] = self._op(a, [values[i] for i in self.inputs[n]], ins, batch + tuple(a["axes"]), domain)
                 if batch:
                     axes[n] = batch + tuple(a["axes"])
             elif kind in ("input", "param"):
@@ -141,7 +151,8 @@ class _Evaluator:
         return values
 
     @staticmethod
-    def _op(a: dict, args: list[jax.Array], ins: list[tuple[str, ...]], out: tuple[str, ...]) -> jax.Array:
+    def _op(a: dict, args: list[jax.Array], ins: list[tuple[str, ...]], out: tuple[str, ...],
+            domain: list | None = None) -> jax.Array:
         op = a["op"]
         if op in _BIN:
             return _BIN[op](align(args[0], ins[0], out), align(args[1], ins[1], out))
@@ -150,6 +161,13 @@ class _Evaluator:
         if op == "rename":
             return args[0]
         if op.startswith("fn:"):
+            fn = op[3:]
+            if fn in fastmath.UNGUARDED and args[0].dtype == jnp.float32 and domain is not None:
+                fast, exact = fastmath.UNGUARDED[fn]
+                if domain is _EXACT:
+                    return exact(args[0])
+                domain.append(fn)
+                return fast(args[0])
             return _FN[op[3:]](args[0])
         if op == "index":
             return args[0][..., a["index"]]
@@ -163,6 +181,20 @@ class _Evaluator:
                 return jnp.prod(args[0], axis=axis)
             return jnp.sqrt(jnp.sum(jnp.square(args[0]), axis=axis))
         if op == "matmul":
+            shared = [x for x in ins[0] if x in ins[1] and x not in out]
+            if math.prod(args[0].shape[ins[0].index(x)] for x in shared) <= SMALL_CONTRACTION:
+                # a short contraction (W0 @ x over d) as broadcast products summed: one fused loop
+                # with its neighbours instead of a matrix-product call and transposes
+                # (terms summed in a fixed order, written out: no reduction op to break the fusion)
+                full = out + tuple(shared)
+                a0, a1 = align(args[0], ins[0], full), align(args[1], ins[1], full)
+                a0 = a0.reshape(a0.shape[:len(out)] + (-1,))
+                a1 = a1.reshape(a1.shape[:len(out)] + (-1,))
+                terms = max(a0.shape[-1], a1.shape[-1])
+                total = a0[..., 0] * a1[..., 0]
+                for k in range(1, terms):
+                    total = total + a0[..., k] * a1[..., k]
+                return total
             let = _letters(ins)
             spec = ",".join("".join(let[x] for x in axes) for axes in ins) + "->" + "".join(let[x] for x in out)
             return jnp.einsum(spec, args[0], args[1])
@@ -173,9 +205,23 @@ class _Evaluator:
         NaN wherever (per batch element) any operation's value was non-finite, even one a later operation
         swallowed (relu/maximum of NaN, 1/inf): only values that surely propagate to ``target`` are left
         to do so (:meth:`unchecked`); result axes: the batch axes present, in :data:`BATCH_AXES` order,
-        then the target's own."""
+        then the target's own.
+
+        float32 cos/sin/tan run vectorised and fused with their neighbours, giving NaN for arguments
+        outside ``fastmath``'s fast domain (huge, ±inf); a NaN anywhere in the result makes the whole
+        evaluation be redone with JAX's exact functions (one ``lax.cond``; both run when vmapped)."""
         nodes = self.needed([target], stop=set(values))
-        self.run(nodes, values, axes)
+        domain: list = []
+        fast = self._checked(target, nodes, dict(values), dict(axes), domain)
+        if not domain:
+            return fast
+        # out-of-domain arguments gave NaN, which reached the result (see _checked); so did any other
+        # non-finite value, for which the exact evaluation is equally right
+        return jax.lax.cond(~jnp.any(jnp.isnan(fast)), lambda: fast,
+                            lambda: self._checked(target, nodes, dict(values), dict(axes), _EXACT))
+
+    def _checked(self, target, nodes, values, axes, domain) -> jax.Array:
+        self.run(nodes, values, axes, domain)
         out = axes.get(target, self.g.nodes[target]["axes"])
         batch = tuple(b for b in BATCH_AXES if b in out)
         ok = None
