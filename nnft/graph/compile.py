@@ -2,10 +2,29 @@
 
 Values carry named axes: every node's array is laid out in the order of its ``axes`` attribute,
 and operations align operands by axis name (elementwise ops broadcast, ``@`` contracts the shared
-axes). Everything here works on *one* network θ and *one* point x; batching is ``jax.vmap``.
+axes). ``Model.field`` evaluates the graph for *one* network θ and *one* point x; ``Model.fields``
+evaluates it once on whole batches: a batched value's array has the leading axes ``#networks`` and/or
+``#points`` (:data:`BATCH_AXES`) before its node's axes, so XLA fuses the elementwise chain of the
+field (e.g. W0·x + b → cos → ·W1) into one loop. Short contractions (``W0 @ x`` over d ≤
+:data:`SMALL_CONTRACTION` terms) are written out as products and sums, longer ones are ``einsum``.
 
-Randomness: network ``i`` of a run with key ``k`` uses ``fold_in(k, i)`` and parameter ``j``
-(in declaration order) ``fold_in(fold_in(k, i), j)``, so numbers do not depend on chunking.
+Non-finite values: any non-finite operation value of a network at a point makes φ NaN there, never
+masked. Values from which a non-finite entry surely reaches φ (through +, −, ·, a numerator, @, sums,
+cos, log, sqrt, abs...: :data:`_PROPAGATES`) are not checked one by one; the others (those feeding relu,
+maximum, tanh, exp, a denominator, an index...) and φ itself are (``_Evaluator.unchecked``).
+
+float32 cos/sin/tan are ``nnft.graph.fastmath``'s vectorised polynomials (accuracy stated and tested
+there), fused with their neighbours; an argument outside their fast domain (|x| > 65536, ±inf) gives
+NaN, and a NaN in the result makes the whole evaluation be redone once with JAX's exact functions, so
+results stay correct. float64 uses JAX's exact functions throughout.
+
+Randomness (``Model.sample``): network ``i`` of a run with key ``k`` uses ``k_i = fold_in(k, i)``, and its
+parameter ``j`` (in declaration order) the key ``fold_in(k_i, j)``, from which the parameter's density
+draws the whole block (``Density.sample``: jax.random's threefry bits for that shape). So network
+``start + i`` of a call ``sample(k, n, start)`` has the same bits whatever ``n`` and ``start`` (chunking,
+devices, processes); ``tests/speed/test_field.py`` checks it bitwise for every density family. (A single
+batched draw per parameter is up to 2.4× cheaper at N = 16 but depends on the chunk; jax.random offers
+no counter offset that would make it chunk-invariant.)
 """
 
 from __future__ import annotations
