@@ -230,19 +230,25 @@ class _Evaluator:
         outside ``fastmath``'s fast domain (huge, ±inf); a NaN anywhere in the result makes the whole
         evaluation be redone with JAX's exact functions (one ``lax.cond``; both run when vmapped)."""
         nodes = self.needed([target], stop=set(values))
+        sizes = {b: values[n].shape[ax.index(b)] for n, ax in axes.items() for b in ax if b in BATCH_AXES}
         domain: list = []
-        fast = self._checked(target, nodes, dict(values), dict(axes), domain)
+        fast = self._checked(target, nodes, dict(values), dict(axes), domain, sizes)
         if not domain:
             return fast
         # out-of-domain arguments gave NaN, which reached the result (see _checked); so did any other
         # non-finite value, for which the exact evaluation is equally right
         return jax.lax.cond(~jnp.any(jnp.isnan(fast)), lambda: fast,
-                            lambda: self._checked(target, nodes, dict(values), dict(axes), _EXACT))
+                            lambda: self._checked(target, nodes, dict(values), dict(axes), _EXACT, sizes))
 
-    def _checked(self, target, nodes, values, axes, domain) -> jax.Array:
+    def _checked(self, target, nodes, values, axes, domain, sizes: dict[str, int]) -> jax.Array:
+        """``target`` with the non-finite rule, over every batch axis of the inputs (``sizes``), also those
+        the target does not depend on."""
         self.run(nodes, values, axes, domain)
-        out = axes.get(target, self.g.nodes[target]["axes"])
-        batch = tuple(b for b in BATCH_AXES if b in out)
+        batch = tuple(b for b in BATCH_AXES if b in sizes)
+        own_axes = tuple(self.g.nodes[target]["axes"])
+        out = batch + own_axes
+        value = align(values[target], axes.get(target, own_axes), out)
+        value = jnp.broadcast_to(value, tuple(sizes[b] for b in batch) + value.shape[len(batch):])
         ok = None
         for n in self.unchecked(target, nodes) + [target]:
             full = axes.get(n, self.g.nodes[n]["axes"])
@@ -251,7 +257,7 @@ class _Evaluator:
             flag = align(flag, tuple(x for x in full if x in BATCH_AXES), batch)
             ok = flag if ok is None else ok & flag
         ok = align(ok, batch, out)
-        return jnp.where(ok, values[target], jnp.nan)
+        return jnp.where(ok, value, jnp.nan)
 
 
 @dataclass(frozen=True)
