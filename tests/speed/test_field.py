@@ -174,3 +174,15 @@ def test_huge_cos_arguments_fall_back_to_exact_float32_cos():
     want = np.asarray(ref(th), np.float64)
     assert np.all(np.isfinite(got))
     np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def test_fields_span_every_network_and_point():
+    """φ that does not depend on θ (or on x) still gives one value per (network, point), as vmap did."""
+    for field, want in (("x[0] * x[1] + 0 * sum_N(W1)", lambda th, p: np.broadcast_to(p[:, 0] * p[:, 1], (3, 2))),
+                        ("sum_N(W1)", lambda th, p: np.repeat(np.sum(th["W1"], 1)[:, None], 2, 1))):
+        m = _theory(field)
+        th = m.sample(jax.random.key(0), 3, 0, jnp.float32)
+        pts = jnp.asarray([[1.0, 2.0], [3.0, 4.0]], jnp.float32)
+        got = np.asarray(m.fields(th, pts))
+        assert got.shape == (3, 2)
+        np.testing.assert_allclose(got, want({k: np.asarray(v) for k, v in th.items()}, np.asarray(pts)), rtol=1e-6)
