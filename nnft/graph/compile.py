@@ -18,13 +18,16 @@ there), fused with their neighbours; an argument outside their fast domain (|x| 
 NaN, and a NaN in the result makes the whole evaluation be redone once with JAX's exact functions, so
 results stay correct. float64 uses JAX's exact functions throughout.
 
-Randomness (``Model.sample``): network ``i`` of a run with key ``k`` uses ``k_i = fold_in(k, i)``, and its
-parameter ``j`` (in declaration order) the key ``fold_in(k_i, j)``, from which the parameter's density
-draws the whole block (``Density.sample``: jax.random's threefry bits for that shape). So network
+Randomness (``Model.sample``): parameter ``j`` (in declaration order) of a run with key ``k`` is drawn
+from ``k_j = fold_in(k, j)``; network ``i``'s block of it depends only on ``(k_j, i)``: for the densities
+that are elementwise transforms of a uniform number (normal, uniform, cauchy, laplace, exponential),
+element ``e`` of network ``i`` comes from the counter-based hash ``threefry2x32(k_j, (i mod 2³², c))``
+(float32: both output words of ``c``, for elements 2c and 2c+1; float64: the 64 bits of ``c = e``), for
+student_t and uniform_ball from the key ``fold_in(k_j, i)`` (``Density.sample_networks``). So network
 ``start + i`` of a call ``sample(k, n, start)`` has the same bits whatever ``n`` and ``start`` (chunking,
-devices, processes); ``tests/speed/test_field.py`` checks it bitwise for every density family. (A single
-batched draw per parameter is up to 2.4× cheaper at N = 16 but depends on the chunk; jax.random offers
-no counter offset that would make it chunk-invariant.)
+devices, processes); ``tests/speed/test_field.py`` checks it bitwise for every density family. Drawing a
+chunk this way is ≈ 1.5–2× faster than one ``fold_in`` key per network and parameter (Cos-net, float32,
+N = 16 and 1000, ``jax.jit`` of ``Model.sample``).
 """
 
 from __future__ import annotations
@@ -317,37 +320,55 @@ class Model:
         return _Evaluator(self.graph)
 
     # -- parameters ----------------------------------------------------------------------------
-    def density_args(self, name: str, values: dict[str, jax.Array], dtype) -> tuple:
+    def density_args(self, name: str, values: dict[str, jax.Array], dtype,
+                     axes: dict[str, tuple[str, ...]] | None = None) -> tuple:
         """(density, shape, args) of parameter ``name``: its arguments evaluated from constants and
         the parameters already in ``values`` (graph node -> value, updated in place), aligned to the
-        parameter's batch axes, with the density's defaults filled in."""
+        parameter's batch axes, with the density's defaults filled in. With ``axes`` (the full axes of
+        batched values, updated in place) the values are batches of networks and the arguments are
+        aligned to (networks,) + batch axes."""
         g, ev = self.graph, self._ev
         node = f"param:{name}"
         dens = get_density(g.nodes[node]["density"])
-        axes = g.nodes[node]["axes"]
-        batch_axes = axes[:len(axes) - dens.event_dims]
+        node_axes = g.nodes[node]["axes"]
+        batch_axes = tuple(node_axes[:len(node_axes) - dens.event_dims])
+        if axes is not None:
+            batch_axes = (BATCH_AXES[0],) + batch_axes
         arg_nodes = {d["role"][4:]: u for u, _, d in g.in_edges(node, data=True) if d["role"].startswith("arg:")}
-        ev.run(ev.needed(list(arg_nodes.values()), stop=set(values)), values)
-        args = {k: align(values[u], g.nodes[u]["axes"], batch_axes).astype(dtype) for k, u in arg_nodes.items()}
+        axes_in = {} if axes is None else axes
+        ev.run(ev.needed(list(arg_nodes.values()), stop=set(values)), values, axes_in)
+        args = {k: align(values[u], axes_in.get(u, g.nodes[u]["axes"]), batch_axes).astype(dtype)
+                for k, u in arg_nodes.items()}
         args = {**{k: jnp.asarray(v, dtype) for k, v in dens.defaults.items()}, **args}
-        return dens, tuple(self.theory.dims[a] for a in axes), args
+        return dens, tuple(self.theory.dims[a] for a in node_axes), args
 
     def sample_one(self, key: jax.Array, dtype=jnp.float32) -> Theta:
-        """θ ~ P(θ) for one network (parameters in dependency order)."""
+        """θ ~ P(θ) for one network: network 0 of :meth:`sample` with this key."""
+        return jax.tree.map(lambda a: a[0], self.sample(key, 1, 0, dtype))
+
+    def sample(self, key: jax.Array, n: int, start: int | jax.Array = 0, dtype=jnp.float32) -> Theta:
+        """A batch of ``n`` networks, ``start .. start+n−1`` (θ batched over axis 0).
+
+        Parameter ``j`` (declaration order) is drawn with ``fold_in(key, j)`` for all networks at once by
+        ``Density.sample_networks``, where network ``i``'s block depends on (key, j, i) only: the same
+        bits whatever ``n`` and ``start`` (see the module docstring). Arguments that depend on other
+        parameters are evaluated per network.
+        """
+        key = jnp.asarray(key)
+        if not jnp.issubdtype(key.dtype, jax.dtypes.prng_key):  # legacy uint32[2] key
+            key = jax.random.wrap_key_data(key)
         declared = list(self.theory.params)
         values: dict[str, jax.Array] = {}
+        axes: dict[str, tuple[str, ...]] = {}
         theta: Theta = {}
         for name in self.structure.order:
-            dens, shape, args = self.density_args(name, values, dtype)
-            value = dens.sample(jax.random.fold_in(key, declared.index(name)), shape, args, dtype)
+            dens, shape, args = self.density_args(name, values, dtype, axes)
+            value = dens.sample_networks(jax.random.fold_in(key, declared.index(name)), start, n, shape,
+                                         args, dtype)
             values[f"param:{name}"] = value
+            axes[f"param:{name}"] = (BATCH_AXES[0],) + tuple(self.graph.nodes[f"param:{name}"]["axes"])
             theta[name] = value
         return theta
-
-    def sample(self, key: jax.Array, n: int, start: int = 0, dtype=jnp.float32) -> Theta:
-        """A batch of ``n`` networks: network ``start + i`` uses ``fold_in(key, start + i)``."""
-        idx = start + jnp.arange(n)
-        return jax.vmap(lambda i: self.sample_one(jax.random.fold_in(key, i), dtype))(idx)
 
     # -- the field -----------------------------------------------------------------------------
     def _evaluate(self, target: str, theta: Theta, x: jax.Array, batched: bool, points: bool,
