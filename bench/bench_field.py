@@ -15,7 +15,7 @@ Throughput is G evaluations/s (one evaluation = one cos, i.e. one neuron at one 
 Each timing is the best of ``--repeat`` runs after a warm-up (compile excluded). Timings are wall-clock on
 a possibly shared machine: read the ratios printed in one run, not absolute numbers across runs.
 
-Run:  python bench/bench_field.py [--repeat 5] [--widths 16,1000,10000]
+Run:  python bench/bench_field.py [--repeat 3] [--widths 16,1000,10000]
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def bench_field(N: int, repeat: int) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--widths", default="16,1000,10000")
     args = ap.parse_args()
     print(f"jax {jax.__version__}, {jax.devices()[0].platform}, float32")
