@@ -9,6 +9,10 @@ one-line doc) plus four methods:
   broadcast (numpy rules, right-aligned) against the batch shape ``shape[:len(shape)-event_dims]``,
   so e.g. a Cauchy scale can vary per neuron. It is jittable, vmappable and a pure function of the
   key (new-style ``jax.random.key`` keys and legacy ``uint32[2]`` keys both work);
+* :meth:`Density.sample_networks` draws the blocks of many networks at once, network ``i``'s block a
+  function of ``(key, i)`` only (counter-based threefry bits for the densities that are elementwise
+  transforms of a uniform number, a per-network key otherwise), so a network's parameters do not depend on
+  how a run is cut into chunks;
 * :meth:`Density.log_prob` is the log density, elementwise for ``event_dims == 0`` and reduced over
   the last axis for ``event_dims == 1``; ``-inf`` outside the support;
 * :meth:`Density.moment` is the exact raw moment ``E[X^k]`` of a scalar density (floats in,
@@ -32,6 +36,7 @@ from typing import Any, Callable, Mapping
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.extend.random import threefry_2x32
 
 from nnft.errors import NnftError, UnknownNameError, suggest
 from nnft.errors import DensityArgError  # noqa: F401 - defined in nnft.errors, importable here too
@@ -155,6 +160,41 @@ class Density:
         # one compiled computation per (density, shape, dtype, arg shapes); inlined under jit/vmap
         return _sample_jit(self, key, full, shape, jnp.dtype(dtype))
 
+    #: draws are elementwise transforms of one uniform number each (:meth:`_from_uniform`)
+    elementwise = False
+
+    def sample_networks(self, key: jax.Array, first: jax.Array, n: int, shape: tuple[int, ...],
+                        args: Mapping[str, Any], dtype: Any = jnp.float32) -> jax.Array:
+        """The blocks of ``shape`` of networks ``first .. first+n−1``, stacked: (n,) + shape. ``args``
+        broadcast against (n,) + the batch shape (per-network arguments allowed).
+
+        Network ``i``'s block is a function of ``(key, i)`` only, bit for bit, whatever ``first`` and ``n``:
+
+        * elementwise densities (normal, uniform, cauchy, laplace, exponential): element ``e`` (row-major
+          index in the block) is the density's inverse-CDF transform of a uniform number in [0, 1) made of
+          the top 23 (float32) / 52 (float64) bits of ``threefry2x32(key, (i mod 2³², c))``: float32 uses
+          both output words of counter ``c`` for elements ``2c`` and ``2c+1``, float64 the two words of
+          ``c = e`` as one 64-bit integer (network indices are taken mod 2³²);
+        * the others (student_t, uniform_ball): ``sample(fold_in(key, i), shape, args_i, dtype)``.
+        """
+        shape = tuple(int(s) for s in shape)
+        n = int(n)
+        batch = shape[:len(shape) - self.event_dims]
+        full = self.with_defaults(args)
+        dtype = jnp.dtype(dtype)
+        a = {k: jnp.broadcast_to(jnp.asarray(v, dtype), (n,) + batch) for k, v in full.items()}
+        key = jnp.asarray(key)
+        if not jnp.issubdtype(key.dtype, jax.dtypes.prng_key):  # legacy uint32[2] key
+            key = jax.random.wrap_key_data(key)
+        idx = jnp.asarray(first) + jnp.arange(n, dtype=jnp.asarray(first).dtype)
+        if not self.elementwise:
+            return jax.vmap(lambda i, ai: self.sample(jax.random.fold_in(key, i), shape, ai, dtype))(idx, a)
+        u = _uniform_blocks(key, idx, math.prod(shape), dtype).reshape((n,) + shape)
+        return self._from_uniform(u, a)
+
+    def _from_uniform(self, u, a):  # pragma: no cover - abstract (elementwise densities)
+        raise NotImplementedError
+
     def log_prob(self, value: jax.Array, args: Mapping[str, Any]) -> jax.Array:
         """Log density of ``value`` (elementwise; event densities reduce over the last axis)."""
         value = jnp.asarray(value)
@@ -256,6 +296,31 @@ def _sample_jit(density: Density, key, args: dict[str, Any], shape: tuple[int, .
     return density._sample(key, shape, a, dtype)
 
 
+def _uniform_blocks(key: jax.Array, idx: jax.Array, size: int, dtype) -> jax.Array:
+    """(len(idx), size) uniform numbers in [0, 1): row i from threefry2x32(key, (idx[i] mod 2³², counter))
+    (see :meth:`Density.sample_networks`)."""
+    kd = jax.random.key_data(key).astype(jnp.uint32)
+    n = idx.shape[0]
+    cols = (size + 1) // 2 if dtype == jnp.float32 else size
+    rows = jnp.broadcast_to(idx.astype(jnp.uint32)[:, None], (n, cols))
+    ctr = jax.lax.broadcasted_iota(jnp.uint32, (n, cols), 1)
+    out = threefry_2x32(kd, jnp.concatenate([rows.ravel(), ctr.ravel()]))
+    w0, w1 = out[:n * cols].reshape(n, cols), out[n * cols:].reshape(n, cols)
+    if dtype == jnp.float32:
+        bits = jnp.stack([w0, w1], axis=-1).reshape(n, 2 * cols)[:, :size]
+        one = jax.lax.bitcast_convert_type((bits >> 9) | jnp.uint32(0x3F800000), jnp.float32)
+        return one - jnp.float32(1.0)
+    bits = (w0.astype(jnp.uint64) << 32) | w1.astype(jnp.uint64)
+    one = jax.lax.bitcast_convert_type((bits >> 12) | jnp.uint64(0x3FF0000000000000), jnp.float64)
+    return one - 1.0
+
+
+def _open_interval(u, low, dtype):
+    """u in [0, 1) -> [low, 1) as jax.random.uniform(minval=low, maxval=1) does."""
+    low = jnp.asarray(low, dtype)
+    return jnp.maximum(low, u * (jnp.asarray(1.0, dtype) - low) + low)
+
+
 def _shifted_moment(k: int, loc: float, scale: float, std_moment: Callable[[int], float]) -> float:
     """E[(loc + scale*Y)^k] = sum_j C(k,j) loc^(k-j) scale^j E[Y^j]."""
     return math.fsum(math.comb(k, j) * loc ** (k - j) * scale ** j * std_moment(j)
@@ -270,8 +335,14 @@ _LOG_2PI = math.log(2 * math.pi)
 
 
 class Normal(Density):
+    elementwise = True
+
     def _sample(self, key, shape, a, dtype):
         return a["mean"] + a["std"] * jax.random.normal(key, shape, dtype)
+
+    def _from_uniform(self, u, a):      # as jax.random.normal: √2 erf⁻¹ of a uniform on (−1, 1)
+        v = _open_interval(u, np.nextafter(-1.0, 0.0, dtype=u.dtype), u.dtype)
+        return a["mean"] + a["std"] * (np.sqrt(2).astype(u.dtype) * jax.lax.erf_inv(v))
 
     def _log_prob(self, x, a):
         z = (x - a["mean"]) / a["std"]
@@ -295,8 +366,13 @@ class Uniform(Density):
                                   f"high={float(hi)!r}", density=self.name, arg="high",
                                   value=float(hi), constraint="low < high")
 
+    elementwise = True
+
     def _sample(self, key, shape, a, dtype):
         u = jax.random.uniform(key, shape, dtype)
+        return a["low"] + (a["high"] - a["low"]) * u
+
+    def _from_uniform(self, u, a):
         return a["low"] + (a["high"] - a["low"]) * u
 
     def _log_prob(self, x, a):
@@ -336,8 +412,14 @@ class Cauchy(Density):
     def _tail(self, a):
         return Tail(1.0, bounded=False, light=False)
 
+    elementwise = True
+
     def _sample(self, key, shape, a, dtype):
         return a["loc"] + a["scale"] * jax.random.cauchy(key, shape, dtype)
+
+    def _from_uniform(self, u, a):      # as jax.random.cauchy: tan(π(u − ½)), u in [tiny, 1)
+        v = _open_interval(u, np.finfo(u.dtype).tiny, u.dtype)
+        return a["loc"] + a["scale"] * jnp.tan(np.asarray(np.pi, u.dtype) * (v - np.asarray(0.5, u.dtype)))
 
     def _log_prob(self, x, a):
         z = (x - a["loc"]) / a["scale"]
@@ -383,8 +465,14 @@ class Laplace(Density):
     def _tail(self, a):      # E e^{t|X|} < ∞ only for t < 1/scale
         return Tail(math.inf, bounded=False, light=False)
 
+    elementwise = True
+
     def _sample(self, key, shape, a, dtype):
         return a["loc"] + a["scale"] * jax.random.laplace(key, shape, dtype)
+
+    def _from_uniform(self, u, a):      # as jax.random.laplace: sign(v) log1p(−|v|), v uniform on (−1, 1)
+        v = _open_interval(u, np.nextafter(-1.0, 0.0, dtype=u.dtype), u.dtype)
+        return a["loc"] + a["scale"] * (jnp.sign(v) * jnp.log1p(-jnp.abs(v)))
 
     def _log_prob(self, x, a):
         return -jnp.abs(x - a["loc"]) / a["scale"] - jnp.log(2 * a["scale"])
@@ -398,8 +486,13 @@ class Exponential(Density):
     def _tail(self, a):      # E e^{tX} < ∞ only for t < rate
         return Tail(math.inf, bounded=False, light=False)
 
+    elementwise = True
+
     def _sample(self, key, shape, a, dtype):
         return a["loc"] + jax.random.exponential(key, shape, dtype) / a["rate"]
+
+    def _from_uniform(self, u, a):      # as jax.random.exponential: −log1p(−u)
+        return a["loc"] - jnp.log1p(-u) / a["rate"]
 
     def _log_prob(self, x, a):
         y = x - a["loc"]

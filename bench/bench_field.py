@@ -1,0 +1,103 @@
+"""Field-evaluation throughput: cos alone, then the Cos-net field stage, nnft vs hand-written, in one process.
+
+Workload (TASI eq. 68-71, docs/physics.md §2): φ(x) = Σᵢ W1ᵢ cos(W0ᵢ·x + bᵢ), d = 2, P = 64 random points.
+
+  1. cos on 2²² float32 values in [−10, 10]: ``jnp.cos`` (XLA:CPU: one scalar libm call per element),
+     ``nnft.graph.fastmath.cos`` (vectorised, jitted) and numpy float32 ``np.cos``.
+  2. the field stage for widths N = 16, 1000, 10⁴ (networks per chunk: 4096, 256, 32): φ at the P points
+     for a chunk of networks already drawn, in float32 —
+       nnft  : ``jax.jit(lambda th: model.fields(th, points))`` for ``nnft.compile(nnft.load("cos_net", N=N))``
+               (with its per-(network, point) non-finite check and exact fallback),
+       jnp   : the hand-written ``cos(einsum(W0, x) + b) @ W1`` (jnp.cos, jitted),
+       numpy : the same in numpy float32.
+
+Throughput is G evaluations/s (one evaluation = one cos, i.e. one neuron at one point for the field).
+Each timing is the best of ``--repeat`` runs after a warm-up (compile excluded). Timings are wall-clock on
+a possibly shared machine: read the ratios printed in one run, not absolute numbers across runs.
+
+Run:  python bench/bench_field.py [--repeat 3] [--widths 16,1000,10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import nnft
+from nnft.graph import fastmath
+
+D, P = 2, 64
+CHUNKS = {16: 4096, 1000: 256, 10_000: 32}
+
+
+def best(f, repeat: int) -> float:
+    """Best wall time of ``repeat`` calls of f() (after one warm-up call)."""
+    jax.block_until_ready(f())
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        jax.block_until_ready(f())
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def bench_cos(repeat: int) -> None:
+    n = 1 << 22
+    x = np.random.default_rng(0).uniform(-10, 10, n).astype(np.float32)
+    xj = jnp.asarray(x)
+    f_jnp, f_fast = jax.jit(jnp.cos), jax.jit(fastmath.cos)
+    t = {"jnp.cos": best(lambda: f_jnp(xj), repeat), "fastmath.cos": best(lambda: f_fast(xj), repeat),
+         "numpy cos": best(lambda: np.cos(x), repeat)}
+    err = float(np.max(np.abs(np.asarray(f_fast(xj), np.float64) - np.cos(x.astype(np.float64)))))
+    print(f"cos, {n} float32 values in [-10, 10] (max |fastmath - exact| = {err:.2e})")
+    for k, v in t.items():
+        print(f"  {k:13s} {n / v / 1e9:6.3f} G/s   ratio to jnp.cos {t['jnp.cos'] / v:5.2f}")
+
+
+def bench_field(N: int, repeat: int) -> None:
+    chunk = CHUNKS.get(N, max(1, (1 << 20) // N))
+    model = nnft.compile(nnft.load("cos_net", N=N))
+    pts = jax.random.normal(jax.random.key(1), (P, D), jnp.float32)
+    theta = jax.jit(lambda k: model.sample(k, chunk, 0, jnp.float32))(jax.random.key(0))
+    f_nnft = jax.jit(lambda th: model.fields(th, pts))
+
+    @jax.jit
+    def f_jnp(th):
+        z = jnp.einsum("bnd,pd->bpn", th["W0"], pts) + th["b0"][:, None, :]
+        return jnp.einsum("bpn,bn->bp", jnp.cos(z), th["W1"])
+
+    npt = {k: np.asarray(v) for k, v in theta.items()}
+    npts = np.asarray(pts)
+
+    def f_np():
+        z = np.einsum("bnd,pd->bpn", npt["W0"], npts) + npt["b0"][:, None, :]
+        return np.einsum("bpn,bn->bp", np.cos(z), npt["W1"])
+
+    a, b, c = np.asarray(f_nnft(theta), np.float64), np.asarray(f_jnp(theta), np.float64), f_np().astype(np.float64)
+    scale = float(np.max(np.abs(c)))
+    t = {"nnft": best(lambda: f_nnft(theta), repeat), "jnp": best(lambda: f_jnp(theta), repeat),
+         "numpy": best(f_np, repeat)}
+    ev = chunk * P * N
+    print(f"Cos-net field, N={N}, {chunk} networks x {P} points (max |nnft - numpy| / max|phi| = "
+          f"{np.max(np.abs(a - c)) / scale:.1e}, jnp - numpy {np.max(np.abs(b - c)) / scale:.1e})")
+    for k, v in t.items():
+        print(f"  {k:6s} {ev / v / 1e9:6.3f} G evals/s   ratio nnft/{k} speed {v / t['nnft']:5.2f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--widths", default="16,1000,10000")
+    args = ap.parse_args()
+    print(f"jax {jax.__version__}, {jax.devices()[0].platform}, float32")
+    bench_cos(args.repeat)
+    for N in (int(w) for w in args.widths.split(",")):
+        bench_field(N, args.repeat)
+
+
+if __name__ == "__main__":
+    main()
