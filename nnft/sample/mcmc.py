@@ -419,13 +419,16 @@ def _chunk_compiled(model: Model, plan: Plan, *, chains: int, thin: int, chunk: 
 
             def transitions(st):
                 st, (div, accr) = jax.lax.scan(one_step, st, jnp.arange(thin))
-                return st, jnp.sum(div, axis=0).astype(ndiv.dtype), jnp.sum(accr, axis=0).astype(acc.dtype)
+                vals, extra = draw_values(st.position)
+                return (st, jnp.sum(div, axis=0).astype(ndiv.dtype), jnp.sum(accr, axis=0).astype(acc.dtype),
+                        vals, extra)
 
-            def skip(st):                                                       # past the last draw
-                return st, jnp.zeros_like(ndiv), jnp.zeros_like(acc)
+            def skip(st):                                                       # past the last draw: masked
+                vals, extra = jax.eval_shape(draw_values, st.position)
+                return (st, jnp.zeros_like(ndiv), jnp.zeros_like(acc), jnp.zeros(vals.shape, vals.dtype),
+                        jnp.zeros(extra.shape, extra.dtype))
 
-            states, div, accr = jax.lax.cond(valid, transitions, skip, states)
-            vals, extra = draw_values(states.position)
+            states, div, accr, vals, extra = jax.lax.cond(valid, transitions, skip, states)
             feats = plan.features(vals.astype(jnp.float64))                     # (chains, F)
             finite = jnp.all(jnp.isfinite(vals), axis=1) & jnp.all(jnp.isfinite(feats), axis=1)   # never masked
             blk = jnp.where(valid, chain_ix * kb + i * kb // per_chain, rows)
