@@ -26,7 +26,7 @@ max |z| per architecture and route, for G and G_c.
 Goals (issue 10, --full at 10⁶ networks per width): brute force ≤ 150 s and < 2 GB; neuron level all 30
 cells ≤ 15 s.
 
-Run:  python bench/bench_paper_grid.py          (quick: 10⁴ networks, widths 2, 10, 1000; ~1-2 min)
+Run:  python bench/bench_paper_grid.py          (quick: 10⁴ networks, widths 2 and 1000, 2·10⁴ neurons)
       python bench/bench_paper_grid.py --full   (10⁶ networks, all 10 widths)
 """
 
@@ -44,7 +44,7 @@ import warnings
 import numpy as np
 
 WIDTHS = (2, 3, 4, 5, 10, 20, 50, 100, 500, 1000)
-QUICK_WIDTHS = (2, 10, 1000)
+QUICK_WIDTHS = (2, 1000)
 INPUTS = np.array([-1.0, -0.6, -0.2, 0.2, 0.6, 1.0])
 ARCHS = {
     "gauss": {"inputs": 0.01 * INPUTS, "spec": {
@@ -129,7 +129,7 @@ def worker(route: str, arch: str, samples: int, widths: tuple[int, ...], neurons
     elif route == "floor":
         import jax.numpy as jnp
         n_par = 3                                 # W0, b0, W1: N numbers each per network (b1 is one)
-        chunk = 1 << 14
+        chunk = 1 << 12
 
         def draw(key, N):
             ks = jax.random.split(key, n_par)
@@ -176,7 +176,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     widths = WIDTHS if args.full else QUICK_WIDTHS
     S = args.samples or (1_000_000 if args.full else 10_000)
-    M = args.neurons or (1_000_000 if args.full else 100_000)
+    M = args.neurons or (1_000_000 if args.full else 20_000)
     print(f"HMS grid (arXiv:2008.08601): 3 architectures × widths {list(widths)}; {S} networks per width "
           f"(brute), {M} neurons per architecture (neuron level); 609 tuples (G2/G4/G6, full + connected); "
           f"cores={os.cpu_count()}", flush=True)
