@@ -514,7 +514,9 @@ def mcmc_ensemble(model: Model, tuples, *, samples: int, chains: int = 4, warmup
       key: integer seed or JAX key; results do not depend on ``chunk``.
       blocks: total jackknife blocks, ``blocks // chains`` contiguous ones per chain.
       thin: NUTS steps per kept draw.
-      chunk: kept draws per jitted ``lax.scan`` (memory O(chunk·chains·observables)).
+      chunk: kept draws per jitted ``lax.scan`` (memory O(chunk·chains·observables)); the scan
+        length is fixed, so the sampler compiles once per (model, tuples, chains, warmup, thin,
+        chunk, blocks, dtype) whatever ``samples`` (draws past the last one skip NUTS).
       dtype: precision of the network evaluation, "float64" (default) or "float32"; the chain
         state (ε, energies, adaptation) is float64 either way.
       init_scale: scale of the initial noise (> 1 gives over-dispersed starts).
