@@ -207,22 +207,64 @@ def _split(x: np.ndarray) -> np.ndarray:
 
 
 def _psrf(x: np.ndarray) -> np.ndarray:
-    from blackjax.diagnostics import potential_scale_reduction
-    out = jax.jit(potential_scale_reduction)(jnp.asarray(x))
-    return np.asarray(out, np.float64).reshape(x.shape[2:])
+    """Gelman–Rubin potential scale reduction of x (chains, draws, ...) per trailing element: the
+    formula of ``blackjax.diagnostics.potential_scale_reduction``, on the host in numpy (a new
+    trace length compiles nothing)."""
+    n = x.shape[1]
+    mean = x.mean(axis=1)
+    between = n * mean.var(axis=0, ddof=1)
+    within = x.var(axis=1, ddof=1).mean(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.sqrt((between / within + n - 1) / n)
 
 
 def _ess(x: np.ndarray) -> np.ndarray:
-    from blackjax.diagnostics import effective_sample_size
-    out = jax.jit(effective_sample_size)(jnp.asarray(x))
-    return np.asarray(out, np.float64).reshape(x.shape[2:])
+    """Effective sample size of x (chains, draws, ...) per trailing element: the algorithm of
+    ``blackjax.diagnostics.effective_sample_size`` (FFT autocovariance, Geyer's initial positive
+    then initial monotone sequence; Stan's ESS, Geyer 1992) ported to numpy, so that a new trace
+    length compiles nothing. Degenerate (constant) elements give 0, elements with a NaN draw NaN."""
+    from scipy.fft import next_fast_len
+    M, n = x.shape[:2]
+    has_variation = np.any(x != x[:, :1], axis=(0, 1))
+    mean = x.mean(axis=1, keepdims=True)
+    f = np.fft.rfft(x - mean, n=next_fast_len(2 * n), axis=1)
+    acov = np.fft.irfft(f * np.conj(f), n=next_fast_len(2 * n), axis=1)[:, :n] / n
+    acov = acov.mean(axis=0)                                                   # (n, ...)
+    var0 = acov[0] * n / (n - 1.0)
+    degenerate = np.isfinite(var0) & (~has_variation | (var0 <= 0.0))
+    weighted = var0 * (n - 1.0) / n + (mean[:, 0].var(axis=0, ddof=1) if M > 1 else 0.0)
+    weighted = np.where(degenerate, 1.0, weighted)
+    n_even = n - n % 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rho = np.concatenate([np.ones_like(var0)[None], 1.0 - (var0 - acov[1:n_even]) / weighted], axis=0)
+    even, odd = rho[0::2], rho[1::2]
+    # Geyer's initial positive sequence: pairs summed while positive; the first even term after it kept if > 0
+    mask = np.logical_and.accumulate((even + odd) > 0.0, axis=0)
+    last = np.maximum(mask.sum(axis=0) - 1, 0)
+    nxt = np.minimum(last + 1, len(even) - 1)                                  # clamped like a jnp gather
+    nxt_val = np.take_along_axis(even, nxt[None], axis=0)[0]
+    mask_even = mask.copy()
+    inside = last + 1 < len(even)
+    np.put_along_axis(mask_even, nxt[None], np.where(inside, nxt_val > 0, np.take_along_axis(mask, nxt[None], 0)[0])[None], 0)
+    odd = np.where(mask, odd, 0.0)
+    even = np.where(mask_even, even, 0.0)
+    # Geyer's initial monotone sequence: each pair sum at most the running minimum before it
+    pair = even + odd
+    prev = np.concatenate([pair[:1], np.minimum.accumulate(pair, axis=0)[:-1]], axis=0)
+    update = pair > prev
+    even = np.where(update, prev / 2.0, even)
+    odd = np.where(update, prev / 2.0, odd)
+    tau = -1.0 + 2.0 * np.sum(even + odd, axis=0) - np.take_along_axis(even, nxt[None], axis=0)[0]
+    tau = np.maximum(tau, 1.0 / np.log10(M * n))
+    ess = np.where(degenerate, 0.0, M * n / tau)
+    return np.where(np.any(np.isnan(x), axis=(0, 1)), np.nan, ess)
 
 
 def split_rhat(x: np.ndarray) -> np.ndarray:
     """Rank-normalised split-R̂ per trailing element of x (chains, draws, ...).
 
-    R̂ = max(R̂_bulk, R̂_tail): R̂_bulk is Gelman–Rubin's ``blackjax.diagnostics.
-    potential_scale_reduction`` on the rank-normalised split chains, R̂_tail the same on the
+    R̂ = max(R̂_bulk, R̂_tail): R̂_bulk is Gelman–Rubin's potential scale reduction (the formula of
+    ``blackjax.diagnostics.potential_scale_reduction``, in numpy) on the rank-normalised split chains, R̂_tail the same on the
     folded draws |x − median| (Vehtari et al. 2021). Splitting catches a drifting chain,
     ranking catches heavy tails, folding catches chains that differ only in scale."""
     with jax.enable_x64(True):
@@ -234,8 +276,9 @@ def split_rhat(x: np.ndarray) -> np.ndarray:
 
 
 def bulk_ess(x: np.ndarray) -> np.ndarray:
-    """Bulk ESS: ``blackjax.diagnostics.effective_sample_size`` (Geyer's initial monotone
-    sequence on the multi-chain autocorrelation) of the rank-normalised split chains."""
+    """Bulk ESS: the algorithm of ``blackjax.diagnostics.effective_sample_size`` (Geyer's initial
+    monotone sequence on the multi-chain autocorrelation; ported to numpy, :func:`_ess`) of the
+    rank-normalised split chains."""
     with jax.enable_x64(True):
         return _ess(rank_normalise(_split(np.asarray(x, np.float64))))
 
@@ -325,24 +368,18 @@ def _observables(model: Model, plan: Plan) -> tuple[list[str], np.ndarray, bool]
 
 
 # --------------------------------------------------------------------------------------- sampler
-def _compiled(model: Model, plan: Plan, *, chains: int, warmup: int, thin: int, chunk: int, kb: int,
-              dtype: str, target_acceptance: float, has_ins: bool, obs_cols: np.ndarray):
-    """Jitted (warmup, chunk) functions, kept on the model and reused across calls with the same
-    static configuration (keys, start positions, step sizes, mass matrices and the number of draws
-    are traced arguments)."""
+def _warm_compiled(model: Model, *, chains: int, warmup: int, dtype: str, target_acceptance: float):
+    """The jitted per-chain adaptation ``warm_fn(keys, init, step_size) -> (states, step sizes,
+    inverse mass matrices)``, kept on the model. It depends on the sampler configuration only,
+    never on the number of draws, the plan or the chunk."""
     import blackjax
 
-    cache_key = ("mcmc", plan.signature, chains, warmup, thin, chunk, kb, dtype, target_acceptance,
-                 has_ins, tuple(int(c) for c in obs_cols))
+    cache_key = ("mcmc-warmup", chains, warmup, dtype, target_acceptance)
     if cache_key in model.jit_cache:
         return model.jit_cache[cache_key]
     dt = DTYPES[dtype]
-    pts = jnp.asarray(plan.points, dt)
     logdensity = noise_logdensity(model, dt)       # chain state float64, network in ``dtype``
-    n_blocks = kb * chains
     size = sum(int(np.prod(s)) for s in noise_shapes(model).values())
-
-    # -- warmup: BlackJAX window adaptation, one per chain ----------------------------------------
     if warmup > 0:
         try:
             from blackjax.adaptation.base import get_filter_adapt_info_fn
@@ -367,6 +404,39 @@ def _compiled(model: Model, plan: Plan, *, chains: int, warmup: int, thin: int, 
                                                       inverse_mass_matrix=imm).init(p))(init)
             return states, jnp.full((chains,), step_size, jnp.float64), jnp.ones((chains, size), jnp.float64)
 
+    _remember(model, cache_key, warm_fn)
+    return warm_fn
+
+
+def _remember(model: Model, cache_key, value) -> None:
+    if len(model.jit_cache) >= 32:
+        model.jit_cache.pop(next(iter(model.jit_cache)))
+    model.jit_cache[cache_key] = value
+
+
+def _chunk_compiled(model: Model, plan: Plan, *, chains: int, thin: int, chunk: int, kb_max: int,
+                    dtype: str, has_ins: bool, obs_cols: np.ndarray):
+    """The jitted sampling step ``chunk_fn(states, steps, imms, chain_keys, start, per_chain, kb)``:
+    ``chunk`` kept draws per chain (a fixed ``lax.scan`` length) from global draw ``start`` on,
+    kept on the model and reused for every number of draws.
+
+    Compiled once per (model, plan, chains, thin, chunk, blocks, dtype): the draws per chain
+    ``per_chain`` and the blocks per chain ``kb`` (≤ ``kb_max``) are traced, the block sums have
+    the fixed shape (chains·kb_max, F) of which the first chains·kb rows are used, and draws at
+    or beyond ``per_chain`` skip the NUTS transition (``lax.cond``) and are masked. Draw i of a
+    chain uses the key fold_in(chain_key, i·thin + t) whatever the chunk, so results depend on
+    the key only."""
+    import blackjax
+
+    cache_key = ("mcmc-chunk", plan.signature, chains, thin, chunk, kb_max, dtype, has_ins,
+                 tuple(int(c) for c in obs_cols))
+    if cache_key in model.jit_cache:
+        return model.jit_cache[cache_key]
+    dt = DTYPES[dtype]
+    pts = jnp.asarray(plan.points, dt)
+    logdensity = noise_logdensity(model, dt)       # chain state float64, network in ``dtype``
+    rows = kb_max * chains                          # fixed shape of the block sums
+
     def nuts_step(state, k, eps_size, imm):
         return blackjax.nuts(logdensity, step_size=eps_size, inverse_mass_matrix=imm).step(k, state)
 
@@ -379,40 +449,48 @@ def _compiled(model: Model, plan: Plan, *, chains: int, warmup: int, thin: int, 
         return vals, extra
 
     @jax.jit
-    def chunk_fn(states, steps, imms, chain_keys, start, per_chain):
+    def chunk_fn(states, steps, imms, chain_keys, start, per_chain, kb):
         def one_draw(carry, j):
             states, sums, w, ndiv, acc, nbad = carry
             i = start + j                                                       # global draw index
+            valid = i < per_chain
 
             def one_step(st, t):
                 ks = jax.vmap(lambda ck: jax.random.fold_in(ck, i * thin + t))(chain_keys)
                 st, info = jax.vmap(nuts_step)(st, ks, steps, imms)
                 return st, (info.is_divergent, info.acceptance_rate)
 
-            states, (div, accr) = jax.lax.scan(one_step, states, jnp.arange(thin))
-            vals, extra = draw_values(states.position)
+            def transitions(st):
+                st, (div, accr) = jax.lax.scan(one_step, st, jnp.arange(thin))
+                vals, extra = draw_values(st.position)
+                return (st, jnp.sum(div, axis=0).astype(ndiv.dtype), jnp.sum(accr, axis=0).astype(acc.dtype),
+                        vals, extra)
+
+            def skip(st):                                                       # past the last draw: masked
+                vals, extra = jax.eval_shape(draw_values, st.position)
+                return (st, jnp.zeros_like(ndiv), jnp.zeros_like(acc), jnp.zeros(vals.shape, vals.dtype),
+                        jnp.zeros(extra.shape, extra.dtype))
+
+            states, div, accr, vals, extra = jax.lax.cond(valid, transitions, skip, states)
             feats = plan.features(vals.astype(jnp.float64))                     # (chains, F)
-            valid = i < per_chain
             finite = jnp.all(jnp.isfinite(vals), axis=1) & jnp.all(jnp.isfinite(feats), axis=1)   # never masked
-            blk = jnp.where(valid, chain_ix * kb + i * kb // per_chain, n_blocks)
+            blk = jnp.where(valid, chain_ix * kb + i * kb // per_chain, rows)
             sums = sums.at[blk].add(jnp.where((finite & valid)[:, None], feats, 0.0), mode="drop")
             w = w.at[blk].add(jnp.where(finite & valid, 1.0, 0.0), mode="drop")
-            ndiv = ndiv + jnp.where(valid, jnp.sum(div, axis=0), 0)
-            acc = acc + jnp.where(valid, jnp.sum(accr, axis=0), 0.0)
+            ndiv = ndiv + div
+            acc = acc + accr
             nbad = nbad + jnp.sum(valid & ~finite)
             obs = jnp.concatenate([feats[:, obs_cols], extra.astype(jnp.float64)[:, None]], axis=1)
             return (states, sums, w, ndiv, acc, nbad), (obs, feats)
 
-        carry0 = (states, jnp.zeros((n_blocks, plan.n_features)), jnp.zeros(n_blocks),
+        carry0 = (states, jnp.zeros((rows, plan.n_features)), jnp.zeros(rows),
                   jnp.zeros(chains, jnp.int64), jnp.zeros(chains), jnp.zeros((), jnp.int64))
         (states, sums, w, ndiv, acc, nbad), (obs, feats) = jax.lax.scan(one_draw, carry0,
                                                                         jnp.arange(chunk, dtype=jnp.int64))
         return states, sums, w, ndiv, acc, nbad, obs, feats
 
-    if len(model.jit_cache) >= 32:
-        model.jit_cache.pop(next(iter(model.jit_cache)))
-    model.jit_cache[cache_key] = (warm_fn, chunk_fn)
-    return warm_fn, chunk_fn
+    _remember(model, cache_key, chunk_fn)
+    return chunk_fn
 
 
 def mcmc_ensemble(model: Model, tuples, *, samples: int, chains: int = 4, warmup: int = 500, key=0,
@@ -436,7 +514,9 @@ def mcmc_ensemble(model: Model, tuples, *, samples: int, chains: int = 4, warmup
       key: integer seed or JAX key; results do not depend on ``chunk``.
       blocks: total jackknife blocks, ``blocks // chains`` contiguous ones per chain.
       thin: NUTS steps per kept draw.
-      chunk: kept draws per jitted ``lax.scan`` (memory O(chunk·chains·observables)).
+      chunk: kept draws per jitted ``lax.scan`` (memory O(chunk·chains·observables)); the scan
+        length is fixed, so the sampler compiles once per (model, tuples, chains, warmup, thin,
+        chunk, blocks, dtype) whatever ``samples`` (draws past the last one skip NUTS).
       dtype: precision of the network evaluation, "float64" (default) or "float32"; the chain
         state (ε, energies, adaptation) is float64 either way.
       init_scale: scale of the initial noise (> 1 gives over-dispersed starts).
@@ -458,21 +538,24 @@ def mcmc_ensemble(model: Model, tuples, *, samples: int, chains: int = 4, warmup
     plan = Plan(tuples, model.d)
     obs_names, obs_cols, has_ins = _observables(model, plan)
     n_blocks = kb * chains
-    chunk = max(1, min(int(chunk), per_chain))
+    chunk = max(1, int(chunk))           # a fixed scan length: one compile whatever ``samples``
+    kb_max = max(1, blocks // chains)
     stride = max(1, math.ceil(per_chain / trace_max))
     key = as_key(key)
     k_init, k_warm, k_samp = jax.random.split(key, 3)
 
     with jax.enable_x64(True):
         dt = DTYPES[dtype]
-        warm_fn, chunk_fn = _compiled(model, plan, chains=chains, warmup=int(warmup), thin=int(thin),
-                                      chunk=chunk, kb=kb, dtype=dtype, target_acceptance=float(target_acceptance),
-                                      has_ins=has_ins, obs_cols=obs_cols)
+        warm_fn = _warm_compiled(model, chains=chains, warmup=int(warmup), dtype=dtype,
+                                 target_acceptance=float(target_acceptance))
+        chunk_fn = _chunk_compiled(model, plan, chains=chains, thin=int(thin), chunk=chunk, kb_max=kb_max,
+                                   dtype=dtype, has_ins=has_ins, obs_cols=obs_cols)
         init = jax.vmap(lambda k: sample_noise(model, k))(jax.random.split(k_init, chains))   # float64
         init = jax.tree_util.tree_map(lambda e: e * init_scale, init)
         states, steps, imms = warm_fn(jax.random.split(k_warm, chains), init, jnp.asarray(step_size, jnp.float64))
         chain_keys = jax.random.split(k_samp, chains)
         n_per = jnp.asarray(per_chain, jnp.int64)
+        kb_t = jnp.asarray(kb, jnp.int64)
 
         acc_sums = BlockSums(n_blocks, plan.n_features)
         # the largest per-draw contributions of every feature, for the Pareto k̂ tail diagnostic
@@ -486,12 +569,12 @@ def mcmc_ensemble(model: Model, tuples, *, samples: int, chains: int = 4, warmup
         trace: list[np.ndarray] = []
         for start in range(0, per_chain, chunk):
             states, sums, w, ndiv, acc, nbad, obs, feats = chunk_fn(states, steps, imms, chain_keys,
-                                                                    jnp.asarray(start, jnp.int64), n_per)
+                                                                    jnp.asarray(start, jnp.int64), n_per, kb_t)
             if int(nbad):
                 raise SamplingError(f"{int(nbad)} MCMC draws in draws {start}..{start + chunk - 1} gave "
                                     "non-finite field values; they are not averaged.")
             count = min(chunk, per_chain - start)
-            acc_sums.add(np.asarray(sums), np.asarray(w), count * chains)
+            acc_sums.add(np.asarray(sums)[:n_blocks], np.asarray(w)[:n_blocks], count * chains)
             if n_top > MIN_TAIL:
                 c = np.asarray(feats)[:count].reshape(-1, plan.n_features).T              # (F, draws)
                 top_pos, top_neg = _merge_top(top_pos, c, n_top), _merge_top(top_neg, -c, n_top)

@@ -1,0 +1,221 @@
+"""The Halverson–Maiti–Stoner width grid (arXiv:2008.08601, §4 experiments): time and memory of nnft.
+
+Three one-hidden-layer architectures, d_in = 1, as in the paper (σ_w, σ_b the weight and bias scales):
+  Gauss-net  φ(x) = Σᵢ W1ᵢ exp(W0ᵢx + b0ᵢ)/√exp(2(σ_b² + σ_w²x²/d)) + b1,  σ_w = σ_b = 1,
+             inputs 0.01 × {−1, −0.6, −0.2, 0.2, 0.6, 1};  G2 = σ_b² + σ_w² exp(−σ_w²|x−y|²/(2d)).
+  Erf net    φ(x) = Σᵢ W1ᵢ erf(W0ᵢx + b0ᵢ) + b1,  σ_w = σ_b = 1,  inputs {−1, −0.6, −0.2, 0.2, 0.6, 1}.
+  ReLU net   φ(x) = Σᵢ W1ᵢ relu(W0ᵢx),  σ_w = 1, σ_b = 0 (no biases),  inputs {0.2, 0.4, …, 1.2}.
+W0 ~ N(0, σ_w²/d), W1 ~ N(0, σ_w²/N), b ~ N(0, σ_b²). The shipped erf_net.yaml / relu_net.yaml have this
+parameterisation (σ_b is set to the paper's value through ``extends:``; σ_b = 0 is written without the
+bias parameters, since a normal density needs std > 0). The shipped gauss_net.yaml is the TASI Gauss-net
+(W1 ~ N(0, σ²/(2N)), no b1), so the paper's is written here as a spec dict with the same neuron
+(``reference: gauss_net``).
+
+Widths N ∈ {2, 3, 4, 5, 10, 20, 50, 100, 500, 1000}; G⁽²⁾, G⁽⁴⁾, G⁽⁶⁾ full and connected at every sorted
+index tuple of the 6 inputs (21 + 126 + 462 = 609 tuples, 923 features), with jackknife errors.
+
+Routes (each in a fresh subprocess, so its peak RSS — ``resource.getrusage`` ru_maxrss — is its own):
+  brute   ``nnft.measure`` per width with S whole networks (the paper's method): 30 cells.
+  neuron  ``nnft.neuron_measure(widths=all 10)``: one run of single-neuron samples per architecture gives
+          all widths exactly in N (TASI eq. 39, 50-51).
+  floor   only the random numbers: jax.random normal draws of every parameter of S networks at every width
+          (jitted, chunked) — the floor any brute-force sampler pays.
+Checks: every MC value against ``nnft.exact`` (the neuron-sum theorem with the declared neuron law):
+max |z| per architecture and route, for G and G_c.
+
+Goals (issue 10, --full at 10⁶ networks per width): brute force ≤ 150 s and < 2 GB; neuron level all 30
+cells ≤ 15 s.
+
+Run:  python bench/bench_paper_grid.py          (quick: 10⁴ networks, widths 2 and 1000, 2·10⁴ neurons)
+      python bench/bench_paper_grid.py --full   (10⁶ networks, all 10 widths)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+import warnings
+
+import numpy as np
+
+WIDTHS = (2, 3, 4, 5, 10, 20, 50, 100, 500, 1000)
+QUICK_WIDTHS = (2, 1000)
+INPUTS = np.array([-1.0, -0.6, -0.2, 0.2, 0.6, 1.0])
+ARCHS = {
+    "gauss": {"inputs": 0.01 * INPUTS, "spec": {
+        "nnft": 1, "name": "gauss-net-hms", "dims": {"d": 1, "N": 16},
+        "constants": {"sigma_w": 1.0, "sigma_b": 1.0},
+        "params": {"W0": {"shape": ["N", "d"], "density": {"normal": {"std": "sigma_w / sqrt(d)"}}},
+                   "b0": {"shape": ["N"], "density": {"normal": {"std": "sigma_b"}}},
+                   "W1": {"shape": ["N"], "density": {"normal": {"std": "sigma_w / sqrt(N)"}}},
+                   "b1": {"shape": [], "density": {"normal": {"std": "sigma_b"}}}},
+        "field": "sum_N(W1 * exp(W0 @ x + b0 - sigma_b**2 - sigma_w**2 * norm(x)**2 / d)) + b1",
+        "reference": {"gauss_net": {"sigma_w0": "sigma_w", "sigma_b0": "sigma_b"}}}},
+    "erf": {"inputs": INPUTS, "spec": {
+        "nnft": 1, "name": "erf-net-hms", "extends": "erf_net", "constants": {"sigma_w": 1.0, "sigma_b": 1.0}}},
+    "relu": {"inputs": np.arange(1, 7) * 0.2, "spec": {
+        "nnft": 1, "name": "relu-net-hms", "dims": {"d": 1, "N": 16}, "constants": {"sigma_w": 1.0},
+        "params": {"W0": {"shape": ["N", "d"], "density": {"normal": {"std": "sigma_w / sqrt(d)"}}},
+                   "W1": {"shape": ["N"], "density": {"normal": {"std": "sigma_w / sqrt(N)"}}}},
+        "field": "sum_N(W1 * relu(W0 @ x))",
+        "reference": {"relu_layer": {"weight_std": "sigma_w / sqrt(d)", "bias_std": 0.0}}}},
+}
+
+
+def tuples_for(inputs: np.ndarray) -> list[np.ndarray]:
+    """Every sorted index tuple (i₁ ≤ … ≤ iₙ) of the 6 inputs for n = 2, 4, 6, as (n, 1) arrays."""
+    from itertools import combinations_with_replacement
+    return [inputs[list(ix)][:, None] for n in (2, 4, 6) for ix in combinations_with_replacement(range(6), n)]
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0     # Linux: KiB
+
+
+def _max_z(est, exact) -> float:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (est.mean - exact) / est.stderr
+    z = z[np.isfinite(z)]
+    return float(np.max(np.abs(z))) if z.size else float("nan")
+
+
+def z_by_order(nnft, model, tuples, full, conn, widths) -> dict:
+    """max |z| of G and G_c against ``nnft.exact`` per order n = 2, 4, 6 (NaN where the declared neuron
+    reference has no moments of that order, e.g. erf_layer stops at 4)."""
+    out = {"full": {}, "connected": {}}
+    for n in (2, 4, 6):
+        ix = [i for i, t in enumerate(tuples) if len(t) == n]
+        try:
+            ex = nnft.exact(model, [tuples[i] for i in ix], widths=widths)
+        except nnft.EstimatorError:
+            out["full"][n] = out["connected"][n] = float("nan")
+            continue
+        pick = (lambda e: e[ix]) if widths is None else (lambda e: e[:, ix])
+        for kind, est, exv in (("full", full, ex.full), ("connected", conn, ex.connected)):
+            sub = nnft.Estimate(pick(est.mean), pick(est.stderr), est.n)
+            out[kind][n] = _max_z(sub, exv if widths is not None else exv[0])
+    return out
+
+
+# ------------------------------------------------------------------------------------------- workers
+def worker(route: str, arch: str, samples: int, widths: tuple[int, ...], neurons: int) -> dict:
+    import jax
+    import nnft
+    warnings.simplefilter("ignore")              # tail warnings (lognormal Gauss-net neurons) are counted, not printed
+    spec, inputs = ARCHS[arch]["spec"], ARCHS[arch]["inputs"]
+    tuples = tuples_for(inputs)
+    out = {"route": route, "arch": arch, "cells": {}, "z": {}}
+    t0 = time.perf_counter()
+    if route == "brute":
+        zs = []
+        for N in widths:
+            model = nnft.compile(nnft.from_dict(spec, dims={"N": N}))
+            t = time.perf_counter()
+            res = nnft.measure(model, tuples, samples=samples, key=N)
+            out["cells"][N] = time.perf_counter() - t
+            zs.append(z_by_order(nnft, model, tuples, res.full, res.connected, None))
+        out["z"] = {kind: {n: max(z[kind][n] for z in zs) for n in zs[0][kind]} for kind in ("full", "connected")}
+    elif route == "neuron":
+        model = nnft.compile(nnft.from_dict(spec, dims={"N": 1000}))
+        t = time.perf_counter()
+        res = nnft.neuron_measure(model, tuples, neurons=neurons, widths=widths, key=0)
+        out["cells"]["all"] = time.perf_counter() - t
+        out["z"] = z_by_order(nnft, model, tuples, res.full, res.connected, widths)
+    elif route == "floor":
+        import jax.numpy as jnp
+        n_par = 3                                 # W0, b0, W1: N numbers each per network (b1 is one)
+        chunk = 1 << 12
+
+        def draw(key, N):
+            ks = jax.random.split(key, n_par)
+            return sum(jnp.sum(jax.random.normal(k, (chunk, N), jnp.float32)) for k in ks)
+
+        fns = {N: jax.jit(lambda k, N=N: draw(k, N)) for N in widths}
+        for N in widths:                          # compile first: the floor is the drawing, not XLA
+            fns[N](jax.random.key(0)).block_until_ready()
+        t = time.perf_counter()
+        for N in widths:
+            acc = 0.0
+            for c in range(-(-samples // chunk)):
+                acc = acc + fns[N](jax.random.fold_in(jax.random.key(N), c))
+            jax.block_until_ready(acc)
+        out["cells"]["all"] = time.perf_counter() - t
+        out["numbers"] = n_par * samples * sum(widths)
+    out["seconds"] = time.perf_counter() - t0
+    out["peak_rss_mb"] = peak_rss_mb()
+    return out
+
+
+def run_worker(route, arch, samples, widths, neurons) -> dict:
+    cmd = [sys.executable, __file__, "--worker", route, arch, str(samples), str(neurons), *map(str, widths)]
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode:
+        raise RuntimeError(f"worker {route}/{arch} failed:\n{proc.stderr[-3000:]}")
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    res["process_seconds"] = time.perf_counter() - t
+    return res
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--worker":
+        route, arch, samples, neurons, *ws = argv[1:]
+        print(json.dumps(worker(route, arch, int(samples), tuple(int(w) for w in ws), int(neurons))))
+        return
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--full", action="store_true", help="10⁶ networks per width, all 10 widths")
+    ap.add_argument("--samples", type=int, default=None, help="networks per width (brute force and floor)")
+    ap.add_argument("--neurons", type=int, default=None, help="single-neuron samples per architecture")
+    ap.add_argument("--routes", nargs="+", default=["brute", "neuron", "floor"])
+    args = ap.parse_args(argv)
+    widths = WIDTHS if args.full else QUICK_WIDTHS
+    S = args.samples or (1_000_000 if args.full else 10_000)
+    M = args.neurons or (1_000_000 if args.full else 20_000)
+    print(f"HMS grid (arXiv:2008.08601): 3 architectures × widths {list(widths)}; {S} networks per width "
+          f"(brute), {M} neurons per architecture (neuron level); 609 tuples (G2/G4/G6, full + connected); "
+          f"cores={os.cpu_count()}", flush=True)
+    results = []
+    for route in args.routes:
+        for arch in (ARCHS if route != "floor" else ["erf"]):
+            r = run_worker(route, arch, S, widths, M)
+            results.append(r)
+            z = r.get("z", {})
+            zs = ("  max|z| vs exact G/G_c: " + ", ".join(f"n={n}: {z['full'][n]:.1f}/{z['connected'][n]:.1f}"
+                                                        for n in z["full"])) if z else ""
+            print(f"  {route:6s} {arch if route != 'floor' else 'params':6s}: {sum(r['cells'].values()):7.2f} s "
+                  f"sampling+estimating (process {r['process_seconds']:6.2f} s), peak RSS {r['peak_rss_mb']:7.0f} MB"
+                  f"{zs}", flush=True)
+
+    print("\nsummary")
+    for route in args.routes:
+        rs = [r for r in results if r["route"] == route]
+        t = sum(sum(r["cells"].values()) for r in rs)
+        tp = sum(r["process_seconds"] for r in rs)
+        mem = max(r["peak_rss_mb"] for r in rs)
+        if route == "brute":
+            n_cells = len(rs) * len(widths)
+            print(f"  brute force: {n_cells} cells in {t:.1f} s (with process start and compile: {tp:.1f} s), "
+                  f"peak RSS {mem:.0f} MB; {S * n_cells / t:,.0f} networks/s over the grid"
+                  + (f"; goal ≤ 150 s and < 2 GB: {'MET' if t <= 150 and mem < 2048 else 'NOT MET'}" if args.full
+                     else f"; at 10⁶ networks × {len(WIDTHS)} widths, at these per-cell rates: "
+                          f"~{t * (1e6 / S) * len(WIDTHS) / len(widths):.0f} s (goal ≤ 150 s)"))
+            for r in rs:
+                print("     " + r["arch"] + ": " + ", ".join(f"N={N}: {S / s:,.0f}/s" for N, s in r["cells"].items()))
+        elif route == "neuron":
+            print(f"  neuron level: {len(rs) * len(widths)} cells in {t:.1f} s ({tp:.1f} s with process start), "
+                  f"peak RSS {mem:.0f} MB, {M} neurons per architecture"
+                  + (f"; goal ≤ 15 s: {'MET' if t <= 15 else 'NOT MET'}" if args.full else ""))
+        elif route == "floor":
+            r = rs[0]
+            print(f"  random-number floor: {r['numbers']:.3g} normal draws (every parameter of {S} networks at "
+                  f"each width) in {t:.2f} s = {r['numbers'] / t / 1e9:.3f} G/s; peak RSS {mem:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
