@@ -207,64 +207,25 @@ def _split(x: np.ndarray) -> np.ndarray:
 
 
 def _psrf(x: np.ndarray) -> np.ndarray:
-    """Gelman–Rubin potential scale reduction of x (chains, draws, ...) per trailing element: the
-    formula of ``blackjax.diagnostics.potential_scale_reduction``, on the host in numpy (a new
-    trace length compiles nothing)."""
-    n = x.shape[1]
-    mean = x.mean(axis=1)
-    between = n * mean.var(axis=0, ddof=1)
-    within = x.var(axis=1, ddof=1).mean(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.sqrt((between / within + n - 1) / n)
+    """``blackjax.diagnostics.potential_scale_reduction`` per trailing element of x (chains, draws, ...).
+    (Jitted per trace length: a small program, apart from the sampler, which compiles once per model.)"""
+    from blackjax.diagnostics import potential_scale_reduction
+    out = jax.jit(potential_scale_reduction)(jnp.asarray(x))
+    return np.asarray(out, np.float64).reshape(x.shape[2:])
 
 
 def _ess(x: np.ndarray) -> np.ndarray:
-    """Effective sample size of x (chains, draws, ...) per trailing element: the algorithm of
-    ``blackjax.diagnostics.effective_sample_size`` (FFT autocovariance, Geyer's initial positive
-    then initial monotone sequence; Stan's ESS, Geyer 1992) ported to numpy, so that a new trace
-    length compiles nothing. Degenerate (constant) elements give 0, elements with a NaN draw NaN."""
-    from scipy.fft import next_fast_len
-    M, n = x.shape[:2]
-    has_variation = np.any(x != x[:, :1], axis=(0, 1))
-    mean = x.mean(axis=1, keepdims=True)
-    f = np.fft.rfft(x - mean, n=next_fast_len(2 * n), axis=1)
-    acov = np.fft.irfft(f * np.conj(f), n=next_fast_len(2 * n), axis=1)[:, :n] / n
-    acov = acov.mean(axis=0)                                                   # (n, ...)
-    var0 = acov[0] * n / (n - 1.0)
-    degenerate = np.isfinite(var0) & (~has_variation | (var0 <= 0.0))
-    weighted = var0 * (n - 1.0) / n + (mean[:, 0].var(axis=0, ddof=1) if M > 1 else 0.0)
-    weighted = np.where(degenerate, 1.0, weighted)
-    n_even = n - n % 2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rho = np.concatenate([np.ones_like(var0)[None], 1.0 - (var0 - acov[1:n_even]) / weighted], axis=0)
-    even, odd = rho[0::2], rho[1::2]
-    # Geyer's initial positive sequence: pairs summed while positive; the first even term after it kept if > 0
-    mask = np.logical_and.accumulate((even + odd) > 0.0, axis=0)
-    last = np.maximum(mask.sum(axis=0) - 1, 0)
-    nxt = np.minimum(last + 1, len(even) - 1)                                  # clamped like a jnp gather
-    nxt_val = np.take_along_axis(even, nxt[None], axis=0)[0]
-    mask_even = mask.copy()
-    inside = last + 1 < len(even)
-    np.put_along_axis(mask_even, nxt[None], np.where(inside, nxt_val > 0, np.take_along_axis(mask, nxt[None], 0)[0])[None], 0)
-    odd = np.where(mask, odd, 0.0)
-    even = np.where(mask_even, even, 0.0)
-    # Geyer's initial monotone sequence: each pair sum at most the running minimum before it
-    pair = even + odd
-    prev = np.concatenate([pair[:1], np.minimum.accumulate(pair, axis=0)[:-1]], axis=0)
-    update = pair > prev
-    even = np.where(update, prev / 2.0, even)
-    odd = np.where(update, prev / 2.0, odd)
-    tau = -1.0 + 2.0 * np.sum(even + odd, axis=0) - np.take_along_axis(even, nxt[None], axis=0)[0]
-    tau = np.maximum(tau, 1.0 / np.log10(M * n))
-    ess = np.where(degenerate, 0.0, M * n / tau)
-    return np.where(np.any(np.isnan(x), axis=(0, 1)), np.nan, ess)
+    """``blackjax.diagnostics.effective_sample_size`` per trailing element of x (chains, draws, ...)."""
+    from blackjax.diagnostics import effective_sample_size
+    out = jax.jit(effective_sample_size)(jnp.asarray(x))
+    return np.asarray(out, np.float64).reshape(x.shape[2:])
 
 
 def split_rhat(x: np.ndarray) -> np.ndarray:
     """Rank-normalised split-R̂ per trailing element of x (chains, draws, ...).
 
     R̂ = max(R̂_bulk, R̂_tail): R̂_bulk is Gelman–Rubin's potential scale reduction (the formula of
-    ``blackjax.diagnostics.potential_scale_reduction``, in numpy) on the rank-normalised split chains, R̂_tail the same on the
+    ``blackjax.diagnostics.potential_scale_reduction``) on the rank-normalised split chains, R̂_tail the same on the
     folded draws |x − median| (Vehtari et al. 2021). Splitting catches a drifting chain,
     ranking catches heavy tails, folding catches chains that differ only in scale."""
     with jax.enable_x64(True):
