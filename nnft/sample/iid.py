@@ -332,8 +332,10 @@ def _dispatcher(model: Model, values: Callable, features: Callable, chunk: int, 
     def per_device(key, starts, counts):
         return tuple(a[None] for a in step(key, starts[0], counts[0]))
 
+    # check_vma=False: every value inside is per-device (nothing is replicated across items), and the
+    # step's lax.conds (exact fallback of fast functions, row checks) need not type their branches
     sharded = jax.jit(jax.shard_map(per_device, mesh=mesh, in_specs=(P(), P("items"), P("items")),
-                                    out_specs=P("items")))
+                                    out_specs=P("items"), check_vma=False))
     dispatch = _Dispatch(sharded, NamedSharding(mesh, P()), NamedSharding(mesh, P("items")))
 
     if full_key is not None:
