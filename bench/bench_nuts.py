@@ -24,10 +24,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
+
+from _worker import run_worker
 
 COMPILE_EVENTS = ("/jax/core/compile/jaxpr_trace_duration", "/jax/core/compile/jaxpr_to_mlir_module_duration",
                   "/jax/core/compile/backend_compile_duration")
@@ -74,13 +75,8 @@ def worker(cache_dir: str, N: int, samples: int, warmup: int) -> dict:
 
 
 def run(cache_dir: str, N: int, samples: int, warmup: int) -> dict:
-    cmd = [sys.executable, __file__, "--worker", cache_dir or "-", str(N), str(samples), str(warmup)]
-    t = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode:
-        raise RuntimeError(f"worker failed:\n{proc.stderr[-3000:]}")
-    res = json.loads(proc.stdout.strip().splitlines()[-1])
-    res["process"] = time.perf_counter() - t
+    res = run_worker(__file__, cache_dir or "-", N, samples, warmup)
+    res["process"] = res.pop("process_seconds")
     return res
 
 

@@ -36,10 +36,11 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import time
 import warnings
+
+from _worker import run_worker
 
 import numpy as np
 
@@ -151,15 +152,8 @@ def worker(route: str, arch: str, samples: int, widths: tuple[int, ...], neurons
     return out
 
 
-def run_worker(route, arch, samples, widths, neurons) -> dict:
-    cmd = [sys.executable, __file__, "--worker", route, arch, str(samples), str(neurons), *map(str, widths)]
-    t = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode:
-        raise RuntimeError(f"worker {route}/{arch} failed:\n{proc.stderr[-3000:]}")
-    res = json.loads(proc.stdout.strip().splitlines()[-1])
-    res["process_seconds"] = time.perf_counter() - t
-    return res
+def run_route(route, arch, samples, widths, neurons) -> dict:
+    return run_worker(__file__, route, arch, samples, neurons, *widths)
 
 
 def main(argv=None):
@@ -183,7 +177,7 @@ def main(argv=None):
     results = []
     for route in args.routes:
         for arch in (ARCHS if route != "floor" else ["erf"]):
-            r = run_worker(route, arch, S, widths, M)
+            r = run_route(route, arch, S, widths, M)
             results.append(r)
             z = r.get("z", {})
             zs = ("  max|z| vs exact G/G_c: " + ", ".join(f"n={n}: {z['full'][n]:.1f}/{z['connected'][n]:.1f}"
