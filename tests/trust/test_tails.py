@@ -72,9 +72,10 @@ def test_divergent_four_point_function_is_flagged():
 
 
 def test_finite_but_heavy_four_point_function_is_flagged():
-    """ν = 5, N = 2: E φ⁴ is finite (the static analysis allows it) but φ⁴ has tail index 5/4,
-    k = 0.8 > 0.7: the mean exists, the sample mean and its error bar are not to be trusted."""
-    model = _cos_net_t(5, 2)
+    """ν = 4.2, N = 2: E φ⁴ is finite (the static analysis allows it) but φ⁴ has tail index 4.2/4,
+    k = 0.95 > 0.7: the mean exists, the sample mean and its error bar are not to be trusted. (At ν = 5,
+    k = 0.8, k̂ from 20 000 networks scatters over 0.64–0.9 with the key: too close to 0.7 to test.)"""
+    model = _cos_net_t(4.2, 2)
     with pytest.warns(TailWarning):
         mc = nnft.measure(model, PTS4, samples=20_000, key=1)
     assert np.all(mc.connected.khat > KHAT_FLAG)
@@ -100,8 +101,8 @@ def test_khat_does_not_depend_on_the_chunk_size():
 
 
 def test_report_tables_flag_heavy_rows():
-    """`nnft run` tables show k̂ per row and mark rows above 0.7 (ν = 5, N = 2: k = 0.8)."""
-    theory = _cos_net_t(5, 2).theory
+    """`nnft run` tables show k̂ per row and mark rows above 0.7 (ν = 4.2, N = 2: k = 0.95)."""
+    theory = _cos_net_t(4.2, 2).theory
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TailWarning)
         report = nnft.run(theory, samples=20_000, seed=1, orders=[4], points=np.zeros((1, 2)), neurons=0)
