@@ -15,10 +15,13 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import warnings
+import zipfile
+import zlib
 
 import numpy as np
 
-from nnft.errors import CheckpointError
+from nnft.errors import CheckpointError, CheckpointWarning
 
 FORMAT = "nnft-checkpoint/1"
 def _interval() -> float:
@@ -39,26 +42,42 @@ class Checkpoint:
 
     Args:
       path: the file.
-      resume: continue the sections found in ``path`` (a missing file starts afresh).
+      resume: continue the sections found in ``path`` (a missing file starts afresh, with a
+        :class:`~nnft.errors.CheckpointWarning`).
 
     Raises:
-      CheckpointError: ``path`` exists and ``resume`` is False (it is never overwritten silently), or it
-        is not an nnft checkpoint.
+      CheckpointError: ``path`` is not a usable file name (empty, a directory, its folder missing or not
+        writable), ``path`` exists and ``resume`` is False (it is never overwritten silently), or it
+        is not an nnft checkpoint. All before any sampling.
     """
 
     def __init__(self, path: str | os.PathLike, *, resume: bool = False):
         from nnft.runtime import process_count, process_index
-        base = os.fspath(path)
+        if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
+            raise CheckpointError(f"checkpoint must be a file name, got {str(path)[:60]!r}")
+        if not isinstance(resume, bool):
+            raise CheckpointError(f"resume must be True or False, got {str(resume)[:40]!r}")
+        base = os.path.realpath(os.fspath(path))          # a symbolic link is written through
         n = process_count()
         self.path = base if n == 1 else f"{base}.{process_index()}-of-{n}"
-        self.resume = bool(resume)
+        folder = os.path.dirname(self.path)
+        if os.path.isdir(self.path):
+            raise CheckpointError(f"checkpoint {self.path} is a directory; give a file name inside it")
+        if not os.path.isdir(folder):
+            raise CheckpointError(f"checkpoint {self.path}: the folder {folder} does not exist")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise CheckpointError(f"checkpoint {self.path}: the folder {folder} is not writable")
+        self.resume = resume
         self.sections: dict[int, dict] = {}
         self._opened = 0
         if os.path.exists(self.path):
             if not self.resume:
                 raise CheckpointError(f"checkpoint {self.path} already exists: continue it with --resume "
-                                      "(resume=True), or remove it to start afresh")
+                                      "(resume=True) if nnft wrote it, or remove it / choose another file")
             self.sections = _read(self.path)
+        elif self.resume:
+            warnings.warn(f"no checkpoint at {self.path} to resume: starting afresh (with several processes "
+                          "each resumes its own FILE.<process>-of-<count>)", CheckpointWarning, stacklevel=3)
 
     def open_section(self) -> int:
         """The section number of the next stream of this run."""
@@ -138,10 +157,16 @@ class _suppress:
 
 def _read(path: str) -> dict[int, dict]:
     try:
-        with np.load(path, allow_pickle=False) as z:
+        z = np.load(path, allow_pickle=False)
+        if not isinstance(z, np.lib.npyio.NpzFile):
+            raise CheckpointError(f"{path} is not an nnft checkpoint (a single array, not an archive)")
+        with z:
             data = {k: z[k] for k in z.files}
-    except (OSError, ValueError, EOFError) as err:
-        raise CheckpointError(f"checkpoint {path} cannot be read ({type(err).__name__}: {err})") from None
+    except CheckpointError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, KeyError, TypeError) as err:
+        raise CheckpointError(f"{path} is a damaged or foreign file, not a readable nnft checkpoint "
+                              f"({type(err).__name__}: {str(err)[:80]})") from None
     if "format" not in data or str(data["format"]) != FORMAT:
         raise CheckpointError(f"{path} is not an nnft checkpoint of format {FORMAT}")
     sections: dict[int, dict] = {}
@@ -164,6 +189,8 @@ def _read(path: str) -> dict[int, dict]:
             elif name in ("n", "next"):
                 s[name] = int(v)
             else:
+                if v.dtype.kind != "f":
+                    raise damaged(f"{k} holds {v.dtype} values, not floating-point sums")
                 s[name] = v
         except (ValueError, TypeError) as err:
             raise damaged(f"{k}: {err}") from None

@@ -183,3 +183,7 @@ class CheckpointError(NnftError, ValueError):
     """A checkpoint file cannot be used for this run: it belongs to a different run (the message names
     every field of the run's fingerprint that differs), it is not an nnft checkpoint, or it exists and
     the run was not asked to resume it."""
+
+
+class CheckpointWarning(UserWarning):
+    """``resume`` was asked but there is no checkpoint file to resume: the run starts afresh."""
