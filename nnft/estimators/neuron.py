@@ -21,7 +21,7 @@ import numpy as np
 
 from nnft.densities import get_density
 from nnft.errors import EstimatorError
-from nnft.estimators.npoint import Plan
+from nnft.estimators.npoint import Plan, periodic
 from nnft.estimators.partitions import all_masks, cumulants, moments_from_cumulants
 from nnft.graph.build import evaluate_constants
 from nnft.graph.compile import Model
@@ -119,7 +119,7 @@ def neuron_measure(model: Model, tuples, *, neurons: int = 1_000_000, widths=Non
     kmax = max(plan.orders)
     notes = field_moment_check(model, kmax)
     v_mom, b_mom = width_moments(model, widths, kmax)
-    plan.check_precision(dtype)
+    plan.check_precision(dtype, periodic(model))
     pts = np.asarray(plan.points, dtype=np.float64)   # converted in the step, in the sampling precision
     networks = -(-int(neurons) // W_s)
     chunk = max(1, min(chunk, MAX_NEURON_ROWS // W_s))

@@ -26,6 +26,9 @@ from nnft.stats import BlockSums, Estimate
 
 MAX_ORDER = 8
 MAX_FEATURES = 200_000
+#: float32 with a periodic function (cos, sin, tan) of the inputs: largest |coordinate| (2¹⁷; the
+#: pre-activation's rounding |w·x|·2⁻²⁴ stays below 0.008 rad per unit weight)
+PERIODIC_FLOAT32_MAX = float(2 ** 17)
 
 
 @dataclass(frozen=True)
@@ -102,13 +105,16 @@ class Plan:
                 out[t] = np.asarray(sorted({int(cols[m][j]) for m in masks}))
         return out
 
-    def check_precision(self, dtype: str) -> None:
-        """Refuse points that the sampling precision cannot tell apart.
+    def check_precision(self, dtype: str, periodic: bool = False) -> None:
+        """Refuse points that the sampling precision cannot tell apart, or (``periodic``: the field
+        applies cos/sin/tan) whose float32 pre-activations would carry phase errors.
 
         Raises:
           EstimatorError: two distinct points round to the same point in ``dtype`` (e.g. x = 10⁷ and
             10⁷ + 0.5 in float32, whose spacing there is 1): the correlator would silently be that of
-            coincident points.
+            coincident points; or, in float32 with a periodic function, a |coordinate| above
+            :data:`PERIODIC_FLOAT32_MAX`: w·x is rounded by ~|w·x|·2⁻²⁴ (≥ 0.008 rad per unit weight),
+            a random phase that biases correlators (Cos-net G2 at x ≈ 3·10⁷ comes out 14σ off).
         """
         from nnft.errors import EstimatorError
         np_dt = np.dtype(dtype)
@@ -122,6 +128,11 @@ class Plan:
         if not np.all(np.isfinite(rounded)):
             raise EstimatorError(f"point coordinates overflow {dtype} (largest |coordinate| "
                                  f"{float(np.max(np.abs(self.points))):.3g}); use dtype='float64'")
+        if periodic and np_dt == np.float32 and float(np.max(np.abs(self.points))) > PERIODIC_FLOAT32_MAX:
+            raise EstimatorError(f"largest |coordinate| {float(np.max(np.abs(self.points))):.3g} > "
+                                 f"{PERIODIC_FLOAT32_MAX:g} with cos/sin/tan in float32: the pre-activations' rounding "
+                                 "(|w·x|·2⁻²⁴) becomes a random phase that biases the correlators. Use dtype='float64'"
+                                 ", or shift the points nearer the origin if the theory is translation invariant")
 
     @staticmethod
     def key(ids: tuple[int, ...], mask: int) -> tuple[int, ...]:
@@ -184,7 +195,7 @@ def accumulate(model: Model, plan: Plan, *, samples: int, key=0, chunk: int = 40
     (under JAX's x64 mode), so ``dtype="float64"`` reaches every array the step touches.
     ``devices``, ``checkpoint``, ``resume``, ``progress`` go to ``nnft.sample.iid.stream`` when set.
     """
-    plan.check_precision(dtype)
+    plan.check_precision(dtype, periodic(model))
     pts = np.asarray(plan.points, dtype=np.float64)
 
     def values(theta):
@@ -193,6 +204,11 @@ def accumulate(model: Model, plan: Plan, *, samples: int, key=0, chunk: int = 40
     return plan.stream(model, key, samples, values, chunk=chunk, n_blocks=blocks, dtype=dtype,
                        cache_key=("fields", plan.signature), points=len(pts), devices=devices,
                        checkpoint=checkpoint, resume=resume, progress=progress)
+
+
+def periodic(model: Model) -> bool:
+    """Whether φ applies a periodic function (cos, sin, tan) anywhere (for :meth:`Plan.check_precision`)."""
+    return any(a.get("op") in ("fn:cos", "fn:sin", "fn:tan") for _, a in model.graph.nodes(data=True))
 
 
 @dataclass(frozen=True)

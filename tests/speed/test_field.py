@@ -211,3 +211,18 @@ def test_counter_based_draws_have_the_density(name, dtype):
     assert stats.kstest(x, dist(args).cdf).pvalue > 1e-4
     scale = args.get("std", args.get("scale", 1.0 / args.get("rate", 1.0)))
     assert stats.kstest(x + 0.1 * scale, dist(args).cdf).pvalue < 1e-4
+
+
+def test_float32_refuses_periodic_fields_at_huge_coordinates():
+    """Cos-net at x ≈ 3·10⁷ in float32: the rounding of w·x is a random phase (G2 came out 14σ off);
+    refused with the float64 fix, while float64 and a non-periodic field are measured."""
+    import nnft
+    from nnft.errors import EstimatorError
+    pts = [np.array([[3e7, 0.0], [3e7 + 2.0, 0.0]])]
+    cos = nnft.compile(nnft.load("cos_net", N=4))
+    with pytest.raises(EstimatorError, match="float64"):
+        nnft.measure(cos, pts, samples=64, key=0)
+    nnft.measure(cos, [np.array([[1e5, 0.0], [1e5 + 2.0, 0.0]])], samples=64, key=0)     # below 2^17
+    est = nnft.measure(cos, pts, samples=4000, key=0, dtype="float64").full
+    exact = 0.5 * np.exp(-4.0 / 4.0)
+    assert abs(est.z(exact)[0]) < 5
