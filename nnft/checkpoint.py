@@ -57,10 +57,10 @@ class Checkpoint:
             raise CheckpointError(f"checkpoint must be a file name, got {str(path)[:60]!r}")
         if not isinstance(resume, bool):
             raise CheckpointError(f"resume must be True or False, got {str(resume)[:40]!r}")
-        base = os.path.realpath(os.fspath(path))          # a symbolic link is written through
+        base = os.fspath(path)
         n = process_count()
         self.path = base if n == 1 else f"{base}.{process_index()}-of-{n}"
-        folder = os.path.dirname(self.path)
+        folder = os.path.dirname(os.path.realpath(self.path))
         if os.path.isdir(self.path):
             raise CheckpointError(f"checkpoint {self.path} is a directory; give a file name inside it")
         if not os.path.isdir(folder):
@@ -133,7 +133,8 @@ def _write(path: str, sections: dict[int, dict]) -> None:
         for name in _ARRAYS:
             if sec.get(name) is not None:
                 arrays[f"s{i}.{name}"] = np.asarray(sec[name])
-    folder = os.path.dirname(os.path.abspath(path))
+    path = os.path.realpath(path)                        # a symbolic link is written through
+    folder = os.path.dirname(path)
     fd, tmp = tempfile.mkstemp(prefix=".nnft-ck-", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -166,7 +167,7 @@ def _read(path: str) -> dict[int, dict]:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, KeyError, TypeError) as err:
         raise CheckpointError(f"{path} is a damaged or foreign file, not a readable nnft checkpoint "
-                              f"({type(err).__name__}: {str(err)[:80]})") from None
+                              f"({type(err).__name__})") from None
     if "format" not in data or str(data["format"]) != FORMAT:
         raise CheckpointError(f"{path} is not an nnft checkpoint of format {FORMAT}")
     sections: dict[int, dict] = {}

@@ -27,7 +27,7 @@ from nnft import runtime
 from nnft import checkpoint as checkpoints
 from nnft.errors import CheckpointError, ReweightingWarning, SamplingError, printable
 from nnft.graph.compile import Model
-from nnft.sample.step import DTYPES, chunk_step, row_elements, tail_width
+from nnft.sample.step import DTYPES, chunk_step, row_elements, tail_one_sided, tail_width
 from nnft.stats import BlockSums
 
 #: array elements (all networks of one chunk) a jitted step may hold; bounds memory per step
@@ -136,6 +136,7 @@ def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable,
     from nnft.estimators.tails import MIN_TAIL, tail_size
     keep = 0
     width = tail_width(features, n_features) if tails else 0
+    one_sided = tail_one_sided(features)
     if tails:
         keep = tail_size(n_samples * rows) + 1
         keep = min(keep, TAIL_ELEMENTS // max(1, width))
@@ -196,7 +197,8 @@ def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable,
                 c = contrib[j]
                 c = c[:count * (len(c) // chunk)].T          # (T, valid rows)
                 tops[0] = _merge_top(tops[0], c, keep)
-                tops[1] = _merge_top(tops[1], -c, keep)
+                if not one_sided:                    # a one-sided tail (values ≥ 0) has no lower tail to keep
+                    tops[1] = _merge_top(tops[1], -c, keep)
         return None
 
     failure = None
@@ -239,7 +241,8 @@ def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable,
     if failure is not None:
         raise SamplingError(_failure_message(failure))
     if keep and tops[0] is not None:
-        acc.tail = tuple(np.sort(t, axis=1) + 0.0 for t in tops)   # canonical order, −0.0 -> 0.0
+        acc.tail = tuple(np.sort(t if t is not None else tops[0][:, :0], axis=1) + 0.0   # canonical order,
+                         for t in tops)                                                  # −0.0 -> 0.0
     if model.insertions and acc.ess < max(ESS_MIN, ESS_FRACTION * n_samples):
         warnings.warn(f"importance weights of the insertion degenerated: effective sample size {acc.ess:.1f} of "
                       f"{n_samples} networks; estimates are not reliable (lower the coupling or the box volume, "
@@ -310,11 +313,27 @@ def _fingerprint(model: Model, key: jax.Array, cache_key: tuple | None, **sizes)
 
 
 def _merge_top(old: np.ndarray | None, new: np.ndarray, keep: int) -> np.ndarray:
-    """The ``keep`` largest values per row of two (F, ·) arrays (chunking does not change the result)."""
-    both = new if old is None else np.concatenate([old, new], axis=1)
-    if both.shape[1] <= keep:
-        return both
-    return np.partition(both, both.shape[1] - keep, axis=1)[:, -keep:]
+    """The ``keep`` largest values per row of two (F, ·) arrays (chunking does not change the result:
+    the kept set is the exact top-``keep`` of everything merged so far; order within a row is not
+    meaningful). Once ``old`` is full, only the new values above a row's current ``keep``-th largest can
+    enter, and only those rows are re-selected (a run's later chunks rarely change the tail)."""
+    if old is None or old.shape[1] < keep:
+        both = new if old is None else np.concatenate([old, new], axis=1)
+        if both.shape[1] <= keep:
+            return both
+        return np.partition(both, both.shape[1] - keep, axis=1)[:, -keep:]
+    hit = new > old.min(axis=1)[:, None]
+    rr, cc = np.nonzero(hit)
+    if not len(rr):
+        return old
+    vals = new[rr, cc]
+    out = old.copy()
+    bounds = np.flatnonzero(np.diff(rr)) + 1
+    for seg_rows, seg_vals in zip(np.split(rr, bounds), np.split(vals, bounds)):
+        r = seg_rows[0]
+        both = np.concatenate([old[r], seg_vals])
+        out[r] = np.partition(both, len(both) - keep)[-keep:]
+    return out
 
 
 def _dispatcher(model: Model, values: Callable, features: Callable, chunk: int, dtype: str,

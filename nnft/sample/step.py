@@ -288,6 +288,11 @@ def chunk_step(model: Model, values: Callable, features, chunk: int, dtype: str,
     return step
 
 
+def tail_one_sided(features) -> bool:
+    """Whether the tail columns are ≥ 0 (:class:`Products`: w·|φ(x_p)|ᵐ), so only their upper tail is kept."""
+    return isinstance(features, Products)
+
+
 def tail_width(features, n_features: int) -> int:
     """T, the number of per-row tail columns the step returns for the k̂ diagnostic (the driver sizes the
     tail buffers from it): P × orders in use for :class:`Products`, else F."""

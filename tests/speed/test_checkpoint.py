@@ -149,7 +149,7 @@ def test_a_file_that_is_not_a_checkpoint_is_refused(tmp_path):
     with pytest.raises(CheckpointError, match="not an nnft checkpoint"):
         _stream_once(bad, resume=True)
     (tmp_path / "junk.npz").write_bytes(b"not a zip file")
-    with pytest.raises(CheckpointError, match="cannot be read"):
+    with pytest.raises(CheckpointError, match="not a readable nnft checkpoint"):
         _stream_once(tmp_path / "junk.npz", resume=True)
 
 
