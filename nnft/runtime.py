@@ -151,8 +151,8 @@ def init_distributed(coordinator: str | None = None, num_processes: int | None =
         jax.distributed.initialize()
     else:
         host, sep, port = str(coordinator).rpartition(":")
-        if not sep or not host or not (port.isascii() and port.isdigit()):
-            raise InputError(f"coordinator must be host:port, got {str(coordinator)[:80]!r}")
+        if not sep or not host or not (port.isascii() and port.isdigit()) or not 1 <= int(port) <= 65535:
+            raise InputError(f"coordinator must be host:port with a port in 1..65535, got {str(coordinator)[:80]!r}")
         n = as_count(num_processes, "num_processes", lo=1, hi=65536)
         i = as_count(process_id, "process_id", lo=0, hi=n - 1)
         if n > 1:
