@@ -8,6 +8,7 @@ error over the whole non-linear estimator.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 
 import jax
@@ -147,7 +148,7 @@ class Plan:
         """The features as a :class:`~nnft.sample.step.Products` (block sums by matrix products, tail
         columns w·|φ(x_p)|ᵐ), built once per plan."""
         if getattr(self, "_products", None) is None:
-            self._products = Products(list(self.key_col), len(self.points))
+            self._products = _products(tuple(self.key_col), len(self.points))
         return self._products
 
     def stream(self, model: Model, key, networks: int, values, **kw) -> BlockSums:
@@ -204,6 +205,13 @@ def accumulate(model: Model, plan: Plan, *, samples: int, key=0, chunk: int = 40
     return plan.stream(model, key, samples, values, chunk=chunk, n_blocks=blocks, dtype=dtype,
                        cache_key=("fields", plan.signature), points=len(pts), devices=devices,
                        checkpoint=checkpoint, resume=resume, progress=progress)
+
+
+@functools.lru_cache(maxsize=16)
+def _products(keys: tuple, n_points: int) -> Products:
+    """The :class:`Products` layout of a feature list (read-only; reused by later calls with the same plan,
+    whose greedy split would otherwise be recomputed: ~0.4 s for 8192 features)."""
+    return Products(list(keys), n_points)
 
 
 def periodic(model: Model) -> bool:
