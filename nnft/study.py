@@ -183,8 +183,9 @@ class Report:
         def zz(v):
             return f"{v:+.2f}" if v is not None else "—"
 
+        digits = _distinguishing_digits([tuple(p) for r in self.rows for p in r.points])
         for r in self.rows:
-            pts = ";".join(",".join(f"{c:g}" for c in p) for p in r.points)
+            pts = ";".join(",".join(f"{c:.{digits}g}" for c in p) for p in r.points)
             pts = pts if len(pts) <= 28 else pts[:25] + "..."
             line = f"{r.order:>2} {pts:<28} {format_value(*r.full):>20} {num(r.exact_full):>11} {zz(r.z_full):>6}   " \
                    f"{format_value(*r.connected):>20} {num(r.exact_connected):>12} {zz(r.z_connected):>6}"
@@ -276,3 +277,14 @@ def run(theory: Theory, *, samples: int | None = None, seed: int | None = None, 
         except EstimatorError as err:
             notes.append(f"no neuron-level estimate: {err}")
     return Report(theory=theory, model=model, samples=samples, seed=seed, rows=rows, notes=notes)
+
+
+def _distinguishing_digits(points: list[tuple]) -> int:
+    """Significant digits (6 at least) with which distinct points print distinctly (1e6 and 1e6 + 0.5
+    would both print as 1e+06 with 6)."""
+    distinct = set(points)
+    for k in range(6, 18):
+        if len({tuple(f"{c:.{k}g}" for c in p) for p in distinct}) == len(distinct):
+            return k
+    return 17
+
