@@ -12,6 +12,7 @@ In a multi-process run each process keeps its own file, ``FILE.<process>-of-<cou
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -143,17 +144,9 @@ def _write(path: str, sections: dict[int, dict]) -> None:
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        with _suppress():
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-
-
-class _suppress:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return exc[0] is not None and issubclass(exc[0], OSError)
 
 
 def _read(path: str) -> dict[int, dict]:

@@ -233,13 +233,8 @@ def check_reference(model: Model) -> ReferenceCheck:
     worst = int(np.argmax(np.abs(z)))
     if not np.all(np.isfinite(z)) or abs(z[worst]) > Z_MAX:
         x, y = (",".join(f"{c:g}" for c in p) for p in tuples[worst])
-        raise ReferenceMismatchError(
-            f"the declared reference contradicts the spec's own parameter laws: at x=({x}), y=({y}) the reference "
-            f"{kind} gives G2 = {g(ref[worst]):.6g}, the spec's densities give {g(est[worst]):.6g} ± "
-            f"{scale * err[worst]:.2g} (neuron-level estimate, {n} neurons, fixed key): z = {z[worst]:+.1f}, "
-            f"allowed |z| ≤ {Z_MAX:g}",
-            file=model.theory.source, field=f"reference.{kind}",
-            hint="make the reference's arguments the ones the params' densities use (e.g. sigma_w0: sigma_w0)")
+        raise _contradiction(model, kind, f"x=({x}), y=({y})", f"G2 = {g(ref[worst]):.6g}",
+                             f"{g(est[worst]):.6g} ± {scale * err[worst]:.2g}", n, z[worst], "sigma_w0")
     # the fourth moment at one point, where the reference gives M8 for its predicted error: catches laws
     # that agree in M2 but not beyond (e.g. Gauss-net's σ_b0 enters M4, not M2)
     z4 = None
@@ -262,13 +257,8 @@ def check_reference(model: Model) -> ReferenceCheck:
             z4 = (float(np.mean(p4)) - m4) / e4
             if not math.isfinite(z4) or abs(z4) > Z_MAX:
                 xs = ",".join(f"{c:g}" for c in x0)
-                raise ReferenceMismatchError(
-                    f"the declared reference contradicts the spec's own parameter laws: at x=({xs}) the reference "
-                    f"{kind} gives the per-neuron fourth moment E[ψ(x)⁴] = {m4:.6g}, the spec's densities give "
-                    f"{float(np.mean(p4)):.6g} ± {e4:.2g} (neuron-level estimate, {n} neurons, fixed key): "
-                    f"z = {z4:+.1f}, allowed |z| ≤ {Z_MAX:g}",
-                    file=model.theory.source, field=f"reference.{kind}",
-                    hint="make the reference's arguments the ones the params' densities use (e.g. sigma_b0: sigma_b0)")
+                raise _contradiction(model, kind, f"x=({xs})", f"the per-neuron fourth moment E[ψ(x)⁴] = {m4:.6g}",
+                                     f"{float(np.mean(p4)):.6g} ± {e4:.2g}", n, z4, "sigma_b0")
     if z4 is not None:
         from dataclasses import replace
         result = replace(result, z4=z4)
@@ -303,3 +293,16 @@ def exact(model: Model, tuples, widths=None) -> Exact:
     neuron = neuron_reference(model)
     check_reference(model)
     return _exact(model, tuples, neuron, widths)
+
+
+def _contradiction(model, kind: str, where: str, claim: str, measured: str, n: int, z: float,
+                   example: str) -> ReferenceMismatchError:
+    """The error for a reference whose prediction ``claim`` at ``where`` disagrees with the spec's own
+    densities (``measured``, a neuron-level estimate of ``n`` neurons) by ``z`` standard errors."""
+    return ReferenceMismatchError(
+        f"the declared reference contradicts the spec's own parameter laws: at {where} the reference {kind} gives "
+        f"{claim}, the spec's densities give {measured} (neuron-level estimate, {n} neurons, fixed key): "
+        f"z = {z:+.1f}, allowed |z| ≤ {Z_MAX:g}",
+        file=model.theory.source, field=f"reference.{kind}",
+        hint=f"make the reference's arguments the ones the params' densities use (e.g. {example}: {example})")
+

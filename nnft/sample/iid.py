@@ -50,14 +50,13 @@ def step_elements(model: Model, points: int, rows: int, n_features: int, feature
 
     parameters + φ's intermediate values at every point the step evaluates (the estimator's ``points``
     and every insertion lattice, ``Model.point_elements`` each) + per row the field values, the
-    features and their weighted contributions (which also leave the step for the tail diagnostic) or,
-    given the step's ``features`` object, what its reduction really holds (``step.row_elements``).
+    features and their weighted contributions, or what the step's ``features`` object really holds
+    (``step.row_elements``; 2F for per-row features).
     The host-side tail buffers are per run, bounded by :data:`TAIL_ELEMENTS`.
     """
     lattice = sum(len(ins.points) for ins in model.insertions)
     return (max(1, model.param_elements) + (int(points) + lattice) * model.point_elements
-            + int(rows) * (int(points) + (2 * int(n_features) if features is None
-                                          else row_elements(features, n_features))))
+            + int(rows) * (int(points) + row_elements(features, n_features)))
 
 
 def chunk_size(model: Model, requested: int, n_samples: int, points: int, rows: int = 1, n_features: int = 1,

@@ -265,7 +265,7 @@ def chunk_step(model: Model, values: Callable, features, chunk: int, dtype: str,
                 f = features.rows(v)
                 return jnp.all(jnp.isfinite(f), axis=1) & jnp.all(jnp.isfinite(f * wr[:, None]), axis=1)
 
-            row_ok = jax.lax.cond(jnp.all(jnp.isfinite(sums)), lambda _: vrow | True,   # (typed like the rows under shard_map)
+            row_ok = jax.lax.cond(jnp.all(jnp.isfinite(sums)), lambda _: jnp.ones(chunk * rows, bool),
                                   row_check, None)
             tail = (jnp.where(vrow[:, None], features.tails(v, wr), jnp.nan) if keep
                     else jnp.zeros((0, 0)))
