@@ -126,7 +126,7 @@ def _check_reference(value: dict) -> dict:
 
 
 def _check_potential(value: dict) -> dict:
-    from nnft.spec.potentials import POTENTIALS
+    from nnft.spec.signatures import POTENTIALS
     return _tagged(value, POTENTIALS, "potential")
 
 

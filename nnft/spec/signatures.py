@@ -1,0 +1,83 @@
+"""Argument signatures of the tagged spec entries, as data (no JAX, no numerics here).
+
+A spec names a density (``density: {normal: {std: ...}}``), an analytic reference
+(``reference: {cos_net: {...}}``) or a potential (``potential: {phi4: {...}}``) by a tag and its
+arguments. The spec layer validates those names and arguments against the tables below; the
+implementations (``nnft.densities``, ``nnft.analytic``, ``nnft.insertions``) read their argument
+names, constraints and defaults from the same tables, so a signature has one home.
+
+Constraints are names: ``"real"``, ``"positive"`` (> 0), ``"nonnegative"`` (>= 0); a potential's
+``expression`` argument is ``"expression in phi"``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+
+@dataclass(frozen=True)
+class Signature:
+    """The arguments of one tagged entry.
+
+    Attributes:
+      name: the tag as written in a spec (``normal``, ``cos_net``, ``phi4``, ...).
+      args: argument name -> constraint name, in canonical order.
+      defaults: default values of the optional arguments (a subset of ``args``).
+    """
+
+    name: str
+    args: Mapping[str, str]
+    defaults: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not set(self.defaults) <= set(self.args):
+            raise ValueError(f"signature {self.name!r}: defaults {sorted(self.defaults)} not among its arguments")
+        object.__setattr__(self, "args", MappingProxyType(dict(self.args)))
+        object.__setattr__(self, "defaults", MappingProxyType(dict(self.defaults)))
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """The arguments without a default, in canonical order."""
+        return tuple(a for a in self.args if a not in self.defaults)
+
+    def __str__(self) -> str:
+        """``name(a, b=1)``: the form error messages show."""
+        parts = [a if a not in self.defaults else f"{a}={self.defaults[a]:g}" for a in self.args]
+        return f"{self.name}({', '.join(parts)})"
+
+
+def _table(*signatures: Signature) -> Mapping[str, Signature]:
+    return MappingProxyType({s.name: s for s in signatures})
+
+
+#: Parameter densities (``nnft.densities``).
+DENSITIES: Mapping[str, Signature] = _table(
+    Signature("normal", {"std": "positive", "mean": "real"}, {"mean": 0.0}),
+    Signature("uniform", {"low": "real", "high": "real"}),
+    Signature("uniform_ball", {"radius": "positive"}),
+    Signature("cauchy", {"scale": "positive", "loc": "real"}, {"loc": 0.0}),
+    Signature("student_t", {"df": "positive", "scale": "positive", "loc": "real"}, {"scale": 1.0, "loc": 0.0}),
+    Signature("laplace", {"scale": "positive", "loc": "real"}, {"loc": 0.0}),
+    Signature("exponential", {"rate": "positive", "loc": "real"}, {"loc": 0.0}),
+)
+
+#: Analytic single-neuron references (``nnft.analytic``, the ``reference:`` block of a spec).
+REFERENCES: Mapping[str, Signature] = _table(
+    Signature("cos_net", {"sigma_w0": "nonnegative", "amplitude": "real"}, {"amplitude": 1.0}),
+    Signature("gauss_net", {"sigma_w0": "nonnegative", "sigma_b0": "nonnegative"}),
+    Signature("scalar_net", {"mass": "positive", "cutoff": "positive", "amplitude": "real"}, {"amplitude": 1.0}),
+    Signature("cauchy_net", {"mass": "positive", "amplitude": "real"}, {"amplitude": 1.0}),
+    Signature("rp_scalar", {"mass": "positive", "cutoff": "positive", "amplitude": "real"}, {"amplitude": 1.0}),
+    Signature("relu_layer", {"weight_std": "nonnegative", "bias_std": "nonnegative"}),
+    Signature("erf_layer", {"weight_std": "nonnegative", "bias_std": "nonnegative"}),
+    Signature("shaped_net", {"sigma_w0": "positive", "mass": "positive", "amplitude": "real"}, {"amplitude": 1.0}),
+)
+
+#: Local potentials V(φ) of insertions (``nnft.insertions``): V = λ/4! φ⁴; Σ_k g_k φᵏ/k!; any expression in phi.
+POTENTIALS: Mapping[str, Signature] = _table(
+    Signature("phi4", {"coupling": "real"}),
+    Signature("polynomial", {f"g{k}": "real" for k in range(1, 9)}, {f"g{k}": 0.0 for k in range(1, 9)}),
+    Signature("expression", {"V": "expression in phi"}),
+)
