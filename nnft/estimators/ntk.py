@@ -24,16 +24,17 @@ from nnft.stats import Estimate
 
 
 def trainable_scales(model: Model) -> dict[str, float]:
-    """Parameters with a normal density of constant std, and that std (the NTK scale)."""
+    """Parameters with a normal density of constant arguments (``Density.gaussian``), and its std (the NTK scale)."""
+    from nnft.densities import get_density
     g = model.graph
     out = {}
     for name in model.theory.params:
         node = f"param:{name}"
-        if g.nodes[node]["density"] != "normal":
-            continue
         args = {d["role"][4:]: u for u, _, d in g.in_edges(node, data=True) if d["role"].startswith("arg:")}
         if all(g.nodes[u]["kind"] == "const" for u in args.values()):
-            out[name] = float(g.nodes[args["std"]]["value"])
+            gauss = get_density(g.nodes[node]["density"]).gaussian({k: g.nodes[u]["value"] for k, u in args.items()})
+            if gauss is not None:
+                out[name] = gauss.std
     return out
 
 

@@ -270,9 +270,11 @@ def _param_state(g: nx.MultiDiGraph, node: str) -> KState:
     a = g.nodes[node]
     args = {d["role"][4:]: u for u, _, d in g.in_edges(node, data=True) if d["role"].startswith("arg:")}
     consts = {k: g.nodes[u]["value"] for k, u in args.items() if g.nodes[u]["kind"] == "const"}
-    if a["density"] != "normal" or len(consts) != len(args) or consts.get("mean", 0.0) != 0.0:
+    from nnft.densities import get_density
+    gauss = get_density(a["density"]).gaussian(consts) if len(consts) == len(args) else None
+    if gauss is None or gauss.mean != 0.0:               # only a centred Gaussian weight has a kernel map
         return KState("other", a["axes"], params=frozenset({a["name"]}))
-    return KState("weight", a["axes"], var=consts["std"] ** 2, params=frozenset({a["name"]}))
+    return KState("weight", a["axes"], var=gauss.std ** 2, params=frozenset({a["name"]}))
 
 
 #: op -> kernel map (node attrs, input states, input node ids, dims) -> state

@@ -94,16 +94,14 @@ def _param(g, n: str, out: dict[str, Moments]) -> Moments:
         why = name if t.alpha < INF else None
         return Moments(t.alpha, t.alpha, t.bounded, t.light, why, why)
     # arguments that depend on other parameters: a location-scale mixture θ = loc + scale·Y with Y
-    # independent of its arguments; a random shape (student_t's df) decides nothing
+    # independent of its arguments (``Density.affine_args``)
     consts = {k: g.nodes[u]["value"] for k, u in arg_nodes.items() if g.nodes[u]["kind"] == "const"}
-    if dens.name == "student_t" and "df" in arg_nodes and "df" not in consts:
+    if any(k not in dens.affine_args and k not in consts for k in arg_nodes):
+        # a random shape (student_t's df) or inverse scale (exponential's rate): θ = Y/R needs
+        # E|1/R|ᵖ, which the graph does not bound; undecided, never silently finite
         return Moments(**_UNDECIDED, lo_why=name)
     t = dens.tail({k: consts.get(k, 1.0) for k in arg_nodes})
     ms = [out[u] for u in arg_nodes.values()]
-    if any(k not in ("loc", "scale", "std", "mean", "low", "high", "radius") and k not in consts for k in arg_nodes):
-        # an inverse scale (exponential's rate) or another shape-like argument: θ = Y/R needs E|1/R|ᵖ,
-        # which the graph does not bound; undecided, never silently finite
-        return Moments(**_UNDECIDED, lo_why=name)
     lo = min([t.alpha] + [m.lo for m in ms])
     lo_why = name if lo == t.alpha and t.alpha < INF else next((m.lo_why for m in ms if m.lo == lo), name)
     return Moments(lo, INF, t.bounded and all(m.bounded for m in ms), False, lo_why, None)

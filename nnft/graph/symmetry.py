@@ -12,12 +12,12 @@ Rules (each is a change of variables θ → θ' that leaves P(θ) invariant and 
   density* (TASI §3.3), and every odd correlator vanishes.
 - **z2 (linear readout)**: φ is an odd linear function of a set of parameters P jointly (the last
   layer W_L, b_L of an MLP; the readout v of a neuron sum Σᵢ vᵢψᵢ), each with a density even about
-  0 and constant arguments, used nowhere else: P → −P leaves P(θ) invariant and gives φ → −φ.
+  0 (``Density.centre``) and constant arguments, used nowhere else: P → −P leaves P(θ) invariant and gives φ → −φ.
   A nonzero mean or a skewed density is not proven (TASI §3.3).
 - **z2 (readout)**: φ = Σᵢ vᵢψᵢ with an even readout density (and an even offset, if any):
   v → −v gives φ → −φ (TASI §3.3).
 - **rotation / reflection** (O(d) about the origin): x enters only through W @ x (contracting d) with
-  W isotropic along d (zero-mean normal with one std, or uniform_ball over d) and through norm(x);
+  W isotropic along d (``Density.isotropic``: i.i.d. zero-mean normal, or uniform_ball over d) and through norm(x);
   W is used elsewhere only through norm_d(W). Then x → Rx is absorbed by W → WR.
 - **permutation** of the points of a correlator: always (the field is a commuting scalar).
 """
@@ -30,8 +30,6 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from nnft.densities import get_density
-
-EVEN_LOC = {"normal": "mean", "cauchy": "loc", "laplace": "loc", "student_t": "loc"}
 
 
 @dataclass(frozen=True)
@@ -124,10 +122,12 @@ def _phase_nodes(g, memo) -> dict[str, str]:
             continue
         b = phases[0]
         ba = g.nodes[b]
+        dens = get_density(ba["density"])
         args = _density_args(g, b)
-        if ba["density"] != "uniform" or args is None or len(_outs(g, b)) != 1:
+        if not (dens.flat and dens.event_dims == 0) or args is None or len(_outs(g, b)) != 1:
             continue
-        period = args["high"] - args["low"]
+        support = dens.support(args)             # a uniform phase on [low, high]
+        period = support.high - support.low
         k = period / (2 * math.pi)
         if k < 0.5 or abs(k - round(k)) > 1e-9 or set(ba["axes"]) != set(a["axes"]):
             continue
@@ -294,16 +294,12 @@ def odd_readout(g) -> list[str]:
 
 
 def _even(g, pnode) -> bool:
-    a = g.nodes[pnode]
+    """Whether a scalar parameter has a constant-argument density symmetric about 0 (θ → −θ keeps it)."""
+    dens = get_density(g.nodes[pnode]["density"])
     args = _density_args(g, pnode)
-    if args is None:
+    if args is None or dens.event_dims:
         return False
-    kind = a["density"]
-    if kind in EVEN_LOC:
-        return abs(args.get(EVEN_LOC[kind], 0.0)) == 0.0
-    if kind == "uniform":
-        return args["low"] == -args["high"]
-    return False
+    return dens.centre(args) == 0.0
 
 
 def _isotropic(g, memo) -> tuple[bool, str]:
@@ -321,8 +317,8 @@ def _isotropic(g, memo) -> tuple[bool, str]:
         args = _density_args(g, w)
         if args is None:
             return False, f"the density of {wa['name']} depends on other parameters"
-        iso = (wa["density"] == "normal" and args.get("mean", 0.0) == 0.0) or \
-              (wa["density"] == "uniform_ball" and wa["axes"][-1] == "d")
+        dens = get_density(wa["density"])         # i.i.d. along every axis, or one vector along its last
+        iso = dens.isotropic(args) and (dens.event_dims == 0 or wa["axes"][-1] == "d")
         if not iso:
             return False, f"{wa['name']} ~ {wa['density']} is not isotropic along d"
         for u, dd in _outs(g, w):

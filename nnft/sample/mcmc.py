@@ -106,38 +106,13 @@ def _student_t_quantile_jvp(primals, tangents):
 def transform(name: str, eps: jax.Array, args: dict[str, jax.Array]) -> jax.Array:
     """θ = T(ε) for density ``name``: maps ε ~ N(0, I) to draws of the density.
 
-    ``args`` must already broadcast against ``eps`` (batch shape, plus size-1 event axes).
-    normal: mean + std·ε; uniform: low + (high−low)·Φ(ε); cauchy: loc + scale·tan(π(Φ(ε)−½));
-    laplace, student_t, exponential: their inverse CDFs at Φ(ε) (written with Φ(−|ε|) so the tails
-    keep full precision); uniform_ball: r = R·F_{χ²_k}(|ε|²)^{1/k} along ε/|ε| (k = last axis).
+    ``args`` must already broadcast against ``eps`` (batch shape, plus size-1 event axes). The map is
+    declared on the density: :meth:`nnft.densities.Density.noise_map` (inverse CDF at Φ(ε) for the
+    scalar families, written with Φ(−|ε|) where the tails need it; uniform_ball: r = R·F_{χ²_k}(|ε|²)^{1/k}
+    along ε/|ε|, k = last axis). Raises UnknownNameError for an unknown density name.
     """
-    sp = jax.scipy.special
-    if name == "normal":
-        return args["mean"] + args["std"] * eps
-    if name == "uniform":
-        return args["low"] + (args["high"] - args["low"]) * sp.ndtr(eps)
-    if name == "cauchy":
-        # tan(π(Φ(ε) − ½)) = sign(ε) cot(π Φ(−|ε|))
-        t = 1.0 / jnp.tan(jnp.pi * _sf_tail(eps))
-        return args["loc"] + args["scale"] * jnp.where(eps < 0, -t, t)
-    if name == "laplace":
-        # F⁻¹(u) = loc − scale·sign(u−½)·log(1 − 2|u−½|), 1 − 2|u−½| = 2Φ(−|ε|)
-        mag = -(math.log(2.0) + sp.log_ndtr(-jnp.abs(eps)))
-        return args["loc"] + args["scale"] * jnp.where(eps < 0, -mag, mag)
-    if name == "exponential":
-        # F⁻¹(u) = loc − log(1 − u)/rate, 1 − u = Φ(−ε)
-        return args["loc"] - sp.log_ndtr(-eps) / args["rate"]
-    if name == "student_t":
-        df = jnp.broadcast_to(args["df"], eps.shape)
-        return args["loc"] + args["scale"] * _student_t_quantile(eps, df)
-    if name == "uniform_ball":
-        k = eps.shape[-1]
-        s = jnp.sum(eps * eps, axis=-1, keepdims=True)
-        norm = jnp.sqrt(s)
-        direction = eps / jnp.where(norm > 0, norm, 1.0)
-        u = sp.gammainc(0.5 * k, 0.5 * s)          # ~ U(0, 1): |ε|² ~ χ²_k
-        return args["radius"] * u ** (1.0 / k) * direction
-    raise NotImplementedError(f"no noise transform for density {name!r}")
+    from nnft.densities import get_density
+    return get_density(name).noise_map(eps, args)
 
 
 def noise_shapes(model: Model) -> dict[str, tuple[int, ...]]:

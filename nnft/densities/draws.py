@@ -1,0 +1,62 @@
+"""Counter-based and jitted draws shared by every density (the random-number plumbing, no law).
+
+* :func:`sample_jit`: one compiled sampling computation per (density, shape, dtype, argument
+  shapes), inlined under an outer ``jit``/``vmap``;
+* :func:`uniform_blocks`: uniform numbers in [0, 1) made of threefry2x32 bits of (key, network index,
+  counter), so network ``i``'s parameters depend on ``(key, i)`` only (see
+  :meth:`nnft.densities.Density.sample_networks` for the bit layout);
+* :func:`open_interval`: the clamp ``jax.random`` applies before an inverse-CDF transform.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from jax.extend.random import threefry_2x32
+
+
+def as_key(key: jax.Array) -> jax.Array:
+    """A new-style typed PRNG key from ``key`` (a legacy ``uint32[2]`` key is wrapped)."""
+    key = jnp.asarray(key)
+    if not jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+        key = jax.random.wrap_key_data(key)
+    return key
+
+
+@partial(jax.jit, static_argnums=(0, 3, 4))
+def sample_jit(density, key, args: dict[str, Any], shape: tuple[int, ...], dtype):
+    """``density._sample`` with the arguments broadcast to the batch shape (plus size-1 event axes)."""
+    batch = shape[:len(shape) - density.event_dims]
+    expand = (...,) + (None,) * density.event_dims
+    a = {k: jnp.broadcast_to(jnp.asarray(v, dtype=dtype), batch)[expand] for k, v in args.items()}
+    return density._sample(key, shape, a, dtype)
+
+
+def uniform_blocks(key: jax.Array, idx: jax.Array, size: int, dtype) -> jax.Array:
+    """(len(idx), size) uniform numbers in [0, 1): row i from threefry2x32(key, (idx[i] mod 2³², counter)).
+
+    float32 takes the top 23 bits of each output word (words of counter ``c`` fill elements ``2c``,
+    ``2c+1``); float64 the top 52 bits of the two words of counter ``c = e`` as one 64-bit integer."""
+    kd = jax.random.key_data(key).astype(jnp.uint32)
+    n = idx.shape[0]
+    cols = (size + 1) // 2 if dtype == jnp.float32 else size
+    rows = jnp.broadcast_to(idx.astype(jnp.uint32)[:, None], (n, cols))
+    ctr = jax.lax.broadcasted_iota(jnp.uint32, (n, cols), 1)
+    out = threefry_2x32(kd, jnp.concatenate([rows.ravel(), ctr.ravel()]))
+    w0, w1 = out[:n * cols].reshape(n, cols), out[n * cols:].reshape(n, cols)
+    if dtype == jnp.float32:
+        bits = jnp.stack([w0, w1], axis=-1).reshape(n, 2 * cols)[:, :size]
+        one = jax.lax.bitcast_convert_type((bits >> 9) | jnp.uint32(0x3F800000), jnp.float32)
+        return one - jnp.float32(1.0)
+    bits = (w0.astype(jnp.uint64) << 32) | w1.astype(jnp.uint64)
+    one = jax.lax.bitcast_convert_type((bits >> 12) | jnp.uint64(0x3FF0000000000000), jnp.float64)
+    return one - 1.0
+
+
+def open_interval(u, low, dtype):
+    """u in [0, 1) -> [low, 1) as jax.random.uniform(minval=low, maxval=1) does."""
+    low = jnp.asarray(low, dtype)
+    return jnp.maximum(low, u * (jnp.asarray(1.0, dtype) - low) + low)
