@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, ClassVar, Mapping
 
 import jax
 import jax.numpy as jnp
@@ -79,7 +79,7 @@ class Density:
     #: arguments a draw depends on only affinely: θ = a + b·Y with a, b linear in these arguments and
     #: Y's law free of every argument (loc / scale / low / high / radius; not a shape like student_t's
     #: df, nor an inverse scale like exponential's rate)
-    affine_args: frozenset[str] = frozenset()
+    affine_args: ClassVar[frozenset[str]] = frozenset()
 
     def __post_init__(self):
         sig = SIGNATURES.get(self.name)
