@@ -18,6 +18,7 @@ Monte Carlo checks use fixed keys and KS p > 1e-4 (a correct implementation fail
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
@@ -58,10 +59,16 @@ def _shifted(name, args):
     return _scipy(name, {**args, key: args[key] + iqr / 4})
 
 
+@functools.lru_cache(maxsize=None)
+def _jitted_noise_map(d: Density):
+    return jax.jit(d.noise_map)
+
+
 def _noise_map(d: Density, eps, args):
+    """``d.noise_map`` in float64, jitted (one compilation per density and shape)."""
     with jax.enable_x64(True):
         e = jnp.asarray(eps, jnp.float64)
-        return np.asarray(d.noise_map(e, {k: jnp.asarray(v, jnp.float64) for k, v in args.items()}))
+        return np.asarray(_jitted_noise_map(d)(e, {k: jnp.asarray(v, jnp.float64) for k, v in args.items()}))
 
 
 def test_table_covers_every_density():
