@@ -46,6 +46,7 @@ class StaticSymmetries:
     notes: tuple[str, ...] = field(default=())
 
     def reason(self, name: str) -> str | None:
+        """Why symmetry ``name`` holds by construction, or None when it was not proven."""
         return self.proven.get(name)
 
 
