@@ -46,7 +46,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from nnft.densities.constraints import CONSTRAINTS, fmt_value
-from nnft.densities.draws import as_key, sample_jit, uniform_blocks
+from nnft.densities.draws import sample_jit, typed_key, uniform_blocks
 from nnft.densities.facts import Gaussian, Support, Tail
 from nnft.errors import DensityArgError, suggest
 from nnft.spec.signatures import DENSITIES as SIGNATURES
@@ -184,7 +184,7 @@ class Density:
                                       f"broadcast to the batch shape {batch} (sample shape {shape})",
                                       density=self.name, arg=k) from None
         # one compiled computation per (density, shape, dtype, arg shapes); inlined under jit/vmap
-        return sample_jit(self, as_key(key), full, shape, jnp.dtype(dtype))
+        return sample_jit(self, typed_key(key), full, shape, jnp.dtype(dtype))
 
     def sample_networks(self, key: jax.Array, first: jax.Array, n: int, shape: tuple[int, ...],
                         args: Mapping[str, Any], dtype: Any = jnp.float32) -> jax.Array:
@@ -206,7 +206,7 @@ class Density:
         full = self.with_defaults(args)
         dtype = jnp.dtype(dtype)
         a = {k: jnp.broadcast_to(jnp.asarray(v, dtype), (n,) + batch) for k, v in full.items()}
-        key = as_key(key)
+        key = typed_key(key)
         idx = jnp.asarray(first) + jnp.arange(n, dtype=jnp.asarray(first).dtype)
         if not self.elementwise:
             return jax.vmap(lambda i, ai: self.sample(jax.random.fold_in(key, i), shape, ai, dtype))(idx, a)

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 from jax.extend.random import threefry_2x32
 
 
-def as_key(key: jax.Array) -> jax.Array:
+def typed_key(key: jax.Array) -> jax.Array:
     """A new-style typed PRNG key from ``key`` (a legacy ``uint32[2]`` key is wrapped)."""
     key = jnp.asarray(key)
     if not jnp.issubdtype(key.dtype, jax.dtypes.prng_key):

@@ -147,7 +147,7 @@ def test_support_is_scipys(name):
 def test_support_of_the_ball():
     d, R = get_density("uniform_ball"), 1.5
     s = d.support({"radius": R})
-    assert s == Support(radius=R) and s.bounded
+    assert s == Support(radius=R) and s.bounded and d.tail({"radius": R}).bounded
     w = np.asarray(jax.random.normal(jax.random.key(3), (500, 4)), np.float64)
     with jax.enable_x64(True):
         finite = np.isfinite(np.asarray(d.log_prob(jnp.asarray(w), {"radius": R})))
