@@ -48,7 +48,7 @@ import numpy as np
 from nnft.densities.constraints import CONSTRAINTS, fmt_value
 from nnft.densities.draws import sample_jit, typed_key, uniform_blocks
 from nnft.densities.facts import Gaussian, Support, Tail
-from nnft.errors import DensityArgError, suggest
+from nnft.errors import DensityArgError, NnftError, suggest
 from nnft.spec.signatures import DENSITIES as SIGNATURES
 from nnft.spec.signatures import Signature
 
@@ -65,7 +65,8 @@ class Density:
       doc: one line, with the formula of the pdf.
 
     Raises:
-      ValueError: ``name`` has no signature, a constraint is unknown, or ``event_dims`` is not 0 or 1.
+      NnftError: ``name`` has no signature, a constraint is unknown, ``event_dims`` is not 0 or 1, or
+        ``affine_args`` names an argument the density does not have.
     """
 
     name: str
@@ -85,7 +86,9 @@ class Density:
         sig = SIGNATURES.get(self.name)
         if sig is None or any(c not in CONSTRAINTS for c in sig.args.values()) or self.event_dims not in (0, 1) \
                 or not self.affine_args <= set(sig.args):
-            raise ValueError(f"malformed density definition {self.name!r}")
+            raise NnftError(f"malformed density definition {self.name!r}: no signature in "
+                            "nnft.spec.signatures.DENSITIES, an unknown constraint, event_dims not 0 or 1, "
+                            "or affine_args not among its arguments")
 
     # ------------------------------------------------------------------ arguments
     @property

@@ -29,6 +29,7 @@ from scipy import stats
 
 from nnft.densities import DENSITIES, Density, Gaussian, Support, get_density
 from nnft.densities.scalar import Normal
+from nnft.errors import NnftError
 from nnft.spec.signatures import DENSITIES as SIGNATURES
 
 KS_P = 1e-4
@@ -86,7 +87,7 @@ def test_signatures_come_from_the_spec_table():
 
 
 def test_a_density_without_a_signature_is_refused():
-    with pytest.raises(ValueError, match="gaussian"):
+    with pytest.raises(NnftError, match="gaussian"):
         Normal("gaussian", 0, "no signature under this name")
 
 
