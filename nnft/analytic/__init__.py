@@ -9,14 +9,12 @@
 from .closed_forms import (cos_net_g2, cos_net_g4c, erf_kernel, free_scalar_g2, gauss_net_g2,
                            gauss_net_g4c, relu_kernel, relu_moment_22, rp_scalar_g2, scalar_net_g2,
                            scalar_net_g4c, scalar_net_h)
-from .neurons import (FAMILIES, CauchyNet, CosNet, ErfLayer, GaussNet, NeuronArgError,
+from .neurons import (FAMILIES, NEURONS, CauchyNet, CosNet, ErfLayer, GaussNet, NeuronArgError,
                       NeuronReference, QuadratureError, ReluLayer, RPScalar, ScalarNet, ShapedNet)
 
 from .criticality import (critical_line, chi_parallel, chi_perp, correlation_depths, fixed_point,
                           phase_diagram)
 from .finite_width import deep_linear_g2, deep_linear_g4c, leading_order, relu_leading_ratio, relu_moments
-
-NEURONS: dict[str, type[NeuronReference]] = {cls.name: cls for cls in FAMILIES}
 
 __all__ = [
     "NEURONS", "NeuronReference", "NeuronArgError", "QuadratureError",

@@ -13,8 +13,7 @@ import math
 import numpy as np
 from scipy import special
 
-from . import _quad
-from .neurons import checked_breaks
+from ._quad import checked_breaks, composite_nodes, sphere_average
 
 
 def _vec(x) -> np.ndarray:
@@ -87,9 +86,9 @@ def _ball_integral(r: float, mass: float, cutoff: float, d: int, power: float) -
     Graded panels (width ≤ max(m, ρ)) and ≤ π/r for the oscillation: relative error ~1e-13.
     """
     hmax = min(cutoff / 4.0, math.pi / max(r, 1e-300))
-    rho, w = _quad.composite_nodes(checked_breaks("scalar_net", cutoff, mass, hmax))
+    rho, w = composite_nodes(checked_breaks("scalar_net", cutoff, mass, hmax))
     area = 2.0 * math.pi ** (d / 2.0) / math.gamma(d / 2.0)
-    f = w * rho ** (d - 1) * (rho ** 2 + mass ** 2) ** (-power) * _quad.sphere_average(d, rho * r)
+    f = w * rho ** (d - 1) * (rho ** 2 + mass ** 2) ** (-power) * sphere_average(d, rho * r)
     return area / (2.0 * math.pi) ** d * float(np.sum(f))
 
 
@@ -156,10 +155,10 @@ def rp_scalar_g2(x, y, mass, cutoff, d=None) -> float:
     n = d - 1
     r = float(np.sqrt(s[1:] @ s[1:]))
     hmax = min(cutoff / 4.0, math.pi / max(r, 1e-300), 2.0 / max(tau, 1e-300))
-    rho, w = _quad.composite_nodes(checked_breaks("rp_scalar", cutoff, mass, hmax))
+    rho, w = composite_nodes(checked_breaks("rp_scalar", cutoff, mass, hmax))
     om = np.sqrt(rho ** 2 + mass ** 2)
     area = 2.0 * math.pi ** (n / 2.0) / math.gamma(n / 2.0)
-    f = w * rho ** (n - 1) * np.exp(-om * tau) / (2.0 * om) * _quad.sphere_average(n, rho * r)
+    f = w * rho ** (n - 1) * np.exp(-om * tau) / (2.0 * om) * sphere_average(n, rho * r)
     return area / (2.0 * math.pi) ** n * float(np.sum(f))
 
 
