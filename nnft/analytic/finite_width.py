@@ -6,8 +6,13 @@ W⁽¹⁾ ~ N(0, C_W/n₀), W⁽ˡ⁺¹⁾ ~ N(0, C_W/n_l), b ~ N(0, C_b); the o
 matrices). Arrays "per layer" have L + 1 entries, entry ``l − 1`` belonging to z⁽ˡ⁾ (l = 1 … L+1),
 so ``[-1]`` is the output. The input enters only through K⁽¹⁾ = C_b + C_W|x|²/n₀ (``K1``).
 
-* :func:`leading_order` — the O(1/n) theory for any activation: infinite-width K⁽ˡ⁾, the four-point
-  cumulant κ4⁽ˡ⁾ := ⅓(E z⁴ − 3(E z²)²) (LH Thm 4.2)
+**κ4 normalisation.** κ4⁽ˡ⁾ (code name ``kappa4_lh``) is the Les Houches quantity
+κ4⁽ˡ⁾ := ⅓(E z⁴ − 3(E z²)²) of one neuron z = z_i⁽ˡ⁾(x) at one input (LH = Bahri, Hanin et al.,
+arXiv:2309.01592, §4.8 and Thm 4.2). It is **one third** of the connected 4-point function at
+coincident points: G_c⁽⁴⁾(x,x,x,x) = κ(z,z,z,z) = 3 κ4; in Roberts–Yaida–Hanin's notation
+(arXiv:2106.10165, ch. 4) κ4⁽ˡ⁾ = V⁽ˡ⁾/n_{l−1}, the four-point vertex over the width feeding z⁽ˡ⁾.
+
+* :func:`leading_order` — the O(1/n) theory for any activation: infinite-width K⁽ˡ⁾, κ4⁽ˡ⁾ (LH Thm 4.2)
 
       κ4⁽ˡ⁺¹⁾ = (C_W²/n_l) Var_{K⁽ˡ⁾}[σ²] + χ∥(K⁽ˡ⁾)² κ4⁽ˡ⁾,   κ4⁽¹⁾ = 0,
 
@@ -112,14 +117,16 @@ class LeadingOrder:
     Attributes:
       widths: [n_1 … n_L].
       K: infinite-width variance K⁽ˡ⁾.
-      kappa4: κ4⁽ˡ⁾ = ⅓(E z⁴ − 3(E z²)²) to O(1/n).
+      kappa4_lh: κ4⁽ˡ⁾ = ⅓(E z⁴ − 3(E z²)²) to O(1/n), the Les Houches normalisation (LH
+        arXiv:2309.01592 §4.8, Thm 4.2): one third of the connected 4-point function
+        G_c⁽⁴⁾(x,x,x,x) of one neuron; = V⁽ˡ⁾/n_{l−1} of RYH arXiv:2106.10165.
       delta: δ⁽ˡ⁾, the O(1/n) shift of E z⁽ˡ⁾².
       chi_parallel: χ∥(K⁽ˡ⁾).
     """
 
     widths: np.ndarray
     K: np.ndarray
-    kappa4: np.ndarray
+    kappa4_lh: np.ndarray
     delta: np.ndarray
     chi_parallel: np.ndarray
 
@@ -131,12 +138,12 @@ class LeadingOrder:
     @property
     def Ez4(self) -> np.ndarray:
         """E z⁴ to O(1/n): 3(K + δ)² + 3κ4 (δ² is O(1/n²) and may be dropped)."""
-        return 3 * self.G2 ** 2 + 3 * self.kappa4
+        return 3 * self.G2 ** 2 + 3 * self.kappa4_lh
 
     @property
     def ratio(self) -> np.ndarray:
         """E z⁴/(E z²)² to O(1/n): 3 + 3κ4/K²."""
-        return 3 + 3 * self.kappa4 / self.K ** 2
+        return 3 + 3 * self.kappa4_lh / self.K ** 2
 
 
 def leading_order(activation, widths, *, C_W: float, C_b: float, K1: float, depth: int | None = None) -> LeadingOrder:
@@ -192,8 +199,9 @@ class ReluMoments:
         return self.Ez4 / self.Ez2 ** 2
 
     @property
-    def kappa4(self) -> float:
-        """κ4 = ⅓(E z⁴ − 3(E z²)²) = Var Σ⁽ᴸ⁾."""
+    def kappa4_lh(self) -> float:
+        """κ4 = ⅓(E z⁴ − 3(E z²)²) = Var Σ⁽ᴸ⁾ of the output, exactly: the Les Houches normalisation
+        (LH arXiv:2309.01592 §4.8), one third of the connected 4-point function G_c⁽⁴⁾(x,x,x,x)."""
         return float(self.E_Sigma2[-1] - self.E_Sigma[-1] ** 2)
 
 
