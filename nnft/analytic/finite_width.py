@@ -50,8 +50,11 @@ def as_widths(widths, depth: int | None = None) -> np.ndarray:
     """Hidden widths [n_1 … n_L] as an int array.
 
     ``widths`` is a sequence of positive integers, or one integer repeated ``depth`` times. If both a
-    sequence and ``depth`` are given they must agree. ValueError on depth 0, non-positive or
-    non-integer widths, or a mismatch.
+    sequence and ``depth`` are given they must agree. Returns an int64 array of shape (L,).
+
+    Raises:
+      InputError: depth 0 or not an integer, a single width without ``depth``, non-positive or
+        non-integer widths, or a length mismatch with ``depth``.
     """
     if depth is not None:
         if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 1:
@@ -84,7 +87,10 @@ def _check_K1(K1):
 
 
 def sigma2_variance(activation, K) -> np.ndarray:
-    """Var_K[σ²] = ⟨σ⁴⟩_K − ⟨σ²⟩_K² (ReLU: 5K²/4)."""
+    """Var_K[σ²] = ⟨σ⁴⟩_K − ⟨σ²⟩_K² over u ~ N(0, K), elementwise over an array of variances K ≥ 0
+    (same shape out; ReLU: 5K²/4 exactly, LH arXiv:2309.01592 §4.13). ``activation``: a registry
+    name, an Activation or (f, df, d2f). InputError for an unknown activation, K < 0 or a Gaussian
+    quadrature that does not converge."""
     act = as_activation(activation)
     K = np.asarray(K, dtype=np.float64)
     if _is_relu(act):
@@ -96,7 +102,9 @@ def sigma2_variance(activation, K) -> np.ndarray:
 def sigma2_fourth_derivative_mean(activation, K) -> np.ndarray:
     """⟨(σ²)''''⟩_K = ⟨σ²·(t⁴ − 6t² + 3)⟩/K², t = u/√K (Gaussian integration by parts; ReLU: 0).
 
-    At K = 0 the limit (σ²)''''(0) is taken by a small-K evaluation."""
+    Elementwise over an array of variances K ≥ 0 (same shape out). At K = 0 the limit (σ²)''''(0) is
+    taken by a small-K evaluation (K = 1e-4). The O(1/n) shift δ of E z² uses it (module docstring).
+    InputError as :func:`sigma2_variance`."""
     act = as_activation(activation)
     K = np.asarray(K, dtype=np.float64)
     if _is_relu(act):
@@ -147,7 +155,15 @@ class LeadingOrder:
 
 
 def leading_order(activation, widths, *, C_W: float, C_b: float, K1: float, depth: int | None = None) -> LeadingOrder:
-    """K⁽ˡ⁾, κ4⁽ˡ⁾ and δ⁽ˡ⁾ (module docstring) for l = 1 … L+1 at one input with K⁽¹⁾ = ``K1``."""
+    """K⁽ˡ⁾, κ4⁽ˡ⁾ (``kappa4_lh``) and δ⁽ˡ⁾ (module docstring) for l = 1 … L+1 at one input with
+    K⁽¹⁾ = ``K1`` (LH arXiv:2309.01592 Thm 4.2; Yaida arXiv:1910.00019; RYH arXiv:2106.10165 ch. 4).
+
+    ``widths``/``depth`` as :func:`as_widths`; per-layer arrays of the result have shape (L+1,).
+
+    Raises:
+      InputError: bad widths/depth, C_W ≤ 0, C_b < 0, K1 < 0 or not finite, an unknown activation,
+        or a Gaussian expectation that does not converge.
+    """
     act = as_activation(activation)
     ns = as_widths(widths, depth)
     _check_hyper(C_W, C_b)
@@ -176,7 +192,8 @@ class ReluMoments:
     (Σ⁽⁰⁾ = K⁽¹⁾); z⁽ˡ⁺¹⁾ | Σ⁽ˡ⁾ ~ N(0, Σ⁽ˡ⁾).
 
     Attributes:
-      E_Sigma, E_Sigma2: E Σ⁽ˡ⁾ and E (Σ⁽ˡ⁾)².
+      widths: [n_1 … n_L].
+      E_Sigma, E_Sigma2: E Σ⁽ˡ⁾ and E (Σ⁽ˡ⁾)², shape (L+1,).
     """
 
     widths: np.ndarray
@@ -206,10 +223,13 @@ class ReluMoments:
 
 
 def relu_moments(widths, *, C_W: float, C_b: float, K1: float, depth: int | None = None) -> ReluMoments:
-    """Exact E Σ⁽ˡ⁾, E (Σ⁽ˡ⁾)² of a ReLU network at one input (docs/physics.md §4):
+    """Exact E Σ⁽ˡ⁾, E (Σ⁽ˡ⁾)² of a ReLU network at one input (docs/physics.md §4; conditional
+    Gaussianity, LH arXiv:2309.01592 Lemma 4.4 and Prop. 5.2):
 
         E Σ⁽ˡ⁾ = C_b + (C_W/2) E Σ⁽ˡ⁻¹⁾,
         E (Σ⁽ˡ⁾)² = C_b² + C_b C_W E Σ⁽ˡ⁻¹⁾ + (C_W²/4)(1 + 5/n_l) E (Σ⁽ˡ⁻¹⁾)²,   Σ⁽⁰⁾ = K1.
+
+    Arrays of shape (L+1,). InputError for bad widths/depth, C_W ≤ 0, C_b < 0 or K1 < 0.
     """
     ns = as_widths(widths, depth)
     _check_hyper(C_W, C_b)
@@ -226,14 +246,17 @@ def relu_moments(widths, *, C_W: float, C_b: float, K1: float, depth: int | None
 
 def relu_leading_ratio(widths, depth: int | None = None) -> float:
     """The leading-order E z⁴/(E z²)² = 3(1 + 5Σ_l 1/n_l) of a ReLU net at C_b = 0 (= 3(1 + 5L/n) at
-    equal widths) — what Thm 4.2 gives; compare :func:`relu_moments` for the exact 3Π(1 + 5/n_l)."""
+    equal widths) — what LH arXiv:2309.01592 Thm 4.2 gives; compare :func:`relu_moments` for the exact
+    3Π(1 + 5/n_l). InputError for bad widths/depth."""
     ns = as_widths(widths, depth)
     return 3 * (1 + 5 * float(np.sum(1.0 / ns)))
 
 
 def deep_linear_g2(x, y, *, C_W: float, depth: int) -> float:
     """G2(x, y) = C_W^{L+1} x·y/n₀ of a deep linear net with L = ``depth`` hidden layers (L + 1 weight
-    matrices, no biases), exact at any width."""
+    matrices, no biases), exact at any width (docs/physics.md §5; LH arXiv:2309.01592 eq. 45-49).
+
+    ``x``, ``y``: vectors of shape (n₀,). InputError for shape mismatch, depth < 1 or C_W ≤ 0."""
     as_widths(1, depth)
     _check_hyper(C_W, 0.0)
     x, y = np.asarray(x, float), np.asarray(y, float)
@@ -248,7 +271,11 @@ def deep_linear_g4c(points, *, C_W: float, widths, depth: int | None = None) -> 
         G4c(x1..x4) = [Π_{l=1}^{L}(1 + 2/n_l) − 1]·(G12 G34 + G13 G24 + G14 G23),
 
     with L hidden layers of widths n_1 … n_L (L + 1 weight matrices; §5's (1 + 2/n)^{L−1} counts §5's
-    L weight matrices). ``points`` is (4, n₀).
+    L weight matrices). ``points`` is (4, n₀). Source: LH arXiv:2309.01592 eq. 50-58; at one input
+    G4c = 3 κ4 (``kappa4_lh``).
+
+    Raises:
+      InputError: points not of shape (4, n₀), bad widths/depth, C_W ≤ 0.
     """
     ns = as_widths(widths, depth)
     _check_hyper(C_W, 0.0)
