@@ -12,7 +12,7 @@
   (docs/physics.md §4-5).
 
 Layering: the modules imported here use only numpy, scipy, ``nnft.errors``, ``nnft.spec.signatures``
-and each other (nothing above them in the stack of docs/architecture.md).
+and each other (nothing above them in nnft's import stack).
 """
 
 from .closed_forms import (cos_net_g2, cos_net_g4c, erf_kernel, free_scalar_g2, gauss_net_g2,

@@ -28,7 +28,8 @@ MAX_PANELS = 20_000
 
 @lru_cache(maxsize=None)
 def gauss_legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Gauss–Legendre nodes and weights on [0, 1]."""
+    """Gauss–Legendre nodes and weights on [0, 1], each of shape (n,) (cached; exact for polynomials
+    of degree ≤ 2n − 1)."""
     t, w = np.polynomial.legendre.leggauss(n)
     return (t + 1.0) / 2.0, w / 2.0
 
@@ -51,9 +52,10 @@ def balanced_sign_vectors(k: int) -> np.ndarray:
 
 
 def cos_product_terms(points: np.ndarray) -> np.ndarray:
-    """The vectors s_ε = Σ_k ε_k x_k for the balanced ε of :func:`balanced_sign_vectors`.
+    """The vectors s_ε = Σ_k ε_k x_k for the balanced ε of :func:`balanced_sign_vectors`: shape
+    (C(K−1, K/2−1), d) for ``points`` of shape (K, d) (empty for odd K).
 
-    For any neuron ψ = A F(w) cos(w·x + b), b ~ U[−π, π] (TASI eq. 65-66):
+    For any neuron ψ = A F(w) cos(w·x + b), b ~ U[−π, π] (TASI arXiv:2408.00082 eq. 65-66):
     M_K = A^K 2^{1−K} Σ_{these ε} E_w[F(w)^K cos(w·s_ε)]  (zero for odd K).
     """
     return balanced_sign_vectors(points.shape[0]) @ points
@@ -130,7 +132,8 @@ def checked_breaks(name: str, rmax: float, scale: float, hmax: float) -> np.ndar
 
 
 def composite_nodes(breaks: np.ndarray, n: int = GL_NODES) -> tuple[np.ndarray, np.ndarray]:
-    """Composite Gauss–Legendre nodes/weights on the panels ``breaks``."""
+    """Composite Gauss–Legendre nodes/weights on the panels ``breaks`` (shape (P+1,)): two arrays of
+    shape (P·n,), ``n`` nodes per panel."""
     t, w = gauss_legendre(n)
     a, b = breaks[:-1, None], breaks[1:, None]
     return (a + (b - a) * t).ravel(), ((b - a) * w).ravel()
