@@ -113,13 +113,52 @@ class Estimate:
         return f"Estimate(shape={self.shape}, n={self.n}: [{', '.join(flat)}{more}]){flag}"
 
 
-def zscore(est: Estimate, reference) -> np.ndarray:
-    """(mean − reference)/stderr; a zero error with a different value is ±inf, equal is 0."""
-    ref = np.asarray(reference, dtype=np.float64)
-    diff = est.mean - ref
+def zscore(est, reference=0.0, *, reference_err=0.0) -> np.ndarray:
+    """The one z-score convention of nnft: (mean − reference)/σ, σ = √(stderr² + reference_err²).
+
+    ``reference_err`` is the reference's own standard error or stated accuracy, independent of the
+    estimate (errors added in quadrature); 0 (the default) for an exact value. A zero σ with a different
+    value gives ±inf; a zero σ with the same value gives 0 (an exact zero difference, e.g. a symmetry
+    of the estimator itself). Tables that print "no z" for an exactly known value decide that before
+    calling (``nnft.study.Row``, ``ComparisonRow``); the number is never computed another way.
+
+    Args:
+      est: an :class:`Estimate`, or a ``(mean, stderr)`` pair of arrays (broadcasting).
+      reference: the value to compare with (array-broadcast; default 0: the significance of ``mean``).
+      reference_err: its standard error (array-broadcast, ≥ 0).
+
+    Returns:
+      z, float64, the broadcast shape of mean, stderr, reference and reference_err (dimensionless).
+    """
+    mean, stderr = (est.mean, est.stderr) if isinstance(est, Estimate) else est
+    mean = np.asarray(mean, dtype=np.float64)
+    sigma = np.asarray(stderr, dtype=np.float64)
+    rerr = np.asarray(reference_err, dtype=np.float64)
+    if np.any(rerr != 0):
+        sigma = np.sqrt(sigma ** 2 + rerr ** 2)
+    diff = mean - np.asarray(reference, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        z = diff / est.stderr
-    return np.where((est.stderr == 0) & (diff == 0), 0.0, z)
+        z = diff / sigma
+    return np.where((sigma == 0) & (diff == 0), 0.0, z)
+
+
+def kish_ess(sum_w, sum_w2):
+    """Kish effective sample size (Σw)²/Σw² of importance-weighted samples (Kish, *Survey Sampling*
+    (1965) §11.7; the ESS of reweighting, distinct from the autocorrelation ESS of a Markov chain,
+    ``nnft.sample.mcmc.bulk_ess``).
+
+    Args:
+      sum_w, sum_w2: Σ_i w_i and Σ_i w_i² (scalars or broadcasting arrays, e.g. one per λ); any common
+        factor of the weights cancels, so sums of e^{ℓ−c} and means (Σ/n, then times n) give the same.
+
+    Returns:
+      the ESS, in samples (float, or float64 array); 0 where Σw² = 0 (no weight at all).
+    """
+    a = np.asarray(sum_w, dtype=np.float64)
+    b = np.asarray(sum_w2, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(b > 0, a * a / np.where(b > 0, b, 1.0), 0.0)
+    return float(out) if out.ndim == 0 else out
 
 
 class BlockSums:
@@ -168,8 +207,7 @@ class BlockSums:
         """Kish effective sample size (Σw)²/Σw² of importance-weighted samples (None if unweighted)."""
         if self.weights2 is None:
             return None
-        w2 = float(self.weights2.sum())
-        return float(self.weights.sum()) ** 2 / w2 if w2 > 0 else 0.0
+        return kish_ess(float(self.weights.sum()), float(self.weights2.sum()))
 
     def mean(self) -> np.ndarray:
         return self.sums.sum(0) / self.weights.sum()
