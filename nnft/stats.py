@@ -11,6 +11,10 @@ block jackknife: with f̂_k = f(mean without block k),
 which for a linear f is the batch-means variance of the mean. Contiguous blocks also absorb
 short autocorrelations of Markov chains (one estimator path for i.i.d. and MCMC ensembles).
 
+One convention each (issue 12): every z-score in nnft is :func:`zscore` ((mean − reference)/σ, σ the
+estimate's standard error, with the reference's own error added in quadrature when it has one), and
+every importance-sampling effective sample size is :func:`kish_ess` ((Σw)²/Σw²).
+
 Nothing non-finite or unfounded becomes a number: an estimate or error that comes out NaN/inf, or
 fewer than 2 non-empty blocks, raise :class:`~nnft.errors.EstimatorError` ("not estimable"); so does
 :func:`require_ess` (importance weights collapsed below :data:`ESS_NOT_ESTIMABLE`), which the
@@ -54,7 +58,9 @@ class Estimate:
       mean: the estimate.
       stderr: its standard error.
       n: number of samples (networks, or neurons for neuron-level estimators).
-      ess: effective sample size where it differs from ``n`` (weighted or correlated samples).
+      ess: the Kish effective sample size (Σw)²/Σw² of importance-weighted samples (:func:`kish_ess`),
+        None when the samples are unweighted. (The autocorrelation ESS of a Markov chain is a chain
+        diagnostic, ``nnft.sample.mcmc.bulk_ess``, not stored here.)
       khat: per entry (shape of ``mean``), the Pareto tail shape k̂ of the largest per-sample
         contributions to the features the entry is computed from (``nnft.estimators.tails``; PSIS,
         arXiv:1507.02646): > 0.7 the estimate is unreliable, ≥ 1 the mean does not exist; NaN
@@ -89,6 +95,7 @@ class Estimate:
 
     @property
     def shape(self) -> tuple[int, ...]:
+        """The shape of ``mean`` (and ``stderr``)."""
         return self.mean.shape
 
     def __getitem__(self, index) -> "Estimate":
@@ -98,9 +105,10 @@ class Estimate:
     def __len__(self) -> int:
         return len(self.mean)
 
-    def z(self, reference) -> np.ndarray:
-        """z-score (mean − reference)/stderr against an exact value (array-broadcast)."""
-        return zscore(self, reference)
+    def z(self, reference, reference_err=0.0) -> np.ndarray:
+        """z-score against ``reference`` (array-broadcast): :func:`zscore`, (mean − reference)/stderr for an
+        exact reference, √(stderr² + reference_err²) in the denominator for one with its own error."""
+        return zscore(self, reference, reference_err=reference_err)
 
     def __repr__(self) -> str:
         flag = ""
@@ -210,6 +218,7 @@ class BlockSums:
         return kish_ess(float(self.weights.sum()), float(self.weights2.sum()))
 
     def mean(self) -> np.ndarray:
+        """(F,) weighted feature means Σ w·f / Σ w over all blocks."""
         return self.sums.sum(0) / self.weights.sum()
 
     def feature_khat(self) -> np.ndarray | None:
