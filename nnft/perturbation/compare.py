@@ -80,7 +80,6 @@ def perturbation_tuples(points, orders=(2, 4)) -> list[np.ndarray]:
     return out
 
 
-
 def _as_model(theory_or_model):
     """The compiled model: a Model as given (not recompiled), a Theory or spec name/path compiled once."""
     from nnft.graph.compile import Model, compile
