@@ -151,8 +151,8 @@ def zscore(est, reference=0.0, *, reference_err=0.0) -> np.ndarray:
 
 
 def kish_ess(sum_w, sum_w2):
-    """Kish effective sample size (Σw)²/Σw² of importance-weighted samples (Kish, *Survey Sampling*
-    (1965) §11.7; the ESS of reweighting, distinct from the autocorrelation ESS of a Markov chain,
+    """Kish effective sample size (Σw)²/Σw² of importance-weighted samples (L. Kish, *Survey Sampling*,
+    Wiley 1965; the ESS of reweighting, distinct from the autocorrelation ESS of a Markov chain,
     ``nnft.sample.mcmc.bulk_ess``).
 
     Args:
