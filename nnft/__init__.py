@@ -57,7 +57,7 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "Exact": ("nnft.reference", "Exact"),
     "exact": ("nnft.reference", "exact"),
     "mcmc_ensemble": ("nnft.sample.mcmc", "mcmc_ensemble"),
-    "compare": ("nnft.perturbation", "compare"),
+    "compare": ("nnft.perturbation.compare", "compare"),
     "from_dict": ("nnft.spec.load", "from_dict"),
     "load": ("nnft.spec.load", "load"),
     "shipped_specs": ("nnft.spec.load", "shipped_specs"),

@@ -128,7 +128,8 @@ def test_reweighting_agrees_with_exact_finite_n_first_order_and_rejects_the_gaus
     """⟨φxφy⟩_λ − ⟨φxφy⟩_0 from the same networks (joint jackknife) against λ·c1(N) (docs/physics.md §7).
     At N = 50 the finite-N coefficient differs from the N = ∞ formula by ~30%: the test resolves it."""
     from nnft.analytic import scalar_net_g2
-    from nnft.analytic.perturbative import delta_g2_gaussian, first_order
+    from nnft.analytic.perturbative import delta_g2_gaussian
+    from nnft.perturbation.first_order import first_order
     from nnft.stats import jackknife_joint
     lam = 0.002
     inter = phi4(lam, N=50, lattice=16)

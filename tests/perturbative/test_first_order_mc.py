@@ -34,7 +34,8 @@ import pytest
 import nnft
 from helpers import Z_MAX
 from nnft.analytic.closed_forms import cos_net_g2
-from nnft.analytic.perturbative import delta_g2_gaussian, first_order, g4c_gaussian
+from nnft.analytic.perturbative import delta_g2_gaussian, g4c_gaussian
+from nnft.perturbation.first_order import first_order
 from nnft.sample.mcmc import ConvergenceWarning, mcmc_ensemble
 from nnft.stats import jackknife_joint
 
