@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import nnft
-from nnft import fastmath
+import nnft.fastmath as fastmath
 
 D, P = 2, 64
 CHUNKS = {16: 4096, 1000: 256, 10_000: 32}

@@ -325,7 +325,7 @@ def _jax():
 
 
 def _fm():
-    from nnft import fastmath
+    import nnft.fastmath as fastmath
     return fastmath
 
 

@@ -47,7 +47,7 @@ from nnft.densities import get_density
 from nnft.functions import FUNCTIONS
 from nnft.graph.analyse import Structure, analyse
 from nnft.graph.build import build
-from nnft import fastmath
+import nnft.fastmath as fastmath
 from nnft.graph.check import check
 from nnft.spec.models import Theory
 

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from nnft import fastmath
+import nnft.fastmath as fastmath
 from nnft.functions import FUNCTIONS
 
 LIMIT = fastmath.TRIG_LIMIT
