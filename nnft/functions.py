@@ -7,10 +7,13 @@ the infinite-width kernel maps (``nnft.graph.kernels``, ``nnft.analytic.activati
 closed-form Gaussian maps) and criticality (``nnft.analytic.criticality``: σ, σ', σ'') all read it.
 Adding a function = adding one record (``tests/test_functions.py`` checks every entry of every record).
 
+(One fact is still elsewhere: how fast each function grows, for the moment analysis, is
+``nnft.graph.moments``' BOUNDED_FN / LINEAR_FN / EXP_FN.)
+
 This module imports only numpy (and ``nnft.errors``); scipy and JAX are loaded on first use:
-``Function.numpy`` of erf, gelu, sigmoid, softplus' derivatives and gamma call scipy.special inside,
-``Function.jnp`` builds the JAX table (float32 cos/sin/tan/arctan: ``nnft.fastmath``'s vectorised
-versions) the first time it is asked for.
+``Function.numpy`` of erf, gelu, sigmoid and gamma (and some derivatives) call scipy.special inside,
+and ``Function.jnp`` imports JAX (float32 cos/sin/tan/arctan: ``nnft.fastmath``'s vectorised versions)
+when it is first asked for.
 
 Kernel maps (docs/physics.md §4): for (u, v) ~ N(0, [[k11, k12], [k12, k22]]), F = E σ(u)σ(v) (NNGP)
 and Ḟ = E σ'(u)σ'(v) (NTK). Closed forms: relu (arc-cosine kernel, Cho & Saul, NeurIPS 2009, n = 1),

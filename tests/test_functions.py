@@ -110,6 +110,14 @@ def test_float32_jax_version_is_the_vectorised_one(name):
     assert FUNCTIONS[name].jnp is getattr(fastmath, name)
 
 
+@pytest.mark.parametrize("name", UNARY)
+def test_declared_nonfinite_propagation_holds(name):
+    f = FUNCTIONS[name]
+    with np.errstate(all="ignore"):
+        out = f.numpy(np.array([np.inf, -np.inf, np.nan]))
+    assert not f.keeps_nonfinite or not np.any(np.isfinite(out))
+
+
 # --- derivatives -----------------------------------------------------------------------------------
 @pytest.mark.parametrize("name", UNARY)
 def test_derivatives_match_central_differences(name):

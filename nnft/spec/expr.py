@@ -10,7 +10,7 @@ Grammar (informally)::
     expr   := number | name | expr OP expr | -expr | +expr | func(expr, ...) | name[int] | (expr)
     OP     := + - * / ** @
     func   := cos sin tan exp log sqrt tanh erf relu abs sigmoid gelu softplus cosh sinh arctan
-              gamma sign square | sum_AXIS mean_AXIS norm_AXIS (reduce over a named axis) | norm
+              gamma sign square (nnft.functions.FUNCTIONS) | sum_AXIS mean_AXIS norm_AXIS (reduce over a named axis) | norm
               | dot(a, b) (= a @ b) | maximum(a, b) | minimum(a, b)
               | as_AXIS(e) (the same values with their one axis renamed to AXIS, of equal size)
 
