@@ -114,7 +114,7 @@ def noise_shapes(model: Model) -> dict[str, tuple[int, ...]]:
 
 
 def sample_noise(model: Model, key: jax.Array, dtype=jnp.float64) -> dict[str, jax.Array]:
-    """ε ~ N(0, I) for one network: {name: array of :func:`noise_shapes`\ [name]} in ``dtype``
+    """ε ~ N(0, I) for one network: {name: array of shape ``noise_shapes(model)[name]``} in ``dtype``
     (one independent key ``fold_in(key, j)`` per parameter j, declaration order)."""
     return {name: jax.random.normal(jax.random.fold_in(key, j), shape, dtype)
             for j, (name, shape) in enumerate(noise_shapes(model).items())}
