@@ -53,7 +53,7 @@ def observables(plan: Plan) -> tuple[list[str], np.ndarray]:
 def _run(model: Model, tuples, *, samples: int, chains: int, blocks: int, thin: int, warn: bool,
          state: ChainState | None, **kw):
     """Plan the tuples' features, run the chains, wrap their sums: (Ensemble, Diagnostics, ChainState)."""
-    per_chain, _, _ = chain_layout(samples, state.chains if state is not None else chains, blocks, thin)
+    per_chain, _, _ = chain_layout(samples, chains, blocks, thin)
     plan = Plan(tuples, model.d)
     names, cols = observables(plan)
     n_top = min(tail_size(per_chain * chains) + 1, TAIL_ELEMENTS // max(1, plan.n_features))
