@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "pertu
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import nnft  # noqa: E402
-from nnft.sample.mcmc import mcmc_ensemble  # noqa: E402
+from nnft.estimators.mcmc import mcmc_ensemble  # noqa: E402
 from nnft.stats import jackknife_joint  # noqa: E402
 from test_first_order_mc import (COS_G, LAM_NUTS, LAM_RW, NUTS_SAMPLES, P, PAIRS, QUADS,  # noqa: E402
                                  SPEC, TUPLES, avg_g2, corr, with_coupling)

@@ -56,7 +56,7 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "compile": ("nnft.graph.compile", "compile"),
     "Exact": ("nnft.reference", "Exact"),
     "exact": ("nnft.reference", "exact"),
-    "mcmc_ensemble": ("nnft.sample.mcmc", "mcmc_ensemble"),
+    "mcmc_ensemble": ("nnft.estimators.mcmc", "mcmc_ensemble"),
     "compare": ("nnft.perturbation.compare", "compare"),
     "from_dict": ("nnft.spec.load", "from_dict"),
     "load": ("nnft.spec.load", "load"),

@@ -60,7 +60,7 @@ class Estimate:
       n: number of samples (networks, or neurons for neuron-level estimators).
       ess: the Kish effective sample size (Σw)²/Σw² of importance-weighted samples (:func:`kish_ess`),
         None when the samples are unweighted. (The autocorrelation ESS of a Markov chain is a chain
-        diagnostic, ``nnft.sample.mcmc.bulk_ess``, not stored here.)
+        diagnostic, ``nnft.sample.diagnostics.bulk_ess``, not stored here.)
       khat: per entry (shape of ``mean``), the Pareto tail shape k̂ of the largest per-sample
         contributions to the features the entry is computed from (``nnft.estimators.tails``; PSIS,
         arXiv:1507.02646): > 0.7 the estimate is unreliable, ≥ 1 the mean does not exist; NaN
@@ -153,7 +153,7 @@ def zscore(est, reference=0.0, *, reference_err=0.0) -> np.ndarray:
 def kish_ess(sum_w, sum_w2):
     """Kish effective sample size (Σw)²/Σw² of importance-weighted samples (L. Kish, *Survey Sampling*,
     Wiley 1965; the ESS of reweighting, distinct from the autocorrelation ESS of a Markov chain,
-    ``nnft.sample.mcmc.bulk_ess``).
+    ``nnft.sample.diagnostics.bulk_ess``).
 
     Args:
       sum_w, sum_w2: Σ_i w_i and Σ_i w_i² (scalars or broadcasting arrays, e.g. one per λ); any common

@@ -12,7 +12,7 @@ the weights lie in [0, 1] and never overflow; c cancels from every ratio). :func
 is that map, used by the streaming step (``nnft.sample.step``) and by the multi-λ accumulator below.
 The quality of the weights is measured by the Kish effective sample size
 (``nnft.stats.kish_ess``, (Σw)²/Σw²), the only ESS of reweighting in nnft; the autocorrelation
-ESS of a Markov chain is a different quantity (``nnft.sample.mcmc.bulk_ess``).
+ESS of a Markov chain is a different quantity (``nnft.sample.diagnostics.bulk_ess``).
 
 **Multi-λ accumulator.** A sweep over a coupling λ reweights the *same* free networks by L different
 weights w_λ = e^{ℓ_λ − c_λ}. :class:`MultiLambda` lays out, per network, the features f (F of them:

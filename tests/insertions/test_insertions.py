@@ -151,7 +151,7 @@ def test_nuts_and_reweighting_agree_on_the_interacting_theory():
     """φ⁴ at λ = 3 (far from the free theory): BlackJAX NUTS on P̃ and importance-reweighted i.i.d.
     samples of P give the same G2 and G4 within errors, and both differ from the free theory."""
     import warnings as w
-    from nnft.sample.mcmc import mcmc_ensemble
+    from nnft.estimators.mcmc import mcmc_ensemble
     base = nnft.load("phi4_scalar_1d", N=10).model_dump()
     base["constants"]["lam"] = 3.0
     base["insertions"][0]["domain"]["lattice"] = 16
