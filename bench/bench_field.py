@@ -3,7 +3,7 @@
 Workload (TASI eq. 68-71, docs/physics.md §2): φ(x) = Σᵢ W1ᵢ cos(W0ᵢ·x + bᵢ), d = 2, P = 64 random points.
 
   1. cos on 2²² float32 values in [−10, 10]: ``jnp.cos`` (XLA:CPU: one scalar libm call per element),
-     ``nnft.graph.fastmath.cos`` (vectorised, jitted) and numpy float32 ``np.cos``.
+     ``nnft.fastmath.cos`` (vectorised, jitted) and numpy float32 ``np.cos``.
   2. the field stage for widths N = 16, 1000, 10⁴ (networks per chunk: 4096, 256, 32): φ at the P points
      for a chunk of networks already drawn, in float32 —
        nnft  : ``jax.jit(lambda th: model.fields(th, points))`` for ``nnft.compile(nnft.load("cos_net", N=N))``
@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import nnft
-from nnft.graph import fastmath
+import nnft.fastmath as fastmath
 
 D, P = 2, 64
 CHUNKS = {16: 4096, 1000: 256, 10_000: 32}

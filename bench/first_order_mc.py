@@ -23,11 +23,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "pertu
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import nnft  # noqa: E402
-from nnft.sample.mcmc import mcmc_ensemble  # noqa: E402
+from nnft.estimators.mcmc import mcmc_ensemble  # noqa: E402
 from nnft.stats import jackknife_joint  # noqa: E402
 from test_first_order_mc import (COS_G, LAM_NUTS, LAM_RW, NUTS_SAMPLES, P, PAIRS, QUADS,  # noqa: E402
                                  SPEC, TUPLES, avg_g2, corr, with_coupling)
-from nnft.analytic.perturbative import delta_g2_gaussian, first_order, g4c_gaussian  # noqa: E402
+from nnft.analytic.perturbative import delta_g2_gaussian, g4c_gaussian  # noqa: E402
+from nnft.perturbation.first_order import first_order  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--rw-seeds", type=int, default=8)

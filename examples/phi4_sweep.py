@@ -2,7 +2,7 @@
 
 Reproduces TASI §5.2 / docs/physics.md §7: the insertion e^{−(λ/4!)∫_box φ⁴} lowers G⁽²⁾(x, y) by λ·c1 at
 small λ, with the *finite-N* coefficient c1(N) (exact from the neuron-sum moments), and first order
-stops holding as λ grows. ``nnft.compare`` (nnft/perturbation.py, docs/perturbation.md) measures
+stops holding as λ grows. ``nnft.compare`` (nnft/perturbation/, docs/perturbation.md) measures
 δG(x, y) = ⟨φφ⟩_λ − ⟨φφ⟩_0 at every λ on the same networks (joint jackknife), prints it beside λ·c1(N)
 and the N = ∞ formula with z-scores and the effective sample size, flags where |z| > 5, and this
 script plots the sweep. x = 0 and y = 0.5 along the first axis.

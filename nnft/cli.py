@@ -392,14 +392,18 @@ def check(spec, only, samples, seed, alpha, sets, plot_dir, evidence, devices, c
 def perturb(spec, lambdas, samples, seed, sets, points, orders, coupling, threshold, plot_path, devices, checkpoint,
             resume, quiet):
     """Reweighted MC shifts of SPEC's correlators beside first-order perturbation theory, swept over λ."""
-    from nnft.perturbation import compare
+    from nnft.graph.compile import compile
+    from nnft.perturbation.compare import compare
+    from nnft.reference import check_reference
     lams = parse_numbers(lambdas, "--lambdas")
     order_list = parse_orders(orders)
     theory = _load(spec, sets)
     pts = _points(points, theory.dims["d"])
     with _execution(devices, checkpoint, resume, quiet):
-        _check_reference(theory)
-        table = compare(theory, lambdas=lams, samples=samples, key=seed, coupling=coupling, orders=order_list,
+        model = compile(theory)                        # once: the reference check and compare share it
+        if theory.reference:
+            check_reference(model)
+        table = compare(model, lambdas=lams, samples=samples, key=seed, coupling=coupling, orders=order_list,
                         points=pts, threshold=threshold)
     _result(table.table())
     if plot_path:

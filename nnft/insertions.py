@@ -16,16 +16,12 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
-import jax.numpy as jnp
 import numpy as np
 
 from nnft.errors import SpecError
+from nnft.functions import FUNCTIONS
 from nnft.spec import expr as E
 from nnft.spec.models import Theory
-
-_NP_FN = {"cos": np.cos, "sin": np.sin, "tan": np.tan, "exp": np.exp, "log": np.log, "sqrt": np.sqrt,
-          "tanh": np.tanh, "abs": np.abs, "cosh": np.cosh, "sinh": np.sinh, "arctan": np.arctan,
-          "square": np.square, "sign": np.sign, "relu": lambda v: np.maximum(v, 0.0)}
 
 
 @dataclass(frozen=True)
@@ -66,20 +62,19 @@ def _expression_fns(ex: E.Expr, env: dict[str, float], where: str, theory: Theor
     if unknown:
         raise SpecError(f"the potential uses undefined name(s) {sorted(unknown)}", file=theory.source, field=where,
                         allowed="phi, constants, sizes, pi, e")
-    from nnft.graph.compile import _FN
-
     if "@" in E.to_source(ex):
         raise SpecError("'@' has no meaning in a potential of one field value", file=theory.source, field=where)
 
-    def build(functions: dict, lib) -> Callable:
-        binary = {"maximum": lib.maximum, "minimum": lib.minimum}
-
+    def build(version: str) -> Callable:
+        # every grammar function (nnft.functions), as in a field: version "jnp" or "numpy"
         def V(phi):
+            functions = {n: getattr(f, version) for n, f in FUNCTIONS.items() if f.arity == 1}
+            binary = {n: getattr(f, version) for n, f in FUNCTIONS.items() if f.arity == 2}
             lookup = lambda n: phi if n == "phi" else env.get(n, E.CONSTANTS.get(n))   # noqa: E731
             return E.evaluate(ex, lookup, functions, binary) + 0.0 * phi
         return V
 
-    V, V_np = build(_FN, jnp), build(_NP_FN, np)
+    V, V_np = build("jnp"), build("numpy")
     try:
         V_np(np.linspace(-1.0, 1.0, 3))
     except E.ExprError as err:

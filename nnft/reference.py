@@ -26,6 +26,7 @@ from nnft.estimators.neuron import _require, combine, width_moments
 from nnft.estimators.npoint import Plan
 from nnft.graph.build import evaluate_constants
 from nnft.graph.compile import Model
+from nnft.stats import zscore
 
 
 @dataclass(frozen=True)
@@ -226,7 +227,7 @@ def check_reference(model: Model) -> ReferenceCheck:
         floor = float(neuron.accuracy) + 1e-6 * (abs(m2) + abs(float(np.mean(prod)))) + 1e-300
         ref[i], est[i] = m2, float(np.mean(prod))
         err[i] = math.sqrt(max(se_mc, se_ref) ** 2 + floor ** 2)
-    z = (est - ref) / err
+    z = zscore((est, err), ref)
     g = lambda m: scale * m + offset                                     # noqa: E731
     result = ReferenceCheck(kind, True, tuples=np.stack(tuples), reference_g2=g(ref), estimate=g(est),
                             stderr=scale * err, z=z, neurons=n)
@@ -254,7 +255,7 @@ def check_reference(model: Model) -> ReferenceCheck:
             se4 = max(float(np.std(p4)), math.sqrt(max(m8 - m4 * m4, 0.0))) / math.sqrt(n)
             e4 = math.sqrt(se4 ** 2 + (float(neuron.accuracy) + 1e-6 * (abs(m4) + abs(float(np.mean(p4))))
                                        + 1e-300) ** 2)
-            z4 = (float(np.mean(p4)) - m4) / e4
+            z4 = float(zscore((float(np.mean(p4)), e4), m4))
             if not math.isfinite(z4) or abs(z4) > Z_MAX:
                 xs = ",".join(f"{c:g}" for c in x0)
                 raise _contradiction(model, kind, f"x=({xs})", f"the per-neuron fourth moment E[ψ(x)⁴] = {m4:.6g}",

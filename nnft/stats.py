@@ -11,6 +11,10 @@ block jackknife: with f̂_k = f(mean without block k),
 which for a linear f is the batch-means variance of the mean. Contiguous blocks also absorb
 short autocorrelations of Markov chains (one estimator path for i.i.d. and MCMC ensembles).
 
+One convention each (issue 12): every z-score in nnft is :func:`zscore` ((mean − reference)/σ, σ the
+estimate's standard error, with the reference's own error added in quadrature when it has one), and
+every importance-sampling effective sample size is :func:`kish_ess` ((Σw)²/Σw²).
+
 Nothing non-finite or unfounded becomes a number: an estimate or error that comes out NaN/inf, or
 fewer than 2 non-empty blocks, raise :class:`~nnft.errors.EstimatorError` ("not estimable"); so does
 :func:`require_ess` (importance weights collapsed below :data:`ESS_NOT_ESTIMABLE`), which the
@@ -54,7 +58,9 @@ class Estimate:
       mean: the estimate.
       stderr: its standard error.
       n: number of samples (networks, or neurons for neuron-level estimators).
-      ess: effective sample size where it differs from ``n`` (weighted or correlated samples).
+      ess: the Kish effective sample size (Σw)²/Σw² of importance-weighted samples (:func:`kish_ess`),
+        None when the samples are unweighted. (The autocorrelation ESS of a Markov chain is a chain
+        diagnostic, ``nnft.sample.diagnostics.bulk_ess``, not stored here.)
       khat: per entry (shape of ``mean``), the Pareto tail shape k̂ of the largest per-sample
         contributions to the features the entry is computed from (``nnft.estimators.tails``; PSIS,
         arXiv:1507.02646): > 0.7 the estimate is unreliable, ≥ 1 the mean does not exist; NaN
@@ -89,6 +95,7 @@ class Estimate:
 
     @property
     def shape(self) -> tuple[int, ...]:
+        """The shape of ``mean`` (and ``stderr``)."""
         return self.mean.shape
 
     def __getitem__(self, index) -> "Estimate":
@@ -98,9 +105,10 @@ class Estimate:
     def __len__(self) -> int:
         return len(self.mean)
 
-    def z(self, reference) -> np.ndarray:
-        """z-score (mean − reference)/stderr against an exact value (array-broadcast)."""
-        return zscore(self, reference)
+    def z(self, reference, reference_err=0.0) -> np.ndarray:
+        """z-score against ``reference`` (array-broadcast): :func:`zscore`, (mean − reference)/stderr for an
+        exact reference, √(stderr² + reference_err²) in the denominator for one with its own error."""
+        return zscore(self, reference, reference_err=reference_err)
 
     def __repr__(self) -> str:
         flag = ""
@@ -113,13 +121,52 @@ class Estimate:
         return f"Estimate(shape={self.shape}, n={self.n}: [{', '.join(flat)}{more}]){flag}"
 
 
-def zscore(est: Estimate, reference) -> np.ndarray:
-    """(mean − reference)/stderr; a zero error with a different value is ±inf, equal is 0."""
-    ref = np.asarray(reference, dtype=np.float64)
-    diff = est.mean - ref
+def zscore(est, reference=0.0, *, reference_err=0.0) -> np.ndarray:
+    """The one z-score convention of nnft: (mean − reference)/σ, σ = √(stderr² + reference_err²).
+
+    ``reference_err`` is the reference's own standard error or stated accuracy, independent of the
+    estimate (errors added in quadrature); 0 (the default) for an exact value. A zero σ with a different
+    value gives ±inf; a zero σ with the same value gives 0 (an exact zero difference, e.g. a symmetry
+    of the estimator itself). Tables that print "no z" for an exactly known value decide that before
+    calling (``nnft.study.Row``, ``ComparisonRow``); the number is never computed another way.
+
+    Args:
+      est: an :class:`Estimate`, or a ``(mean, stderr)`` pair of arrays (broadcasting).
+      reference: the value to compare with (array-broadcast; default 0: the significance of ``mean``).
+      reference_err: its standard error (array-broadcast, ≥ 0).
+
+    Returns:
+      z, float64, the broadcast shape of mean, stderr, reference and reference_err (dimensionless).
+    """
+    mean, stderr = (est.mean, est.stderr) if isinstance(est, Estimate) else est
+    mean = np.asarray(mean, dtype=np.float64)
+    sigma = np.asarray(stderr, dtype=np.float64)
+    rerr = np.asarray(reference_err, dtype=np.float64)
+    if np.any(rerr != 0):
+        sigma = np.sqrt(sigma ** 2 + rerr ** 2)
+    diff = mean - np.asarray(reference, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        z = diff / est.stderr
-    return np.where((est.stderr == 0) & (diff == 0), 0.0, z)
+        z = diff / sigma
+    return np.where((sigma == 0) & (diff == 0), 0.0, z)
+
+
+def kish_ess(sum_w, sum_w2):
+    """Kish effective sample size (Σw)²/Σw² of importance-weighted samples (L. Kish, *Survey Sampling*,
+    Wiley 1965; the ESS of reweighting, distinct from the autocorrelation ESS of a Markov chain,
+    ``nnft.sample.diagnostics.bulk_ess``).
+
+    Args:
+      sum_w, sum_w2: Σ_i w_i and Σ_i w_i² (scalars or broadcasting arrays, e.g. one per λ); any common
+        factor of the weights cancels, so sums of e^{ℓ−c} and means (Σ/n, then times n) give the same.
+
+    Returns:
+      the ESS, in samples (float, or float64 array); 0 where Σw² = 0 (no weight at all).
+    """
+    a = np.asarray(sum_w, dtype=np.float64)
+    b = np.asarray(sum_w2, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(b > 0, a * a / np.where(b > 0, b, 1.0), 0.0)
+    return float(out) if out.ndim == 0 else out
 
 
 class BlockSums:
@@ -168,10 +215,10 @@ class BlockSums:
         """Kish effective sample size (Σw)²/Σw² of importance-weighted samples (None if unweighted)."""
         if self.weights2 is None:
             return None
-        w2 = float(self.weights2.sum())
-        return float(self.weights.sum()) ** 2 / w2 if w2 > 0 else 0.0
+        return kish_ess(float(self.weights.sum()), float(self.weights2.sum()))
 
     def mean(self) -> np.ndarray:
+        """(F,) weighted feature means Σ w·f / Σ w over all blocks."""
         return self.sums.sum(0) / self.weights.sum()
 
     def feature_khat(self) -> np.ndarray | None:

@@ -19,7 +19,7 @@ from nnft.estimators.npoint import measure
 from nnft.graph.compile import Model, compile
 from nnft.reference import exact
 from nnft.spec.models import Theory
-from nnft.stats import format_value, require_ess
+from nnft.stats import format_value, require_ess, zscore
 
 MAX_TUPLES_PER_ORDER = 24
 
@@ -125,10 +125,10 @@ class Row:
     def _z(est, ref) -> float | None:
         if ref is None or est is None:
             return None
-        if est[1] > 0:
-            return (est[0] - ref) / est[1]
         # a zero error bar: exactly the reference (e.g. φ ≡ 0 at that point) has no z; a different value is ±inf
-        return None if est[0] == ref else float("inf") * np.sign(est[0] - ref)
+        if est[1] == 0 and est[0] == ref:
+            return None
+        return float(zscore(est, ref))
 
     @property
     def z_full(self):

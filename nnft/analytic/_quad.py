@@ -2,7 +2,9 @@
 
 * :func:`balanced_sign_vectors` -- the sign vectors ε ∈ {±1}^K with Σε = 0, one per {ε, −ε} pair.
 * :func:`sphere_average` -- Ω_n(z) = average of e^{i z û·ê} over the unit sphere S^{n−1}.
-* :func:`radial_integral` -- ∫_0^R f(ρ) Ω_n(ρ r) dρ by composite Gauss–Legendre on graded panels.
+* :func:`panel_breaks`, :func:`checked_breaks`, :func:`composite_nodes` -- composite Gauss–Legendre
+  on graded panels for radial integrals ∫_0^R f(ρ) Ω_n(ρ r) dρ (refused, with :class:`NeuronArgError`,
+  beyond :data:`MAX_PANELS` panels).
 * :func:`halfnormal_moment` -- E[(μ + sZ)_+^a], Z ~ N(0, 1) (truncated-normal moments).
 """
 
@@ -15,12 +17,19 @@ from functools import lru_cache
 import numpy as np
 from scipy import special
 
-GL_NODES = 20  # Gauss–Legendre nodes per panel (radial quadrature)
+from nnft.errors import NeuronArgError
+
+#: Gauss–Legendre nodes per panel (radial quadrature)
+GL_NODES = 20
+
+#: most quadrature panels one radial integral may use (× GL_NODES nodes × point pairs, in memory)
+MAX_PANELS = 20_000
 
 
 @lru_cache(maxsize=None)
 def gauss_legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Gauss–Legendre nodes and weights on [0, 1]."""
+    """Gauss–Legendre nodes and weights on [0, 1], each of shape (n,) (cached; exact for polynomials
+    of degree ≤ 2n − 1)."""
     t, w = np.polynomial.legendre.leggauss(n)
     return (t + 1.0) / 2.0, w / 2.0
 
@@ -43,9 +52,10 @@ def balanced_sign_vectors(k: int) -> np.ndarray:
 
 
 def cos_product_terms(points: np.ndarray) -> np.ndarray:
-    """The vectors s_ε = Σ_k ε_k x_k for the balanced ε of :func:`balanced_sign_vectors`.
+    """The vectors s_ε = Σ_k ε_k x_k for the balanced ε of :func:`balanced_sign_vectors`: shape
+    (C(K−1, K/2−1), d) for ``points`` of shape (K, d) (empty for odd K).
 
-    For any neuron ψ = A F(w) cos(w·x + b), b ~ U[−π, π] (TASI eq. 65-66):
+    For any neuron ψ = A F(w) cos(w·x + b), b ~ U[−π, π] (TASI arXiv:2408.00082 eq. 65-66):
     M_K = A^K 2^{1−K} Σ_{these ε} E_w[F(w)^K cos(w·s_ε)]  (zero for odd K).
     """
     return balanced_sign_vectors(points.shape[0]) @ points
@@ -91,8 +101,39 @@ def panel_breaks(rmax: float, scale: float, hmax: float) -> np.ndarray:
     return np.array(out)
 
 
+def panel_count(rmax: float, scale: float, hmax: float) -> float:
+    """An upper bound on the number of panels :func:`panel_breaks` makes (checked before any array
+    is built): geometric growth from ``scale`` up to ``hmax``, then steps of ``hmax``; ``inf`` for
+    non-finite or non-positive ``scale``/``hmax``."""
+    if not rmax > 0:
+        return 1.0
+    if not (math.isfinite(rmax) and math.isfinite(hmax) and hmax > 0 and scale > 0):
+        return math.inf
+    grow = math.log2(max(min(hmax, rmax) / scale, 1.0)) + 2.0
+    return grow + rmax / hmax + 1.0
+
+
+def checked_breaks(name: str, rmax: float, scale: float, hmax: float) -> np.ndarray:
+    """``panel_breaks(rmax, scale, hmax)`` after checking the panel count against :data:`MAX_PANELS`.
+
+    ``name`` (a reference family, e.g. ``"scalar_net"``) prefixes the error message.
+
+    Raises:
+      NeuronArgError: more than MAX_PANELS panels would be needed (arguments or point distances too
+        large or too small for the quadrature).
+    """
+    n = panel_count(rmax, scale, hmax)
+    if n > MAX_PANELS:
+        raise NeuronArgError(f"{name}: the radial quadrature would need ~{n:.3g} panels (at most {MAX_PANELS}): "
+                             f"the arguments or the distances between points are too large or too small for it "
+                             f"(integration range {rmax:.3g}, oscillation/decay scale {hmax:.3g}, singularity "
+                             f"distance {scale:.3g})")
+    return panel_breaks(rmax, scale, hmax)
+
+
 def composite_nodes(breaks: np.ndarray, n: int = GL_NODES) -> tuple[np.ndarray, np.ndarray]:
-    """Composite Gauss–Legendre nodes/weights on the panels ``breaks``."""
+    """Composite Gauss–Legendre nodes/weights on the panels ``breaks`` (shape (P+1,)): two arrays of
+    shape (P·n,), ``n`` nodes per panel."""
     t, w = gauss_legendre(n)
     a, b = breaks[:-1, None], breaks[1:, None]
     return (a + (b - a) * t).ravel(), ((b - a) * w).ravel()

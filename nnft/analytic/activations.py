@@ -5,8 +5,9 @@ For (u, v) ~ N(0, [[K11, K12], [K12, K22]]):
     F(K)  = E[σ(u) σ(v)]      (NNGP map, docs/physics.md §4)
     Ḟ(K)  = E[σ'(u) σ'(v)]    (NTK map)
 
-Closed forms: relu (arc-cosine, Cho & Saul), erf (arcsin, Williams), linear, cos, sin, exp;
-otherwise graded Gaussian quadrature (``nnft.analytic.gaussian``). Each :class:`Activation` says which.
+σ, σ', σ'' and the closed forms (relu: arc-cosine, Cho & Saul; erf: arcsin, Williams; cos, sin, exp)
+are those of the grammar function's record in ``nnft.functions``; linear is σ(u) = u; otherwise graded
+Gaussian quadrature (``nnft.analytic.gaussian``). Each :class:`Activation` says which.
 """
 
 from __future__ import annotations
@@ -15,67 +16,11 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from scipy import special
 
-from nnft.errors import UnknownNameError
+from nnft.errors import InputError, UnknownNameError
+from nnft.functions import FUNCTIONS, Function
 
 from nnft.analytic.gaussian import expect2_converged
-
-
-def _theta(k11, k22, k12):
-    with np.errstate(divide="ignore", invalid="ignore"):
-        c = np.where(k11 * k22 > 0, k12 / np.sqrt(k11 * k22), 1.0)
-    return np.arccos(np.clip(c, -1.0, 1.0))
-
-
-def _relu_F(k11, k22, k12):
-    t = _theta(k11, k22, k12)
-    return np.sqrt(k11 * k22) / (2 * np.pi) * (np.sin(t) + (np.pi - t) * np.cos(t))
-
-
-def _relu_dF(k11, k22, k12):
-    return (np.pi - _theta(k11, k22, k12)) / (2 * np.pi)
-
-
-def _relu_both(k11, k22, k12):
-    """(F, Ḟ) of ReLU sharing θ = arccos(K12/√(K11K22))."""
-    t = _theta(k11, k22, k12)
-    n = np.sqrt(k11 * k22)
-    return n / (2 * np.pi) * (np.sin(t) + (np.pi - t) * np.cos(t)), (np.pi - t) / (2 * np.pi)
-
-
-def _erf_F(k11, k22, k12):
-    return 2 / np.pi * np.arcsin(np.clip(2 * k12 / np.sqrt((1 + 2 * k11) * (1 + 2 * k22)), -1, 1))
-
-
-def _erf_dF(k11, k22, k12):
-    return 4 / np.pi / np.sqrt((1 + 2 * k11) * (1 + 2 * k22) - 4 * k12 ** 2)
-
-
-def _gelu(u):
-    return 0.5 * u * (1 + special.erf(u / np.sqrt(2)))
-
-
-def _dgelu(u):
-    return 0.5 * (1 + special.erf(u / np.sqrt(2))) + u * np.exp(-u ** 2 / 2) / np.sqrt(2 * np.pi)
-
-
-def _d2gelu(u):
-    return np.exp(-u ** 2 / 2) / np.sqrt(2 * np.pi) * (2 - u ** 2)
-
-
-def _sigmoid(u):
-    return special.expit(u)
-
-
-def _dsigmoid(u):
-    s = special.expit(u)
-    return s * (1 - s)
-
-
-def _d2sigmoid(u):
-    s = special.expit(u)
-    return s * (1 - s) * (1 - 2 * s)
 
 
 @dataclass(frozen=True)
@@ -117,29 +62,24 @@ class Activation:
         return expect2_converged(self.df, self.df, k11, k22, k12, tol=1e-6)
 
 
-def _exp_F(k11, k22, k12):
-    return np.exp((k11 + k22) / 2 + k12)
+#: the activations offered by name (``nnft.analytic.criticality``): grammar functions, and linear
+NAMED = ("relu", "erf", "tanh", "linear", "cos", "sin", "exp", "gelu", "sigmoid", "softplus")
 
 
-ACTIVATIONS: dict[str, Activation] = {a.name: a for a in [
-    Activation("relu", lambda u: np.maximum(u, 0.0), lambda u: (u > 0).astype(float), lambda u: np.zeros_like(u),
-               _relu_F, _relu_dF, smooth=False, closed_both=_relu_both),
-    Activation("erf", special.erf, lambda u: 2 / np.sqrt(np.pi) * np.exp(-u ** 2),
-               lambda u: -4 * u / np.sqrt(np.pi) * np.exp(-u ** 2), _erf_F, _erf_dF),
-    Activation("tanh", np.tanh, lambda u: 1 - np.tanh(u) ** 2, lambda u: -2 * np.tanh(u) * (1 - np.tanh(u) ** 2)),
-    Activation("linear", lambda u: u, np.ones_like, np.zeros_like,
-               lambda k11, k22, k12: k12, lambda k11, k22, k12: np.ones_like(k12)),
-    Activation("cos", np.cos, lambda u: -np.sin(u), lambda u: -np.cos(u),
-               lambda k11, k22, k12: np.exp(-(k11 + k22) / 2) * np.cosh(k12),
-               lambda k11, k22, k12: np.exp(-(k11 + k22) / 2) * np.sinh(k12)),
-    Activation("sin", np.sin, np.cos, lambda u: -np.sin(u),
-               lambda k11, k22, k12: np.exp(-(k11 + k22) / 2) * np.sinh(k12),
-               lambda k11, k22, k12: np.exp(-(k11 + k22) / 2) * np.cosh(k12)),
-    Activation("exp", np.exp, np.exp, np.exp, _exp_F, _exp_F),
-    Activation("gelu", _gelu, _dgelu, _d2gelu),
-    Activation("sigmoid", _sigmoid, _dsigmoid, _d2sigmoid),
-    Activation("softplus", lambda u: np.logaddexp(0.0, u), _sigmoid, _dsigmoid),
-]}
+def from_function(fn: Function) -> Activation:
+    """The :class:`Activation` of a one-argument grammar function: its record's σ, σ', σ'' and closed-form
+    kernel maps (``nnft.functions``)."""
+    k = fn.kernel
+    return Activation(fn.name, fn.numpy, fn.df, fn.d2f, None if k is None else k.F, None if k is None else k.dF,
+                      smooth=fn.smoothness == "C∞", closed_both=None if k is None else k.both)
+
+
+#: σ(u) = u: the kernel maps of a linear unit (F = K12, Ḟ = 1)
+LINEAR = Activation("linear", lambda u: u, np.ones_like, np.zeros_like,
+                    lambda k11, k22, k12: k12, lambda k11, k22, k12: np.ones_like(k12))
+
+ACTIVATIONS: dict[str, Activation] = {name: LINEAR if name == "linear" else from_function(FUNCTIONS[name])
+                                      for name in NAMED}
 
 
 def get_activation(name: str) -> Activation:
@@ -148,3 +88,26 @@ def get_activation(name: str) -> Activation:
         return ACTIVATIONS[name]
     except KeyError:
         raise UnknownNameError(f"unknown activation {name!r}; known: {', '.join(ACTIVATIONS)}") from None
+
+
+def as_activation(activation) -> Activation:
+    """An :class:`Activation` from a registry name, an Activation, or a tuple ``(f, df, d2f)``."""
+    if isinstance(activation, Activation):
+        return activation
+    if isinstance(activation, str):
+        try:
+            return ACTIVATIONS[activation]
+        except KeyError:
+            raise InputError(f"unknown activation {activation!r}; known: {', '.join(ACTIVATIONS)}, "
+                             "or pass (f, df, d2f) callables") from None
+    if isinstance(activation, (tuple, list)) and len(activation) == 3 and all(callable(g) for g in activation):
+        f, df, d2f = activation
+        return Activation(getattr(f, "__name__", "custom"), f, df, d2f)
+    if callable(activation):
+        raise InputError("a bare callable has no derivatives: pass (f, df, d2f) or an Activation")
+    raise InputError(f"cannot interpret {activation!r} as an activation")
+
+
+def is_relu(act: Activation) -> bool:
+    """Whether ``act`` is the registry's ReLU (whose Gaussian expectations criticality takes in closed form)."""
+    return act is ACTIVATIONS.get("relu")

@@ -6,8 +6,13 @@ W⁽¹⁾ ~ N(0, C_W/n₀), W⁽ˡ⁺¹⁾ ~ N(0, C_W/n_l), b ~ N(0, C_b); the o
 matrices). Arrays "per layer" have L + 1 entries, entry ``l − 1`` belonging to z⁽ˡ⁾ (l = 1 … L+1),
 so ``[-1]`` is the output. The input enters only through K⁽¹⁾ = C_b + C_W|x|²/n₀ (``K1``).
 
-* :func:`leading_order` — the O(1/n) theory for any activation: infinite-width K⁽ˡ⁾, the four-point
-  cumulant κ4⁽ˡ⁾ := ⅓(E z⁴ − 3(E z²)²) (LH Thm 4.2)
+**κ4 normalisation.** κ4⁽ˡ⁾ (code name ``kappa4_lh``) is the Les Houches quantity
+κ4⁽ˡ⁾ := ⅓(E z⁴ − 3(E z²)²) of one neuron z = z_i⁽ˡ⁾(x) at one input (LH = Bahri, Hanin et al.,
+arXiv:2309.01592, §4.8 and Thm 4.2). It is **one third** of the connected 4-point function at
+coincident points: G_c⁽⁴⁾(x,x,x,x) = κ(z,z,z,z) = 3 κ4; in Roberts–Yaida–Hanin's notation
+(arXiv:2106.10165, ch. 4) κ4⁽ˡ⁾ = V⁽ˡ⁾/n_{l−1}, the four-point vertex over the width feeding z⁽ˡ⁾.
+
+* :func:`leading_order` — the O(1/n) theory for any activation: infinite-width K⁽ˡ⁾, κ4⁽ˡ⁾ (LH Thm 4.2)
 
       κ4⁽ˡ⁺¹⁾ = (C_W²/n_l) Var_{K⁽ˡ⁾}[σ²] + χ∥(K⁽ˡ⁾)² κ4⁽ˡ⁾,   κ4⁽¹⁾ = 0,
 
@@ -45,8 +50,11 @@ def as_widths(widths, depth: int | None = None) -> np.ndarray:
     """Hidden widths [n_1 … n_L] as an int array.
 
     ``widths`` is a sequence of positive integers, or one integer repeated ``depth`` times. If both a
-    sequence and ``depth`` are given they must agree. ValueError on depth 0, non-positive or
-    non-integer widths, or a mismatch.
+    sequence and ``depth`` are given they must agree. Returns an int64 array of shape (L,).
+
+    Raises:
+      InputError: depth 0 or not an integer, a single width without ``depth``, non-positive or
+        non-integer widths, or a length mismatch with ``depth``.
     """
     if depth is not None:
         if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 1:
@@ -79,7 +87,10 @@ def _check_K1(K1):
 
 
 def sigma2_variance(activation, K) -> np.ndarray:
-    """Var_K[σ²] = ⟨σ⁴⟩_K − ⟨σ²⟩_K² (ReLU: 5K²/4)."""
+    """Var_K[σ²] = ⟨σ⁴⟩_K − ⟨σ²⟩_K² over u ~ N(0, K), elementwise over an array of variances K ≥ 0
+    (same shape out; ReLU: 5K²/4 exactly, LH arXiv:2309.01592 §4.13). ``activation``: a registry
+    name, an Activation or (f, df, d2f). InputError for an unknown activation, K < 0 or a Gaussian
+    quadrature that does not converge."""
     act = as_activation(activation)
     K = np.asarray(K, dtype=np.float64)
     if _is_relu(act):
@@ -91,7 +102,9 @@ def sigma2_variance(activation, K) -> np.ndarray:
 def sigma2_fourth_derivative_mean(activation, K) -> np.ndarray:
     """⟨(σ²)''''⟩_K = ⟨σ²·(t⁴ − 6t² + 3)⟩/K², t = u/√K (Gaussian integration by parts; ReLU: 0).
 
-    At K = 0 the limit (σ²)''''(0) is taken by a small-K evaluation."""
+    Elementwise over an array of variances K ≥ 0 (same shape out). At K = 0 the limit (σ²)''''(0) is
+    taken by a small-K evaluation (K = 1e-4). The O(1/n) shift δ of E z² uses it (module docstring).
+    InputError as :func:`sigma2_variance`."""
     act = as_activation(activation)
     K = np.asarray(K, dtype=np.float64)
     if _is_relu(act):
@@ -112,14 +125,16 @@ class LeadingOrder:
     Attributes:
       widths: [n_1 … n_L].
       K: infinite-width variance K⁽ˡ⁾.
-      kappa4: κ4⁽ˡ⁾ = ⅓(E z⁴ − 3(E z²)²) to O(1/n).
+      kappa4_lh: κ4⁽ˡ⁾ = ⅓(E z⁴ − 3(E z²)²) to O(1/n), the Les Houches normalisation (LH
+        arXiv:2309.01592 §4.8, Thm 4.2): one third of the connected 4-point function
+        G_c⁽⁴⁾(x,x,x,x) of one neuron; = V⁽ˡ⁾/n_{l−1} of RYH arXiv:2106.10165.
       delta: δ⁽ˡ⁾, the O(1/n) shift of E z⁽ˡ⁾².
       chi_parallel: χ∥(K⁽ˡ⁾).
     """
 
     widths: np.ndarray
     K: np.ndarray
-    kappa4: np.ndarray
+    kappa4_lh: np.ndarray
     delta: np.ndarray
     chi_parallel: np.ndarray
 
@@ -131,16 +146,24 @@ class LeadingOrder:
     @property
     def Ez4(self) -> np.ndarray:
         """E z⁴ to O(1/n): 3(K + δ)² + 3κ4 (δ² is O(1/n²) and may be dropped)."""
-        return 3 * self.G2 ** 2 + 3 * self.kappa4
+        return 3 * self.G2 ** 2 + 3 * self.kappa4_lh
 
     @property
     def ratio(self) -> np.ndarray:
         """E z⁴/(E z²)² to O(1/n): 3 + 3κ4/K²."""
-        return 3 + 3 * self.kappa4 / self.K ** 2
+        return 3 + 3 * self.kappa4_lh / self.K ** 2
 
 
 def leading_order(activation, widths, *, C_W: float, C_b: float, K1: float, depth: int | None = None) -> LeadingOrder:
-    """K⁽ˡ⁾, κ4⁽ˡ⁾ and δ⁽ˡ⁾ (module docstring) for l = 1 … L+1 at one input with K⁽¹⁾ = ``K1``."""
+    """K⁽ˡ⁾, κ4⁽ˡ⁾ (``kappa4_lh``) and δ⁽ˡ⁾ (module docstring) for l = 1 … L+1 at one input with
+    K⁽¹⁾ = ``K1`` (LH arXiv:2309.01592 Thm 4.2; Yaida arXiv:1910.00019; RYH arXiv:2106.10165 ch. 4).
+
+    ``widths``/``depth`` as :func:`as_widths`; per-layer arrays of the result have shape (L+1,).
+
+    Raises:
+      InputError: bad widths/depth, C_W ≤ 0, C_b < 0, K1 < 0 or not finite, an unknown activation,
+        or a Gaussian expectation that does not converge.
+    """
     act = as_activation(activation)
     ns = as_widths(widths, depth)
     _check_hyper(C_W, C_b)
@@ -169,7 +192,8 @@ class ReluMoments:
     (Σ⁽⁰⁾ = K⁽¹⁾); z⁽ˡ⁺¹⁾ | Σ⁽ˡ⁾ ~ N(0, Σ⁽ˡ⁾).
 
     Attributes:
-      E_Sigma, E_Sigma2: E Σ⁽ˡ⁾ and E (Σ⁽ˡ⁾)².
+      widths: [n_1 … n_L].
+      E_Sigma, E_Sigma2: E Σ⁽ˡ⁾ and E (Σ⁽ˡ⁾)², shape (L+1,).
     """
 
     widths: np.ndarray
@@ -192,16 +216,20 @@ class ReluMoments:
         return self.Ez4 / self.Ez2 ** 2
 
     @property
-    def kappa4(self) -> float:
-        """κ4 = ⅓(E z⁴ − 3(E z²)²) = Var Σ⁽ᴸ⁾."""
+    def kappa4_lh(self) -> float:
+        """κ4 = ⅓(E z⁴ − 3(E z²)²) = Var Σ⁽ᴸ⁾ of the output, exactly: the Les Houches normalisation
+        (LH arXiv:2309.01592 §4.8), one third of the connected 4-point function G_c⁽⁴⁾(x,x,x,x)."""
         return float(self.E_Sigma2[-1] - self.E_Sigma[-1] ** 2)
 
 
 def relu_moments(widths, *, C_W: float, C_b: float, K1: float, depth: int | None = None) -> ReluMoments:
-    """Exact E Σ⁽ˡ⁾, E (Σ⁽ˡ⁾)² of a ReLU network at one input (docs/physics.md §4):
+    """Exact E Σ⁽ˡ⁾, E (Σ⁽ˡ⁾)² of a ReLU network at one input (docs/physics.md §4; conditional
+    Gaussianity, LH arXiv:2309.01592 Lemma 4.4 and Prop. 5.2):
 
         E Σ⁽ˡ⁾ = C_b + (C_W/2) E Σ⁽ˡ⁻¹⁾,
         E (Σ⁽ˡ⁾)² = C_b² + C_b C_W E Σ⁽ˡ⁻¹⁾ + (C_W²/4)(1 + 5/n_l) E (Σ⁽ˡ⁻¹⁾)²,   Σ⁽⁰⁾ = K1.
+
+    Arrays of shape (L+1,). InputError for bad widths/depth, C_W ≤ 0, C_b < 0 or K1 < 0.
     """
     ns = as_widths(widths, depth)
     _check_hyper(C_W, C_b)
@@ -218,14 +246,17 @@ def relu_moments(widths, *, C_W: float, C_b: float, K1: float, depth: int | None
 
 def relu_leading_ratio(widths, depth: int | None = None) -> float:
     """The leading-order E z⁴/(E z²)² = 3(1 + 5Σ_l 1/n_l) of a ReLU net at C_b = 0 (= 3(1 + 5L/n) at
-    equal widths) — what Thm 4.2 gives; compare :func:`relu_moments` for the exact 3Π(1 + 5/n_l)."""
+    equal widths) — what LH arXiv:2309.01592 Thm 4.2 gives; compare :func:`relu_moments` for the exact
+    3Π(1 + 5/n_l). InputError for bad widths/depth."""
     ns = as_widths(widths, depth)
     return 3 * (1 + 5 * float(np.sum(1.0 / ns)))
 
 
 def deep_linear_g2(x, y, *, C_W: float, depth: int) -> float:
     """G2(x, y) = C_W^{L+1} x·y/n₀ of a deep linear net with L = ``depth`` hidden layers (L + 1 weight
-    matrices, no biases), exact at any width."""
+    matrices, no biases), exact at any width (docs/physics.md §5; LH arXiv:2309.01592 eq. 45-49).
+
+    ``x``, ``y``: vectors of shape (n₀,). InputError for shape mismatch, depth < 1 or C_W ≤ 0."""
     as_widths(1, depth)
     _check_hyper(C_W, 0.0)
     x, y = np.asarray(x, float), np.asarray(y, float)
@@ -240,7 +271,11 @@ def deep_linear_g4c(points, *, C_W: float, widths, depth: int | None = None) -> 
         G4c(x1..x4) = [Π_{l=1}^{L}(1 + 2/n_l) − 1]·(G12 G34 + G13 G24 + G14 G23),
 
     with L hidden layers of widths n_1 … n_L (L + 1 weight matrices; §5's (1 + 2/n)^{L−1} counts §5's
-    L weight matrices). ``points`` is (4, n₀).
+    L weight matrices). ``points`` is (4, n₀). Source: LH arXiv:2309.01592 eq. 50-58; at one input
+    G4c = 3 κ4 (``kappa4_lh``).
+
+    Raises:
+      InputError: points not of shape (4, n₀), bad widths/depth, C_W ≤ 0.
     """
     ns = as_widths(widths, depth)
     _check_hyper(C_W, 0.0)

@@ -253,5 +253,6 @@ def expect2(f: Callable, g: Callable, K11, K22, K12, *, tol: float = ACCURACY, w
 
 
 def expect2_converged(f: Callable, g: Callable, K11, K22, K12, tol: float = ACCURACY, **_) -> np.ndarray:
-    """:func:`expect2` (kept name: the kernel maps' entry point)."""
+    """The same as :func:`expect2` (the name the kernel maps call through ``activations.py``); extra
+    keyword arguments are ignored. Raises what :func:`expect2` raises."""
     return expect2(f, g, K11, K22, K12, tol=tol)

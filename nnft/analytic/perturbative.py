@@ -18,10 +18,14 @@ Two routes are provided; both take the lattice ``points`` and ``weights`` explic
 * **Gaussian (N = ∞) theory** from a two-point function ``G`` — the textbook Feynman diagrams of
   docs/physics.md §7: :func:`delta_g2_gaussian` (tadpole), :func:`g4c_gaussian` (the tree-level vertex),
   :func:`second_order_g2_gaussian` (double tadpole, cactus and sunset).
-* **Exact finite-N first order for neuron sums**, :func:`first_order`: κ(O, S) from the model's exact
-  FULL correlators (``nnft.exact``), no Gaussian assumption. At finite N the free theory is not
-  Gaussian, so c1(N) picks up the connected 4- and 6-point functions (docs/physics.md §7); for Cos-net at
-  N = 10 it differs from the Gaussian formula by tens of percent.
+* **Exact first order from full moments**, :func:`first_order_from_moments`: κ(O, S) assembled from
+  FULL moments supplied by the caller, no Gaussian assumption. With a model's exact finite-N moments
+  (``nnft.perturbation.first_order.first_order``, which feeds it ``nnft.exact``) c1(N) picks up the
+  connected 4- and 6-point functions (docs/physics.md §7); for Cos-net at N = 10 it differs from the
+  Gaussian formula by tens of percent.
+
+Pure numpy: this module imports nothing above ``nnft.analytic`` (models and references are assembled
+in ``nnft.perturbation``).
 
 The lattice sum *is* the regulated action (docs/physics.md §7: "the domain is part of the theory"); no
 continuum limit is taken here, so every formula below is exact for the given (points, weights).
@@ -30,7 +34,6 @@ continuum limit is taken here, so every formula below is exact for the given (po
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -38,11 +41,8 @@ import numpy as np
 from nnft.errors import InputError, EstimatorError
 from nnft.estimators.partitions import mask_partitions, mobius
 
-__all__ = ["FirstOrder", "delta_g2_gaussian", "g4c_gaussian", "second_order_g2_gaussian", "first_order",
+__all__ = ["delta_g2_gaussian", "g4c_gaussian", "second_order_g2_gaussian", "first_order_from_moments",
            "kernel_matrix"]
-
-#: tuples per ``nnft.exact`` call (keeps the number of distinct products below the planner's limit)
-_EXACT_CHUNK = 2000
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -147,29 +147,6 @@ def second_order_g2_gaussian(G: Callable, x, y, points, weights, lam: float = 1.
 
 # ----------------------------------------------------------------------------- exact finite N
 
-@dataclass(frozen=True)
-class FirstOrder:
-    """First-order shifts of correlators under an insertion, arrays (len(widths), T).
-
-    Attributes:
-      widths: the widths N (axis 0).
-      orders: the order n of each requested tuple (axis 1).
-      full: the O(g) shift of the full moment ⟨φ(x₁)…φ(x_n)⟩, i.e. −κ(Πᵢφᵢ, S).
-      connected: the O(g) shift of the joint cumulant G_c⁽ⁿ⁾, i.e. −κ(φ₁, …, φ_n, S).
-      full0, connected0: the undeformed (g = 0) G⁽ⁿ⁾ and G_c⁽ⁿ⁾ from ``nnft.exact``.
-      accuracy: the reference's stated absolute accuracy per moment (0 for closed forms); the shifts
-        are linear in ≲ 2ⁿ·M·(#couplings) such moments.
-    """
-
-    widths: tuple[int, ...]
-    orders: tuple[int, ...]
-    full: np.ndarray
-    connected: np.ndarray
-    full0: np.ndarray
-    connected0: np.ndarray
-    accuracy: float
-
-
 def _couplings(couplings) -> dict[int, float]:
     if couplings is None:
         return {4: 1.0}
@@ -184,41 +161,42 @@ def _couplings(couplings) -> dict[int, float]:
     return out
 
 
-def first_order(model, tuples, points, weights, couplings=None, widths=None) -> FirstOrder:
-    """Exact finite-N first-order shift of correlators of a neuron sum under V = Σ_k g_k φᵏ/k!.
+def first_order_from_moments(moments: Callable, tuples, points, weights, couplings=None, *, d: int,
+                             max_order: int | None = None, source: str = "the moments"):
+    """First-order shifts of correlators under V = Σ_k g_k φᵏ/k!, assembled from FULL moments.
 
     With S = Σ_z w_z V(φ(z)) (``points`` (M, d), ``weights`` (M,)) and P̃ ∝ P e^{−S}
     (TASI §5.2 eq. 135-137 with the docs/physics.md §10 sign erratum):
 
         ⟨Πᵢφ(xᵢ)⟩_g = ⟨Πᵢφ(xᵢ)⟩ − Σ_k (g_k/k!) Σ_z w_z [⟨Πᵢφ(xᵢ) φ(z)ᵏ⟩ − ⟨Πᵢφ(xᵢ)⟩⟨φ(z)ᵏ⟩] + O(g²)
 
-    (``.full``) and the connected version −κ(φ(x₁), …, φ(x_n), S) from the Möbius formula over
-    partitions of {1…n, S} (``.connected``). Every moment is an exact FULL correlator from
-    ``nnft.exact`` (all tuples batched), so no Gaussianity is assumed: for φ⁴ and n = 2 this is
-
-        c1(N) = −(1/24) Σ_z w_z [G6(x,y,z,z,z,z) − G2(x,y) G4(z,z,z,z)]       (docs/physics.md §7),
-
-    which at N → ∞ reduces to :func:`delta_g2_gaussian` and at finite N contains the connected 4- and
-    6-point functions.
+    (``full``), and the connected version −κ(φ(x₁), …, φ(x_n), S) from the Möbius formula over the
+    set partitions of {1…n, S} (``connected``). No Gaussianity is assumed: every moment comes from
+    ``moments``. For φ⁴ and n = 2 this is c1 = −(1/24) Σ_z w_z [G6(x,y,z,z,z,z) − G2(x,y) G4(z,z,z,z)]
+    (docs/physics.md §7), which for Gaussian moments is :func:`delta_g2_gaussian`.
 
     Args:
-      model: a compiled theory (``nnft.compile``) whose spec declares a ``reference:``.
+      moments: the moment oracle: a list of (k, d) point arrays (k ≥ 1; each moment needed once,
+        de-duplicated up to the order of the points) -> their full moments ⟨Πφ⟩, array (W, len(list))
+        (W: e.g. one row per width N).
       tuples: list of (n, d) point tuples.
       points, weights: the lattice of the action, (M, d) and (M,).
-      couplings: {k: g_k}; default {4: 1.0}, so ``.full`` of a 2-point tuple is c1 itself (the shift
-        is linear in the couplings: multiply by λ, or pass {4: λ} to get the shift δG = λ·c1).
-      widths: widths N (default: the spec's).
+      couplings: {k: g_k}; default {4: 1.0} (the shift is linear in the couplings).
+      d: the input dimension of the field.
+      max_order: the highest moment order ``moments`` provides (None: unlimited).
+      source: what provides the moments (for the error message).
+
+    Returns:
+      (full, connected, full0, connected0, orders): arrays (W, T) — the O(g) shifts of G⁽ⁿ⁾ and G_c⁽ⁿ⁾
+      and the undeformed G⁽ⁿ⁾ and G_c⁽ⁿ⁾ — and the order n of each tuple.
 
     Raises:
-      EstimatorError: when n + max k exceeds the order the reference (or the planner) provides —
-        e.g. the φ⁴ shift of a 4-point function needs 8-point moments: Cos-net has them, Scalar-net
-        (moments up to order 6) does not.
+      InputError: malformed lattice, tuples or couplings, or a lattice of another dimension than ``d``.
+      EstimatorError: n + max k exceeds ``max_order`` (e.g. the φ⁴ shift of a 4-point function needs
+        8-point moments).
     """
-    from nnft.estimators.npoint import MAX_ORDER
-    from nnft.reference import exact, neuron_reference
-
     z, w = _lattice(points, weights)
-    d = int(model.d)
+    d = int(d)
     if z.shape[1] != d:
         raise InputError(f"the lattice has d = {z.shape[1]}, the model d = {d}")
     g = _couplings(couplings)
@@ -229,14 +207,12 @@ def first_order(model, tuples, points, weights, couplings=None, widths=None) -> 
         if t.ndim != 2 or t.shape[1] != d or len(t) < 1:
             raise InputError(f"tuple {i} has shape {t.shape}; expected (n, d) with d = {d}")
     orders = tuple(len(t) for t in ts)
-    neuron = neuron_reference(model)
     kmax = max(g) if g else 0
     need = max(orders) + kmax
-    have = min(int(neuron.max_order), MAX_ORDER)
-    if need > have:
+    if max_order is not None and need > max_order:
         raise EstimatorError(
             f"first_order: an order-{max(orders)} correlator with a φ^{kmax} insertion needs exact moments of "
-            f"order {need}; the reference {neuron.name} (with the planner) provides order ≤ {have}"
+            f"order {need}; {source} provides order ≤ {max_order}"
             + (" — e.g. the φ⁴ shift of G4 needs order 8" if kmax == 4 and max(orders) == 4 else ""))
 
     # --- every needed moment as one tuple, de-duplicated
@@ -266,13 +242,7 @@ def first_order(model, tuples, points, weights, couplings=None, widths=None) -> 
         plain.append(p_t)
         withS.append(s_t)
 
-    widths = tuple(int(v) for v in widths) if widths else None
-    parts, acc = [], 0.0
-    for s in range(0, len(plist), _EXACT_CHUNK):
-        ex = exact(model, plist[s:s + _EXACT_CHUNK], widths=widths)
-        parts.append(ex.full)
-        widths, acc = ex.widths, max(acc, ex.accuracy)
-    vals = np.concatenate(parts, axis=1)
+    vals = np.asarray(moments(plist), dtype=np.float64)
     nW = vals.shape[0]
     ones = np.ones(nW)
 
@@ -309,5 +279,4 @@ def first_order(model, tuples, points, weights, couplings=None, widths=None) -> 
 
         conn0[:, ti] = kappa(top)
         conn[:, ti] = -kappa(top | sbit)
-    return FirstOrder(widths=tuple(widths), orders=orders, full=full, connected=conn, full0=full0,
-                      connected0=conn0, accuracy=float(acc))
+    return full, conn, full0, conn0, orders

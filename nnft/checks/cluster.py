@@ -36,8 +36,9 @@ import numpy as np
 
 from nnft.checks._sampling import generic_points, network_sums, neuron_sums
 from nnft.checks.result import (ALPHA, DEGENERATE_VAR, FAIL, INCONCLUSIVE, PASS, CheckResult, critical_z, decide,
-                                degenerate_result, dof_of, dominance, holm, jackknife_blocks, safe_z)
+                                degenerate_result, dof_of, dominance, holm, jackknife_blocks)
 from nnft.estimators.npoint import Plan
+from nnft.stats import zscore
 
 #: default profile distances |a|; the farthest usable one decides
 DISTANCES = (0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0)
@@ -207,13 +208,13 @@ def check_cluster(model, base=None, moved=(2, 3), *, directions=None, distances=
     # fixed–moved correlation coefficient ρ ≤ FAR_RHO, and |tail| − z*·err > tolerance + ρ·|G_c(0)|
     # (what the residual correlation of the separated subsets can still carry): a non-zero G_c at a
     # finite separation inside the correlation length is not a failure to cluster
-    rej = holm(safe_z(tv, ts), alpha, dof)
+    rej = holm(zscore((tv, ts)), alpha, dof)
     fails = [live[k] for k in range(len(live)) if rej[k] and rho[live[k], far[live[k]]] <= FAR_RHO
              and abs(tv[k]) - res.threshold * ts[k] > tol + rho[live[k], far[live[k]]] * ref]
     verdict, msg = res.verdict, res.message
     if verdict == FAIL and not fails:
         verdict = INCONCLUSIVE
-        i = live[int(np.argmax(np.abs(safe_z(tv, ts))))]
+        i = live[int(np.argmax(np.abs(zscore((tv, ts)))))]
         msg = (f"G_c ≠ 0 at a = {dist[far[i]]:g} (e={np.round(dirs[i], 3).tolist()}: {G[0, i, far[i]]:.3g} ± "
                f"{S[0, i, far[i]]:.2g}), but " + (f"the fixed and moved points are still correlated there "
                                                  f"(|ρ| = {rho[i, far[i]]:.2g} > {FAR_RHO:g}): farther usable "

@@ -29,7 +29,7 @@ import numpy as np
 from nnft.checks.result import (ALPHA, DEGENERATE_VAR, FAIL, INCONCLUSIVE, PASS, CheckResult, critical_z,
                                 degenerate_result, dof_of, needed)
 from nnft.estimators.npoint import Plan, ensemble
-from nnft.stats import BlockSums
+from nnft.stats import BlockSums, zscore
 
 
 def positive_time_points(d: int, times=(0.25, 0.5, 0.75, 1.0, 1.5, 2.0), axis: int = 0, spatial=None) -> np.ndarray:
@@ -162,7 +162,7 @@ def check_reflection_positivity(model, points=None, *, family: str = "fields", w
     u = V[:, 0]
     q = B.jackknife(lambda m: np.asarray(u @ fam.matrix(to_full(m)) @ u))
     zc = critical_z(alpha, families_tested, dof=len(B.sums) - 1, two_sided=False)
-    z_split = float(q.mean / q.stderr) if q.stderr > 0 else (0.0 if q.mean >= 0 else -np.inf)
+    z_split = float(zscore(q))
     lmin, lerr, lmax = float(lam.mean[0]), float(lam.stderr[0]), float(lam.mean[-1])
     tol = tolerance if tolerance is not None else rel_tol * abs(lmax)
     worst = int(np.argmax(np.abs(u)))

@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 from scipy import stats as sps
 
+from nnft.stats import zscore
+
 PASS, FAIL, INCONCLUSIVE = "PASS", "FAIL", "INCONCLUSIVE"
 VERDICTS = (PASS, FAIL, INCONCLUSIVE)
 #: default family-wise false-FAIL level of every statistical check
@@ -235,15 +237,6 @@ def holm(z: np.ndarray, alpha: float, dof: int | None = None) -> np.ndarray:
     return reject
 
 
-def safe_z(value, err) -> np.ndarray:
-    """value/err with 0/0 = 0 (an exact zero difference, e.g. a symmetry of the estimator itself)."""
-    value, err = np.asarray(value, dtype=float), np.asarray(err, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = value / err
-        inf = np.where(value > 0, np.inf, -np.inf)
-    return np.where((err == 0) & (value == 0), 0.0, np.where(err == 0, inf, z))
-
-
 def needed(n: int, err: float, room: float, zcrit: float) -> int:
     """Samples for which zcrit·err·sqrt(n/n') fits in ``room`` (errors ∝ 1/√n)."""
     if room <= 0 or not math.isfinite(err):
@@ -259,7 +252,7 @@ def decide(check: str, value: np.ndarray, err: np.ndarray, n: int, *, alpha: flo
     value = np.asarray(value, dtype=float).ravel()
     err = np.asarray(err, dtype=float).ravel()
     dev = value - np.broadcast_to(np.asarray(expected, dtype=float), value.shape).ravel()
-    z = safe_z(dev, err)
+    z = zscore((dev, err))
     m = len(z)
     zc = critical_z(alpha, m, dof)
     rej = holm(z, alpha, dof)

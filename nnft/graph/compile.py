@@ -13,7 +13,7 @@ masked. Values from which a non-finite entry surely reaches φ (through +, −, 
 cos, log, sqrt, abs...: :data:`_PROPAGATES`) are not checked one by one; the others (those feeding relu,
 maximum, tanh, exp, a denominator, an index...) and φ itself are (``_Evaluator.unchecked``).
 
-float32 cos/sin/tan are ``nnft.graph.fastmath``'s vectorised polynomials (accuracy stated and tested
+float32 cos/sin/tan are ``nnft.fastmath``'s vectorised polynomials (accuracy stated and tested
 there), fused with their neighbours; an argument outside their fast domain (|x| > 65536, ±inf) gives
 NaN, and a NaN in the result makes the whole evaluation be redone once with JAX's exact functions, so
 results stay correct. float64 uses JAX's exact functions throughout.
@@ -44,25 +44,20 @@ import jax.numpy as jnp
 import networkx as nx
 
 from nnft.densities import get_density
+from nnft.functions import FUNCTIONS
 from nnft.graph.analyse import Structure, analyse
 from nnft.graph.build import build
-from nnft.graph import fastmath
+import nnft.fastmath as fastmath
 from nnft.graph.check import check
 from nnft.spec.models import Theory
 
 Theta = dict[str, jax.Array]
 
-#: grammar functions -> JAX; cos, sin, tan, arctan are vectorised in float32 (``nnft.graph.fastmath``:
-#: accuracy stated and tested there), exact JAX functions in float64
-_FN: dict[str, Callable] = {
-    "cos": fastmath.cos, "sin": fastmath.sin, "tan": fastmath.tan, "exp": jnp.exp, "log": jnp.log, "sqrt": jnp.sqrt,
-    "tanh": jnp.tanh, "erf": jax.scipy.special.erf, "abs": jnp.abs, "relu": jax.nn.relu,
-    "sigmoid": jax.nn.sigmoid, "gelu": lambda v: jax.nn.gelu(v, approximate=False),
-    "softplus": jax.nn.softplus, "cosh": jnp.cosh, "sinh": jnp.sinh, "arctan": fastmath.arctan, "gamma": jax.scipy.special.gamma,
-    "sign": jnp.sign, "square": jnp.square,
-}
+#: arithmetic ops -> JAX (the grammar's functions, ``fn:NAME`` and maximum/minimum, are ``nnft.functions``' JAX
+#: versions: cos, sin, tan, arctan vectorised in float32 by ``nnft.fastmath``, exact JAX functions in float64)
 _BIN: dict[str, Callable] = {"add": jnp.add, "sub": jnp.subtract, "mul": jnp.multiply, "div": jnp.divide,
-                             "pow": jnp.power, "maximum": jnp.maximum, "minimum": jnp.minimum}
+                             "pow": jnp.power,
+                             **{n: f.jnp for n, f in FUNCTIONS.items() if f.arity == 2}}
 
 
 def align(value: jax.Array, src: tuple[str, ...], dst: tuple[str, ...]) -> jax.Array:
@@ -91,7 +86,7 @@ BATCH_AXES = ("#networks", "#points")
 _PROPAGATES: dict[str, tuple[int, ...] | None] = {
     "add": None, "sub": None, "mul": None, "div": (0,), "neg": None, "rename": None, "matmul": None,
     "reduce": None,
-    **{f"fn:{f}": None for f in ("cos", "sin", "tan", "log", "sqrt", "abs", "cosh", "sinh", "square")},
+    **{f"fn:{n}": None for n, f in FUNCTIONS.items() if f.arity == 1 and f.keeps_nonfinite},
 }
 
 
@@ -190,7 +185,7 @@ class _Evaluator:
                     return exact(args[0])
                 domain.append(fn)
                 return fast(args[0])
-            return _FN[op[3:]](args[0])
+            return FUNCTIONS[fn].jnp(args[0])
         if op == "index":
             return args[0][..., a["index"]]
         if op == "reduce":

@@ -26,9 +26,9 @@ W ~ N(0, s²) over n units and b ~ N(0, σ_b²):
     Θ'  = K' + s² n Ḟ(K) ⊙ Θ,         Ḟ(K) = E[σ'(u)σ'(v)]
 
 — the NTK with respect to the *standardised* parameters θ/std (the NTK parameterisation), which is
-what ``nnft.empirical_ntk`` computes. F and Ḟ use closed forms for named activations
-(``nnft.analytic.activations``) and the graded Gaussian quadrature of ``nnft.analytic.gaussian``
-otherwise (accurate to ``ACCURACY`` relative to E|f g| at any K ≤ 10⁴, checked per entry; quadrature
+what ``nnft.empirical_ntk`` computes. F and Ḟ use the closed forms of the function table
+(``nnft.functions``: ``Function.kernel``) for a function applied directly to Gaussian units, and the
+graded Gaussian quadrature of ``nnft.analytic.gaussian`` otherwise (accurate to ``ACCURACY`` relative to E|f g| at any K ≤ 10⁴, checked per entry; quadrature
 that does not converge is refused).
 """
 
@@ -40,9 +40,9 @@ from typing import Callable
 import networkx as nx
 import numpy as np
 
-from nnft.analytic.activations import ACTIVATIONS
 from nnft.analytic.gaussian import expect2_converged
 from nnft.errors import NnftError
+from nnft.functions import FUNCTIONS
 from nnft.errors import KernelError  # noqa: F401 - defined in nnft.errors, importable here too
 
 
@@ -80,28 +80,30 @@ class Kernels:
 
 
 # --- pointwise functions: value and derivative, composed ------------------------------------------
-_EXTRA = {
-    "square": (np.square, lambda u: 2 * u), "abs": (np.abs, np.sign), "cosh": (np.cosh, np.sinh),
-    "sinh": (np.sinh, np.cosh), "arctan": (np.arctan, lambda u: 1 / (1 + u ** 2)),
-    "sqrt": (np.sqrt, lambda u: 0.5 / np.sqrt(u)), "log": (np.log, lambda u: 1 / u),
-    "tan": (np.tan, lambda u: 1 / np.cos(u) ** 2), "sign": (np.sign, np.zeros_like),
-}
-
-
-def _fn(name: str) -> tuple[Callable, Callable]:
-    if name in ACTIVATIONS:
-        return ACTIVATIONS[name].f, ACTIVATIONS[name].df
-    if name in _EXTRA:
-        return _EXTRA[name]
-    raise KernelError(f"no kernel map for the function {name!r}")
+def _fn(name: str, direct: bool) -> tuple[Callable, Callable]:
+    """(f, f') of a grammar function (``nnft.functions``) applied to a Gaussian (``direct``) or to a
+    function of one (then the quadrature decides whether the Gaussian integrals exist)."""
+    f = FUNCTIONS.get(name)
+    if f is None or f.arity != 1:
+        raise KernelError(f"no kernel map for the function {name!r}")
+    if direct and not f.gaussian:
+        raise KernelError(f"no kernel map for the function {name!r} of a Gaussian: "
+                          + f.kernel_note.removeprefix("none: "))
+    return f.numpy, f.df
 
 
 def _pair_maps(s: KState) -> tuple[np.ndarray, np.ndarray]:
     """Per-unit E[f(u)f(v)] and E[f'(u)f'(v)] for an fgp state over its base covariance."""
     K = s.K
     k11, k22 = np.diag(K)[:, None], np.diag(K)[None, :]
-    if s.name is not None and ACTIVATIONS.get(s.name) and ACTIVATIONS[s.name].closed_F is not None:
-        return ACTIVATIONS[s.name].maps(k11, k22, K)
+    if s.name == "linear":
+        return K, np.ones_like(K)
+    closed = FUNCTIONS[s.name].kernel if s.name is not None else None
+    if closed is not None:
+        k11, k22, K = np.broadcast_arrays(*(np.asarray(k, float) for k in (k11, k22, K)))
+        if closed.both is not None:
+            return closed.both(k11, k22, K)
+        return closed.F(k11, k22, K), closed.dF(k11, k22, K)
     try:
         with np.errstate(all="ignore"):
             F = expect2_converged(s.f, s.f, k11, k22, K)
@@ -225,9 +227,9 @@ def _function_binary(op: str, a: KState, b: KState, na: str, nb: str) -> KState:
 
 def _map_fn(name: str, s: KState, node: str) -> KState:
     fs = _as_fgp(s, node)
-    g, dg = _fn(name)
-    f, df = fs.f, fs.df
     direct = s.kind == "gp"
+    g, dg = _fn(name, direct)
+    f, df = fs.f, fs.df
     return replace(fs, f=lambda u: g(f(u)), df=lambda u: dg(f(u)) * df(u), name=name if direct else None)
 
 

@@ -238,6 +238,7 @@ def chunk_step(model: Model, values: Callable, features, chunk: int, dtype: str,
     """
     dt = DTYPES[dtype]
     from nnft.insertions import log_weight_shift
+    from nnft.sample.reweight import importance_weights
     shift = log_weight_shift(model.insertions)
     products = isinstance(features, Products)
 
@@ -249,8 +250,7 @@ def chunk_step(model: Model, values: Callable, features, chunk: int, dtype: str,
         idx = start + local
         valid = local < count
         if model.insertions:                                  # importance weights e^{log_weight − c} ≤ 1
-            lw = jax.vmap(model.log_weight)(theta).astype(jnp.float64)
-            iw = jnp.exp(lw - shift)
+            iw = importance_weights(jax.vmap(model.log_weight)(theta), shift)
         else:
             iw = jnp.ones(chunk, jnp.float64)
         iw = jnp.where(valid, iw, 0.0)

@@ -10,7 +10,7 @@ Grammar (informally)::
     expr   := number | name | expr OP expr | -expr | +expr | func(expr, ...) | name[int] | (expr)
     OP     := + - * / ** @
     func   := cos sin tan exp log sqrt tanh erf relu abs sigmoid gelu softplus cosh sinh arctan
-              gamma sign square | sum_AXIS mean_AXIS norm_AXIS (reduce over a named axis) | norm
+              gamma sign square (nnft.functions.FUNCTIONS) | sum_AXIS mean_AXIS norm_AXIS (reduce over a named axis) | norm
               | dot(a, b) (= a @ b) | maximum(a, b) | minimum(a, b)
               | as_AXIS(e) (the same values with their one axis renamed to AXIS, of equal size)
 
@@ -22,6 +22,7 @@ definitions (``define:``).
 from __future__ import annotations
 
 from nnft.errors import ExprError  # noqa: F401 - defined in nnft.errors, importable here too
+from nnft.functions import FUNCTIONS
 
 import ast
 import math
@@ -31,16 +32,11 @@ from dataclasses import dataclass
 MAX_EXPR_CHARS = 2000
 MAX_DEPTH = 150
 
-#: elementwise functions of one argument; the float version is used for constant folding.
-UNARY: dict[str, object] = {
-    "cos": math.cos, "sin": math.sin, "tan": math.tan, "exp": math.exp, "log": math.log,
-    "sqrt": math.sqrt, "tanh": math.tanh, "erf": math.erf, "abs": abs,
-    "relu": lambda v: max(v, 0.0), "sigmoid": lambda v: 0.5 * (1.0 + math.tanh(0.5 * v)),
-    "gelu": lambda v: 0.5 * v * (1.0 + math.erf(v / math.sqrt(2.0))),
-    "softplus": lambda v: max(v, 0.0) + math.log1p(math.exp(-abs(v))), "cosh": math.cosh, "sinh": math.sinh,
-    "arctan": math.atan, "gamma": math.gamma, "sign": lambda v: float((v > 0) - (v < 0)), "square": lambda v: v * v,
-}
-BINARY: dict[str, object] = {"maximum": max, "minimum": min, "dot": None}
+#: elementwise functions of one argument -> their float version (constant folding); a view of
+#: ``nnft.functions.FUNCTIONS``, where each function is defined
+UNARY: dict[str, object] = {name: f.scalar for name, f in FUNCTIONS.items() if f.arity == 1}
+#: functions of two arguments: the elementwise ones (float versions) and ``dot(a, b)``, which is ``a @ b``
+BINARY: dict[str, object] = {**{name: f.scalar for name, f in FUNCTIONS.items() if f.arity == 2}, "dot": None}
 REDUCTIONS = ("sum", "mean", "norm", "prod")
 CONSTANTS = {"pi": math.pi, "e": math.e}
 #: ``as_M(e)``: relabel the single axis of e as M (a residual layer adds z⁽ˡ⁾ on the next layer's axis)

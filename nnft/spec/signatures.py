@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
+from nnft.errors import NnftError
+
 
 @dataclass(frozen=True)
 class Signature:
@@ -33,7 +35,7 @@ class Signature:
 
     def __post_init__(self) -> None:
         if not set(self.defaults) <= set(self.args):
-            raise ValueError(f"signature {self.name!r}: defaults {sorted(self.defaults)} not among its arguments")
+            raise NnftError(f"signature {self.name!r}: defaults {sorted(self.defaults)} not among its arguments")
         object.__setattr__(self, "args", MappingProxyType(dict(self.args)))
         object.__setattr__(self, "defaults", MappingProxyType(dict(self.defaults)))
 

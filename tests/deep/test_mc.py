@@ -89,7 +89,7 @@ def test_tanh_critical_leading_order():
     G2 = ens.full()[0]                          # E z² = E Σ
     k4 = ens.connected()[1]                     # κ4 = Var Σ
     lo = F.leading_order("tanh", [n] * L, C_W=C_W, C_b=C_b, K1=K1_of(x, C_W, C_b))
-    K, Kd, k4_lo = lo.K[-1], lo.G2[-1], lo.kappa4[-1]
+    K, Kd, k4_lo = lo.K[-1], lo.G2[-1], lo.kappa4_lh[-1]
     allowance = 0.25 * (L / n) * k4_lo          # O(L²/n²)·K²: relative O(L/n) corrections to κ4 (measured 2.7%)
     z_shift, z_K, z_k4 = float(G2.z(Kd)), float(G2.z(K)), float(k4.z(k4_lo))
     print(f"\ntanh n={n} L={L}: E z² {G2} vs K+δ {Kd:.6f} (z {z_shift:.2f}), K {K:.6f} (z {z_K:.2f}); "

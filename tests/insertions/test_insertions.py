@@ -128,7 +128,8 @@ def test_reweighting_agrees_with_exact_finite_n_first_order_and_rejects_the_gaus
     """⟨φxφy⟩_λ − ⟨φxφy⟩_0 from the same networks (joint jackknife) against λ·c1(N) (docs/physics.md §7).
     At N = 50 the finite-N coefficient differs from the N = ∞ formula by ~30%: the test resolves it."""
     from nnft.analytic import scalar_net_g2
-    from nnft.analytic.perturbative import delta_g2_gaussian, first_order
+    from nnft.analytic.perturbative import delta_g2_gaussian
+    from nnft.perturbation.first_order import first_order
     from nnft.stats import jackknife_joint
     lam = 0.002
     inter = phi4(lam, N=50, lattice=16)
@@ -150,7 +151,7 @@ def test_nuts_and_reweighting_agree_on_the_interacting_theory():
     """φ⁴ at λ = 3 (far from the free theory): BlackJAX NUTS on P̃ and importance-reweighted i.i.d.
     samples of P give the same G2 and G4 within errors, and both differ from the free theory."""
     import warnings as w
-    from nnft.sample.mcmc import mcmc_ensemble
+    from nnft.estimators.mcmc import mcmc_ensemble
     base = nnft.load("phi4_scalar_1d", N=10).model_dump()
     base["constants"]["lam"] = 3.0
     base["insertions"][0]["domain"]["lattice"] = 16

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import nnft
-from nnft.sample.mcmc import mcmc_ensemble
+from nnft.estimators.mcmc import mcmc_ensemble
 
 TUPLES = [np.array([[0.0], [0.5]]), np.array([[0.2], [0.2], [0.2], [0.2]])]
 CFG = dict(chains=2, warmup=20, blocks=8, warn=False)

@@ -18,8 +18,10 @@ import nnft
 from helpers import Z_MAX
 from nnft.densities import DENSITIES
 from nnft.graph.compile import Model
-from nnft.sample.mcmc import (ConvergenceWarning, bulk_ess, mcmc_ensemble, sample_noise, split_rhat,
-                              theta_from_noise, transform)
+from nnft.errors import ConvergenceWarning
+from nnft.estimators.mcmc import mcmc_ensemble
+from nnft.sample.diagnostics import bulk_ess, split_rhat
+from nnft.sample.noise import sample_noise, theta_from_noise, transform
 
 TUPLES = [np.array([[0.0], [0.5]]), np.array([[0.2], [0.2]]),
           np.array([[0.0], [0.3], [0.5], [0.9]]), np.array([[0.2], [0.2], [0.2], [0.2]])]

@@ -34,8 +34,10 @@ import pytest
 import nnft
 from helpers import Z_MAX
 from nnft.analytic.closed_forms import cos_net_g2
-from nnft.analytic.perturbative import delta_g2_gaussian, first_order, g4c_gaussian
-from nnft.sample.mcmc import ConvergenceWarning, mcmc_ensemble
+from nnft.analytic.perturbative import delta_g2_gaussian, g4c_gaussian
+from nnft.errors import ConvergenceWarning
+from nnft.estimators.mcmc import mcmc_ensemble
+from nnft.perturbation.first_order import first_order
 from nnft.stats import jackknife_joint
 
 SPEC = "phi4_cos_1d"

@@ -1,4 +1,4 @@
-"""nnft.graph.fastmath: the stated accuracy of the vectorised float32 cos/sin/tan/arctan, over the whole fast
+"""nnft.fastmath: the stated accuracy of the vectorised float32 cos/sin/tan/arctan, over the whole fast
 domain (dense grids, random float32 bit patterns, multiples of π/4, edge cases), the exact fallback beyond
 it, non-finite propagation, and float64 = JAX's exact functions. Reference: float64 numpy of the same
 float32 argument."""
@@ -8,8 +8,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from nnft.graph import fastmath
-from nnft.graph.compile import _FN
+import nnft.fastmath as fastmath
+from nnft.functions import FUNCTIONS
 
 LIMIT = fastmath.TRIG_LIMIT
 REF = {"cos": np.cos, "sin": np.sin, "tan": np.tan, "arctan": np.arctan}
@@ -124,4 +124,4 @@ def test_float64_is_jax_exact(name):
 
 def test_graph_functions_use_fastmath():
     for name in ("cos", "sin", "tan", "arctan"):
-        assert _FN[name] is FN[name]
+        assert FUNCTIONS[name].jnp is FN[name]

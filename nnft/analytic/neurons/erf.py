@@ -1,0 +1,82 @@
+"""The first-layer erf neuron ψ = erf(w·x + b): moments as Gaussian orthant (sign) moments.
+
+erf(u) = E_η[sign(u − η)], η ~ N(0, ½), turns M_K into E[Π_k sign(y_k)] with y ~ N(0, C + I/2):
+arcsine law for K = 2, a Price's-theorem path integral (:func:`sign_moment4`) for K = 4
+(docs/physics.md §4; Williams 1997 for the K = 2 erf kernel).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from nnft.errors import QuadratureError
+
+from .._quad import gauss_legendre
+from .base import GaussianPreactivation
+
+
+def sign_moment4(sig: np.ndarray, nodes: int = 64) -> float:
+    """E[sign(y1)sign(y2)sign(y3)sign(y4)], y ~ N(0, Σ), Σ 4×4 positive definite.
+
+    Price's theorem along Σ(t) = D + t·offdiag(Σ) (E = 0 at t = 0):
+    dE/dt = Σ_{i<j} Σ_ij · 4 p_ij(0,0) · (2/π) arcsin(ρ_{kl|ij}), with p_ij(0,0) =
+    1/(2π sqrt(Σ_iiΣ_jj − t²Σ_ij²)) and ρ_{kl|ij} the conditional correlation of the complementary
+    pair given y_i = y_j = 0 (Price, IRE Trans. Inf. Theory 4 (1958) 69). Gauss–Legendre in t with
+    ``nodes`` nodes (integrand analytic on [0, 1]); returns a float in [−1, 1]. No error is raised:
+    callers compare two node counts (see :class:`ErfLayer`).
+    """
+    t, w = gauss_legendre(nodes)
+    D = np.diag(sig)
+    total = np.zeros_like(t)
+    for (i, j), (k, l) in [((0, 1), (2, 3)), ((0, 2), (1, 3)), ((0, 3), (1, 2)),
+                           ((2, 3), (0, 1)), ((1, 3), (0, 2)), ((1, 2), (0, 3))]:
+        sij = t * sig[i, j]
+        det = D[i] * D[j] - sij ** 2
+        # Schur complement of (k, l) given (i, j), at every t
+        a = np.stack([t * sig[k, i], t * sig[k, j]], -1)
+        b = np.stack([t * sig[l, i], t * sig[l, j]], -1)
+        inv = np.stack([np.stack([D[j] + 0 * t, -sij], -1), np.stack([-sij, D[i] + 0 * t], -1)], -2) / det[:, None, None]
+        quad = lambda u, v: np.einsum("ta,tab,tb->t", u, inv, v)
+        vkk = D[k] - quad(a, a)
+        vll = D[l] - quad(b, b)
+        vkl = t * sig[k, l] - quad(a, b)
+        rho = np.clip(vkl / np.sqrt(vkk * vll), -1.0, 1.0)
+        total += sig[i, j] * 4.0 / (2.0 * math.pi * np.sqrt(det)) * (2.0 / math.pi) * np.arcsin(rho)
+    return float(w @ total)
+
+
+class ErfLayer(GaussianPreactivation):
+    """First-layer erf neuron ψ = erf(w·x + b), w ~ N(0, weight_std² I_d), b ~ N(0, bias_std²)
+    (docs/physics.md §4; K = 2 is the erf NNGP kernel of Williams, NeurIPS 1997).
+
+    Arguments: ``weight_std`` ≥ 0 (units 1/|x|), ``bias_std`` ≥ 0. K ≤ 4.
+
+    erf(u) = E_η[sign(u − η)], η ~ N(0, ½) independent per factor, so E[Π_k erf(u_k)] =
+    E[Π_k sign(y_k)] with y ~ N(0, C + I/2) (always nonsingular). Odd K: 0 (erf odd, u symmetric).
+    K=2: (2/π) arcsin(2C12/sqrt((1+2C11)(1+2C22))). K=4: Price's-theorem path integral
+    (:func:`sign_moment4`), computed with 64 and 128 nodes and checked to agree within ``accuracy``,
+    else :class:`QuadratureError`.
+    """
+
+    name = "erf_layer"
+    equation = "docs/physics.md §4 (erf kernel); Price's theorem for K = 4"
+    accuracy_abs = 1e-10
+
+    @property
+    def accuracy(self) -> float:
+        """Absolute accuracy of :meth:`moment` (``accuracy_abs`` = 1e-10; K = 2 is exact)."""
+        return self.accuracy_abs
+
+    def _moment(self, points):
+        k = points.shape[0]
+        if k % 2:
+            return 0.0
+        sig = self.cov(points) + 0.5 * np.eye(k)
+        if k == 2:
+            return (2.0 / math.pi) * math.asin(sig[0, 1] / math.sqrt(sig[0, 0] * sig[1, 1]))
+        coarse, fine = sign_moment4(sig, 64), sign_moment4(sig, 128)
+        if abs(fine - coarse) > self.accuracy_abs:
+            raise QuadratureError(f"erf_layer: K=4 path integral not converged ({coarse!r} vs {fine!r})")
+        return fine

@@ -1,0 +1,144 @@
+"""The noise parametrisation of MCMC: θ = T(ε), ε ~ N(0, I) (docs/physics.md §7).
+
+NUTS never meets a boundary of the support (uniform, exponential, uniform_ball) or an infinitely stiff
+tail, because it runs on unconstrained noise: every parameter is θ = T(ε) with ε ~ N(0, I) of the same
+shape, T the inverse-CDF map of its density (:func:`theta_from_noise`). T pushes N(0, I) forward to
+P(θ) exactly, also when a density's arguments depend on earlier parameters (they are evaluated in
+``Model.structure.order`` exactly as ``Model.sample_one`` does), so the target over ε is exactly
+
+    log p(ε) = −½|ε|² + log_weight(T(ε))        (up to a constant; :func:`noise_logdensity`).
+
+With ``log_weight = 0`` (no ``insertions:``) a chain samples the free theory, the λ = 0 test case.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+
+from nnft.graph.compile import Model, Theta
+
+__all__ = ["transform", "noise_shapes", "sample_noise", "theta_from_noise", "noise_logdensity"]
+
+
+# ----------------------------------------------------------------------------------------- T(ε)
+def _sf_tail(eps):
+    """Φ(−|ε|), accurate in the tails (no 1 − Φ cancellation)."""
+    return jax.scipy.special.ndtr(-jnp.abs(eps))
+
+
+def _student_t_sf(x, df):
+    """P(T > x) for x >= 0, T ~ t(df)."""
+    return 0.5 * jax.scipy.special.betainc(0.5 * df, 0.5, df / (df + x * x))
+
+
+@jax.custom_jvp
+def _student_t_quantile(eps, df):
+    """Standard t(df) quantile at Φ(ε): bisection in log|x| on the survival function (stable in
+    both tails), derivative by implicit differentiation."""
+    q = _sf_tail(eps)                       # target tail probability, ≤ ½
+    dt = eps.dtype
+    lo = jnp.full_like(eps, -60.0)
+    hi = jnp.full_like(eps, 90.0)
+
+    def body(_, bounds):
+        lo, hi = bounds
+        mid = 0.5 * (lo + hi)
+        above = _student_t_sf(jnp.exp(mid), df) > q   # x too small
+        return jnp.where(above, mid, lo), jnp.where(above, hi, mid)
+
+    lo, hi = jax.lax.fori_loop(0, 64 if dt == jnp.float64 else 40, body, (lo, hi))
+    x = jnp.exp(0.5 * (lo + hi))
+    x = jnp.where(q >= 0.5, 0.0, x)
+    return jnp.where(eps < 0, -x, x)
+
+
+@_student_t_quantile.defjvp
+def _student_t_quantile_jvp(primals, tangents):
+    eps, df = primals
+    deps, _ = tangents
+    x = _student_t_quantile(eps, df)
+    # dx/dε = φ(ε) / f_t(x). The df tangent is dropped (df is a constant in every shipped spec; an
+    # inexact force only costs NUTS efficiency, the Metropolis/slice step keeps the target exact).
+    log_ft = jax.scipy.stats.t.logpdf(x, df)
+    dx = jnp.exp(jax.scipy.stats.norm.logpdf(eps) - log_ft) * deps
+    return x, dx
+
+
+def transform(name: str, eps: jax.Array, args: dict[str, jax.Array]) -> jax.Array:
+    """θ = T(ε) for density ``name``: maps ε ~ N(0, I) to draws of the density.
+
+    ``args`` must already broadcast against ``eps`` (batch shape, plus size-1 event axes). The map is
+    declared on the density: :meth:`nnft.densities.Density.noise_map` (inverse CDF at Φ(ε) for the
+    scalar families, written with Φ(−|ε|) where the tails need it; uniform_ball: r = R·F_{χ²_k}(|ε|²)^{1/k}
+    along ε/|ε|, k = last axis). Raises UnknownNameError for an unknown density name.
+    """
+    from nnft.densities import get_density
+    return get_density(name).noise_map(eps, args)
+
+
+def noise_shapes(model: Model) -> dict[str, tuple[int, ...]]:
+    """Shape of ε (= shape of θ) for every parameter: {name: tuple of the sizes of its axes}, in
+    declaration order."""
+    g = model.graph
+    return {name: tuple(model.theory.dims[a] for a in g.nodes[f"param:{name}"]["axes"])
+            for name in model.theory.params}
+
+
+def sample_noise(model: Model, key: jax.Array, dtype=jnp.float64) -> dict[str, jax.Array]:
+    """ε ~ N(0, I) for one network: {name: array of shape ``noise_shapes(model)[name]``} in ``dtype``
+    (one independent key ``fold_in(key, j)`` per parameter j, declaration order)."""
+    return {name: jax.random.normal(jax.random.fold_in(key, j), shape, dtype)
+            for j, (name, shape) in enumerate(noise_shapes(model).items())}
+
+
+def theta_from_noise(model: Model, eps: dict[str, jax.Array], dtype=None) -> Theta:
+    """θ = T(ε) for one network: mirrors ``Model.sample_one`` with noise in place of a key.
+
+    Parameters are produced in ``model.structure.order``; each density's arguments are evaluated
+    from the graph (constants and earlier parameters) and aligned to the parameter's batch axes
+    exactly as in ``sample_one``, then broadcast as in ``Density.sample``.
+
+    Args:
+      eps: {name: ε} with the shapes of :func:`noise_shapes` (no batch axis; vmap for chains).
+      dtype: precision of θ (default: that of ε).
+
+    Returns:
+      θ: {name: array of the same shape as ε}.
+
+    Raises:
+      NotImplementedError: a density without a noise transform (:func:`transform`).
+    """
+    dtype = dtype or next(iter(eps.values())).dtype
+    values: dict[str, jax.Array] = {}
+    theta: Theta = {}
+    for name in model.structure.order:
+        node = f"param:{name}"
+        dens, _, args = model.density_args(name, values, dtype)
+        e = jnp.asarray(eps[name], dtype)
+        batch = e.shape[:e.ndim - dens.event_dims]
+        expand = (...,) + (None,) * dens.event_dims
+        args = {k: jnp.broadcast_to(v, batch)[expand] for k, v in args.items()}
+        value = transform(dens.name, e, args)
+        values[node] = value
+        theta[name] = value
+    return theta
+
+
+def noise_logdensity(model: Model, dtype=None) -> Callable[[dict[str, jax.Array]], jax.Array]:
+    """The NUTS target over ε: −½|ε|² + log_weight(T(ε)) (exact: T pushes N(0, I) to P(θ)).
+
+    ``dtype`` is the precision of the network evaluation (default: that of ε); the result has ε's
+    dtype, so the chain's bookkeeping can stay float64 while the field is evaluated in float32.
+
+    Returns:
+      ``logdensity({name: ε}) -> ()`` scalar, up to a constant (docs/physics.md §7).
+    """
+    def logdensity(eps):
+        out = next(iter(eps.values())).dtype
+        gauss = -0.5 * sum(jnp.sum(e * e) for e in jax.tree_util.tree_leaves(eps))
+        return gauss + model.log_weight(theta_from_noise(model, eps, dtype or out)).astype(out)
+    return logdensity
