@@ -13,7 +13,6 @@ With ``log_weight = 0`` (no ``insertions:``) a chain samples the free theory, th
 
 from __future__ import annotations
 
-import math
 from typing import Callable
 
 import jax
@@ -25,49 +24,6 @@ __all__ = ["transform", "noise_shapes", "sample_noise", "theta_from_noise", "noi
 
 
 # ----------------------------------------------------------------------------------------- T(ε)
-def _sf_tail(eps):
-    """Φ(−|ε|), accurate in the tails (no 1 − Φ cancellation)."""
-    return jax.scipy.special.ndtr(-jnp.abs(eps))
-
-
-def _student_t_sf(x, df):
-    """P(T > x) for x >= 0, T ~ t(df)."""
-    return 0.5 * jax.scipy.special.betainc(0.5 * df, 0.5, df / (df + x * x))
-
-
-@jax.custom_jvp
-def _student_t_quantile(eps, df):
-    """Standard t(df) quantile at Φ(ε): bisection in log|x| on the survival function (stable in
-    both tails), derivative by implicit differentiation."""
-    q = _sf_tail(eps)                       # target tail probability, ≤ ½
-    dt = eps.dtype
-    lo = jnp.full_like(eps, -60.0)
-    hi = jnp.full_like(eps, 90.0)
-
-    def body(_, bounds):
-        lo, hi = bounds
-        mid = 0.5 * (lo + hi)
-        above = _student_t_sf(jnp.exp(mid), df) > q   # x too small
-        return jnp.where(above, mid, lo), jnp.where(above, hi, mid)
-
-    lo, hi = jax.lax.fori_loop(0, 64 if dt == jnp.float64 else 40, body, (lo, hi))
-    x = jnp.exp(0.5 * (lo + hi))
-    x = jnp.where(q >= 0.5, 0.0, x)
-    return jnp.where(eps < 0, -x, x)
-
-
-@_student_t_quantile.defjvp
-def _student_t_quantile_jvp(primals, tangents):
-    eps, df = primals
-    deps, _ = tangents
-    x = _student_t_quantile(eps, df)
-    # dx/dε = φ(ε) / f_t(x). The df tangent is dropped (df is a constant in every shipped spec; an
-    # inexact force only costs NUTS efficiency, the Metropolis/slice step keeps the target exact).
-    log_ft = jax.scipy.stats.t.logpdf(x, df)
-    dx = jnp.exp(jax.scipy.stats.norm.logpdf(eps) - log_ft) * deps
-    return x, dx
-
-
 def transform(name: str, eps: jax.Array, args: dict[str, jax.Array]) -> jax.Array:
     """θ = T(ε) for density ``name``: maps ε ~ N(0, I) to draws of the density.
 
@@ -110,7 +66,7 @@ def theta_from_noise(model: Model, eps: dict[str, jax.Array], dtype=None) -> The
       θ: {name: array of the same shape as ε}.
 
     Raises:
-      NotImplementedError: a density without a noise transform (:func:`transform`).
+      UnknownNameError: a density without a registered implementation (:func:`transform`).
     """
     dtype = dtype or next(iter(eps.values())).dtype
     values: dict[str, jax.Array] = {}
