@@ -10,7 +10,8 @@ import warnings
 import numpy as np
 
 import nnft
-from nnft.study import default_tuples, study_points
+from nnft.spec.points import study_points
+from nnft.study import default_tuples
 
 seeds = int(sys.argv[1]) if len(sys.argv) > 1 else 10
 samples_arg = int(sys.argv[2]) if len(sys.argv) > 2 else None

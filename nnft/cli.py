@@ -266,7 +266,7 @@ def validate(spec, sets):
     """Load, check and analyse SPEC (a file or a shipped spec name) without sampling."""
     from nnft.graph.compile import compile
     from nnft.reference import check_reference
-    from nnft.study import study_points
+    from nnft.spec.points import study_points
     model = compile(_load(spec, sets))
     theory = model.theory                    # an mlp: is shown expanded into its layers
     st = model.structure
@@ -439,7 +439,7 @@ def criticality(spec, sets):
     in the chaotic phase the stable correlation fixed point c* < 1 and ξ_c there (Poole et al. arXiv 1606.05340)."""
     from nnft.analytic.criticality import criticality as crit
     from nnft.errors import SpecError, suggest
-    from nnft.graph.build import evaluate_constants
+    from nnft.spec.constants import evaluate_constants
     from nnft.spec import expr as E
     theory = _load(spec, sets)
     if theory.mlp is None:

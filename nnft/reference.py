@@ -24,8 +24,9 @@ from nnft.analytic.neurons import NeuronArgError, QuadratureError
 from nnft.errors import EstimatorError, NnftError, ReferenceMismatchError, SpecError
 from nnft.estimators.neuron import _require, combine, width_moments
 from nnft.estimators.npoint import Plan
-from nnft.graph.build import evaluate_constants
 from nnft.graph.compile import Model
+from nnft.spec.constants import evaluate_constants
+from nnft.spec.points import study_points
 from nnft.stats import zscore
 
 
@@ -113,7 +114,6 @@ class ReferenceCheck:
 
 
 def _check_pairs(model: Model) -> list[np.ndarray]:
-    from nnft.study import study_points
     try:
         pts = study_points(model.theory)
     except SpecError:           # study points of another d (e.g. after load(..., d=1)): the default points

@@ -25,6 +25,7 @@ import networkx as nx
 
 from nnft.errors import GraphError, suggest
 from nnft.spec import expr as E
+from nnft.spec.constants import evaluate_constants
 from nnft.spec.models import Theory
 
 #: largest parameter block (elements per network sample) a spec may declare
@@ -37,38 +38,6 @@ OPS = (set(ELEMENTWISE2.values()) | {"neg", "matmul", "index", "reduce", "rename
 
 def _err(theory: Theory, field: str, message: str, **kw) -> GraphError:
     return GraphError(message, file=theory.source, field=field, **kw)
-
-
-def evaluate_constants(theory: Theory) -> tuple[dict[str, float], dict[str, frozenset[str]]]:
-    """Named constants evaluated in dependency order, and the named sizes each depends on."""
-    env: dict[str, float] = {k: float(v) for k, v in theory.dims.items()}
-    uses: dict[str, frozenset[str]] = {k: frozenset({k}) for k in theory.dims}
-    parsed = {k: E.parse(v) for k, v in theory.constants.items()}
-    deps = nx.DiGraph()
-    deps.add_nodes_from(parsed)
-    for k, ex in parsed.items():
-        for n in E.names(ex):
-            if n in parsed:
-                deps.add_edge(n, k)
-            elif n not in env and n not in E.CONSTANTS:
-                what = ("a parameter" if n in theory.params else "the input" if n == "x" else "undefined")
-                guess = suggest(n, list(env) + list(parsed))
-                raise _err(theory, f"constants.{k}", f"constant refers to {n!r}, which is {what}",
-                           allowed="numbers, sizes (dims), other constants, pi, e",
-                           hint=f"did you mean {guess!r}?" if guess and what == "undefined" else None)
-    try:
-        cycle = nx.find_cycle(deps)
-        raise _err(theory, f"constants.{cycle[0][0]}", "constants refer to each other in a cycle: "
-                   + " -> ".join(a for a, _ in cycle) + f" -> {cycle[0][0]}")
-    except nx.NetworkXNoCycle:
-        pass
-    for k in nx.topological_sort(deps):
-        try:
-            env[k] = E.evaluate_constant(parsed[k], env)
-        except E.ExprError as err:
-            raise _err(theory, f"constants.{k}", str(err), got=theory.constants[k]) from None
-        uses[k] = frozenset().union(*(uses.get(n, frozenset()) for n in E.names(parsed[k])))
-    return env, uses
 
 
 def _foldable(ex: E.Expr) -> bool:

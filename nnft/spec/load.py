@@ -18,13 +18,14 @@ import json
 import math
 import tomllib
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from nnft.errors import SpecError, format_path, suggest
-from nnft.spec.models import LocatedError, Theory
+from nnft.spec.models import Theory
+from nnft.spec.validation import to_spec_error
 
 MAX_FILE_BYTES = 1_000_000
 MAX_EXTENDS = 8
@@ -420,7 +421,7 @@ def from_dict(data: dict, source: str = "<dict>", dims: dict[str, int] | None = 
     try:
         theory = Theory.model_validate(data)
     except ValidationError as err:
-        raise _to_spec_error(err, source, _inherited(own, private)) from None
+        raise to_spec_error(err, source, Theory, _inherited(own, private)) from None
     theory = theory.model_copy(update={"source": source})
     theory._inherited = {format_path(loc): str(path) for path, raw in private for loc in _leaves(raw)
                          if loc and loc[0] != "extends" and not _present(own, loc)}
@@ -487,139 +488,3 @@ def load(path: str | Path, **dims: int) -> Theory:
     """
     p = resolve(path)
     return from_dict(_read(p), source=str(p), dims=dims or None)
-
-
-# --- pydantic errors -> SpecError ---------------------------------------------------------------
-def _model_at(loc: tuple) -> type[BaseModel] | None:
-    """The pydantic model class at a location path inside Theory (for 'allowed fields')."""
-    tp: Any = Theory
-    for part in loc:
-        tp = _unwrap(tp)
-        if isinstance(tp, type) and issubclass(tp, BaseModel):
-            if isinstance(part, str) and part in tp.model_fields:
-                tp = tp.model_fields[part].annotation
-                continue
-            return None
-        origin = get_origin(tp)
-        if origin is dict:
-            tp = get_args(tp)[1]
-        elif origin is list:
-            tp = get_args(tp)[0]
-        else:
-            return None
-    tp = _unwrap(tp)
-    return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
-
-
-def _unwrap(tp: Any) -> Any:
-    for _ in range(6):
-        args = get_args(tp)
-        origin = get_origin(tp)
-        if origin is not None and str(origin).endswith("Annotated"):
-            tp = args[0]
-        elif args and any(a is type(None) for a in args):
-            rest = [a for a in args if a is not type(None)]
-            tp = rest[0] if len(rest) == 1 else tp
-            if len(rest) != 1:
-                break
-        else:
-            break
-    return tp
-
-
-_TYPE_ERRORS = ("string_type", "int_type", "float_type", "bool_type", "int_from_float", "float_parsing", "int_parsing")
-
-
-def _user_loc(error: dict) -> tuple:
-    """Where in the user's data an error is: the cleaned location, the key of an unknown field, and
-    the location a validator reported below it."""
-    loc = _clean_loc(error)
-    if error["type"] == "extra_forbidden" and (not loc or loc[-1] != error["loc"][-1]):
-        loc = loc + (error["loc"][-1],)
-    return loc + _cause_loc(error)
-
-
-def _cause_loc(error: dict) -> tuple:
-    cause = (error.get("ctx") or {}).get("error")
-    return tuple(cause.loc) if isinstance(cause, LocatedError) else ()
-
-
-def _clean_loc(error: dict) -> tuple:
-    """Pydantic's location of one error without its internal markers: validator and container
-    tags (``function-after[...]``, ``list[...]``, ``[key]``: never spec names, which cannot contain
-    ``[`` or ``-``) and, for a type error inside a union, the trailing branch name (``str``, ``int``).
-    A spec name such as ``strength`` or ``interaction`` is kept."""
-    parts = [p for p in error["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))]
-    kind = error["type"]
-    if parts and parts[-1] in ("str", "int", "float", "bool") and (kind.endswith(("_type", "_parsing"))
-                                                                    or kind == "int_from_float"):
-        parts.pop()
-    return tuple(parts)
-
-
-def _to_spec_error(err: ValidationError, source: str, inherited=None) -> SpecError:
-    errors = err.errors(include_url=False)
-    if inherited is not None:
-        hidden = [(e, inherited(_user_loc(e))) for e in errors]
-        public = [e for e, p in hidden if p is None]
-        if public:
-            errors = public        # report the user's own errors; the others' text is never shown
-        else:
-            e, path = hidden[0]
-            return SpecError(f"invalid entry inherited from {path} (not shown: values from files not named on the "
-                             f"command line are never printed; run 'nnft validate {path}' to see it)",
-                             file=source, field=_user_loc(e))
-    # prefer the most specific error: unknown fields first (a misspelt required field is both
-    # 'unknown' and 'missing'), union-branch type noise last, deeper locations first
-    errors.sort(key=lambda e: (e["type"] != "extra_forbidden", e["type"] in _TYPE_ERRORS, -len(e["loc"])))
-    first = errors[0]
-    loc = _clean_loc(first)
-    msg = first["msg"].removeprefix("Value error, ")
-    allowed = hint = None
-    got = first.get("input")
-    cause = (first.get("ctx") or {}).get("error")
-    if isinstance(cause, LocatedError):
-        loc = loc + cause.loc
-        msg, allowed, hint = str(cause), cause.allowed, cause.hint
-        if cause.loc:
-            got = None
-    elif "[key]" in first["loc"]:
-        msg = f"invalid name {got!r}: {msg}"
-        allowed = "names that start with a letter and use letters, digits and _ (at most 64 characters)"
-    if first["type"] == "extra_forbidden":
-        key = first["loc"][-1]     # the user's key, whatever characters it has (never an internal marker)
-        if not loc or loc[-1] != key:
-            loc = loc + (key,)
-        parent = _model_at(loc[:-1])
-        names = sorted(parent.model_fields) if parent else []
-        names = [n for n in names if n != "source"]
-        if parent is Theory:
-            names.append("extends")
-        msg = f"unknown field {loc[-1]!r}"
-        allowed = ", ".join(names) or None
-        guess = suggest(str(loc[-1]), names)
-        hint = f"did you mean {guess!r}?" if guess else None
-    elif first["type"] == "missing":
-        msg = f"required field {loc[-1] if loc else first['loc'][-1]!r} is missing"
-        got = None
-        if loc == ("nnft",):
-            allowed, hint = "nnft: 1", "start the file with the format version 'nnft: 1'"
-    elif loc == ("nnft",):
-        msg = "unsupported spec format version"
-        allowed = "nnft: 1"
-    if "; did you mean" in msg:
-        msg, _, guess = msg.partition("; did you mean")
-        hint = "did you mean" + guess
-    if "; allowed: " in msg:
-        msg, _, allowed = msg.partition("; allowed: ")
-    here = _clean_loc(first)
-    # the other errors, without the other branches of the same union (type errors at or above here)
-    rest = [e for e in errors[1:] if _clean_loc(e) != here
-            and not (e["type"] in _TYPE_ERRORS + ("list_type",) and here[:len(_clean_loc(e))] == _clean_loc(e))]
-    if rest:
-        more = "; ".join(format_path(_clean_loc(e)) + ": " + e["msg"].removeprefix("Value error, ")
-                         for e in rest[:3])
-        msg += f"  [{len(rest)} more: {more}]"
-    if isinstance(got, (dict, list)) and len(repr(got)) > 200:
-        got = None
-    return SpecError(msg, file=source, field=loc, got=got, allowed=allowed, hint=hint)

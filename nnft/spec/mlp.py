@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from nnft.errors import SpecError
 from nnft.spec import expr as E
+from nnft.spec.constants import evaluate_constants
 from nnft.spec.models import Theory
 
 
@@ -143,7 +144,6 @@ def expand(theory: Theory) -> Theory:
         dims[ax] = n
     wvar = E.parse(m.weight_var)
     bvar = E.parse(m.bias_var)
-    from nnft.graph.build import evaluate_constants
     env, _ = evaluate_constants(theory)
     try:
         bias_value = E.evaluate_constant(bvar, env)

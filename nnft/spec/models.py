@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import builtins
 import re
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal, Mapping, Union
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, StrictFloat,
-                      StrictInt, StrictStr, field_validator, model_validator)
+                      StrictInt, StrictStr, ValidationError, field_validator, model_validator)
 
 from pydantic.json_schema import SkipJsonSchema, WithJsonSchema
 
-from nnft.errors import suggest
+from nnft.errors import SpecError, suggest
 from nnft.errors import LocatedError  # noqa: F401 - defined in nnft.errors, importable here too
 from nnft.spec.expr import RESERVED, ExprError, parse
+from nnft.spec.signatures import DENSITIES, POTENTIALS, REFERENCES, Signature
+from nnft.spec.validation import to_spec_error
 
 from nnft.inputs import MAX_CHUNK, MAX_COORDINATE, MAX_POINTS, MAX_SAMPLES, MAX_SEED
 
@@ -89,8 +91,9 @@ ExprField = Annotated[Union[StrictInt, StrictFloat, StrictStr], BeforeValidator(
 Ident = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=64)]
 
 
-def _tagged(value: dict, registry: dict, what: str) -> dict:
-    """Validate a one-key tagged mapping ``{kind: {arg: expr}}`` against a registry of kinds."""
+def _tagged(value: dict, registry: Mapping[str, Signature], what: str) -> dict:
+    """Validate a one-key tagged mapping ``{kind: {arg: expr}}`` against a table of signatures
+    (``nnft.spec.signatures``)."""
     kinds = ", ".join(sorted(registry))
     if len(value) != 1:
         raise LocatedError(f"a {what} is a mapping with exactly one key (its kind), got "
@@ -116,17 +119,14 @@ def _tagged(value: dict, registry: dict, what: str) -> dict:
 
 
 def _check_density(value: dict) -> dict:
-    from nnft.densities import DENSITIES
     return _tagged(value, DENSITIES, "density")
 
 
 def _check_reference(value: dict) -> dict:
-    from nnft.analytic import NEURONS
-    return _tagged(value, NEURONS, "reference")
+    return _tagged(value, REFERENCES, "reference")
 
 
 def _check_potential(value: dict) -> dict:
-    from nnft.spec.signatures import POTENTIALS
     return _tagged(value, POTENTIALS, "potential")
 
 
@@ -454,13 +454,19 @@ class Theory(Strict):
     __hash__ = None  # type: ignore[assignment]  # holds dicts; not hashable
 
     def with_dims(self, **sizes: int) -> "Theory":
-        """A copy with some named sizes overridden (e.g. ``theory.with_dims(N=64)``), re-validated."""
-        from nnft.spec.load import from_dict
+        """A copy with some named sizes overridden (e.g. ``theory.with_dims(N=64)``), re-validated.
+
+        Raises:
+          SpecError: a size the spec does not declare, or a value the spec refuses (naming ``dims.<name>``).
+        """
         unknown = [k for k in sizes if k not in self.dims]
         if unknown:
-            from nnft.errors import SpecError
             raise SpecError(f"unknown size(s) {unknown}", file=self.source, field="dims",
                             allowed=", ".join(self.dims), hint=None)
         data = self.model_dump(mode="python")
         data["dims"] = {**self.dims, **sizes}
-        return from_dict(data, source=self.source)
+        try:
+            theory = Theory.model_validate(data)
+        except ValidationError as err:
+            raise to_spec_error(err, self.source, Theory) from None
+        return theory.model_copy(update={"source": self.source})

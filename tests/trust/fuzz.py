@@ -205,7 +205,8 @@ def exercise(data, tmpdir: Path, rng: random.Random, deep: float = 0.0) -> bool:
     from nnft.graph.compile import compile
     from nnft.reference import _exact, neuron_reference
     from nnft.spec.load import from_dict, load
-    from nnft.study import default_tuples, study_points
+    from nnft.spec.points import study_points
+    from nnft.study import default_tuples
 
     route = rng.random()
     if route < 0.6 or not isinstance(data, dict):

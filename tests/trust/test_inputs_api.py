@@ -8,7 +8,8 @@ import pytest
 
 import nnft
 from nnft.inputs import MAX_SAMPLES, as_count, as_points, as_tuples
-from nnft.study import MAX_TUPLES_PER_ORDER, default_tuples, study_points
+from nnft.spec.points import study_points
+from nnft.study import MAX_TUPLES_PER_ORDER, default_tuples
 
 
 @pytest.fixture(scope="module")
