@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from nnft.estimators.npoint import Plan
-from nnft.estimators.tails import tail_size
+from nnft.tails import tail_size
 from nnft.sample.step import Products
 
 

@@ -88,7 +88,7 @@ class Estimate:
     @property
     def flagged(self) -> np.ndarray:
         """Per entry: whether the tail diagnostic flags it (k̂ > 0.7, ``nnft.estimators.tails.KHAT_FLAG``)."""
-        from nnft.estimators.tails import KHAT_FLAG
+        from nnft.tails import KHAT_FLAG
         if self.khat is None:
             return np.zeros(self.mean.shape, dtype=bool)
         return np.nan_to_num(self.khat, nan=-np.inf) > KHAT_FLAG
@@ -233,7 +233,7 @@ class BlockSums:
         if self.tail is None:
             return None
         if getattr(self, "_khat", None) is None:
-            from nnft.estimators.tails import khat_one_sided, khat_two_sided
+            from nnft.tails import khat_one_sided, khat_two_sided
             col = khat_one_sided(self.tail[0]) if self.tail_one_sided else khat_two_sided(*self.tail)
             if self.tail_columns is None:
                 self._khat = col

@@ -13,50 +13,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnft.errors import EstimatorError, SpecError
+from nnft.errors import EstimatorError
 from nnft.estimators.neuron import neuron_measure
 from nnft.estimators.npoint import measure
 from nnft.graph.compile import Model, compile
 from nnft.reference import exact
 from nnft.spec.models import Theory
+from nnft.spec.points import study_points
 from nnft.stats import format_value, require_ess, zscore
+from nnft.tails import KHAT_FLAG
 
 MAX_TUPLES_PER_ORDER = 24
-
-
-def study_points(theory: Theory) -> np.ndarray:
-    """The study's points as an array (P, d); default: 3 points on the first axis in [0, 1].
-
-    Raises:
-      SpecError: the points do not have d coordinates each (naming the field).
-    """
-    d = theory.dims["d"]
-    pts = theory.study.points
-
-    def axis0(t: float) -> np.ndarray:       # t·e_0 without building a d×d identity
-        v = np.zeros(d)
-        v[0] = t
-        return v
-
-    if pts is None:
-        return np.stack([axis0(t) for t in np.linspace(0.0, 1.0, 3)])
-    if pts.list is not None:
-        bad = next((i for i, p in enumerate(pts.list) if len(p) != d), None)
-        if bad is not None:
-            raise SpecError(f"point {bad} has {len(pts.list[bad])} coordinates; every point needs d = {d}",
-                            file=theory.source, field=("study", "points", "list", bad))
-        return np.asarray(pts.list, dtype=np.float64).reshape(len(pts.list), d)
-
-    def vec(v, which: str) -> np.ndarray:
-        if isinstance(v, list):
-            if len(v) != d:
-                raise SpecError(f"{v} has {len(v)} coordinates; d = {d}", file=theory.source,
-                                field=("study", "points", "line", which))
-            return np.asarray(v, dtype=np.float64)
-        return axis0(float(v))
-
-    a, b = vec(pts.line.start, "start"), vec(pts.line.stop, "stop")
-    return np.stack([a + (b - a) * t for t in np.linspace(0.0, 1.0, pts.line.n)])
 
 
 def _index_tuples(P: int, n: int):
@@ -103,7 +70,7 @@ class Row:
     exact_full: float | None = None
     exact_connected: float | None = None
     neuron_connected: tuple[float, float] | None = None
-    #: Pareto k̂ of the largest per-network contributions (``nnft.estimators.tails``) to G and to G_c
+    #: Pareto k̂ of the largest per-network contributions (``nnft.tails``) to G and to G_c
     khat_full: float | None = None
     khat_connected: float | None = None
     #: the graph proves E|φ|^{2n} infinite: the estimate exists, its error bar (and z) does not mean anything
@@ -118,7 +85,6 @@ class Row:
     @property
     def flagged(self) -> bool:
         """k̂ > 0.7: the row's Monte Carlo numbers are unreliable (k̂ ≥ 1: the mean does not exist)."""
-        from nnft.estimators.tails import KHAT_FLAG
         return self.khat is not None and self.khat > KHAT_FLAG
 
     @staticmethod
@@ -238,7 +204,7 @@ def run(theory: Theory, *, samples: int | None = None, seed: int | None = None, 
       SamplingError: non-finite field values, features or block sums.
 
     Rows carry the Pareto k̂ of their largest per-network contributions; rows with k̂ > 0.7 are
-    marked HEAVY TAIL in :meth:`Report.table` (``nnft.estimators.tails``; PSIS, arXiv:1507.02646).
+    marked HEAVY TAIL in :meth:`Report.table` (``nnft.tails``; PSIS, arXiv:1507.02646).
     """
     st = theory.study
     samples = samples or st.samples

@@ -22,11 +22,11 @@ import numpy as np
 from nnft.densities import get_density
 from nnft.errors import EstimatorError
 from nnft.estimators.npoint import Plan, periodic
-from nnft.estimators.partitions import all_masks, cumulants, moments_from_cumulants
-from nnft.graph.build import evaluate_constants
 from nnft.graph.compile import Model
 from nnft.graph.moments import field_moment_check
+from nnft.partitions import all_masks, cumulants, moments_from_cumulants
 from nnft.spec import expr as E
+from nnft.spec.constants import evaluate_constants
 from nnft.stats import Estimate
 
 MAX_NEURON_ROWS = 1 << 18

@@ -15,12 +15,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from nnft.estimators.partitions import all_masks, cumulants
 import warnings
 
 from nnft.errors import InputError, TailWarning
 from nnft.graph.compile import Model
 from nnft.graph.moments import field_moment_check
+from nnft.partitions import all_masks, cumulants
 from nnft.sample.iid import stream
 from nnft.sample.step import Products
 from nnft.stats import BlockSums, Estimate
@@ -275,7 +275,7 @@ def ensemble(model: Model, tuples, *, samples: int, key=0, chunk: int = 4096, bl
         fewer than 2 jackknife blocks).
       SamplingError: a network gave non-finite values (never masked).
     Warns:
-      TailWarning: an estimate with Pareto k̂ > 0.7 (``nnft.estimators.tails``; per feature the bound
+      TailWarning: an estimate with Pareto k̂ > 0.7 (``nnft.tails``; per feature the bound
         max over its points p of k̂(|φ(x_p)|ⁿ), ``nnft.sample.step.Products``), or whose moments could
         not be decided from the graph.
     """

@@ -5,7 +5,7 @@ cross a block boundary (:func:`work_list`), so each chunk adds one (F,) sum to o
 fixed shape (one compilation per shape) and padded rows are masked out. Non-finite field values,
 features, weights or block sums raise :class:`~nnft.errors.SamplingError`; they are never masked or
 averaged. The step also keeps the largest per-network contributions of every feature (both signs,
-``jax.lax.top_k``), merged on the host, for the Pareto-k̂ tail diagnostic of ``nnft.estimators.tails``.
+``jax.lax.top_k``), merged on the host, for the Pareto-k̂ tail diagnostic of ``nnft.tails``.
 
 Work items run one per local device per dispatch and whole blocks per process (``jax.distributed``);
 long runs show progress and can be checkpointed and resumed (``nnft.checkpoint``). None of this changes
@@ -29,6 +29,7 @@ from nnft.errors import CheckpointError, ReweightingWarning, SamplingError, prin
 from nnft.graph.compile import Model
 from nnft.sample.step import DTYPES, chunk_step, row_elements, tail_one_sided, tail_width
 from nnft.stats import BlockSums
+from nnft.tails import MIN_TAIL, tail_size
 
 #: array elements (all networks of one chunk) a jitted step may hold; bounds memory per step
 CHUNK_ELEMENTS = 1 << 24
@@ -115,7 +116,7 @@ def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable,
         the model and reused (the key, the start and the count are traced arguments).
       points: field points ``values`` evaluates per network (for the memory estimate).
       rows: R (for the memory estimate and the tail size).
-      tails: keep the largest contributions of every feature for the k̂ diagnostic (``nnft.estimators.tails``).
+      tails: keep the largest contributions of every feature for the k̂ diagnostic (``nnft.tails``).
       devices: local devices to use (default: those of ``nnft.runtime.settings``, else all).
       checkpoint: a file to save the run's state to every few seconds and at its end (``nnft.checkpoint``);
         default: the checkpoint of ``nnft.runtime.settings``, else none.
@@ -132,7 +133,6 @@ def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable,
     """
     if n_samples < 2 * n_blocks:
         n_blocks = max(2, n_samples // 2)
-    from nnft.estimators.tails import MIN_TAIL, tail_size
     keep = 0
     width = tail_width(features, n_features) if tails else 0
     one_sided = tail_one_sided(features)

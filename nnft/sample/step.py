@@ -44,7 +44,7 @@ class Products:
     sums are float64 and equal the row-by-row products to float64 rounding (|difference| ≤
     2γ_{rows+m+1} Σ_r |w_r f_r|, γ_k = k u/(1 − k u), u = 2⁻⁵³; Higham, Accuracy and Stability, §3–4).
 
-    Tail columns for the Pareto-k̂ diagnostic (``nnft.estimators.tails``): one per point p and order m
+    Tail columns for the Pareto-k̂ diagnostic (``nnft.tails``): one per point p and order m
     in use, the per-row value w·|φ(x_p)|ᵐ; feature S of size m on points {p} maps to the columns (p, m).
     By AM–GM, |Π_{i≤m} φ(x_i)| ≤ (1/m) Σ_i |φ(x_i)|ᵐ ≤ max_i |φ(x_i)|ᵐ, so no product's tail is heavier
     than the heaviest per-point power among its points: max_{p∈S} k(w|φ(x_p)|ᵐ) is an upper bound of the

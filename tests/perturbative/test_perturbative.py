@@ -19,7 +19,7 @@ import nnft
 from helpers import Z_MAX
 from nnft.analytic.closed_forms import cos_net_g2, cos_net_g4c, scalar_net_g2
 from nnft.analytic.perturbative import delta_g2_gaussian, g4c_gaussian, kernel_matrix, second_order_g2_gaussian
-from nnft.estimators.partitions import mask_partitions, mobius
+from nnft.partitions import mask_partitions, mobius
 from nnft.perturbation.first_order import first_order
 
 COS_G = lambda a, b: cos_net_g2(a, b, 1.0, 1.0)           # noqa: E731  (σ_w0 = σ_w1 = 1)

@@ -10,7 +10,7 @@ import pytest
 
 import nnft
 from nnft.errors import TailWarning
-from nnft.estimators.tails import KHAT_FLAG, khat_from_top, tail_size
+from nnft.tails import KHAT_FLAG, khat_from_top, tail_size
 from nnft.stats import BlockSums
 
 PTS4 = [np.array([[0.0, 0.0], [0.3, 0.0], [0.0, 0.4], [0.5, 0.5]])]

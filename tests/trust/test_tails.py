@@ -1,4 +1,4 @@
-"""The Pareto-k̂ tail diagnostic (nnft.estimators.tails; PSIS, arXiv:1507.02646): the Zhang–Stephens shape fit
+"""The Pareto-k̂ tail diagnostic (nnft.tails; PSIS, arXiv:1507.02646): the Zhang–Stephens shape fit
 against draws of scipy's generalized Pareto with known shapes, and k̂ on Monte Carlo estimates:
 flags a divergent G_c⁽⁴⁾ (Student-t ν = 3 readout, k = 4/3) and a finite-but-heavy one (ν = 5,
 N = 2, k = 4/5), not a light-tailed Cos-net."""
@@ -12,7 +12,7 @@ import scipy.stats as st
 import nnft
 from nnft.errors import TailWarning
 from nnft.estimators.npoint import Ensemble, Plan, accumulate
-from nnft.estimators.tails import KHAT_FLAG, gpd_fit, khat_from_top, tail_size
+from nnft.tails import KHAT_FLAG, gpd_fit, khat_from_top, tail_size
 
 
 def _se(k, n):
