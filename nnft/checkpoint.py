@@ -53,14 +53,14 @@ class Checkpoint:
     """
 
     def __init__(self, path: str | os.PathLike, *, resume: bool = False):
-        from nnft.runtime import process_count, process_index
+        import jax       # this process of a jax.distributed run (not nnft.runtime: runtime.settings builds checkpoints)
         if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
             raise CheckpointError(f"checkpoint must be a file name, got {str(path)[:60]!r}")
         if not isinstance(resume, bool):
             raise CheckpointError(f"resume must be True or False, got {str(resume)[:40]!r}")
         base = os.fspath(path)
-        n = process_count()
-        self.path = base if n == 1 else f"{base}.{process_index()}-of-{n}"
+        n = jax.process_count()
+        self.path = base if n == 1 else f"{base}.{jax.process_index()}-of-{n}"
         folder = os.path.dirname(os.path.realpath(self.path))
         if os.path.isdir(self.path):
             raise CheckpointError(f"checkpoint {self.path} is a directory; give a file name inside it")
