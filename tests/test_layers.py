@@ -1,0 +1,348 @@
+"""nnft is a stack: every import points down (imports made inside functions included).
+
+The layers, bottom to top (docs/architecture.md)::
+
+    public API (nnft/__init__.py, lazy)
+    cli
+    workflows           study, perturbation (compare)
+    checks / reference
+    estimators
+    sample
+    graph               build, check, analyse, moments, kernels, symmetry, fastmath, compile -> Model
+    insertions          potentials compiled to log-weights
+    densities / analytic / functions
+    spec                pydantic models and the expression grammar: no JAX, no graph library
+    bottom              errors, inputs, stats, tails, partitions, runtime, checkpoint, signatures
+
+A module may import a module of a lower layer, or of its own layer as long as the imports inside a
+layer form no cycle. The test reads the source (``ast``): every ``import`` and ``from ... import``
+anywhere in a module counts, ``from nnft import runtime`` is an import of ``nnft.runtime`` and
+relative imports are resolved. A new module must be given a layer in :data:`LAYERS`.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "nnft"
+
+#: bottom to top: (layer, modules). Each module of nnft/ is named exactly once.
+LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    # Plain data and numerics every layer may use; none of them imports a layer above.
+    ("bottom", (
+        "nnft.errors",              # every error and warning class
+        "nnft.inputs",              # checks of user arguments and their bounds
+        "nnft.stats",               # Estimate, BlockSums, z-scores, ESS
+        "nnft.tails",               # Pareto-k̂ tail diagnostic (stats reads KHAT_FLAG)
+        "nnft.partitions",          # set partitions, moment <-> cumulant relations
+        "nnft.checkpoint",          # checkpoint files of streams (imports no runtime)
+        "nnft.runtime",             # devices, processes, progress, run settings (builds Checkpoints)
+        "nnft.spec.signatures",     # argument signatures of densities/references/potentials as data
+    )),
+    # The spec file as data: pydantic models, the expression grammar, loading, constants, mlp: sugar.
+    # No JAX, no SciPy, no networkx here (test_spec_imports_no_jax).
+    ("spec", (
+        "nnft.spec",
+        "nnft.spec.expr",           # expression grammar
+        "nnft.spec.validation",     # pydantic errors -> SpecError
+        "nnft.spec.models",         # Theory and its parts
+        "nnft.spec.load",           # files -> Theory (safe YAML/TOML/JSON, extends:)
+        "nnft.spec.constants",      # evaluate_constants
+        "nnft.spec.mlp",            # mlp: expanded into params and field
+        "nnft.spec.points",         # the study's points as coordinates
+    )),
+    # Implementations behind spec names: densities, analytic single-neuron laws and kernels.
+    ("densities / analytic / functions", (
+        "nnft.densities",
+        "nnft.densities.base",
+        "nnft.analytic",
+        "nnft.analytic._quad",
+        "nnft.analytic.activations",
+        "nnft.analytic.closed_forms",
+        "nnft.analytic.criticality",
+        "nnft.analytic.finite_width",
+        "nnft.analytic.gaussian",
+        "nnft.analytic.neurons",
+        "nnft.analytic.perturbative",
+    )),
+    # Potentials compiled to log-weights (reads only spec and functions).
+    ("insertions", (
+        "nnft.insertions",
+    )),
+    # Spec -> graph -> checked, analysed, compiled Model.
+    ("graph", (
+        "nnft.graph",
+        "nnft.graph.check",
+        "nnft.graph.build",
+        "nnft.graph.analyse",
+        "nnft.graph.moments",
+        "nnft.graph.kernels",
+        "nnft.graph.symmetry",
+        "nnft.graph.fastmath",
+        "nnft.graph.compile",
+    )),
+    # Drawing networks: the jitted step, i.i.d. streams, MCMC.
+    ("sample", (
+        "nnft.sample",
+        "nnft.sample.step",
+        "nnft.sample.iid",
+        "nnft.sample.mcmc",
+    )),
+    # Correlators, neuron-level and NTK estimates from samples.
+    ("estimators", (
+        "nnft.estimators",
+        "nnft.estimators.npoint",
+        "nnft.estimators.neuron",
+        "nnft.estimators.ntk",
+    )),
+    # Analytic references beside Monte Carlo, and the axiom checks.
+    ("checks / reference", (
+        "nnft.reference",
+        "nnft.checks",
+        "nnft.checks._sampling",
+        "nnft.checks.result",
+        "nnft.checks.cluster",
+        "nnft.checks.reflection",
+        "nnft.checks.symmetry",
+        "nnft.checks.plots",
+    )),
+    # Workflows: a study, a perturbative comparison.
+    ("workflows", (
+        "nnft.study",
+        "nnft.perturbation",
+    )),
+    ("cli", (
+        "nnft.cli",
+    )),
+    # The public API (lazy re-exports) sits on top; nothing inside nnft imports the package itself.
+    ("public API", (
+        "nnft",
+    )),
+]
+
+#: (importer, imported) -> why the edge is still there. Each is being removed by another change;
+#: the list is expected to end empty (test_allowed_edges_still_exist keeps it from going stale).
+ALLOWED: dict[tuple[str, str], str] = {
+    ("nnft.sample.mcmc", "nnft.estimators.npoint"):
+        "the MCMC sampler builds the estimators' Plan; it will hand block sums through callbacks",
+    ("nnft.sample.mcmc", "nnft.estimators.tails"):
+        "tails moved to nnft.tails; sample/mcmc.py's import line follows",
+    ("nnft.analytic.perturbative", "nnft.estimators.npoint"):
+        "perturbative coefficients use the estimators; moving to the reweighted accumulator",
+    ("nnft.analytic.perturbative", "nnft.reference"):
+        "perturbative coefficients use the reference; moving to the reweighted accumulator",
+    ("nnft.analytic.perturbative", "nnft.estimators.partitions"):
+        "partitions moved to nnft.partitions; analytic/perturbative.py's import line follows",
+    ("nnft.insertions", "nnft.graph.compile"):
+        "potentials compile through the graph compiler; moving to the function table",
+    ("nnft.insertions", "nnft.graph.build"):
+        "evaluate_constants moved to nnft.spec.constants; insertions.py's import line follows",
+}
+
+LAYER_OF: dict[str, tuple[int, str]] = {m: (i, name) for i, (name, mods) in enumerate(LAYERS) for m in mods}
+
+
+@dataclass(frozen=True)
+class Edge:
+    importer: str
+    imported: str
+    file: str
+    line: int
+
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+def _modules() -> dict[str, Path]:
+    """Every module of nnft/ by dotted name (packages by their own name)."""
+    out = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        out[".".join(parts)] = path
+    return out
+
+
+MODULES = _modules()
+
+
+def _targets(node: ast.AST, module: str, is_package: bool) -> list[str]:
+    """The nnft modules (or unresolved nnft names) one import statement imports."""
+    if isinstance(node, ast.Import):
+        names = [a.name for a in node.names]
+    elif isinstance(node, ast.ImportFrom):
+        if node.level:
+            base = module.split(".") if is_package else module.split(".")[:-1]
+            base = base[:len(base) - (node.level - 1)]
+            source = ".".join(base + ([node.module] if node.module else []))
+        else:
+            source = node.module or ""
+        names = []
+        for alias in node.names:
+            sub = f"{source}.{alias.name}"
+            names.append(sub if sub in MODULES else source)     # from nnft import runtime -> nnft.runtime
+    else:
+        return []
+    return [n for n in names if n == "nnft" or n.startswith("nnft.")]
+
+
+def _edges() -> list[Edge]:
+    edges = []
+    for module, path in MODULES.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            for target in _targets(node, module, path.name == "__init__.py"):
+                if target != module:
+                    edges.append(Edge(module, target, str(path.relative_to(ROOT)), node.lineno))
+    return sorted(edges, key=lambda e: (e.file, e.line, e.imported))
+
+
+EDGES = _edges()
+
+
+def _layer(module: str) -> str:
+    if module not in LAYER_OF:
+        return "no layer (add it to LAYERS)"
+    i, name = LAYER_OF[module]
+    return f"{name!r} (layer {i})"
+
+
+def test_every_module_has_a_layer():
+    missing = sorted(set(MODULES) - set(LAYER_OF))
+    assert not missing, ("add these modules to LAYERS in tests/test_layers.py (one layer each, with a comment "
+                         f"if the layer is not obvious): {missing}")
+
+
+def test_layer_map_names_only_existing_modules():
+    named = [m for _, mods in LAYERS for m in mods]
+    twice = sorted({m for m in named if named.count(m) > 1})
+    assert not twice, f"modules named in more than one place of LAYERS: {twice}"
+    stale = sorted(set(named) - set(MODULES))
+    assert not stale, f"LAYERS names modules that no longer exist (remove them): {stale}"
+
+
+def test_imports_resolve_to_modules():
+    broken = [e for e in EDGES if e.imported not in MODULES and (e.importer, e.imported) not in ALLOWED]
+    assert not broken, "imports of names that are not nnft modules:\n" + "\n".join(
+        f"  {e.where()}: {e.importer} imports {e.imported}, which does not exist" for e in broken)
+
+
+def test_imports_point_down():
+    upward = []
+    for e in EDGES:
+        if (e.importer, e.imported) in ALLOWED or e.importer not in LAYER_OF or e.imported not in LAYER_OF:
+            continue        # (unknown modules are reported by the tests above)
+        if LAYER_OF[e.imported][0] > LAYER_OF[e.importer][0]:
+            upward.append(f"  {e.where()}: {e.importer} in {_layer(e.importer)} imports {e.imported} "
+                          f"in {_layer(e.imported)}")
+    assert not upward, "imports of a higher layer:\n" + "\n".join(upward)
+
+
+def _find_cycle(graph: dict[str, list[Edge]]) -> list[Edge] | None:
+    """One cycle of the import graph as its edges, or None (iterative depth-first search)."""
+    done: set[str] = set()
+    for start in sorted(graph):
+        if start in done:
+            continue
+        path: list[Edge] = []
+        on_path = {start: 0}
+        stack = [(start, iter(graph.get(start, ())))]
+        while stack:
+            node, todo = stack[-1]
+            edge = next(todo, None)
+            if edge is None:
+                stack.pop()
+                done.add(node)
+                del on_path[node]
+                if path:
+                    path.pop()
+                continue
+            nxt = edge.imported
+            if nxt in on_path:
+                return path[on_path[nxt]:] + [edge]
+            if nxt not in done:
+                path.append(edge)
+                on_path[nxt] = len(path)
+                stack.append((nxt, iter(graph.get(nxt, ()))))
+    return None
+
+
+def test_no_import_cycles():
+    graph: dict[str, list[Edge]] = {}
+    for e in EDGES:
+        if (e.importer, e.imported) not in ALLOWED and e.imported in MODULES:
+            graph.setdefault(e.importer, []).append(e)
+    cycle = _find_cycle(graph)
+    assert cycle is None, "import cycle:\n" + "\n".join(
+        f"  {e.where()}: {e.importer} in {_layer(e.importer)} imports {e.imported} in {_layer(e.imported)}"
+        for e in cycle)
+
+
+def test_allowed_edges_still_exist():
+    present = {(e.importer, e.imported) for e in EDGES}
+    gone = sorted(set(ALLOWED) - present)
+    assert not gone, f"these ALLOWED edges are gone: remove them from ALLOWED in tests/test_layers.py: {gone}"
+
+
+def test_the_checker_sees_lazy_and_package_relative_imports():
+    tree = ast.parse("def f():\n    from nnft import runtime\n    from . import expr\n    import nnft.stats\n")
+    found = [t for node in ast.walk(tree) for t in _targets(node, "nnft.spec.models", False)]
+    assert sorted(found) == ["nnft.runtime", "nnft.spec.expr", "nnft.stats"]
+    found = [t for node in ast.walk(ast.parse("from .models import Theory\nfrom .. import errors"))
+             for t in _targets(node, "nnft.spec", True)]
+    assert sorted(found) == ["nnft.errors", "nnft.spec.models"]
+
+
+# --- what the layers buy: light imports -----------------------------------------------------------
+HEAVY = ("jax", "jaxlib", "scipy", "networkx")
+
+
+def _loaded_after(code: str) -> set[str]:
+    """The heavy top-level packages in sys.modules after running ``code`` in a fresh interpreter."""
+    probe = (f"import sys\n{code}\n"
+             f"print(' '.join(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))))")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, cwd=ROOT,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    return set(lines[-1].split()) if lines else set()
+
+
+def test_spec_imports_no_jax():
+    assert _loaded_after("import nnft.spec.load, nnft.spec.models, nnft.spec.mlp, nnft.spec.constants") == set()
+
+
+def test_loading_the_shipped_specs_imports_no_jax():
+    code = ("from nnft.spec.constants import evaluate_constants\n"
+            "from nnft.spec.load import load, shipped_specs\n"
+            "from nnft.spec.mlp import expand\n"
+            "for name in shipped_specs():\n"
+            "    evaluate_constants(expand(load(name)))")
+    assert _loaded_after(code) == set()
+
+
+def test_import_nnft_imports_no_jax():
+    assert _loaded_after("import nnft") == set()
+
+
+@pytest.mark.parametrize("args", [["--help"], ["schema"]])
+def test_light_commands_import_no_jax(args):
+    code = ("import contextlib, io\n"
+            "from nnft.cli import main\n"
+            f"sys.argv = ['nnft', *{args!r}]\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    try:\n"
+            "        main()\n"
+            "    except SystemExit as exit:\n"
+            "        assert not exit.code, exit.code")
+    assert _loaded_after(code) == set()
