@@ -67,7 +67,14 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # Implementations behind spec names: densities, analytic single-neuron laws and kernels.
     ("densities / analytic", (
         "nnft.densities",
+        "nnft.densities.ball",
         "nnft.densities.base",
+        "nnft.densities.constraints",
+        "nnft.densities.draws",
+        "nnft.densities.facts",
+        "nnft.densities.noise",
+        "nnft.densities.registry",
+        "nnft.densities.scalar",
         "nnft.analytic",
         "nnft.analytic._quad",
         "nnft.analytic.activations",
