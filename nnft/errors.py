@@ -115,7 +115,7 @@ class ReweightingWarning(UserWarning):
 
 class TailWarning(UserWarning):
     """A Monte Carlo estimate has a heavy tail of per-sample contributions (Pareto k̂ > 0.7,
-    ``nnft.estimators.tails``; PSIS, arXiv:1507.02646): unreliable even if finite; k̂ ≥ 1: the mean does not exist."""
+    ``nnft.tails``; PSIS, arXiv:1507.02646): unreliable even if finite; k̂ ≥ 1: the mean does not exist."""
 
 
 class NeuronArgError(NnftError, ValueError):

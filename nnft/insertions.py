@@ -126,7 +126,7 @@ def compile_insertions(theory: Theory) -> tuple[CompiledInsertion, ...]:
     dimension or a potential unbounded below (without ``allow_unbounded``)."""
     if not theory.insertions:
         return ()
-    from nnft.graph.build import evaluate_constants
+    from nnft.spec.constants import evaluate_constants
     env, _ = evaluate_constants(theory)
     d = theory.dims["d"]
     out = []

@@ -19,7 +19,7 @@ Nothing non-finite or unfounded becomes a number: an estimate or error that come
 fewer than 2 non-empty blocks, raise :class:`~nnft.errors.EstimatorError` ("not estimable"); so does
 :func:`require_ess` (importance weights collapsed below :data:`ESS_NOT_ESTIMABLE`), which the
 study tables apply. Every estimate from streamed block
-sums carries the Pareto k̂ of its largest per-sample contributions (``nnft.estimators.tails``), with a
+sums carries the Pareto k̂ of its largest per-sample contributions (``nnft.tails``), with a
 :class:`~nnft.errors.TailWarning` above 0.7; for streamed products of field values the k̂ of a product
 on points S of order m is the bound max_{p∈S} k̂(w|φ(x_p)|ᵐ) (AM–GM, :meth:`BlockSums.feature_khat`).
 """
@@ -62,7 +62,7 @@ class Estimate:
         None when the samples are unweighted. (The autocorrelation ESS of a Markov chain is a chain
         diagnostic, ``nnft.sample.diagnostics.bulk_ess``, not stored here.)
       khat: per entry (shape of ``mean``), the Pareto tail shape k̂ of the largest per-sample
-        contributions to the features the entry is computed from (``nnft.estimators.tails``; PSIS,
+        contributions to the features the entry is computed from (``nnft.tails``; PSIS,
         arXiv:1507.02646): > 0.7 the estimate is unreliable, ≥ 1 the mean does not exist; NaN
         where it could not be computed; None when not tracked. For streamed correlators a product
         of order m on points S counts with the upper bound max_{p∈S} k̂(w|φ(x_p)|ᵐ)
@@ -87,7 +87,7 @@ class Estimate:
 
     @property
     def flagged(self) -> np.ndarray:
-        """Per entry: whether the tail diagnostic flags it (k̂ > 0.7, ``nnft.estimators.tails.KHAT_FLAG``)."""
+        """Per entry: whether the tail diagnostic flags it (k̂ > 0.7, ``nnft.tails.KHAT_FLAG``)."""
         from nnft.tails import KHAT_FLAG
         if self.khat is None:
             return np.zeros(self.mean.shape, dtype=bool)
@@ -183,7 +183,7 @@ class BlockSums:
         self.weights2: np.ndarray | None = None
         self.n = 0
         #: (top, bottom): per tail column the largest values and the largest of their negatives,
-        #: (T, M+1) each, or None (see ``nnft.estimators.tails``)
+        #: (T, M+1) each, or None (see ``nnft.tails``)
         self.tail: tuple[np.ndarray, np.ndarray] | None = None
         #: per feature the tail columns whose worst k̂ is its k̂ (None: column f is feature f's own
         #: per-sample contribution); streamed products use per-point powers w·|φ(x_p)|ᵐ, an upper
@@ -352,7 +352,7 @@ def _require_finite(full: np.ndarray, var: np.ndarray, what: str, ess, n: int) -
 
 
 def warn_tails(est: Estimate, what: str = "estimate") -> None:
-    """Issue a :class:`~nnft.errors.TailWarning` when some entry has k̂ > 0.7 (``nnft.estimators.tails``)."""
+    """Issue a :class:`~nnft.errors.TailWarning` when some entry has k̂ > 0.7 (``nnft.tails``)."""
     if est.khat is None or not np.any(est.flagged):
         return
     kmax = float(np.nanmax(est.khat))

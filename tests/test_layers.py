@@ -158,14 +158,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
 
 #: (importer, imported) -> why the edge is still there. Each is being removed by another change;
 #: the list is expected to end empty (test_allowed_edges_still_exist keeps it from going stale).
-ALLOWED: dict[tuple[str, str], str] = {
-    ("nnft.estimators.mcmc", "nnft.estimators.tails"):
-        "tails moved to nnft.tails; estimators/mcmc.py's import line follows",
-    ("nnft.analytic.perturbative", "nnft.estimators.partitions"):
-        "partitions moved to nnft.partitions; analytic/perturbative.py's import line follows",
-    ("nnft.insertions", "nnft.graph.build"):
-        "evaluate_constants moved to nnft.spec.constants; insertions.py's import line follows",
-}
+ALLOWED: dict[tuple[str, str], str] = {}
 
 LAYER_OF: dict[str, tuple[int, str]] = {m: (i, name) for i, (name, mods) in enumerate(LAYERS) for m in mods}
 

@@ -39,7 +39,7 @@ from typing import Callable
 import numpy as np
 
 from nnft.errors import InputError, EstimatorError
-from nnft.estimators.partitions import mask_partitions, mobius
+from nnft.partitions import mask_partitions, mobius
 
 __all__ = ["delta_g2_gaussian", "g4c_gaussian", "second_order_g2_gaussian", "first_order_from_moments",
            "kernel_matrix"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnft.estimators.npoint import Ensemble, Plan
-from nnft.estimators.tails import MIN_TAIL, tail_size
+from nnft.tails import MIN_TAIL, tail_size
 from nnft.graph.compile import Model
 from nnft.sample.diagnostics import Diagnostics
 from nnft.sample.iid import TAIL_ELEMENTS
@@ -58,7 +58,7 @@ def _run(model: Model, tuples, *, samples: int, chains: int, blocks: int, thin: 
     names, cols = observables(plan)
     n_top = min(tail_size(per_chain * chains) + 1, TAIL_ELEMENTS // max(1, plan.n_features))
     # the largest per-draw contributions of every feature, for the Pareto k̂ tail diagnostic
-    # (nnft.estimators.tails; PSIS, arXiv:1507.02646): the marginal tail of the draws
+    # (nnft.tails; PSIS, arXiv:1507.02646): the marginal tail of the draws
     run = sample_chains(model, plan.points, plan.features, plan.n_features, samples=samples, observe=cols,
                         observable_names=names, cache_key=plan.signature, chains=chains, blocks=blocks,
                         thin=thin, tail_keep=n_top if n_top > MIN_TAIL else 0, state=state, warn=warn,

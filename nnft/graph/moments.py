@@ -13,7 +13,7 @@ propagates, node by node, two bounds on the moments of every value in the graph:
 For φ(x) = Σᵢ W1ᵢ cos(W0ᵢ·x + bᵢ) with W1 ~ t(ν): lo = hi = ν, so E φⁿ is infinite for n ≥ ν
 (G⁽ⁿ⁾ and G_c⁽ⁿ⁾ do not exist) and finite below. Between lo and hi (e.g. a heavy-tailed weight
 inside relu, whose one-sided tail may or may not be heavy) finiteness is not decided: the estimate
-is then flagged, and the data-driven tail diagnostic (``nnft.estimators.tails``) judges it.
+is then flagged, and the data-driven tail diagnostic (``nnft.tails``) judges it.
 """
 
 from __future__ import annotations

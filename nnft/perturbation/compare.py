@@ -151,7 +151,7 @@ def _reweighted_shifts(free, tuples, insertions_per_lam, *, samples: int, seed: 
     fk = acc.feature_khat()
     if fk is not None:
         # tail diagnostic per (λ, tuple): the worst k̂ over the free features, the weighted features f·e^ℓ
-        # and the weight e^ℓ it is computed from (nnft.estimators.tails; PSIS, arXiv:1507.02646)
+        # and the weight e^ℓ it is computed from (nnft.tails; PSIS, arXiv:1507.02646)
         uses = [c_full if n <= 2 else c_conn for n, c_full, c_conn in zip(orders, plan.uses(False), plan.uses(True))]
         kh = np.full(est.mean.shape, np.nan)
         for j, cols in enumerate(uses):

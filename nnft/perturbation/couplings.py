@@ -49,7 +49,7 @@ def insertion_couplings(theory) -> list[dict[int, float] | None]:
     """Per insertion, {k: g_k} of V = Σ_k g_k φᵏ/k! with the theory's constants evaluated (``phi4``:
     {4: coupling}; ``polynomial``: its non-zero g_k; None for an ``expression`` potential, which has no
     polynomial first order). TASI §5.2 eq. 135 normalisation: V = λ/4! φ⁴."""
-    from nnft.graph.build import evaluate_constants
+    from nnft.spec.constants import evaluate_constants
     from nnft.spec import expr as E
     env, _ = evaluate_constants(theory)
     out = []

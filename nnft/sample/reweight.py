@@ -133,7 +133,7 @@ class MultiLambda:
     def tail_columns(self, cols, lam: int) -> np.ndarray:
         """The columns whose per-network contributions bound the tail of ⟨f_cols⟩_λ − ⟨f_cols⟩_0: the free
         features ``cols``, the weighted ones f·w_λ and the weight w_λ (for the k̂ diagnostic of
-        ``nnft.estimators.tails``; PSIS, arXiv:1507.02646)."""
+        ``nnft.tails``; PSIS, arXiv:1507.02646)."""
         F, L = self.n_features, self.n_lambdas
         cols = np.asarray(cols, dtype=int)
         return np.concatenate([cols, F + lam * F + cols, [F * (L + 1) + lam]]).astype(int)
