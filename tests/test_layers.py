@@ -58,8 +58,13 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.spec",
         "nnft.spec.expr",           # expression grammar
         "nnft.spec.validation",     # pydantic errors -> SpecError
+        "nnft.spec.fields",         # field types and validators the models share
+        "nnft.spec.study",          # the study: block (points, correlators, checks)
         "nnft.spec.models",         # Theory and its parts
-        "nnft.spec.load",           # files -> Theory (safe YAML/TOML/JSON, extends:)
+        "nnft.spec.read",           # text and files -> plain mappings, safely (YAML/TOML/JSON)
+        "nnft.spec.resolve",        # names and paths -> spec files (shipped specs, confined extends:)
+        "nnft.spec.extends",        # extends: chains merged, provenance of inherited values
+        "nnft.spec.load",           # files -> Theory (overrides, validation)
         "nnft.spec.constants",      # evaluate_constants
         "nnft.spec.mlp",            # mlp: expanded into params and field
         "nnft.spec.points",         # the study's points as coordinates
@@ -149,6 +154,11 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     )),
     ("cli", (
         "nnft.cli",
+        "nnft.cli.__main__",        # python -m nnft.cli
+        "nnft.cli.output",          # filtered streams, one-line errors and warnings
+        "nnft.cli.invocation",      # one invocation's state, shared options, run settings
+        "nnft.cli.describe",        # commands that read a spec without sampling
+        "nnft.cli.sampling",        # commands that sample
     )),
     # The public API (lazy re-exports) sits on top; nothing inside nnft imports the package itself.
     ("public API", (

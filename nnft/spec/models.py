@@ -8,135 +8,20 @@ language reference is ``docs/spec-language.md``; ``nnft schema`` prints the JSON
 from __future__ import annotations
 
 import builtins
-import re
-from typing import Annotated, Literal, Mapping, Union
+from typing import Annotated, Literal, Union
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, StrictFloat,
-                      StrictInt, StrictStr, ValidationError, field_validator, model_validator)
+from pydantic import (AfterValidator, BeforeValidator, Field, PrivateAttr, StrictFloat, StrictInt, StrictStr,
+                      ValidationError, field_validator, model_validator)
+from pydantic.json_schema import SkipJsonSchema
 
-from pydantic.json_schema import SkipJsonSchema, WithJsonSchema
-
-from nnft.errors import SpecError, suggest
-from nnft.errors import LocatedError  # noqa: F401 - defined in nnft.errors, importable here too
-from nnft.spec.expr import RESERVED, ExprError, parse
-from nnft.spec.signatures import DENSITIES, POTENTIALS, REFERENCES, Signature
+from nnft.errors import LocatedError, SpecError, suggest
+from nnft.spec.expr import RESERVED, parse
+# the field types and the study: block live beside this module; their names are importable here too
+from nnft.spec.fields import (MAX_AXES, MAX_DIM, MAX_INPUT_DIM, NO_BOOL, Count, ExprField, Ident,  # noqa: F401
+                              Int, Strict, Tagged, check_density, check_potential, check_reference, no_bool)
+from nnft.spec.study import (CHECK_NAMES, EXPECT_WORDS, Correlators, ExpectedCheck, Line, Points,  # noqa: F401
+                             Study)
 from nnft.spec.validation import to_spec_error
-
-from nnft.inputs import MAX_CHUNK, MAX_COORDINATE, MAX_POINTS, MAX_SAMPLES, MAX_SEED
-
-MAX_DIM = 10_000_000
-MAX_AXES = 4
-#: the input dimension d (points, W0 [N, d] and d-vectors are allocated from it)
-MAX_INPUT_DIM = 4096
-
-
-def _kind_of(value: object) -> str:
-    """How a YAML/JSON user would call the type of ``value``."""
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return f"a boolean ({str(value).lower()})"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    return type(value).__name__
-
-
-def _no_bool(value: object) -> object:
-    """YAML's true/false are Python ints; refuse them where an integer is meant."""
-    if isinstance(value, bool) or getattr(getattr(value, "dtype", None), "kind", None) == "b":  # also numpy.bool_
-        raise LocatedError(f"expected an integer, got {_kind_of(bool(value))}", allowed="an integer, e.g. 1")
-    return value
-
-
-_NO_BOOL = BeforeValidator(_no_bool)
-#: an integer that refuses booleans (``true`` is not a size); inside Annotated put bounds *before*
-#: ``_NO_BOOL`` (``Annotated[int, Field(ge=1), _NO_BOOL]``) so the JSON Schema says minimum/maximum
-Int = Annotated[int, _NO_BOOL]
-
-
-def _count(value: object) -> object:
-    """A count written in scientific notation is the integer it names: YAML 1.1 reads ``1e4`` as a
-    string and JSON as a float; ``1e4``, ``1.5e5`` and ``10000.0`` are 10000, 150000, 10000
-    (``2.5`` and ``1e-3`` stay refused)."""
-    if isinstance(value, str) and re.fullmatch(r"\s*\d+(\.\d*)?[eE]\+?\d{1,2}\s*", value):
-        value = float(value)
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e18:
-        return int(value)
-    return value
-
-
-#: a count (samples): an integer, or a number in scientific notation that is one
-Count = Annotated[int, _NO_BOOL, BeforeValidator(_count)]
-
-
-def _expr_type(value: object) -> object:
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise LocatedError(f"expected a number or an expression string, got {_kind_of(value)}",
-                           allowed="a number (1.5) or an expression ('sigma_w / sqrt(d)')")
-    return value
-
-
-def _check_expr(value: object) -> object:
-    try:
-        parse(value)  # type: ignore[arg-type]
-    except ExprError as err:
-        raise LocatedError(str(err), hint=err.hint) from None
-    return value
-
-
-#: An expression: a number, or a string in the expression grammar (``nnft.spec.expr``).
-ExprField = Annotated[Union[StrictInt, StrictFloat, StrictStr], BeforeValidator(_expr_type), AfterValidator(_check_expr)]
-Ident = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=64)]
-
-
-def _tagged(value: dict, registry: Mapping[str, Signature], what: str) -> dict:
-    """Validate a one-key tagged mapping ``{kind: {arg: expr}}`` against a table of signatures
-    (``nnft.spec.signatures``)."""
-    kinds = ", ".join(sorted(registry))
-    if len(value) != 1:
-        raise LocatedError(f"a {what} is a mapping with exactly one key (its kind), got "
-                           + (f"keys {sorted(value)}" if value else "an empty mapping"),
-                           allowed=f"one of: {kinds}", hint=f"e.g. {what}: {{{'normal' if 'normal' in registry else min(registry)}: {{...}}}}")
-    (kind, args), = value.items()
-    if kind not in registry:
-        guess = suggest(kind, registry)
-        raise LocatedError(f"unknown {what} {kind!r}", allowed=kinds,
-                           hint=f"did you mean {guess!r}?" if guess else None)
-    entry = registry[kind]
-    signature = ", ".join(a if a not in entry.defaults else f"{a}={entry.defaults[a]:g}" for a in entry.args)
-    for a in args:
-        if a not in entry.args:
-            guess = suggest(a, entry.args)
-            raise LocatedError(f"{what} {kind!r} has no argument {a!r}", (kind, a),
-                               allowed=f"{kind}({signature})", hint=f"did you mean {guess!r}?" if guess else None)
-    missing = [a for a in entry.args if a not in args and a not in entry.defaults]
-    if missing:
-        raise LocatedError(f"{what} {kind!r} needs argument(s) {', '.join(missing)}", (kind,),
-                           allowed=f"{kind}({signature})")
-    return value
-
-
-def _check_density(value: dict) -> dict:
-    return _tagged(value, DENSITIES, "density")
-
-
-def _check_reference(value: dict) -> dict:
-    return _tagged(value, REFERENCES, "reference")
-
-
-def _check_potential(value: dict) -> dict:
-    return _tagged(value, POTENTIALS, "potential")
-
-
-Tagged = dict[str, dict[str, ExprField]]
-
-
-class Strict(BaseModel):
-    """Base of all spec models: unknown fields are errors, models are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Param(Strict):
@@ -147,7 +32,7 @@ class Param(Strict):
     """
 
     shape: list[Ident] = Field(default_factory=list, max_length=MAX_AXES)
-    density: Annotated[Tagged, AfterValidator(_check_density)]
+    density: Annotated[Tagged, AfterValidator(check_density)]
 
     @field_validator("shape")
     @classmethod
@@ -165,148 +50,6 @@ class Param(Strict):
         return self.density[self.density_kind]
 
 
-class Line(Strict):
-    """``n`` points evenly spaced on the segment from ``start`` to ``stop`` (vectors in ℝᵈ, or numbers
-    meaning the first coordinate with the others 0)."""
-
-    start: Union[StrictFloat, StrictInt, list[Union[StrictFloat, StrictInt]]]
-    stop: Union[StrictFloat, StrictInt, list[Union[StrictFloat, StrictInt]]]
-    n: Int = Field(ge=1, le=MAX_POINTS)
-
-    @field_validator("start", "stop")
-    @classmethod
-    def _bounded(cls, v):
-        for c in (v if isinstance(v, list) else [v]):
-            if abs(c) > MAX_COORDINATE:
-                raise ValueError(f"|coordinate| {abs(c):g} is above the bound {MAX_COORDINATE:g}")
-        if isinstance(v, list) and not 1 <= len(v) <= MAX_INPUT_DIM:
-            raise ValueError(f"a point has 1..{MAX_INPUT_DIM} coordinates, got {len(v)}")
-        return v
-
-
-class Points(Strict):
-    """Where to evaluate correlators: exactly one of ``line`` or ``list``."""
-
-    line: Line | None = None
-    list: builtins.list[builtins.list[Union[StrictFloat, StrictInt]]] | None = Field(default=None, min_length=1,
-                                                                                    max_length=MAX_POINTS)
-
-    @field_validator("list")
-    @classmethod
-    def _rectangular(cls, v):
-        if v is None:
-            return v
-        for i, p in enumerate(v):
-            if not 1 <= len(p) <= MAX_INPUT_DIM:
-                raise LocatedError(f"a point has 1..{MAX_INPUT_DIM} coordinates, got {len(p)}", (i,))
-            if len(p) != len(v[0]):
-                raise LocatedError(f"point {i} has {len(p)} coordinates, point 0 has {len(v[0])}: every point "
-                                   f"needs the same number (d)", (i,))
-            big = max(abs(c) for c in p)
-            if big > MAX_COORDINATE:
-                raise LocatedError(f"|coordinate| {big:g} is above the bound {MAX_COORDINATE:g}", (i,))
-        return v
-
-    @model_validator(mode="after")
-    def _one(self) -> "Points":
-        if (self.line is None) == (self.list is None):
-            raise ValueError("give exactly one of 'line' or 'list'")
-        return self
-
-
-class Correlators(Strict):
-    orders: list[Annotated[int, Field(ge=1, le=6), _NO_BOOL]] = Field(default_factory=lambda: [2, 4], min_length=1)
-    connected: bool = True
-
-
-#: the axiom checks a spec may name in ``study.checks`` (``nnft.checks.CHECKS``)
-CHECK_NAMES = ("translation", "rotation", "reflection", "permutation", "z2", "cluster", "cluster_point",
-               "reflection_positivity")
-EXPECT_WORDS = ("pass", "fail", "inconclusive", "run")
-
-
-class ExpectedCheck(Strict):
-    """The verdict a spec declares for one check (``run``: run it, declare nothing). ``nnft check``
-    exits 1 when a check FAILs without ``expect: fail``, or when a declared verdict does not occur."""
-
-    expect: Literal["pass", "fail", "inconclusive", "run"] = "run"
-    reason: Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_printable)] | None = None
-
-
-def _printable(text: str) -> str:
-    """A reason is printed beside a verdict: refuse terminal control characters in it."""
-    bad = [c for c in text if (ord(c) < 32 and c not in "\t") or 127 <= ord(c) < 160]
-    if bad:
-        raise LocatedError(f"control character {bad[0]!r} in text that nnft prints", allowed="printable text")
-    return text
-
-
-def _expected_checks(value: object) -> object:
-    """``study.checks``: a list of names, or a mapping name -> verdict word | {expect, reason} | null."""
-    if value is None:
-        return None
-    allowed = ", ".join(CHECK_NAMES)
-
-    def name_ok(name, loc):
-        if not isinstance(name, str) or name not in CHECK_NAMES:
-            hint = suggest(name, CHECK_NAMES) if isinstance(name, str) else None
-            raise LocatedError(f"unknown check {name!r}", loc, allowed=allowed,
-                               hint=f"did you mean {hint!r}?" if hint else None)
-
-    if isinstance(value, (list, tuple)):
-        for i, name in enumerate(value):
-            name_ok(name, (i,))
-        return {name: {"expect": "run"} for name in value}
-    if not isinstance(value, dict):
-        raise LocatedError(f"expected a list of check names or a mapping, got {_kind_of(value)}",
-                           allowed="[z2, cluster] or {reflection_positivity: {expect: fail, reason: '...'}}")
-    out = {}
-    for name, spec in value.items():
-        name_ok(name, (name,))
-        if spec is None:
-            spec = {"expect": "run"}
-        elif isinstance(spec, str):
-            if spec.lower() not in EXPECT_WORDS:
-                raise LocatedError(f"unknown verdict {spec!r}", (name,), allowed=", ".join(EXPECT_WORDS) +
-                                   ", or {expect: <verdict>, reason: '...'}")
-            spec = {"expect": spec.lower()}
-        elif isinstance(spec, dict) and isinstance(spec.get("expect"), str):
-            spec = {**spec, "expect": spec["expect"].lower()}
-        out[name] = spec
-    return out
-
-
-_CHECK_ENUM = {"type": "string", "enum": list(CHECK_NAMES)}
-_CHECKS_SCHEMA = {
-    "description": "checks `nnft check` runs, and the verdicts the spec declares as known physics",
-    "anyOf": [
-        {"type": "array", "items": _CHECK_ENUM},
-        {"type": "object", "propertyNames": _CHECK_ENUM, "additionalProperties": {"anyOf": [
-            {"type": "null"},
-            {"type": "string", "enum": list(EXPECT_WORDS)},
-            {"type": "object", "additionalProperties": False,
-             "properties": {"expect": {"type": "string", "enum": list(EXPECT_WORDS)},
-                            "reason": {"type": "string", "minLength": 1, "maxLength": 500}}}]}},
-    ],
-}
-
-
-class Study(Strict):
-    """What to compute (the CLI's ``nnft run`` defaults; every entry can be overridden)."""
-
-    samples: Count = Field(default=100_000, ge=10, le=MAX_SAMPLES)
-    seed: Int = Field(default=0, ge=0, le=MAX_SEED)
-    chunk: Int = Field(default=4096, ge=1, le=MAX_CHUNK)
-    dtype: Literal["float32", "float64"] = "float32"
-    points: Points | None = None
-    correlators: Correlators = Field(default_factory=Correlators)
-    widths: list[Annotated[int, Field(ge=1, le=MAX_DIM), _NO_BOOL]] | None = None
-    #: axiom checks ``nnft check`` runs by default (see ``nnft.checks.CHECKS``), and the verdicts the
-    #: spec declares as known physics: a list of names, or a mapping name -> ``pass | fail |
-    #: inconclusive | run`` or ``{expect: ..., reason: "..."}`` (normalised to the mapping form)
-    checks: Annotated[dict[str, ExpectedCheck], BeforeValidator(_expected_checks),
-                      WithJsonSchema(_CHECKS_SCHEMA)] | None = None
-
 
 class Domain(Strict):
     """Where an insertion's integral ∫dᵈx V(φ(x)) is taken: a box [lo, hi] per input dimension, with
@@ -314,7 +57,7 @@ class Domain(Strict):
 
     box: builtins.list[Annotated[builtins.list[Union[StrictFloat, StrictInt]], Field(min_length=2, max_length=2)]] = \
         Field(min_length=1, max_length=4)
-    lattice: Annotated[int, Field(ge=1, le=4096), _NO_BOOL]
+    lattice: Annotated[int, Field(ge=1, le=4096), NO_BOOL]
 
     @field_validator("box")
     @classmethod
@@ -330,7 +73,7 @@ class Insertion(Strict):
     eq. 135-137 with the sign erratum of docs/physics.md §10). The domain is part of the theory: ∫φ⁴ over
     all of ℝᵈ diverges for plane-wave neurons (docs/physics.md §7)."""
 
-    potential: Annotated[Tagged, AfterValidator(_check_potential)]
+    potential: Annotated[Tagged, AfterValidator(check_potential)]
     domain: Domain
     allow_unbounded: bool = False
 
@@ -353,8 +96,8 @@ class MLP(Strict):
         equal hidden widths. Omitted: no skip connections.
     """
 
-    depth: Union[Annotated[int, _NO_BOOL], Ident]
-    width: Union[Annotated[int, _NO_BOOL], Ident, builtins.list[Union[Annotated[int, _NO_BOOL], Ident]]]
+    depth: Union[Annotated[int, NO_BOOL], Ident]
+    width: Union[Annotated[int, NO_BOOL], Ident, builtins.list[Union[Annotated[int, NO_BOOL], Ident]]]
     activation: StrictStr = Field(min_length=1, max_length=200)
     weight_var: ExprField
     bias_var: ExprField = 0
@@ -365,10 +108,10 @@ class Theory(Strict):
     """A neural-network field theory (φ_θ, P(θ)) as declared in a spec file: either ``params`` and
     ``field``, or an ``mlp`` in compact form."""
 
-    nnft: Annotated[Literal[1], BeforeValidator(_no_bool)] = Field(description="spec format version")
+    nnft: Annotated[Literal[1], BeforeValidator(no_bool)] = Field(description="spec format version")
     name: str = Field(min_length=1, max_length=80)
     description: str = Field(default="", max_length=4000)
-    dims: dict[Ident, Annotated[int, Field(ge=1, le=MAX_DIM), _NO_BOOL]]
+    dims: dict[Ident, Annotated[int, Field(ge=1, le=MAX_DIM), NO_BOOL]]
     constants: dict[Ident, ExprField] = Field(default_factory=dict)
     params: dict[Ident, Param] = Field(default_factory=dict)
     #: named intermediate expressions (e.g. preactivations ``z1: W1 @ x + b1``), usable in the field,
@@ -377,7 +120,7 @@ class Theory(Strict):
     field: ExprField | None = None
     mlp: MLP | None = None
     insertions: builtins.list[Insertion] = Field(default_factory=list, max_length=8)
-    reference: Annotated[Tagged, AfterValidator(_check_reference)] | None = None
+    reference: Annotated[Tagged, AfterValidator(check_reference)] | None = None
     study: Study = Field(default_factory=Study)
     #: file the theory was loaded from (set by the loader; "<dict>" otherwise)
     source: SkipJsonSchema[str] = Field(default="<dict>", exclude=True)

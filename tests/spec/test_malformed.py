@@ -356,7 +356,7 @@ def test_pure_python_yaml_parser_refuses_the_same(tmp_path: Path, monkeypatch):
     """Without libyaml the pure-Python parser is used; it stops at the first problem too."""
     import yaml
 
-    import nnft.spec.load as load_mod
+    import nnft.spec.read as load_mod
     monkeypatch.setattr(load_mod, "_YAML_LOADER", yaml.SafeLoader)
     for case in [c for c in CASES if c.id.startswith("yaml-") and c.id != "yaml-syntax-error"]:
         path = _write(tmp_path, case)

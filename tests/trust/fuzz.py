@@ -245,9 +245,9 @@ def run(seeds, *, collect: bool = True, limit: float = TIME_LIMIT, progress: int
     """Run the fuzzer over ``seeds``. With ``collect`` every distinct finding kind is kept; otherwise
     the first finding is raised."""
     from nnft.errors import NnftError
-    from nnft.spec.load import _read, shipped_specs
+    from nnft.spec.load import read_mapping, shipped_specs
 
-    donors = [_read(p) for p in shipped_specs().values()]
+    donors = [read_mapping(p) for p in shipped_specs().values()]
     report = Report()
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)

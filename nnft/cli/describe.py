@@ -1,0 +1,146 @@
+"""The commands that read a spec without sampling: ``nnft validate`` (load, check and analyse),
+``nnft kernel`` (infinite-width K and Θ), ``nnft criticality`` (the MLP's phase), ``nnft schema`` and
+``nnft specs``."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from nnft.cli.invocation import load_theory, points_option
+
+
+@click.command()
+@click.argument("spec")
+@click.option("--set", "sets", multiple=True, metavar="NAME=INT", help="override a named size (repeatable)")
+def validate(spec, sets):
+    """Load, check and analyse SPEC (a file or a shipped spec name) without sampling."""
+    from nnft.graph.compile import compile
+    from nnft.reference import check_reference
+    from nnft.spec.points import study_points
+    model = compile(load_theory(spec, sets))
+    theory = model.theory                    # an mlp: is shown expanded into its layers
+    st = model.structure
+    points = study_points(theory)            # the study's points fit d (else a SpecError naming them)
+    rc = check_reference(model) if theory.reference else None
+    click.echo(f"ok: {theory.name} ({theory.source})")
+    click.echo("  dims: " + ", ".join(f"{k}={v}" for k, v in theory.dims.items()))
+    for name, p in theory.params.items():
+        args = ", ".join(f"{k}={v}" for k, v in p.density_args.items())
+        click.echo(f"  {name} [{', '.join(p.shape)}] ~ {p.density_kind}({args})")
+    for name, src in theory.define.items():
+        click.echo(f"  {name} := {src}")
+    click.echo(f"  field: {theory.field}")
+    click.echo("  sampling order: " + " -> ".join(st.order))
+    click.echo("  independent blocks: " + "; ".join("{" + ", ".join(sorted(b)) + "}" for b in st.independent))
+    ns = st.neuron_sum
+    if ns:
+        click.echo(f"  neuron sum: over {ns.width}, readout {ns.readout}" + (f", offset {ns.offset}" if ns.offset else "")
+                   + f", neuron parameters {', '.join(ns.neuron_params)}"
+                   + (" (neuron law depends on the width)" if ns.width_dependent else ""))
+    else:
+        click.echo("  not a neuron sum: " + "; ".join(st.notes))
+    if st.unused:
+        click.echo("  unused parameters: " + ", ".join(st.unused))
+    click.echo(f"  study points: {len(points)}")
+    click.echo(f"  reference: {rc.reference} ({rc.summary})" if rc else "  reference: none")
+
+
+
+@click.command()
+@click.argument("spec")
+@click.option("--points", required=True, help="points 'x1,x2;y1,y2;...'")
+@click.option("--set", "sets", multiple=True, metavar="NAME=INT", help="override a named size")
+@click.option("--layers/--no-layers", default=False, help="also print K and Θ layer by layer")
+def kernel(spec, points, sets, layers):
+    """Infinite-width NNGP kernel K and NTK Θ of SPEC on POINTS, read off its graph."""
+    import numpy as np
+
+    from nnft.graph.compile import compile
+    from nnft.graph.kernels import kernels
+    model = compile(load_theory(spec, sets))
+    k = kernels(model, points_option(points, model.d))
+    np.set_printoptions(precision=6, suppress=True, linewidth=120)
+    click.echo(f"{model.theory.name}: NNGP K(xᵢ, xⱼ)\n{k.nngp}\nNTK Θ(xᵢ, xⱼ) (NTK parameterisation)\n{k.ntk}")
+    if layers:
+        for i, (where, K, T) in enumerate(k.layers, start=1):
+            click.echo(f"layer {i}: diag K = {np.diag(K)}  diag Θ = {np.diag(T)}")
+
+
+@click.command()
+@click.argument("spec")
+@click.option("--set", "sets", multiple=True, metavar="NAME=INT", help="override a named size")
+def criticality(spec, sets):
+    """Fixed point, χ∥, χ⊥, correlation depths and phase of an MLP spec (Schoenholz et al. arXiv 1611.01232);
+    in the chaotic phase the stable correlation fixed point c* < 1 and ξ_c there (Poole et al. arXiv 1606.05340)."""
+    from nnft.analytic.criticality import criticality as crit
+    from nnft.errors import SpecError, suggest
+    from nnft.spec.constants import evaluate_constants
+    from nnft.spec import expr as E
+    theory = load_theory(spec, sets)
+    if theory.mlp is None:
+        raise SpecError("criticality needs an 'mlp:' spec (activation, weight_var, bias_var)", file=theory.source,
+                        field="mlp")
+    env, _ = evaluate_constants(theory)
+
+    def constant(field: str, src, extra: dict, allowed: str) -> float:
+        try:
+            return E.evaluate_constant(E.parse(src), {**env, **extra})
+        except E.ExprError as err:
+            bad = [n for n in E.names(E.parse(src)) if n not in env and n not in extra and n not in E.CONSTANTS]
+            guess = suggest(bad[0], list(env) + list(extra)) if bad else None
+            raise SpecError(f"{err}", file=theory.source, field=f"mlp.{field}", got=src, allowed=allowed,
+                            hint=f"did you mean {guess!r}?" if guess else None) from None
+
+    per_fan = "a constant over fan_in, e.g. C_W / fan_in (constants: " + (", ".join(theory.constants) or "none") + ")"
+    wv1 = constant("weight_var", theory.mlp.weight_var, {"fan_in": 1.0}, per_fan)
+    wv2 = constant("weight_var", theory.mlp.weight_var, {"fan_in": 2.0}, per_fan)
+    if not abs(wv1 - 2 * wv2) <= 1e-12 * max(abs(wv1), 1e-300):
+        raise SpecError("criticality analysis needs weight_var = C_W / fan_in (the variance must fall like "
+                        "1/fan_in for the infinite-width recursion)", file=theory.source, field="mlp.weight_var",
+                        got=theory.mlp.weight_var, allowed=per_fan)
+    C_W = wv1
+    C_b = constant("bias_var", theory.mlp.bias_var, {}, "a constant ≥ 0")
+    gamma = 0.0 if theory.mlp.residual is None else constant("residual", theory.mlp.residual, {}, "a constant")
+    if not C_W > 0:
+        raise SpecError(f"C_W must be > 0, got {C_W:g}", file=theory.source, field="mlp.weight_var",
+                        got=theory.mlp.weight_var, allowed=per_fan)
+    if not C_b >= 0:
+        raise SpecError(f"the bias variance must be ≥ 0, got {C_b:g}", file=theory.source, field="mlp.bias_var",
+                        got=theory.mlp.bias_var)
+    from nnft.spec.mlp import _depth
+    _depth(theory)                       # the same depth bound as building the network (a one-line error)
+    act = theory.mlp.activation.strip()
+    try:
+        c = crit(act, C_W, C_b, gamma=gamma)
+    except (KeyError, ValueError) as err:
+        raise SpecError(f"no criticality analysis for activation {act!r}: {err}", file=theory.source,
+                        field="mlp.activation") from None
+    click.echo(f"{theory.name}: σ = {act}, C_W = {C_W:g}, C_b = {C_b:g}" + (f", residual γ = {gamma:g}" if gamma else ""))
+    click.echo(f"  fixed point K* = {c.fixed.K:.6g} ({c.fixed.kind}: {c.fixed.message})")
+    click.echo(f"  χ∥ = {c.chi_parallel:.6g}   χ⊥ = {c.chi_perp:.6g}   ξ_q = {c.xi_q:.4g}")
+    if c.phase == "chaotic" and c.note:
+        click.echo(f"  c*, ξ_c: not defined ({c.note})")
+    elif c.phase == "chaotic":
+        click.echo(f"  correlation fixed point c* = {c.c_star:.6g} (c = 1 is unstable: χ⊥ > 1)   "
+                   f"χ_c(c*) = {c.chi_c:.6g}   ξ_c = {c.xi_c:.4g}")
+    else:
+        click.echo(f"  correlation fixed point c* = 1   ξ_c = {c.xi_c:.4g}")
+    click.echo(f"  phase: {c.phase}")
+
+
+@click.command()
+def schema():
+    """Print the JSON Schema of spec files (for editor completion and checking)."""
+    from nnft.spec.models import Theory
+    click.echo(json.dumps(Theory.model_json_schema(), indent=2))
+
+
+@click.command()
+def specs():
+    """List the shipped specs."""
+    from nnft.spec.load import read_mapping, shipped_specs
+    for name, path in shipped_specs().items():
+        desc = " ".join(str(read_mapping(path).get("description", "")).split())
+        click.echo(f"{name:<20} {desc[:100]}")

@@ -1,0 +1,130 @@
+"""The commands that sample networks: ``nnft run`` (correlators beside the reference), ``nnft check``
+(the axiom checks) and ``nnft perturb`` (reweighted Monte Carlo beside first-order perturbation
+theory). They share ``--devices``, ``--checkpoint``/``--resume`` and ``--quiet``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from nnft.cli.invocation import (Finite, check_spec_reference, execution, load_theory, points_option, result,
+                                 sampling_options)
+from nnft.inputs import MAX_CHUNK, MAX_NEURONS, MAX_SAMPLES, MAX_SEED, parse_numbers, parse_orders
+
+
+@click.command()
+@click.argument("spec")
+@click.option("--samples", type=click.IntRange(10, MAX_SAMPLES),
+              help="number of networks (default: the spec's study)")
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), help="PRNG seed")
+@click.option("--chunk", type=click.IntRange(1, MAX_CHUNK),
+              help="networks per jitted chunk (does not change the numbers)")
+@click.option("--dtype", type=click.Choice(["float32", "float64"]), help="sampling precision (sums are float64)")
+@click.option("--set", "sets", multiple=True, metavar="NAME=INT", help="override a named size, e.g. --set N=64")
+@click.option("--points", help="points 'x1,x2;y1,y2;...' (default: the spec's study points)")
+@click.option("--orders", help="correlator orders, e.g. 2,4")
+@click.option("--neurons", type=click.IntRange(0, MAX_NEURONS), default=1_000_000, show_default=True,
+              help="single-neuron samples for the exact-in-N estimate (0: skip)")
+@sampling_options
+def run(spec, samples, seed, chunk, dtype, sets, points, orders, neurons, devices, checkpoint, resume, quiet):
+    """Measure correlators of SPEC and print them beside theory with z-scores."""
+    from nnft.study import run as run_study
+    order_list = parse_orders(orders) if orders is not None else None
+    theory = load_theory(spec, sets)
+    pts = points_option(points, theory.dims["d"])
+    with execution(devices, checkpoint, resume, quiet):
+        check_spec_reference(theory)
+        report = run_study(theory, samples=samples, seed=seed, chunk=chunk, dtype=dtype,
+                           points=pts, orders=order_list, neurons=neurons)
+    result(report.table())
+
+
+@click.command()
+@click.argument("spec")
+@click.option("--only", help=f"comma-separated checks (default: the spec's study.checks, else all)")
+@click.option("--samples", type=click.IntRange(100, MAX_SAMPLES // 10),
+              help="networks per symmetry check (10x samples for cluster/RP)")
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), help="random seed")
+@click.option("--alpha", type=Finite(1e-12, 0.5), default=1e-3, show_default=True,
+              help="family-wise false-FAIL level of each check")
+@click.option("--set", "sets", multiple=True, metavar="NAME=INT", help="override a named size, e.g. --set N=64")
+@click.option("--plot", "plot_dir", type=click.Path(file_okay=False), help="write decay-profile / RP-spectrum plots here")
+@click.option("--evidence", type=click.IntRange(0), default=2, show_default=True, help="evidence lines per check")
+@sampling_options
+def check(spec, only, samples, seed, alpha, sets, plot_dir, evidence, devices, checkpoint, resume, quiet):
+    """Check symmetries, cluster decomposition and reflection positivity of SPEC (PASS/FAIL/INCONCLUSIVE).
+
+    Exit status: 0 when every verdict is as the spec declares (study.checks: {name: {expect: fail,
+    reason: ...}}) and nothing else FAILs; 1 on an undeclared FAIL or a declared verdict that did not
+    occur; 2 on a usage or spec error.
+    """
+    from nnft.checks import CHECKS
+    from nnft.checks import check as run_checks
+    from nnft.checks.result import table
+    theory = load_theory(spec, sets)
+    names = [n.strip() for n in only.split(",") if n.strip()] if only is not None else None
+    if names is not None and not names:
+        raise click.BadParameter(f"names no check; allowed: {', '.join(CHECKS)}", param_hint="--only")
+    bad = [n for n in names or [] if n not in CHECKS]
+    if bad:
+        raise click.BadParameter(f"unknown check(s) {', '.join(bad)}; allowed: {', '.join(CHECKS)}", param_hint="--only")
+    with execution(devices, checkpoint, resume, quiet):
+        results = run_checks(theory, names, samples=samples, seed=seed, alpha=alpha)
+    result(table(results, evidence=evidence))
+    if plot_dir:
+        import os
+        from nnft.checks.plots import plot_result
+        os.makedirs(plot_dir, exist_ok=True)
+        for i, r in enumerate(results):
+            if "profile" in r.data or "eigenvalues" in r.data:
+                path = os.path.join(plot_dir, f"check_{i}_{r.check.split()[0]}.png")
+                plot_result(r, path)
+                click.echo(f"plot: {path}")
+    from nnft.checks import expectations
+    skipped = [n for n in expectations(theory) if n not in {r.name for r in results} and (not names or n in names)]
+    if skipped:
+        click.echo(f"note: declared but not applicable here, not run: {', '.join(skipped)}")
+    wrong = [r for r in results if r.unexpected]
+    if wrong:
+        click.echo(f"{len(wrong)} of {len(results)} check(s) contradict the spec: " + "; ".join(
+            f"{r.name} {r.verdict}" + (f" (expected {r.expected})" if r.expected is not None else
+                                       " (no expected verdict declared)") for r in wrong), err=True)
+        sys.exit(1)
+
+
+@click.command()
+@click.argument("spec")
+@click.option("--lambdas", default="0.01,0.1,1", show_default=True, help="values of the swept coupling, e.g. 0.01,0.1,1")
+@click.option("--samples", type=click.IntRange(10, MAX_SAMPLES),
+              help="networks, the same at every λ (default: the spec's study)")
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), help="PRNG seed")
+@click.option("--set", "sets", multiple=True, metavar="NAME=INT", help="override a named size, e.g. --set N=10")
+@click.option("--points", help="points 'x1,x2;y1,y2;...': tuples (p0, pj) and (p0,p0,pj,pj) (default: the spec's study points)")
+@click.option("--orders", default="2,4", show_default=True, help="correlator orders of the tuples")
+@click.option("--coupling", help="the constant to sweep (default: the one the φ⁴ coupling names)")
+@click.option("--threshold", type=Finite(0.0, 1e6, lo_open=True), default=5.0, show_default=True,
+              help="flag rows with |z| above this: first order no longer holds")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="write a plot of the sweep here")
+@sampling_options
+def perturb(spec, lambdas, samples, seed, sets, points, orders, coupling, threshold, plot_path, devices, checkpoint,
+            resume, quiet):
+    """Reweighted MC shifts of SPEC's correlators beside first-order perturbation theory, swept over λ."""
+    from nnft.graph.compile import compile
+    from nnft.perturbation.compare import compare
+    from nnft.reference import check_reference
+    lams = parse_numbers(lambdas, "--lambdas")
+    order_list = parse_orders(orders)
+    theory = load_theory(spec, sets)
+    pts = points_option(points, theory.dims["d"])
+    with execution(devices, checkpoint, resume, quiet):
+        model = compile(theory)                        # once: the reference check and compare share it
+        if theory.reference:
+            check_reference(model)
+        table = compare(model, lambdas=lams, samples=samples, key=seed, coupling=coupling, orders=order_list,
+                        points=pts, threshold=threshold)
+    result(table.table())
+    if plot_path:
+        table.plot(plot_path)
+        click.echo(f"plot: {plot_path}")
+

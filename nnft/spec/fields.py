@@ -1,0 +1,132 @@
+"""The field types and validators the spec models share: integers that refuse booleans, counts in
+scientific notation, expressions of the grammar, identifiers, tagged ``{kind: {arg: expr}}`` mappings
+checked against the signature tables, and the strict base model. No JAX here.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Mapping, Union
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+
+from nnft.errors import LocatedError, suggest
+from nnft.spec.expr import ExprError, parse
+from nnft.spec.signatures import DENSITIES, POTENTIALS, REFERENCES, Signature
+
+MAX_DIM = 10_000_000
+MAX_AXES = 4
+#: the input dimension d (points, W0 [N, d] and d-vectors are allocated from it)
+MAX_INPUT_DIM = 4096
+
+
+def kind_of(value: object) -> str:
+    """How a YAML/JSON user would call the type of ``value``."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return type(value).__name__
+
+
+def no_bool(value: object) -> object:
+    """YAML's true/false are Python ints; refuse them where an integer is meant."""
+    if isinstance(value, bool) or getattr(getattr(value, "dtype", None), "kind", None) == "b":  # also numpy.bool_
+        raise LocatedError(f"expected an integer, got {kind_of(bool(value))}", allowed="an integer, e.g. 1")
+    return value
+
+
+NO_BOOL = BeforeValidator(no_bool)
+#: an integer that refuses booleans (``true`` is not a size); inside Annotated put bounds *before*
+#: ``NO_BOOL`` (``Annotated[int, Field(ge=1), NO_BOOL]``) so the JSON Schema says minimum/maximum
+Int = Annotated[int, NO_BOOL]
+
+
+def _count(value: object) -> object:
+    """A count written in scientific notation is the integer it names: YAML 1.1 reads ``1e4`` as a
+    string and JSON as a float; ``1e4``, ``1.5e5`` and ``10000.0`` are 10000, 150000, 10000
+    (``2.5`` and ``1e-3`` stay refused)."""
+    if isinstance(value, str) and re.fullmatch(r"\s*\d+(\.\d*)?[eE]\+?\d{1,2}\s*", value):
+        value = float(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e18:
+        return int(value)
+    return value
+
+
+#: a count (samples): an integer, or a number in scientific notation that is one
+Count = Annotated[int, NO_BOOL, BeforeValidator(_count)]
+
+
+def _expr_type(value: object) -> object:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise LocatedError(f"expected a number or an expression string, got {kind_of(value)}",
+                           allowed="a number (1.5) or an expression ('sigma_w / sqrt(d)')")
+    return value
+
+
+def _check_expr(value: object) -> object:
+    try:
+        parse(value)  # type: ignore[arg-type]
+    except ExprError as err:
+        raise LocatedError(str(err), hint=err.hint) from None
+    return value
+
+
+#: An expression: a number, or a string in the expression grammar (``nnft.spec.expr``).
+ExprField = Annotated[Union[StrictInt, StrictFloat, StrictStr], BeforeValidator(_expr_type), AfterValidator(_check_expr)]
+Ident = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=64)]
+
+
+def tagged(value: dict, registry: Mapping[str, Signature], what: str) -> dict:
+    """Validate a one-key tagged mapping ``{kind: {arg: expr}}`` against a table of signatures
+    (``nnft.spec.signatures``)."""
+    kinds = ", ".join(sorted(registry))
+    if len(value) != 1:
+        raise LocatedError(f"a {what} is a mapping with exactly one key (its kind), got "
+                           + (f"keys {sorted(value)}" if value else "an empty mapping"),
+                           allowed=f"one of: {kinds}", hint=f"e.g. {what}: {{{'normal' if 'normal' in registry else min(registry)}: {{...}}}}")
+    (kind, args), = value.items()
+    if kind not in registry:
+        guess = suggest(kind, registry)
+        raise LocatedError(f"unknown {what} {kind!r}", allowed=kinds,
+                           hint=f"did you mean {guess!r}?" if guess else None)
+    entry = registry[kind]
+    signature = ", ".join(a if a not in entry.defaults else f"{a}={entry.defaults[a]:g}" for a in entry.args)
+    for a in args:
+        if a not in entry.args:
+            guess = suggest(a, entry.args)
+            raise LocatedError(f"{what} {kind!r} has no argument {a!r}", (kind, a),
+                               allowed=f"{kind}({signature})", hint=f"did you mean {guess!r}?" if guess else None)
+    missing = [a for a in entry.args if a not in args and a not in entry.defaults]
+    if missing:
+        raise LocatedError(f"{what} {kind!r} needs argument(s) {', '.join(missing)}", (kind,),
+                           allowed=f"{kind}({signature})")
+    return value
+
+
+def check_density(value: dict) -> dict:
+    """A ``density:`` mapping checked against ``DENSITIES`` (raises LocatedError)."""
+    return tagged(value, DENSITIES, "density")
+
+
+def check_reference(value: dict) -> dict:
+    """A ``reference:`` mapping checked against ``REFERENCES`` (raises LocatedError)."""
+    return tagged(value, REFERENCES, "reference")
+
+
+def check_potential(value: dict) -> dict:
+    """A ``potential:`` mapping checked against ``POTENTIALS`` (raises LocatedError)."""
+    return tagged(value, POTENTIALS, "potential")
+
+
+Tagged = dict[str, dict[str, ExprField]]
+
+
+class Strict(BaseModel):
+    """Base of all spec models: unknown fields are errors, models are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
