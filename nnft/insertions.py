@@ -46,6 +46,7 @@ class CompiledInsertion:
 
     @property
     def volume(self) -> float:
+        """|Ω| = Σ_z w_z, the volume of the domain box (the sum of the lattice cell volumes)."""
         return float(self.weights.sum())
 
 

@@ -79,4 +79,5 @@ def moments_from_cumulants(kappa: Callable[[int], np.ndarray], masks: list[int])
 
 
 def all_masks(n: int) -> list[int]:
+    """The non-empty subsets of a tuple of n points as bitmasks 1 .. 2ⁿ−1 (bit i: point i)."""
     return list(range(1, 2 ** n))

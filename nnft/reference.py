@@ -45,7 +45,7 @@ class Exact:
 #: than Z_MAX standard errors (the error is the larger of the sample's and the reference's own
 #: prediction sqrt(M4 − M2²)/sqrt(n), so a heavy-tailed sample cannot make it too small)
 Z_MAX = 6.0
-#: single-neuron samples of the check (fixed key: the verdict is deterministic)
+#: neurons drawn for the check (fixed key: the verdict is deterministic)
 CHECK_NEURONS = 1 << 17
 CHECK_KEY = 271828
 #: at most this many distinct study points enter the check (all pairs of them)
@@ -89,7 +89,7 @@ class ReferenceCheck:
       tuples: the point pairs compared, (T, 2, d).
       reference_g2, estimate, stderr, z: per pair, G2 from the reference, from the spec's neuron-level
         estimate, its standard error and the z-score.
-      neurons: single-neuron samples used.
+      neurons: neurons drawn for the check.
     """
 
     reference: str
@@ -106,6 +106,8 @@ class ReferenceCheck:
 
     @property
     def summary(self) -> str:
+        """One line: why the reference was not cross-checked, or the largest |z| of the check (G⁽²⁾ over
+        point pairs, and of the per-neuron fourth moment E[ψ⁴] when the reference has it)."""
         if not self.checked:
             return f"not cross-checked: {self.reason}"
         return (f"agrees with the spec's parameter laws: max |z| = {float(np.max(np.abs(self.z))):.2f} "

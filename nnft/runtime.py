@@ -270,6 +270,7 @@ class Interrupt:
         self.requested = False
 
     def check(self) -> None:
+        """Raise KeyboardInterrupt if Ctrl-C was pressed since the block began (call at a safe point)."""
         if self.requested:
             raise KeyboardInterrupt
 

@@ -57,7 +57,7 @@ class Estimate:
     Attributes:
       mean: the estimate.
       stderr: its standard error.
-      n: number of samples (networks, or neurons for neuron-level estimators).
+      n: number of networks summed (neurons drawn, for neuron-level estimators).
       ess: the Kish effective sample size (Σw)²/Σw² of importance-weighted samples (:func:`kish_ess`),
         None when the samples are unweighted. (The autocorrelation ESS of a Markov chain is a chain
         diagnostic, ``nnft.sample.diagnostics.bulk_ess``, not stored here.)

@@ -63,6 +63,15 @@ def default_tuples(points: np.ndarray, orders) -> list[np.ndarray]:
 
 @dataclass
 class Row:
+    """One row of a study's table: a point tuple of order n, its Monte Carlo G⁽ⁿ⁾ and G_c⁽ⁿ⁾ as
+    (mean, standard error), the reference's exact values (None: no reference), the exact-in-N
+    neuron-level G_c⁽ⁿ⁾ (TASI arXiv:2408.00082 eq. 39, 50-51) and the tail diagnostics.
+
+    Attributes:
+      order: n, the number of points.
+      points: the tuple, shape (n, d).
+    """
+
     order: int
     points: np.ndarray
     full: tuple[float, float]
@@ -98,19 +107,26 @@ class Row:
 
     @property
     def z_full(self):
+        """z of the Monte Carlo G⁽ⁿ⁾ against the reference (``nnft.stats.zscore``); None without one, or
+        when a zero error bar meets the reference exactly."""
         return self._z(self.full, self.exact_full)
 
     @property
     def z_connected(self):
+        """z of the Monte Carlo G_c⁽ⁿ⁾ against the reference, as :attr:`z_full`."""
         return self._z(self.connected, self.exact_connected)
 
     @property
     def z_neuron(self):
+        """z of the neuron-level (exact-in-N) G_c⁽ⁿ⁾ against the reference, as :attr:`z_full`."""
         return self._z(self.neuron_connected, self.exact_connected)
 
 
 @dataclass
 class Report:
+    """What :func:`run` returns: the theory, its compiled model, the number of networks and the seed,
+    one :class:`Row` per point tuple (all from one ensemble, so their z-scores are correlated) and notes."""
+
     theory: Theory
     model: Model
     samples: int
@@ -119,6 +135,7 @@ class Report:
     notes: list[str] = field(default_factory=list)
 
     def table(self) -> str:
+        """The report as the text table ``nnft run`` prints: MC beside theory with z-scores, k̂ and notes."""
         t = self.theory
         lines = [f"{t.name}  ({t.source})", "  " + "  ".join(f"{k}={v}" for k, v in t.dims.items()),
                  f"  {self.samples} networks, seed {self.seed}"]
@@ -195,7 +212,7 @@ def run(theory: Theory, *, samples: int | None = None, seed: int | None = None, 
     """Measure the study of a theory (spec defaults, overridden by the arguments).
 
     Args:
-      neurons: single-neuron samples for the exact-in-N estimate (None or 0: skip it).
+      neurons: neurons drawn for the exact-in-N estimate (None or 0: skip it).
 
     Raises:
       EstimatorError: an order whose moments do not exist (``nnft.graph.moments``), or a

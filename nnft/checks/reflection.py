@@ -43,6 +43,8 @@ def positive_time_points(d: int, times=(0.25, 0.5, 0.75, 1.0, 1.5, 2.0), axis: i
 
 
 def reflect(points, axis: int = 0) -> np.ndarray:
+    """Θx: the points (..., d) with coordinate ``axis`` (Euclidean time) negated, as a new float array
+    of the same shape (the time reflection of reflection positivity; TASI arXiv:2408.00082 §5.1, eq. 133)."""
     out = np.array(points, dtype=float)
     out[..., axis] = -out[..., axis]
     return out
@@ -121,8 +123,10 @@ def check_reflection_positivity(model, points=None, *, family: str = "fields", w
       points: (P, d) points with positive time (default :func:`positive_time_points`).
       family: ``"fields"`` or ``"pairs"``; ``weights``: user test functions (k, P) (fields family).
       estimator: ``"ensemble"`` (whole networks), ``"neuron"`` (exact-in-N per-neuron moments, for
-        G2 of a neuron sum: many more samples per second), or ``"auto"`` (neuron for ``fields``
+        G2 of a neuron sum: many more draws per second), or ``"auto"`` (neuron for ``fields``
         when the theory is a neuron sum).
+      samples, key, blocks: how many networks (``"ensemble"``) or neurons (``"neuron"``) are drawn,
+        seed or JAX key, jackknife blocks requested.
       families_tested: m of the Bonferroni correction when several families are checked together.
     """
     pts = positive_time_points(model.d, axis=axis) if points is None else np.atleast_2d(np.asarray(points, float))

@@ -96,10 +96,12 @@ class CheckResult:
 
     @property
     def passed(self) -> bool:
+        """Whether the verdict is PASS."""
         return self.verdict == PASS
 
     @property
     def failed(self) -> bool:
+        """Whether the verdict is FAIL."""
         return self.verdict == FAIL
 
     def __str__(self) -> str:

@@ -90,6 +90,12 @@ def linear(A, c=None, name: str = "linear") -> Action:
 
 
 def get_action(action) -> Action:
+    """The :class:`Action` ``action`` names (``translation``, ``rotation``, ``reflection``,
+    ``permutation``), or ``action`` itself if it is one.
+
+    Raises:
+      InputError: an unknown name.
+    """
     if isinstance(action, Action):
         return action
     table = {"translation": translation, "rotation": rotation, "reflection": reflection, "permutation": permutation}

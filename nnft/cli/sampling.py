@@ -25,7 +25,7 @@ from nnft.inputs import MAX_CHUNK, MAX_NEURONS, MAX_SAMPLES, MAX_SEED, parse_num
 @click.option("--points", help="points 'x1,x2;y1,y2;...' (default: the spec's study points)")
 @click.option("--orders", help="correlator orders, e.g. 2,4")
 @click.option("--neurons", type=click.IntRange(0, MAX_NEURONS), default=1_000_000, show_default=True,
-              help="single-neuron samples for the exact-in-N estimate (0: skip)")
+              help="neurons drawn for the exact-in-N estimate (0: skip)")
 @sampling_options
 def run(spec, samples, seed, chunk, dtype, sets, points, orders, neurons, devices, checkpoint, resume, quiet):
     """Measure correlators of SPEC and print them beside theory with z-scores."""

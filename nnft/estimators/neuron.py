@@ -6,7 +6,7 @@ both, joint cumulants add over the independent terms:
     κ_S(N) = N · κ_S(vψ) + κ_{|S|}(b),      κ_S(vψ) = Σ_π μ(π) Π_{B∈π} E[v^{|B|}](N) · M_B,
 
 where M_B = E[Π_{i∈B} ψ(xᵢ)] are per-neuron moments. The per-neuron moments are estimated once
-from single-neuron samples (every neuron of a sampled network is one sample), the readout and
+from drawn neurons (every neuron of a drawn network counts; ``neurons`` is their number), the readout and
 offset moments E[v^k](N), E[b^k] are exact (from their densities at each N), so G_c⁽⁴⁾ ∝ 1/N comes
 with a relative error that does not grow with N, and a width sweep costs nothing.
 """
@@ -98,12 +98,12 @@ def combine(plan: Plan, M: np.ndarray, widths, v_mom: np.ndarray, b_mom: np.ndar
 def neuron_measure(model: Model, tuples, *, neurons: int = 1_000_000, widths=None, key=0, chunk: int = 4096,
                    blocks: int = 64, dtype: str = "float32", devices=None, checkpoint=None, resume: bool = False,
                    progress=None) -> WidthCorrelators:
-    """G⁽ⁿ⁾ and G_c⁽ⁿ⁾ at any widths from single-neuron samples (exact in N).
+    """G⁽ⁿ⁾ and G_c⁽ⁿ⁾ at any widths from per-neuron moments of drawn neurons (exact in N).
 
     Args:
       model: a compiled theory whose analysis found a neuron sum.
       tuples: list of (n, d) point tuples.
-      neurons: number of single-neuron samples (rounded up to whole networks of the spec's width).
+      neurons: number of neurons drawn (rounded up to whole networks of the spec's width).
       widths: widths N to report (default: the spec's); any N works when ψ's law does not
         depend on N.
       devices, checkpoint, resume, progress: passed to ``nnft.sample.iid.stream`` when set.

@@ -1,7 +1,7 @@
 """n-point functions G⁽ⁿ⁾ and connected correlators G_c⁽ⁿ⁾ from ensembles of whole networks.
 
 G⁽ⁿ⁾(x₁..xₙ) = ⟨φ(x₁)…φ(xₙ)⟩ and G_c⁽ⁿ⁾ = joint cumulant κ(φ(x₁),…,φ(xₙ)) by the set-partition
-formula (docs/physics.md §0). Every product of field values that any requested cumulant needs is one
+formula (docs/physics.md §0). Every product of field values that any requested G⁽ⁿ⁾ or G_c⁽ⁿ⁾ needs is one
 *feature*; features are accumulated in float64 block sums (``nnft.stats``) and G_c gets a jackknife
 error over the whole non-linear estimator.
 """
@@ -137,10 +137,13 @@ class Plan:
 
     @staticmethod
     def key(ids: tuple[int, ...], mask: int) -> tuple[int, ...]:
+        """The feature of the sub-product ``mask`` (bit i: point i of the tuple) of a tuple of point
+        indices ``ids``: its point indices, sorted (φ(x_a)φ(x_b) and φ(x_b)φ(x_a) are one feature)."""
         return tuple(sorted(ids[i] for i in range(len(ids)) if mask >> i & 1))
 
     @property
     def n_features(self) -> int:
+        """F, the number of distinct products Π_{i∈S} φ(x_i) the plan accumulates (≤ MAX_FEATURES)."""
         return len(self.key_col)
 
     @property
@@ -234,6 +237,7 @@ class Ensemble:
 
     @property
     def orders(self) -> tuple[int, ...]:
+        """The order n of each point tuple, in the order the tuples were given."""
         return self.plan.orders
 
     def full(self) -> Estimate:

@@ -109,6 +109,7 @@ class Products:
 
     @property
     def n_features(self) -> int:
+        """F, the number of products whose sums :meth:`sums` returns (its output has shape (F,))."""
         return len(self.keys)
 
     def sums(self, values: jax.Array, weights: jax.Array) -> jax.Array:

@@ -57,16 +57,22 @@ _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 # --- the tree -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Num:
+    """A number literal (a float; integers are stored as floats)."""
+
     value: float
 
 
 @dataclass(frozen=True)
 class Name:
+    """A name: a size, constant, parameter, definition, ``x``, ``pi`` or ``e``."""
+
     id: str
 
 
 @dataclass(frozen=True)
 class BinOp:
+    """A binary operation; ``op`` is one of ``+ - * / ** @`` (``@``: contraction over the shared axis)."""
+
     op: str
     left: "Expr"
     right: "Expr"
@@ -74,11 +80,16 @@ class BinOp:
 
 @dataclass(frozen=True)
 class Neg:
+    """Unary minus."""
+
     operand: "Expr"
 
 
 @dataclass(frozen=True)
 class Call:
+    """A call of a grammar function (``nnft.functions``), or a reduction ``sum_AXIS``/``mean_AXIS``/
+    ``norm_AXIS``/``prod_AXIS`` or the renaming ``as_AXIS`` (``func`` the full name, ``axis`` the axis)."""
+
     func: str
     args: tuple["Expr", ...]
     axis: str | None = None  # reductions sum_AXIS / mean_AXIS / norm_AXIS / prod_AXIS; the renaming as_AXIS
@@ -86,6 +97,8 @@ class Call:
 
 @dataclass(frozen=True)
 class Index:
+    """``base[index]``: one component of a vector (e.g. ``x[0]``), the index a constant integer."""
+
     base: "Expr"
     index: int
 

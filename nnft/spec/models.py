@@ -43,10 +43,12 @@ class Param(Strict):
 
     @property
     def density_kind(self) -> str:
+        """The density's spec name (``normal``, ``uniform``, ...; a key of ``spec.signatures.DENSITIES``)."""
         return next(iter(self.density))
 
     @property
     def density_args(self) -> dict[str, object]:
+        """The density's arguments as written: name -> number or expression string (defaults not filled in)."""
         return self.density[self.density_kind]
 
 

@@ -65,6 +65,11 @@ class Points(Strict):
 
 
 class Correlators(Strict):
+    """Which correlators ``nnft run`` measures: the orders n of G⁽ⁿ⁾ (1..6, default 2 and 4).
+
+    ``connected`` is accepted and validated, but nothing reads it yet: ``nnft run`` always reports the
+    connected G_c⁽ⁿ⁾ (the joint cumulants, docs/physics.md §0) beside G⁽ⁿ⁾."""
+
     orders: list[Annotated[int, Field(ge=1, le=6), NO_BOOL]] = Field(default_factory=lambda: [2, 4], min_length=1)
     connected: bool = True
 
