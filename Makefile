@@ -20,7 +20,7 @@ demo: $(BIN)/.installed
 	$(BIN)/nnft run cos_net
 
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 # the same suite with every dependency at the lower bound pyproject.toml declares
 test-oldest:
