@@ -146,6 +146,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # reference, so the whole perturbation package sits here).
     ("workflows", (
         "nnft.study",
+        "nnft.sweep",               # one study per value of a size, constant or spec path (Sweep)
         "nnft.perturbation",
         "nnft.perturbation.first_order",
         "nnft.perturbation.couplings",
