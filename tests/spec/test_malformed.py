@@ -182,7 +182,7 @@ CASES = [
          "params.W0.shape", ("appears twice",)),
     Case("huge-total-parameters", yml("{d: 2, N: 4}", "{d: 4, N: 10000000}"), "params.W1.shape",
          ("together", "at most"), stage="compile"),
-    Case("override-unknown-size", BASE, "dims", ("unknown size", "'M'", "allowed: d, N"), sizes={"M": 3}),
+    Case("override-unknown-size", BASE, "M", ("no size or constant", "'M'", "sizes: d, N"), sizes={"M": 3}),
     # --- expressions (syntax: refused at load) ---------------------------------------------------
     Case("unknown-function", yml("cos(W0", "coss(W0"), "field", ("unknown function 'coss'", "did you mean 'cos'?")),
     Case("dunder-import", yml("field: sum_N(W1 * cos(W0 @ x + b0))", "field: __import__('os')"), "field",
