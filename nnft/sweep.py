@@ -34,7 +34,7 @@ class Sweep:
 
     Attributes:
       name: the swept size, constant or dotted path (``"C_W"``, ``"N"``, ``"study.samples"``).
-      values: the values, in the order run (length V).
+      values: the values, in the order run (length V), as validated (``"1e3"`` -> 1000).
       reports: ``reports[i]`` is the study at ``values[i]`` (its ``rows`` in the same order for every i).
     """
 
@@ -159,7 +159,20 @@ def run_sweep(spec, name: str, values: Sequence, *, overrides: dict | None = Non
     ths = theories(spec, name, values, overrides)
     reports = [run_study(t, samples=samples, seed=seed, chunk=chunk, dtype=dtype, points=points, orders=orders,
                          neurons=neurons) for t in ths]
-    return Sweep(name=name, values=list(values), reports=reports)
+    return Sweep(name=name, values=[swept_value(t, name) for t in ths], reports=reports)
 
 
-__all__ = ["Sweep", "run_sweep", "theories", "MAX_SWEEP_VALUES"]
+def swept_value(theory: Theory, name: str) -> Any:
+    """The value of the size, constant or dotted path ``name`` in ``theory``, as validated (the text
+    ``"1e3"`` given for ``study.samples`` is 1000 here)."""
+    if "." in name:
+        path = name.split(".")
+    else:
+        path = ["dims" if name in theory.dims else "constants", name]
+    node: Any = theory.model_dump(mode="json")
+    for part in path:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    return node
+
+
+__all__ = ["Sweep", "run_sweep", "theories", "swept_value", "MAX_SWEEP_VALUES"]

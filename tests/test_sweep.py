@@ -7,7 +7,7 @@ from click.testing import CliRunner
 import nnft
 from nnft.cli import main
 from nnft.spec.load import read_mapping, resolve
-from nnft.sweep import theories
+from nnft.sweep import swept_value, theories
 
 PTS = [[0.0, 0.0], [0.5, 0.0]]
 RUN = dict(samples=200, points=PTS, orders=[2], neurons=0)
@@ -44,6 +44,7 @@ def test_sweep_equals_separate_runs_of_edited_specs():
 def test_sweep_of_a_size_and_of_a_path():
     assert [t.dims["N"] for t in theories("cos_net", "N", [2, "3"])] == [2, 3]          # validated, not run
     assert [t.study.samples for t in theories("cos_net", "study.samples", ["1e3", 20])] == [1000, 20]
+    assert [swept_value(t, "study.samples") for t in theories("cos_net", "study.samples", ["1e3"])] == [1000]
     sw = nnft.run_sweep(_edited(1.0), "study.seed", [0, 1], **RUN)
     assert [r.seed for r in sw.reports] == [0, 1]
     assert _numbers(sw.reports[0]) != _numbers(sw.reports[1])

@@ -91,7 +91,7 @@ def run_sweep(spec: str, sets: tuple[str, ...], *, samples, seed, chunk, dtype, 
     """
     from nnft.inputs import parse_orders
     from nnft.spec.load import resolve
-    from nnft.sweep import Sweep, theories
+    from nnft.sweep import Sweep, swept_value, theories
     from nnft.study import run as run_study
     if checkpoint is not None or resume:
         raise click.BadParameter("a sweep cannot be checkpointed (one run per value): drop --checkpoint/--resume "
@@ -107,24 +107,9 @@ def run_sweep(spec: str, sets: tuple[str, ...], *, samples, seed, chunk, dtype, 
             check_spec_reference(t)
             reports.append(run_study(t, samples=samples, seed=seed, chunk=chunk, dtype=dtype, points=p,
                                      orders=order_list, neurons=neurons))
-    sw = Sweep(name=name, values=[t for t in _values(ths, name)], reports=reports)
+    sw = Sweep(name=name, values=[swept_value(t, name) for t in ths], reports=reports)
     result(sw.table())
     return sw
-
-
-def _values(theories, name: str) -> list:
-    """The swept value of every theory, as validated (``"1e5"`` -> 100000)."""
-    out = []
-    for t in theories:
-        node = t.model_dump(mode="json")
-        if "." in name:
-            path = name.split(".")
-        else:
-            path = ["dims" if name in t.dims else "constants", name]
-        for part in path:
-            node = node[int(part)] if isinstance(node, list) else node[part]
-        out.append(node)
-    return out
 
 
 def redacted(err: BaseException) -> BaseException:

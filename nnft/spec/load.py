@@ -23,8 +23,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from nnft.errors import SpecError, format_path, suggest
-from nnft.spec.extends import (MAX_EXTENDS, expand, inherited_from, leaves, merge, present,  # noqa: F401
-                               private_source, redact_inherited)
+from nnft.spec.extends import (_REPLACE_KEYS, MAX_EXTENDS, expand, inherited_from, leaves, merge,  # noqa: F401
+                               present, private_source, redact_inherited)
 from nnft.spec.models import Theory
 from nnft.spec.read import MAX_FILE_BYTES, MAX_NESTING, SUFFIXES, parse_text, read_mapping  # noqa: F401
 from nnft.spec.resolve import MAX_NAME_CHARS, SHIPPED, resolve, resolve_parent, shipped_specs  # noqa: F401
@@ -169,6 +169,29 @@ def _set(node: object, path: tuple[str, ...], value: object, full: str, source: 
     return {**node, key: _set(node.get(key), rest, value, full, source)}
 
 
+def _flatten(data: dict, overrides: dict) -> dict:
+    """``{"study": {"samples": 10, "seed": 3}}`` -> ``{"study.samples": 10, "study.seed": 3}`` for a
+    mapping given to a block of the spec (not to a declared size or constant); tagged one-key
+    mappings (``points: {line: ...}``, a density) stay whole."""
+    declared = {*(data.get("dims") or {}), *(data.get("constants") or {})} if isinstance(data, dict) else set()
+    out: dict = {}
+
+    def walk(prefix: str, value: object) -> None:
+        last = prefix.rsplit(".", 1)[-1]
+        if isinstance(value, dict) and value and last not in _REPLACE_KEYS:
+            for k, v in value.items():
+                walk(f"{prefix}.{k}", v)
+        else:
+            out[prefix] = value
+
+    for name, value in overrides.items():
+        if isinstance(value, dict) and isinstance(name, str) and name not in declared and name in _top_fields():
+            walk(name, value)
+        else:
+            out[name] = value
+    return out
+
+
 def _get(node: object, path: tuple[str, ...]) -> object:
     for key in path:
         node = node[int(key)] if isinstance(node, list) else node[key]
@@ -181,12 +204,14 @@ def apply_overrides(data: dict, overrides: dict, source: str = "<dict>") -> dict
     :func:`parse_value`. Sizes must be integers and constants numbers; every other value is checked
     by the spec's own models when the result is validated.
 
+    A mapping given to a block (``{"study": {"seed": 3}}``) is the dotted paths below it.
+
     Example: ``apply_overrides(data, {"N": 64, "C_W": 0.9, "study.samples": "1e5"})``.
 
     Raises:
       SpecError: an unknown name, a size that is not an integer, a constant that is not a number.
     """
-    for name, raw in overrides.items():
+    for name, raw in _flatten(data, overrides).items():
         path = override_path(data, name, source)
         value = parse_value(raw, name) if isinstance(raw, str) else raw
         if path[0] == "dims" and len(path) == 2 and not (isinstance(value, int) and not isinstance(value, bool)):
@@ -226,7 +251,7 @@ def from_dict(data: dict, source: str = "<dict>", dims: dict[str, int] | None = 
         if dims and not isinstance(data.get("dims"), dict):
             raise SpecError("cannot override sizes: the spec has no 'dims' mapping", file=source, field="dims")
         data = apply_overrides(data, over, source)
-        for name in over:                      # the user's own values now: never redacted as inherited
+        for name in _flatten(data, over):      # the user's own values now: never redacted as inherited
             path = override_path(data, name, source)
             own = _set(own, path, _get(data, path), name, source)
     if "source" in data:  # set by the loader, never by the spec
@@ -247,8 +272,8 @@ def load(path: str | Path, **overrides) -> Theory:
     """Load a spec file (or a shipped spec by name) into a validated :class:`Theory`.
 
     Keyword arguments override the spec: a size (``N=64``, an integer), a constant (``C_W=0.9``, a
-    number) or, through ``**{...}``, a dotted path (``**{"study.samples": 1000, "study.seed": 3}``),
-    each validated by the spec's own models. Values may be given as text in the spec's notation
+    number) or a dotted path, given as ``**{"study.samples": 1000}`` or as a mapping for a block
+    (``study={"samples": 1000, "seed": 3}``), each validated by the spec's own models. Values may be given as text in the spec's notation
     (``"1e5"``); nothing is evaluated.
 
     Example::

@@ -49,6 +49,11 @@ def test_dotted_paths():
     # a path to a block the spec does not write (study.correlators here) is created
     t = nnft.load("tanh_mlp", **{"study.correlators.orders": "[2]"})
     assert t.study.correlators.orders == [2]
+    # a mapping for a block is the dotted paths below it (a tagged mapping such as points stays whole)
+    t = nnft.load("cos_net", study={"samples": 20, "seed": 3, "points": {"list": [[0.0, 0.0]]}})
+    assert (t.study.samples, t.study.seed) == (20, 3) and t.study.correlators.orders == [2, 4]
+    with pytest.raises(nnft.SpecError, match="study.sampels"):
+        nnft.load("cos_net", study={"sampels": 20})
     # the seed reaches run(): the same as an edited spec's
     assert nnft.load("cos_net", **{"study.seed": 3}).study == _edited(study={"seed": 3}).study
 
