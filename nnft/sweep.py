@@ -70,6 +70,9 @@ class Sweep:
         w = max(len(self.name), *(len(v) for v in vals))
         head = f"{self.name:>{w}}  {'n':>2} {'points':<28} {'G (MC)':>20} {'G (theory)':>11} {'z':>6}   " \
                f"{'G_c (MC)':>20} {'G_c (theory)':>12} {'z':>6}"
+        neuron = any(r.neuron_connected for rep in self.reports for r in rep.rows)
+        if neuron:
+            head += f"   {'G_c (neuron-level)':>22} {'z':>6}"
         lines += ["", head, "-" * len(head)]
 
         def num(v):
@@ -84,11 +87,17 @@ class Sweep:
                 pts = pts if len(pts) <= 28 else pts[:25] + "..."
                 lines.append(f"{v:>{w}}  {r.order:>2} {pts:<28} {format_value(*r.full):>20} {num(r.exact_full):>11} "
                              f"{zz(r.z_full):>6}   {format_value(*r.connected):>20} {num(r.exact_connected):>12} "
-                             f"{zz(r.z_connected):>6}")
+                             f"{zz(r.z_connected):>6}"
+                             + (f"   {format_value(*r.neuron_connected):>22} {zz(r.z_neuron):>6}" if r.neuron_connected
+                                else f"   {'—':>22} {'—':>6}" if neuron else ""))
         return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.table()
+
+    def __repr__(self) -> str:
+        vals = ", ".join(_show(v) for v in self.values)
+        return f"Sweep({self.name}=[{vals}], {len(self.reports)} reports)"
 
 
 def _show(v: Any) -> str:

@@ -35,8 +35,8 @@ from nnft.spec.validation import to_spec_error
 #: name there (``constants.C_W``), never add one (a typo would otherwise add an unused entry)
 _NAMED_BLOCKS = ("dims", "constants", "params", "define")
 #: a number in the spec's own notation (no eval): an integer, or a decimal/scientific float
-_INT = re.compile(r"[+-]?\d{1,18}")
-_FLOAT = re.compile(r"[+-]?(\d+\.?\d*([eE][+-]?\d{1,3})?|\.\d+([eE][+-]?\d{1,3})?)")
+_INT = re.compile(r"[+-]?[0-9]{1,18}")
+_FLOAT = re.compile(r"[+-]?([0-9]+\.?[0-9]*([eE][+-]?[0-9]{1,3})?|\.[0-9]+([eE][+-]?[0-9]{1,3})?)")
 #: longest override name or value text accepted
 MAX_OVERRIDE_CHARS = 200
 
