@@ -9,10 +9,12 @@ import re
 from typing import Annotated, Mapping, Union
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from pydantic.json_schema import WithJsonSchema
 
 from nnft.errors import LocatedError, suggest
 from nnft.spec.expr import ExprError, parse
-from nnft.spec.signatures import DENSITIES, POTENTIALS, REFERENCES, Signature
+from nnft.spec.signatures import (DENSITIES, DENSITY_ALIASES, POTENTIAL_ALIASES, POTENTIALS, REFERENCE_ALIASES,
+                                  REFERENCES, Signature)
 
 MAX_DIM = 10_000_000
 MAX_AXES = 4
@@ -81,49 +83,80 @@ ExprField = Annotated[Union[StrictInt, StrictFloat, StrictStr], BeforeValidator(
 Ident = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=64)]
 
 
-def tagged(value: dict, registry: Mapping[str, Signature], what: str) -> dict:
+def tagged(value: dict, registry: Mapping[str, Signature], what: str,
+           aliases: Mapping[str, str] | None = None) -> dict:
     """Validate a one-key tagged mapping ``{kind: {arg: expr}}`` against a table of signatures
-    (``nnft.spec.signatures``)."""
+    (``nnft.spec.signatures``); a kind written by one of its ``aliases`` (``gaussian``) is returned
+    under its canonical name (``normal``)."""
+    aliases = aliases or {}
     kinds = ", ".join(sorted(registry))
     if len(value) != 1:
         raise LocatedError(f"a {what} is a mapping with exactly one key (its kind), got "
                            + (f"keys {sorted(value)}" if value else "an empty mapping"),
                            allowed=f"one of: {kinds}", hint=f"e.g. {what}: {{{'normal' if 'normal' in registry else min(registry)}: {{...}}}}")
     (kind, args), = value.items()
+    kind = aliases.get(kind, kind)
     if kind not in registry:
-        guess = suggest(kind, registry)
+        guess = suggest(kind, list(registry) + list(aliases))
+        guess = aliases.get(guess, guess)
         raise LocatedError(f"unknown {what} {kind!r}", allowed=kinds,
                            hint=f"did you mean {guess!r}?" if guess else None)
     entry = registry[kind]
-    signature = ", ".join(a if a not in entry.defaults else f"{a}={entry.defaults[a]:g}" for a in entry.args)
+    signature = entry.signature_text
     for a in args:
         if a not in entry.args:
             guess = suggest(a, entry.args)
-            raise LocatedError(f"{what} {kind!r} has no argument {a!r}", (kind, a),
+            raise LocatedError(f"{what} {kind!r} has no argument {a!r}", (next(iter(value)), a),
                                allowed=f"{kind}({signature})", hint=f"did you mean {guess!r}?" if guess else None)
     missing = [a for a in entry.args if a not in args and a not in entry.defaults]
     if missing:
-        raise LocatedError(f"{what} {kind!r} needs argument(s) {', '.join(missing)}", (kind,),
+        raise LocatedError(f"{what} {kind!r} needs argument(s) {', '.join(missing)}", (next(iter(value)),),
                            allowed=f"{kind}({signature})")
-    return value
+    return {kind: args}
+
+
+def tagged_schema(registry: Mapping[str, Signature], what: str, aliases: Mapping[str, str] | None = None) -> dict:
+    """JSON Schema of a tagged ``{kind: {arg: expr}}`` mapping: exactly one key, one of the kinds
+    of ``registry`` (or an alias), each with its own arguments (the required ones required)."""
+    aliases = aliases or {}
+    expr = {"anyOf": [{"type": "number"}, {"type": "string"}]}
+
+    def kind_schema(sig: Signature, alias_of: str | None = None) -> dict:
+        text = f"{what} {sig.name}({sig.signature_text})"
+        return {"type": "object", "description": text if alias_of is None else f"alias of {text}",
+                "properties": {a: {**expr, "description": f"{a}: {c}"} for a, c in sig.args.items()},
+                "required": list(sig.required), "additionalProperties": False}
+
+    props = {k: kind_schema(s) for k, s in registry.items()}
+    props.update({a: kind_schema(registry[k], k) for a, k in aliases.items()})
+    return {"type": "object", "description": f"a {what}: one of " + ", ".join(registry)
+            + "; exactly one key (the kind) with its arguments",
+            "properties": props, "propertyNames": {"enum": list(props)},
+            "minProperties": 1, "maxProperties": 1, "additionalProperties": False}
 
 
 def check_density(value: dict) -> dict:
-    """A ``density:`` mapping checked against ``DENSITIES`` (raises LocatedError)."""
-    return tagged(value, DENSITIES, "density")
+    """A ``density:`` mapping checked against ``DENSITIES``, an alias normalised (raises LocatedError)."""
+    return tagged(value, DENSITIES, "density", DENSITY_ALIASES)
 
 
 def check_reference(value: dict) -> dict:
     """A ``reference:`` mapping checked against ``REFERENCES`` (raises LocatedError)."""
-    return tagged(value, REFERENCES, "reference")
+    return tagged(value, REFERENCES, "reference", REFERENCE_ALIASES)
 
 
 def check_potential(value: dict) -> dict:
     """A ``potential:`` mapping checked against ``POTENTIALS`` (raises LocatedError)."""
-    return tagged(value, POTENTIALS, "potential")
+    return tagged(value, POTENTIALS, "potential", POTENTIAL_ALIASES)
 
 
 Tagged = dict[str, dict[str, ExprField]]
+#: the tagged fields of the models, with their JSON Schema enumerating the kinds and arguments
+Density = Annotated[Tagged, AfterValidator(check_density), WithJsonSchema(tagged_schema(DENSITIES, "density", DENSITY_ALIASES))]
+Reference = Annotated[Tagged, AfterValidator(check_reference),
+                      WithJsonSchema(tagged_schema(REFERENCES, "reference", REFERENCE_ALIASES))]
+Potential = Annotated[Tagged, AfterValidator(check_potential),
+                      WithJsonSchema(tagged_schema(POTENTIALS, "potential", POTENTIAL_ALIASES))]
 
 
 class Strict(BaseModel):

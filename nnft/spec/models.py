@@ -8,6 +8,8 @@ language reference is ``docs/spec-language.md``; ``nnft schema`` prints the JSON
 from __future__ import annotations
 
 import builtins
+import json
+from contextvars import ContextVar
 from typing import Annotated, Literal, Union
 
 from pydantic import (AfterValidator, BeforeValidator, Field, PrivateAttr, StrictFloat, StrictInt, StrictStr,
@@ -17,11 +19,17 @@ from pydantic.json_schema import SkipJsonSchema
 from nnft.errors import LocatedError, SpecError, suggest
 from nnft.spec.expr import RESERVED, parse
 # the field types and the study: block live beside this module; their names are importable here too
-from nnft.spec.fields import (MAX_AXES, MAX_DIM, MAX_INPUT_DIM, NO_BOOL, Count, ExprField, Ident,  # noqa: F401
-                              Int, Strict, Tagged, check_density, check_potential, check_reference, no_bool)
+from nnft.spec.fields import (MAX_AXES, MAX_DIM, MAX_INPUT_DIM, NO_BOOL, Count, Density, ExprField,  # noqa: F401
+                              Ident, Int, Potential, Reference, Strict, Tagged, check_density, check_potential,
+                              check_reference, no_bool)
 from nnft.spec.study import (CHECK_NAMES, EXPECT_WORDS, Correlators, ExpectedCheck, Line, Points,  # noqa: F401
                              Study)
 from nnft.spec.validation import to_spec_error
+
+
+#: names nnft generates and adds after validation (an expanded MLP's preactivations z1 … zL, set by
+#: ``nnft.spec.mlp.expand`` while it validates the expansion): declared, for ``Theory._declared_names``
+GENERATED_NAMES: ContextVar[frozenset[str]] = ContextVar("GENERATED_NAMES", default=frozenset())
 
 
 class Param(Strict):
@@ -32,7 +40,7 @@ class Param(Strict):
     """
 
     shape: list[Ident] = Field(default_factory=list, max_length=MAX_AXES)
-    density: Annotated[Tagged, AfterValidator(check_density)]
+    density: Density
 
     @field_validator("shape")
     @classmethod
@@ -75,7 +83,7 @@ class Insertion(Strict):
     eq. 135-137 with the sign erratum of docs/physics.md §10). The domain is part of the theory: ∫φ⁴ over
     all of ℝᵈ diverges for plane-wave neurons (docs/physics.md §7)."""
 
-    potential: Annotated[Tagged, AfterValidator(check_potential)]
+    potential: Potential
     domain: Domain
     allow_unbounded: bool = False
 
@@ -122,7 +130,7 @@ class Theory(Strict):
     field: ExprField | None = None
     mlp: MLP | None = None
     insertions: builtins.list[Insertion] = Field(default_factory=list, max_length=8)
-    reference: Annotated[Tagged, AfterValidator(check_reference)] | None = None
+    reference: Reference | None = None
     study: Study = Field(default_factory=Study)
     #: file the theory was loaded from (set by the loader; "<dict>" otherwise)
     source: SkipJsonSchema[str] = Field(default="<dict>", exclude=True)
@@ -171,7 +179,7 @@ class Theory(Strict):
                                    ("mlp", fname),
                                    allowed="numbers, sizes (dims), constants, pi, e"
                                            + (", fan_in" if fname == "weight_var" else ""),
-                                   hint=f"did you mean {guess!r}?" if guess else None)
+                                   hint=f"did you mean {guess!r}?" if guess else undeclared_hint(self, unknown[0]))
         return self
 
     @model_validator(mode="after")
@@ -187,6 +195,35 @@ class Theory(Strict):
                                        hint="names of sizes, constants, parameters and definitions must be unique; "
                                             "rename one")
                 seen[name] = section
+        return self
+
+    @model_validator(mode="after")
+    def _declared_names(self) -> "Theory":
+        """Every name in a density argument, a definition, the field or a reference argument is
+        declared somewhere (a size, constant, parameter, definition, ``x``, ``pi``, ``e``): a name
+        declared nowhere is refused here, with a hint to declare it (``undeclared_hint``). Whether a
+        declared name may be used *there* (a parameter in a reference, ...) the graph builder checks."""
+        if self.mlp is not None:
+            return self
+        from nnft.spec.expr import CONSTANTS, names
+        declared = (set(self.dims) | set(self.constants) | set(self.params) | set(self.define) | {"x", *CONSTANTS}
+                    | GENERATED_NAMES.get())
+        where: list[tuple[tuple, object]] = []
+        for p, param in self.params.items():
+            for arg, src in param.density_args.items():
+                where.append((("params", p, "density", param.density_kind, arg), src))
+        where += [(("define", k), src) for k, src in self.define.items()]
+        where.append((("field",), self.field))
+        for kind, args in (self.reference or {}).items():
+            where += [(("reference", kind, arg), src) for arg, src in args.items()]
+        for loc, src in where:
+            ex = parse(src)
+            unknown = sorted(names(ex) - declared)
+            if unknown:
+                name = unknown[0]
+                raise LocatedError(f"undefined name {name!r}: declared nowhere (used in {src!r})", loc,
+                                   allowed=_declared_text(self),
+                                   hint=undeclared_hint(self, name, ex))
         return self
 
     def __eq__(self, other: object) -> bool:
@@ -215,3 +252,63 @@ class Theory(Strict):
         except ValidationError as err:
             raise to_spec_error(err, self.source, Theory) from None
         return theory.model_copy(update={"source": self.source})
+
+
+def _declared_text(theory: Theory) -> str:
+    parts = [f"{what} ({', '.join(list(names)[:8])}{', ...' if len(names) > 8 else ''})"
+             for what, names in (("parameters", theory.params), ("definitions", theory.define),
+                                 ("sizes", theory.dims), ("constants", theory.constants)) if names]
+    return ", ".join(parts + ["x, pi, e"])
+
+
+def _snippet_value(value: object) -> str:
+    return repr(value) if isinstance(value, (int, float)) else json.dumps(str(value), ensure_ascii=False)
+
+
+def undeclared_hint(theory: Theory, name: str, expr=None) -> str:
+    """The hint for a name declared nowhere: a near name if one exists ('did you mean'), and how to
+    declare it -- under ``constants:`` (with the spec snippet), or under ``params:`` when the name is
+    used as an array (an operand of ``@``, indexed). A function name used without a call says so."""
+    from nnft.spec import expr as E
+    if name in E.UNARY or name in E.BINARY or name in E.REDUCTIONS:
+        return f"{name!r} is a function: call it, e.g. {name}(...)"
+    options = [*theory.params, *theory.define, *theory.dims, *theory.constants, "x", "pi", "e"]
+    guess = suggest(name, options)
+    near = f"did you mean {guess!r}? If {name!r} is new, " if guess else ""
+    if expr is not None and _used_as_array(expr, name):
+        axes = "[" + ", ".join([*(a for a in theory.dims if a != "d"), "d"][-MAX_AXES:]) + "]"
+        return (near + f"declare it under params: with a shape and a density, e.g. "
+                f"params: {{{name}: {{shape: {axes}, density: {{normal: {{std: 1.0}}}}}}}}")
+    shown = list(theory.constants.items())[:3]
+    entries = [f"{k}: {_snippet_value(v)}" for k, v in shown]
+    if len(theory.constants) > len(shown):
+        entries.append("...")
+    entries.append(f"{name}: <value>")
+    return near + "declare it under constants:, e.g. constants: {" + ", ".join(entries) + "}"
+
+
+def _used_as_array(expr, name: str) -> bool:
+    """Whether ``name`` is an operand of ``@``/``dot`` or indexed somewhere in ``expr``."""
+    from nnft.spec import expr as E
+
+    def is_name(e) -> bool:
+        return isinstance(e, E.Name) and e.id == name
+
+    todo = [expr]
+    while todo:
+        e = todo.pop()
+        if isinstance(e, E.BinOp):
+            if e.op == "@" and (is_name(e.left) or is_name(e.right)):
+                return True
+            todo += [e.left, e.right]
+        elif isinstance(e, E.Call):
+            if e.func == "dot" and any(is_name(a) for a in e.args):
+                return True
+            todo += list(e.args)
+        elif isinstance(e, E.Index):
+            if is_name(e.base):
+                return True
+            todo.append(e.base)
+        elif isinstance(e, E.Neg):
+            todo.append(e.operand)
+    return False
