@@ -48,11 +48,15 @@ NO_BOOL = BeforeValidator(no_bool)
 Int = Annotated[int, NO_BOOL]
 
 
+#: the counts in scientific notation ``_count`` reads (YAML 1.1 gives ``1e4`` as this string)
+COUNT_PATTERN = r"^\s*\d+(\.\d*)?[eE]\+?\d{1,2}\s*$"
+
+
 def _count(value: object) -> object:
     """A count written in scientific notation is the integer it names: YAML 1.1 reads ``1e4`` as a
     string and JSON as a float; ``1e4``, ``1.5e5`` and ``10000.0`` are 10000, 150000, 10000
     (``2.5`` and ``1e-3`` stay refused)."""
-    if isinstance(value, str) and re.fullmatch(r"\s*\d+(\.\d*)?[eE]\+?\d{1,2}\s*", value):
+    if isinstance(value, str) and re.fullmatch(COUNT_PATTERN, value):
         value = float(value)
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e18:
         return int(value)
@@ -61,6 +65,14 @@ def _count(value: object) -> object:
 
 #: a count (samples): an integer, or a number in scientific notation that is one
 Count = Annotated[int, NO_BOOL, BeforeValidator(_count)]
+
+
+def count_schema(lo: int, hi: int, default: int) -> WithJsonSchema:
+    """The JSON Schema of a :data:`Count` field in ``[lo, hi]``: an integer, or a string in scientific
+    notation (``"1e5"``, what YAML 1.1 reads ``1e5`` as), so that the schema accepts what the loader does."""
+    return WithJsonSchema({"anyOf": [{"type": "integer", "minimum": lo, "maximum": hi},
+                                     {"type": "string", "pattern": COUNT_PATTERN}],
+                           "default": default, "description": f"an integer in {lo} … {hi:.0e} (1e5 allowed)"})
 
 
 def _expr_type(value: object) -> object:

@@ -12,7 +12,7 @@ import json
 from contextvars import ContextVar
 from typing import Annotated, Literal, Union
 
-from pydantic import (AfterValidator, BeforeValidator, Field, PrivateAttr, StrictFloat, StrictInt, StrictStr,
+from pydantic import (AfterValidator, BeforeValidator, ConfigDict, Field, PrivateAttr, StrictFloat, StrictInt, StrictStr,
                       ValidationError, field_validator, model_validator)
 from pydantic.json_schema import SkipJsonSchema
 
@@ -118,10 +118,17 @@ class Theory(Strict):
     """A neural-network field theory (φ_θ, P(θ)) as declared in a spec file: either ``params`` and
     ``field``, or an ``mlp`` in compact form."""
 
+    # ``extends:`` is read by the loader before validation (``nnft.spec.extends``); the schema lists it
+    model_config = ConfigDict(**Strict.model_config, json_schema_extra=lambda schema: schema["properties"].update(
+        extends={"type": "string", "description": "a spec file (or shipped spec name) whose blocks this one "
+                                                  "inherits and overrides"}))
+
     nnft: Annotated[Literal[1], BeforeValidator(no_bool)] = Field(description="spec format version")
     name: str = Field(min_length=1, max_length=80)
     description: str = Field(default="", max_length=4000)
-    dims: dict[Ident, Annotated[int, Field(ge=1, le=MAX_DIM), NO_BOOL]]
+    dims: dict[Ident, Annotated[int, Field(ge=1, le=MAX_DIM), NO_BOOL]] = Field(json_schema_extra={
+        "required": ["d"], "properties": {"d": {"type": "integer", "minimum": 1, "maximum": MAX_INPUT_DIM,
+                                                "description": "the input dimension"}}})
     constants: dict[Ident, ExprField] = Field(default_factory=dict)
     params: dict[Ident, Param] = Field(default_factory=dict)
     #: named intermediate expressions (e.g. preactivations ``z1: W1 @ x + b1``), usable in the field,
@@ -312,3 +319,100 @@ def _used_as_array(expr, name: str) -> bool:
         elif isinstance(e, E.Neg):
             todo.append(e.operand)
     return False
+
+
+def free_axis_error(theory: Theory, axes: tuple[str, ...]) -> tuple[str, str, object, str]:
+    """What to say when the field keeps free axes (φ(x) must be one number per point): ``(field,
+    message, got, hint)`` for a :class:`~nnft.errors.GraphError`.
+
+    The first free axis is traced back through the field and its definitions to the parameters (or
+    ``x``) that carry it there unreduced. One parameter: the error points at its ``shape`` (a readout
+    declared ``[N, d]`` instead of ``[N]`` is the usual cause) and proposes the shape without the
+    axis. Several: the error points at the field and names them. The trace follows the grammar's
+    axis rules (``@`` contracts shared axes, ``sum_A`` removes A, ``as_A`` renames, elementwise
+    operations broadcast by name); it only chooses the words of a message the graph has decided on.
+    """
+    axis = axes[0]
+    fallback = ("field", f"the field has free axes {axes}; φ(x) must be one number per point", theory.field,
+                f"reduce them, e.g. sum_{axis}(...)")
+    if theory.field is None:
+        return fallback
+    try:
+        carriers = sorted(_Axes(theory).sources(parse(theory.field), axis))
+    except Exception:       # a hint must never hide the error it explains
+        return fallback
+    params = [c for c in carriers if c in theory.params]
+
+    def shape_of(p: str) -> str:
+        return "[" + ", ".join(theory.params[p].shape) + "]"
+
+    if len(carriers) == 1 and params and len(theory.params[params[0]].shape) > 1:
+        p = params[0]
+        shape = theory.params[p].shape
+        fixed = "[" + ", ".join(a for a in shape if a != axis) + "]"
+        return (f"params.{p}.shape",
+                f"the field has free axes {axes}, but φ(x) must be one number per point: {axis!r} is an axis of "
+                f"{p} (shape {shape_of(p)}) that nothing in the field contracts or reduces", shape,
+                f"give {p} the shape {fixed} (without {axis!r}), or contract {axis!r} where {p} is used")
+    if carriers:
+        what = ", ".join(f"{c} (shape {shape_of(c)})" if c in theory.params else
+                         f"{c} (axis d)" if c == "x" else c for c in carriers)
+        hint = f"reduce it, e.g. sum_{axis}(...)"
+        if "x" in carriers and params:
+            hint = f"contract it where they meet ({params[0]} @ x rather than {params[0]} * x), or " + hint
+        elif len(carriers) == 1:
+            hint += f", or give {carriers[0]} the shape []"
+        return ("field", f"the field has free axes {axes}, but φ(x) must be one number per point: {axis!r} "
+                         f"reaches it unreduced from {what}", theory.field, hint)
+    return fallback
+
+
+class _Axes:
+    """The named axes of expressions of a theory, and which parameters (or ``x``) bring an axis to
+    an expression's value (a light mirror of the graph builder's rules, for messages only)."""
+
+    def __init__(self, theory: Theory):
+        self.t = theory
+        self.defs = {k: parse(v) for k, v in theory.define.items()}
+
+    def axes(self, ex) -> tuple[str, ...]:
+        from nnft.spec import expr as E
+        if isinstance(ex, E.Name):
+            if ex.id in self.t.params:
+                return tuple(self.t.params[ex.id].shape)
+            if ex.id in self.defs:
+                return self.axes(self.defs[ex.id])
+            return ("d",) if ex.id == "x" else ()
+        if isinstance(ex, E.Neg):
+            return self.axes(ex.operand)
+        if isinstance(ex, E.Index):
+            return self.axes(ex.base)[:-1]
+        if isinstance(ex, E.BinOp) and ex.op == "@" or isinstance(ex, E.Call) and ex.func == "dot":
+            a, b = (self.axes(x) for x in ((ex.left, ex.right) if isinstance(ex, E.BinOp) else ex.args))
+            return tuple(x for x in dict.fromkeys(a + b) if not (x in a and x in b))
+        if isinstance(ex, E.BinOp):
+            return tuple(dict.fromkeys(self.axes(ex.left) + self.axes(ex.right)))
+        if isinstance(ex, E.Call):
+            if ex.axis is not None:
+                return (ex.axis,) if ex.func == E.RENAME else tuple(a for a in self.axes(ex.args[0]) if a != ex.axis)
+            if ex.func == "norm":
+                return ()
+            return tuple(dict.fromkeys(sum((self.axes(a) for a in ex.args), ())))
+        return ()
+
+    def sources(self, ex, axis: str) -> set[str]:
+        """The parameters (and ``x``) through which ``axis`` reaches the value of ``ex`` unreduced."""
+        from nnft.spec import expr as E
+        if axis not in self.axes(ex):
+            return set()
+        if isinstance(ex, E.Name):
+            return self.sources(self.defs[ex.id], axis) if ex.id in self.defs else {ex.id}
+        if isinstance(ex, E.Neg):
+            return self.sources(ex.operand, axis)
+        if isinstance(ex, E.Index):
+            return self.sources(ex.base, axis)
+        if isinstance(ex, E.Call) and ex.func == E.RENAME:
+            inner = self.axes(ex.args[0])
+            return self.sources(ex.args[0], inner[0]) if inner else set()
+        children = (ex.left, ex.right) if isinstance(ex, E.BinOp) else ex.args if isinstance(ex, E.Call) else ()
+        return set().union(*(self.sources(c, axis) for c in children))
