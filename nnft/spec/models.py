@@ -181,12 +181,11 @@ class Theory(Strict):
             allowed = known | ({"fan_in"} if fname == "weight_var" else set())
             unknown = sorted(names(parse(src)) - allowed)
             if unknown:
-                guess = suggest(unknown[0], allowed)
                 raise LocatedError(f"{fname} refers to {unknown[0]!r}, which is not a size or constant",
                                    ("mlp", fname),
                                    allowed="numbers, sizes (dims), constants, pi, e"
                                            + (", fan_in" if fname == "weight_var" else ""),
-                                   hint=f"did you mean {guess!r}?" if guess else undeclared_hint(self, unknown[0]))
+                                   hint=undeclared_hint(self, unknown[0], also=tuple(allowed - known)))
         return self
 
     @model_validator(mode="after")
@@ -272,14 +271,14 @@ def _snippet_value(value: object) -> str:
     return repr(value) if isinstance(value, (int, float)) else json.dumps(str(value), ensure_ascii=False)
 
 
-def undeclared_hint(theory: Theory, name: str, expr=None) -> str:
+def undeclared_hint(theory: Theory, name: str, expr=None, also: tuple[str, ...] = ()) -> str:
     """The hint for a name declared nowhere: a near name if one exists ('did you mean'), and how to
     declare it -- under ``constants:`` (with the spec snippet), or under ``params:`` when the name is
     used as an array (an operand of ``@``, indexed). A function name used without a call says so."""
     from nnft.spec import expr as E
     if name in E.UNARY or name in E.BINARY or name in E.REDUCTIONS:
         return f"{name!r} is a function: call it, e.g. {name}(...)"
-    options = [*theory.params, *theory.define, *theory.dims, *theory.constants, "x", "pi", "e"]
+    options = [*theory.params, *theory.define, *theory.dims, *theory.constants, "x", "pi", "e", *also]
     guess = suggest(name, options)
     near = f"did you mean {guess!r}? If {name!r} is new, " if guess else ""
     if expr is not None and _used_as_array(expr, name):
