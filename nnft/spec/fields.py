@@ -106,8 +106,9 @@ def tagged(value: dict, registry: Mapping[str, Signature], what: str,
         raise LocatedError(f"a {what} is a mapping with exactly one key (its kind), got "
                            + (f"keys {sorted(value)}" if value else "an empty mapping"),
                            allowed=f"one of: {kinds}", hint=f"e.g. {what}: {{{'normal' if 'normal' in registry else min(registry)}: {{...}}}}")
-    (kind, args), = value.items()
-    kind = aliases.get(kind, kind)
+    (written, args), = value.items()
+    kind = aliases.get(written, written)
+    label = repr(kind) if written == kind else f"{written!r} (= {kind!r})"
     if kind not in registry:
         guess = suggest(kind, list(registry) + list(aliases))
         guess = aliases.get(guess, guess)
@@ -118,11 +119,11 @@ def tagged(value: dict, registry: Mapping[str, Signature], what: str,
     for a in args:
         if a not in entry.args:
             guess = suggest(a, entry.args)
-            raise LocatedError(f"{what} {kind!r} has no argument {a!r}", (next(iter(value)), a),
+            raise LocatedError(f"{what} {label} has no argument {a!r}", (written, a),
                                allowed=f"{kind}({signature})", hint=f"did you mean {guess!r}?" if guess else None)
     missing = [a for a in entry.args if a not in args and a not in entry.defaults]
     if missing:
-        raise LocatedError(f"{what} {kind!r} needs argument(s) {', '.join(missing)}", (next(iter(value)),),
+        raise LocatedError(f"{what} {label} needs argument(s) {', '.join(missing)}", (written,),
                            allowed=f"{kind}({signature})")
     return {kind: args}
 
