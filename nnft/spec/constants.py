@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from nnft.errors import GraphError
 from nnft.spec import expr as E
-from nnft.spec.models import Theory, undeclared_hint
+from nnft.spec.hints import undeclared_hint
+from nnft.spec.models import Theory
 
 
 def _err(theory: Theory, field: str, message: str, **kw) -> GraphError:

@@ -25,7 +25,8 @@ from nnft.inputs import COUNTS, MAX_CHUNK, MAX_COORDINATE, MAX_ORDER, MAX_POINTS
 from nnft.spec.constants import evaluate_constants
 from nnft.spec.fields import MAX_INPUT_DIM
 from nnft.spec.mlp import expand
-from nnft.spec.models import Theory, free_axis_error
+from nnft.spec.hints import free_axis_error
+from nnft.spec.models import Theory
 from nnft.spec.signatures import (DENSITIES, DENSITY_ALIASES, POTENTIAL_ALIASES, POTENTIALS, REFERENCE_ALIASES,
                                   REFERENCES)
 
@@ -202,7 +203,7 @@ def test_forgotten_sum_and_elementwise_product_keep_their_hints(tmp_path: Path):
     assert hint.startswith("contract it where they meet (W0 @ x rather than W0 * x)")
 
 
-@pytest.mark.xfail(strict=False, reason="needs nnft/graph/check.py to call nnft.spec.models.free_axis_error "
+@pytest.mark.xfail(strict=False, reason="needs nnft/graph/check.py to call nnft.spec.hints.free_axis_error "
                                         "(change proposed to the graph helper)")
 def test_wrong_readout_shape_end_to_end(tmp_path: Path):
     theory = nnft.load(_write(tmp_path, COS_NET, *WIDE_READOUT))
