@@ -59,6 +59,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.spec.expr",           # expression grammar
         "nnft.spec.validation",     # pydantic errors -> SpecError
         "nnft.spec.fields",         # field types and validators the models share
+        "nnft.spec.hints",          # hints of spec errors (undeclared names, free axes)
         "nnft.spec.study",          # the study: block (points, correlators, checks)
         "nnft.spec.models",         # Theory and its parts
         "nnft.spec.read",           # text and files -> plain mappings, safely (YAML/TOML/JSON)

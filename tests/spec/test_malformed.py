@@ -208,7 +208,7 @@ CASES = [
          ("number too large", "400 digits")),
     # --- expressions (semantics: refused at compile) ---------------------------------------------
     Case("undefined-name", yml("+ b0))", "+ bb0))"), "field", ("undefined name 'bb0'", "did you mean 'b0'?"),
-         stage="compile"),
+         stage="load"),
     Case("matmul-without-shared-axis", yml("cos(W0 @ x + b0)", "cos(W1 @ x)"), "field",
          ("'@' needs a shared axis", "('N',) and ('d',)"), stage="compile"),
     Case("sum-over-missing-axis", yml("field: sum_N(", "field: sum_M("), "field",
