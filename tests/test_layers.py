@@ -105,12 +105,14 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # Spec -> graph -> checked, analysed, compiled Model.
     ("graph", (
         "nnft.graph",
+        "nnft.graph.ir",            # the graph's layout: node kinds, inputs, density-argument edges
         "nnft.graph.check",
         "nnft.graph.build",
         "nnft.graph.analyse",
         "nnft.graph.moments",
         "nnft.graph.kernels",
         "nnft.graph.symmetry",
+        "nnft.graph.evaluate",      # the graph evaluated in JAX (named axes, batches, non-finite rule)
         "nnft.graph.compile",
     )),
     # Drawing networks: the jitted step, i.i.d. streams, MCMC.

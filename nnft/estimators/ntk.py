@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from nnft.graph import ir
 from nnft.graph.compile import Model
 from nnft.sample.iid import as_key
 from nnft.stats import Estimate
@@ -29,10 +30,10 @@ def trainable_scales(model: Model) -> dict[str, float]:
     g = model.graph
     out = {}
     for name in model.theory.params:
-        node = f"param:{name}"
-        args = {d["role"][4:]: u for u, _, d in g.in_edges(node, data=True) if d["role"].startswith("arg:")}
-        if all(g.nodes[u]["kind"] == "const" for u in args.values()):
-            gauss = get_density(g.nodes[node]["density"]).gaussian({k: g.nodes[u]["value"] for k, u in args.items()})
+        node = ir.param_node(name)
+        args = ir.constant_args(g, node)
+        if args is not None:
+            gauss = get_density(ir.density(g, node)).gaussian(args)
             if gauss is not None:
                 out[name] = gauss.std
     return out

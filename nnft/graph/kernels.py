@@ -43,6 +43,7 @@ import numpy as np
 from nnft.analytic.gaussian import expect2_converged
 from nnft.errors import NnftError
 from nnft.functions import FUNCTIONS
+from nnft.graph import ir
 from nnft.errors import KernelError  # noqa: F401 - defined in nnft.errors, importable here too
 
 
@@ -269,14 +270,13 @@ def _map_rename(s: KState, axis: str, node: str) -> KState:
 
 
 def _param_state(g: nx.MultiDiGraph, node: str) -> KState:
-    a = g.nodes[node]
-    args = {d["role"][4:]: u for u, _, d in g.in_edges(node, data=True) if d["role"].startswith("arg:")}
-    consts = {k: g.nodes[u]["value"] for k, u in args.items() if g.nodes[u]["kind"] == "const"}
+    consts = ir.constant_args(g, node)
     from nnft.densities import get_density
-    gauss = get_density(a["density"]).gaussian(consts) if len(consts) == len(args) else None
+    gauss = get_density(ir.density(g, node)).gaussian(consts) if consts is not None else None
+    params = frozenset({ir.name(g, node)})
     if gauss is None or gauss.mean != 0.0:               # only a centred Gaussian weight has a kernel map
-        return KState("other", a["axes"], params=frozenset({a["name"]}))
-    return KState("weight", a["axes"], var=gauss.std ** 2, params=frozenset({a["name"]}))
+        return KState("other", ir.axes(g, node), params=params)
+    return KState("weight", ir.axes(g, node), var=gauss.std ** 2, params=params)
 
 
 #: op -> kernel map (node attrs, input states, input node ids, dims) -> state
@@ -311,16 +311,16 @@ def kernels(model, points) -> Kernels:
     layers = []
     for node in nx.topological_sort(g):
         a = g.nodes[node]
-        ins = [u for u, _, d in sorted(g.in_edges(node, data=True), key=lambda e: e[2].get("pos", 0))
-               if d["role"] == "in"]
+        ins = ir.inputs(g, node)
+        kind = ir.kind(g, node)
         try:
-            if a["kind"] == "input":
+            if kind == "input":
                 st = KState("det", ("d",), K=X @ X.T, T=np.zeros((len(X), len(X))))
-            elif a["kind"] == "const":
-                st = KState("const", value=a["value"])
-            elif a["kind"] == "param":
+            elif kind == "const":
+                st = KState("const", value=ir.value(g, node))
+            elif kind == "param":
                 st = _param_state(g, node)
-            elif a["kind"] == "output":
+            elif kind == "output":
                 st = states[ins[0]]
             elif a["op"].startswith("fn:"):
                 st = _map_fn(a["op"][3:], states[ins[0]], ins[0])
@@ -334,15 +334,15 @@ def kernels(model, points) -> Kernels:
             else:
                 raise KernelError(f"no kernel map for the operation {a['op']}")
         except KernelError as err:
-            raise KernelError(f"{model.theory.source}: {a.get('field', node)}: {err}") from None
+            raise KernelError(f"{model.theory.source}: {ir.field(g, node)}: {err}") from None
         states[node] = st
     for node in nx.topological_sort(g):                 # layers: preactivations not extended further
-        st, a = states[node], g.nodes[node]
-        if st.kind == "gp" and a["kind"] == "op" and not any(
-                states[v].kind == "gp" and g.nodes[v]["kind"] == "op"
-                and g.nodes[v]["op"] in ("add", "sub", "mul", "div", "neg") for v in g.successors(node)):
-            layers.append((a.get("field", node), st.K, st.T))
-    out = states["phi"]
+        st = states[node]
+        if st.kind == "gp" and ir.is_op(g, node) and not any(
+                states[v].kind == "gp" and ir.is_op(g, v, "add", "sub", "mul", "div", "neg")
+                for v in g.successors(node)):
+            layers.append((ir.field(g, node), st.K, st.T))
+    out = states[ir.OUTPUT]
     if out.kind != "gp":
         raise KernelError(f"{model.theory.source}: field: the field is not a Gaussian process at infinite width "
                           f"(its final operation gives a {out.kind})")
