@@ -25,12 +25,8 @@ import networkx as nx
 
 from nnft.densities import get_density
 from nnft.errors import EstimatorError
+from nnft.functions import FUNCTIONS
 from nnft.graph import ir
-
-BOUNDED_FN = {"cos", "sin", "tanh", "erf", "sigmoid", "arctan", "sign"}
-#: |f(u)| ≤ |u| + c: moments of f(u) exist where those of u do
-LINEAR_FN = {"abs", "relu", "softplus", "gelu"}
-EXP_FN = {"exp", "cosh", "sinh"}
 
 INF = math.inf
 
@@ -210,15 +206,20 @@ def _op(g, n: str, a: dict, ms: list[Moments], ds: list[frozenset[str]], ins: li
 
 
 def _fn(f: str, x: Moments, deps: frozenset[str]) -> Moments:
-    if f in BOUNDED_FN:
+    """Moments of f(u) from those of u, by the growth class of the grammar function f
+    (``nnft.functions.GROWTHS``)."""
+    growth = FUNCTIONS[f].growth
+    if growth == "bounded":
         return Moments(INF, INF, True, True)
-    if f in LINEAR_FN:
-        return Moments(x.lo, x.hi if f == "abs" else INF, x.bounded, x.light, x.lo_why, x.hi_why if f == "abs" else None)
-    if f == "square":
+    if growth == "linear":                                    # |f(u)| ≤ a|u| + c: only lo carries over
+        return Moments(x.lo, INF, x.bounded, x.light, x.lo_why, None)
+    if growth == "modulus":                                   # |f(u)| = |u|: lo and hi carry over
+        return Moments(x.lo, x.hi, x.bounded, x.light, x.lo_why, x.hi_why)
+    if growth == "square":
         return Moments(x.lo / 2, x.hi / 2, x.bounded, x.bounded, x.lo_why, x.hi_why)
-    if f == "sqrt":
+    if growth == "sqrt":
         return Moments(2 * x.lo, 2 * x.hi, x.bounded, x.light, x.lo_why, x.hi_why)
-    if f in EXP_FN:
+    if growth == "exponential":
         if x.bounded:
             return Moments(INF, INF, True, True)
         if x.light:                                           # exp of a sub-Gaussian: every moment (lognormal)

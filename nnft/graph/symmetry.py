@@ -182,7 +182,8 @@ def static_symmetries(g: nx.MultiDiGraph) -> StaticSymmetries:
         th = g.graph.get("theory")
         from nnft.graph.analyse import analyse
         ns = analyse(g).neuron_sum
-        if ns is not None and _even(g, f"param:{ns.readout}") and (ns.offset is None or _even(g, f"param:{ns.offset}")):
+        if ns is not None and _even(g, ir.param_node(ns.readout)) and (
+                ns.offset is None or _even(g, ir.param_node(ns.offset))):
             proven["z2"] = f"by construction: even readout density of {ns.readout} (v → −v gives φ → −φ)"
         else:
             notes.append("z2: no uniform phase feeding φ linearly and no even readout density found")
