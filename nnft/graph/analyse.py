@@ -17,7 +17,7 @@ from nnft.graph.check import param_dependencies
 @dataclass(frozen=True)
 class NeuronSum:
     """φ(x) = offset + Σ_{i=1}^{W} v_i ψ_i(x) with (v_i, ψ_i) i.i.d. over i and v independent of ψ
-    (TASI eq. 39, 50-51; docs/physics.md §0).
+    (TASI arXiv:2408.00082 eq. 39, 50-51; docs/physics.md §0).
 
     Attributes:
       width: the summed axis (e.g. ``"N"``).
@@ -57,6 +57,23 @@ class Structure:
 
 
 def analyse(g: nx.MultiDiGraph) -> Structure:
+    """What the graph of a theory says about its parameters and its field, found once.
+
+    Finds a sampling order of the parameters (a density's arguments may use parameters drawn before
+    it; ties in declaration order), the blocks of mutually independent parameters, the parameters
+    the field does not use, and the neuron-sum form φ = offset + Σᵢ vᵢψᵢ (TASI arXiv:2408.00082
+    eq. 39, 50–51), or notes on why there is none.
+
+    Args:
+      g: a graph from ``nnft.graph.build.build`` that ``nnft.graph.check.check`` accepted.
+
+    Returns:
+      the :class:`Structure`.
+
+    Raises:
+      networkx.NetworkXUnfeasible: parameter densities that depend on each other in a cycle (``check``
+        refuses such a graph first, with a GraphError naming the spec field).
+    """
     deps = param_dependencies(g)
     declared = list(g.graph["theory"].params)
     order = tuple(nx.lexicographical_topological_sort(deps, key=declared.index))

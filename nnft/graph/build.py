@@ -337,7 +337,11 @@ class _Builder:
 
 
 def build(theory: Theory) -> nx.MultiDiGraph:
-    """Build the computation graph of a theory (TASI eq. 131: the pair φ_θ, P(θ)).
+    """Build the computation graph of a theory (TASI arXiv:2408.00082 eq. 131: the pair φ_θ, P(θ)).
+
+    An ``mlp:`` block is expanded into layers first. The graph's layout (node kinds, attributes, edge
+    roles) is described in ``nnft.graph.ir``; ``g.graph`` holds ``theory``, ``source``, ``constants``
+    (name -> value) and ``dims`` (axis name -> size).
 
     Raises:
       GraphError: undefined names, axes that don't exist or can't be contracted, density

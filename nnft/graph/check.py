@@ -17,6 +17,10 @@ def check(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
       refused.
 
     Returns the graph unchanged, so ``check(build(t))`` chains.
+
+    Raises:
+      GraphError: a cycle of parameter densities (naming ``params.<name>.density``), free axes left on
+        the field (naming ``field``), naming the spec file.
     """
     src = g.graph.get("source", "<dict>")
     params = ir.params(g)

@@ -40,7 +40,10 @@ Theta = dict[str, jax.Array]
 
 @dataclass(frozen=True)
 class Model:
-    """A compiled theory.
+    """A compiled theory: draw networks θ ~ P(θ) and evaluate their field φ_θ(x).
+
+    θ (:data:`Theta`) is a dict parameter name -> array of the block's shape (its ``shape:`` axes'
+    sizes), with a leading axis of n networks when batched.
 
     Attributes:
       theory: the validated spec.
@@ -58,6 +61,8 @@ class Model:
 
     @property
     def dims(self) -> dict[str, int]:
+        """The named sizes of the theory, axis name -> size (the spec's ``dims:``, e.g. ``{"d": 2, "N": 64}``);
+        a copy."""
         return dict(self.theory.dims)
 
     @property
@@ -85,6 +90,7 @@ class Model:
 
     @property
     def d(self) -> int:
+        """The dimension d of the input space: a point x has shape (d,)."""
         return self.theory.dims["d"]
 
     @cached_property
@@ -115,11 +121,12 @@ class Model:
         return dens, tuple(self.theory.dims[a] for a in node_axes), args
 
     def sample_one(self, key: jax.Array, dtype=jnp.float32) -> Theta:
-        """θ ~ P(θ) for one network: network 0 of :meth:`sample` with this key."""
+        """θ ~ P(θ) for one network (arrays of the blocks' shapes): network 0 of :meth:`sample` with
+        this key."""
         return jax.tree.map(lambda a: a[0], self.sample(key, 1, 0, dtype))
 
     def sample(self, key: jax.Array, n: int, start: int | jax.Array = 0, dtype=jnp.float32) -> Theta:
-        """A batch of ``n`` networks, ``start .. start+n−1`` (θ batched over axis 0).
+        """A batch of ``n`` networks, ``start .. start+n−1``: θ with arrays (n,) + the blocks' shapes.
 
         Parameter ``j`` (declaration order) is drawn with ``fold_in(key, j)`` for all networks at once by
         ``Density.sample_networks``, where network ``i``'s block depends on (key, j, i) only: the same
@@ -163,7 +170,7 @@ class Model:
         return self._ev.evaluate(target, values, axes)
 
     def field(self, theta: Theta, x: jax.Array) -> jax.Array:
-        """φ_θ(x) for one network and one point x of shape (d,).
+        """φ_θ(x) for one network (θ unbatched) and one point x of shape (d,): a scalar, shape ().
 
         NaN when any intermediate value overflowed or was undefined, even if a later operation
         swallowed it (relu/maximum of NaN may give 0 under XLA, 1/inf gives 0): non-finite values are
@@ -180,7 +187,8 @@ class Model:
         return self._evaluate(ir.OUTPUT, theta, points, batched=True, points=True)
 
     def neurons(self, theta: Theta, x: jax.Array) -> jax.Array:
-        """ψ_i(x), i = 1..W, for one network and one point: the neuron-sum body with readout v := 1.
+        """ψ_i(x), i = 1..W, for one network and one point x (d,): the neuron-sum body with readout
+        v := 1, shape (W,) (TASI arXiv:2408.00082 eq. 39).
 
         Raises:
           InputError: when the analysis found no neuron-sum form.
@@ -192,8 +200,8 @@ class Model:
         return self._evaluate(body, theta, x, batched=False, points=False, readout_one=ns.readout)
 
     def log_weight(self, theta: Theta) -> jax.Array:
-        """log of the insertion weight, −Σ_insertions Σ_z w_z V(φ_θ(z)) (TASI §5.2, docs/physics.md §7), for one
-        network; 0 for a theory without insertions."""
+        """log of the insertion weight, −Σ_insertions Σ_z w_z V(φ_θ(z)) (TASI arXiv:2408.00082 §5.2,
+        docs/physics.md §7), for one network (θ unbatched): a scalar; 0 for a theory without insertions."""
         dtype = next(iter(theta.values())).dtype
         total = jnp.zeros((), dtype=dtype)
         for ins in self.insertions:
@@ -203,8 +211,8 @@ class Model:
         return total
 
     def log_prob(self, theta: Theta) -> jax.Array:
-        """log P(θ) for one network: the sum of the parameters' log-densities (arguments that depend on
-        other parameters evaluated at θ)."""
+        """log P(θ) for one network (θ unbatched): the sum of the parameters' log-densities (arguments
+        that depend on other parameters evaluated at θ), a scalar."""
         values = {ir.param_node(k): v for k, v in theta.items()}
         total = 0.0
         for name in self.structure.order:
@@ -213,7 +221,7 @@ class Model:
         return total
 
     def free(self) -> "Model":
-        """The same theory without its insertions (the free theory P(θ))."""
+        """The same theory without its insertions (the free theory P(θ)), compiled anew."""
         return compile(self.theory.model_copy(update={"insertions": []}))
 
 

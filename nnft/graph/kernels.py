@@ -15,12 +15,12 @@ their kernels too when their cross-covariance vanishes, which the interpreter pr
 *lead* parameters it tracks: a ``gp`` value is a sum of terms each linear in a zero-mean weight
 (its lead) that appears nowhere else in the term, so E[term · other] = 0 whenever the lead is not a
 parameter of the other summand (and the NTK cross terms vanish the same way). That is the residual
-layer z⁽ˡ⁾ = W σ(z⁽ˡ⁻¹⁾) + b + γ z⁽ˡ⁻¹⁾ (Les Houches lectures eq. 25-26):
+layer z⁽ˡ⁾ = W σ(z⁽ˡ⁻¹⁾) + b + γ z⁽ˡ⁻¹⁾ (Les Houches lectures arXiv:2309.01592 eq. 25-26):
 
     K⁽ˡ⁾ = σ_b² + s² n F(K⁽ˡ⁻¹⁾) + γ² K⁽ˡ⁻¹⁾,    Θ⁽ˡ⁾ = σ_b² + s² n F + (s² n Ḟ + γ²) Θ⁽ˡ⁻¹⁾.
 
-The recursions (docs/physics.md §4, Lee et al. 2018, Jacot et al. 2018), for z' = W σ(z) + b with
-W ~ N(0, s²) over n units and b ~ N(0, σ_b²):
+The recursions (docs/physics.md §4, Lee et al. arXiv:1711.00165, Jacot et al. arXiv:1806.07572), for
+z' = W σ(z) + b with W ~ N(0, s²) over n units and b ~ N(0, σ_b²):
 
     K'  = σ_b² + s² n F(K),          F(K) = E[σ(u)σ(v)],  (u, v) ~ N(0, K)
     Θ'  = K' + s² n Ḟ(K) ⊙ Θ,         Ḟ(K) = E[σ'(u)σ'(v)]
@@ -41,7 +41,6 @@ import networkx as nx
 import numpy as np
 
 from nnft.analytic.gaussian import expect2_converged
-from nnft.errors import NnftError
 from nnft.functions import FUNCTIONS
 from nnft.graph import ir
 from nnft.errors import KernelError  # noqa: F401 - defined in nnft.errors, importable here too
@@ -49,19 +48,39 @@ from nnft.errors import KernelError  # noqa: F401 - defined in nnft.errors, impo
 
 @dataclass(frozen=True)
 class KState:
-    kind: str                          # det | weight | gp | fgp | wsum | const
+    """The infinite-width state of one graph node, what the kernel maps pass along (module docstring).
+
+    K and T are (P, P) over the point set; per unit of the node's axes (the units are i.i.d.).
+
+    Attributes:
+      kind: ``det`` (the input), ``weight`` (a centred Gaussian parameter of constant std), ``gp``
+        (Gaussian units), ``fgp`` (a pointwise function of one ``gp`` node), ``wsum`` (W ⊙ f(z)
+        awaiting its sum), ``const``, or ``other`` (a parameter with no kernel map).
+      axes: the node's named axes.
+      K: det: the Gram matrix S = X Xᵀ; gp: the covariance K; fgp: K of its base; wsum: s²·E[f(u)f(v)] per unit.
+      T: gp: the NTK Θ; fgp: Θ of its base; wsum: s²·E[f'(u)f'(v)]·Θ per unit.
+      var: weight: s², the variance of its density.
+      value: const: the number.
+      f, df: fgp: the function of the base units and its derivative (numpy, elementwise).
+      name: fgp: the grammar function applied directly to the ``gp`` (a closed-form kernel map may
+        exist), else None.
+      base: fgp: the node of the ``gp`` it is a function of.
+      params: names of the parameters the value depends on.
+      lead: gp/wsum: lead weights (each term is linear in one zero-mean weight found nowhere else in
+        the term); None when the value is not known to have that form.
+    """
+
+    kind: str
     axes: tuple[str, ...] = ()
-    K: np.ndarray | None = None        # det: S; gp: K; fgp: K of its base; wsum: S = Σ_units E[ff']
-    T: np.ndarray | None = None        # gp: Θ; fgp: Θ of its base; wsum: Σ_units E[f'f'] Θ
-    var: float = 0.0                   # weight: s²
-    value: float = 0.0                 # const
-    f: Callable | None = None          # fgp
-    df: Callable | None = None         # fgp
-    name: str | None = None            # fgp: a named activation applied directly to the gp
-    base: str | None = None            # fgp: node of the gp it is a function of
+    K: np.ndarray | None = None
+    T: np.ndarray | None = None
+    var: float = 0.0
+    value: float = 0.0
+    f: Callable | None = None
+    df: Callable | None = None
+    name: str | None = None
+    base: str | None = None
     params: frozenset = field(default_factory=frozenset)
-    #: gp/wsum: lead weights (each term is linear in one zero-mean weight found nowhere else in
-    #: the term); None when the value is not known to have that form
     lead: frozenset | None = None
 
 
@@ -296,11 +315,17 @@ def _map_fn_neg(s: KState) -> KState:
 
 
 def kernels(model, points) -> Kernels:
-    """NNGP and NTK of a compiled model on a point set (P, d), read off its graph.
+    """NNGP and NTK of a compiled model on a point set (P, d), read off its graph (the recursions of
+    the module docstring: Lee et al. arXiv:1711.00165, Jacot et al. arXiv:1806.07572, LH
+    arXiv:2309.01592 eq. 25-26).
+
+    Returns:
+      :class:`Kernels` with (P, P) matrices ``nngp`` and ``ntk`` and the per-layer (K, Θ).
 
     Raises:
-      KernelError: a node has no kernel map (non-Gaussian densities feeding the units, shared
-        parameters, activations whose Gaussian integrals diverge, ...), naming the spec field.
+      KernelError: points without d coordinates; a node has no kernel map (non-Gaussian densities
+        feeding the units, shared parameters, activations whose Gaussian integrals diverge, ...),
+        naming the spec field; a field that is not a Gaussian process at infinite width.
     """
     g = model.graph
     dims = model.theory.dims
@@ -350,11 +375,19 @@ def kernels(model, points) -> Kernels:
 
 
 def nngp(model, points) -> np.ndarray:
-    """The NNGP kernel K(xᵢ, xⱼ) of the field (infinite width)."""
+    """The NNGP kernel K(xᵢ, xⱼ) of the field (infinite width), (P, P) for points (P, d).
+
+    Raises:
+      KernelError: as :func:`kernels`.
+    """
     return kernels(model, points).nngp
 
 
 def ntk(model, points) -> np.ndarray:
-    """The NTK Θ(xᵢ, xⱼ) of the field (infinite width, NTK parameterisation)."""
+    """The NTK Θ(xᵢ, xⱼ) of the field (infinite width, NTK parameterisation), (P, P) for points (P, d).
+
+    Raises:
+      KernelError: as :func:`kernels`.
+    """
     return kernels(model, points).ntk
 

@@ -58,7 +58,9 @@ _UNDECIDED = dict(lo=0.0, hi=INF, bounded=False, light=False)
 
 
 def analyse_moments(g: nx.MultiDiGraph) -> dict[str, Moments]:
-    """:class:`Moments` of every node (graph nodes -> bounds), in topological order."""
+    """:class:`Moments` of every node of a built graph (node -> bounds), propagated in topological
+    order from the parameters' declared tails (``Density.tail``) and the grammar functions' growth
+    classes (``Function.growth``); ``out["phi"]`` is the field's."""
     theory = g.graph["theory"]
     dims = dict(theory.dims)
     inputs = ir.all_inputs(g)

@@ -3,7 +3,7 @@ once, in the graph). Each proven symmetry comes with the reason a physicist can 
 
 Rules (each is a change of variables θ → θ' that leaves P(θ) invariant and maps φ_θ(g·x) to φ_θ'(x)):
 
-- **translation** (TASI §3.3 eq. 65-71): every path from x to φ passes through a
+- **translation** (TASI arXiv:2408.00082 §3.3 eq. 65-71): every path from x to φ passes through a
   phase node cos/sin(L(x) + b) with L linear in x and b ~ U over a 2π period, b independent of
   everything and used nowhere else. Under x → x + c, b → b + L(c) mod 2π has the same law given the
   rest, so every correlator is translation invariant at every N.
@@ -148,7 +148,13 @@ def _feeds_linearly(g, start: str, memo_cos) -> bool:
 
 
 def static_symmetries(g: nx.MultiDiGraph) -> StaticSymmetries:
-    """Symmetries of the theory's law that hold by construction (see the module docstring)."""
+    """Symmetries of the theory's law that hold by construction (the rules of the module docstring,
+    TASI arXiv:2408.00082 §3.3), on a built graph; an insertion keeps only those its weight keeps.
+
+    Returns:
+      :class:`StaticSymmetries`: the proven ones with their reasons, and notes on the others (not
+      proven does not mean broken).
+    """
     proven = {"permutation": "correlators of a real (commuting) scalar field are symmetric in their points"}
     notes: list[str] = []
     memo: dict = {}
@@ -268,7 +274,7 @@ def odd_readout(g) -> list[str]:
     """Names of parameters P with φ an odd linear function of P jointly, each with a constant-argument
     density even about 0, independent of the rest, and used nowhere but on that linear path (e.g.
     the last layer (W_L, b_L) of an MLP); empty when there is none. Then (P) → −(P) leaves P(θ)
-    invariant and flips φ, so every odd correlator vanishes (TASI §3.3, internal symmetries)."""
+    invariant and flips φ, so every odd correlator vanishes (TASI arXiv:2408.00082 §3.3, internal symmetries)."""
     if ir.OUTPUT not in g:
         return []
     P = _odd_params(g, ir.OUTPUT)
