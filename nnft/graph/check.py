@@ -6,6 +6,7 @@ import networkx as nx
 
 from nnft.errors import GraphError
 from nnft.graph import ir
+from nnft.spec.hints import free_axis_error
 
 
 def check(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
@@ -35,10 +36,8 @@ def check(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
         pass
     axes = ir.axes(g, ir.OUTPUT)
     if axes:
-        red = axes[0]
-        raise GraphError(f"the field has free axes {axes}; φ(x) must be one number per point", file=src,
-                         field="field", got=g.graph["theory"].field,
-                         hint=f"reduce them, e.g. sum_{red}(...)")
+        field, message, got, hint = free_axis_error(g.graph["theory"], axes)
+        raise GraphError(message, file=src, field=field, got=got, hint=hint)
     if not nx.is_directed_acyclic_graph(g):  # pragma: no cover - guarded by the builder
         raise GraphError("the graph has a cycle", file=src, field="<graph>")
     for p in params:

@@ -203,8 +203,6 @@ def test_forgotten_sum_and_elementwise_product_keep_their_hints(tmp_path: Path):
     assert hint.startswith("contract it where they meet (W0 @ x rather than W0 * x)")
 
 
-@pytest.mark.xfail(strict=False, reason="needs nnft/graph/check.py to call nnft.spec.hints.free_axis_error "
-                                        "(change proposed to the graph helper)")
 def test_wrong_readout_shape_end_to_end(tmp_path: Path):
     theory = nnft.load(_write(tmp_path, COS_NET, *WIDE_READOUT))
     with pytest.raises(nnft.SpecError) as info:
