@@ -202,7 +202,18 @@ def check_reflection_positivity(model, points=None, *, family: str = "fields", w
 
 
 def rp_matrix(g2, points, axis: int = 0, weights=None) -> np.ndarray:
-    """M_kl = G2(R x_k, x_l) from a closed-form two-point function ``g2(x, y)`` (symmetrized)."""
+    """M_kl = G2(R x_k, x_l) from a closed-form two-point function ``g2(x, y)`` (symmetrized).
+
+    Args:
+      g2: a callable ``g2(x, y) -> float`` on points of shape (d,).
+      points: (n, d) points (or (n,) for d = 1); ``axis`` is the reflected coordinate.
+    Returns: (n, n) matrix, or (m, m) with ``weights`` of shape (m, n).
+    Raises:
+      InputError: ``g2`` is not callable (an array of values has no reflected entries to read).
+    """
+    if not callable(g2):
+        raise InputError(f"g2 must be a callable g2(x, y), got {type(g2).__name__}: the RP matrix needs "
+                         "G2 at reflected points R x_k, which an array of values does not hold")
     pts = np.atleast_2d(np.asarray(points, dtype=float))
     R = reflect(pts, axis)
     M = np.array([[g2(R[k], pts[l]) for l in range(len(pts))] for k in range(len(pts))])

@@ -22,6 +22,7 @@ from functools import cached_property
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import networkx as nx
 
 from nnft.densities import get_density
@@ -201,7 +202,13 @@ class Model:
 
     def log_weight(self, theta: Theta) -> jax.Array:
         """log of the insertion weight, −Σ_insertions Σ_z w_z V(φ_θ(z)) (TASI arXiv:2408.00082 §5.2,
-        docs/physics.md §7), for one network (θ unbatched): a scalar; 0 for a theory without insertions."""
+        docs/physics.md §7), for one network (θ unbatched): a scalar; 0 for a theory without insertions.
+
+        Raises:
+          InputError: θ is not one network (a parameter's shape differs from its declared block shape,
+            e.g. a batch from :meth:`sample`: map over it with ``jax.vmap(model.log_weight)``).
+        """
+        self._one_network(theta, "log_weight")
         dtype = next(iter(theta.values())).dtype
         total = jnp.zeros((), dtype=dtype)
         for ins in self.insertions:
@@ -210,9 +217,19 @@ class Model:
             total = total - jnp.sum(jnp.asarray(ins.weights, dtype=dtype) * ins.V(phi))
         return total
 
+    def _one_network(self, theta: Theta, what: str) -> None:
+        """Refuse θ that is not one network's parameters (shapes are static, so this also holds under jit)."""
+        for name, p in self.theory.params.items():
+            want = tuple(self.theory.dims[a] for a in p.shape)
+            got = tuple(np.shape(theta[name])) if name in theta else None
+            if got != want:
+                raise InputError(f"Model.{what} takes one network: parameter {name!r} has shape {got}, its "
+                                 f"block is {want}; for a batch use jax.vmap(model.{what})")
+
     def log_prob(self, theta: Theta) -> jax.Array:
         """log P(θ) for one network (θ unbatched): the sum of the parameters' log-densities (arguments
         that depend on other parameters evaluated at θ), a scalar."""
+        self._one_network(theta, "log_prob")
         values = {ir.param_node(k): v for k, v in theta.items()}
         total = 0.0
         for name in self.structure.order:

@@ -12,7 +12,7 @@ of a correlated difference),
 
 and puts beside them
 
-* the exact finite-N first order −κ(O, S) = λ·c1(N) (``nnft.analytic.perturbative.first_order``):
+* the exact finite-N first order −κ(O, S) = λ·c1(N) (``nnft.perturbation.first_order.first_order``):
   for φ⁴ and n = 2, c1(N) = −(1/24)Σ_z w_z[G6(x,y,z,z,z,z) − G2(x,y)G4(z,z,z,z)], which contains the
   connected 4- and 6-point functions of the free net (docs/physics.md §7, "at finite N the free theory is
   not Gaussian"). It needs a spec ``reference:`` with moments of order n + 4; when the reference has
