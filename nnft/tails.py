@@ -122,3 +122,27 @@ def khat_two_sided(top_pos: np.ndarray, top_neg: np.ndarray) -> np.ndarray:
         ka, kb = khat_from_top(a), khat_from_top(b)
         out[i] = np.fmax(ka, kb)
     return out
+
+
+def merge_top(old: np.ndarray | None, new: np.ndarray, keep: int) -> np.ndarray:
+    """The ``keep`` largest values per row of two (F, ·) arrays (chunking does not change the result:
+    the kept set is the exact top-``keep`` of everything merged so far; order within a row is not
+    meaningful). Once ``old`` is full, only the new values above a row's current ``keep``-th largest can
+    enter, and only those rows are re-selected (a run's later chunks rarely change the tail)."""
+    if old is None or old.shape[1] < keep:
+        both = new if old is None else np.concatenate([old, new], axis=1)
+        if both.shape[1] <= keep:
+            return both
+        return np.partition(both, both.shape[1] - keep, axis=1)[:, -keep:]
+    hit = new > old.min(axis=1)[:, None]
+    rr, cc = np.nonzero(hit)
+    if not len(rr):
+        return old
+    vals = new[rr, cc]
+    out = old.copy()
+    bounds = np.flatnonzero(np.diff(rr)) + 1
+    for seg_rows, seg_vals in zip(np.split(rr, bounds), np.split(vals, bounds)):
+        r = seg_rows[0]
+        both = np.concatenate([old[r], seg_vals])
+        out[r] = np.partition(both, len(both) - keep)[-keep:]
+    return out

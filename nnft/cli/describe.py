@@ -109,8 +109,8 @@ def criticality(spec, sets):
     if not C_b >= 0:
         raise SpecError(f"the bias variance must be ≥ 0, got {C_b:g}", file=theory.source, field="mlp.bias_var",
                         got=theory.mlp.bias_var)
-    from nnft.spec.mlp import _depth
-    _depth(theory)                       # the same depth bound as building the network (a one-line error)
+    from nnft.spec.mlp import depth
+    depth(theory)                       # the same depth bound as building the network (a one-line error)
     act = theory.mlp.activation.strip()
     try:
         c = crit(act, C_W, C_b, gamma=gamma)

@@ -18,6 +18,7 @@ import numpy as np
 import warnings
 
 from nnft.errors import InputError, TailWarning
+from nnft.graph import ir
 from nnft.graph.compile import Model
 from nnft.graph.moments import field_moment_check
 from nnft.partitions import all_masks, cumulants
@@ -219,7 +220,7 @@ def _products(keys: tuple, n_points: int) -> Products:
 
 def periodic(model: Model) -> bool:
     """Whether φ applies a periodic function (cos, sin, tan) anywhere (for :meth:`Plan.check_precision`)."""
-    return any(a.get("op") in ("fn:cos", "fn:sin", "fn:tan") for _, a in model.graph.nodes(data=True))
+    return any(ir.op(model.graph, n) in ("fn:cos", "fn:sin", "fn:tan") for n in model.graph.nodes)
 
 
 @dataclass(frozen=True)

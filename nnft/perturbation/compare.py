@@ -201,7 +201,7 @@ def compare(theory_or_model, tuples=None, *, lambdas=DEFAULT_LAMBDAS, samples: i
       SpecError: the theory has no insertion, or the coupling cannot be determined / is not a constant.
     """
     from nnft.insertions import compile_insertions
-    from nnft.sample.iid import ESS_FRACTION, ESS_MIN
+    from nnft.sample.reweight import ess_floor
     from nnft.study import study_points
 
     model = _as_model(theory_or_model)
@@ -265,11 +265,11 @@ def compare(theory_or_model, tuples=None, *, lambdas=DEFAULT_LAMBDAS, samples: i
 
     est, ess = _reweighted_shifts(free, tuples, [compile_insertions(per_lam[lam]) for lam in lams],
                                   samples=samples, seed=seed, chunk=chunk, dtype=dtype)
-    ess_floor = max(ESS_MIN, ESS_FRACTION * samples)
-    degenerate = [lam for lam, e in zip(lams, ess) if e < ess_floor]
+    floor = ess_floor(samples)
+    degenerate = [lam for lam, e in zip(lams, ess) if e < floor]
     if degenerate:
         msg = (f"importance weights degenerate at {coupling} = {', '.join(f'{v:g}' for v in degenerate)} "
-               f"(ESS < {ess_floor:g}): those rows are unreliable; lower the coupling or sample P̃ by MCMC")
+               f"(ESS < {floor:g}): those rows are unreliable; lower the coupling or sample P̃ by MCMC")
         notes.append(msg)
         warnings.warn(msg, ReweightingWarning, stacklevel=2)
     by_lam = {lam: (Estimate(est.mean[l], est.stderr[l], samples, ess[l], None if est.khat is None else est.khat[l]),

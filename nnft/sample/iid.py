@@ -29,12 +29,12 @@ from nnft.errors import CheckpointError, ReweightingWarning, SamplingError, prin
 from nnft.graph.compile import Model
 from nnft.sample.step import DTYPES, chunk_step, row_elements, tail_one_sided, tail_width
 from nnft.stats import BlockSums
-from nnft.tails import MIN_TAIL, tail_size
+from nnft.sample.reweight import ess_floor
+from nnft.tails import MIN_TAIL, merge_top, tail_size
 
 #: array elements (all networks of one chunk) a jitted step may hold; bounds memory per step
 CHUNK_ELEMENTS = 1 << 24
 #: below this effective sample size (absolute, or as a fraction of n) reweighted estimates are flagged
-ESS_MIN, ESS_FRACTION = 100.0, 0.01
 #: largest tail buffer (features × kept values) for the k̂ diagnostic; beyond it fewer values are kept
 TAIL_ELEMENTS = 1 << 22
 
@@ -195,9 +195,9 @@ def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable,
             if keep:
                 c = contrib[j]
                 c = c[:count * (len(c) // chunk)].T          # (T, valid rows)
-                tops[0] = _merge_top(tops[0], c, keep)
+                tops[0] = merge_top(tops[0], c, keep)
                 if not one_sided:                    # a one-sided tail (values ≥ 0) has no lower tail to keep
-                    tops[1] = _merge_top(tops[1], -c, keep)
+                    tops[1] = merge_top(tops[1], -c, keep)
         return None
 
     failure = None
@@ -242,7 +242,7 @@ def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable,
     if keep and tops[0] is not None:
         acc.tail = tuple(np.sort(t if t is not None else tops[0][:, :0], axis=1) + 0.0   # canonical order,
                          for t in tops)                                                  # −0.0 -> 0.0
-    if model.insertions and acc.ess < max(ESS_MIN, ESS_FRACTION * n_samples):
+    if model.insertions and acc.ess < ess_floor(n_samples):
         warnings.warn(f"importance weights of the insertion degenerated: effective sample size {acc.ess:.1f} of "
                       f"{n_samples} networks; estimates are not reliable (lower the coupling or the box volume, "
                       "or sample P̃ by MCMC)", ReweightingWarning, stacklevel=3)
@@ -308,30 +308,6 @@ def _fingerprint(model: Model, key: jax.Array, cache_key: tuple | None, **sizes)
            **{k: (v if isinstance(v, (int, str)) else repr(v)) for k, v in sizes.items()}}
     if runtime.process_count() > 1:
         out["processes"] = f"{runtime.process_index()} of {runtime.process_count()}"
-    return out
-
-
-def _merge_top(old: np.ndarray | None, new: np.ndarray, keep: int) -> np.ndarray:
-    """The ``keep`` largest values per row of two (F, ·) arrays (chunking does not change the result:
-    the kept set is the exact top-``keep`` of everything merged so far; order within a row is not
-    meaningful). Once ``old`` is full, only the new values above a row's current ``keep``-th largest can
-    enter, and only those rows are re-selected (a run's later chunks rarely change the tail)."""
-    if old is None or old.shape[1] < keep:
-        both = new if old is None else np.concatenate([old, new], axis=1)
-        if both.shape[1] <= keep:
-            return both
-        return np.partition(both, both.shape[1] - keep, axis=1)[:, -keep:]
-    hit = new > old.min(axis=1)[:, None]
-    rr, cc = np.nonzero(hit)
-    if not len(rr):
-        return old
-    vals = new[rr, cc]
-    out = old.copy()
-    bounds = np.flatnonzero(np.diff(rr)) + 1
-    for seg_rows, seg_vals in zip(np.split(rr, bounds), np.split(vals, bounds)):
-        r = seg_rows[0]
-        both = np.concatenate([old[r], seg_vals])
-        out[r] = np.partition(both, len(both) - keep)[-keep:]
     return out
 
 

@@ -34,7 +34,8 @@ from nnft.errors import InputError, SamplingError
 from nnft.errors import ConvergenceWarning  # noqa: F401 - defined in nnft.errors, importable here too
 from nnft.graph.compile import Model
 from nnft.sample.diagnostics import Diagnostics, diagnose
-from nnft.sample.iid import _merge_top, as_key
+from nnft.sample.iid import as_key
+from nnft.tails import merge_top
 from nnft.sample.noise import noise_logdensity, sample_noise, theta_from_noise
 from nnft.sample.step import DTYPES
 from nnft.sample.transition import HMC_INTEGRATION_STEPS, check_algorithm, kernel, remember, warmup_compiled
@@ -294,7 +295,7 @@ def sample_chains(model: Model, points, features: Callable, n_features: int, *, 
             acc_sums.add(np.asarray(sums)[:n_blocks], np.asarray(w)[:n_blocks], count * chains)
             if tail_keep:
                 c = np.asarray(feats)[:count].reshape(-1, int(n_features)).T              # (F, draws)
-                top_pos, top_neg = _merge_top(top_pos, c, tail_keep), _merge_top(top_neg, -c, tail_keep)
+                top_pos, top_neg = merge_top(top_pos, c, tail_keep), merge_top(top_neg, -c, tail_keep)
             n_div += np.asarray(ndiv)
             acc_rate += np.asarray(acc)
             idx = np.arange(start, start + count)

@@ -37,6 +37,16 @@ from nnft.stats import BlockSums, kish_ess
 __all__ = ["MultiLambda", "importance_weights", "lattice_log_weight", "sweep_values"]
 
 
+#: a reweighted ensemble whose Kish ESS is below max(ESS_MIN, ESS_FRACTION·n) gets a ReweightingWarning
+ESS_MIN, ESS_FRACTION = 100.0, 0.01
+
+
+def ess_floor(n: int) -> float:
+    """The Kish ESS below which a reweighted ensemble of ``n`` networks is flagged (ReweightingWarning;
+    ``nnft.perturbation.compare`` marks such λ): max(ESS_MIN, ESS_FRACTION·n)."""
+    return max(ESS_MIN, ESS_FRACTION * n)
+
+
 def importance_weights(log_weight, shift: float = 0.0):
     """Importance weights e^{ℓ − c} of networks with log-weights ℓ = −S(θ) (docs/physics.md §7).
 

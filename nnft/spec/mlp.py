@@ -37,7 +37,7 @@ def _err(theory: Theory, field: str, message: str, **kw) -> SpecError:
 MAX_MLP_DEPTH = 10_000
 
 
-def _depth(theory: Theory) -> int:
+def depth(theory: Theory) -> int:
     """L = mlp.depth, an integer 1 … MAX_MLP_DEPTH (a size name is looked up first)."""
     value = theory.mlp.depth
     name = ""
@@ -133,7 +133,7 @@ def expand(theory: Theory) -> Theory:
     m = theory.mlp
     if m is None:
         return theory
-    L = _depth(theory)
+    L = depth(theory)
     if isinstance(m.width, list):
         if len(m.width) != L:
             raise _err(theory, "mlp.width", f"{len(m.width)} widths given for depth {L}",
