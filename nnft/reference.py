@@ -325,7 +325,10 @@ def exact(model: Model, tuples, widths=None) -> Exact:
     if model.structure.neuron_sum is None:
         from nnft.reference_mlp import mlp_exact, mlp_info
         if mlp_info(model) is not None:
-            return mlp_exact(model, tuples, widths)
+            th, kinds, width = mlp_exact(model, tuples, widths)
+            return Exact(widths=(width,), full=th.full[None], connected=th.connected[None],
+                         orders=tuple(len(t) for t in tuples), accuracy=0.0,
+                         label=", ".join(dict.fromkeys(kinds)), kinds=kinds)
     _require(model)
     neuron = neuron_reference(model)
     check_reference(model)

@@ -256,30 +256,22 @@ def mlp_theory(model, tuples, info: MLPInfo | None = None) -> MLPTheory:
     return MLPTheory(full, conn, tuple(kf), tuple(kc), af, ac, reasons)
 
 
-def mlp_exact(model, tuples, widths=None):
-    """:class:`nnft.reference.Exact` for an ``mlp:`` net, every value labelled (``Exact.kinds``).
+def mlp_exact(model, tuples, widths=None) -> tuple[MLPTheory, tuple[str, ...], int]:
+    """The theory of an ``mlp:`` net with every tuple covered: (values, kind per tuple, last hidden
+    width n_L). ``nnft.reference.exact`` wraps it in an ``Exact`` (labelled).
 
     Raises:
       EstimatorError: other widths asked (the NNGP is width-free, the 1/n terms are at the spec's widths),
         or a tuple with no theory (naming why).
     """
-    from nnft.reference import Exact
     if widths is not None:
         raise EstimatorError("widths= is not available for an 'mlp:' net: its theory is at the spec's widths "
                              "(change them with nnft.load(spec, N=...))")
-    th = mlp_theory(model, tuples)
+    info = mlp_info(model)
+    th = mlp_theory(model, tuples, info)
     bad = [j for j in range(len(tuples)) if not (np.isfinite(th.full[j]) and np.isfinite(th.connected[j]))]
     if bad:
-        raise EstimatorError(f"no theory for tuple {bad[0]}: {th.reasons.get(bad[0], 'not available')}")
-    kinds = tuple(EXACT if kf == kc == EXACT else (kc if kf == kc else f"{kf} / {kc}")
-                  for kf, kc in zip(th.kind_full, th.kind_connected))
-    label = ", ".join(dict.fromkeys(kinds))
-    N = info_width(model)
-    return Exact(widths=(N,), full=th.full[None], connected=th.connected[None],
-                 orders=tuple(len(t) for t in tuples), accuracy=0.0, label=label, kinds=kinds)
-
-
-def info_width(model) -> int:
-    """The last hidden width n_L (the width axis an ``Exact`` of an ``mlp:`` net is indexed by)."""
-    info = mlp_info(model)
-    return int(info.widths[-1]) if info else 0
+        raise EstimatorError(f"no theory for tuple {bad[0]} (order {len(tuples[bad[0]])}): "
+                             f"{th.reasons.get(bad[0], 'not available')}")
+    kinds = tuple(kf if kf == kc else f"{kf} / {kc}" for kf, kc in zip(th.kind_full, th.kind_connected))
+    return th, kinds, int(info.widths[-1])
