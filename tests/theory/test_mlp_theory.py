@@ -73,3 +73,25 @@ def test_deep_net_labels_and_refusals():
         nnft.exact(compile(nnft.load("residual_relu", N=8, L=2)), [np.stack([x] * 4)])
     with pytest.raises(EstimatorError, match="insertion"):
         nnft.exact(compile(nnft.load("phi4_cos_1d")), [np.zeros((2, 1))])
+
+
+@pytest.mark.slow
+def test_tanh_leading_order_within_its_allowance():
+    # chaotic tanh, two hidden layers of 16: E z² = K + δ and G_c4 = 3κ4 to O(1/n), compared with the
+    # stated allowance (z~); the wrong twin is G_c4 of the wrong sign (−3κ4)
+    th = with_constant(with_constant(nnft.load("tanh_mlp", N=16, L=2), "C_W", 2.0), "C_b", 0.05)
+    m = compile(th)
+    x = np.ones(3)
+    tuples = [np.stack([x, x]), np.stack([x] * 4)]
+    t = mlp_theory(m, tuples)
+    assert t.kind_connected == ("leading order", "leading order") and t.allow_connected[1] > 0
+    mc = measure(m, tuples, samples=40_000, key=1)
+
+    def z(i, which, value):
+        est = getattr(mc, which)
+        return (float(est.mean[i]) - value) / np.hypot(float(est.stderr[i]), getattr(t, "allow_" + which)[i])
+
+    assert abs(z(0, "full", t.full[0])) < Z
+    assert abs(z(1, "full", t.full[1])) < Z
+    assert abs(z(1, "connected", t.connected[1])) < Z
+    assert abs(z(1, "connected", -t.connected[1])) > Z
