@@ -164,8 +164,10 @@ class Report:
     notes: list[str] = field(default_factory=list)
     #: Kish effective sample size of the importance weights (a reweighted ensemble; None: i.i.d.)
     ess: float | None = None
-    #: worst split-R̂ over the chains (an MCMC ensemble; None: not MCMC)
+    #: worst split-R̂ over the chains' observables (an MCMC ensemble; None: not MCMC)
     rhat: float | None = None
+    #: smallest bulk ESS over the chains' observables (an MCMC ensemble; None: not MCMC)
+    bulk_ess: float | None = None
 
     def table(self) -> str:
         """The report as the text table ``nnft run`` prints: MC beside theory with z-scores, k̂ and notes."""
@@ -187,7 +189,8 @@ class Report:
         if self.ess is not None:
             lines.append(f"  reweighted ensemble: Kish ESS = {self.ess:.6g} of {self.samples} networks (importance weights)")
         if self.rhat is not None:
-            lines.append(f"  MCMC ensemble: split-R̂ = {self.rhat:.4f} (worst over chains; > 1.01 means not converged)")
+            lines.append(f"  MCMC ensemble: split-R̂ = {self.rhat:.4f} (worst observable; > 1.01: not converged)"
+                         + (f", bulk ESS ≥ {self.bulk_ess:.5g}" if self.bulk_ess is not None else ""))
         head = f"{'n':>2} {'points':<28} {'G (MC)':>20} {'G (theory)':>11} {'z':>7}   {'G_c (MC)':>20} " \
                f"{'G_c (theory)':>12} {'z':>7}"
         if any(r.neuron_connected for r in self.rows):
@@ -266,11 +269,15 @@ class Report:
 
 
 def run(theory: Theory, *, samples: int | None = None, seed: int | None = None, chunk: int | None = None,
-        dtype: str | None = None, points=None, orders=None, neurons: int | None = 1_000_000) -> Report:
+        dtype: str | None = None, points=None, orders=None, neurons: int | None = 1_000_000,
+        sampler: str = "iid", chains: int = 4) -> Report:
     """Measure the study of a theory (spec defaults, overridden by the arguments).
 
     Args:
       neurons: neurons drawn for the exact-in-N estimate (None or 0: skip it).
+      sampler: ``"iid"`` (default: i.i.d. networks, importance-reweighted under an insertion; the
+        Report shows the Kish ESS) or ``"mcmc"`` (``nnft.mcmc_ensemble``, ``chains`` NUTS chains; the
+        Report shows split-R̂ and bulk ESS).
 
     Raises:
       EstimatorError: an order whose moments do not exist (``nnft.graph.moments``), or a
@@ -290,7 +297,17 @@ def run(theory: Theory, *, samples: int | None = None, seed: int | None = None, 
     orders = list(orders or st.correlators.orders)
     model = compile(theory)
     tuples = default_tuples(pts, orders)
-    mc = measure(model, tuples, samples=samples, key=seed, chunk=chunk, dtype=dtype)
+    diag = None
+    if sampler == "mcmc":
+        from nnft.estimators.mcmc import mcmc_ensemble
+        from nnft.estimators.npoint import Correlators
+        ens, diag = mcmc_ensemble(model, tuples, samples=samples, chains=chains, key=seed)
+        mc = Correlators(full=ens.full(), connected=ens.connected(), orders=ens.orders)
+    elif sampler == "iid":
+        mc = measure(model, tuples, samples=samples, key=seed, chunk=chunk, dtype=dtype)
+    else:
+        from nnft.errors import InputError
+        raise InputError(f"sampler must be 'iid' or 'mcmc', got {sampler!r}")
     require_ess(mc.full, f"{theory.source}: the correlators")
     def k(est, i):
         return None if est.khat is None else float(est.khat[i])
@@ -311,9 +328,11 @@ def run(theory: Theory, *, samples: int | None = None, seed: int | None = None, 
                 r.neuron_connected = (float(nl.connected.mean[0, i]), float(nl.connected.stderr[0, i]))
         except EstimatorError as err:
             notes.append(f"no neuron-level estimate: {err}")
-    ess = mc.full.ess
+    ess = mc.full.ess if diag is None else None
     return Report(theory=theory, model=model, samples=samples, seed=seed, rows=rows, notes=notes,
-                  ess=None if ess is None else float(np.min(ess)))
+                  ess=None if ess is None else float(np.min(ess)),
+                  rhat=None if diag is None else diag.max_rhat,
+                  bulk_ess=None if diag is None else float(np.nanmin(diag.ess)))
 
 
 def _one_line(err: Exception) -> str:

@@ -42,3 +42,7 @@ def test_run_table_labels_and_footnotes():
     assert "NNGP (N→∞)" in table and "z~" in table
     body = table.split("-" * 20)[1]
     assert " — " not in body.replace("—      ", "")       # no theory cell is a bare dash (a z may be)
+    from dataclasses import replace
+    shown = replace(rep, ess=123.0, rhat=1.004, bulk_ess=456.0).table()
+    assert "Kish ESS = 123 of 64" in shown and "split-R̂ = 1.0040" in shown and "bulk ESS ≥ 456" in shown
+    assert "ESS" in shown.splitlines()[[i for i, l in enumerate(shown.splitlines()) if l.startswith(" n ")][0]]
