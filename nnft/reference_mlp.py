@@ -120,7 +120,35 @@ def mlp_info(model) -> MLPInfo | None:
         C_b = tuple(tidy(var(f"b{l}")) if f"b{l}" in th.params else 0.0 for l in range(1, L + 2))
     except (KeyError, ValueError, IndexError, NnftError):
         return None
-    residual = any(E.RENAME + "_" in th.define[f"z{l}"] for l in range(2, L + 1))
+    # every preactivation must have the generated form W_l @ σ(z_{l-1}) [+ b_l] [+ γ as(z_{l-1})]
+    residual = False
+
+    def act_of(l):
+        prev = E.Name("x") if l == 1 else E.Name(f"z{l - 1}")
+        return prev if l == 1 or activation == "linear" else E.Call(activation, (prev,), None)
+
+    for l in range(1, L + 1):
+        try:
+            ex = E.parse(th.define[f"z{l}"])
+        except (NnftError, ValueError):
+            return None
+        terms = []
+        while isinstance(ex, E.BinOp) and ex.op == "+":
+            terms.append(ex.right)
+            ex = ex.left
+        terms.append(ex)
+        terms.reverse()
+        if terms[0] != E.BinOp("@", E.Name(f"W{l}"), act_of(l)) if activation else not (
+                isinstance(terms[0], E.BinOp) and terms[0].op == "@" and terms[0].left == E.Name(f"W{l}")):
+            return None
+        for t in terms[1:]:
+            if t == E.Name(f"b{l}"):
+                continue
+            if (l > 1 and isinstance(t, E.BinOp) and t.op == "*" and isinstance(t.right, E.Call)
+                    and t.right.func == E.RENAME and t.right.args == (E.Name(f"z{l - 1}"),)):
+                residual = True
+                continue
+            return None
     return MLPInfo(L, widths, activation, C_W, C_b, residual)
 
 
