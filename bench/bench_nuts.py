@@ -38,6 +38,8 @@ def worker(cache_dir: str, N: int, samples: int, warmup: int) -> dict:
     t_import = time.perf_counter()
     import jax
     import numpy as np
+    if not cache_dir:                     # nnft turns on its default cache (~/.cache/nnft/jax) otherwise
+        os.environ["NNFT_COMPILE_CACHE"] = "off"
     if cache_dir:
         jax.config.update("jax_compilation_cache_dir", cache_dir)
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)

@@ -165,9 +165,14 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--full", action="store_true", help="10⁶ networks per width, all 10 widths")
     ap.add_argument("--samples", type=int, default=None, help="networks per width (brute force and floor)")
-    ap.add_argument("--neurons", type=int, default=None, help="single-neuron samples per architecture")
+    ap.add_argument("--neurons", type=int, default=None,
+                    help="single-neuron samples per architecture (drawn as whole width-1000 networks: at least 2000, "
+                         "better 64000 for all 64 jackknife blocks)")
     ap.add_argument("--routes", nargs="+", default=["brute", "neuron", "floor"])
     args = ap.parse_args(argv)
+    if args.neurons is not None and args.neurons < 2000 and "neuron" in args.routes:
+        ap.error("--neurons must be at least 2000: the neuron route draws whole width-1000 networks, "
+                 "and an error bar needs 2 jackknife blocks")
     widths = WIDTHS if args.full else QUICK_WIDTHS
     S = args.samples or (1_000_000 if args.full else 10_000)
     M = args.neurons or (1_000_000 if args.full else 20_000)

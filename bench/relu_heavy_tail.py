@@ -6,7 +6,7 @@ underestimate the ratio by far more than the jackknife error says; k̂ flags it.
     PYTHONPATH=. python bench/relu_heavy_tail.py [samples ...]
 """
 
-import sys
+import argparse
 import warnings
 
 import numpy as np
@@ -14,12 +14,16 @@ import numpy as np
 import nnft
 from nnft.analytic import finite_width as F
 
+ap = argparse.ArgumentParser(description="E z⁴/(E z²)² of a deep critical ReLU MLP against the exact value, with k̂.")
+ap.add_argument("samples", type=int, nargs="*", default=[10_000, 100_000], help="networks per run (default: 10000 100000)")
+args = ap.parse_args()
+
 L, N = 15, 32
 x = np.array([[1.0, 0.0, 0.0]])
 model = nnft.compile(nnft.load("relu_mlp", L=L, N=N))
 K1 = 2.0 * float(x[0] @ x[0]) / 3
 exact = F.relu_moments([N] * L, C_W=2.0, C_b=0.0, K1=K1)
-for samples in [int(s) for s in sys.argv[1:]] or [10_000, 100_000]:
+for samples in args.samples:
     for seed in range(3):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -4,7 +4,7 @@ settings (Cos-net, Gauss-net): the fraction of seeds on which any G or G_c entry
     PYTHONPATH=. python bench/tail_false_flags.py [seeds] [samples]   (default: the spec's study samples)
 """
 
-import sys
+import argparse
 import warnings
 
 import numpy as np
@@ -13,8 +13,11 @@ import nnft
 from nnft.spec.points import study_points
 from nnft.study import default_tuples
 
-seeds = int(sys.argv[1]) if len(sys.argv) > 1 else 10
-samples_arg = int(sys.argv[2]) if len(sys.argv) > 2 else None
+ap = argparse.ArgumentParser(description="False-flag rate of the Pareto-k̂ diagnostic on Cos-net and Gauss-net.")
+ap.add_argument("seeds", type=int, nargs="?", default=10, help="seeds per theory (default: 10)")
+ap.add_argument("samples", type=int, nargs="?", default=None, help="networks per run (default: the spec's study samples)")
+args = ap.parse_args()
+seeds, samples_arg = args.seeds, args.samples
 for name in ("cos_net", "gauss_net"):
     theory = nnft.load(name)
     model = nnft.compile(theory)

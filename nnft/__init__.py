@@ -66,6 +66,8 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "zscore": ("nnft.stats", "zscore"),
     "Report": ("nnft.study", "Report"),
     "run": ("nnft.study", "run"),
+    "Sweep": ("nnft.sweep", "Sweep"),
+    "run_sweep": ("nnft.sweep", "run_sweep"),
 }
 
 # -- checked re-exports (nnft.inputs): arguments are validated before any work starts
@@ -78,6 +80,7 @@ _CHECKED: dict[str, dict] = {
     "neuron_measure": {"tuples": "tuples"},
     "exact": {"tuples": "tuples"},
     "run": {"points": "points", "orders": "orders"},
+    "run_sweep": {"points": "points", "orders": "orders"},
     "check": {},
     "compare": {"tuples": "tuples", "points": "points"},
     "kernels": {"points": "points", "max_points": "kernel"},

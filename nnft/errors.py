@@ -27,8 +27,18 @@ def printable(text: str) -> str:
 
 
 def suggest(word: str, options: Iterable[str]) -> str | None:
-    """The closest of ``options`` to ``word`` (for 'did you mean ...?'), or None."""
-    hits = difflib.get_close_matches(str(word), [str(o) for o in options], n=1, cutoff=0.6)
+    """The closest of ``options`` to ``word`` (for 'did you mean ...?'), or None: an option differing
+    only in case (``Tanh``), else one two swapped neighbouring letters away (``tahn`` -> ``tanh``, which
+    difflib ranks below ``tan``), else difflib's closest match."""
+    word, options = str(word), [str(o) for o in options]
+    for o in options:
+        if o.lower() == word.lower():
+            return o
+    swapped = {word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(len(word) - 1)}
+    for o in options:
+        if o in swapped:
+            return o
+    hits = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     return hits[0] if hits else None
 
 

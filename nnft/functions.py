@@ -7,8 +7,8 @@ the infinite-width kernel maps (``nnft.graph.kernels``, ``nnft.analytic.activati
 closed-form Gaussian maps) and criticality (``nnft.analytic.criticality``: σ, σ', σ'') all read it.
 Adding a function = adding one record (``tests/test_functions.py`` checks every entry of every record).
 
-(One fact is still elsewhere: how fast each function grows, for the moment analysis, is
-``nnft.graph.moments``' BOUNDED_FN / LINEAR_FN / EXP_FN.)
+How fast each function grows (``Function.growth``, one of :data:`GROWTHS`) is what the moment
+analysis (``nnft.graph.moments``) reads.
 
 This module imports only numpy (and ``nnft.errors``); scipy and JAX are loaded on first use:
 ``Function.numpy`` of erf, gelu, sigmoid and gamma (and some derivatives) call scipy.special inside,
@@ -35,6 +35,17 @@ from nnft.errors import UnknownNameError
 SMOOTHNESS = ("C∞", "C⁰", "discontinuous")
 #: parity classes (``Function.parity``): f(−x) = f(x), f(−x) = −f(x), or neither
 PARITIES = ("even", "odd", "none")
+#: growth classes (``Function.growth``): how fast |f(u)| grows with |u|, which decides which moments of
+#: f(u) exist given those of u (``nnft.graph.moments``); class -> the bound it states
+GROWTHS = {
+    "bounded": "|f(u)| ≤ c: every moment of f(u) exists",
+    "linear": "|f(u)| ≤ a|u| + c: E|f(u)|ᵖ < ∞ wherever E|u|ᵖ < ∞",
+    "modulus": "|f(u)| = |u|: E|f(u)|ᵖ < ∞ exactly where E|u|ᵖ < ∞",
+    "square": "|f(u)| = u²: E|f(u)|ᵖ = E|u|²ᵖ",
+    "sqrt": "|f(u)| = |u|^½: E|f(u)|ᵖ = E|u|^{p/2}",
+    "exponential": "|f(u)| ≤ c e^{|u|}: every moment exists when u is bounded or sub-Gaussian (lognormal)",
+    "other": "no growth bound used (poles or a singularity, as tan, log, Γ): nothing is decided",
+}
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,8 @@ class Function:
         ``nnft.analytic.gaussian`` quadrature when ``kernel`` is None).
       smoothness: ``"C∞"``, ``"C⁰"`` (a kink) or ``"discontinuous"``, on ``domain``.
       parity: ``"even"``, ``"odd"`` or ``"none"``.
+      growth: how fast |f(u)| grows, one of :data:`GROWTHS` (for binary functions, in the larger of
+        |a|, |b|).
       domain: where the function is defined (text).
       interval: a real interval inside the domain on which the implementations are compared and tested.
       kinks: points of ``interval`` where f is not smooth.
@@ -92,6 +105,7 @@ class Function:
     gaussian: bool
     smoothness: str
     parity: str
+    growth: str
     domain: str = "every real number"
     interval: tuple[float, float] = (-6.0, 6.0)
     kinks: tuple[float, ...] = ()
@@ -223,79 +237,83 @@ _RECORDS = [
     Function("cos", 1, math.cos, np.cos, lambda: _fm().cos, (lambda u: -np.sin(u), lambda u: -np.cos(u)),
              KernelMap(lambda k11, k22, k12: _damp(k11, k22) * np.cosh(k12),
                        lambda k11, k22, k12: _damp(k11, k22) * np.sinh(k12), _MGF),
-             "", gaussian=True, smoothness="C∞", parity="even", keeps_nonfinite=True),
+             "", gaussian=True, smoothness="C∞", parity="even", growth="bounded", keeps_nonfinite=True),
     Function("sin", 1, math.sin, np.sin, lambda: _fm().sin, (np.cos, lambda u: -np.sin(u)),
              KernelMap(lambda k11, k22, k12: _damp(k11, k22) * np.sinh(k12),
                        lambda k11, k22, k12: _damp(k11, k22) * np.cosh(k12), _MGF),
-             "", gaussian=True, smoothness="C∞", parity="odd", keeps_nonfinite=True),
+             "", gaussian=True, smoothness="C∞", parity="odd", growth="bounded", keeps_nonfinite=True),
     Function("tan", 1, math.tan, np.tan, lambda: _fm().tan,
              (lambda u: 1 / np.cos(u) ** 2, lambda u: 2 * np.tan(u) / np.cos(u) ** 2),
              None, "none: poles at π/2 + kπ, which a Gaussian u crosses (E tan(u)² diverges)",
-             gaussian=False, smoothness="C∞", parity="odd", domain="u ≠ π/2 + kπ", interval=(-1.4, 1.4),
+             gaussian=False, smoothness="C∞", parity="odd", growth="other", domain="u ≠ π/2 + kπ",
+             interval=(-1.4, 1.4),
              keeps_nonfinite=True),
     Function("exp", 1, math.exp, np.exp, lambda: _jnp().exp, (np.exp, np.exp), KernelMap(_exp_F, _exp_F, _MGF),
-             "", gaussian=True, smoothness="C∞", parity="none"),
+             "", gaussian=True, smoothness="C∞", parity="none", growth="exponential"),
     Function("log", 1, math.log, np.log, lambda: _jnp().log, (lambda u: 1 / u, lambda u: -1 / u ** 2),
              None, "none: log u is undefined for u ≤ 0, which a Gaussian u reaches",
-             gaussian=False, smoothness="C∞", parity="none", domain="u > 0", interval=(0.05, 10.0),
+             gaussian=False, smoothness="C∞", parity="none", growth="other", domain="u > 0", interval=(0.05, 10.0),
              keeps_nonfinite=True),
     Function("sqrt", 1, math.sqrt, np.sqrt, lambda: _jnp().sqrt,
              (lambda u: 0.5 / np.sqrt(u), lambda u: -0.25 / u ** 1.5),
              None, "none: √u is undefined for u < 0, which a Gaussian u reaches",
-             gaussian=False, smoothness="C∞", parity="none", domain="u ≥ 0 (smooth for u > 0)",
+             gaussian=False, smoothness="C∞", parity="none", growth="sqrt", domain="u ≥ 0 (smooth for u > 0)",
              interval=(0.05, 10.0), keeps_nonfinite=True),
     Function("tanh", 1, math.tanh, np.tanh, lambda: _jnp().tanh,
              (lambda u: 1 - np.tanh(u) ** 2, lambda u: -2 * np.tanh(u) * (1 - np.tanh(u) ** 2)),
-             None, _QUAD, gaussian=True, smoothness="C∞", parity="odd"),
+             None, _QUAD, gaussian=True, smoothness="C∞", parity="odd", growth="bounded"),
     Function("erf", 1, math.erf, _erf, lambda: _jax().scipy.special.erf,
              (lambda u: 2 / np.sqrt(np.pi) * np.exp(-u ** 2), lambda u: -4 * u / np.sqrt(np.pi) * np.exp(-u ** 2)),
              KernelMap(_erf_F, _erf_dF, "Williams, NeurIPS 1997 (arcsine kernel)"),
-             "", gaussian=True, smoothness="C∞", parity="odd"),
+             "", gaussian=True, smoothness="C∞", parity="odd", growth="bounded"),
     Function("abs", 1, abs, np.abs, lambda: _jnp().abs, (np.sign, np.zeros_like),
              KernelMap(_abs_F, _sign_F, "arcsine law (Sheppard 1899); Cho & Saul, NeurIPS 2009"),
-             "", gaussian=True, smoothness="C⁰", parity="even", kinks=(0.0,), keeps_nonfinite=True),
+             "", gaussian=True, smoothness="C⁰", parity="even", growth="modulus", kinks=(0.0,), keeps_nonfinite=True),
     Function("relu", 1, lambda v: max(v, 0.0), lambda u: np.maximum(u, 0.0), lambda: _jax().nn.relu,
              (lambda u: (u > 0).astype(float), lambda u: np.zeros_like(u)),
              KernelMap(_relu_F, _relu_dF, "arc-cosine kernel n = 1, Cho & Saul, NeurIPS 2009", both=_relu_both),
-             "", gaussian=True, smoothness="C⁰", parity="none", kinks=(0.0,)),
+             "", gaussian=True, smoothness="C⁰", parity="none", growth="linear", kinks=(0.0,)),
     Function("sigmoid", 1, lambda v: 0.5 * (1.0 + math.tanh(0.5 * v)), _expit, lambda: _jax().nn.sigmoid,
-             (_dsigmoid, _d2sigmoid), None, _QUAD, gaussian=True, smoothness="C∞", parity="none"),
+             (_dsigmoid, _d2sigmoid), None, _QUAD, gaussian=True, smoothness="C∞", parity="none", growth="bounded"),
     Function("gelu", 1, lambda v: 0.5 * v * (1.0 + math.erf(v / math.sqrt(2.0))), _gelu, lambda: _gelu_jax,
-             (_dgelu, _d2gelu), None, _QUAD, gaussian=True, smoothness="C∞", parity="none"),
+             (_dgelu, _d2gelu), None, _QUAD, gaussian=True, smoothness="C∞", parity="none", growth="linear"),
     Function("softplus", 1, lambda v: max(v, 0.0) + math.log1p(math.exp(-abs(v))), lambda u: np.logaddexp(0.0, u),
              lambda: _jax().nn.softplus, (_expit, _dsigmoid),
-             None, _QUAD, gaussian=True, smoothness="C∞", parity="none"),
+             None, _QUAD, gaussian=True, smoothness="C∞", parity="none", growth="linear"),
     Function("cosh", 1, math.cosh, np.cosh, lambda: _jnp().cosh, (np.sinh, np.cosh),
              KernelMap(lambda k11, k22, k12: _grow(k11, k22) * np.cosh(k12),
                        lambda k11, k22, k12: _grow(k11, k22) * np.sinh(k12), _MGF),
-             "", gaussian=True, smoothness="C∞", parity="even", keeps_nonfinite=True),
+             "", gaussian=True, smoothness="C∞", parity="even", growth="exponential", keeps_nonfinite=True),
     Function("sinh", 1, math.sinh, np.sinh, lambda: _jnp().sinh, (np.cosh, np.sinh),
              KernelMap(lambda k11, k22, k12: _grow(k11, k22) * np.sinh(k12),
                        lambda k11, k22, k12: _grow(k11, k22) * np.cosh(k12), _MGF),
-             "", gaussian=True, smoothness="C∞", parity="odd", keeps_nonfinite=True),
+             "", gaussian=True, smoothness="C∞", parity="odd", growth="exponential", keeps_nonfinite=True),
     Function("arctan", 1, math.atan, np.arctan, lambda: _fm().arctan,
              (lambda u: 1 / (1 + u ** 2), lambda u: -2 * u / (1 + u ** 2) ** 2),
-             None, _QUAD, gaussian=True, smoothness="C∞", parity="odd"),
+             None, _QUAD, gaussian=True, smoothness="C∞", parity="odd", growth="bounded"),
     Function("gamma", 1, math.gamma, _gamma, lambda: _jax().scipy.special.gamma, (_dgamma, _d2gamma),
              None, "none: poles at u = 0, −1, −2, …, which a Gaussian u crosses (E Γ(u)² diverges)",
-             gaussian=False, smoothness="C∞", parity="none", domain="u ∉ {0, −1, −2, …}", interval=(0.1, 6.0)),
+             gaussian=False, smoothness="C∞", parity="none", growth="other", domain="u ∉ {0, −1, −2, …}",
+             interval=(0.1, 6.0)),
     Function("sign", 1, lambda v: float((v > 0) - (v < 0)), np.sign, lambda: _jnp().sign,
              (np.zeros_like, np.zeros_like),
              KernelMap(_sign_F, lambda k11, k22, k12: np.zeros_like(k12),
                        "arcsine law (Sheppard 1899); Ḟ = 0: sign' = 0 away from u = 0 (its δ at 0 is dropped)"),
-             "", gaussian=True, smoothness="discontinuous", parity="odd", kinks=(0.0,)),
+             "", gaussian=True, smoothness="discontinuous", parity="odd", growth="bounded", kinks=(0.0,)),
     Function("square", 1, lambda v: v * v, np.square, lambda: _jnp().square,
              (lambda u: 2 * u, lambda u: np.full_like(u, 2.0)),
              KernelMap(lambda k11, k22, k12: k11 * k22 + 2 * k12 ** 2, lambda k11, k22, k12: 4 * k12,
                        "Isserlis: E u²v² = k11k22 + 2k12², E (2u)(2v) = 4k12"),
-             "", gaussian=True, smoothness="C∞", parity="even", keeps_nonfinite=True),
+             "", gaussian=True, smoothness="C∞", parity="even", growth="square", keeps_nonfinite=True),
     Function("maximum", 2, max, np.maximum, lambda: _jnp().maximum,
              (lambda a, b: (a >= b).astype(float), lambda a, b: (a < b).astype(float)),
              None, "none: a function of two arguments", gaussian=False, smoothness="C⁰", parity="none",
+             growth="linear",
              domain="every pair of real numbers (a kink on a = b)"),
     Function("minimum", 2, min, np.minimum, lambda: _jnp().minimum,
              (lambda a, b: (a <= b).astype(float), lambda a, b: (a > b).astype(float)),
              None, "none: a function of two arguments", gaussian=False, smoothness="C⁰", parity="none",
+             growth="linear",
              domain="every pair of real numbers (a kink on a = b)"),
 ]
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import nnft
-from nnft.functions import FUNCTIONS, PARITIES, SMOOTHNESS, KernelMap, get_function
+from nnft.functions import FUNCTIONS, GROWTHS, PARITIES, SMOOTHNESS, KernelMap, get_function
 from nnft.spec import expr as E
 
 NAMES = list(FUNCTIONS)
@@ -54,7 +54,7 @@ def test_every_record_has_every_entry(name):
     else:
         assert isinstance(f.kernel, KernelMap) and callable(f.kernel.F) and callable(f.kernel.dF)
         assert f.kernel.source and f.gaussian and f.arity == 1
-    assert f.smoothness in SMOOTHNESS and f.parity in PARITIES
+    assert f.smoothness in SMOOTHNESS and f.parity in PARITIES and f.growth in GROWTHS
     assert f.domain and f.interval[0] < f.interval[1]
     assert all(f.interval[0] < k < f.interval[1] for k in f.kinks)
     assert (f.smoothness == "C∞") == (not f.kinks) or f.arity == 2
@@ -116,6 +116,31 @@ def test_declared_nonfinite_propagation_holds(name):
     with np.errstate(all="ignore"):
         out = f.numpy(np.array([np.inf, -np.inf, np.nan]))
     assert not f.keeps_nonfinite or not np.any(np.isfinite(out))
+
+
+#: the bound each growth class states, as a check on |f(u)| over a wide grid (u, |f(u)|)
+_GROWTH_BOUNDS = {
+    "bounded": lambda u, v: np.all(v <= np.max(v[np.abs(u) <= 1]) + 1.0),
+    "linear": lambda u, v: np.all(v <= 2 * np.abs(u) + 2),
+    "modulus": lambda u, v: np.allclose(v, np.abs(u)),
+    "square": lambda u, v: np.allclose(v, u ** 2),
+    "sqrt": lambda u, v: np.allclose(v, np.sqrt(np.abs(u))),
+    "exponential": lambda u, v: np.all(v <= 2 * np.exp(np.abs(u))),
+    "other": lambda u, v: True,
+}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_declared_growth_class_holds(name):
+    """The growth class the moment analysis reads (``nnft.graph.moments``) is a true bound."""
+    f = FUNCTIONS[name]
+    assert set(_GROWTH_BOUNDS) == set(GROWTHS)
+    u = np.linspace(-60, 60, 12001)
+    if f.growth == "sqrt":
+        u = u[u >= 0]
+    with np.errstate(all="ignore"):
+        v = np.abs(f.numpy(u) if f.arity == 1 else np.maximum(np.abs(f.numpy(u, -u)), np.abs(f.numpy(-u, u))))
+    assert _GROWTH_BOUNDS[f.growth](u, v), f.growth
 
 
 # --- derivatives -----------------------------------------------------------------------------------

@@ -59,6 +59,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.spec.expr",           # expression grammar
         "nnft.spec.validation",     # pydantic errors -> SpecError
         "nnft.spec.fields",         # field types and validators the models share
+        "nnft.spec.hints",          # hints of spec errors (undeclared names, free axes)
         "nnft.spec.study",          # the study: block (points, correlators, checks)
         "nnft.spec.models",         # Theory and its parts
         "nnft.spec.read",           # text and files -> plain mappings, safely (YAML/TOML/JSON)
@@ -104,12 +105,14 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # Spec -> graph -> checked, analysed, compiled Model.
     ("graph", (
         "nnft.graph",
+        "nnft.graph.ir",            # the graph's layout: node kinds, inputs, density-argument edges
         "nnft.graph.check",
         "nnft.graph.build",
         "nnft.graph.analyse",
         "nnft.graph.moments",
         "nnft.graph.kernels",
         "nnft.graph.symmetry",
+        "nnft.graph.evaluate",      # the graph evaluated in JAX (named axes, batches, non-finite rule)
         "nnft.graph.compile",
     )),
     # Drawing networks: the jitted step, i.i.d. streams, MCMC.
@@ -147,6 +150,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # reference, so the whole perturbation package sits here).
     ("workflows", (
         "nnft.study",
+        "nnft.sweep",               # one study per value of a size, constant or spec path (Sweep)
         "nnft.perturbation",
         "nnft.perturbation.first_order",
         "nnft.perturbation.couplings",

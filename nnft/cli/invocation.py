@@ -12,19 +12,47 @@ import click
 from nnft.inputs import as_points, parse_points
 
 
-def sizes(pairs: tuple[str, ...]) -> dict[str, int]:
-    """``--set NAME=INT`` options -> ``{name: size}`` (click.BadParameter on anything else)."""
-    out = {}
+def parse_sets(pairs: tuple[str, ...]) -> tuple[dict[str, str], tuple[str, list[str]] | None]:
+    """``--set NAME=VALUE`` options -> ({name: value text}, the sweep or None).
+
+    NAME is a size, a constant or a dotted spec path (``study.samples``); VALUE is read by the spec
+    loader (``nnft.spec.load.parse_value``: numbers in the spec's notation, nothing evaluated). A comma
+    list ``NAME=v1,v2,...`` is a sweep, returned as ``(NAME, [v1, v2, ...])`` (at most one per command).
+    click.BadParameter on anything else (one line, exit 2).
+    """
+    from nnft.errors import SpecError
+    from nnft.spec.load import MAX_OVERRIDE_CHARS, split_values
+    out: dict[str, str] = {}
+    sweep = None
     for p in pairs:
         name, sep, value = p.partition("=")
-        if not sep or not name.strip():
-            raise click.BadParameter(f"expected NAME=INTEGER, got {p[:80]!r}", param_hint="--set")
-        v = value.strip()
-        if not (v.isascii() and v.isdigit()) or len(v) > 12:
-            raise click.BadParameter(f"{name.strip()[:40]} must be a positive integer (at most 12 digits), "
-                                     f"got {value[:40]!r}", param_hint="--set")
-        out[name.strip()] = int(v)
-    return out
+        name = name.strip()
+        if not sep or not name:
+            raise click.BadParameter(f"expected NAME=VALUE (a size, a constant or a path such as study.samples), "
+                                     f"got {p[:80]!r}", param_hint="--set")
+        if len(name) > MAX_OVERRIDE_CHARS or len(value) > 10 * MAX_OVERRIDE_CHARS:
+            raise click.BadParameter(f"{name[:40]!r}: name or value too long", param_hint="--set")
+        if not value.strip():
+            raise click.BadParameter(f"{name[:40]} has no value (write {name[:40]}=VALUE)", param_hint="--set")
+        if name in out or (sweep and sweep[0] == name):
+            raise click.BadParameter(f"{name[:40]} is set twice", param_hint="--set")
+        try:
+            items = split_values(value, name)
+        except SpecError as err:
+            raise click.BadParameter(f"{name[:40]}: {err.message}", param_hint="--set") from None
+        if items is None:
+            out[name] = value
+        elif sweep is not None:
+            raise click.BadParameter(f"one sweep at a time: both {sweep[0][:40]} and {name[:40]} are comma lists "
+                                     "(run one sweep per command)", param_hint="--set")
+        else:
+            sweep = (name, items)
+    return out, sweep
+
+
+def has_sweep(sets: tuple[str, ...]) -> bool:
+    """Whether the ``--set`` options hold a comma list (a sweep)."""
+    return parse_sets(sets)[1] is not None
 
 
 def points_option(text: str | None, d: int, name: str = "--points"):
@@ -40,11 +68,48 @@ LOADED: list = []
 
 
 def load_theory(spec: str, sets: tuple[str, ...]):
-    """The theory SPEC names (a file or a shipped spec) with the ``--set`` sizes; remembered for :func:`redacted`."""
+    """The theory SPEC names (a file or a shipped spec) with the ``--set`` overrides (sizes, constants,
+    dotted paths); remembered for :func:`redacted`. A sweep (comma list) is refused: only ``nnft run``
+    runs one (:func:`run_sweep`)."""
     from nnft.spec.load import load
-    theory = load(spec, **sizes(sets))
+    over, sweep = parse_sets(sets)
+    if sweep is not None:
+        raise click.BadParameter(f"{sweep[0][:40]}={','.join(sweep[1])[:60]} is a sweep (a comma list); only "
+                                 "'nnft run' runs sweeps: give one value here", param_hint="--set")
+    theory = load(spec, **over)
     LOADED.append(theory)
     return theory
+
+
+def run_sweep(spec: str, sets: tuple[str, ...], *, samples, seed, chunk, dtype, points, orders, neurons, devices,
+              checkpoint, resume, quiet):
+    """``nnft run`` with a sweep in ``--set``: one study per value (same seed), printed as one table
+    with the swept value as its first column; returns the :class:`nnft.sweep.Sweep`.
+
+    Every value is validated before anything runs. Each value compiles its own model (constants are
+    not traced arguments of the compiled model yet). ``--checkpoint`` is refused (one file per run).
+    """
+    from nnft.inputs import parse_orders
+    from nnft.spec.load import resolve
+    from nnft.sweep import Sweep, swept_value, theories
+    from nnft.study import run as run_study
+    if checkpoint is not None or resume:
+        raise click.BadParameter("a sweep cannot be checkpointed (one run per value): drop --checkpoint/--resume "
+                                 "or run one value at a time", param_hint="--checkpoint")
+    over, (name, values) = parse_sets(sets)
+    order_list = parse_orders(orders) if orders is not None else None
+    ths = theories(resolve(spec), name, values, over)
+    LOADED.extend(ths)
+    pts = [points_option(points, t.dims["d"]) for t in ths]
+    reports = []
+    with execution(devices, None, False, quiet):
+        for t, p in zip(ths, pts):
+            check_spec_reference(t)
+            reports.append(run_study(t, samples=samples, seed=seed, chunk=chunk, dtype=dtype, points=p,
+                                     orders=order_list, neurons=neurons))
+    sw = Sweep(name=name, values=[swept_value(t, name) for t in ths], reports=reports)
+    result(sw.table())
+    return sw
 
 
 def redacted(err: BaseException) -> BaseException:

@@ -8,8 +8,8 @@ import sys
 
 import click
 
-from nnft.cli.invocation import (Finite, check_spec_reference, execution, load_theory, points_option, result,
-                                 sampling_options)
+from nnft.cli.invocation import (Finite, check_spec_reference, execution, has_sweep, load_theory, points_option,
+                                 result, run_sweep, sampling_options)
 from nnft.inputs import MAX_CHUNK, MAX_NEURONS, MAX_SAMPLES, MAX_SEED, parse_numbers, parse_orders
 
 
@@ -21,7 +21,8 @@ from nnft.inputs import MAX_CHUNK, MAX_NEURONS, MAX_SAMPLES, MAX_SEED, parse_num
 @click.option("--chunk", type=click.IntRange(1, MAX_CHUNK),
               help="networks per jitted chunk (does not change the numbers)")
 @click.option("--dtype", type=click.Choice(["float32", "float64"]), help="sampling precision (sums are float64)")
-@click.option("--set", "sets", multiple=True, metavar="NAME=INT", help="override a named size, e.g. --set N=64")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
+              help="override a size, constant or spec path (N=64, C_W=0.9, study.samples=1e5); a comma list sweeps it")
 @click.option("--points", help="points 'x1,x2;y1,y2;...' (default: the spec's study points)")
 @click.option("--orders", help="correlator orders, e.g. 2,4")
 @click.option("--neurons", type=click.IntRange(0, MAX_NEURONS), default=1_000_000, show_default=True,
@@ -29,6 +30,9 @@ from nnft.inputs import MAX_CHUNK, MAX_NEURONS, MAX_SAMPLES, MAX_SEED, parse_num
 @sampling_options
 def run(spec, samples, seed, chunk, dtype, sets, points, orders, neurons, devices, checkpoint, resume, quiet):
     """Measure correlators of SPEC and print them beside theory with z-scores."""
+    if has_sweep(sets):                    # --set NAME=v1,v2,...: one study per value, one table (nnft.sweep)
+        return run_sweep(spec, sets, samples=samples, seed=seed, chunk=chunk, dtype=dtype, points=points, orders=orders,
+                         neurons=neurons, devices=devices, checkpoint=checkpoint, resume=resume, quiet=quiet)
     from nnft.study import run as run_study
     order_list = parse_orders(orders) if orders is not None else None
     theory = load_theory(spec, sets)

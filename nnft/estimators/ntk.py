@@ -1,4 +1,4 @@
-"""Empirical neural tangent kernel and frozen-NTK kernel regression (TASI §4, eq. 92-99).
+"""Empirical neural tangent kernel and frozen-NTK kernel regression (TASI arXiv:2408.00082 §4, eq. 92-99).
 
 For one network θ, in the NTK parameterisation (parameters standardised by their density's std s_p,
 so the analytic limit is ``nnft.graph.kernels.ntk``):
@@ -18,21 +18,23 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from nnft.graph import ir
 from nnft.graph.compile import Model
 from nnft.sample.iid import as_key
 from nnft.stats import Estimate
 
 
 def trainable_scales(model: Model) -> dict[str, float]:
-    """Parameters with a normal density of constant arguments (``Density.gaussian``), and its std (the NTK scale)."""
+    """The trainable parameters: those with a Gaussian density of constant arguments
+    (``Density.gaussian``), name -> its std s_p (the NTK scale); the others are held fixed."""
     from nnft.densities import get_density
     g = model.graph
     out = {}
     for name in model.theory.params:
-        node = f"param:{name}"
-        args = {d["role"][4:]: u for u, _, d in g.in_edges(node, data=True) if d["role"].startswith("arg:")}
-        if all(g.nodes[u]["kind"] == "const" for u in args.values()):
-            gauss = get_density(g.nodes[node]["density"]).gaussian({k: g.nodes[u]["value"] for k, u in args.items()})
+        node = ir.param_node(name)
+        args = ir.constant_args(g, node)
+        if args is not None:
+            gauss = get_density(ir.density(g, node)).gaussian(args)
             if gauss is not None:
                 out[name] = gauss.std
     return out
@@ -53,7 +55,16 @@ def _ntk_fn(model: Model, scales: dict[str, float]):
 
 
 def empirical_ntk(model: Model, theta: dict, points) -> np.ndarray:
-    """Θ̂_θ(xᵢ, xⱼ) of one sampled network (unbatched θ), (P, P)."""
+    """Θ̂_θ(xᵢ, xⱼ) = Σ_p s_p² ∂φ_θ(xᵢ)/∂θ_p · ∂φ_θ(xⱼ)/∂θ_p of one sampled network (TASI
+    arXiv:2408.00082 §4), computed in float64.
+
+    Args:
+      theta: one network (unbatched θ: arrays of the blocks' shapes).
+      points: (P, d).
+
+    Returns:
+      (P, P) numpy array.
+    """
     scales = trainable_scales(model)
     with jax.enable_x64(True):
         pts = jnp.asarray(points, dtype=next(iter(theta.values())).dtype)
@@ -63,6 +74,11 @@ def empirical_ntk(model: Model, theta: dict, points) -> np.ndarray:
 def ntk_ensemble(model: Model, points, *, samples: int = 200, key=0, dtype=jnp.float64,
                  chunk: int = 16) -> tuple[Estimate, Estimate]:
     """Ensemble mean of the empirical NTK over θ ~ P(θ), and the per-network spread (std of Θ̂).
+
+    Args:
+      points: (P, d).
+      samples: number of networks θ ~ P(θ) (``model.sample``, ``chunk`` at a time).
+      key: a JAX key or an integer seed.
 
     Returns:
       (mean, spread): Estimates of E Θ̂ (with its standard error) and of the standard deviation of
@@ -89,7 +105,19 @@ def ntk_ensemble(model: Model, points, *, samples: int = 200, key=0, dtype=jnp.f
 
 
 def kernel_regression(K_train, K_test_train, y_train, ridge: float = 0.0) -> np.ndarray:
-    """Frozen-kernel mean prediction μ(x) = K(x, X)(K(X, X) + ridge·I)⁻¹ Y (TASI eq. 99)."""
+    """Frozen-kernel mean prediction μ(x) = K(x, X)(K(X, X) + ridge·I)⁻¹ Y (TASI arXiv:2408.00082 eq. 99).
+
+    Args:
+      K_train: K(X, X), (n, n).
+      K_test_train: K(x, X), (m, n).
+      y_train: Y, (n,) or (n, k).
+
+    Returns:
+      μ, (m,) or (m, k).
+
+    Raises:
+      numpy.linalg.LinAlgError: K(X, X) + ridge·I is singular.
+    """
     K = np.asarray(K_train, dtype=np.float64)
     A = K + ridge * np.eye(len(K))
     return np.asarray(K_test_train, dtype=np.float64) @ np.linalg.solve(A, np.asarray(y_train, dtype=np.float64))
@@ -97,7 +125,17 @@ def kernel_regression(K_train, K_test_train, y_train, ridge: float = 0.0) -> np.
 
 def ntk_predict(model: Model, X_train, y_train, X_test, *, kernel: str = "ntk", ridge: float = 0.0) -> np.ndarray:
     """Infinite-width mean prediction of gradient-descent training to convergence (``kernel="ntk"``,
-    TASI eq. 99) or of Bayesian inference with the NNGP prior (``kernel="nngp"``)."""
+    TASI arXiv:2408.00082 eq. 99) or of Bayesian inference with the NNGP prior (``kernel="nngp"``).
+
+    Args:
+      X_train: (n, d); y_train: (n,) or (n, k); X_test: (m, d).
+
+    Returns:
+      μ at X_test, (m,) or (m, k).
+
+    Raises:
+      KernelError: the model has no infinite-width kernel (``nnft.graph.kernels.kernels``).
+    """
     from nnft.graph.kernels import kernels
     X_train = np.atleast_2d(np.asarray(X_train, dtype=np.float64))
     X_test = np.atleast_2d(np.asarray(X_test, dtype=np.float64))

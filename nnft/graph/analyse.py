@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from nnft.graph import ir
 from nnft.graph.check import param_dependencies
 
 
 @dataclass(frozen=True)
 class NeuronSum:
     """φ(x) = offset + Σ_{i=1}^{W} v_i ψ_i(x) with (v_i, ψ_i) i.i.d. over i and v independent of ψ
-    (TASI eq. 39, 50-51; docs/physics.md §0).
+    (TASI arXiv:2408.00082 eq. 39, 50-51; docs/physics.md §0).
 
     Attributes:
       width: the summed axis (e.g. ``"N"``).
@@ -56,12 +57,29 @@ class Structure:
 
 
 def analyse(g: nx.MultiDiGraph) -> Structure:
+    """What the graph of a theory says about its parameters and its field, found once.
+
+    Finds a sampling order of the parameters (a density's arguments may use parameters drawn before
+    it; ties in declaration order), the blocks of mutually independent parameters, the parameters
+    the field does not use, and the neuron-sum form φ = offset + Σᵢ vᵢψᵢ (TASI arXiv:2408.00082
+    eq. 39, 50–51), or notes on why there is none.
+
+    Args:
+      g: a graph from ``nnft.graph.build.build`` that ``nnft.graph.check.check`` accepted.
+
+    Returns:
+      the :class:`Structure`.
+
+    Raises:
+      networkx.NetworkXUnfeasible: parameter densities that depend on each other in a cycle (``check``
+        refuses such a graph first, with a GraphError naming the spec field).
+    """
     deps = param_dependencies(g)
     declared = list(g.graph["theory"].params)
     order = tuple(nx.lexicographical_topological_sort(deps, key=declared.index))
     blocks = tuple(sorted((frozenset(c) for c in nx.weakly_connected_components(deps)),
                           key=lambda b: min(declared.index(p) for p in b)))
-    used = {g.nodes[n]["name"] for n in nx.ancestors(g, "phi") if g.nodes[n]["kind"] == "param"}
+    used = {ir.name(g, n) for n in nx.ancestors(g, ir.OUTPUT) if ir.kind(g, n) == "param"}
     unused = tuple(p for p in declared if p not in used)
     notes: list[str] = []
     ns = _neuron_sum(g, notes)
@@ -72,34 +90,31 @@ def _params_above(g: nx.MultiDiGraph, node: str) -> set[str]:
     """Parameters a node depends on, including through other parameters' densities."""
     out = set()
     for n in nx.ancestors(g, node) | {node}:
-        if g.nodes[n]["kind"] == "param":
-            out.add(g.nodes[n]["name"])
+        if ir.kind(g, n) == "param":
+            out.add(ir.name(g, n))
     return out
 
 
 def _mul_factors(g: nx.MultiDiGraph, node: str) -> list[str]:
     """Top-level multiplicative factors of a node (through ``mul`` and the numerator of ``div``)."""
-    a = g.nodes[node]
-    if a["kind"] == "op" and a["op"] in ("mul", "div"):
-        ins = sorted(g.in_edges(node, data=True), key=lambda e: e[2]["pos"])
-        left, right = ins[0][0], ins[1][0]
-        if a["op"] == "mul":
+    if ir.is_op(g, node, "mul", "div"):
+        left, right = ir.inputs(g, node)
+        if ir.op(g, node) == "mul":
             return _mul_factors(g, left) + _mul_factors(g, right)
         return _mul_factors(g, left)
     return [node]
 
 
 def _neuron_sum(g: nx.MultiDiGraph, notes: list[str]) -> NeuronSum | None:
-    root = next(iter(g.predecessors("phi")))
+    root, = ir.inputs(g, ir.OUTPUT)
     offset = None
-    a = g.nodes[root]
-    if a["kind"] == "op" and a["op"] == "add":
-        terms = [u for u, _, _ in sorted(g.in_edges(root, data=True), key=lambda e: e[2]["pos"])]
+    if ir.is_op(g, root, "add"):
+        terms = ir.inputs(g, root)
         sums = [t for t in terms if _is_sum(g, t)]
         others = [t for t in terms if not _is_sum(g, t)]
-        if len(sums) == 1 and len(others) == 1 and g.nodes[others[0]]["kind"] == "param" \
-                and g.nodes[others[0]]["axes"] == () and g.out_degree(others[0]) == 1:
-            offset = g.nodes[others[0]]["name"]
+        if len(sums) == 1 and len(others) == 1 and ir.kind(g, others[0]) == "param" \
+                and ir.axes(g, others[0]) == () and g.out_degree(others[0]) == 1:
+            offset = ir.name(g, others[0])
             if _params_above(g, others[0]) & _params_above(g, sums[0]) or _depends_on_params_args(g, others[0]):
                 notes.append("the additive term is not independent of the neuron sum")
                 return None
@@ -108,48 +123,44 @@ def _neuron_sum(g: nx.MultiDiGraph, notes: list[str]) -> NeuronSum | None:
         notes.append("φ is not of the form sum_W(...) (+ an independent scalar offset)")
         return None
     width = g.nodes[root]["axis"]
-    body = next(iter(g.predecessors(root)))
+    body, = ir.inputs(g, root)
     factors = _mul_factors(g, body)
     readout = None
     for f in factors:
-        fa = g.nodes[f]
-        if fa["kind"] == "param" and fa["axes"] == (width,) and g.out_degree(f) == 1 \
+        if ir.kind(g, f) == "param" and ir.axes(g, f) == (width,) and g.out_degree(f) == 1 \
                 and not _depends_on_params_args(g, f) and factors.count(f) == 1:
-            readout = fa["name"]
+            readout = ir.name(g, f)
             break
     if readout is None:
         notes.append(f"no readout factor v with shape [{width}], constant density and a single use in sum_{width}(v * ...)")
         return None
-    without_readout = g.subgraph(n for n in g.nodes if n != f"param:{readout}")
+    without_readout = g.subgraph(n for n in g.nodes if n != ir.param_node(readout))
     neuron_nodes = nx.ancestors(without_readout, body) if body in without_readout else set()
-    neuron_params = sorted({g.nodes[n]["name"] for n in neuron_nodes if g.nodes[n]["kind"] == "param"})
+    neuron_params = sorted({ir.name(g, n) for n in neuron_nodes if ir.kind(g, n) == "param"})
     from nnft.densities import get_density
     for n in neuron_nodes | {body}:
+        if ir.kind(g, n) == "param":
+            p, p_axes = ir.name(g, n), ir.axes(g, n)
+            if width not in p_axes:
+                notes.append(f"parameter {p} is shared by all neurons (no axis {width})")
+                return None
+            if get_density(ir.density(g, n)).event_dims and p_axes[-1] == width:
+                notes.append(f"parameter {p} draws vectors along the width axis")
+                return None
         na = g.nodes[n]
-        if na["kind"] == "param":
-            if width not in na["axes"]:
-                notes.append(f"parameter {na['name']} is shared by all neurons (no axis {width})")
-                return None
-            if get_density(na["density"]).event_dims and na["axes"][-1] == width:
-                notes.append(f"parameter {na['name']} draws vectors along the width axis")
-                return None
-        if na["kind"] == "op" and width in (na.get("contract") or ()) or (na.get("axis") == width and na["kind"] == "op"):
+        if ir.is_op(g, n) and (width in (na.get("contract") or ()) or na.get("axis") == width):
             notes.append(f"an operation inside the sum reduces over the width axis {width}" if na["op"] != "rename"
                          else f"an axis is relabelled as the width axis {width} inside the sum (as_{width})")
             return None
-    width_dependent = any(g.nodes[n]["kind"] == "const" and width in g.nodes[n]["dims"] for n in neuron_nodes)
+    width_dependent = any(ir.kind(g, n) == "const" and width in g.nodes[n]["dims"] for n in neuron_nodes)
     return NeuronSum(width=width, readout=readout, sum_node=root, offset=offset,
                      neuron_params=tuple(neuron_params), width_dependent=width_dependent)
 
 
 def _is_sum(g: nx.MultiDiGraph, node: str) -> bool:
-    a = g.nodes[node]
-    return a["kind"] == "op" and a["op"] == "reduce" and a["reduce"] == "sum"
+    return ir.is_op(g, node, "reduce") and g.nodes[node]["reduce"] == "sum"
 
 
 def _depends_on_params_args(g: nx.MultiDiGraph, param_node: str) -> bool:
     """Whether a parameter's density arguments depend on other parameters (or vary by element)."""
-    for u, _, d in g.in_edges(param_node, data=True):
-        if d["role"].startswith("arg:") and (g.nodes[u]["kind"] != "const"):
-            return True
-    return False
+    return ir.constant_args(g, param_node) is None

@@ -1,17 +1,8 @@
-"""Spec -> networkx graph.
+"""Spec -> networkx graph (the layout of nodes and edges: ``nnft.graph.ir``).
 
-Nodes (attribute ``kind``):
-
-- ``input``  the point ``x`` (axes ``("d",)``);
-- ``param``  a parameter block: ``name``, ``shape`` (axis names), ``density`` kind; its density
-  arguments are the nodes with an edge ``role="arg:<name>"`` into it;
-- ``const``  a folded constant: ``value``, and ``dims`` = the named sizes it depends on;
-- ``op``     an operation: ``op`` in :data:`OPS` (plus ``axis`` / ``index``), inputs by edges
-  ``role="in"`` with ``pos``; ``rename`` (``as_M(e)``) relabels the one axis of its input;
-- ``output`` the field φ(x), one ``in`` edge.
-
-Every node carries ``axes`` (named axes of its value, inferred here, so shape errors are reported
-with the spec field that caused them) and ``field`` (the spec path it came from). A named
+The builder folds constant expressions, shares identical subexpressions (one node each), infers the
+named axes of every value, so shape errors are reported with the spec field that caused them, and
+writes edges through ``nnft.graph.ir`` (inputs by position, density arguments by name). A named
 definition (``define: {z1: ...}``) is built once, where it is first used, and its nodes carry the
 field ``define.z1``.
 """
@@ -24,6 +15,7 @@ import math
 import networkx as nx
 
 from nnft.errors import GraphError, suggest
+from nnft.graph import ir
 from nnft.spec import expr as E
 from nnft.spec.constants import evaluate_constants
 from nnft.spec.models import Theory
@@ -82,11 +74,11 @@ class _Builder:
     def op(self, op: str, inputs: list[str], field: str, axes: tuple[str, ...], **extra) -> str:
         node = self.new(kind="op", op=op, axes=axes, field=field, **extra)
         for pos, src in enumerate(inputs):
-            self.g.add_edge(src, node, role="in", pos=pos)
+            ir.add_input(self.g, src, node, pos)
         return node
 
     def axes(self, node: str) -> tuple[str, ...]:
-        return self.g.nodes[node]["axes"]
+        return ir.axes(self.g, node)
 
     # -- expressions --
     def expr(self, ex: E.Expr, field: str, source: object) -> str:
@@ -160,9 +152,9 @@ class _Builder:
 
     def _name(self, name: str, field: str, source: object) -> str:
         if name == "x":
-            return "x"
+            return ir.INPUT
         if name in self.t.params:
-            return f"param:{name}"
+            return ir.param_node(name)
         if name in self.t.define:
             return self._define(name)
         options = list(self.t.params) + list(self.t.define) + list(self.env) + ["x", "pi", "e"]
@@ -221,7 +213,7 @@ class _Builder:
     def build(self) -> nx.MultiDiGraph:
         from nnft.densities import get_density
         t = self.t
-        self.g.add_node("x", kind="input", axes=("d",), field="x")
+        self.g.add_node(ir.INPUT, kind="input", axes=("d",), field="x")
         total = 0
         for name, p in t.params.items():
             where = f"params.{name}.shape"
@@ -244,7 +236,7 @@ class _Builder:
             if dens.event_dims > len(p.shape):
                 raise _err(t, where, f"density {p.density_kind} draws vectors along the last axis; "
                            "the parameter needs at least one axis", got=p.shape)
-            self.g.add_node(f"param:{name}", kind="param", name=name, axes=tuple(p.shape),
+            self.g.add_node(ir.param_node(name), kind="param", name=name, axes=tuple(p.shape),
                             density=p.density_kind, field=f"params.{name}")
         self.build_definitions()
         for name, p in t.params.items():
@@ -259,11 +251,11 @@ class _Builder:
                     raise _err(t, where, f"argument has axes {self.axes(node)} but the parameter's "
                                f"{'batch ' if dens.event_dims else ''}axes are {batch_axes or '()'}", got=src,
                                hint="a density argument may vary along the parameter's own axes only")
-                if "x" in nx.ancestors(self.g, node) | {node}:
+                if ir.INPUT in nx.ancestors(self.g, node) | {node}:
                     raise _err(t, where, "a density argument cannot depend on the input x", got=src)
-                self.g.add_edge(node, f"param:{name}", role=f"arg:{arg}")
-                if self.g.nodes[node]["kind"] == "const":
-                    const_args[arg] = self.g.nodes[node]["value"]
+                ir.add_density_arg(self.g, node, ir.param_node(name), arg)
+                if ir.kind(self.g, node) == "const":
+                    const_args[arg] = ir.value(self.g, node)
             if len(const_args) == len(p.density_args):
                 try:
                     dens.check({**dens.defaults, **const_args})
@@ -278,8 +270,8 @@ class _Builder:
                         constraint = f"{arg}: {constraint}"
                     raise _err(t, where, str(err), got=dict(p.density_args), allowed=constraint) from None
         node = self.expr(E.parse(t.field), "field", t.field)
-        self.g.add_node("phi", kind="output", axes=self.axes(node), field="field")
-        self.g.add_edge(node, "phi", role="in", pos=0)
+        self.g.add_node(ir.OUTPUT, kind="output", axes=self.axes(node), field="field")
+        ir.add_input(self.g, node, ir.OUTPUT, 0)
         self.prune()
         self.check_reference()
         return self.g
@@ -307,10 +299,9 @@ class _Builder:
 
     def prune(self) -> None:
         """Drop operations and constants that neither the field nor a density uses (unused definitions)."""
-        live = nx.ancestors(self.g, "phi") | {"phi"}
-        for n, a in self.g.nodes(data=True):
-            if a["kind"] == "param":
-                live |= nx.ancestors(self.g, n) | {n}
+        live = nx.ancestors(self.g, ir.OUTPUT) | {ir.OUTPUT}
+        for n in ir.params(self.g):
+            live |= nx.ancestors(self.g, n) | {n}
         self.g.remove_nodes_from([n for n, a in list(self.g.nodes(data=True))
                                   if n not in live and a["kind"] in ("op", "const")])
 
@@ -346,7 +337,11 @@ class _Builder:
 
 
 def build(theory: Theory) -> nx.MultiDiGraph:
-    """Build the computation graph of a theory (TASI eq. 131: the pair φ_θ, P(θ)).
+    """Build the computation graph of a theory (TASI arXiv:2408.00082 eq. 131: the pair φ_θ, P(θ)).
+
+    An ``mlp:`` block is expanded into layers first. The graph's layout (node kinds, attributes, edge
+    roles) is described in ``nnft.graph.ir``; ``g.graph`` holds ``theory``, ``source``, ``constants``
+    (name -> value) and ``dims`` (axis name -> size).
 
     Raises:
       GraphError: undefined names, axes that don't exist or can't be contracted, density

@@ -5,6 +5,8 @@ from __future__ import annotations
 import networkx as nx
 
 from nnft.errors import GraphError
+from nnft.graph import ir
+from nnft.spec.hints import free_axis_error
 
 
 def check(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
@@ -16,9 +18,13 @@ def check(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
       refused.
 
     Returns the graph unchanged, so ``check(build(t))`` chains.
+
+    Raises:
+      GraphError: a cycle of parameter densities (naming ``params.<name>.density``), free axes left on
+        the field (naming ``field``), naming the spec file.
     """
     src = g.graph.get("source", "<dict>")
-    params = [n for n, a in g.nodes(data=True) if a["kind"] == "param"]
+    params = ir.params(g)
     deps = param_dependencies(g)
     try:
         cycle = nx.find_cycle(deps)
@@ -28,31 +34,28 @@ def check(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
                          hint="a density may use parameters sampled before it; break the cycle")
     except nx.NetworkXNoCycle:
         pass
-    axes = g.nodes["phi"]["axes"]
+    axes = ir.axes(g, ir.OUTPUT)
     if axes:
-        red = axes[0]
-        raise GraphError(f"the field has free axes {axes}; φ(x) must be one number per point", file=src,
-                         field="field", got=g.graph["theory"].field,
-                         hint=f"reduce them, e.g. sum_{red}(...)")
+        field, message, got, hint = free_axis_error(g.graph["theory"], axes)
+        raise GraphError(message, file=src, field=field, got=got, hint=hint)
     if not nx.is_directed_acyclic_graph(g):  # pragma: no cover - guarded by the builder
         raise GraphError("the graph has a cycle", file=src, field="<graph>")
     for p in params:
-        if g.nodes[p]["density"] is None:  # pragma: no cover
-            raise GraphError("parameter without density", file=src, field=g.nodes[p]["field"])
+        if ir.density(g, p) is None:  # pragma: no cover
+            raise GraphError("parameter without density", file=src, field=ir.field(g, p))
     return g
 
 
-def param_dependencies(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
-    """Parameter -> parameter edges: ``a -> b`` when b's density arguments use a."""
+def param_dependencies(g: nx.MultiDiGraph) -> nx.DiGraph:
+    """Parameter -> parameter edges: ``a -> b`` when b's density arguments use a (nodes: the
+    parameters' spec names)."""
     deps = nx.DiGraph()
-    params = [n for n, a in g.nodes(data=True) if a["kind"] == "param"]
-    deps.add_nodes_from(g.nodes[p]["name"] for p in params)
+    params = ir.params(g)
+    deps.add_nodes_from(ir.name(g, p) for p in params)
     for p in params:
-        for arg_node, _, data in g.in_edges(p, data=True):
-            if not data["role"].startswith("arg:"):
-                continue
+        for arg_node in ir.density_args(g, p).values():
             for q in _params_used(g, arg_node):
-                deps.add_edge(g.nodes[q]["name"], g.nodes[p]["name"])
+                deps.add_edge(ir.name(g, q), ir.name(g, p))
     return deps
 
 
@@ -64,10 +67,10 @@ def _params_used(g: nx.MultiDiGraph, node: str) -> set[str]:
     stack = [node]
     while stack:
         n = stack.pop()
-        if g.nodes[n]["kind"] == "param":
+        if ir.kind(g, n) == "param":
             found.add(n)
             continue
-        for u in g.predecessors(n):
+        for u in ir.inputs(g, n):
             if u not in seen:
                 seen.add(u)
                 stack.append(u)

@@ -15,12 +15,12 @@ their kernels too when their cross-covariance vanishes, which the interpreter pr
 *lead* parameters it tracks: a ``gp`` value is a sum of terms each linear in a zero-mean weight
 (its lead) that appears nowhere else in the term, so E[term · other] = 0 whenever the lead is not a
 parameter of the other summand (and the NTK cross terms vanish the same way). That is the residual
-layer z⁽ˡ⁾ = W σ(z⁽ˡ⁻¹⁾) + b + γ z⁽ˡ⁻¹⁾ (Les Houches lectures eq. 25-26):
+layer z⁽ˡ⁾ = W σ(z⁽ˡ⁻¹⁾) + b + γ z⁽ˡ⁻¹⁾ (Les Houches lectures arXiv:2309.01592 eq. 25-26):
 
     K⁽ˡ⁾ = σ_b² + s² n F(K⁽ˡ⁻¹⁾) + γ² K⁽ˡ⁻¹⁾,    Θ⁽ˡ⁾ = σ_b² + s² n F + (s² n Ḟ + γ²) Θ⁽ˡ⁻¹⁾.
 
-The recursions (docs/physics.md §4, Lee et al. 2018, Jacot et al. 2018), for z' = W σ(z) + b with
-W ~ N(0, s²) over n units and b ~ N(0, σ_b²):
+The recursions (docs/physics.md §4, Lee et al. arXiv:1711.00165, Jacot et al. arXiv:1806.07572), for
+z' = W σ(z) + b with W ~ N(0, s²) over n units and b ~ N(0, σ_b²):
 
     K'  = σ_b² + s² n F(K),          F(K) = E[σ(u)σ(v)],  (u, v) ~ N(0, K)
     Θ'  = K' + s² n Ḟ(K) ⊙ Θ,         Ḟ(K) = E[σ'(u)σ'(v)]
@@ -41,26 +41,46 @@ import networkx as nx
 import numpy as np
 
 from nnft.analytic.gaussian import expect2_converged
-from nnft.errors import NnftError
 from nnft.functions import FUNCTIONS
+from nnft.graph import ir
 from nnft.errors import KernelError  # noqa: F401 - defined in nnft.errors, importable here too
 
 
 @dataclass(frozen=True)
 class KState:
-    kind: str                          # det | weight | gp | fgp | wsum | const
+    """The infinite-width state of one graph node, what the kernel maps pass along (module docstring).
+
+    K and T are (P, P) over the point set; per unit of the node's axes (the units are i.i.d.).
+
+    Attributes:
+      kind: ``det`` (the input), ``weight`` (a centred Gaussian parameter of constant std), ``gp``
+        (Gaussian units), ``fgp`` (a pointwise function of one ``gp`` node), ``wsum`` (W ⊙ f(z)
+        awaiting its sum), ``const``, or ``other`` (a parameter with no kernel map).
+      axes: the node's named axes.
+      K: det: the Gram matrix S = X Xᵀ; gp: the covariance K; fgp: K of its base; wsum: s²·E[f(u)f(v)] per unit.
+      T: gp: the NTK Θ; fgp: Θ of its base; wsum: s²·E[f'(u)f'(v)]·Θ per unit.
+      var: weight: s², the variance of its density.
+      value: const: the number.
+      f, df: fgp: the function of the base units and its derivative (numpy, elementwise).
+      name: fgp: the grammar function applied directly to the ``gp`` (a closed-form kernel map may
+        exist), else None.
+      base: fgp: the node of the ``gp`` it is a function of.
+      params: names of the parameters the value depends on.
+      lead: gp/wsum: lead weights (each term is linear in one zero-mean weight found nowhere else in
+        the term); None when the value is not known to have that form.
+    """
+
+    kind: str
     axes: tuple[str, ...] = ()
-    K: np.ndarray | None = None        # det: S; gp: K; fgp: K of its base; wsum: S = Σ_units E[ff']
-    T: np.ndarray | None = None        # gp: Θ; fgp: Θ of its base; wsum: Σ_units E[f'f'] Θ
-    var: float = 0.0                   # weight: s²
-    value: float = 0.0                 # const
-    f: Callable | None = None          # fgp
-    df: Callable | None = None         # fgp
-    name: str | None = None            # fgp: a named activation applied directly to the gp
-    base: str | None = None            # fgp: node of the gp it is a function of
+    K: np.ndarray | None = None
+    T: np.ndarray | None = None
+    var: float = 0.0
+    value: float = 0.0
+    f: Callable | None = None
+    df: Callable | None = None
+    name: str | None = None
+    base: str | None = None
     params: frozenset = field(default_factory=frozenset)
-    #: gp/wsum: lead weights (each term is linear in one zero-mean weight found nowhere else in
-    #: the term); None when the value is not known to have that form
     lead: frozenset | None = None
 
 
@@ -269,14 +289,13 @@ def _map_rename(s: KState, axis: str, node: str) -> KState:
 
 
 def _param_state(g: nx.MultiDiGraph, node: str) -> KState:
-    a = g.nodes[node]
-    args = {d["role"][4:]: u for u, _, d in g.in_edges(node, data=True) if d["role"].startswith("arg:")}
-    consts = {k: g.nodes[u]["value"] for k, u in args.items() if g.nodes[u]["kind"] == "const"}
+    consts = ir.constant_args(g, node)
     from nnft.densities import get_density
-    gauss = get_density(a["density"]).gaussian(consts) if len(consts) == len(args) else None
+    gauss = get_density(ir.density(g, node)).gaussian(consts) if consts is not None else None
+    params = frozenset({ir.name(g, node)})
     if gauss is None or gauss.mean != 0.0:               # only a centred Gaussian weight has a kernel map
-        return KState("other", a["axes"], params=frozenset({a["name"]}))
-    return KState("weight", a["axes"], var=gauss.std ** 2, params=frozenset({a["name"]}))
+        return KState("other", ir.axes(g, node), params=params)
+    return KState("weight", ir.axes(g, node), var=gauss.std ** 2, params=params)
 
 
 #: op -> kernel map (node attrs, input states, input node ids, dims) -> state
@@ -296,11 +315,17 @@ def _map_fn_neg(s: KState) -> KState:
 
 
 def kernels(model, points) -> Kernels:
-    """NNGP and NTK of a compiled model on a point set (P, d), read off its graph.
+    """NNGP and NTK of a compiled model on a point set (P, d), read off its graph (the recursions of
+    the module docstring: Lee et al. arXiv:1711.00165, Jacot et al. arXiv:1806.07572, LH
+    arXiv:2309.01592 eq. 25-26).
+
+    Returns:
+      :class:`Kernels` with (P, P) matrices ``nngp`` and ``ntk`` and the per-layer (K, Θ).
 
     Raises:
-      KernelError: a node has no kernel map (non-Gaussian densities feeding the units, shared
-        parameters, activations whose Gaussian integrals diverge, ...), naming the spec field.
+      KernelError: points without d coordinates; a node has no kernel map (non-Gaussian densities
+        feeding the units, shared parameters, activations whose Gaussian integrals diverge, ...),
+        naming the spec field; a field that is not a Gaussian process at infinite width.
     """
     g = model.graph
     dims = model.theory.dims
@@ -311,16 +336,16 @@ def kernels(model, points) -> Kernels:
     layers = []
     for node in nx.topological_sort(g):
         a = g.nodes[node]
-        ins = [u for u, _, d in sorted(g.in_edges(node, data=True), key=lambda e: e[2].get("pos", 0))
-               if d["role"] == "in"]
+        ins = ir.inputs(g, node)
+        kind = ir.kind(g, node)
         try:
-            if a["kind"] == "input":
+            if kind == "input":
                 st = KState("det", ("d",), K=X @ X.T, T=np.zeros((len(X), len(X))))
-            elif a["kind"] == "const":
-                st = KState("const", value=a["value"])
-            elif a["kind"] == "param":
+            elif kind == "const":
+                st = KState("const", value=ir.value(g, node))
+            elif kind == "param":
                 st = _param_state(g, node)
-            elif a["kind"] == "output":
+            elif kind == "output":
                 st = states[ins[0]]
             elif a["op"].startswith("fn:"):
                 st = _map_fn(a["op"][3:], states[ins[0]], ins[0])
@@ -334,15 +359,15 @@ def kernels(model, points) -> Kernels:
             else:
                 raise KernelError(f"no kernel map for the operation {a['op']}")
         except KernelError as err:
-            raise KernelError(f"{model.theory.source}: {a.get('field', node)}: {err}") from None
+            raise KernelError(f"{model.theory.source}: {ir.field(g, node)}: {err}") from None
         states[node] = st
     for node in nx.topological_sort(g):                 # layers: preactivations not extended further
-        st, a = states[node], g.nodes[node]
-        if st.kind == "gp" and a["kind"] == "op" and not any(
-                states[v].kind == "gp" and g.nodes[v]["kind"] == "op"
-                and g.nodes[v]["op"] in ("add", "sub", "mul", "div", "neg") for v in g.successors(node)):
-            layers.append((a.get("field", node), st.K, st.T))
-    out = states["phi"]
+        st = states[node]
+        if st.kind == "gp" and ir.is_op(g, node) and not any(
+                states[v].kind == "gp" and ir.is_op(g, v, "add", "sub", "mul", "div", "neg")
+                for v in g.successors(node)):
+            layers.append((ir.field(g, node), st.K, st.T))
+    out = states[ir.OUTPUT]
     if out.kind != "gp":
         raise KernelError(f"{model.theory.source}: field: the field is not a Gaussian process at infinite width "
                           f"(its final operation gives a {out.kind})")
@@ -350,11 +375,19 @@ def kernels(model, points) -> Kernels:
 
 
 def nngp(model, points) -> np.ndarray:
-    """The NNGP kernel K(xᵢ, xⱼ) of the field (infinite width)."""
+    """The NNGP kernel K(xᵢ, xⱼ) of the field (infinite width), (P, P) for points (P, d).
+
+    Raises:
+      KernelError: as :func:`kernels`.
+    """
     return kernels(model, points).nngp
 
 
 def ntk(model, points) -> np.ndarray:
-    """The NTK Θ(xᵢ, xⱼ) of the field (infinite width, NTK parameterisation)."""
+    """The NTK Θ(xᵢ, xⱼ) of the field (infinite width, NTK parameterisation), (P, P) for points (P, d).
+
+    Raises:
+      KernelError: as :func:`kernels`.
+    """
     return kernels(model, points).ntk
 

@@ -25,11 +25,8 @@ import networkx as nx
 
 from nnft.densities import get_density
 from nnft.errors import EstimatorError
-
-BOUNDED_FN = {"cos", "sin", "tanh", "erf", "sigmoid", "arctan", "sign"}
-#: |f(u)| ≤ |u| + c: moments of f(u) exist where those of u do
-LINEAR_FN = {"abs", "relu", "softplus", "gelu"}
-EXP_FN = {"exp", "cosh", "sinh"}
+from nnft.functions import FUNCTIONS
+from nnft.graph import ir
 
 INF = math.inf
 
@@ -61,18 +58,19 @@ _UNDECIDED = dict(lo=0.0, hi=INF, bounded=False, light=False)
 
 
 def analyse_moments(g: nx.MultiDiGraph) -> dict[str, Moments]:
-    """:class:`Moments` of every node (graph nodes -> bounds), in topological order."""
+    """:class:`Moments` of every node of a built graph (node -> bounds), propagated in topological
+    order from the parameters' declared tails (``Density.tail``) and the grammar functions' growth
+    classes (``Function.growth``); ``out["phi"]`` is the field's."""
     theory = g.graph["theory"]
     dims = dict(theory.dims)
-    inputs = {n: [u for u, _, d in sorted(g.in_edges(n, data=True), key=lambda e: e[2].get("pos", 0))
-                  if d["role"] == "in"] for n in g.nodes}
+    inputs = ir.all_inputs(g)
     deps: dict[str, frozenset[str]] = {}
     out: dict[str, Moments] = {}
     for n in nx.topological_sort(g):
         a = g.nodes[n]
+        kind = ir.kind(g, n)
         preds = set(g.predecessors(n))
-        deps[n] = frozenset().union(*(deps[u] for u in preds)) | ({a["name"]} if a["kind"] == "param" else set())
-        kind = a["kind"]
+        deps[n] = frozenset().union(*(deps[u] for u in preds)) | ({ir.name(g, n)} if kind == "param" else set())
         if kind in ("input", "const") or (kind != "param" and not deps[n]):
             out[n] = _DET
         elif kind == "param":
@@ -85,17 +83,17 @@ def analyse_moments(g: nx.MultiDiGraph) -> dict[str, Moments]:
 
 
 def _param(g, n: str, out: dict[str, Moments]) -> Moments:
-    a = g.nodes[n]
-    dens = get_density(a["density"])
-    arg_nodes = {d["role"][4:]: u for u, _, d in g.in_edges(n, data=True) if d["role"].startswith("arg:")}
-    name = a["name"]
-    if all(g.nodes[u]["kind"] == "const" for u in arg_nodes.values()):
-        t = dens.tail({k: g.nodes[u]["value"] for k, u in arg_nodes.items()})
+    dens = get_density(ir.density(g, n))
+    arg_nodes = ir.density_args(g, n)
+    name = ir.name(g, n)
+    all_consts = ir.constant_args(g, n)
+    if all_consts is not None:
+        t = dens.tail(all_consts)
         why = name if t.alpha < INF else None
         return Moments(t.alpha, t.alpha, t.bounded, t.light, why, why)
     # arguments that depend on other parameters: a location-scale mixture θ = loc + scale·Y with Y
     # independent of its arguments (``Density.affine_args``)
-    consts = {k: g.nodes[u]["value"] for k, u in arg_nodes.items() if g.nodes[u]["kind"] == "const"}
+    consts = {k: ir.value(g, u) for k, u in arg_nodes.items() if ir.kind(g, u) == "const"}
     if any(k not in dens.affine_args and k not in consts for k in arg_nodes):
         # a random shape (student_t's df) or inverse scale (exponential's rate): θ = Y/R needs
         # E|1/R|ᵖ, which the graph does not bound; undecided, never silently finite
@@ -111,12 +109,13 @@ def _iid_along(g, axis: str, params: frozenset[str]) -> bool:
     """Whether values built from ``params`` are i.i.d. along ``axis``: every parameter has the axis,
     constant density arguments and no vector draws along it."""
     for p in params:
-        a = g.nodes[f"param:{p}"]
-        if axis not in a["axes"]:
+        node = ir.param_node(p)
+        p_axes = ir.axes(g, node)
+        if axis not in p_axes:
             return False
-        if any(d["role"].startswith("arg:") and g.nodes[u]["kind"] != "const" for u, _, d in g.in_edges(f"param:{p}", data=True)):
+        if ir.constant_args(g, node) is None:
             return False
-        if get_density(a["density"]).event_dims and a["axes"][-1] == axis:
+        if get_density(ir.density(g, node)).event_dims and p_axes[-1] == axis:
             return False
     return True
 
@@ -186,9 +185,8 @@ def _op(g, n: str, a: dict, ms: list[Moments], ds: list[frozenset[str]], ins: li
         return Moments(**_UNDECIDED, lo_why=_first(ds[1]))
     if op == "pow":
         base, ex = ms
-        node = g.nodes[ins[1]]
-        if ex.deterministic and node["kind"] == "const":
-            c = float(node["value"])
+        if ex.deterministic and ir.kind(g, ins[1]) == "const":
+            c = float(ir.value(g, ins[1]))
             if c == 0:
                 return _DET
             if c > 0:
@@ -202,7 +200,7 @@ def _op(g, n: str, a: dict, ms: list[Moments], ds: list[frozenset[str]], ins: li
         return _sum_along(g, x, a["axis"], ds[0], a["reduce"], dims.get(a["axis"], 1))
     if op == "matmul":
         m = _mul(ms[0], ms[1], not (ds[0] & ds[1]))
-        contracted = [ax for ax in dict.fromkeys(g.nodes[ins[0]]["axes"] + g.nodes[ins[1]]["axes"]) if ax not in a["axes"]]
+        contracted = [ax for ax in dict.fromkeys(ir.axes(g, ins[0]) + ir.axes(g, ins[1])) if ax not in a["axes"]]
         for ax in contracted:
             m = _sum_along(g, m, ax, ds[0] | ds[1], "sum", dims.get(ax, 1))
         return m
@@ -210,15 +208,20 @@ def _op(g, n: str, a: dict, ms: list[Moments], ds: list[frozenset[str]], ins: li
 
 
 def _fn(f: str, x: Moments, deps: frozenset[str]) -> Moments:
-    if f in BOUNDED_FN:
+    """Moments of f(u) from those of u, by the growth class of the grammar function f
+    (``nnft.functions.GROWTHS``)."""
+    growth = FUNCTIONS[f].growth
+    if growth == "bounded":
         return Moments(INF, INF, True, True)
-    if f in LINEAR_FN:
-        return Moments(x.lo, x.hi if f == "abs" else INF, x.bounded, x.light, x.lo_why, x.hi_why if f == "abs" else None)
-    if f == "square":
+    if growth == "linear":                                    # |f(u)| ≤ a|u| + c: only lo carries over
+        return Moments(x.lo, INF, x.bounded, x.light, x.lo_why, None)
+    if growth == "modulus":                                   # |f(u)| = |u|: lo and hi carry over
+        return Moments(x.lo, x.hi, x.bounded, x.light, x.lo_why, x.hi_why)
+    if growth == "square":
         return Moments(x.lo / 2, x.hi / 2, x.bounded, x.bounded, x.lo_why, x.hi_why)
-    if f == "sqrt":
+    if growth == "sqrt":
         return Moments(2 * x.lo, 2 * x.hi, x.bounded, x.light, x.lo_why, x.hi_why)
-    if f in EXP_FN:
+    if growth == "exponential":
         if x.bounded:
             return Moments(INF, INF, True, True)
         if x.light:                                           # exp of a sub-Gaussian: every moment (lognormal)
@@ -232,12 +235,12 @@ def _lower_bound(g, n: str, depth: int = 0) -> float | None:
     a = g.nodes[n]
     if depth > 64:
         return None
-    if a["kind"] == "const":
-        return float(a["value"])
-    if a["kind"] != "op":
+    if ir.kind(g, n) == "const":
+        return float(ir.value(g, n))
+    if not ir.is_op(g, n):
         return None
-    ins = [u for u, _, d in sorted(g.in_edges(n, data=True), key=lambda e: e[2].get("pos", 0)) if d["role"] == "in"]
-    op = a["op"]
+    ins = ir.inputs(g, n)
+    op = ir.op(g, n)
     if op in ("fn:square", "fn:abs", "fn:exp", "fn:cosh") or (op == "reduce" and a["reduce"] == "norm"):
         return 1.0 if op == "fn:cosh" else 0.0
     if op == "fn:sqrt":
@@ -249,9 +252,8 @@ def _lower_bound(g, n: str, depth: int = 0) -> float | None:
     if op == "pow":
         base, ex = ins
         c = _lower_bound(g, base, depth + 1)
-        e = g.nodes[ex]
-        if e["kind"] == "const":
-            k = float(e["value"])
+        if ir.kind(g, ex) == "const":
+            k = float(ir.value(g, ex))
             if c is not None and c >= 0 and k > 0:
                 return c ** k
             if k == int(k) and k > 0 and int(k) % 2 == 0:
@@ -269,14 +271,10 @@ def _first(deps: frozenset[str]) -> str | None:
 
 def describe(g: nx.MultiDiGraph, param: str) -> str:
     """``W1 ~ student_t(df=3)`` for messages (constant arguments with their values)."""
-    node = f"param:{param}"
-    a = g.nodes[node]
-    args = []
-    for u, _, d in g.in_edges(node, data=True):
-        if d["role"].startswith("arg:"):
-            v = g.nodes[u]
-            args.append(f"{d['role'][4:]}={v['value']:g}" if v["kind"] == "const" else f"{d['role'][4:]}=<random>")
-    return f"{param} ~ {a['density']}({', '.join(sorted(args))})"
+    node = ir.param_node(param)
+    args = [f"{k}={ir.value(g, u):g}" if ir.kind(g, u) == "const" else f"{k}=<random>"
+            for k, u in ir.density_args(g, node).items()]
+    return f"{param} ~ {ir.density(g, node)}({', '.join(sorted(args))})"
 
 
 def field_moment_check(model, order: int, what: str = "the correlator") -> tuple[str, ...]:

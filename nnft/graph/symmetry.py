@@ -3,7 +3,7 @@ once, in the graph). Each proven symmetry comes with the reason a physicist can 
 
 Rules (each is a change of variables θ → θ' that leaves P(θ) invariant and maps φ_θ(g·x) to φ_θ'(x)):
 
-- **translation** (TASI §3.3 eq. 65-71): every path from x to φ passes through a
+- **translation** (TASI arXiv:2408.00082 §3.3 eq. 65-71): every path from x to φ passes through a
   phase node cos/sin(L(x) + b) with L linear in x and b ~ U over a 2π period, b independent of
   everything and used nowhere else. Under x → x + c, b → b + L(c) mod 2π has the same law given the
   rest, so every correlator is translation invariant at every N.
@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from nnft.densities import get_density
+from nnft.graph import ir
 
 
 @dataclass(frozen=True)
@@ -50,41 +51,29 @@ class StaticSymmetries:
         return self.proven.get(name)
 
 
-def _ins(g, n):
-    return [u for u, _, d in sorted(g.in_edges(n, data=True), key=lambda e: e[2].get("pos", 0)) if d["role"] == "in"]
-
-
-def _outs(g, n):
-    return [(v, d) for _, v, d in g.out_edges(n, data=True)]
-
-
 def _density_args(g, pnode) -> dict[str, float] | None:
     """Constant density arguments of a parameter node (defaults filled in), or None if any depends on
     other parameters."""
-    dens = get_density(g.nodes[pnode]["density"])
-    args = dict(dens.defaults)
-    for u, _, d in g.in_edges(pnode, data=True):
-        if d["role"].startswith("arg:"):
-            if g.nodes[u]["kind"] != "const":
-                return None
-            args[d["role"][4:]] = g.nodes[u]["value"]
-    return args
+    consts = ir.constant_args(g, pnode)
+    if consts is None:
+        return None
+    return {**get_density(ir.density(g, pnode)).defaults, **consts}
 
 
 def _depends_on_x(g, n, memo):
     if n not in memo:
-        memo[n] = n == "x" or "x" in nx.ancestors(g, n)
+        memo[n] = n == ir.INPUT or ir.INPUT in nx.ancestors(g, n)
     return memo[n]
 
 
 def _linear_in_x(g, n, memo) -> bool:
     """Whether node n is a homogeneous linear function of x (coefficients independent of x)."""
-    if n == "x":
+    if n == ir.INPUT:
         return True
-    a = g.nodes[n]
-    if a["kind"] != "op":
+    if not ir.is_op(g, n):
         return False
-    ins = _ins(g, n)
+    a = g.nodes[n]
+    ins = ir.inputs(g, n)
     dep = [_depends_on_x(g, i, memo) for i in ins]
     op = a["op"]
     if op in ("matmul", "mul"):
@@ -101,9 +90,8 @@ def _linear_in_x(g, n, memo) -> bool:
 
 
 def _add_terms(g, n) -> list[str]:
-    a = g.nodes[n]
-    if a["kind"] == "op" and a["op"] == "add":
-        return [t for i in _ins(g, n) for t in _add_terms(g, i)]
+    if ir.is_op(g, n, "add"):
+        return [t for i in ir.inputs(g, n) for t in _add_terms(g, i)]
     return [n]
 
 
@@ -111,43 +99,42 @@ def _phase_nodes(g, memo) -> dict[str, str]:
     """Nodes cos/sin(L(x) + b) with b a uniform 2π phase: {add node: phase parameter name}."""
     out = {}
     for n, a in g.nodes(data=True):
-        if not (a["kind"] == "op" and a["op"] == "add" and _depends_on_x(g, n, memo)):
+        if not (ir.is_op(g, n, "add") and _depends_on_x(g, n, memo)):
             continue
-        consumers = _outs(g, n)
-        if not consumers or any(g.nodes[v].get("op") not in ("fn:cos", "fn:sin") for v, _ in consumers):
+        consumers = ir.consumers(g, n)
+        if not consumers or any(ir.op(g, v) not in ("fn:cos", "fn:sin") for v, _ in consumers):
             continue
         terms = _add_terms(g, n)
-        phases = [t for t in terms if g.nodes[t]["kind"] == "param"]
+        phases = [t for t in terms if ir.kind(g, t) == "param"]
         rest = [t for t in terms if t not in phases]
         if len(phases) != 1 or not all(_depends_on_x(g, t, memo) and _linear_in_x(g, t, memo) for t in rest):
             continue
         b = phases[0]
-        ba = g.nodes[b]
-        dens = get_density(ba["density"])
+        dens = get_density(ir.density(g, b))
         args = _density_args(g, b)
-        if not (dens.flat and dens.event_dims == 0) or args is None or len(_outs(g, b)) != 1:
+        if not (dens.flat and dens.event_dims == 0) or args is None or len(ir.consumers(g, b)) != 1:
             continue
         support = dens.support(args)             # a uniform phase on [low, high]
         period = support.high - support.low
         k = period / (2 * math.pi)
-        if k < 0.5 or abs(k - round(k)) > 1e-9 or set(ba["axes"]) != set(a["axes"]):
+        if k < 0.5 or abs(k - round(k)) > 1e-9 or set(ir.axes(g, b)) != set(ir.axes(g, n)):
             continue
-        out[n] = ba["name"]
+        out[n] = ir.name(g, b)
     return out
 
 
 def _feeds_linearly(g, start: str, memo_cos) -> bool:
     """Whether φ is a linear (odd) function of the value of node ``start``."""
-    path = (nx.descendants(g, start) & (nx.ancestors(g, "phi") | {"phi"}))
+    path = (nx.descendants(g, start) & (nx.ancestors(g, ir.OUTPUT) | {ir.OUTPUT}))
     def dep(u):
         return u == start or u in path
     for n in path:
         a = g.nodes[n]
-        ins = _ins(g, n)
+        ins = ir.inputs(g, n)
         d = [dep(i) for i in ins]
-        if a["kind"] == "output":
+        if ir.kind(g, n) == "output":
             continue
-        op = a.get("op")
+        op = ir.op(g, n)
         if op == "mul" and sum(d) == 1:
             continue
         if op == "div" and d == [True, False]:
@@ -161,7 +148,13 @@ def _feeds_linearly(g, start: str, memo_cos) -> bool:
 
 
 def static_symmetries(g: nx.MultiDiGraph) -> StaticSymmetries:
-    """Symmetries of the theory's law that hold by construction (see the module docstring)."""
+    """Symmetries of the theory's law that hold by construction (the rules of the module docstring,
+    TASI arXiv:2408.00082 §3.3), on a built graph; an insertion keeps only those its weight keeps.
+
+    Returns:
+      :class:`StaticSymmetries`: the proven ones with their reasons, and notes on the others (not
+      proven does not mean broken).
+    """
     proven = {"permutation": "correlators of a real (commuting) scalar field are symmetric in their points"}
     notes: list[str] = []
     memo: dict = {}
@@ -169,7 +162,7 @@ def static_symmetries(g: nx.MultiDiGraph) -> StaticSymmetries:
     # translation: x reaches φ only through phase nodes
     h = g.copy()
     h.remove_nodes_from(phases)
-    if phases and not nx.has_path(h, "x", "phi"):
+    if phases and not nx.has_path(h, ir.INPUT, ir.OUTPUT):
         names = ", ".join(sorted(set(phases.values())))
         proven["translation"] = (f"by construction: x enters only through cos/sin(L(x) + {names}) with L linear and "
                                  f"{names} ~ U over 2π, independent (shift absorbed by the phase; every N)")
@@ -178,9 +171,9 @@ def static_symmetries(g: nx.MultiDiGraph) -> StaticSymmetries:
     # z2 by phase
     if len(phases) == 1:
         (pn, b), = phases.items()
-        trig = [v for v, _ in _outs(g, pn)]
+        trig = [v for v, _ in ir.consumers(g, pn)]
         if len(trig) == 1 and _feeds_linearly(g, trig[0], {}):
-            proven["z2"] = (f"by construction: {b} → {b} + π flips {g.nodes[trig[0]]['op'][3:]}(...) and φ is linear in it "
+            proven["z2"] = (f"by construction: {b} → {b} + π flips {ir.op(g, trig[0])[3:]}(...) and φ is linear in it "
                             f"(φ → −φ for any readout density)")
     # z2 by an odd (linear) readout layer: φ linear in parameters with even densities used nowhere else
     if "z2" not in proven:
@@ -195,7 +188,8 @@ def static_symmetries(g: nx.MultiDiGraph) -> StaticSymmetries:
         th = g.graph.get("theory")
         from nnft.graph.analyse import analyse
         ns = analyse(g).neuron_sum
-        if ns is not None and _even(g, f"param:{ns.readout}") and (ns.offset is None or _even(g, f"param:{ns.offset}")):
+        if ns is not None and _even(g, ir.param_node(ns.readout)) and (
+                ns.offset is None or _even(g, ir.param_node(ns.offset))):
             proven["z2"] = f"by construction: even readout density of {ns.readout} (v → −v gives φ → −φ)"
         else:
             notes.append("z2: no uniform phase feeding φ linearly and no even readout density found")
@@ -246,14 +240,14 @@ def _odd_params(g, n) -> set | None:
     Linear steps: neg, index, rename, sum/mean reductions; add/sub of terms all odd in the same P;
     mul/matmul with exactly one factor odd in P and the others independent of P; div by something
     independent of P."""
-    a = g.nodes[n]
-    if a["kind"] == "param":
+    a, kind = g.nodes[n], ir.kind(g, n)
+    if kind == "param":
         return {n}
-    if a["kind"] not in ("op", "output"):
+    if kind not in ("op", "output"):
         return None
-    ins = _ins(g, n)
-    op = a.get("op")
-    if a["kind"] == "output" or op in ("neg", "index", "rename") or (op == "reduce" and a["reduce"] in ("sum", "mean")):
+    ins = ir.inputs(g, n)
+    op = ir.op(g, n)
+    if kind == "output" or op in ("neg", "index", "rename") or (op == "reduce" and a["reduce"] in ("sum", "mean")):
         return _odd_params(g, ins[0]) if len(ins) == 1 else None
     if op in ("add", "sub"):
         sets = [_odd_params(g, i) for i in ins]
@@ -280,23 +274,23 @@ def odd_readout(g) -> list[str]:
     """Names of parameters P with φ an odd linear function of P jointly, each with a constant-argument
     density even about 0, independent of the rest, and used nowhere but on that linear path (e.g.
     the last layer (W_L, b_L) of an MLP); empty when there is none. Then (P) → −(P) leaves P(θ)
-    invariant and flips φ, so every odd correlator vanishes (TASI §3.3, internal symmetries)."""
-    if "phi" not in g:
+    invariant and flips φ, so every odd correlator vanishes (TASI arXiv:2408.00082 §3.3, internal symmetries)."""
+    if ir.OUTPUT not in g:
         return []
-    P = _odd_params(g, "phi")
+    P = _odd_params(g, ir.OUTPUT)
     if not P:
         return []
     for p in P:
         if not _even(g, p):
             return []
-        if any(d["role"] != "in" for _, _, d in g.out_edges(p, data=True)):
+        if ir.feeds_a_density(g, p):
             return []                                            # feeds another parameter's density
-    return sorted(g.nodes[p]["name"] for p in P)
+    return sorted(ir.name(g, p) for p in P)
 
 
 def _even(g, pnode) -> bool:
     """Whether a scalar parameter has a constant-argument density symmetric about 0 (θ → −θ keeps it)."""
-    dens = get_density(g.nodes[pnode]["density"])
+    dens = get_density(ir.density(g, pnode))
     args = _density_args(g, pnode)
     if args is None or dens.event_dims:
         return False
@@ -305,31 +299,31 @@ def _even(g, pnode) -> bool:
 
 def _isotropic(g, memo) -> tuple[bool, str]:
     layers = []
-    for v, d in _outs(g, "x"):
+    for v, _ in ir.consumers(g, ir.INPUT):
         a = g.nodes[v]
-        if a["kind"] == "op" and a["op"] == "reduce" and a["reduce"] == "norm" and a["axis"] == "d":
+        if ir.is_op(g, v, "reduce") and a["reduce"] == "norm" and a["axis"] == "d":
             continue
-        if not (a["kind"] == "op" and a["op"] == "matmul" and tuple(a["contract"]) == ("d",)):
-            return False, f"x is used by {a.get('op', a['kind'])} (not W @ x or norm(x))"
-        (w,) = [u for u in _ins(g, v) if u != "x"] or [None]
-        if w is None or g.nodes[w]["kind"] != "param":
+        if not (ir.is_op(g, v, "matmul") and tuple(a["contract"]) == ("d",)):
+            return False, f"x is used by {ir.op(g, v) or ir.kind(g, v)} (not W @ x or norm(x))"
+        (w,) = [u for u in ir.inputs(g, v) if u != ir.INPUT] or [None]
+        if w is None or ir.kind(g, w) != "param":
             return False, "x is contracted with something that is not a parameter"
-        wa = g.nodes[w]
+        w_name, w_density = ir.name(g, w), ir.density(g, w)
         args = _density_args(g, w)
         if args is None:
-            return False, f"the density of {wa['name']} depends on other parameters"
-        dens = get_density(wa["density"])         # i.i.d. along every axis, or one vector along its last
-        iso = dens.isotropic(args) and (dens.event_dims == 0 or wa["axes"][-1] == "d")
+            return False, f"the density of {w_name} depends on other parameters"
+        dens = get_density(w_density)             # i.i.d. along every axis, or one vector along its last
+        iso = dens.isotropic(args) and (dens.event_dims == 0 or ir.axes(g, w)[-1] == "d")
         if not iso:
-            return False, f"{wa['name']} ~ {wa['density']} is not isotropic along d"
-        for u, dd in _outs(g, w):
+            return False, f"{w_name} ~ {w_density} is not isotropic along d"
+        for u, role in ir.consumers(g, w):
             ua = g.nodes[u]
-            if dd["role"] != "in":
-                return False, f"{wa['name']} is used in another density"
-            if not ((ua.get("op") == "matmul" and "x" in _ins(g, u)) or
-                    (ua.get("op") == "reduce" and ua["reduce"] == "norm" and ua["axis"] == "d")):
-                return False, f"{wa['name']} is used other than in {wa['name']} @ x and norm_d({wa['name']})"
-        layers.append(f"{wa['name']} ~ {wa['density']} (isotropic)")
+            if role != ir.IN:
+                return False, f"{w_name} is used in another density"
+            if not ((ir.op(g, u) == "matmul" and ir.INPUT in ir.inputs(g, u)) or
+                    (ir.op(g, u) == "reduce" and ua["reduce"] == "norm" and ua["axis"] == "d")):
+                return False, f"{w_name} is used other than in {w_name} @ x and norm_d({w_name})"
+        layers.append(f"{w_name} ~ {w_density} (isotropic)")
     if not layers:
         return False, "x enters through no isotropic linear layer"
     return True, "x enters only through " + ", ".join(f"{s} @ x" for s in layers) + " and norm(x)"

@@ -18,6 +18,7 @@ from typing import Callable
 import jax
 import jax.numpy as jnp
 
+from nnft.graph import ir
 from nnft.graph.compile import Model, Theta
 
 __all__ = ["transform", "noise_shapes", "sample_noise", "theta_from_noise", "noise_logdensity"]
@@ -40,7 +41,7 @@ def noise_shapes(model: Model) -> dict[str, tuple[int, ...]]:
     """Shape of ε (= shape of θ) for every parameter: {name: tuple of the sizes of its axes}, in
     declaration order."""
     g = model.graph
-    return {name: tuple(model.theory.dims[a] for a in g.nodes[f"param:{name}"]["axes"])
+    return {name: tuple(model.theory.dims[a] for a in ir.axes(g, ir.param_node(name)))
             for name in model.theory.params}
 
 
@@ -72,7 +73,7 @@ def theta_from_noise(model: Model, eps: dict[str, jax.Array], dtype=None) -> The
     values: dict[str, jax.Array] = {}
     theta: Theta = {}
     for name in model.structure.order:
-        node = f"param:{name}"
+        node = ir.param_node(name)
         dens, _, args = model.density_args(name, values, dtype)
         e = jnp.asarray(eps[name], dtype)
         batch = e.shape[:e.ndim - dens.event_dims]

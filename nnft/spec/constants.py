@@ -8,8 +8,9 @@ of constants, and a value that does not evaluate to a finite number are
 
 from __future__ import annotations
 
-from nnft.errors import GraphError, suggest
+from nnft.errors import GraphError
 from nnft.spec import expr as E
+from nnft.spec.hints import undeclared_hint
 from nnft.spec.models import Theory
 
 
@@ -86,10 +87,14 @@ def evaluate_constants(theory: Theory) -> tuple[dict[str, float], dict[str, froz
                 succ[n][k] = None
             elif n not in env and n not in E.CONSTANTS:
                 what = ("a parameter" if n in theory.params else "the input" if n == "x" else "undefined")
-                guess = suggest(n, list(env) + list(parsed))
+                if what == "undefined" and n not in theory.define:
+                    hint = undeclared_hint(theory, n)
+                elif n in theory.define:
+                    what, hint = "a definition", "constants may use sizes and other constants only"
+                else:
+                    hint = None
                 raise _err(theory, f"constants.{k}", f"constant refers to {n!r}, which is {what}",
-                           allowed="numbers, sizes (dims), other constants, pi, e",
-                           hint=f"did you mean {guess!r}?" if guess and what == "undefined" else None)
+                           allowed="numbers, sizes (dims), other constants, pi, e", hint=hint)
     cycle = _find_cycle(succ)
     if cycle:
         raise _err(theory, f"constants.{cycle[0]}", "constants refer to each other in a cycle: "

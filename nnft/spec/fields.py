@@ -9,10 +9,12 @@ import re
 from typing import Annotated, Mapping, Union
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from pydantic.json_schema import WithJsonSchema
 
 from nnft.errors import LocatedError, suggest
 from nnft.spec.expr import ExprError, parse
-from nnft.spec.signatures import DENSITIES, POTENTIALS, REFERENCES, Signature
+from nnft.spec.signatures import (DENSITIES, DENSITY_ALIASES, POTENTIAL_ALIASES, POTENTIALS, REFERENCE_ALIASES,
+                                  REFERENCES, Signature)
 
 MAX_DIM = 10_000_000
 MAX_AXES = 4
@@ -46,11 +48,15 @@ NO_BOOL = BeforeValidator(no_bool)
 Int = Annotated[int, NO_BOOL]
 
 
+#: the counts in scientific notation ``_count`` reads (YAML 1.1 gives ``1e4`` as this string)
+COUNT_PATTERN = r"^\s*\d+(\.\d*)?[eE]\+?\d{1,2}\s*$"
+
+
 def _count(value: object) -> object:
     """A count written in scientific notation is the integer it names: YAML 1.1 reads ``1e4`` as a
     string and JSON as a float; ``1e4``, ``1.5e5`` and ``10000.0`` are 10000, 150000, 10000
     (``2.5`` and ``1e-3`` stay refused)."""
-    if isinstance(value, str) and re.fullmatch(r"\s*\d+(\.\d*)?[eE]\+?\d{1,2}\s*", value):
+    if isinstance(value, str) and re.fullmatch(COUNT_PATTERN, value):
         value = float(value)
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e18:
         return int(value)
@@ -59,6 +65,14 @@ def _count(value: object) -> object:
 
 #: a count (samples): an integer, or a number in scientific notation that is one
 Count = Annotated[int, NO_BOOL, BeforeValidator(_count)]
+
+
+def count_schema(lo: int, hi: int, default: int) -> WithJsonSchema:
+    """The JSON Schema of a :data:`Count` field in ``[lo, hi]``: an integer, or a string in scientific
+    notation (``"1e5"``, what YAML 1.1 reads ``1e5`` as), so that the schema accepts what the loader does."""
+    return WithJsonSchema({"anyOf": [{"type": "integer", "minimum": lo, "maximum": hi},
+                                     {"type": "string", "pattern": COUNT_PATTERN}],
+                           "default": default, "description": f"an integer in {lo} … {hi:.0e} (1e5 allowed)"})
 
 
 def _expr_type(value: object) -> object:
@@ -81,49 +95,81 @@ ExprField = Annotated[Union[StrictInt, StrictFloat, StrictStr], BeforeValidator(
 Ident = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=64)]
 
 
-def tagged(value: dict, registry: Mapping[str, Signature], what: str) -> dict:
+def tagged(value: dict, registry: Mapping[str, Signature], what: str,
+           aliases: Mapping[str, str] | None = None) -> dict:
     """Validate a one-key tagged mapping ``{kind: {arg: expr}}`` against a table of signatures
-    (``nnft.spec.signatures``)."""
+    (``nnft.spec.signatures``); a kind written by one of its ``aliases`` (``gaussian``) is returned
+    under its canonical name (``normal``)."""
+    aliases = aliases or {}
     kinds = ", ".join(sorted(registry))
     if len(value) != 1:
         raise LocatedError(f"a {what} is a mapping with exactly one key (its kind), got "
                            + (f"keys {sorted(value)}" if value else "an empty mapping"),
                            allowed=f"one of: {kinds}", hint=f"e.g. {what}: {{{'normal' if 'normal' in registry else min(registry)}: {{...}}}}")
-    (kind, args), = value.items()
+    (written, args), = value.items()
+    kind = aliases.get(written, written)
+    label = repr(kind) if written == kind else f"{written!r} (= {kind!r})"
     if kind not in registry:
-        guess = suggest(kind, registry)
+        guess = suggest(kind, list(registry) + list(aliases))
+        guess = aliases.get(guess, guess)
         raise LocatedError(f"unknown {what} {kind!r}", allowed=kinds,
                            hint=f"did you mean {guess!r}?" if guess else None)
     entry = registry[kind]
-    signature = ", ".join(a if a not in entry.defaults else f"{a}={entry.defaults[a]:g}" for a in entry.args)
+    signature = entry.signature_text
     for a in args:
         if a not in entry.args:
             guess = suggest(a, entry.args)
-            raise LocatedError(f"{what} {kind!r} has no argument {a!r}", (kind, a),
+            raise LocatedError(f"{what} {label} has no argument {a!r}", (written, a),
                                allowed=f"{kind}({signature})", hint=f"did you mean {guess!r}?" if guess else None)
     missing = [a for a in entry.args if a not in args and a not in entry.defaults]
     if missing:
-        raise LocatedError(f"{what} {kind!r} needs argument(s) {', '.join(missing)}", (kind,),
+        raise LocatedError(f"{what} {label} needs argument(s) {', '.join(missing)}", (written,),
                            allowed=f"{kind}({signature})")
-    return value
+    return {kind: args}
+
+
+def tagged_schema(registry: Mapping[str, Signature], what: str, aliases: Mapping[str, str] | None = None) -> dict:
+    """JSON Schema of a tagged ``{kind: {arg: expr}}`` mapping: exactly one key, one of the kinds
+    of ``registry`` (or an alias), each with its own arguments (the required ones required)."""
+    aliases = aliases or {}
+    expr = {"anyOf": [{"type": "number"}, {"type": "string"}]}
+
+    def kind_schema(sig: Signature, alias_of: str | None = None) -> dict:
+        text = f"{what} {sig.name}({sig.signature_text})"
+        return {"type": "object", "description": text if alias_of is None else f"alias of {text}",
+                "properties": {a: {**expr, "description": f"{a}: {c}"} for a, c in sig.args.items()},
+                "required": list(sig.required), "additionalProperties": False}
+
+    props = {k: kind_schema(s) for k, s in registry.items()}
+    props.update({a: kind_schema(registry[k], k) for a, k in aliases.items()})
+    return {"type": "object", "description": f"a {what}: one of " + ", ".join(registry)
+            + "; exactly one key (the kind) with its arguments",
+            "properties": props, "propertyNames": {"enum": list(props)},
+            "minProperties": 1, "maxProperties": 1, "additionalProperties": False}
 
 
 def check_density(value: dict) -> dict:
-    """A ``density:`` mapping checked against ``DENSITIES`` (raises LocatedError)."""
-    return tagged(value, DENSITIES, "density")
+    """A ``density:`` mapping checked against ``DENSITIES``, an alias normalised (raises LocatedError)."""
+    return tagged(value, DENSITIES, "density", DENSITY_ALIASES)
 
 
 def check_reference(value: dict) -> dict:
     """A ``reference:`` mapping checked against ``REFERENCES`` (raises LocatedError)."""
-    return tagged(value, REFERENCES, "reference")
+    return tagged(value, REFERENCES, "reference", REFERENCE_ALIASES)
 
 
 def check_potential(value: dict) -> dict:
     """A ``potential:`` mapping checked against ``POTENTIALS`` (raises LocatedError)."""
-    return tagged(value, POTENTIALS, "potential")
+    return tagged(value, POTENTIALS, "potential", POTENTIAL_ALIASES)
 
 
 Tagged = dict[str, dict[str, ExprField]]
+#: the tagged fields of the models, with their JSON Schema enumerating the kinds and arguments
+Density = Annotated[Tagged, AfterValidator(check_density), WithJsonSchema(tagged_schema(DENSITIES, "density", DENSITY_ALIASES))]
+Reference = Annotated[Tagged, AfterValidator(check_reference),
+                      WithJsonSchema(tagged_schema(REFERENCES, "reference", REFERENCE_ALIASES))]
+Potential = Annotated[Tagged, AfterValidator(check_potential),
+                      WithJsonSchema(tagged_schema(POTENTIALS, "potential", POTENTIAL_ALIASES))]
 
 
 class Strict(BaseModel):

@@ -7,7 +7,8 @@ The steps, one module each:
   anchors, aliases or object tags, no NaN/inf, bounded nesting);
 - :mod:`nnft.spec.extends`: the ``extends:`` chain merged in, values from parents the user did not
   name never echoed;
-- here: overrides of named sizes, and validation into a ``Theory``; every validation error becomes a
+- here: overrides (named sizes, constants, dotted paths such as ``study.samples``; see
+  :func:`apply_overrides`), and validation into a ``Theory``; every validation error becomes a
   :class:`~nnft.errors.SpecError` naming the file and field.
 
 The public names of spec loading are importable from here (``nnft.spec.load.shipped_specs`` etc.).
@@ -15,38 +16,244 @@ The public names of spec loading are importable from here (``nnft.spec.load.ship
 
 from __future__ import annotations
 
+import math
+import re
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from nnft.errors import SpecError, format_path
-from nnft.spec.extends import (MAX_EXTENDS, expand, inherited_from, leaves, merge, present,  # noqa: F401
-                               private_source, redact_inherited)
+from nnft.errors import SpecError, format_path, suggest
+from nnft.spec.extends import (_REPLACE_KEYS, MAX_EXTENDS, expand, inherited_from, leaves, merge,  # noqa: F401
+                               present, private_source, redact_inherited)
 from nnft.spec.models import Theory
 from nnft.spec.read import MAX_FILE_BYTES, MAX_NESTING, SUFFIXES, parse_text, read_mapping  # noqa: F401
 from nnft.spec.resolve import MAX_NAME_CHARS, SHIPPED, resolve, resolve_parent, shipped_specs  # noqa: F401
 from nnft.spec.validation import to_spec_error
 
 
-def from_dict(data: dict, source: str = "<dict>", dims: dict[str, int] | None = None) -> Theory:
+#: top-level blocks whose keys are names the spec declares: a dotted override may set only a declared
+#: name there (``constants.C_W``), never add one (a typo would otherwise add an unused entry)
+_NAMED_BLOCKS = ("dims", "constants", "params", "define")
+#: a number in the spec's own notation (no eval): an integer, or a decimal/scientific float
+_INT = re.compile(r"[+-]?[0-9]{1,18}")
+_FLOAT = re.compile(r"[+-]?([0-9]+\.?[0-9]*([eE][+-]?[0-9]{1,3})?|\.[0-9]+([eE][+-]?[0-9]{1,3})?)")
+#: longest override name or value text accepted
+MAX_OVERRIDE_CHARS = 200
+
+
+def parse_value(text: str, name: str = "value") -> object:
+    """The value an override's text names, read in the spec's own notation (nothing is evaluated):
+    an integer (``64``), a float (``0.9``, ``1e5``), ``true``/``false``, a YAML flow list or mapping
+    (``[2, 4]``, read by the safe spec reader of :mod:`nnft.spec.read`), or else the text itself.
+
+    Raises:
+      SpecError: empty text, text with a newline, a non-finite number, or a list/mapping the safe
+        reader refuses.
+    """
+    if not isinstance(text, str):
+        return text
+    t = text.strip()
+    if not t:
+        raise SpecError("empty value", field=name, allowed="a number, e.g. 0.9")
+    if len(t) > MAX_OVERRIDE_CHARS or "\n" in t or "\r" in t:
+        raise SpecError(f"a value is one line of at most {MAX_OVERRIDE_CHARS} characters", field=name)
+    if _INT.fullmatch(t):
+        return int(t)
+    if _FLOAT.fullmatch(t):
+        v = float(t)
+        if not math.isfinite(v):
+            raise SpecError("non-finite number", field=name, got=t, allowed="finite numbers")
+        return v
+    if t in ("true", "false"):
+        return t == "true"
+    if t[0] in "[{":
+        return parse_text("value: " + t, "yaml", source="--set")["value"]
+    return t
+
+
+def split_values(text: str, name: str = "value") -> list[str] | None:
+    """The items of a comma list (``0.9,1.0,1.1``: a sweep), or None when ``text`` is one value (a YAML
+    flow list ``[2, 4]`` or mapping is one value).
+
+    Raises:
+      SpecError: an empty item (``0.9,,1.0`` or a trailing comma).
+    """
+    t = text.strip()
+    if "," not in t or t[:1] in "[{":
+        return None
+    items = [v.strip() for v in t.split(",")]
+    if any(not v for v in items):
+        raise SpecError(f"empty item in the list {t[:60]!r}", field=name,
+                        allowed="comma-separated values, e.g. 0.9,1.0,1.1")
+    return items
+
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _names_hint(data: dict) -> str:
+    dims = data.get("dims") if isinstance(data.get("dims"), dict) else {}
+    consts = data.get("constants") if isinstance(data.get("constants"), dict) else {}
+    return (f"sizes: {', '.join(dims) or '(none)'}; constants: {', '.join(consts) or '(none)'}; "
+            "or a dotted path such as study.samples")
+
+
+def override_path(data: dict, name: str, source: str = "<dict>") -> tuple[str, ...]:
+    """Where in the (``extends:``-expanded) spec mapping ``data`` the override ``name`` goes.
+
+    A plain name is a size (``dims``) or a constant (``constants``), whichever declares it; a dotted
+    name is a path (``study.samples``, ``constants.C_W``, ``mlp.activation``). Under ``dims``,
+    ``constants``, ``params`` and ``define`` the name must be declared already.
+
+    Raises:
+      SpecError: an unknown name ("did you mean", the sizes and constants listed), a name both a size
+        and a constant, or a malformed path.
+    """
+    if not isinstance(name, str) or not name or len(name) > MAX_OVERRIDE_CHARS:
+        raise SpecError("an override names a size, a constant or a dotted path", file=source, field="<override>",
+                        got=str(name)[:60], allowed=_names_hint(data))
+    dims = data.get("dims") if isinstance(data.get("dims"), dict) else {}
+    consts = data.get("constants") if isinstance(data.get("constants"), dict) else {}
+    if "." not in name:
+        if name in dims and name in consts:
+            raise SpecError(f"{name!r} is both a size and a constant", file=source, field=name,
+                            hint=f"write dims.{name} or constants.{name}")
+        if name in dims:
+            return ("dims", name)
+        if name in consts:
+            return ("constants", name)
+        guess = suggest(name, [*dims, *consts]) or suggest(name, _top_fields())
+        raise SpecError(f"cannot override {name!r}: the spec declares no size or constant of that name",
+                        file=source, field=name, allowed=_names_hint(data),
+                        hint=f"did you mean {guess!r}?" if guess else None)
+    parts = tuple(name.split("."))
+    if any(not p for p in parts):
+        raise SpecError(f"malformed dotted path {name!r}", file=source, field=name,
+                        allowed="names separated by single dots, e.g. study.samples")
+    top = _top_fields()
+    if parts[0] not in top:
+        guess = suggest(parts[0], top)
+        raise SpecError(f"cannot override {name!r}: {parts[0]!r} is not a block of a spec", file=source,
+                        field=name, allowed=", ".join(top), hint=f"did you mean {guess!r}?" if guess else None)
+    if parts[0] in _NAMED_BLOCKS:
+        block = data.get(parts[0]) if isinstance(data.get(parts[0]), dict) else {}
+        if parts[1] not in block:
+            guess = suggest(parts[1], block)
+            raise SpecError(f"cannot override {name!r}: the spec declares no {parts[1]!r} under {parts[0]}",
+                            file=source, field=name, allowed=", ".join(block) or "(none declared)",
+                            hint=f"did you mean {parts[0]}.{guess}?" if guess else None)
+    return parts
+
+
+def _top_fields() -> list[str]:
+    return [n for n in Theory.model_fields if n not in ("source", "nnft")]
+
+
+def _set(node: object, path: tuple[str, ...], value: object, full: str, source: str) -> object:
+    """A copy of ``node`` with ``value`` at ``path`` (mappings copied on the way; missing mappings made)."""
+    if not path:
+        return value
+    key, rest = path[0], path[1:]
+    if isinstance(node, list):
+        if not (key.isdigit() and int(key) < len(node)):
+            raise SpecError(f"cannot override {full!r}: {key!r} is not an index of that list", file=source,
+                            field=full, allowed=f"0 to {len(node) - 1}" if node else "(the list is empty)")
+        out = list(node)
+        out[int(key)] = _set(node[int(key)], rest, value, full, source)
+        return out
+    if node is None:
+        node = {}
+    if not isinstance(node, dict):
+        raise SpecError(f"cannot override {full!r}: the spec's value there is not a mapping", file=source, field=full)
+    return {**node, key: _set(node.get(key), rest, value, full, source)}
+
+
+def _flatten(data: dict, overrides: dict) -> dict:
+    """``{"study": {"samples": 10, "seed": 3}}`` -> ``{"study.samples": 10, "study.seed": 3}`` for a
+    mapping given to a block of the spec (not to a declared size or constant); tagged one-key
+    mappings (``points: {line: ...}``, a density) stay whole."""
+    declared = {*(data.get("dims") or {}), *(data.get("constants") or {})} if isinstance(data, dict) else set()
+    out: dict = {}
+
+    def walk(prefix: str, value: object) -> None:
+        last = prefix.rsplit(".", 1)[-1]
+        if isinstance(value, dict) and value and last not in _REPLACE_KEYS:
+            for k, v in value.items():
+                walk(f"{prefix}.{k}", v)
+        else:
+            out[prefix] = value
+
+    for name, value in overrides.items():
+        if isinstance(value, dict) and isinstance(name, str) and name not in declared and name in _top_fields():
+            walk(name, value)
+        else:
+            out[name] = value
+    return out
+
+
+def _get(node: object, path: tuple[str, ...]) -> object:
+    for key in path:
+        node = node[int(key)] if isinstance(node, list) else node[key]
+    return node
+
+
+def apply_overrides(data: dict, overrides: dict, source: str = "<dict>") -> dict:
+    """``data`` (an ``extends:``-expanded spec mapping) with ``overrides`` applied: name or dotted path
+    -> value (see :func:`override_path`). A value given as text (the command line) is read by
+    :func:`parse_value`. Sizes must be integers and constants numbers; every other value is checked
+    by the spec's own models when the result is validated.
+
+    A mapping given to a block (``{"study": {"seed": 3}}``) is the dotted paths below it.
+
+    Example: ``apply_overrides(data, {"N": 64, "C_W": 0.9, "study.samples": "1e5"})``.
+
+    Raises:
+      SpecError: an unknown name, a size that is not an integer, a constant that is not a number.
+    """
+    for name, raw in _flatten(data, overrides).items():
+        path = override_path(data, name, source)
+        value = parse_value(raw, name) if isinstance(raw, str) else raw
+        if path[0] == "dims" and len(path) == 2 and not (isinstance(value, int) and not isinstance(value, bool)):
+            raise SpecError(f"size {path[1]} must be an integer", file=source, field=name,
+                            got=raw,
+                            allowed="an integer ≥ 1, e.g. 64")
+        if path[0] == "constants" and len(path) == 2 and not _is_number(value):
+            many = isinstance(value, (list, tuple))
+            raise SpecError(f"constant {path[1]} must be a number", file=source, field=name,
+                            got=raw,
+                            allowed="a finite number, e.g. 0.9",
+                            hint="to run several values, use a sweep (nnft.run_sweep, or --set NAME=v1,v2 on nnft run)"
+                            if many else None)
+        data = _set(data, path, value, name, source)
+    return data
+
+
+def from_dict(data: dict, source: str = "<dict>", dims: dict[str, int] | None = None,
+              overrides: dict | None = None) -> Theory:
     """Validate a spec mapping (after ``extends:`` expansion) into a :class:`Theory`.
 
     Args:
       data: the spec mapping.
       source: the file it came from (for messages).
       dims: named sizes to override (e.g. ``{"N": 64}``).
+      overrides: sizes, constants or dotted paths to override (e.g. ``{"C_W": 0.9, "study.seed": 3}``;
+        see :func:`apply_overrides`).
+
+    Raises:
+      SpecError: naming the file, the field, what was given and what is allowed.
     """
     own = dict(data)
     private: list = []
     data = expand(own, source, (str(Path(source).resolve()),) if source not in ("<dict>", "<string>") else (), private)
-    if dims:
-        if not isinstance(data.get("dims"), dict):
+    over = {**(dims or {}), **(overrides or {})}
+    if over:
+        if dims and not isinstance(data.get("dims"), dict):
             raise SpecError("cannot override sizes: the spec has no 'dims' mapping", file=source, field="dims")
-        unknown = [k for k in dims if k not in data["dims"]]
-        if unknown:
-            raise SpecError(f"cannot override unknown size(s) {unknown}", file=source, field="dims",
-                            allowed=", ".join(data["dims"]))
-        data = {**data, "dims": {**data["dims"], **dims}}
+        data = apply_overrides(data, over, source)
+        for name in _flatten(data, over):      # the user's own values now: never redacted as inherited
+            path = override_path(data, name, source)
+            own = _set(own, path, _get(data, path), name, source)
     if "source" in data:  # set by the loader, never by the spec
         names = sorted(n for n in Theory.model_fields if n != "source") + ["extends"]
         raise SpecError("unknown field 'source'", file=source, field="source", allowed=", ".join(names),
@@ -61,15 +268,22 @@ def from_dict(data: dict, source: str = "<dict>", dims: dict[str, int] | None = 
     return theory
 
 
-def load(path: str | Path, **dims: int) -> Theory:
+def load(path: str | Path, **overrides) -> Theory:
     """Load a spec file (or a shipped spec by name) into a validated :class:`Theory`.
+
+    Keyword arguments override the spec: a size (``N=64``, an integer), a constant (``C_W=0.9``, a
+    number) or a dotted path, given as ``**{"study.samples": 1000}`` or as a mapping for a block
+    (``study={"samples": 1000, "seed": 3}``), each validated by the spec's own models. Values may be given as text in the spec's notation
+    (``"1e5"``); nothing is evaluated.
 
     Example::
 
         theory = nnft.load("specs/cos_net.yaml", N=64)
+        theory = nnft.load("tanh_mlp", C_W=0.9, **{"study.samples": 1000})
 
     Raises:
-      SpecError: naming the file, the field, what was given and what is allowed.
+      SpecError: naming the file, the field, what was given and what is allowed (an unknown name
+        gets "did you mean" and the spec's sizes and constants).
     """
     p = resolve(path)
-    return from_dict(read_mapping(p), source=str(p), dims=dims or None)
+    return from_dict(read_mapping(p), source=str(p), overrides=overrides or None)

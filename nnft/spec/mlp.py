@@ -21,10 +21,10 @@ nesting, number of definitions) never refuse them. The depth itself is bounded b
 
 from __future__ import annotations
 
-from nnft.errors import SpecError
+from nnft.errors import SpecError, suggest
 from nnft.spec import expr as E
 from nnft.spec.constants import evaluate_constants
-from nnft.spec.models import Theory
+from nnft.spec.models import GENERATED_NAMES, Theory
 
 
 def _err(theory: Theory, field: str, message: str, **kw) -> SpecError:
@@ -93,8 +93,19 @@ def activation_expr(theory: Theory) -> E.Expr:
                    hint=err.hint) from None
     unknown = E.names(ex) - {"z", "pi", "e"} - set(theory.constants) - set(theory.dims)
     if unknown:
-        raise _err(theory, "mlp.activation", f"the activation uses undefined name(s) {sorted(unknown)}",
-                   allowed="z (the preactivation), constants, sizes, pi, e")
+        named = ["linear", *sorted(E.UNARY)]
+        guess = suggest(act, named) if isinstance(ex, E.Name) else None
+        if guess:       # a misspelt named activation ('tahn'), not an expression in z
+            raise _err(theory, "mlp.activation", f"unknown activation {act!r}", got=act,
+                       allowed=", ".join(named) + ", or an expression in z (e.g. z * sigmoid(z))",
+                       hint=f"did you mean {guess!r}?")
+        bad = sorted(unknown)[0]
+        guess = suggest(bad, ["z", *named, *theory.constants, *theory.dims])
+        raise _err(theory, "mlp.activation", f"the activation uses undefined name(s) {sorted(unknown)}", got=act,
+                   allowed="a named activation (" + ", ".join(named) + "), or an expression in z (the "
+                           "preactivation), constants, sizes, pi, e",
+                   hint=f"did you mean {guess!r}?" if guess else
+                   f"declare {bad!r} under constants: (constants: {{{bad}: <value>}})")
     return ex
 
 
@@ -213,5 +224,9 @@ def expand(theory: Theory) -> Theory:
     # definitions); the generated preactivations z1 … zL are added after validation: they are nnft's,
     # one short definition per layer, so no limit meant for hand-written specs applies to them
     data.update(dims=dims, params=params, field=source, define=dict(theory.define))
-    expanded = from_dict(data, source=theory.source)
+    token = GENERATED_NAMES.set(frozenset(define))
+    try:
+        expanded = from_dict(data, source=theory.source)
+    finally:
+        GENERATED_NAMES.reset(token)
     return expanded.model_copy(update={"define": {**expanded.define, **define}})

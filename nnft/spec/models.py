@@ -8,20 +8,28 @@ language reference is ``docs/spec-language.md``; ``nnft schema`` prints the JSON
 from __future__ import annotations
 
 import builtins
+from contextvars import ContextVar
 from typing import Annotated, Literal, Union
 
-from pydantic import (AfterValidator, BeforeValidator, Field, PrivateAttr, StrictFloat, StrictInt, StrictStr,
+from pydantic import (AfterValidator, BeforeValidator, ConfigDict, Field, PrivateAttr, StrictFloat, StrictInt, StrictStr,
                       ValidationError, field_validator, model_validator)
 from pydantic.json_schema import SkipJsonSchema
 
-from nnft.errors import LocatedError, SpecError, suggest
+from nnft.errors import LocatedError, SpecError
 from nnft.spec.expr import RESERVED, parse
 # the field types and the study: block live beside this module; their names are importable here too
-from nnft.spec.fields import (MAX_AXES, MAX_DIM, MAX_INPUT_DIM, NO_BOOL, Count, ExprField, Ident,  # noqa: F401
-                              Int, Strict, Tagged, check_density, check_potential, check_reference, no_bool)
+from nnft.spec.fields import (MAX_AXES, MAX_DIM, MAX_INPUT_DIM, NO_BOOL, Count, Density, ExprField,  # noqa: F401
+                              Ident, Int, Potential, Reference, Strict, Tagged, check_density, check_potential,
+                              check_reference, no_bool)
+from nnft.spec.hints import declared_text, undeclared_hint
 from nnft.spec.study import (CHECK_NAMES, EXPECT_WORDS, Correlators, ExpectedCheck, Line, Points,  # noqa: F401
                              Study)
 from nnft.spec.validation import to_spec_error
+
+
+#: names nnft generates and adds after validation (an expanded MLP's preactivations z1 … zL, set by
+#: ``nnft.spec.mlp.expand`` while it validates the expansion): declared, for ``Theory._declared_names``
+GENERATED_NAMES: ContextVar[frozenset[str]] = ContextVar("GENERATED_NAMES", default=frozenset())
 
 
 class Param(Strict):
@@ -32,7 +40,7 @@ class Param(Strict):
     """
 
     shape: list[Ident] = Field(default_factory=list, max_length=MAX_AXES)
-    density: Annotated[Tagged, AfterValidator(check_density)]
+    density: Density
 
     @field_validator("shape")
     @classmethod
@@ -75,7 +83,7 @@ class Insertion(Strict):
     eq. 135-137 with the sign erratum of docs/physics.md §10). The domain is part of the theory: ∫φ⁴ over
     all of ℝᵈ diverges for plane-wave neurons (docs/physics.md §7)."""
 
-    potential: Annotated[Tagged, AfterValidator(check_potential)]
+    potential: Potential
     domain: Domain
     allow_unbounded: bool = False
 
@@ -110,10 +118,17 @@ class Theory(Strict):
     """A neural-network field theory (φ_θ, P(θ)) as declared in a spec file: either ``params`` and
     ``field``, or an ``mlp`` in compact form."""
 
+    # ``extends:`` is read by the loader before validation (``nnft.spec.extends``); the schema lists it
+    model_config = ConfigDict(**Strict.model_config, json_schema_extra=lambda schema: schema["properties"].update(
+        extends={"type": "string", "description": "a spec file (or shipped spec name) whose blocks this one "
+                                                  "inherits and overrides"}))
+
     nnft: Annotated[Literal[1], BeforeValidator(no_bool)] = Field(description="spec format version")
     name: str = Field(min_length=1, max_length=80)
     description: str = Field(default="", max_length=4000)
-    dims: dict[Ident, Annotated[int, Field(ge=1, le=MAX_DIM), NO_BOOL]]
+    dims: dict[Ident, Annotated[int, Field(ge=1, le=MAX_DIM), NO_BOOL]] = Field(json_schema_extra={
+        "required": ["d"], "properties": {"d": {"type": "integer", "minimum": 1, "maximum": MAX_INPUT_DIM,
+                                                "description": "the input dimension"}}})
     constants: dict[Ident, ExprField] = Field(default_factory=dict)
     params: dict[Ident, Param] = Field(default_factory=dict)
     #: named intermediate expressions (e.g. preactivations ``z1: W1 @ x + b1``), usable in the field,
@@ -122,7 +137,7 @@ class Theory(Strict):
     field: ExprField | None = None
     mlp: MLP | None = None
     insertions: builtins.list[Insertion] = Field(default_factory=list, max_length=8)
-    reference: Annotated[Tagged, AfterValidator(check_reference)] | None = None
+    reference: Reference | None = None
     study: Study = Field(default_factory=Study)
     #: file the theory was loaded from (set by the loader; "<dict>" otherwise)
     source: SkipJsonSchema[str] = Field(default="<dict>", exclude=True)
@@ -166,12 +181,11 @@ class Theory(Strict):
             allowed = known | ({"fan_in"} if fname == "weight_var" else set())
             unknown = sorted(names(parse(src)) - allowed)
             if unknown:
-                guess = suggest(unknown[0], allowed)
                 raise LocatedError(f"{fname} refers to {unknown[0]!r}, which is not a size or constant",
                                    ("mlp", fname),
                                    allowed="numbers, sizes (dims), constants, pi, e"
                                            + (", fan_in" if fname == "weight_var" else ""),
-                                   hint=f"did you mean {guess!r}?" if guess else None)
+                                   hint=undeclared_hint(self, unknown[0], also=tuple(allowed - known)))
         return self
 
     @model_validator(mode="after")
@@ -187,6 +201,36 @@ class Theory(Strict):
                                        hint="names of sizes, constants, parameters and definitions must be unique; "
                                             "rename one")
                 seen[name] = section
+        return self
+
+    @model_validator(mode="after")
+    def _declared_names(self) -> "Theory":
+        """Every name in a density argument, a definition, the field or a reference argument is
+        declared somewhere (a size, constant, parameter, definition, ``x``, ``pi``, ``e``): a name
+        declared nowhere is refused here, with a hint to declare it (``undeclared_hint``). Whether a
+        declared name may be used *there* (a parameter in a reference, ...) the graph builder checks."""
+        if self.mlp is not None:
+            return self
+        from nnft.spec.expr import CONSTANTS, names
+        declared = (set(self.dims) | set(self.constants) | set(self.params) | set(self.define) | {"x", *CONSTANTS}
+                    | GENERATED_NAMES.get())
+        where: list[tuple[tuple, object]] = []
+        for p, param in self.params.items():
+            for arg, src in param.density_args.items():
+                where.append((("params", p, "density", param.density_kind, arg), src))
+        where += [(("define", k), src) for k, src in self.define.items()]
+        where.append((("field",), self.field))
+        for kind, args in (self.reference or {}).items():
+            where += [(("reference", kind, arg), src) for arg, src in args.items()]
+        for loc, src in where:
+            ex = parse(src)
+            unknown = sorted(names(ex) - declared)
+            if unknown:
+                name = unknown[0]
+                shown = str(src) if len(str(src)) <= 80 else str(src)[:77] + "..."
+                raise LocatedError(f"undefined name {name!r}: declared nowhere (used in {shown!r})", loc,
+                                   allowed=declared_text(self),
+                                   hint=undeclared_hint(self, name, ex))
         return self
 
     def __eq__(self, other: object) -> bool:
@@ -215,3 +259,4 @@ class Theory(Strict):
         except ValidationError as err:
             raise to_spec_error(err, self.source, Theory) from None
         return theory.model_copy(update={"source": self.source})
+

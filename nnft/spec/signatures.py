@@ -6,6 +6,10 @@ arguments. The spec layer validates those names and arguments against the tables
 implementations (``nnft.densities``, ``nnft.analytic``, ``nnft.insertions``) read their argument
 names, constraints and defaults from the same tables, so a signature has one home.
 
+Common other names of a kind (``gaussian`` for ``normal``) are in the ``*_ALIASES`` tables: a spec
+may use them, and validation replaces them by the canonical name, so a validated theory, its dump,
+its hash and every implementation see one name per kind.
+
 Constraints are names: ``"real"``, ``"positive"`` (> 0), ``"nonnegative"`` (>= 0); a potential's
 ``expression`` argument is ``"expression in phi"``.
 """
@@ -44,10 +48,14 @@ class Signature:
         """The arguments without a default, in canonical order."""
         return tuple(a for a in self.args if a not in self.defaults)
 
+    @property
+    def signature_text(self) -> str:
+        """``a, b=1``: the arguments as error messages show them."""
+        return ", ".join(a if a not in self.defaults else f"{a}={self.defaults[a]:g}" for a in self.args)
+
     def __str__(self) -> str:
         """``name(a, b=1)``: the form error messages show."""
-        parts = [a if a not in self.defaults else f"{a}={self.defaults[a]:g}" for a in self.args]
-        return f"{self.name}({', '.join(parts)})"
+        return f"{self.name}({self.signature_text})"
 
 
 def _table(*signatures: Signature) -> Mapping[str, Signature]:
@@ -83,3 +91,24 @@ POTENTIALS: Mapping[str, Signature] = _table(
     Signature("polynomial", {f"g{k}": "real" for k in range(1, 9)}, {f"g{k}": 0.0 for k in range(1, 9)}),
     Signature("expression", {"V": "expression in phi"}),
 )
+
+
+def _aliases(table: Mapping[str, Signature], aliases: dict[str, str]) -> Mapping[str, str]:
+    for alias, kind in aliases.items():
+        if kind not in table or alias in table:
+            raise NnftError(f"alias {alias!r} -> {kind!r}: the target must be a kind and the alias must not be one")
+    return MappingProxyType(dict(aliases))
+
+
+#: other names of densities -> the canonical name (accepted in a spec, normalised at validation)
+DENSITY_ALIASES: Mapping[str, str] = _aliases(DENSITIES, {
+    "gaussian": "normal", "gauss": "normal",
+    "lorentzian": "cauchy", "lorentz": "cauchy",
+    "student": "student_t", "students_t": "student_t",
+    "double_exponential": "laplace",
+})
+#: other names of references -> the canonical name (none yet)
+REFERENCE_ALIASES: Mapping[str, str] = _aliases(REFERENCES, {})
+#: other names of potentials -> the canonical name (none: "quartic" could mean λφ⁴ or λφ⁴/4!; a name
+#: is an alias only where its meaning is unambiguous)
+POTENTIAL_ALIASES: Mapping[str, str] = _aliases(POTENTIALS, {})

@@ -11,16 +11,25 @@ from pydantic import AfterValidator, BeforeValidator, Field, StrictFloat, Strict
 from pydantic.json_schema import WithJsonSchema
 
 from nnft.errors import LocatedError, suggest
-from nnft.inputs import MAX_CHUNK, MAX_COORDINATE, MAX_POINTS, MAX_SAMPLES, MAX_SEED
-from nnft.spec.fields import MAX_DIM, MAX_INPUT_DIM, NO_BOOL, Count, Int, Strict, kind_of
+from nnft.inputs import MAX_CHUNK, MAX_COORDINATE, MAX_ORDER, MAX_POINTS, MAX_SAMPLES, MAX_SEED
+from nnft.spec.fields import MAX_DIM, MAX_INPUT_DIM, NO_BOOL, Count, Int, Strict, count_schema, kind_of
+
+
+#: one coordinate of a point; the schema states the bound the validators below enforce
+Coordinate = Annotated[Union[StrictFloat, StrictInt],
+                       WithJsonSchema({"type": "number", "minimum": -MAX_COORDINATE, "maximum": MAX_COORDINATE})]
+#: a point in ℝᵈ (1 … MAX_INPUT_DIM coordinates; the validators give the messages, the schema the same bounds)
+Point = Annotated[list[Coordinate],
+                  WithJsonSchema({"type": "array", "minItems": 1, "maxItems": MAX_INPUT_DIM,
+                                  "items": {"type": "number", "minimum": -MAX_COORDINATE, "maximum": MAX_COORDINATE}})]
 
 
 class Line(Strict):
     """``n`` points evenly spaced on the segment from ``start`` to ``stop`` (vectors in ℝᵈ, or numbers
     meaning the first coordinate with the others 0)."""
 
-    start: Union[StrictFloat, StrictInt, list[Union[StrictFloat, StrictInt]]]
-    stop: Union[StrictFloat, StrictInt, list[Union[StrictFloat, StrictInt]]]
+    start: Union[Coordinate, Point]
+    stop: Union[Coordinate, Point]
     n: Int = Field(ge=1, le=MAX_POINTS)
 
     @field_validator("start", "stop")
@@ -38,8 +47,7 @@ class Points(Strict):
     """Where to evaluate correlators: exactly one of ``line`` or ``list``."""
 
     line: Line | None = None
-    list: builtins.list[builtins.list[Union[StrictFloat, StrictInt]]] | None = Field(default=None, min_length=1,
-                                                                                    max_length=MAX_POINTS)
+    list: builtins.list[Point] | None = Field(default=None, min_length=1, max_length=MAX_POINTS)
 
     @field_validator("list")
     @classmethod
@@ -65,12 +73,13 @@ class Points(Strict):
 
 
 class Correlators(Strict):
-    """Which correlators ``nnft run`` measures: the orders n of G⁽ⁿ⁾ (1..6, default 2 and 4).
+    """Which correlators ``nnft run`` measures: the orders n of G⁽ⁿ⁾ (1..8 =
+    ``nnft.inputs.MAX_ORDER``, the bound ``--orders`` and the API have too; default 2 and 4).
 
     ``connected`` is accepted and validated, but nothing reads it yet: ``nnft run`` always reports the
     connected G_c⁽ⁿ⁾ (the joint cumulants, docs/physics.md §0) beside G⁽ⁿ⁾."""
 
-    orders: list[Annotated[int, Field(ge=1, le=6), NO_BOOL]] = Field(default_factory=lambda: [2, 4], min_length=1)
+    orders: list[Annotated[int, Field(ge=1, le=MAX_ORDER), NO_BOOL]] = Field(default_factory=lambda: [2, 4], min_length=1)
     connected: bool = True
 
 
@@ -149,7 +158,7 @@ _CHECKS_SCHEMA = {
 class Study(Strict):
     """What to compute (the CLI's ``nnft run`` defaults; every entry can be overridden)."""
 
-    samples: Count = Field(default=100_000, ge=10, le=MAX_SAMPLES)
+    samples: Annotated[Count, count_schema(10, MAX_SAMPLES, 100_000)] = Field(default=100_000, ge=10, le=MAX_SAMPLES)
     seed: Int = Field(default=0, ge=0, le=MAX_SEED)
     chunk: Int = Field(default=4096, ge=1, le=MAX_CHUNK)
     dtype: Literal["float32", "float64"] = "float32"

@@ -182,7 +182,7 @@ CASES = [
          "params.W0.shape", ("appears twice",)),
     Case("huge-total-parameters", yml("{d: 2, N: 4}", "{d: 4, N: 10000000}"), "params.W1.shape",
          ("together", "at most"), stage="compile"),
-    Case("override-unknown-size", BASE, "dims", ("unknown size", "'M'", "allowed: d, N"), sizes={"M": 3}),
+    Case("override-unknown-size", BASE, "M", ("no size or constant", "'M'", "sizes: d, N"), sizes={"M": 3}),
     # --- expressions (syntax: refused at load) ---------------------------------------------------
     Case("unknown-function", yml("cos(W0", "coss(W0"), "field", ("unknown function 'coss'", "did you mean 'cos'?")),
     Case("dunder-import", yml("field: sum_N(W1 * cos(W0 @ x + b0))", "field: __import__('os')"), "field",
@@ -208,7 +208,7 @@ CASES = [
          ("number too large", "400 digits")),
     # --- expressions (semantics: refused at compile) ---------------------------------------------
     Case("undefined-name", yml("+ b0))", "+ bb0))"), "field", ("undefined name 'bb0'", "did you mean 'b0'?"),
-         stage="compile"),
+         stage="load"),
     Case("matmul-without-shared-axis", yml("cos(W0 @ x + b0)", "cos(W1 @ x)"), "field",
          ("'@' needs a shared axis", "('N',) and ('d',)"), stage="compile"),
     Case("sum-over-missing-axis", yml("field: sum_N(", "field: sum_M("), "field",

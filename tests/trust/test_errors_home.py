@@ -49,7 +49,7 @@ def test_old_import_paths_still_work():
 #: plain built-in raises that are not nnft refusals: pydantic validators (pydantic turns their ValueError
 #: into a SpecError naming file and field), click's binary probe, internal invariants
 ALLOWED_PLAIN = {"nnft/spec/models.py": "ValueError", "nnft/spec/study.py": "ValueError", "nnft/cli/output.py": "TypeError",
-                 "nnft/graph/compile.py": "KeyError", "nnft/densities/base.py": "ValueError"}
+                 "nnft/graph/evaluate.py": "KeyError", "nnft/densities/base.py": "ValueError"}
 
 
 def test_no_plain_builtin_errors_escape():

@@ -1,0 +1,236 @@
+"""Evaluating the graph in JAX: values with named axes, batches, and the non-finite rule.
+
+Values carry named axes: every node's array is laid out in the order of its ``axes`` attribute,
+and operations align operands by axis name (elementwise ops broadcast, ``@`` contracts the shared
+axes). ``Evaluator`` evaluates the graph for *one* network θ and *one* point x, or once on whole
+batches: a batched value's array has the leading axes ``#networks`` and/or ``#points``
+(:data:`BATCH_AXES`) before its node's axes, so XLA fuses the elementwise chain of the field (e.g.
+W0·x + b → cos → ·W1) into one loop. Short contractions (``W0 @ x`` over d ≤ :data:`SMALL_CONTRACTION`
+terms) are written out as products and sums, longer ones are ``einsum``.
+
+Non-finite values: any non-finite operation value of a network at a point makes φ NaN there, never
+masked. Values from which a non-finite entry surely reaches φ (through +, −, ·, a numerator, @, sums,
+cos, log, sqrt, abs...: :data:`_PROPAGATES`) are not checked one by one; the others (those feeding relu,
+maximum, tanh, exp, a denominator, an index...) and φ itself are (``Evaluator.unchecked``).
+
+float32 cos/sin/tan are ``nnft.fastmath``'s vectorised polynomials (accuracy stated and tested
+there), fused with their neighbours; an argument outside their fast domain (|x| > 65536, ±inf) gives
+NaN, and a NaN in the result makes the whole evaluation be redone once with JAX's exact functions, so
+results stay correct. float64 uses JAX's exact functions throughout.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import networkx as nx
+
+import nnft.fastmath as fastmath
+from nnft.functions import FUNCTIONS
+from nnft.graph import ir
+
+#: arithmetic ops -> JAX (the grammar's functions, ``fn:NAME`` and maximum/minimum, are ``nnft.functions``' JAX
+#: versions: cos, sin, tan, arctan vectorised in float32 by ``nnft.fastmath``, exact JAX functions in float64)
+_BIN: dict[str, Callable] = {"add": jnp.add, "sub": jnp.subtract, "mul": jnp.multiply, "div": jnp.divide,
+                             "pow": jnp.power,
+                             **{n: f.jnp for n, f in FUNCTIONS.items() if f.arity == 2}}
+
+
+def align(value: jax.Array, src: tuple[str, ...], dst: tuple[str, ...]) -> jax.Array:
+    """Lay out an array with named axes ``src`` in the order ``dst`` (size-1 axes where missing)."""
+    perm = [src.index(a) for a in dst if a in src]
+    value = jnp.transpose(value, perm) if perm != sorted(perm) else value
+    shape = [1] * len(dst)
+    present = [a for a in dst if a in src]
+    for a, n in zip(present, value.shape):
+        shape[dst.index(a)] = n
+    return jnp.reshape(value, shape)
+
+
+def _letters(axes_lists: list[tuple[str, ...]]) -> dict[str, str]:
+    names: list[str] = []
+    for axes in axes_lists:
+        names += [a for a in axes if a not in names]
+    return {a: chr(ord("a") + i) for i, a in enumerate(names)}
+
+
+#: leading axes of batched values: networks and points (names no spec axis can take)
+BATCH_AXES = ("#networks", "#points")
+
+#: ops whose output is non-finite wherever an input is (at the input positions listed; None = every
+#: input): a non-finite value upstream of only such ops reaches the field, so it needs no check of its own
+_PROPAGATES: dict[str, tuple[int, ...] | None] = {
+    "add": None, "sub": None, "mul": None, "div": (0,), "neg": None, "rename": None, "matmul": None,
+    "reduce": None,
+    **{f"fn:{n}": None for n, f in FUNCTIONS.items() if f.arity == 1 and f.keeps_nonfinite},
+}
+
+
+#: contractions of at most this many terms (``W0 @ x`` over d) are evaluated elementwise
+SMALL_CONTRACTION = 16
+
+#: ``domain`` marker of the exact fallback evaluation (``Evaluator.evaluate``)
+_EXACT: list = []
+
+
+class Evaluator:
+    """Evaluates graph nodes for one network and one point, or for batches of them: a value's array
+    carries its node's axes after any of the :data:`BATCH_AXES` it is batched over."""
+
+    def __init__(self, g: nx.MultiDiGraph):
+        self.g = g
+        self.topo = list(nx.topological_sort(g))
+        self.inputs = ir.all_inputs(g)
+
+    def needed(self, targets: list[str], stop: set[str] = frozenset()) -> list[str]:
+        """Nodes to evaluate (in order) to get ``targets``, not looking above ``stop`` nodes."""
+        need: set[str] = set()
+        stack = list(targets)
+        while stack:
+            n = stack.pop()
+            if n in need:
+                continue
+            need.add(n)
+            if n in stop or ir.kind(self.g, n) == "param":
+                continue
+            stack.extend(self.inputs[n])
+        return [n for n in self.topo if n in need]
+
+    def unchecked(self, target: str, nodes: list[str]) -> list[str]:
+        """The operation nodes among ``nodes`` whose non-finite values need a finiteness check of their
+        own: all but those from which every non-finite value surely reaches ``target`` through
+        :data:`_PROPAGATES` operations (inf − inf, 0·inf, Σ(inf, −inf) give NaN: still non-finite)."""
+        reaches = {target}
+        for n in reversed(nodes):
+            if n not in reaches:
+                continue
+            kind, op = ir.kind(self.g, n), ir.op(self.g, n)
+            if kind == "output":
+                reaches.update(self.inputs[n])
+            elif kind == "op" and op in _PROPAGATES:
+                pos = _PROPAGATES[op]
+                reaches.update(u for i, u in enumerate(self.inputs[n]) if pos is None or i in pos)
+        return [n for n in nodes if ir.is_op(self.g, n) and n not in reaches]
+
+    def run(self, nodes: list[str], values: dict[str, jax.Array],
+            axes: dict[str, tuple[str, ...]] | None = None, domain: list | None = None) -> dict[str, jax.Array]:
+        """Evaluate ``nodes`` in order into ``values``; ``axes`` (updated) holds the full axes of every
+        batched value (missing: the node's own axes). With a ``domain`` list, float32 cos/sin/tan are
+        ``fastmath.UNGUARDED``'s fast ones (NaN out of domain; their names are appended to the list),
+        with ``_EXACT`` JAX's exact ones."""
+        g = self.g
+        axes = {} if axes is None else axes
+        for n in nodes:
+            if n in values:
+                continue
+            kind = ir.kind(g, n)
+            if kind == "const":
+                values[n] = jnp.asarray(ir.value(g, n))
+            elif kind == "output":
+                u = self.inputs[n][0]
+                values[n] = values[u]
+                if u in axes:
+                    axes[n] = axes[u]
+            elif kind == "op":
+                ins = [axes.get(i, ir.axes(g, i)) for i in self.inputs[n]]
+                batch = tuple(b for b in BATCH_AXES if any(b in x for x in ins))
+                out = batch + tuple(ir.axes(g, n))
+                values[n] = self._op(g.nodes[n], [values[i] for i in self.inputs[n]], ins, out, domain)
+                if batch:
+                    axes[n] = out
+            elif kind in ("input", "param"):
+                raise KeyError(f"value of {n} not supplied")  # pragma: no cover
+        return values
+
+    @staticmethod
+    def _op(a: dict, args: list[jax.Array], ins: list[tuple[str, ...]], out: tuple[str, ...],
+            domain: list | None = None) -> jax.Array:
+        op = a["op"]
+        if op in _BIN:
+            return _BIN[op](align(args[0], ins[0], out), align(args[1], ins[1], out))
+        if op == "neg":
+            return -args[0]
+        if op == "rename":
+            return args[0]
+        if op.startswith("fn:"):
+            fn = op[3:]
+            if fn in fastmath.UNGUARDED and args[0].dtype == jnp.float32 and domain is not None:
+                fast, exact = fastmath.UNGUARDED[fn]
+                if domain is _EXACT:
+                    return exact(args[0])
+                domain.append(fn)
+                return fast(args[0])
+            return FUNCTIONS[fn].jnp(args[0])
+        if op == "index":
+            return args[0][..., a["index"]]
+        if op == "reduce":
+            axis = ins[0].index(a["axis"])
+            if a["reduce"] == "sum":
+                return jnp.sum(args[0], axis=axis)
+            if a["reduce"] == "mean":
+                return jnp.mean(args[0], axis=axis)
+            if a["reduce"] == "prod":
+                return jnp.prod(args[0], axis=axis)
+            return jnp.sqrt(jnp.sum(jnp.square(args[0]), axis=axis))
+        if op == "matmul":
+            shared = [x for x in ins[0] if x in ins[1] and x not in out]
+            if math.prod(args[0].shape[ins[0].index(x)] for x in shared) <= SMALL_CONTRACTION:
+                # a short contraction (W0 @ x over d) as broadcast products summed: one fused loop
+                # with its neighbours instead of a matrix-product call and transposes
+                # (terms summed in a fixed order, written out: no reduction op to break the fusion)
+                full = out + tuple(shared)
+                a0, a1 = align(args[0], ins[0], full), align(args[1], ins[1], full)
+                a0 = a0.reshape(a0.shape[:len(out)] + (-1,))
+                a1 = a1.reshape(a1.shape[:len(out)] + (-1,))
+                terms = max(a0.shape[-1], a1.shape[-1])
+                total = a0[..., 0] * a1[..., 0]
+                for k in range(1, terms):
+                    total = total + a0[..., k] * a1[..., k]
+                return total
+            let = _letters(ins)
+            spec = ",".join("".join(let[x] for x in axes) for axes in ins) + "->" + "".join(let[x] for x in out)
+            return jnp.einsum(spec, args[0], args[1])
+        raise NotImplementedError(op)  # pragma: no cover
+
+    def evaluate(self, target: str, values: dict[str, jax.Array], axes: dict[str, tuple[str, ...]]) -> jax.Array:
+        """``target`` from the supplied ``values`` (graph node -> array, full ``axes`` of the batched ones),
+        NaN wherever (per batch element) any operation's value was non-finite, even one a later operation
+        swallowed (relu/maximum of NaN, 1/inf): only values that surely propagate to ``target`` are left
+        to do so (:meth:`unchecked`); result axes: the batch axes present, in :data:`BATCH_AXES` order,
+        then the target's own.
+
+        float32 cos/sin/tan run vectorised and fused with their neighbours, giving NaN for arguments
+        outside ``fastmath``'s fast domain (huge, ±inf); a NaN anywhere in the result makes the whole
+        evaluation be redone with JAX's exact functions (one ``lax.cond``; both run when vmapped)."""
+        nodes = self.needed([target], stop=set(values))
+        sizes = {b: values[n].shape[ax.index(b)] for n, ax in axes.items() for b in ax if b in BATCH_AXES}
+        domain: list = []
+        fast = self._checked(target, nodes, dict(values), dict(axes), domain, sizes)
+        if not domain:
+            return fast
+        # out-of-domain arguments gave NaN, which reached the result (see _checked); so did any other
+        # non-finite value, for which the exact evaluation is equally right
+        return jax.lax.cond(~jnp.any(jnp.isnan(fast)), lambda: fast,
+                            lambda: self._checked(target, nodes, dict(values), dict(axes), _EXACT, sizes))
+
+    def _checked(self, target, nodes, values, axes, domain, sizes: dict[str, int]) -> jax.Array:
+        """``target`` with the non-finite rule, over every batch axis of the inputs (``sizes``), also those
+        the target does not depend on."""
+        self.run(nodes, values, axes, domain)
+        batch = tuple(b for b in BATCH_AXES if b in sizes)
+        own_axes = tuple(ir.axes(self.g, target))
+        out = batch + own_axes
+        value = align(values[target], axes.get(target, own_axes), out)
+        value = jnp.broadcast_to(value, tuple(sizes[b] for b in batch) + value.shape[len(batch):])
+        ok = None
+        for n in self.unchecked(target, nodes) + [target]:
+            full = axes.get(n, ir.axes(self.g, n))
+            own = tuple(i for i, x in enumerate(full) if x not in BATCH_AXES)
+            flag = jnp.all(jnp.isfinite(values[n]), axis=own)
+            flag = align(flag, tuple(x for x in full if x in BATCH_AXES), batch)
+            ok = flag if ok is None else ok & flag
+        ok = align(ok, batch, out)
+        return jnp.where(ok, value, jnp.nan)

@@ -1,0 +1,187 @@
+"""Sweeps: one study (:func:`nnft.study.run`) per value of one size, constant or dotted spec path,
+gathered into one result with the swept value as its first dimension.
+
+Every value runs with the same seed (the spec's ``study.seed`` or ``seed=``), so a sweep equals the
+separate runs of specs edited by hand, number for number: ``run_sweep("tanh_mlp", "C_W", [0.9, 1.0])``
+gives the estimates of ``run(load("tanh_mlp", C_W=0.9))`` and ``run(load("tanh_mlp", C_W=1.0))``.
+The values share the random draws (common random numbers), so differences between values are less
+noisy than the error bars of each value suggest; their errors are correlated across values.
+
+Each value is compiled on its own (constants are not yet traced arguments of the compiled model).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from nnft.errors import SpecError
+from nnft.spec.load import from_dict, read_mapping, resolve
+from nnft.spec.models import Theory
+from nnft.stats import format_value
+from nnft.study import Report
+from nnft.study import run as run_study
+
+#: most values one sweep runs
+MAX_SWEEP_VALUES = 1000
+
+
+@dataclass
+class Sweep:
+    """What :func:`run_sweep` returns: the swept name, its values and one :class:`~nnft.study.Report`
+    per value (same seed, same point tuples and orders).
+
+    Attributes:
+      name: the swept size, constant or dotted path (``"C_W"``, ``"N"``, ``"study.samples"``).
+      values: the values, in the order run (length V), as validated (``"1e3"`` -> 1000).
+      reports: ``reports[i]`` is the study at ``values[i]`` (its ``rows`` in the same order for every i).
+    """
+
+    name: str
+    values: list
+    reports: list[Report]
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __iter__(self):
+        return iter(zip(self.values, self.reports))
+
+    def __getitem__(self, i: int) -> Report:
+        return self.reports[i]
+
+    @property
+    def theories(self) -> list[Theory]:
+        """The validated theory of every value (after the override)."""
+        return [r.theory for r in self.reports]
+
+    def table(self) -> str:
+        """The sweep as text: a header, then one line per (value, point tuple) with the swept value as
+        the first column: MC G⁽ⁿ⁾ and G_c⁽ⁿ⁾ (mean ± standard error) beside theory, with z-scores."""
+        first = self.reports[0]
+        t = first.theory
+        vals = [_show(v) for v in self.values]
+        lines = [f"{t.name}  ({t.source})  sweep over {self.name}: {', '.join(vals)}",
+                 f"  {first.samples} networks per value, seed {first.seed} at every value (common random numbers: "
+                 "errors are correlated across values)"]
+        notes = list(dict.fromkeys(f"{_show(v)}: {n}" for v, r in self for n in r.notes))
+        lines += [f"  note: {n}" for n in notes]
+        w = max(len(self.name), *(len(v) for v in vals))
+        head = f"{self.name:>{w}}  {'n':>2} {'points':<28} {'G (MC)':>20} {'G (theory)':>11} {'z':>6}   " \
+               f"{'G_c (MC)':>20} {'G_c (theory)':>12} {'z':>6}"
+        neuron = any(r.neuron_connected for rep in self.reports for r in rep.rows)
+        if neuron:
+            head += f"   {'G_c (neuron-level)':>22} {'z':>6}"
+        lines += ["", head, "-" * len(head)]
+
+        def num(v):
+            return f"{v:.5g}" if v is not None else "—"
+
+        def zz(v):
+            return f"{v:+.2f}" if v is not None else "—"
+
+        for v, rep in zip(vals, self.reports):
+            for r in rep.rows:
+                pts = ";".join(",".join(f"{c:.3g}" for c in p) for p in r.points)
+                pts = pts if len(pts) <= 28 else pts[:25] + "..."
+                lines.append(f"{v:>{w}}  {r.order:>2} {pts:<28} {format_value(*r.full):>20} {num(r.exact_full):>11} "
+                             f"{zz(r.z_full):>6}   {format_value(*r.connected):>20} {num(r.exact_connected):>12} "
+                             f"{zz(r.z_connected):>6}"
+                             + (f"   {format_value(*r.neuron_connected):>22} {zz(r.z_neuron):>6}" if r.neuron_connected
+                                else f"   {'—':>22} {'—':>6}" if neuron else ""))
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def __repr__(self) -> str:
+        vals = ", ".join(_show(v) for v in self.values)
+        return f"Sweep({self.name}=[{vals}], {len(self.reports)} reports)"
+
+
+def _show(v: Any) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def _data(spec) -> tuple[dict, str]:
+    """The spec mapping and its source name for a path, shipped name, mapping or Theory."""
+    if isinstance(spec, Theory):
+        return spec.model_dump(mode="json", exclude_unset=True), spec.source
+    if isinstance(spec, dict):
+        return dict(spec), "<dict>"
+    if isinstance(spec, (str, Path)):
+        p = resolve(spec)
+        return read_mapping(p), str(p)
+    raise SpecError(f"a sweep runs a spec file, a shipped spec name, a mapping or a Theory, not "
+                    f"{type(spec).__name__}", field="<spec>")
+
+
+def theories(spec, name: str, values: Sequence, overrides: dict | None = None) -> list[Theory]:
+    """One validated :class:`Theory` per value of ``name`` (with ``overrides`` applied to every value).
+
+    Raises:
+      SpecError: no values, too many, ``name`` also in ``overrides``, or any value the spec refuses
+        (the first, before anything runs).
+    """
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+        raise SpecError(f"a sweep's values are a list, got {type(values).__name__}", field=str(name),
+                        allowed="a list of values, e.g. [0.9, 1.0, 1.1]")
+    if len(values) == 0:
+        raise SpecError("a sweep needs at least one value", field=str(name), allowed="e.g. [0.9, 1.0, 1.1]")
+    if len(values) > MAX_SWEEP_VALUES:
+        raise SpecError(f"a sweep runs at most {MAX_SWEEP_VALUES} values, got {len(values)}", field=str(name))
+    overrides = dict(overrides or {})
+    if name in overrides:
+        raise SpecError(f"{name!r} is both swept and overridden", field=str(name), hint="give it once")
+    data, source = _data(spec)
+    return [from_dict(data, source=source, overrides={**overrides, name: v}) for v in values]
+
+
+def run_sweep(spec, name: str, values: Sequence, *, overrides: dict | None = None, samples: int | None = None,
+          seed: int | None = None, chunk: int | None = None, dtype: str | None = None, points=None, orders=None,
+          neurons: int | None = 1_000_000) -> Sweep:
+    """Run the study of ``spec`` once per value of one size, constant or dotted path.
+
+    Example::
+
+        sw = nnft.run_sweep("tanh_mlp", "C_W", [0.9, 1.0, 1.1], samples=10_000)
+        print(sw.table())              # the swept value is the first column
+        sw.reports[1].rows[0].full     # (mean, standard error) of G⁽²⁾ at C_W = 1.0
+
+    Args:
+      spec: a spec file, a shipped spec name, a spec mapping or a :class:`Theory`.
+      name: what to sweep: a size (``"N"``, integer values), a constant (``"C_W"``, numbers) or a
+        dotted path (``"study.samples"``), as in :func:`nnft.load`.
+      values: the values (V ≥ 1), run in order.
+      overrides: other overrides, the same at every value (``{"N": 64}``).
+      samples, seed, chunk, dtype, points, orders, neurons: as :func:`nnft.study.run`; the same seed
+        is used at every value, so the sweep equals separate runs of edited specs.
+
+    Returns:
+      a :class:`Sweep` (``values``, ``reports`` with one :class:`~nnft.study.Report` per value).
+
+    Raises:
+      SpecError: an unknown name, a value the spec refuses, no values (all before anything runs).
+      EstimatorError, SamplingError: as :func:`nnft.study.run`.
+    """
+    ths = theories(spec, name, values, overrides)
+    reports = [run_study(t, samples=samples, seed=seed, chunk=chunk, dtype=dtype, points=points, orders=orders,
+                         neurons=neurons) for t in ths]
+    return Sweep(name=name, values=[swept_value(t, name) for t in ths], reports=reports)
+
+
+def swept_value(theory: Theory, name: str) -> Any:
+    """The value of the size, constant or dotted path ``name`` in ``theory``, as validated (the text
+    ``"1e3"`` given for ``study.samples`` is 1000 here)."""
+    if "." in name:
+        path = name.split(".")
+    else:
+        path = ["dims" if name in theory.dims else "constants", name]
+    node: Any = theory.model_dump(mode="json")
+    for part in path:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    return node
+
+
+__all__ = ["Sweep", "run_sweep", "theories", "swept_value", "MAX_SWEEP_VALUES"]
