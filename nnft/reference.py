@@ -32,13 +32,21 @@ from nnft.stats import zscore
 
 @dataclass(frozen=True)
 class Exact:
-    """Exact correlators, arrays (len(widths), T)."""
+    """Exact correlators, arrays (len(widths), T).
+
+    Attributes:
+      label: what kind of theory the values are: ``"exact"`` (at the given widths), or for an ``mlp:``
+        net the kinds used, e.g. ``"NNGP (N→∞)"`` or ``"leading order"`` (``nnft.reference_mlp``).
+      kinds: per tuple, the kind of its value (None: all ``"exact"``).
+    """
 
     widths: tuple[int, ...]
     full: np.ndarray
     connected: np.ndarray
     orders: tuple[int, ...]
     accuracy: float
+    label: str = "exact"
+    kinds: tuple[str, ...] | None = None
 
 
 #: a declared reference is refused when its G2 differs from the spec's neuron-level estimate by more
@@ -291,7 +299,36 @@ def _exact(model: Model, tuples, neuron, widths=None) -> Exact:
 
 def exact(model: Model, tuples, widths=None) -> Exact:
     """Exact G⁽ⁿ⁾ and G_c⁽ⁿ⁾ per width and tuple from the declared neuron reference, after
-    :func:`check_reference` has confirmed the reference matches the spec (once per model)."""
+    :func:`check_reference` has confirmed the reference matches the spec (once per model).
+
+    An ``mlp:`` net (not a neuron sum) gets its theory from ``nnft.reference_mlp.mlp_exact``: the NNGP
+    G2 (exact for one hidden layer, linear nets and ReLU at one input), deep-linear G_c⁽⁴⁾ exactly,
+    ReLU/smooth G_c⁽⁴⁾ at one input; ``Exact.label`` / ``Exact.kinds`` say which values are exact,
+    ``"NNGP (N→∞)"`` or ``"leading order"``.
+
+    Args:
+      tuples: list of (n, d) point tuples.
+      widths: widths N (default: the spec's; neuron sums only).
+
+    Returns:
+      :class:`Exact` with arrays (len(widths), T).
+
+    Raises:
+      EstimatorError: one line naming why there is no theory: an insertion (first-order perturbation
+        theory is ``nnft.compare``), no ``reference:`` and not an ``mlp:`` net, a tuple outside the
+        formulas nnft has, or a reference without the moments asked.
+    """
+    if model.insertions:
+        raise EstimatorError(f"{model.theory.source}: an insertion deforms the theory, which has no exact "
+                             "correlators; first-order perturbation theory with c1(N) is nnft.compare (and the "
+                             "theory column of nnft run)")
+    if model.structure.neuron_sum is None:
+        from nnft.reference_mlp import mlp_exact, mlp_info
+        if mlp_info(model) is not None:
+            th, kinds, width = mlp_exact(model, tuples, widths)
+            return Exact(widths=(width,), full=th.full[None], connected=th.connected[None],
+                         orders=tuple(len(t) for t in tuples), accuracy=0.0,
+                         label=", ".join(dict.fromkeys(kinds)), kinds=kinds)
     _require(model)
     neuron = neuron_reference(model)
     check_reference(model)

@@ -18,12 +18,24 @@ from nnft.estimators.neuron import neuron_measure
 from nnft.estimators.npoint import measure
 from nnft.graph.compile import Model, compile
 from nnft.reference import exact
+from nnft.reference_mlp import ALLOWANCE_DOC, EXACT, LEADING, NNGP, mlp_info, mlp_theory
 from nnft.spec.models import Theory
 from nnft.spec.points import study_points
 from nnft.stats import format_value, require_ess, zscore
 from nnft.tails import KHAT_FLAG
 
 MAX_TUPLES_PER_ORDER = 24
+
+#: first-order perturbation theory with the exact finite-N coefficient c1(N) (``nnft.perturbation``)
+PT1 = "1st-order PT"
+#: the kinds of theory a row can carry, with the short tag the table prints and what the z means
+KINDS = {
+    EXACT: ("exact", "exact at this width: z is an exact test"),
+    NNGP: ("NNGP", ALLOWANCE_DOC[NNGP]),
+    LEADING: ("LO", ALLOWANCE_DOC[LEADING]),
+    PT1: ("PT1", "1st-order PT with c1(N) neglects O(λ²): allowance min(δ²/|G₀|, |δ|), δ the first-order shift, "
+                 "G₀ the free value"),
+}
 
 
 def _index_tuples(P: int, n: int):
@@ -84,6 +96,14 @@ class Row:
     khat_connected: float | None = None
     #: the graph proves E|φ|^{2n} infinite: the estimate exists, its error bar (and z) does not mean anything
     error_bar_infinite: bool = False
+    #: what kind of theory ``exact_full`` / ``exact_connected`` are (:data:`KINDS`; None: no theory)
+    kind_full: str | None = None
+    kind_connected: str | None = None
+    #: the stated allowance of an asymptotic theory (0: exact), added in quadrature to the MC error in z
+    allow_full: float = 0.0
+    allow_connected: float = 0.0
+    #: why the row has no theory (shown as a footnote of the table)
+    reason: str | None = None
 
     @property
     def khat(self) -> float | None:
@@ -97,29 +117,38 @@ class Row:
         return self.khat is not None and self.khat > KHAT_FLAG
 
     @staticmethod
-    def _z(est, ref) -> float | None:
+    def _z(est, ref, allow: float = 0.0) -> float | None:
         if ref is None or est is None:
             return None
         # a zero error bar: exactly the reference (e.g. φ ≡ 0 at that point) has no z; a different value is ±inf
         if est[1] == 0 and est[0] == ref:
             return None
+        if allow:
+            return float(zscore((est[0], math.hypot(est[1], allow)), ref))
         return float(zscore(est, ref))
 
     @property
     def z_full(self):
-        """z of the Monte Carlo G⁽ⁿ⁾ against the reference (``nnft.stats.zscore``); None without one, or
-        when a zero error bar meets the reference exactly."""
-        return self._z(self.full, self.exact_full)
+        """z of the Monte Carlo G⁽ⁿ⁾ against the theory (``nnft.stats.zscore``); None without one, or
+        when a zero error bar meets the theory exactly. For an asymptotic theory (:attr:`kind_full` not
+        exact) the error is √(se² + a²) with the stated allowance a = :attr:`allow_full`."""
+        return self._z(self.full, self.exact_full, self.allow_full)
 
     @property
     def z_connected(self):
-        """z of the Monte Carlo G_c⁽ⁿ⁾ against the reference, as :attr:`z_full`."""
-        return self._z(self.connected, self.exact_connected)
+        """z of the Monte Carlo G_c⁽ⁿ⁾ against the theory, as :attr:`z_full`."""
+        return self._z(self.connected, self.exact_connected, self.allow_connected)
 
     @property
     def z_neuron(self):
-        """z of the neuron-level (exact-in-N) G_c⁽ⁿ⁾ against the reference, as :attr:`z_full`."""
-        return self._z(self.neuron_connected, self.exact_connected)
+        """z of the neuron-level (exact-in-N) G_c⁽ⁿ⁾ against the theory, as :attr:`z_full`."""
+        return self._z(self.neuron_connected, self.exact_connected, self.allow_connected)
+
+    @property
+    def kind(self) -> str | None:
+        """The row's kind of theory (the G and G_c kinds joined with " / " when they differ)."""
+        ks = list(dict.fromkeys(k for k in (self.kind_full, self.kind_connected) if k))
+        return " / ".join(ks) or None
 
 
 @dataclass
@@ -133,6 +162,12 @@ class Report:
     seed: int
     rows: list[Row]
     notes: list[str] = field(default_factory=list)
+    #: Kish effective sample size of the importance weights (a reweighted ensemble; None: i.i.d.)
+    ess: float | None = None
+    #: worst split-R̂ over the chains' observables (an MCMC ensemble; None: not MCMC)
+    rhat: float | None = None
+    #: smallest bulk ESS over the chains' observables (an MCMC ensemble; None: not MCMC)
+    bulk_ess: float | None = None
 
     def table(self) -> str:
         """The report as the text table ``nnft run`` prints: MC beside theory with z-scores, k̂ and notes."""
@@ -151,39 +186,65 @@ class Report:
         if blocks < 64:
             lines.append(f"  few networks: the error bars come from {blocks} jackknife blocks, so z follows a Student-t "
                          f"with {blocks - 1} degrees of freedom, not a normal law: |z| of 4-7 is not decisive here")
-        head = f"{'n':>2} {'points':<28} {'G (MC)':>20} {'G (theory)':>11} {'z':>6}   {'G_c (MC)':>20} " \
-               f"{'G_c (theory)':>12} {'z':>6}"
+        if self.ess is not None:
+            lines.append(f"  reweighted ensemble: Kish ESS = {self.ess:.6g} of {self.samples} networks (importance weights)")
+        if self.rhat is not None:
+            lines.append(f"  MCMC ensemble: split-R̂ = {self.rhat:.4f} (worst observable; > 1.01: not converged)"
+                         + (f", bulk ESS ≥ {self.bulk_ess:.5g}" if self.bulk_ess is not None else ""))
+        head = f"{'n':>2} {'points':<28} {'G (MC)':>20} {'G (theory)':>11} {'z':>7}   {'G_c (MC)':>20} " \
+               f"{'G_c (theory)':>12} {'z':>7}"
         if any(r.neuron_connected for r in self.rows):
             head += f"   {'G_c (neuron-level)':>22} {'z':>6}"
         tails = any(r.khat is not None for r in self.rows)
         if tails:
             head += f"   {'k̂':>6}"
+        head += f"   {'theory':<10}"
+        if self.ess is not None:
+            head += f" {'ESS':>8}"
         lines += ["", head, "-" * len(head)]
+        reasons: dict[str, int] = {}
+        for r in self.rows:
+            if r.exact_full is None or r.exact_connected is None:
+                reasons.setdefault(r.reason or "no analytic theory for this spec", len(reasons) + 1)
 
-        def num(v):
-            return f"{v:.5g}" if v is not None else "—"
+        def num(v, r):
+            return f"{v:.5g}" if v is not None else f"[{reasons[r.reason or 'no analytic theory for this spec']}]"
 
-        def zz(v):
-            return f"{v:+.2f}" if v is not None else "—"
+        def zz(v, allow=0.0):
+            return (f"{v:+.2f}" + ("~" if allow else " ")) if v is not None else "—"
 
         digits = _distinguishing_digits([tuple(p) for r in self.rows for p in r.points])
         for r in self.rows:
             pts = ";".join(",".join(f"{c:.{digits}g}" for c in p) for p in r.points)
             pts = pts if len(pts) <= 28 else pts[:25] + "..."
-            line = f"{r.order:>2} {pts:<28} {format_value(*r.full):>20} {num(r.exact_full):>11} {zz(r.z_full):>6}   " \
-                   f"{format_value(*r.connected):>20} {num(r.exact_connected):>12} {zz(r.z_connected):>6}"
+            line = f"{r.order:>2} {pts:<28} {format_value(*r.full):>20} {num(r.exact_full, r):>11} " \
+                   f"{zz(r.z_full, r.allow_full):>7}   {format_value(*r.connected):>20} " \
+                   f"{num(r.exact_connected, r):>12} {zz(r.z_connected, r.allow_connected):>7}"
             if r.neuron_connected:
-                line += f"   {format_value(*r.neuron_connected):>22} {zz(r.z_neuron):>6}"
+                line += f"   {format_value(*r.neuron_connected):>22} {zz(r.z_neuron, r.allow_connected):>6}"
             elif tails and any(q.neuron_connected for q in self.rows):
                 line += f"   {'—':>22} {'—':>6}"
             if tails:
                 finite_k = r.khat is not None and math.isfinite(r.khat)   # −inf: constant contributions, no tail
                 line += f"   {r.khat:>6.2f}" if finite_k else f"   {'—':>6}"
-                if r.flagged:
-                    line += " HEAVY TAIL"
+            tag = " / ".join(KINDS.get(k, (k,))[0] for k in dict.fromkeys(
+                k for k in (r.kind_full, r.kind_connected) if k)) or "none"
+            line += f"   {tag:<10}"
+            if self.ess is not None:
+                line += f" {self.ess:>8.4g}"
+            if tails and r.flagged:
+                line += " HEAVY TAIL"
             if r.error_bar_infinite:
                 line += " ERROR BAR ∞"
             lines.append(line)
+        used = list(dict.fromkeys(k for r in self.rows for k in (r.kind_full, r.kind_connected) if k))
+        if used:
+            lines += [""] + [f"  theory {KINDS[k][0]}: {KINDS[k][1]}" for k in used if k in KINDS]
+            if any(r.allow_full or r.allow_connected for r in self.rows):
+                lines.append("  z~ : an asymptotic theory, z = (MC − theory)/√(se² + a²) with the stated allowance a — "
+                             "not an exact test")
+        if reasons:
+            lines += [""] + [f"  [{i}] no theory: {why}" for why, i in reasons.items()]
         if any(r.error_bar_infinite for r in self.rows):
             lines += ["", "  ERROR BAR ∞: the error bar of an n-point function needs E|φ|^(2n), which the densities make "
                           "infinite for these rows (docs/refusals.md): the estimate exists, its ± and z mean nothing"]
@@ -208,11 +269,15 @@ class Report:
 
 
 def run(theory: Theory, *, samples: int | None = None, seed: int | None = None, chunk: int | None = None,
-        dtype: str | None = None, points=None, orders=None, neurons: int | None = 1_000_000) -> Report:
+        dtype: str | None = None, points=None, orders=None, neurons: int | None = 1_000_000,
+        sampler: str = "iid", chains: int = 4) -> Report:
     """Measure the study of a theory (spec defaults, overridden by the arguments).
 
     Args:
       neurons: neurons drawn for the exact-in-N estimate (None or 0: skip it).
+      sampler: ``"iid"`` (default: i.i.d. networks, importance-reweighted under an insertion; the
+        Report shows the Kish ESS) or ``"mcmc"`` (``nnft.mcmc_ensemble``, ``chains`` NUTS chains; the
+        Report shows split-R̂ and bulk ESS).
 
     Raises:
       EstimatorError: an order whose moments do not exist (``nnft.graph.moments``), or a
@@ -232,7 +297,17 @@ def run(theory: Theory, *, samples: int | None = None, seed: int | None = None, 
     orders = list(orders or st.correlators.orders)
     model = compile(theory)
     tuples = default_tuples(pts, orders)
-    mc = measure(model, tuples, samples=samples, key=seed, chunk=chunk, dtype=dtype)
+    diag = None
+    if sampler == "mcmc":
+        from nnft.estimators.mcmc import mcmc_ensemble
+        from nnft.estimators.npoint import Correlators
+        ens, diag = mcmc_ensemble(model, tuples, samples=samples, chains=chains, key=seed)
+        mc = Correlators(full=ens.full(), connected=ens.connected(), orders=ens.orders)
+    elif sampler == "iid":
+        mc = measure(model, tuples, samples=samples, key=seed, chunk=chunk, dtype=dtype)
+    else:
+        from nnft.errors import InputError
+        raise InputError(f"sampler must be 'iid' or 'mcmc', got {sampler!r}")
     require_ess(mc.full, f"{theory.source}: the correlators")
     def k(est, i):
         return None if est.khat is None else float(est.khat[i])
@@ -245,13 +320,7 @@ def run(theory: Theory, *, samples: int | None = None, seed: int | None = None, 
     for r in rows:
         r.error_bar_infinite = 2 * r.order >= hi
     notes = list(dict.fromkeys(mc.full.notes + mc.connected.notes))
-    if theory.reference and model.structure.neuron_sum:
-        try:
-            ex = exact(model, tuples)
-            for i, r in enumerate(rows):
-                r.exact_full, r.exact_connected = float(ex.full[0, i]), float(ex.connected[0, i])
-        except EstimatorError as err:
-            notes.append(f"no analytic values: {err}")
+    fill_theory(model, rows, tuples, notes)
     if neurons and model.structure.neuron_sum:
         try:
             nl = neuron_measure(model, tuples, neurons=neurons, key=seed + 1, dtype=dtype)
@@ -259,7 +328,100 @@ def run(theory: Theory, *, samples: int | None = None, seed: int | None = None, 
                 r.neuron_connected = (float(nl.connected.mean[0, i]), float(nl.connected.stderr[0, i]))
         except EstimatorError as err:
             notes.append(f"no neuron-level estimate: {err}")
-    return Report(theory=theory, model=model, samples=samples, seed=seed, rows=rows, notes=notes)
+    ess = mc.full.ess if diag is None else None
+    return Report(theory=theory, model=model, samples=samples, seed=seed, rows=rows, notes=notes,
+                  ess=None if ess is None else float(np.min(ess)),
+                  rhat=None if diag is None else diag.max_rhat,
+                  bulk_ess=None if diag is None else float(np.nanmin(diag.ess)))
+
+
+def _one_line(err: Exception) -> str:
+    return str(err).splitlines()[0] if str(err) else type(err).__name__
+
+
+def fill_theory(model: Model, rows: list[Row], tuples, notes: list[str]) -> None:
+    """Put the theory beside every row (in place): a value and its kind, or the reason there is none.
+
+    * a neuron sum with a ``reference:`` — exact at the spec's width (``nnft.reference.exact``);
+    * an ``mlp:`` net — NNGP / exact / leading order (``nnft.reference_mlp``);
+    * an insertion on a free theory with a reference — first-order perturbation theory with the exact
+      finite-N c1(N) (``nnft.perturbation.first_order``; TASI arXiv:2408.00082 §5.2 eq. 135-137):
+      G = G₀ + δ (full for n ≤ 2) and G_c = G_c,₀ + δ_c, summed over insertions.
+    """
+    def none(why: str) -> None:
+        for r in rows:
+            r.reason = r.reason or why
+
+    if model.insertions:
+        _fill_pt(model, rows, tuples)
+        return
+    if model.structure.neuron_sum is not None:
+        if not model.theory.reference:
+            none("the spec declares no 'reference:' (a per-neuron law), so no exact correlators")
+            return
+        try:
+            ex = exact(model, tuples)
+        except EstimatorError as err:
+            notes.append(f"no analytic values: {err}")
+            none(_one_line(err))
+            return
+        for i, r in enumerate(rows):
+            r.exact_full, r.exact_connected = float(ex.full[0, i]), float(ex.connected[0, i])
+            r.kind_full = r.kind_connected = EXACT
+        return
+    if mlp_info(model) is None:
+        none("not a neuron sum (" + "; ".join(model.structure.notes) + ") nor an 'mlp:' net: no theory in nnft")
+        return
+    try:
+        th = mlp_theory(model, tuples)
+    except EstimatorError as err:
+        none(_one_line(err))
+        return
+    for i, r in enumerate(rows):
+        if np.isfinite(th.full[i]) and np.isfinite(th.connected[i]):
+            r.exact_full, r.exact_connected = float(th.full[i]), float(th.connected[i])
+            r.kind_full, r.kind_connected = th.kind_full[i], th.kind_connected[i]
+            r.allow_full, r.allow_connected = float(th.allow_full[i]), float(th.allow_connected[i])
+        else:
+            r.reason = th.reasons.get(i, "no theory")
+
+
+def _fill_pt(model: Model, rows: list[Row], tuples) -> None:
+    """First-order perturbation theory beside the rows of a theory with insertions (:func:`fill_theory`)."""
+    from nnft.errors import NnftError
+    from nnft.perturbation.couplings import insertion_couplings
+    from nnft.perturbation.first_order import first_order
+    free = model.free()
+    if not model.theory.reference or free.structure.neuron_sum is None:
+        for r in rows:
+            r.reason = ("first-order perturbation theory needs the free theory's exact moments, from a neuron sum "
+                        "with a 'reference:'")
+        return
+    couplings = insertion_couplings(model.theory)
+    if any(g is None for g in couplings):
+        for r in rows:
+            r.reason = "an 'expression' potential has no polynomial first order"
+        return
+    for n in sorted({len(t) for t in tuples}):
+        idx = [j for j, t in enumerate(tuples) if len(t) == n]
+        sub = [tuples[j] for j in idx]
+        try:
+            df = dc = f0 = c0 = None
+            for ins, g in zip(model.insertions, couplings):
+                fo = first_order(free, sub, ins.points, ins.weights, couplings=g)
+                df = fo.full[0] if df is None else df + fo.full[0]
+                dc = fo.connected[0] if dc is None else dc + fo.connected[0]
+                f0, c0 = fo.full0[0], fo.connected0[0]
+        except NnftError as err:
+            for j in idx:
+                rows[j].reason = "1st-order PT: " + _one_line(err)
+            continue
+        for k, j in enumerate(idx):
+            r = rows[j]
+            r.exact_full, r.exact_connected = float(f0[k] + df[k]), float(c0[k] + dc[k])
+            r.kind_full = r.kind_connected = PT1
+            r.allow_full = float(min(df[k] ** 2 / abs(f0[k]), abs(df[k]))) if f0[k] else float(abs(df[k]))
+            r.allow_connected = float(min(dc[k] ** 2 / abs(c0[k]), abs(dc[k]))) if c0[k] else float(abs(dc[k]))
 
 
 def _distinguishing_digits(points: list[tuple]) -> int:

@@ -137,6 +137,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # Analytic references beside Monte Carlo, and the axiom checks.
     ("checks / reference", (
         "nnft.reference",
+        "nnft.reference_mlp",       # NNGP / finite-width theory of mlp: nets (not neuron sums)
         "nnft.checks",
         "nnft.checks._sampling",
         "nnft.checks.result",
