@@ -155,6 +155,14 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.perturbation.couplings",
         "nnft.perturbation.comparison",
         "nnft.perturbation.compare",
+        "nnft.results",                 # results as xarray Datasets, files (knows every result type)
+        "nnft.results.provenance",      # resolved spec, hash, versions, settings, timestamp
+        "nnft.results.files",           # netCDF / JSON files of a Dataset
+        "nnft.results.report",          # Report <-> Dataset
+        "nnft.results.correlators",     # Correlators, Ensemble, WidthCorrelators <-> Dataset
+        "nnft.results.checks",          # CheckResult list <-> Dataset
+        "nnft.results.comparison",      # perturbative Comparison <-> Dataset
+        "nnft.results.diagnostics",     # MCMC Diagnostics <-> Dataset
     )),
     ("cli", (
         "nnft.cli",
