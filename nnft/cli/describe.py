@@ -9,6 +9,7 @@ import json
 import click
 
 from nnft.cli.invocation import load_theory, points_option
+from nnft.errors import InputError, NnftError
 
 
 @click.command()
@@ -144,3 +145,24 @@ def specs():
     for name, path in shipped_specs().items():
         desc = " ".join(str(read_mapping(path).get("description", "")).split())
         click.echo(f"{name:<20} {desc[:100]}")
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--provenance/--no-provenance", default=False, help="also print the provenance (versions, seed, hash...)")
+def show(file, provenance):
+    """Print the table of a result saved with --out (FILE.nc or FILE.json)."""
+    from nnft.results import from_dataset, load_dataset, table
+    from nnft.results.provenance import KEYS
+    ds = load_dataset(file)
+    try:
+        text = table(from_dataset(ds))
+    except NnftError:
+        raise
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError) as err:
+        raise InputError(f"{file[:200]!r}: damaged nnft result ({type(err).__name__})") from None
+    click.echo(text)
+    if provenance:
+        for k in (*KEYS, "provenance_missing"):
+            if k in ds.attrs and k != "spec":
+                click.echo(f"  {k}: {ds.attrs[k]}")

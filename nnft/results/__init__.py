@@ -127,4 +127,6 @@ def table(result) -> str:
         return check_table(list(result), evidence=2)
     if hasattr(result, "table"):
         return result.table()
+    if hasattr(result, "summary"):
+        return result.summary()
     return str(result)
