@@ -89,7 +89,7 @@ def to_dataset(result, *, tuples=None, theory=None, seed=None, samples=None, blo
 
 def _as_correlators(ens):
     from nnft.estimators.npoint import Correlators
-    return Correlators(full=ens.full, connected=ens.connected, orders=ens.orders)
+    return Correlators(full=ens.full(), connected=ens.connected(), orders=ens.orders)
 
 
 def from_dataset(ds):
