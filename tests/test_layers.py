@@ -163,6 +163,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.results.checks",          # CheckResult list <-> Dataset
         "nnft.results.comparison",      # perturbative Comparison <-> Dataset
         "nnft.results.diagnostics",     # MCMC Diagnostics <-> Dataset
+        "nnft.results.sweep",           # Sweep (one Report per swept value) <-> Dataset
     )),
     ("cli", (
         "nnft.cli",
