@@ -47,10 +47,7 @@ def to_dataset(sweep, **known):
 
 def from_dataset(ds):
     """The Sweep a Dataset of :func:`to_dataset` holds."""
-    import importlib
-    # nnft.sweep (same layer) lands with the overrides change; imported by name so this module stands
-    # without it -- replace with ``from nnft.sweep import Sweep`` once both are merged
-    Sweep = importlib.import_module("nnft.sweep").Sweep
+    from nnft.sweep import Sweep
     reports = []
     for i in range(ds.sizes["sweep"]):
         sub = ds.isel(sweep=i).drop_vars(["report_attrs", "value", "sweep"])

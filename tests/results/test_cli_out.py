@@ -106,3 +106,27 @@ def test_perturb_out(tmp_path, monkeypatch):
     assert comp.lambdas == (0.01, 0.1) and comp.samples == 200 and comp.theory.name
     s = cli("show", path)
     assert s.exit_code == 0 and s.output.strip() == comp.table().strip()
+
+
+def test_run_sweep_out(tmp_path, monkeypatch):
+    """``nnft run --set N=4,5 --out``: the Sweep is saved (the sweep itself is tested in tests/test_sweep.py)."""
+    import dataclasses
+    import nnft.cli.sampling as sampling
+    from nnft.study import Report, Row
+    from nnft.sweep import Sweep
+    import numpy as np
+
+    def fake(spec, sets, **kw):
+        model = nnft.compile(nnft.load("cos_net", N=4))
+        rep = Report(theory=model.theory, model=model, samples=40, seed=0,
+                     rows=[Row(order=2, points=np.zeros((2, 2)), full=(0.5, 0.1), connected=(0.5, 0.1))])
+        return Sweep(name="N", values=[4, 5], reports=[rep, dataclasses.replace(rep, theory=nnft.load("cos_net", N=5))])
+
+    monkeypatch.setattr(sampling, "run_sweep", fake)
+    path = str(tmp_path / "sweep.json")
+    r = cli("run", "cos_net", "--set", "N=4,5", "--quiet", "--out", path)
+    assert r.exit_code == 0, r.output
+    sw = nnft.load_result(path)
+    assert sw.name == "N" and sw.values == [4, 5] and [t.dims["N"] for t in sw.theories] == [4, 5]
+    assert cli("show", path).output.strip() == sw.table().strip()
+    assert cli("run", "cos_net", "--set", "N=4,5", "--out", str(tmp_path / "x.txt")).exit_code == 2

@@ -223,18 +223,8 @@ def test_json_encodes_non_finite_explicitly(tmp_path):
     json.dumps(doc, allow_nan=False)
 
 
-def test_sweep_roundtrip(cos_model, tmp_path, monkeypatch):
-    import importlib.util
-    import sys
-    import types
-    if importlib.util.find_spec("nnft.sweep") is None:      # the Sweep class lands with the overrides change
-        @dataclasses.dataclass
-        class Sweep:
-            name: str
-            values: list
-            reports: list
-        monkeypatch.setitem(sys.modules, "nnft.sweep", types.SimpleNamespace(Sweep=Sweep))
-    Sweep = importlib.import_module("nnft.sweep").Sweep
+def test_sweep_roundtrip(cos_model, tmp_path):
+    from nnft.sweep import Sweep
     rep = _report(cos_model)
     other = dataclasses.replace(rep, rows=[dataclasses.replace(r, full=(r.full[0] * 2, r.full[1])) for r in rep.rows],
                                 theory=nnft.load("cos_net", N=5))
