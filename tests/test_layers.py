@@ -164,6 +164,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.results.comparison",      # perturbative Comparison <-> Dataset
         "nnft.results.diagnostics",     # MCMC Diagnostics <-> Dataset
         "nnft.results.sweep",           # Sweep (one Report per swept value) <-> Dataset
+        "nnft.results.kernels",         # NNGP / NTK Kernels <-> Dataset
     )),
     ("cli", (
         "nnft.cli",

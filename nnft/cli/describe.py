@@ -54,19 +54,32 @@ def validate(spec, sets):
 @click.option("--points", required=True, help="points 'x1,x2;y1,y2;...'")
 @click.option("--set", "sets", multiple=True, metavar="NAME=INT", help="override a named size")
 @click.option("--layers/--no-layers", default=False, help="also print K and Θ layer by layer")
-def kernel(spec, points, sets, layers):
+@click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
+              help="save K, Θ and the layers with provenance: FILE.nc (netCDF-4) or FILE.json")
+def kernel(spec, points, sets, layers, out):
     """Infinite-width NNGP kernel K and NTK Θ of SPEC on POINTS, read off its graph."""
+    import time
+
     import numpy as np
 
     from nnft.graph.compile import compile
     from nnft.graph.kernels import kernels
+    if out is not None:
+        from nnft.results.files import check_writable
+        check_writable(out)
+    started = time.monotonic()
     model = compile(load_theory(spec, sets))
-    k = kernels(model, points_option(points, model.d))
+    pts = points_option(points, model.d)
+    k = kernels(model, pts)
     np.set_printoptions(precision=6, suppress=True, linewidth=120)
     click.echo(f"{model.theory.name}: NNGP K(xᵢ, xⱼ)\n{k.nngp}\nNTK Θ(xᵢ, xⱼ) (NTK parameterisation)\n{k.ntk}")
     if layers:
         for i, (where, K, T) in enumerate(k.layers, start=1):
             click.echo(f"layer {i}: diag K = {np.diag(K)}  diag Θ = {np.diag(T)}")
+    if out is not None:
+        from nnft.results import save
+        save(k, out, points=pts, theory=model.theory, wall_time_s=time.monotonic() - started)
+        click.echo(f"saved: {out}")
 
 
 @click.command()

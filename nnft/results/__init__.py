@@ -9,7 +9,8 @@ Supported (one module each): ``nnft.run``'s :class:`~nnft.study.Report` (:mod:`.
 :class:`~nnft.estimators.neuron.WidthCorrelators` (:mod:`.correlators`), a list of
 :class:`~nnft.checks.CheckResult` (:mod:`.checks`), the perturbative
 :class:`~nnft.perturbation.comparison.Comparison` (:mod:`.comparison`) and MCMC
-:class:`~nnft.sample.diagnostics.Diagnostics` (:mod:`.diagnostics`). The provenance attributes are
+:class:`~nnft.sample.diagnostics.Diagnostics` (:mod:`.diagnostics`), a :class:`~nnft.sweep.Sweep`
+(:mod:`.sweep`) and the infinite-width :class:`~nnft.graph.kernels.Kernels` (:mod:`.kernels`). The provenance attributes are
 described in :mod:`.provenance`, the file formats in :mod:`.files`.
 """
 
@@ -29,6 +30,7 @@ _BY_CLASS = {
     "Comparison": "nnft.results.comparison",
     "Diagnostics": "nnft.results.diagnostics",
     "Sweep": "nnft.results.sweep",
+    "Kernels": "nnft.results.kernels",
 }
 #: Dataset kind -> module
 _BY_KIND = {
@@ -39,6 +41,7 @@ _BY_KIND = {
     "Comparison": "nnft.results.comparison",
     "Diagnostics": "nnft.results.diagnostics",
     "Sweep": "nnft.results.sweep",
+    "Kernels": "nnft.results.kernels",
 }
 
 
@@ -125,6 +128,9 @@ def table(result) -> str:
     if isinstance(result, (list, tuple)):
         from nnft.checks.result import table as check_table
         return check_table(list(result), evidence=2)
+    if type(result).__name__ == "Kernels":
+        from nnft.results.kernels import table as kernel_table
+        return kernel_table(result)
     if hasattr(result, "table"):
         return result.table()
     if hasattr(result, "summary"):

@@ -62,11 +62,13 @@ def spec_text(theory) -> str:
     return json.dumps(data, ensure_ascii=False, indent=1)
 
 
-def provenance(theory=None, **known) -> dict:
+def provenance(theory=None, *, analytic: bool = False, **known) -> dict:
     """The provenance attributes of a result (see the module docstring).
 
     Args:
       theory: the result's theory (None: the spec keys are missing).
+      analytic: the result is computed, not sampled (seed, samples, dtype, blocks, devices are then
+        missing as "not applicable").
       known: values of the other keys the result knows (``seed``, ``samples``, ``dtype``, ``blocks``,
         ``devices``, ``wall_time_s``); None means unknown.
 
@@ -87,7 +89,9 @@ def provenance(theory=None, **known) -> dict:
         if v is not None:
             out[key] = float(v) if key == "wall_time_s" else (str(v) if key == "dtype" else int(v))
     out["created_utc"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-    missing = [f"{k}: {WHY[k]}" for k in KEYS if k not in out and k in WHY]
+    sampled = ("seed", "samples", "dtype", "blocks", "devices")
+    missing = [f"{k}: " + ("not applicable (an analytic result, nothing sampled)" if analytic and k in sampled else WHY[k])
+               for k in KEYS if k not in out and k in WHY]
     out["provenance_missing"] = "; ".join(missing)
     return {k: out[k] for k in (*KEYS, "provenance_missing") if k in out}
 

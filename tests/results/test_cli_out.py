@@ -130,3 +130,14 @@ def test_run_sweep_out(tmp_path, monkeypatch):
     assert sw.name == "N" and sw.values == [4, 5] and [t.dims["N"] for t in sw.theories] == [4, 5]
     assert cli("show", path).output.strip() == sw.table().strip()
     assert cli("run", "cos_net", "--set", "N=4,5", "--out", str(tmp_path / "x.txt")).exit_code == 2
+
+
+def test_kernel_out(tmp_path):
+    path = str(tmp_path / "k.nc")
+    r = cli("kernel", "relu_mlp", "--points", "1,0,0;0.6,0.8,0", "--out", path)
+    assert r.exit_code == 0, r.output
+    k = nnft.load_result(path)
+    assert k.nngp.shape == (2, 2) and k.nngp[0, 0] == pytest.approx(2 / 3)
+    s = cli("show", path)
+    assert s.exit_code == 0 and "NNGP" in s.output
+    assert cli("kernel", "relu_mlp", "--points", "1,0,0", "--out", str(tmp_path / "k.npz")).exit_code == 2

@@ -235,3 +235,15 @@ def test_sweep_roundtrip(cos_model, tmp_path):
         assert back.name == "N" and back.values == [4, 5] and type(back.values[0]) is int
         for a, b in zip(sw.reports, back.reports):
             assert same(a, b) and a.theory == b.theory and a.table() == b.table()
+
+
+def test_kernels_roundtrip(tmp_path):
+    from nnft.graph.kernels import Kernels
+    rng = np.random.default_rng(1)
+    K, T = rng.random((3, 3)), rng.random((3, 3))
+    k = Kernels(nngp=K, ntk=T, layers=(("params.W1", K / 2, T / 2), ("define.z2", K, T)))
+    pts = rng.random((3, 2))
+    ds, backs = roundtrip(k, tmp_path, points=pts, wall_time_s=0.1)
+    assert "seed: not applicable" in ds.attrs["provenance_missing"] and list(ds["layer"].values) == ["params.W1", "define.z2"]
+    for back in backs:
+        assert same(k, back)
