@@ -136,3 +136,38 @@ def table(result) -> str:
     if hasattr(result, "summary"):
         return result.summary()
     return str(result)
+
+
+def html(result) -> str:
+    """An HTML table of a result (or of its Dataset): one row per entry of the result's leading
+    dimension (row, tuple, check, observable ...), one column per variable along it, then the
+    provenance. For Jupyter (``_repr_html_``); the text table is :func:`table`."""
+    import html as _html
+
+    import numpy as np
+    import xarray as xr
+    ds = result if isinstance(result, xr.Dataset) else to_dataset(result)
+    dims = [d for d in ds.dims if d not in ("point", "coord", "point_j")]
+    lead = next((d for d in ("row", "tuple", "check", "observable", "point_i") if d in dims), dims[0] if dims else None)
+    out = [f"<p><b>{_html.escape(str(ds.attrs.get('nnft_result', 'result')))}</b></p>"]
+    if lead is not None:
+        names = [n for n, v in ds.variables.items() if v.dims == (lead,) and n != lead and "extra" not in str(n)
+                 and not str(n).startswith("has_")]
+        if "points" in ds.variables and ds["points"].dims[0] == lead:
+            names = ["points"] + names
+        cells = ["<tr>" + "".join(f"<th>{_html.escape(str(n))}</th>" for n in names) + "</tr>"]
+        for i in range(ds.sizes[lead]):
+            row = []
+            for n in names:
+                v = ds[n].values[i]
+                if n == "points":
+                    v = ";".join(",".join(f"{c:.6g}" for c in p) for p in v if not np.all(np.isnan(p)))
+                elif isinstance(v, (float, np.floating)):
+                    v = f"{v:.6g}"
+                row.append(f"<td>{_html.escape(str(v))}</td>")
+            cells.append("<tr>" + "".join(row) + "</tr>")
+        out.append("<table>" + "".join(cells) + "</table>")
+    from nnft.results.provenance import KEYS
+    prov = [f"{k}={ds.attrs[k]}" for k in KEYS if k in ds.attrs and k not in ("spec",)]
+    out.append(f"<p><small>{_html.escape('; '.join(prov))}</small></p>")
+    return "\n".join(out)

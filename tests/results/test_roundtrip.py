@@ -247,3 +247,10 @@ def test_kernels_roundtrip(tmp_path):
     assert "seed: not applicable" in ds.attrs["provenance_missing"] and list(ds["layer"].values) == ["params.W1", "define.z2"]
     for back in backs:
         assert same(k, back)
+
+
+def test_html_table(cos_model):
+    from nnft.results import html
+    text = html(_report(cos_model))
+    assert "<table>" in text and "<th>G_stderr</th>" in text and "0,0;0.1,0.3" in text and "spec_sha256" in text
+    assert html(to_dataset(_report(cos_model))) .count("<tr>") == 3         # a Dataset works too: header + 2 rows
