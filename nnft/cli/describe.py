@@ -169,7 +169,12 @@ def show(file, provenance):
     from nnft.results.provenance import KEYS
     ds = load_dataset(file)
     try:
-        text = table(from_dataset(ds))
+        if ds.attrs.get("nnft_result") in ("Correlators", "WidthCorrelators", "Exact"):
+            from nnft.results.correlators import table as correlator_table
+            from_dataset(ds)                                  # refuses a damaged file
+            text = correlator_table(ds)
+        else:
+            text = table(from_dataset(ds))
     except NnftError:
         raise
     except (KeyError, ValueError, TypeError, IndexError, AttributeError) as err:

@@ -6,7 +6,8 @@
 
 Supported (one module each): ``nnft.run``'s :class:`~nnft.study.Report` (:mod:`.report`),
 :class:`~nnft.estimators.npoint.Correlators`, :class:`~nnft.estimators.npoint.Ensemble` and
-:class:`~nnft.estimators.neuron.WidthCorrelators` (:mod:`.correlators`), a list of
+:class:`~nnft.estimators.neuron.WidthCorrelators` and the reference :class:`~nnft.reference.Exact`
+(:mod:`.correlators`), a list of
 :class:`~nnft.checks.CheckResult` (:mod:`.checks`), the perturbative
 :class:`~nnft.perturbation.comparison.Comparison` (:mod:`.comparison`) and MCMC
 :class:`~nnft.sample.diagnostics.Diagnostics` (:mod:`.diagnostics`), a :class:`~nnft.sweep.Sweep`
@@ -26,6 +27,7 @@ _BY_CLASS = {
     "Correlators": "nnft.results.correlators",
     "Ensemble": "nnft.results.correlators",
     "WidthCorrelators": "nnft.results.correlators",
+    "Exact": "nnft.results.correlators",
     "CheckResult": "nnft.results.checks",
     "Comparison": "nnft.results.comparison",
     "Diagnostics": "nnft.results.diagnostics",
@@ -37,6 +39,7 @@ _BY_KIND = {
     "Report": "nnft.results.report",
     "Correlators": "nnft.results.correlators",
     "WidthCorrelators": "nnft.results.correlators",
+    "Exact": "nnft.results.correlators",
     "CheckResults": "nnft.results.checks",
     "Comparison": "nnft.results.comparison",
     "Diagnostics": "nnft.results.diagnostics",

@@ -12,6 +12,10 @@ Layout (T tuples; W widths for WidthCorrelators, which have the leading dim ``wi
            importance-weighted), G_notes, G_c_notes (packed JSON text)
 
 ``*_khat`` is absent when the estimate does not track it.
+
+The exact reference :class:`~nnft.reference.Exact` (``nnft.exact``) has the same coordinates and
+``G_exact``, ``G_c_exact`` (width, tuple) with its stated relative ``accuracy`` as an attribute (an
+analytic result: the sampling provenance is not applicable).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import numpy as np
 from nnft.results.files import pack, unpack
 from nnft.results.provenance import provenance
 
-KINDS = ("Correlators", "WidthCorrelators")
+KINDS = ("Correlators", "WidthCorrelators", "Exact")
 
 
 def _estimate_vars(ds, name: str, est, dims) -> None:
@@ -69,6 +73,15 @@ def to_dataset(result, *, tuples=None, theory=None, seed=None, samples=None, blo
     """
     import xarray as xr
     kind = type(result).__name__
+    if kind == "Exact":
+        coords = _tuple_coords(result.orders, tuples)
+        coords["width"] = np.asarray(result.widths, dtype=np.int64)
+        ds = xr.Dataset({"G_exact": (("width", "tuple"), np.asarray(result.full, dtype=np.float64)),
+                         "G_c_exact": (("width", "tuple"), np.asarray(result.connected, dtype=np.float64))},
+                        coords=coords)
+        ds.attrs.update(nnft_result=kind, **provenance(theory, analytic=True, **known))
+        ds.attrs["accuracy"] = float(result.accuracy)
+        return ds
     if kind == "Ensemble":
         plan = result.plan
         tuples = [plan.points[list(ids)] for ids in plan.ids]
@@ -95,6 +108,10 @@ def _as_correlators(ens):
 def from_dataset(ds):
     """The Correlators or WidthCorrelators a Dataset of :func:`to_dataset` holds."""
     orders = tuple(int(n) for n in ds["order"].values)
+    if ds.attrs["nnft_result"] == "Exact":
+        from nnft.reference import Exact
+        return Exact(widths=tuple(int(w) for w in ds["width"].values), full=ds["G_exact"].values,
+                     connected=ds["G_c_exact"].values, orders=orders, accuracy=float(ds.attrs["accuracy"]))
     full, conn = _estimate(ds, "G"), _estimate(ds, "G_c")
     if ds.attrs["nnft_result"] == "WidthCorrelators":
         from nnft.estimators.neuron import WidthCorrelators
@@ -109,3 +126,25 @@ def tuples_of(ds) -> list[np.ndarray] | None:
     if "points" not in ds:
         return None
     return [ds["points"].values[i, :int(n)] for i, n in enumerate(ds["order"].values)]
+
+
+def table(ds) -> str:
+    """A saved correlator Dataset as text: one line per (width,) tuple with G and G_c (± standard error)."""
+    from nnft.stats import format_value
+    tuples = tuples_of(ds)
+    kind = ds.attrs["nnft_result"]
+    widths = list(ds["width"].values) if "width" in ds.dims else [None]
+    head = (f"{'width':>7} " if widths[0] is not None else "") + f"{'n':>2} {'points':<28} "
+    head += f"{'G (exact)':>20} {'G_c (exact)':>20}" if kind == "Exact" else f"{'G':>22} {'G_c':>22}"
+    lines = [f"{kind}" + (f"  ({ds.attrs['spec_source']})" if "spec_source" in ds.attrs else ""), head, "-" * len(head)]
+    for wi, w in enumerate(widths):
+        for i, n in enumerate(ds["order"].values):
+            pts = "—" if tuples is None else ";".join(",".join(f"{c:.6g}" for c in p) for p in tuples[i])
+            pts = pts if len(pts) <= 28 else pts[:25] + "..."
+            at = dict(width=wi, tuple=i) if w is not None else dict(tuple=i)
+            if kind == "Exact":
+                cells = f"{float(ds['G_exact'][at]):>20.6g} {float(ds['G_c_exact'][at]):>20.6g}"
+            else:
+                cells = " ".join(f"{format_value(float(ds[v][at]), float(ds[v + '_stderr'][at])):>22}" for v in ("G", "G_c"))
+            lines.append((f"{w:>7} " if w is not None else "") + f"{int(n):>2} {pts:<28} {cells}")
+    return "\n".join(lines)

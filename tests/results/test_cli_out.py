@@ -141,3 +141,16 @@ def test_kernel_out(tmp_path):
     s = cli("show", path)
     assert s.exit_code == 0 and "NNGP" in s.output
     assert cli("kernel", "relu_mlp", "--points", "1,0,0", "--out", str(tmp_path / "k.npz")).exit_code == 2
+
+
+def test_show_correlators_saved_from_python(tmp_path):
+    import numpy as np
+    from nnft.estimators.npoint import Correlators
+    from nnft.results import save
+    from nnft.stats import Estimate
+    c = Correlators(full=Estimate([0.5, 0.02], [0.01, 0.003], 100), connected=Estimate([0.5, 0.01], [0.01, 0.002], 100),
+                    orders=(2, 4))
+    path = tmp_path / "c.json"
+    save(c, path, tuples=[np.zeros((2, 1)), np.array([[0.0], [0.0], [0.5], [0.5]])])
+    r = cli("show", str(path))
+    assert r.exit_code == 0 and "0.500 ± 0.010" in r.output and "0;0;0.5;0.5" in r.output

@@ -254,3 +254,12 @@ def test_html_table(cos_model):
     text = html(_report(cos_model))
     assert "<table>" in text and "<th>G_stderr</th>" in text and "0,0;0.1,0.3" in text and "spec_sha256" in text
     assert html(to_dataset(_report(cos_model))) .count("<tr>") == 3         # a Dataset works too: header + 2 rows
+
+
+def test_exact_roundtrip(cos_model, tmp_path):
+    tuples = [np.array([[0.0, 0.0], [0.5, 0.0]]), np.array([[0.0, 0.0]] * 4)]
+    ex = nnft.exact(cos_model, tuples)
+    ds, backs = roundtrip(ex, tmp_path, tuples=tuples, theory=cos_model.theory)
+    assert ds["G_exact"].dims == ("width", "tuple") and ds.attrs["spec_sha256"]
+    for back in backs:
+        assert same(ex, back)
