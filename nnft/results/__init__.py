@@ -50,7 +50,7 @@ _BY_KIND = {
 
 def _module_for(result):
     name = type(result).__name__
-    if isinstance(result, (list, tuple)) and result and all(type(r).__name__ == "CheckResult" for r in result):
+    if isinstance(result, (list, tuple)) and all(type(r).__name__ == "CheckResult" for r in result):
         name = "CheckResult"
     if name not in _BY_CLASS:
         raise InputError(f"cannot convert a {type(result).__name__} to a Dataset; supported: {', '.join(_BY_CLASS)}")

@@ -32,6 +32,18 @@ JSON_VERSION = 1
 FORMATS = {".nc": "netcdf", ".json": "json"}
 #: the netCDF engine (see the module docstring)
 ENGINE = "h5netcdf"
+#: dtypes a JSON result file may declare (anything else is refused as damaged)
+JSON_DTYPES = ("float64", "float32", "int64", "int32", "int16", "int8", "uint64", "uint32", "uint16", "uint8", "bool")
+
+
+def _dtype(name):
+    try:
+        dt = np.dtype(name)
+    except TypeError:
+        dt = None
+    if dt is None or dt.name not in JSON_DTYPES:
+        raise InputError(f"damaged result file: dtype {str(name)[:20]!r} is not one of {', '.join(JSON_DTYPES)}, str")
+    return dt
 
 
 def format_of(path) -> str:
@@ -134,7 +146,7 @@ def from_json(doc) -> "xarray.Dataset":  # noqa: F821
         coords, data_vars = {}, {}
         for name, v in doc["variables"].items():
             flat = [_decode_float(x) for x in v["data"]]
-            dtype = object if v["dtype"] == "str" else np.dtype(v["dtype"])
+            dtype = object if v["dtype"] == "str" else _dtype(v["dtype"])
             if v["dtype"] == "str" and not all(isinstance(x, str) for x in flat):
                 raise InputError("damaged result file: a text variable holds non-text")
             arr = np.array(flat, dtype=dtype).reshape(v["shape"])
@@ -229,7 +241,7 @@ def _unpack(v):
         if "$dict" in v:
             return {k: _unpack(x) for k, x in v["$dict"].items()}
         if "$array" in v:
-            return np.array([_unpack(x) for x in v["$array"]], dtype=np.dtype(v["dtype"])).reshape(v["shape"])
+            return np.array([_unpack(x) for x in v["$array"]], dtype=_dtype(v["dtype"])).reshape(v["shape"])
         raise InputError("damaged result file: an unknown JSON object in a packed value")
     return v
 

@@ -263,3 +263,18 @@ def test_exact_roundtrip(cos_model, tmp_path):
     assert ds["G_exact"].dims == ("width", "tuple") and ds.attrs["spec_sha256"]
     for back in backs:
         assert same(ex, back)
+
+
+def test_json_dtypes_are_restricted(tmp_path):
+    p = tmp_path / "evil.json"
+    p.write_text('{"format": "nnft-result", "version": 1, "attrs": {"nnft_result": "Diagnostics"}, "coords": [], '
+                 '"variables": {"x": {"dims": ["i"], "shape": [1], "dtype": "V1000000000", "data": [0], "attrs": {}}}}')
+    with pytest.raises(nnft.InputError, match="dtype"):
+        load_result(p)
+    assert load_result(_empty_checks(tmp_path)) == []
+
+
+def _empty_checks(tmp_path):
+    path = tmp_path / "none.nc"
+    save([], path)
+    return path
