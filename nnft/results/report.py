@@ -8,7 +8,9 @@ Layout (R rows, n_max the largest order, d the input dimension)::
     G_c_neuron, G_c_neuron_stderr, z_G_c_neuron (row)   exact-in-N neuron-level G_c⁽ⁿ⁾ (TASI arXiv:2408.00082 eq. 39, 50-51)
     khat_G, khat_G_c                            (row)   Pareto k̂ of the largest per-network contributions
     error_bar_infinite                          (row)   E|φ|^{2n} infinite: the error bar means nothing
-    has_theory, has_neuron, has_khat            (row)   whether the optional columns exist (NaN is a value)
+    has_theory, has_theory_connected, has_neuron, has_khat_G, has_khat_G_c
+                                                (row)   whether the optional columns exist (None is kept
+                                                        apart from NaN, which is a value: k̂ not computable)
 
 z columns are derived (``nnft.stats.zscore``, NaN where there is none) and recomputed on loading.
 Row fields this module does not know (added later to :class:`~nnft.study.Row`) are kept as packed
@@ -59,18 +61,14 @@ def to_dataset(report, **known):
     def col(get):
         return ("row", np.array([_nan(get(r)) for r in rows], dtype=np.float64))
 
-    def zc(get):
-        return ("row", np.array([_nan(get(r)) for r in rows], dtype=np.float64))
-
-    has_khat = np.array([r.khat_full is not None or r.khat_connected is not None for r in rows], dtype=bool)
     data = {
         "G": col(lambda r: r.full[0]), "G_stderr": col(lambda r: r.full[1]),
-        "G_theory": col(lambda r: r.exact_full), "z_G": zc(lambda r: r.z_full),
+        "G_theory": col(lambda r: r.exact_full), "z_G": col(lambda r: r.z_full),
         "G_c": col(lambda r: r.connected[0]), "G_c_stderr": col(lambda r: r.connected[1]),
-        "G_c_theory": col(lambda r: r.exact_connected), "z_G_c": zc(lambda r: r.z_connected),
+        "G_c_theory": col(lambda r: r.exact_connected), "z_G_c": col(lambda r: r.z_connected),
         "G_c_neuron": col(lambda r: r.neuron_connected[0] if r.neuron_connected else None),
         "G_c_neuron_stderr": col(lambda r: r.neuron_connected[1] if r.neuron_connected else None),
-        "z_G_c_neuron": zc(lambda r: r.z_neuron),
+        "z_G_c_neuron": col(lambda r: r.z_neuron),
         "khat_G": col(lambda r: r.khat_full), "khat_G_c": col(lambda r: r.khat_connected),
         "error_bar_infinite": ("row", np.array([bool(r.error_bar_infinite) for r in rows], dtype=bool)),
         "has_theory": ("row", np.array([r.exact_full is not None for r in rows], dtype=bool)),
@@ -79,7 +77,6 @@ def to_dataset(report, **known):
         "has_khat_G": ("row", np.array([r.khat_full is not None for r in rows], dtype=bool)),
         "has_khat_G_c": ("row", np.array([r.khat_connected is not None for r in rows], dtype=bool)),
     }
-    del has_khat
     extra = [f.name for f in dataclasses.fields(Row) if f.name not in _KNOWN_ROW]
     if extra:
         data["row_extra"] = ("row", np.array([pack({k: getattr(r, k) for k in extra}) for r in rows], dtype=object))
