@@ -13,8 +13,10 @@ Layout (R rows, n_max the largest order, d the input dimension)::
                                                         apart from NaN, which is a value: k̂ not computable)
 
 z columns are derived (``nnft.stats.zscore``, NaN where there is none) and recomputed on loading.
-Row fields this module does not know (added later to :class:`~nnft.study.Row`) are kept as packed
-JSON text in ``row_extra``; report fields likewise in the ``report_extra`` attribute.
+Row fields this module does not know (added later to :class:`~nnft.study.Row`, e.g. the kind of
+theory and its allowance) are kept as packed JSON text in ``row_extra`` (what loading reads) and,
+when numbers or text, also as a readable (row) variable of the field's name (None: NaN or "");
+report fields likewise in the ``report_extra`` attribute.
 """
 
 from __future__ import annotations
@@ -77,9 +79,17 @@ def to_dataset(report, **known):
         "has_khat_G": ("row", np.array([r.khat_full is not None for r in rows], dtype=bool)),
         "has_khat_G_c": ("row", np.array([r.khat_connected is not None for r in rows], dtype=bool)),
     }
-    extra = [f.name for f in dataclasses.fields(Row) if f.name not in _KNOWN_ROW]
+    extra = [f.name for f in dataclasses.fields(rows[0] if rows else Row) if f.name not in _KNOWN_ROW]
     if extra:
         data["row_extra"] = ("row", np.array([pack({k: getattr(r, k) for k in extra}) for r in rows], dtype=object))
+    for k in extra:                     # readable copies of the packed fields (derived, like z; not read back)
+        vals = [getattr(r, k) for r in rows]
+        if k in data:
+            continue
+        if all(v is None or (isinstance(v, (float, int)) and not isinstance(v, bool)) for v in vals):
+            data[k] = col(lambda r, k=k: getattr(r, k))
+        elif all(v is None or isinstance(v, str) for v in vals):
+            data[k] = ("row", np.array(["" if v is None else v for v in vals], dtype=object))
     ds = xr.Dataset(data, coords={"row": np.arange(R), "order": ("row", np.array([r.order for r in rows], dtype=np.int64)),
                                   "points": (("row", "point", "coord"), pts)})
     ds["G"].attrs["long_name"] = "Monte Carlo G^(n) = <phi(x1)...phi(xn)>"

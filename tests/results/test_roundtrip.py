@@ -278,3 +278,19 @@ def _empty_checks(tmp_path):
     path = tmp_path / "none.nc"
     save([], path)
     return path
+
+
+def test_report_keeps_row_fields_added_later(cos_model, tmp_path, monkeypatch):
+    import nnft.study
+    Row2 = dataclasses.make_dataclass("Row", [("kind_full", "str | None", dataclasses.field(default=None)),
+                                              ("allow_full", float, dataclasses.field(default=0.0))],
+                                      bases=(nnft.study.Row,))
+    monkeypatch.setattr(nnft.study, "Row", Row2)
+    rep = _report(cos_model)
+    rows = [dataclasses.replace(r, kind_full=k, allow_full=a) for r, k, a in zip(rep.rows, ("NNGP", None), (0.01, 0.0))]
+    assert all(type(r) is Row2 for r in rows)
+    rep = dataclasses.replace(rep, rows=rows)
+    ds, backs = roundtrip(rep, tmp_path)
+    assert list(ds["kind_full"].values) == ["NNGP", ""] and list(ds["allow_full"].values) == [0.01, 0.0]
+    for back in backs:
+        assert [r.kind_full for r in back.rows] == ["NNGP", None] and [r.allow_full for r in back.rows] == [0.01, 0.0]
