@@ -165,6 +165,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.results.diagnostics",     # MCMC Diagnostics <-> Dataset
         "nnft.results.sweep",           # Sweep (one Report per swept value) <-> Dataset
         "nnft.results.kernels",         # NNGP / NTK Kernels <-> Dataset
+        "nnft.results.criticality",     # MLP criticality analysis <-> Dataset
     )),
     ("cli", (
         "nnft.cli",

@@ -85,13 +85,18 @@ def kernel(spec, points, sets, layers, out):
 @click.command()
 @click.argument("spec")
 @click.option("--set", "sets", multiple=True, metavar="NAME=INT", help="override a named size")
-def criticality(spec, sets):
+@click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
+              help="save the analysis with provenance: FILE.nc (netCDF-4) or FILE.json")
+def criticality(spec, sets, out):
     """Fixed point, χ∥, χ⊥, correlation depths and phase of an MLP spec (Schoenholz et al. arXiv 1611.01232);
     in the chaotic phase the stable correlation fixed point c* < 1 and ξ_c there (Poole et al. arXiv 1606.05340)."""
     from nnft.analytic.criticality import criticality as crit
     from nnft.errors import SpecError, suggest
     from nnft.spec.constants import evaluate_constants
     from nnft.spec import expr as E
+    if out is not None:
+        from nnft.results.files import check_writable
+        check_writable(out)
     theory = load_theory(spec, sets)
     if theory.mlp is None:
         raise SpecError("criticality needs an 'mlp:' spec (activation, weight_var, bias_var)", file=theory.source,
@@ -131,17 +136,28 @@ def criticality(spec, sets):
     except (KeyError, ValueError) as err:
         raise SpecError(f"no criticality analysis for activation {act!r}: {err}", file=theory.source,
                         field="mlp.activation") from None
-    click.echo(f"{theory.name}: σ = {act}, C_W = {C_W:g}, C_b = {C_b:g}" + (f", residual γ = {gamma:g}" if gamma else ""))
-    click.echo(f"  fixed point K* = {c.fixed.K:.6g} ({c.fixed.kind}: {c.fixed.message})")
-    click.echo(f"  χ∥ = {c.chi_parallel:.6g}   χ⊥ = {c.chi_perp:.6g}   ξ_q = {c.xi_q:.4g}")
+    click.echo(criticality_table(theory.name, act, C_W, C_b, gamma, c))
+    if out is not None:
+        from nnft.results import save
+        save(c, out, activation=act, C_W=C_W, C_b=C_b, gamma=gamma, theory=theory)
+        click.echo(f"saved: {out}")
+
+
+def criticality_table(name: str, act: str, C_W: float, C_b: float, gamma: float, c) -> str:
+    """The text ``nnft criticality`` prints for an analysis ``c`` (also ``nnft show``)."""
+    lines = []
+    lines.append(f"{name}: σ = {act}, C_W = {C_W:g}, C_b = {C_b:g}" + (f", residual γ = {gamma:g}" if gamma else ""))
+    lines.append(f"  fixed point K* = {c.fixed.K:.6g} ({c.fixed.kind}: {c.fixed.message})")
+    lines.append(f"  χ∥ = {c.chi_parallel:.6g}   χ⊥ = {c.chi_perp:.6g}   ξ_q = {c.xi_q:.4g}")
     if c.phase == "chaotic" and c.note:
-        click.echo(f"  c*, ξ_c: not defined ({c.note})")
+        lines.append(f"  c*, ξ_c: not defined ({c.note})")
     elif c.phase == "chaotic":
-        click.echo(f"  correlation fixed point c* = {c.c_star:.6g} (c = 1 is unstable: χ⊥ > 1)   "
+        lines.append(f"  correlation fixed point c* = {c.c_star:.6g} (c = 1 is unstable: χ⊥ > 1)   "
                    f"χ_c(c*) = {c.chi_c:.6g}   ξ_c = {c.xi_c:.4g}")
     else:
-        click.echo(f"  correlation fixed point c* = 1   ξ_c = {c.xi_c:.4g}")
-    click.echo(f"  phase: {c.phase}")
+        lines.append(f"  correlation fixed point c* = 1   ξ_c = {c.xi_c:.4g}")
+    lines.append(f"  phase: {c.phase}")
+    return "\n".join(lines)
 
 
 @click.command()
@@ -169,7 +185,12 @@ def show(file, provenance):
     from nnft.results.provenance import KEYS
     ds = load_dataset(file)
     try:
-        if ds.attrs.get("nnft_result") in ("Correlators", "WidthCorrelators", "Exact"):
+        if ds.attrs.get("nnft_result") == "Criticality":
+            a = ds.attrs
+            name = json.loads(a["spec"]).get("name", "") if "spec" in a else ""
+            text = criticality_table(name, str(a["activation"]), float(a["C_W"]), float(a["C_b"]), float(a["gamma"]),
+                                     from_dataset(ds))
+        elif ds.attrs.get("nnft_result") in ("Correlators", "WidthCorrelators", "Exact"):
             from nnft.results.correlators import table as correlator_table
             from_dataset(ds)                                  # refuses a damaged file
             text = correlator_table(ds)

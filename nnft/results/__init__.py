@@ -11,7 +11,8 @@ Supported (one module each): ``nnft.run``'s :class:`~nnft.study.Report` (:mod:`.
 :class:`~nnft.checks.CheckResult` (:mod:`.checks`), the perturbative
 :class:`~nnft.perturbation.comparison.Comparison` (:mod:`.comparison`) and MCMC
 :class:`~nnft.sample.diagnostics.Diagnostics` (:mod:`.diagnostics`), a :class:`~nnft.sweep.Sweep`
-(:mod:`.sweep`) and the infinite-width :class:`~nnft.graph.kernels.Kernels` (:mod:`.kernels`). The provenance attributes are
+(:mod:`.sweep`) the infinite-width :class:`~nnft.graph.kernels.Kernels` (:mod:`.kernels`) and the MLP
+:class:`~nnft.analytic.criticality.Criticality` (:mod:`.criticality`). The provenance attributes are
 described in :mod:`.provenance`, the file formats in :mod:`.files`.
 """
 
@@ -33,6 +34,7 @@ _BY_CLASS = {
     "Diagnostics": "nnft.results.diagnostics",
     "Sweep": "nnft.results.sweep",
     "Kernels": "nnft.results.kernels",
+    "Criticality": "nnft.results.criticality",
 }
 #: Dataset kind -> module
 _BY_KIND = {
@@ -45,6 +47,7 @@ _BY_KIND = {
     "Diagnostics": "nnft.results.diagnostics",
     "Sweep": "nnft.results.sweep",
     "Kernels": "nnft.results.kernels",
+    "Criticality": "nnft.results.criticality",
 }
 
 

@@ -154,3 +154,20 @@ def test_show_correlators_saved_from_python(tmp_path):
     save(c, path, tuples=[np.zeros((2, 1)), np.array([[0.0], [0.0], [0.5], [0.5]])])
     r = cli("show", str(path))
     assert r.exit_code == 0 and "0.500 ± 0.010" in r.output and "0;0;0.5;0.5" in r.output
+
+
+@pytest.mark.parametrize("ext", [".nc", ".json"])
+def test_criticality_out_roundtrip(tmp_path, ext):
+    path = str(tmp_path / f"crit{ext}")
+    r = cli("criticality", "tanh_mlp_chaotic", "--out", path)
+    assert r.exit_code == 0, r.output
+    c = nnft.load_result(path)
+    assert c.phase == "chaotic" and 0 < c.c_star < 1 and c.fixed.converged
+    from nnft.results import load_dataset, to_dataset
+    ds = load_dataset(path)
+    assert ds["chi_perp"].item() == c.chi_perp and "seed: not applicable" in ds.attrs["provenance_missing"]
+    assert to_dataset(c, activation="tanh", C_W=ds.attrs["C_W"], C_b=ds.attrs["C_b"]).drop_attrs().identical(
+        ds.drop_attrs())
+    s = cli("show", path)
+    assert s.exit_code == 0 and s.output == r.output.split("saved:")[0]
+    assert cli("criticality", "tanh_mlp", "--out", str(tmp_path / "c.yaml")).exit_code == 2
