@@ -68,6 +68,7 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "run": ("nnft.study", "run"),
     "Sweep": ("nnft.sweep", "Sweep"),
     "run_sweep": ("nnft.sweep", "run_sweep"),
+    "load_result": ("nnft.results", "load_result"),
 }
 
 # -- checked re-exports (nnft.inputs): arguments are validated before any work starts

@@ -156,6 +156,17 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.perturbation.couplings",
         "nnft.perturbation.comparison",
         "nnft.perturbation.compare",
+        "nnft.results",                 # results as xarray Datasets, files (knows every result type)
+        "nnft.results.provenance",      # resolved spec, hash, versions, settings, timestamp
+        "nnft.results.files",           # netCDF / JSON files of a Dataset
+        "nnft.results.report",          # Report <-> Dataset
+        "nnft.results.correlators",     # Correlators, Ensemble, WidthCorrelators <-> Dataset
+        "nnft.results.checks",          # CheckResult list <-> Dataset
+        "nnft.results.comparison",      # perturbative Comparison <-> Dataset
+        "nnft.results.diagnostics",     # MCMC Diagnostics <-> Dataset
+        "nnft.results.sweep",           # Sweep (one Report per swept value) <-> Dataset
+        "nnft.results.kernels",         # NNGP / NTK Kernels <-> Dataset
+        "nnft.results.criticality",     # MLP criticality analysis <-> Dataset
     )),
     ("cli", (
         "nnft.cli",

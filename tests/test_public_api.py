@@ -7,14 +7,14 @@ PUBLIC = {
     "Report", "SamplingError", "SpecError", "Structure", "Theory", "WidthCorrelators", "check", "compile", "connected",
     "correlator", "ensemble", "exact", "from_dict", "load", "measure", "neuron_measure", "run", "shipped_specs",
     "two_point", "zscore", "KernelError", "Kernels", "ReweightingWarning", "mcmc_ensemble", "kernels", "empirical_ntk", "ntk_ensemble", "ntk_predict",
-    "compare", "InputError", "Sweep", "run_sweep",
+    "compare", "InputError", "Sweep", "run_sweep", "load_result",
 }
 
 
 def test_public_names():
     names = {n for n in dir(nnft) if not n.startswith("_")}
     modules = {"analytic", "checks", "cli", "insertions", "densities", "errors", "estimators", "graph", "perturbation", "reference", "sample", "inputs",
-               "spec", "stats", "study", "sweep"}
+               "spec", "stats", "study", "sweep", "results"}
     assert names - modules == PUBLIC
 
 

@@ -5,13 +5,15 @@
              [--devices N] [--checkpoint FILE [--resume]] [--quiet]
     nnft check SPEC [--only translation,z2,cluster,reflection_positivity] [--samples 50000] [--plot DIR]
     nnft perturb SPEC [--lambdas 0.01,0.1,1] [--samples 100000] [--seed 0] [--points "0;0.5"] [--set N=10]
+    nnft show FILE                      # the table of a result saved with --out FILE.nc / FILE.json
     nnft schema
     nnft specs
     nnft [--coordinator HOST:PORT --num-processes N --process-id I | --distributed] run ...
 
 The sampling commands (run, check, perturb) take ``--devices N`` (local devices; default all),
 ``--checkpoint FILE`` / ``--resume`` (save and continue long runs, bitwise the same result) and
-``--quiet`` (no progress bar; it is shown only on a terminal anyway). Ctrl-C during a run with a
+``--quiet`` (no progress bar; it is shown only on a terminal anyway) and ``--out FILE`` (save the
+result with its provenance as netCDF-4 ``.nc`` or JSON ``.json``, checked before sampling). Ctrl-C during a run with a
 checkpoint saves it and exits with status 130 after one line saying how to resume.
 
 Every error — in a spec (file, field, what is allowed), in an option, or a size above its bound —
@@ -94,6 +96,6 @@ def main(coordinator, num_processes, process_id, distributed):
 
 
 for _command in (describe.validate, sampling.run, sampling.check, sampling.perturb, describe.kernel,
-                 describe.criticality, describe.schema, describe.specs):
+                 describe.criticality, describe.schema, describe.specs, describe.show):
     main.add_command(_command)
 

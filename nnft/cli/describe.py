@@ -9,6 +9,7 @@ import json
 import click
 
 from nnft.cli.invocation import load_theory, points_option
+from nnft.errors import InputError, NnftError
 
 
 @click.command()
@@ -53,31 +54,49 @@ def validate(spec, sets):
 @click.option("--points", required=True, help="points 'x1,x2;y1,y2;...'")
 @click.option("--set", "sets", multiple=True, metavar="NAME=INT", help="override a named size")
 @click.option("--layers/--no-layers", default=False, help="also print K and Θ layer by layer")
-def kernel(spec, points, sets, layers):
+@click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
+              help="save K, Θ and the layers with provenance: FILE.nc (netCDF-4) or FILE.json")
+def kernel(spec, points, sets, layers, out):
     """Infinite-width NNGP kernel K and NTK Θ of SPEC on POINTS, read off its graph."""
+    import time
+
     import numpy as np
 
     from nnft.graph.compile import compile
     from nnft.graph.kernels import kernels
+    if out is not None:
+        from nnft.results.files import check_writable
+        check_writable(out)
+    started = time.monotonic()
     model = compile(load_theory(spec, sets))
-    k = kernels(model, points_option(points, model.d))
+    pts = points_option(points, model.d)
+    k = kernels(model, pts)
     np.set_printoptions(precision=6, suppress=True, linewidth=120)
     click.echo(f"{model.theory.name}: NNGP K(xᵢ, xⱼ)\n{k.nngp}\nNTK Θ(xᵢ, xⱼ) (NTK parameterisation)\n{k.ntk}")
     if layers:
         for i, (where, K, T) in enumerate(k.layers, start=1):
             click.echo(f"layer {i}: diag K = {np.diag(K)}  diag Θ = {np.diag(T)}")
+    if out is not None:
+        from nnft.results import save
+        save(k, out, points=pts, theory=model.theory, wall_time_s=time.monotonic() - started)
+        click.echo(f"saved: {out}")
 
 
 @click.command()
 @click.argument("spec")
 @click.option("--set", "sets", multiple=True, metavar="NAME=INT", help="override a named size")
-def criticality(spec, sets):
+@click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
+              help="save the analysis with provenance: FILE.nc (netCDF-4) or FILE.json")
+def criticality(spec, sets, out):
     """Fixed point, χ∥, χ⊥, correlation depths and phase of an MLP spec (Schoenholz et al. arXiv 1611.01232);
     in the chaotic phase the stable correlation fixed point c* < 1 and ξ_c there (Poole et al. arXiv 1606.05340)."""
     from nnft.analytic.criticality import criticality as crit
     from nnft.errors import SpecError, suggest
     from nnft.spec.constants import evaluate_constants
     from nnft.spec import expr as E
+    if out is not None:
+        from nnft.results.files import check_writable
+        check_writable(out)
     theory = load_theory(spec, sets)
     if theory.mlp is None:
         raise SpecError("criticality needs an 'mlp:' spec (activation, weight_var, bias_var)", file=theory.source,
@@ -117,17 +136,28 @@ def criticality(spec, sets):
     except (KeyError, ValueError) as err:
         raise SpecError(f"no criticality analysis for activation {act!r}: {err}", file=theory.source,
                         field="mlp.activation") from None
-    click.echo(f"{theory.name}: σ = {act}, C_W = {C_W:g}, C_b = {C_b:g}" + (f", residual γ = {gamma:g}" if gamma else ""))
-    click.echo(f"  fixed point K* = {c.fixed.K:.6g} ({c.fixed.kind}: {c.fixed.message})")
-    click.echo(f"  χ∥ = {c.chi_parallel:.6g}   χ⊥ = {c.chi_perp:.6g}   ξ_q = {c.xi_q:.4g}")
+    click.echo(criticality_table(theory.name, act, C_W, C_b, gamma, c))
+    if out is not None:
+        from nnft.results import save
+        save(c, out, activation=act, C_W=C_W, C_b=C_b, gamma=gamma, theory=theory)
+        click.echo(f"saved: {out}")
+
+
+def criticality_table(name: str, act: str, C_W: float, C_b: float, gamma: float, c) -> str:
+    """The text ``nnft criticality`` prints for an analysis ``c`` (also ``nnft show``)."""
+    lines = []
+    lines.append(f"{name}: σ = {act}, C_W = {C_W:g}, C_b = {C_b:g}" + (f", residual γ = {gamma:g}" if gamma else ""))
+    lines.append(f"  fixed point K* = {c.fixed.K:.6g} ({c.fixed.kind}: {c.fixed.message})")
+    lines.append(f"  χ∥ = {c.chi_parallel:.6g}   χ⊥ = {c.chi_perp:.6g}   ξ_q = {c.xi_q:.4g}")
     if c.phase == "chaotic" and c.note:
-        click.echo(f"  c*, ξ_c: not defined ({c.note})")
+        lines.append(f"  c*, ξ_c: not defined ({c.note})")
     elif c.phase == "chaotic":
-        click.echo(f"  correlation fixed point c* = {c.c_star:.6g} (c = 1 is unstable: χ⊥ > 1)   "
+        lines.append(f"  correlation fixed point c* = {c.c_star:.6g} (c = 1 is unstable: χ⊥ > 1)   "
                    f"χ_c(c*) = {c.chi_c:.6g}   ξ_c = {c.xi_c:.4g}")
     else:
-        click.echo(f"  correlation fixed point c* = 1   ξ_c = {c.xi_c:.4g}")
-    click.echo(f"  phase: {c.phase}")
+        lines.append(f"  correlation fixed point c* = 1   ξ_c = {c.xi_c:.4g}")
+    lines.append(f"  phase: {c.phase}")
+    return "\n".join(lines)
 
 
 @click.command()
@@ -144,3 +174,34 @@ def specs():
     for name, path in shipped_specs().items():
         desc = " ".join(str(read_mapping(path).get("description", "")).split())
         click.echo(f"{name:<20} {desc[:100]}")
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--provenance/--no-provenance", default=False, help="also print the provenance (versions, seed, hash...)")
+def show(file, provenance):
+    """Print the table of a result saved with --out (FILE.nc or FILE.json)."""
+    from nnft.results import from_dataset, load_dataset, table
+    from nnft.results.provenance import KEYS
+    ds = load_dataset(file)
+    try:
+        if ds.attrs.get("nnft_result") == "Criticality":
+            a = ds.attrs
+            name = json.loads(a["spec"]).get("name", "") if "spec" in a else ""
+            text = criticality_table(name, str(a["activation"]), float(a["C_W"]), float(a["C_b"]), float(a["gamma"]),
+                                     from_dataset(ds))
+        elif ds.attrs.get("nnft_result") in ("Correlators", "WidthCorrelators", "Exact"):
+            from nnft.results.correlators import table as correlator_table
+            from_dataset(ds)                                  # refuses a damaged file
+            text = correlator_table(ds)
+        else:
+            text = table(from_dataset(ds))
+    except NnftError:
+        raise
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError) as err:
+        raise InputError(f"{file[:200]!r}: damaged nnft result ({type(err).__name__})") from None
+    click.echo(text)
+    if provenance:
+        for k in (*KEYS, "provenance_missing"):
+            if k in ds.attrs and k != "spec":
+                click.echo(f"  {k}: {ds.attrs[k]}")

@@ -5,12 +5,37 @@ theory). They share ``--devices``, ``--checkpoint``/``--resume`` and ``--quiet``
 from __future__ import annotations
 
 import sys
+import time
 
 import click
 
-from nnft.cli.invocation import (Finite, check_spec_reference, execution, has_sweep, load_theory, points_option,
+from nnft.cli.invocation import (RUN, Finite, check_spec_reference, execution, has_sweep, load_theory, points_option,
                                  result, run_sweep, sampling_options)
 from nnft.inputs import MAX_CHUNK, MAX_NEURONS, MAX_SAMPLES, MAX_SEED, parse_numbers, parse_orders
+
+
+def out_option(f):
+    """``--out FILE``: save the result as netCDF-4 (.nc) or JSON (.json), chosen by the extension."""
+    return click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
+                        help="save the result with its provenance: FILE.nc (netCDF-4) or FILE.json")(f)
+
+
+def check_out(out) -> None:
+    """Refuse a wrong extension or an unwritable --out path before any sampling (one line, exit 2)."""
+    if out is not None:
+        from nnft.results.files import check_writable
+        check_writable(out)
+
+
+def save_out(out, result, started: float, devices, **provenance) -> None:
+    """Write the result to --out (process 0 only) with the run's dtype, devices and wall time."""
+    if out is None or RUN.get("process", 0) != 0:
+        return
+    from nnft import runtime
+    from nnft.results import save
+    save(result, out, devices=len(runtime.local_devices(devices)), wall_time_s=time.monotonic() - started,
+         **provenance)
+    click.echo(f"saved: {out}")
 
 
 @click.command()
@@ -27,21 +52,28 @@ from nnft.inputs import MAX_CHUNK, MAX_NEURONS, MAX_SAMPLES, MAX_SEED, parse_num
 @click.option("--orders", help="correlator orders, e.g. 2,4")
 @click.option("--neurons", type=click.IntRange(0, MAX_NEURONS), default=1_000_000, show_default=True,
               help="neurons drawn for the exact-in-N estimate (0: skip)")
+@out_option
 @sampling_options
-def run(spec, samples, seed, chunk, dtype, sets, points, orders, neurons, devices, checkpoint, resume, quiet):
+def run(spec, samples, seed, chunk, dtype, sets, points, orders, neurons, out, devices, checkpoint, resume, quiet):
     """Measure correlators of SPEC and print them beside theory with z-scores."""
+    check_out(out)
     if has_sweep(sets):                    # --set NAME=v1,v2,...: one study per value, one table (nnft.sweep)
-        return run_sweep(spec, sets, samples=samples, seed=seed, chunk=chunk, dtype=dtype, points=points, orders=orders,
-                         neurons=neurons, devices=devices, checkpoint=checkpoint, resume=resume, quiet=quiet)
+        started = time.monotonic()
+        sw = run_sweep(spec, sets, samples=samples, seed=seed, chunk=chunk, dtype=dtype, points=points, orders=orders,
+                       neurons=neurons, devices=devices, checkpoint=checkpoint, resume=resume, quiet=quiet)
+        save_out(out, sw, started, devices, dtype=dtype or sw.reports[0].theory.study.dtype)
+        return sw
     from nnft.study import run as run_study
     order_list = parse_orders(orders) if orders is not None else None
     theory = load_theory(spec, sets)
     pts = points_option(points, theory.dims["d"])
+    started = time.monotonic()
     with execution(devices, checkpoint, resume, quiet):
         check_spec_reference(theory)
         report = run_study(theory, samples=samples, seed=seed, chunk=chunk, dtype=dtype,
                            points=pts, orders=order_list, neurons=neurons)
     result(report.table())
+    save_out(out, report, started, devices, dtype=dtype or theory.study.dtype)
 
 
 @click.command()
@@ -55,8 +87,9 @@ def run(spec, samples, seed, chunk, dtype, sets, points, orders, neurons, device
 @click.option("--set", "sets", multiple=True, metavar="NAME=INT", help="override a named size, e.g. --set N=64")
 @click.option("--plot", "plot_dir", type=click.Path(file_okay=False), help="write decay-profile / RP-spectrum plots here")
 @click.option("--evidence", type=click.IntRange(0), default=2, show_default=True, help="evidence lines per check")
+@out_option
 @sampling_options
-def check(spec, only, samples, seed, alpha, sets, plot_dir, evidence, devices, checkpoint, resume, quiet):
+def check(spec, only, samples, seed, alpha, sets, plot_dir, evidence, out, devices, checkpoint, resume, quiet):
     """Check symmetries, cluster decomposition and reflection positivity of SPEC (PASS/FAIL/INCONCLUSIVE).
 
     Exit status: 0 when every verdict is as the spec declares (study.checks: {name: {expect: fail,
@@ -66,6 +99,7 @@ def check(spec, only, samples, seed, alpha, sets, plot_dir, evidence, devices, c
     from nnft.checks import CHECKS
     from nnft.checks import check as run_checks
     from nnft.checks.result import table
+    check_out(out)
     theory = load_theory(spec, sets)
     names = [n.strip() for n in only.split(",") if n.strip()] if only is not None else None
     if names is not None and not names:
@@ -73,9 +107,11 @@ def check(spec, only, samples, seed, alpha, sets, plot_dir, evidence, devices, c
     bad = [n for n in names or [] if n not in CHECKS]
     if bad:
         raise click.BadParameter(f"unknown check(s) {', '.join(bad)}; allowed: {', '.join(CHECKS)}", param_hint="--only")
+    started = time.monotonic()
     with execution(devices, checkpoint, resume, quiet):
         results = run_checks(theory, names, samples=samples, seed=seed, alpha=alpha)
     result(table(results, evidence=evidence))
+    save_out(out, results, started, devices, theory=theory, seed=theory.study.seed if seed is None else seed)
     if plot_dir:
         import os
         from nnft.checks.plots import plot_result
@@ -110,17 +146,20 @@ def check(spec, only, samples, seed, alpha, sets, plot_dir, evidence, devices, c
 @click.option("--threshold", type=Finite(0.0, 1e6, lo_open=True), default=5.0, show_default=True,
               help="flag rows with |z| above this: first order no longer holds")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="write a plot of the sweep here")
+@out_option
 @sampling_options
-def perturb(spec, lambdas, samples, seed, sets, points, orders, coupling, threshold, plot_path, devices, checkpoint,
-            resume, quiet):
+def perturb(spec, lambdas, samples, seed, sets, points, orders, coupling, threshold, plot_path, out, devices,
+            checkpoint, resume, quiet):
     """Reweighted MC shifts of SPEC's correlators beside first-order perturbation theory, swept over λ."""
     from nnft.graph.compile import compile
     from nnft.perturbation.compare import compare
     from nnft.reference import check_reference
     lams = parse_numbers(lambdas, "--lambdas")
     order_list = parse_orders(orders)
+    check_out(out)
     theory = load_theory(spec, sets)
     pts = points_option(points, theory.dims["d"])
+    started = time.monotonic()
     with execution(devices, checkpoint, resume, quiet):
         model = compile(theory)                        # once: the reference check and compare share it
         if theory.reference:
@@ -128,6 +167,7 @@ def perturb(spec, lambdas, samples, seed, sets, points, orders, coupling, thresh
         table = compare(model, lambdas=lams, samples=samples, key=seed, coupling=coupling, orders=order_list,
                         points=pts, threshold=threshold)
     result(table.table())
+    save_out(out, table, started, devices, dtype=theory.study.dtype)
     if plot_path:
         table.plot(plot_path)
         click.echo(f"plot: {plot_path}")

@@ -1,0 +1,179 @@
+"""Results as data: every result type as an ``xarray.Dataset`` with provenance, saved as netCDF or JSON.
+
+    ds = nnft.results.to_dataset(report)          # labelled dims, values, standard errors, provenance attrs
+    nnft.results.save(report, "run.nc")           # or "run.json"
+    report = nnft.load_result("run.nc")           # the Report back (float64 exact)
+
+Supported (one module each): ``nnft.run``'s :class:`~nnft.study.Report` (:mod:`.report`),
+:class:`~nnft.estimators.npoint.Correlators`, :class:`~nnft.estimators.npoint.Ensemble` and
+:class:`~nnft.estimators.neuron.WidthCorrelators` and the reference :class:`~nnft.reference.Exact`
+(:mod:`.correlators`), a list of
+:class:`~nnft.checks.CheckResult` (:mod:`.checks`), the perturbative
+:class:`~nnft.perturbation.comparison.Comparison` (:mod:`.comparison`) and MCMC
+:class:`~nnft.sample.diagnostics.Diagnostics` (:mod:`.diagnostics`), a :class:`~nnft.sweep.Sweep`
+(:mod:`.sweep`) the infinite-width :class:`~nnft.graph.kernels.Kernels` (:mod:`.kernels`) and the MLP
+:class:`~nnft.analytic.criticality.Criticality` (:mod:`.criticality`). The provenance attributes are
+described in :mod:`.provenance`, the file formats in :mod:`.files`.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from nnft.errors import InputError
+
+#: result class name -> module converting it (the Dataset's ``nnft_result`` attribute names the kind)
+_BY_CLASS = {
+    "Report": "nnft.results.report",
+    "Correlators": "nnft.results.correlators",
+    "Ensemble": "nnft.results.correlators",
+    "WidthCorrelators": "nnft.results.correlators",
+    "Exact": "nnft.results.correlators",
+    "CheckResult": "nnft.results.checks",
+    "Comparison": "nnft.results.comparison",
+    "Diagnostics": "nnft.results.diagnostics",
+    "Sweep": "nnft.results.sweep",
+    "Kernels": "nnft.results.kernels",
+    "Criticality": "nnft.results.criticality",
+}
+#: Dataset kind -> module
+_BY_KIND = {
+    "Report": "nnft.results.report",
+    "Correlators": "nnft.results.correlators",
+    "WidthCorrelators": "nnft.results.correlators",
+    "Exact": "nnft.results.correlators",
+    "CheckResults": "nnft.results.checks",
+    "Comparison": "nnft.results.comparison",
+    "Diagnostics": "nnft.results.diagnostics",
+    "Sweep": "nnft.results.sweep",
+    "Kernels": "nnft.results.kernels",
+    "Criticality": "nnft.results.criticality",
+}
+
+
+def _module_for(result):
+    name = type(result).__name__
+    if isinstance(result, (list, tuple)) and all(type(r).__name__ == "CheckResult" for r in result):
+        name = "CheckResult"
+    if name not in _BY_CLASS:
+        raise InputError(f"cannot convert a {type(result).__name__} to a Dataset; supported: {', '.join(_BY_CLASS)}")
+    return importlib.import_module(_BY_CLASS[name])
+
+
+def to_dataset(result, **provenance):
+    """A result as an ``xarray.Dataset`` (labelled dims, values, standard errors, provenance attrs).
+
+    Args:
+      result: a Report, Correlators, Ensemble, WidthCorrelators, a CheckResult or list of them,
+        a Comparison, Diagnostics or Sweep.
+      provenance: what the result object does not record: ``dtype``, ``devices``, ``wall_time_s``
+        (and for results without a theory ``theory=``, ``seed``, ``samples``, ``blocks``);
+        Correlators take ``tuples=`` (the point tuples, for the coordinates).
+
+    Raises:
+      InputError: an unsupported type.
+    """
+    return _module_for(result).to_dataset(result, **provenance)
+
+
+def from_dataset(ds):
+    """The result a Dataset of :func:`to_dataset` holds (the type its ``nnft_result`` attribute names).
+
+    Raises:
+      InputError: not an nnft result Dataset, or damaged.
+    """
+    kind = ds.attrs.get("nnft_result")
+    if kind not in _BY_KIND:
+        raise InputError(f"not an nnft result (nnft_result = {str(kind)[:40]!r})")
+    try:
+        return importlib.import_module(_BY_KIND[kind]).from_dataset(ds)
+    except InputError:
+        raise
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError) as err:
+        raise InputError(f"damaged nnft result ({kind}): {type(err).__name__}: {str(err)[:120]}") from None
+
+
+def save(result, path, **provenance) -> None:
+    """Write a result (or a Dataset of one) to ``path``: netCDF-4 for ``.nc``, JSON for ``.json``.
+
+    Raises:
+      InputError: another extension, an unwritable path, or an unsupported result type.
+    """
+    from nnft.results.files import check_writable, write
+    check_writable(path)
+    import xarray as xr
+    ds = result if isinstance(result, xr.Dataset) else to_dataset(result, **provenance)
+    write(ds, path)
+
+
+def load_dataset(path):
+    """The Dataset saved in a ``.nc`` or ``.json`` result file.
+
+    Raises:
+      InputError: wrong extension, missing, damaged or foreign file.
+    """
+    from nnft.results.files import read
+    return read(path)
+
+
+def load_result(path):
+    """The result saved in a ``.nc`` or ``.json`` file (a Report, Correlators, list of CheckResult, ...).
+
+    Raises:
+      InputError: wrong extension, missing, damaged or foreign file.
+    """
+    ds = load_dataset(path)
+    try:
+        return from_dataset(ds)
+    except InputError as err:
+        raise InputError(f"{str(path)[:200]!r}: {err}") from None
+
+
+def table(result) -> str:
+    """The text table of a result (what ``nnft show`` prints)."""
+    if isinstance(result, (list, tuple)):
+        from nnft.checks.result import table as check_table
+        return check_table(list(result), evidence=2)
+    if type(result).__name__ == "Kernels":
+        from nnft.results.kernels import table as kernel_table
+        return kernel_table(result)
+    if hasattr(result, "table"):
+        return result.table()
+    if hasattr(result, "summary"):
+        return result.summary()
+    return str(result)
+
+
+def html(result) -> str:
+    """An HTML table of a result (or of its Dataset): one row per entry of the result's leading
+    dimension (row, tuple, check, observable ...), one column per variable along it, then the
+    provenance. For Jupyter (``_repr_html_``); the text table is :func:`table`."""
+    import html as _html
+
+    import numpy as np
+    import xarray as xr
+    ds = result if isinstance(result, xr.Dataset) else to_dataset(result)
+    dims = [d for d in ds.dims if d not in ("point", "coord", "point_j")]
+    lead = next((d for d in ("row", "tuple", "check", "observable", "point_i") if d in dims), dims[0] if dims else None)
+    out = [f"<p><b>{_html.escape(str(ds.attrs.get('nnft_result', 'result')))}</b></p>"]
+    if lead is not None:
+        names = [n for n, v in ds.variables.items() if v.dims == (lead,) and n != lead and "extra" not in str(n)
+                 and not str(n).startswith("has_")]
+        if "points" in ds.variables and ds["points"].dims[0] == lead:
+            names = ["points"] + names
+        cells = ["<tr>" + "".join(f"<th>{_html.escape(str(n))}</th>" for n in names) + "</tr>"]
+        for i in range(ds.sizes[lead]):
+            row = []
+            for n in names:
+                v = ds[n].values[i]
+                if n == "points":
+                    v = ";".join(",".join(f"{c:.6g}" for c in p) for p in v if not np.all(np.isnan(p)))
+                elif isinstance(v, (float, np.floating)):
+                    v = f"{v:.6g}"
+                row.append(f"<td>{_html.escape(str(v))}</td>")
+            cells.append("<tr>" + "".join(row) + "</tr>")
+        out.append("<table>" + "".join(cells) + "</table>")
+    from nnft.results.provenance import KEYS
+    prov = [f"{k}={ds.attrs[k]}" for k in KEYS if k in ds.attrs and k not in ("spec",)]
+    out.append(f"<p><small>{_html.escape('; '.join(prov))}</small></p>")
+    return "\n".join(out)

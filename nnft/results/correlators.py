@@ -1,0 +1,150 @@
+"""Correlator estimates as an ``xarray.Dataset`` and back: :class:`~nnft.estimators.npoint.Correlators`
+(``nnft.measure``), an :class:`~nnft.estimators.npoint.Ensemble` (saved as its Correlators: the block
+sums are not kept) and the neuron-level :class:`~nnft.estimators.neuron.WidthCorrelators`.
+
+Layout (T tuples; W widths for WidthCorrelators, which have the leading dim ``width``)::
+
+    coords   tuple (T) · order (tuple) · points (tuple, point, coord) when the tuples are known,
+             NaN-padded past each tuple's order · width (W)
+    G, G_stderr, G_khat          ([width,] tuple)   full G⁽ⁿ⁾: mean, standard error, Pareto k̂ tail diagnostic
+    G_c, G_c_stderr, G_c_khat    ([width,] tuple)   connected G_c⁽ⁿ⁾, the same
+    attrs  G_n, G_c_n (networks or neurons summed), G_ess, G_c_ess (Kish ESS (Σw)²/Σw², only when
+           importance-weighted), G_notes, G_c_notes (packed JSON text)
+
+``*_khat`` is absent when the estimate does not track it.
+
+The exact reference :class:`~nnft.reference.Exact` (``nnft.exact``) has the same coordinates and
+``G_exact``, ``G_c_exact`` (width, tuple) with its stated relative ``accuracy`` as an attribute (an
+analytic result: the sampling provenance is not applicable).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nnft.results.files import pack, unpack
+from nnft.results.provenance import provenance
+
+KINDS = ("Correlators", "WidthCorrelators", "Exact")
+
+
+def _estimate_vars(ds, name: str, est, dims) -> None:
+    ds[name] = (dims, np.asarray(est.mean, dtype=np.float64))
+    ds[f"{name}_stderr"] = (dims, np.asarray(est.stderr, dtype=np.float64))
+    if est.khat is not None:
+        ds[f"{name}_khat"] = (dims, np.asarray(est.khat, dtype=np.float64))
+    ds.attrs[f"{name}_n"] = int(est.n)
+    if est.ess is not None:
+        ds.attrs[f"{name}_ess"] = float(est.ess)
+    ds.attrs[f"{name}_notes"] = pack(list(est.notes))
+
+
+def _estimate(ds, name: str):
+    from nnft.stats import Estimate
+    khat = ds[f"{name}_khat"].values if f"{name}_khat" in ds else None
+    return Estimate(mean=ds[name].values, stderr=ds[f"{name}_stderr"].values, n=int(ds.attrs[f"{name}_n"]),
+                    ess=float(ds.attrs[f"{name}_ess"]) if f"{name}_ess" in ds.attrs else None,
+                    khat=None if khat is None else np.array(khat), notes=tuple(unpack(ds.attrs[f"{name}_notes"])))
+
+
+def _tuple_coords(orders, tuples):
+    T = len(orders)
+    coords = {"tuple": np.arange(T), "order": ("tuple", np.asarray(orders, dtype=np.int64))}
+    if tuples is not None:
+        arrs = [np.atleast_2d(np.asarray(t, dtype=np.float64)) for t in tuples]
+        if len(arrs) != T or any(len(a) != n for a, n in zip(arrs, orders)):
+            from nnft.errors import InputError
+            raise InputError("tuples= does not match the correlators' orders")
+        d = arrs[0].shape[1] if arrs else 0
+        pts = np.full((T, max(orders, default=0), d), np.nan)
+        for i, a in enumerate(arrs):
+            pts[i, :len(a)] = a
+        coords["points"] = (("tuple", "point", "coord"), pts)
+    return coords
+
+
+def to_dataset(result, *, tuples=None, theory=None, seed=None, samples=None, blocks=None, **known):
+    """Correlators, an Ensemble or WidthCorrelators as a Dataset (layout in the module docstring).
+
+    Args:
+      tuples: the point tuples (list of (n, d) arrays) the correlators were measured at, for the
+        ``points`` coordinate (an Ensemble knows them).
+      theory, seed, samples, blocks, known: provenance (``samples`` defaults to the estimate's n).
+    """
+    import xarray as xr
+    kind = type(result).__name__
+    if kind == "Exact":
+        coords = _tuple_coords(result.orders, tuples)
+        coords["width"] = np.asarray(result.widths, dtype=np.int64)
+        ds = xr.Dataset({"G_exact": (("width", "tuple"), np.asarray(result.full, dtype=np.float64)),
+                         "G_c_exact": (("width", "tuple"), np.asarray(result.connected, dtype=np.float64))},
+                        coords=coords)
+        ds.attrs.update(nnft_result=kind, **provenance(theory, analytic=True, **known))
+        ds.attrs["accuracy"] = float(result.accuracy)
+        return ds
+    if kind == "Ensemble":
+        plan = result.plan
+        tuples = [plan.points[list(ids)] for ids in plan.ids]
+        blocks = blocks or int(result.sums.sums.shape[0])
+        result = _as_correlators(result)
+        kind = "Correlators"
+    dims = ("width", "tuple") if kind == "WidthCorrelators" else ("tuple",)
+    coords = _tuple_coords(result.orders, tuples)
+    if kind == "WidthCorrelators":
+        coords["width"] = np.asarray(result.widths, dtype=np.int64)
+    ds = xr.Dataset(coords=coords)
+    _estimate_vars(ds, "G", result.full, dims)
+    _estimate_vars(ds, "G_c", result.connected, dims)
+    ds.attrs.update(nnft_result=kind, **provenance(theory, seed=seed, samples=samples or result.full.n,
+                                                   blocks=blocks, **known))
+    return ds
+
+
+def _as_correlators(ens):
+    from nnft.estimators.npoint import Correlators
+    return Correlators(full=ens.full(), connected=ens.connected(), orders=ens.orders)
+
+
+def from_dataset(ds):
+    """The Correlators or WidthCorrelators a Dataset of :func:`to_dataset` holds."""
+    orders = tuple(int(n) for n in ds["order"].values)
+    if ds.attrs["nnft_result"] == "Exact":
+        from nnft.reference import Exact
+        return Exact(widths=tuple(int(w) for w in ds["width"].values), full=ds["G_exact"].values,
+                     connected=ds["G_c_exact"].values, orders=orders, accuracy=float(ds.attrs["accuracy"]))
+    full, conn = _estimate(ds, "G"), _estimate(ds, "G_c")
+    if ds.attrs["nnft_result"] == "WidthCorrelators":
+        from nnft.estimators.neuron import WidthCorrelators
+        return WidthCorrelators(widths=tuple(int(w) for w in ds["width"].values), full=full, connected=conn,
+                                orders=orders)
+    from nnft.estimators.npoint import Correlators
+    return Correlators(full=full, connected=conn, orders=orders)
+
+
+def tuples_of(ds) -> list[np.ndarray] | None:
+    """The point tuples of a saved correlator Dataset (None when they were not saved)."""
+    if "points" not in ds:
+        return None
+    return [ds["points"].values[i, :int(n)] for i, n in enumerate(ds["order"].values)]
+
+
+def table(ds) -> str:
+    """A saved correlator Dataset as text: one line per (width,) tuple with G and G_c (± standard error)."""
+    from nnft.stats import format_value
+    tuples = tuples_of(ds)
+    kind = ds.attrs["nnft_result"]
+    widths = list(ds["width"].values) if "width" in ds.dims else [None]
+    head = (f"{'width':>7} " if widths[0] is not None else "") + f"{'n':>2} {'points':<28} "
+    head += f"{'G (exact)':>20} {'G_c (exact)':>20}" if kind == "Exact" else f"{'G':>22} {'G_c':>22}"
+    lines = [f"{kind}" + (f"  ({ds.attrs['spec_source']})" if "spec_source" in ds.attrs else ""), head, "-" * len(head)]
+    for wi, w in enumerate(widths):
+        for i, n in enumerate(ds["order"].values):
+            pts = "—" if tuples is None else ";".join(",".join(f"{c:.6g}" for c in p) for p in tuples[i])
+            pts = pts if len(pts) <= 28 else pts[:25] + "..."
+            at = dict(width=wi, tuple=i) if w is not None else dict(tuple=i)
+            if kind == "Exact":
+                cells = f"{float(ds['G_exact'][at]):>20.6g} {float(ds['G_c_exact'][at]):>20.6g}"
+            else:
+                cells = " ".join(f"{format_value(float(ds[v][at]), float(ds[v + '_stderr'][at])):>22}" for v in ("G", "G_c"))
+            lines.append((f"{w:>7} " if w is not None else "") + f"{int(n):>2} {pts:<28} {cells}")
+    return "\n".join(lines)

@@ -1,0 +1,264 @@
+"""Result files: an ``xarray.Dataset`` written as netCDF (``.nc``) or JSON (``.json``), and read back.
+
+netCDF files are netCDF-4 (HDF5) written with the ``h5netcdf`` engine: it needs no netCDF C library
+(h5py ships HDF5 in its wheels), keeps int64, booleans and Unicode text (spec text, φ, k̂), which the
+netCDF-3 ``scipy`` engine cannot. Any netCDF-4 reader (xarray, netCDF4-python, ncdump) opens them.
+
+The JSON layout (:data:`JSON_FORMAT`, version :data:`JSON_VERSION`) holds the same Dataset::
+
+    {"format": "nnft-result", "version": 1,
+     "attrs": {name: value, ...},                     # str, int or float
+     "coords": [names of the coordinate variables],
+     "variables": {name: {"dims": [...], "dtype": "float64", "data": nested lists, "attrs": {...}}}}
+
+Floats are written with Python's shortest round-trip repr, so float64 values come back bit for bit;
+non-finite floats are the objects ``{"$float": "nan"}``, ``{"$float": "inf"}``, ``{"$float": "-inf"}``
+(JSON has no NaN). Text variables have dtype ``"str"``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+
+import numpy as np
+
+from nnft.errors import InputError
+
+JSON_FORMAT = "nnft-result"
+JSON_VERSION = 1
+#: file extensions and their formats
+FORMATS = {".nc": "netcdf", ".json": "json"}
+#: the netCDF engine (see the module docstring)
+ENGINE = "h5netcdf"
+#: dtypes a JSON result file may declare (anything else is refused as damaged)
+JSON_DTYPES = ("float64", "float32", "int64", "int32", "int16", "int8", "uint64", "uint32", "uint16", "uint8", "bool")
+
+
+def _dtype(name):
+    try:
+        dt = np.dtype(name)
+    except TypeError:
+        dt = None
+    if dt is None or dt.name not in JSON_DTYPES:
+        raise InputError(f"damaged result file: dtype {str(name)[:20]!r} is not one of {', '.join(JSON_DTYPES)}, str")
+    return dt
+
+
+def format_of(path) -> str:
+    """``"netcdf"`` or ``"json"`` from the file's extension.
+
+    Raises:
+      InputError: any other extension.
+    """
+    ext = os.path.splitext(str(path))[1].lower()
+    if ext not in FORMATS:
+        raise InputError(f"{str(path)[:200]!r}: a result file must end in .nc (netCDF) or .json, not {ext or 'nothing'!r}")
+    return FORMATS[ext]
+
+
+def check_writable(path) -> None:
+    """Refuse, before any work, a result path with a wrong extension or that cannot be written.
+
+    Raises:
+      InputError: the extension is not .nc/.json, the directory does not exist or is not writable,
+        or the path is a directory or an existing read-only file.
+    """
+    format_of(path)
+    p = os.path.abspath(str(path))
+    parent = os.path.dirname(p)
+    if os.path.isdir(p):
+        raise InputError(f"{str(path)[:200]!r} is a directory, not a result file")
+    if not os.path.isdir(parent):
+        raise InputError(f"cannot write {str(path)[:200]!r}: directory {parent[:200]!r} does not exist")
+    if not os.access(parent, os.W_OK) or (os.path.exists(p) and not os.access(p, os.W_OK)):
+        raise InputError(f"cannot write {str(path)[:200]!r}: permission denied")
+
+
+# ----------------------------------------------------------------------------- JSON-safe values
+
+def encode_float(x: float):
+    """A float as JSON: itself when finite, else ``{"$float": "nan" | "inf" | "-inf"}``."""
+    x = float(x)
+    if math.isfinite(x):
+        return x
+    return {"$float": "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")}
+
+
+def _decode_float(v):
+    if isinstance(v, dict):
+        if set(v) != {"$float"} or v["$float"] not in ("nan", "inf", "-inf"):
+            raise InputError("damaged result file: an unknown JSON object where a number belongs")
+        return float(v["$float"])
+    return v
+
+
+def _encode_data(a: np.ndarray):
+    if a.dtype.kind == "f":
+        return [encode_float(x) for x in a.ravel().tolist()]
+    if a.dtype.kind in "iub":
+        return a.ravel().tolist()
+    if a.dtype.kind in "UO":
+        out = a.ravel().tolist()
+        if not all(isinstance(x, str) for x in out):
+            raise InputError(f"cannot save a variable of non-text objects ({a.dtype})")
+        return out
+    raise InputError(f"cannot save a variable of dtype {a.dtype}")
+
+
+def _attr(v):
+    if isinstance(v, (bool, np.bool_)):
+        return int(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return encode_float(v)
+    if isinstance(v, str):
+        return v
+    raise InputError(f"cannot save an attribute of type {type(v).__name__}")
+
+
+def to_json(ds) -> dict:
+    """A Dataset as the JSON layout (a dict of JSON values); see the module docstring."""
+    variables = {}
+    for name, var in ds.variables.items():
+        a = np.asarray(var.values)
+        variables[str(name)] = {"dims": list(map(str, var.dims)), "shape": list(a.shape),
+                                "dtype": "str" if a.dtype.kind in "UO" else a.dtype.name,
+                                "data": _encode_data(a), "attrs": {k: _attr(v) for k, v in var.attrs.items()}}
+    return {"format": JSON_FORMAT, "version": JSON_VERSION, "attrs": {k: _attr(v) for k, v in ds.attrs.items()},
+            "coords": [str(c) for c in ds.coords], "variables": variables}
+
+
+def from_json(doc) -> "xarray.Dataset":  # noqa: F821
+    """The Dataset of a JSON layout dict.
+
+    Raises:
+      InputError: not the nnft layout, a newer version, or damaged.
+    """
+    import xarray as xr
+    if not isinstance(doc, dict) or doc.get("format") != JSON_FORMAT:
+        raise InputError("not an nnft result file (no \"format\": \"nnft-result\")")
+    if doc.get("version") != JSON_VERSION:
+        raise InputError(f"nnft result file version {str(doc.get('version'))[:20]}; this nnft reads version {JSON_VERSION}")
+    try:
+        coords, data_vars = {}, {}
+        for name, v in doc["variables"].items():
+            flat = [_decode_float(x) for x in v["data"]]
+            dtype = object if v["dtype"] == "str" else _dtype(v["dtype"])
+            if v["dtype"] == "str" and not all(isinstance(x, str) for x in flat):
+                raise InputError("damaged result file: a text variable holds non-text")
+            arr = np.array(flat, dtype=dtype).reshape(v["shape"])
+            attrs = {k: _decode_float(a) for k, a in v["attrs"].items()}
+            var = xr.Variable(tuple(v["dims"]), arr, attrs=attrs)
+            (coords if name in doc["coords"] else data_vars)[name] = var
+        attrs = {k: _decode_float(a) for k, a in doc["attrs"].items()}
+        return xr.Dataset(data_vars, coords=coords, attrs=attrs)
+    except InputError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise InputError(f"damaged nnft result file: {type(err).__name__}: {str(err)[:120]}") from None
+
+
+def write(ds, path) -> None:
+    """Write a Dataset to ``path`` as netCDF-4 (``.nc``) or JSON (``.json``).
+
+    Raises:
+      InputError: wrong extension, or the file cannot be written.
+    """
+    fmt = format_of(path)
+    try:
+        if fmt == "json":
+            text = json.dumps(to_json(ds), ensure_ascii=False, allow_nan=False)
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+        else:
+            ds.to_netcdf(path, engine=ENGINE)
+    except OSError as err:
+        raise InputError(f"cannot write {str(path)[:200]!r}: {err.strerror or err}") from None
+
+
+def read(path) -> "xarray.Dataset":  # noqa: F821
+    """Read a result file (``.nc`` or ``.json``) into a Dataset.
+
+    Raises:
+      InputError: wrong extension, missing, unreadable, damaged or foreign file.
+    """
+    import xarray as xr
+    fmt = format_of(path)
+    if not os.path.isfile(path):
+        raise InputError(f"no result file {str(path)[:200]!r}")
+    try:
+        if fmt == "json":
+            with open(path, encoding="utf-8") as f:
+                doc = json.load(f)
+            ds = from_json(doc)
+        else:
+            ds = xr.load_dataset(path, engine=ENGINE)
+    except InputError as err:
+        raise InputError(f"{str(path)[:200]!r}: {err}") from None
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError) as err:
+        raise InputError(f"{str(path)[:200]!r} is not a readable nnft result file "
+                         f"({type(err).__name__}: {str(err)[:120]})") from None
+    if "nnft_result" not in ds.attrs:
+        raise InputError(f"{str(path)[:200]!r} is not an nnft result file (no 'nnft_result' attribute)")
+    return ds
+
+
+# ----------------------------------------------------------------------------- Python values as JSON text
+
+def _pack(v):
+    if v is None or isinstance(v, (bool, str)):
+        return v
+    if isinstance(v, (np.bool_,)):
+        return bool(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return encode_float(v)
+    if isinstance(v, np.ndarray):
+        return {"$array": [_pack(x) for x in v.ravel().tolist()], "dtype": v.dtype.str, "shape": list(v.shape)}
+    if isinstance(v, tuple):
+        return {"$tuple": [_pack(x) for x in v]}
+    if isinstance(v, list):
+        return [_pack(x) for x in v]
+    if isinstance(v, dict):
+        if not all(isinstance(k, str) for k in v):
+            raise InputError("cannot save a mapping with non-text keys")
+        return {"$dict": {k: _pack(x) for k, x in v.items()}}
+    raise InputError(f"cannot save a value of type {type(v).__name__}")
+
+
+def _unpack(v):
+    if isinstance(v, list):
+        return [_unpack(x) for x in v]
+    if isinstance(v, dict):
+        if "$float" in v:
+            return _decode_float(v)
+        if "$tuple" in v:
+            return tuple(_unpack(x) for x in v["$tuple"])
+        if "$dict" in v:
+            return {k: _unpack(x) for k, x in v["$dict"].items()}
+        if "$array" in v:
+            return np.array([_unpack(x) for x in v["$array"]], dtype=_dtype(v["dtype"])).reshape(v["shape"])
+        raise InputError("damaged result file: an unknown JSON object in a packed value")
+    return v
+
+
+def pack(value) -> str:
+    """A Python value (None, bool, int, float incl. NaN/inf, str, tuple, list, str-keyed dict, numpy
+    array) as JSON text that :func:`unpack` turns back into an equal value (types kept)."""
+    return json.dumps(_pack(value), ensure_ascii=False, allow_nan=False)
+
+
+def unpack(text: str):
+    """The value :func:`pack` wrote.
+
+    Raises:
+      InputError: damaged text.
+    """
+    try:
+        return _unpack(json.loads(str(text)))
+    except (ValueError, TypeError, KeyError, AttributeError) as err:
+        raise InputError(f"damaged result file: {type(err).__name__}: {str(err)[:120]}") from None
