@@ -169,6 +169,10 @@ class Report:
     #: smallest bulk ESS over the chains' observables (an MCMC ensemble; None: not MCMC)
     bulk_ess: float | None = None
 
+    def __str__(self) -> str:
+        """``print(report)`` shows :meth:`table`."""
+        return self.table()
+
     def table(self) -> str:
         """The report as the text table ``nnft run`` prints: MC beside theory with z-scores, k̂ and notes."""
         t = self.theory

@@ -14,7 +14,7 @@ from nnft.errors import InputError, NnftError
 
 @click.command()
 @click.argument("spec")
-@click.option("--set", "sets", multiple=True, metavar="NAME=INT", help="override a named size (repeatable)")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="override a size, a constant or a dotted spec path (repeatable)")
 def validate(spec, sets):
     """Load, check and analyse SPEC (a file or a shipped spec name) without sampling."""
     from nnft.graph.compile import compile
@@ -52,7 +52,7 @@ def validate(spec, sets):
 @click.command()
 @click.argument("spec")
 @click.option("--points", required=True, help="points 'x1,x2;y1,y2;...'")
-@click.option("--set", "sets", multiple=True, metavar="NAME=INT", help="override a named size")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="override a size, a constant or a dotted spec path (repeatable)")
 @click.option("--layers/--no-layers", default=False, help="also print K and Θ layer by layer")
 @click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
               help="save K, Θ and the layers with provenance: FILE.nc (netCDF-4) or FILE.json")
@@ -84,7 +84,7 @@ def kernel(spec, points, sets, layers, out):
 
 @click.command()
 @click.argument("spec")
-@click.option("--set", "sets", multiple=True, metavar="NAME=INT", help="override a named size")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="override a size, a constant or a dotted spec path (repeatable)")
 @click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
               help="save the analysis with provenance: FILE.nc (netCDF-4) or FILE.json")
 def criticality(spec, sets, out):

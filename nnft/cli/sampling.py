@@ -84,7 +84,7 @@ def run(spec, samples, seed, chunk, dtype, sets, points, orders, neurons, out, d
 @click.option("--seed", type=click.IntRange(0, MAX_SEED), help="random seed")
 @click.option("--alpha", type=Finite(1e-12, 0.5), default=1e-3, show_default=True,
               help="family-wise false-FAIL level of each check")
-@click.option("--set", "sets", multiple=True, metavar="NAME=INT", help="override a named size, e.g. --set N=64")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="override a size, a constant or a dotted spec path (repeatable), e.g. --set N=64 --set C_W=0.9 --set study.seed=3; NAME=v1,v2,... sweeps (run only)")
 @click.option("--plot", "plot_dir", type=click.Path(file_okay=False), help="write decay-profile / RP-spectrum plots here")
 @click.option("--evidence", type=click.IntRange(0), default=2, show_default=True, help="evidence lines per check")
 @out_option
@@ -139,7 +139,7 @@ def check(spec, only, samples, seed, alpha, sets, plot_dir, evidence, out, devic
 @click.option("--samples", type=click.IntRange(10, MAX_SAMPLES),
               help="networks, the same at every λ (default: the spec's study)")
 @click.option("--seed", type=click.IntRange(0, MAX_SEED), help="PRNG seed")
-@click.option("--set", "sets", multiple=True, metavar="NAME=INT", help="override a named size, e.g. --set N=10")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="override a size, a constant or a dotted spec path (repeatable), e.g. --set N=10 --set lam=0.3")
 @click.option("--points", help="points 'x1,x2;y1,y2;...': tuples (p0, pj) and (p0,p0,pj,pj) (default: the spec's study points)")
 @click.option("--orders", default="2,4", show_default=True, help="correlator orders of the tuples")
 @click.option("--coupling", help="the constant to sweep (default: the one the φ⁴ coupling names)")
