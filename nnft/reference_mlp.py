@@ -31,6 +31,8 @@ from nnft.errors import EstimatorError, NnftError
 
 __all__ = ["EXACT", "NNGP", "LEADING", "ALLOWANCE_DOC", "MLPInfo", "MLPTheory", "mlp_info", "mlp_theory"]
 
+#: first-order perturbation theory with the exact finite-N coefficient c1(N) (``nnft.perturbation``)
+PT1 = "1st-order PT"
 EXACT = "exact"
 NNGP = "NNGP (N→∞)"
 LEADING = "leading order"

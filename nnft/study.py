@@ -17,17 +17,15 @@ from nnft.errors import EstimatorError
 from nnft.estimators.neuron import neuron_measure
 from nnft.estimators.npoint import measure
 from nnft.graph.compile import Model, compile
-from nnft.reference import exact
-from nnft.reference_mlp import ALLOWANCE_DOC, EXACT, LEADING, NNGP, mlp_info, mlp_theory
+from nnft.reference_mlp import ALLOWANCE_DOC, EXACT, LEADING, NNGP, PT1
 from nnft.spec.models import Theory
+from nnft.study_theory import fill_theory
 from nnft.spec.points import study_points
 from nnft.stats import format_value, require_ess, zscore
 from nnft.tails import KHAT_FLAG
 
 MAX_TUPLES_PER_ORDER = 24
 
-#: first-order perturbation theory with the exact finite-N coefficient c1(N) (``nnft.perturbation``)
-PT1 = "1st-order PT"
 #: the kinds of theory a row can carry, with the short tag the table prints and what the z means
 KINDS = {
     EXACT: ("exact", "exact at this width: z is an exact test"),
@@ -337,95 +335,6 @@ def run(theory: Theory, *, samples: int | None = None, seed: int | None = None, 
                   ess=None if ess is None else float(np.min(ess)),
                   rhat=None if diag is None else diag.max_rhat,
                   bulk_ess=None if diag is None else float(np.nanmin(diag.ess)))
-
-
-def _one_line(err: Exception) -> str:
-    return str(err).splitlines()[0] if str(err) else type(err).__name__
-
-
-def fill_theory(model: Model, rows: list[Row], tuples, notes: list[str]) -> None:
-    """Put the theory beside every row (in place): a value and its kind, or the reason there is none.
-
-    * a neuron sum with a ``reference:`` — exact at the spec's width (``nnft.reference.exact``);
-    * an ``mlp:`` net — NNGP / exact / leading order (``nnft.reference_mlp``);
-    * an insertion on a free theory with a reference — first-order perturbation theory with the exact
-      finite-N c1(N) (``nnft.perturbation.first_order``; TASI arXiv:2408.00082 §5.2 eq. 135-137):
-      G = G₀ + δ (full for n ≤ 2) and G_c = G_c,₀ + δ_c, summed over insertions.
-    """
-    def none(why: str) -> None:
-        for r in rows:
-            r.reason = r.reason or why
-
-    if model.insertions:
-        _fill_pt(model, rows, tuples)
-        return
-    if model.structure.neuron_sum is not None:
-        if not model.theory.reference:
-            none("the spec declares no 'reference:' (a per-neuron law), so no exact correlators")
-            return
-        try:
-            ex = exact(model, tuples)
-        except EstimatorError as err:
-            notes.append(f"no analytic values: {err}")
-            none(_one_line(err))
-            return
-        for i, r in enumerate(rows):
-            r.exact_full, r.exact_connected = float(ex.full[0, i]), float(ex.connected[0, i])
-            r.kind_full = r.kind_connected = EXACT
-        return
-    if mlp_info(model) is None:
-        none("not a neuron sum (" + "; ".join(model.structure.notes) + ") nor an 'mlp:' net: no theory in nnft")
-        return
-    try:
-        th = mlp_theory(model, tuples)
-    except EstimatorError as err:
-        none(_one_line(err))
-        return
-    for i, r in enumerate(rows):
-        if np.isfinite(th.full[i]) and np.isfinite(th.connected[i]):
-            r.exact_full, r.exact_connected = float(th.full[i]), float(th.connected[i])
-            r.kind_full, r.kind_connected = th.kind_full[i], th.kind_connected[i]
-            r.allow_full, r.allow_connected = float(th.allow_full[i]), float(th.allow_connected[i])
-        else:
-            r.reason = th.reasons.get(i, "no theory")
-
-
-def _fill_pt(model: Model, rows: list[Row], tuples) -> None:
-    """First-order perturbation theory beside the rows of a theory with insertions (:func:`fill_theory`)."""
-    from nnft.errors import NnftError
-    from nnft.perturbation.couplings import insertion_couplings
-    from nnft.perturbation.first_order import first_order
-    free = model.free()
-    if not model.theory.reference or free.structure.neuron_sum is None:
-        for r in rows:
-            r.reason = ("first-order perturbation theory needs the free theory's exact moments, from a neuron sum "
-                        "with a 'reference:'")
-        return
-    couplings = insertion_couplings(model.theory)
-    if any(g is None for g in couplings):
-        for r in rows:
-            r.reason = "an 'expression' potential has no polynomial first order"
-        return
-    for n in sorted({len(t) for t in tuples}):
-        idx = [j for j, t in enumerate(tuples) if len(t) == n]
-        sub = [tuples[j] for j in idx]
-        try:
-            df = dc = f0 = c0 = None
-            for ins, g in zip(model.insertions, couplings):
-                fo = first_order(free, sub, ins.points, ins.weights, couplings=g)
-                df = fo.full[0] if df is None else df + fo.full[0]
-                dc = fo.connected[0] if dc is None else dc + fo.connected[0]
-                f0, c0 = fo.full0[0], fo.connected0[0]
-        except NnftError as err:
-            for j in idx:
-                rows[j].reason = "1st-order PT: " + _one_line(err)
-            continue
-        for k, j in enumerate(idx):
-            r = rows[j]
-            r.exact_full, r.exact_connected = float(f0[k] + df[k]), float(c0[k] + dc[k])
-            r.kind_full = r.kind_connected = PT1
-            r.allow_full = float(min(df[k] ** 2 / abs(f0[k]), abs(df[k]))) if f0[k] else float(abs(df[k]))
-            r.allow_connected = float(min(dc[k] ** 2 / abs(c0[k]), abs(dc[k]))) if c0[k] else float(abs(dc[k]))
 
 
 def _distinguishing_digits(points: list[tuple]) -> int:

@@ -149,6 +149,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # Workflows: a study, a perturbative comparison (couplings and first-order terms use the
     # reference, so the whole perturbation package sits here).
     ("workflows", (
+        "nnft.study_theory",        # the theory column of a study (exact / NNGP / leading order / 1st-order PT)
         "nnft.study",
         "nnft.sweep",               # one study per value of a size, constant or spec path (Sweep)
         "nnft.perturbation",

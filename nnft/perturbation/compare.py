@@ -202,7 +202,7 @@ def compare(theory_or_model, tuples=None, *, lambdas=DEFAULT_LAMBDAS, samples: i
     """
     from nnft.insertions import compile_insertions
     from nnft.sample.reweight import ess_floor
-    from nnft.study import study_points
+    from nnft.spec.points import study_points
 
     model = _as_model(theory_or_model)
     theory = model.theory

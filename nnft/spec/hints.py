@@ -20,6 +20,8 @@ from nnft.spec.fields import MAX_AXES
 
 
 def declared_text(theory) -> str:
+    """What the spec declares, by kind (parameters, definitions, sizes, constants): the "allowed" part of
+    an undefined-name error."""
     parts = [f"{what} ({', '.join(list(names)[:8])}{', ...' if len(names) > 8 else ''})"
              for what, names in (("parameters", theory.params), ("definitions", theory.define),
                                  ("sizes", theory.dims), ("constants", theory.constants)) if names]
