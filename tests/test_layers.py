@@ -40,6 +40,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.errors",              # every error and warning class
         "nnft.inputs",              # checks of user arguments and their bounds
         "nnft.stats",               # Estimate, BlockSums, z-scores, ESS
+        "nnft.tables",              # text tables fitted to the terminal, estimate notation, verdict colours
         "nnft.tails",               # Pareto-k̂ tail diagnostic (stats reads KHAT_FLAG)
         "nnft.partitions",          # set partitions, moment <-> cumulant relations
         "nnft.checkpoint",          # checkpoint files of streams (imports no runtime)
