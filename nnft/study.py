@@ -179,6 +179,13 @@ class Report:
         """``print(report)`` shows :meth:`table`."""
         return self.table()
 
+    def same_connected(self, r: Row) -> bool:
+        """Whether the row's G_c is its G (one estimate, shown once): always for n = 1 (G_c⁽¹⁾ = G⁽¹⁾ by
+        definition), for n = 2 when ⟨φ⟩ = 0 by a proven symmetry (:attr:`zero_mean`), and only when the
+        row's G and G_c theories agree too."""
+        return (r.order == 1 or (r.order == 2 and self.zero_mean is not None)) and \
+            r.exact_full == r.exact_connected and r.kind_full == r.kind_connected and r.allow_full == r.allow_connected
+
     def table(self, width: int | None = None) -> str:
         """The report as the text table ``nnft run`` prints: MC beside theory with z-scores, k̂ and notes.
 
@@ -212,8 +219,7 @@ class Report:
             lines.append(f"  MCMC ensemble: split-R̂ = {self.rhat:.4f} (worst observable; > 1.01: not converged)"
                          + (f", bulk ESS ≥ {self.bulk_ess:.5g}" if self.bulk_ess is not None else ""))
         z2 = self.zero_mean
-        merged = [(r.order == 1 or (r.order == 2 and z2 is not None)) and r.exact_full == r.exact_connected
-                  and r.kind_full == r.kind_connected and r.allow_full == r.allow_connected for r in self.rows]
+        merged = [self.same_connected(r) for r in self.rows]
         neuron = any(r.neuron_connected for r in self.rows)
         tails = any(r.khat is not None for r in self.rows)
         header = [" n", "points", "G (MC)", "G (theory)", "z", "G_c (MC)", "G_c (theory)", "z"]

@@ -139,7 +139,8 @@ def wrap_tokens(tokens: Sequence[str], width: int, sep: str = ";", indent: str =
 
 def render(header: Sequence[str], rows: Sequence[Sequence[str]], *, align: Sequence[str] | None = None,
            width: int | None = None, keep: Sequence[int] = (0,), label: int | None = None,
-           label_sep: str = ";", gap: str = " ", minwidth: Sequence[int] | None = None) -> list[str]:
+           label_sep: str = ";", gap: str = " ", minwidth: Sequence[int] | None = None,
+           label_below: bool = False, after: Sequence[Sequence[str]] | None = None) -> list[str]:
     """The lines of a table fitted to ``width`` (None: :func:`terminal_width`), header underlined.
 
     Args:
@@ -150,6 +151,8 @@ def render(header: Sequence[str], rows: Sequence[Sequence[str]], *, align: Seque
       label: the column (if any) that leaves the row for a line of its own when the table is too wide,
         broken only at ``label_sep``.
       minwidth: per column, the least width (keeps a wide table's look when it fits).
+      label_below: a moved label goes below its row's numbers instead of above.
+      after: per row, lines printed under it (in the last block), wrapped as :func:`wrap_text`.
     """
     width = terminal_width() if width is None else width
     align = list(align) if align is not None else [">"] * len(header)
@@ -165,14 +168,18 @@ def render(header: Sequence[str], rows: Sequence[Sequence[str]], *, align: Seque
     cells = [[str(c) for c in r] for r in rows]
     widths = [max([display_width(header[j]), mins[j]] + [display_width(r[j]) for r in cells]) for j in range(ncol)]
 
-    def block(cols, with_label_lines: bool) -> list[str]:
+    def block(cols, with_label_lines: bool, last: bool = True) -> list[str]:
         head = gap.join(_pad(header[j], widths[j], align[j]) for j in cols).rstrip()
         total = sum(widths[j] for j in cols) + len(gap) * (len(cols) - 1)
         out = [head, "-" * min(max(total, display_width(head)), width)]
-        for r in cells:
-            if with_label_lines:
-                out += wrap_tokens(r[label].split(label_sep), width, label_sep, indent="  ")
+        for i, r in enumerate(cells):
+            moved = wrap_tokens(r[label].split(label_sep), width, label_sep, indent="  ") \
+                if with_label_lines and r[label] else []
+            out += [] if label_below else moved
             out.append(gap.join(_pad(r[j], widths[j], align[j]) for j in cols).rstrip())
+            out += moved if label_below else []
+            if last and after is not None:
+                out += wrap_text(after[i], width)
         return out
 
     every = list(range(ncol))
@@ -201,7 +208,7 @@ def render(header: Sequence[str], rows: Sequence[Sequence[str]], *, align: Seque
     for i, cols in enumerate(blocks):
         if i:
             out.append("")
-        out += block(cols, moved)
+        out += block(cols, moved, i == len(blocks) - 1)
     return out
 
 
@@ -231,3 +238,17 @@ def wrap_text(lines: Sequence[str], width: int | None = None) -> list[str]:
         out += textwrap.wrap(ln.strip(), width=width, initial_indent=ind, subsequent_indent=ind + "  ",
                              break_long_words=False, break_on_hyphens=False) or [ln]
     return out
+
+
+def printable_coloured(text: str) -> str:
+    """``text`` with terminal control characters replaced (``nnft.errors.printable``: spec text is
+    untrusted) except the colour codes of :func:`verdict` around a verdict word, kept as they are."""
+    import re
+    from nnft.errors import printable
+    pattern = re.compile("\x1b\\[(%s)m(%s)\x1b\\[0m" % ("|".join(VERDICT_COLOURS.values()), "|".join(VERDICT_COLOURS)))
+    out, pos = [], 0
+    for m in pattern.finditer(text):
+        out.append(printable(text[pos:m.start()]) + m.group(0))
+        pos = m.end()
+    out.append(printable(text[pos:]))
+    return "".join(out)
