@@ -98,12 +98,12 @@ class Sweep:
                 if neuron:
                     row += [estimate(*r.neuron_connected), zz(r.z_neuron)] if r.neuron_connected else ["—", "—"]
                 cells.append(row)
+        if merged:
+            lines.append("  G_c shown as '= G': one estimate (G_c⁽¹⁾ = G⁽¹⁾ by definition; G_c⁽²⁾ = G⁽²⁾ where ⟨φ⟩ = 0 "
+                         "by a proven symmetry, as nnft run says)")
         lines = wrap_text(lines, width)
         lines += [""] + render(header, cells, align=[">", ">", "<"] + [">"] * (len(header) - 3), width=width,
                                keep=(0, 1), label=2, minwidth=minw)
-        if merged:
-            lines += wrap_text(["", "  = G: one estimate, shown once (G_c⁽¹⁾ = G⁽¹⁾ by definition; G_c⁽²⁾ = G⁽²⁾ where "
-                                    "⟨φ⟩ = 0 by symmetry, as nnft run says)"], width)
         return "\n".join(lines)
 
     def __str__(self) -> str:
