@@ -61,10 +61,11 @@ def notation() -> str:
     """The estimate notation of the tables: ``NNFT_NOTATION`` (``pm`` or ``paren``), default ``pm``.
 
     Raises:
-      ValueError: another value of ``NNFT_NOTATION``."""
+      InputError: another value of ``NNFT_NOTATION`` (a ValueError; one line on the command line)."""
     got = os.environ.get("NNFT_NOTATION", "pm").strip().lower() or "pm"
     if got not in NOTATIONS:
-        raise ValueError(f"NNFT_NOTATION must be one of {', '.join(NOTATIONS)}, got {got!r}")
+        from nnft.errors import InputError
+        raise InputError(f"NNFT_NOTATION must be one of {', '.join(NOTATIONS)}, got {got!r}")
     return got
 
 
