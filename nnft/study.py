@@ -276,9 +276,9 @@ class Report:
         lines = wrap_text(lines, width)
         lines += [""] + render(header, cells, align=align, width=width, keep=(0,), label=1, minwidth=minw)
         if any(merged):
-            why = "G_c⁽¹⁾ = G⁽¹⁾ by definition"
-            if any(m and r.order == 2 for m, r in zip(merged, self.rows)):
-                why += f"; G_c⁽²⁾ = G⁽²⁾ as ⟨φ⟩ = 0 {z2}"
+            why = "; ".join((["G_c⁽¹⁾ = G⁽¹⁾ by definition"] if any(m and r.order == 1 for m, r in zip(merged, self.rows))
+                              else []) + ([f"G_c⁽²⁾ = G⁽²⁾ as ⟨φ⟩ = 0 {z2}"] if any(m and r.order == 2 for m, r in
+                                                                                 zip(merged, self.rows)) else []))
             lines += wrap_text(["", f"  = G: one estimate, shown once: {why}"], width)
         foot: list[str] = []
         used = list(dict.fromkeys(k for r in self.rows for k in (r.kind_full, r.kind_connected) if k))
