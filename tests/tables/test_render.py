@@ -155,3 +155,22 @@ def test_terminal_width_reads_columns(monkeypatch):
     assert terminal_width() == 93
     monkeypatch.delenv("COLUMNS")
     assert terminal_width(io.StringIO()) == 200                # a pipe keeps long rows
+
+
+def test_comparison_table_fits_and_keeps_tuples_whole():
+    from nnft.perturbation.comparison import Comparison, ComparisonRow
+    from nnft.stats import Estimate
+    tp = np.array([[0.123456, 1.5], [0.5, -2.25], [1.75, 0.3333], [2.5, 1.0]] * 3)
+    rows = tuple(ComparisonRow(lam=lam, observable="δG_c", series=0, points=tp, mc=Estimate(-0.06 * lam, 0.01, 200),
+                               first_order=-0.065 * lam, gaussian=-0.07 * lam, ess=190.0, ess_low=False, threshold=5.0)
+                 for lam in (0.01, 0.1))
+    comp = Comparison(theory=nnft.load("phi4_scalar_2d"), coupling="lam", lambdas=(0.01, 0.1), tuples=(tp,),
+                      samples=200, seed=0, rows=rows, unit=(-0.065,), unit_gaussian=(-0.07,), threshold=5.0)
+    for width in WIDTHS:
+        text = comp.table(width=width)
+        _fits(text, width)
+        lines = text.splitlines()
+        for p in tp:
+            lab = ",".join(f"{c:g}" for c in p)
+            assert any(lab in ln for ln in lines), lab
+        assert "c1(N) = -0.065" in text
