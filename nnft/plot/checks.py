@@ -20,7 +20,8 @@ def _panels(ds):
 
 
 def check_evidence(result, path=None):
-    """The evidence of a list of CheckResult: one panel of |statistic| / threshold per check, then a
+    """The evidence of a list of CheckResult: one panel of statistic / threshold per check (max |z| over its
+    critical value; reflection positivity: λ_min/σ over its negative critical value), then a
     panel per check with plot arrays (cluster: the connected correlator against the shift |a| for each
     direction and width; reflection positivity: the eigenvalues of the reflection matrix M with exact
     values when known).
@@ -39,7 +40,7 @@ def check_evidence(result, path=None):
     fig, axes = new_axes(None, ncols=1 + len(panels), size=(5.0, 3.8))
     ax = axes[0]
     stat, thr = ds["statistic"].values, ds["threshold"].values
-    ratio = np.where(thr > 0, np.abs(stat) / np.where(thr > 0, thr, 1.0), np.nan)
+    ratio = np.where(thr != 0, stat / np.where(thr != 0, thr, 1.0), np.nan)     # RP: both negative
     colour = {"PASS": "C2", "FAIL": "C3", "INCONCLUSIVE": "C1"}
     ax.barh(np.arange(len(ratio)), np.nan_to_num(ratio), color=[colour.get(str(v), "0.5") for v in ds["verdict"].values],
             gid="ratio")
@@ -47,7 +48,7 @@ def check_evidence(result, path=None):
     ax.set_yticks(np.arange(len(ratio)), [f"{c} ({v})" for c, v in zip(ds["check"].values, ds["verdict"].values)],
                   fontsize=7)
     ax.invert_yaxis()
-    ax.set_xlabel("|statistic| / threshold  (> 1 decides)")
+    ax.set_xlabel("statistic / threshold  (≥ 1: a violation)")
     for ax, (i, data) in zip(axes[1:], panels):
         if "profile" in data:
             a, prof, err = np.asarray(data["distances"], dtype=float), np.asarray(data["profile"]), np.asarray(data["profile_err"])
