@@ -71,11 +71,16 @@ def new_axes(ax=None, ncols: int = 1, size=(5.6, 4.0)):
     return fig, list(axes[0])
 
 
-def finish(fig, path=None, title: str | None = None):
-    """Lay out, title and (when ``path`` is given) write the figure; returns it."""
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+def finish(fig, path=None, title: str | None = None, ax=None):
+    """Title, lay out and (when ``path`` is given) write the figure; returns it. With ``ax`` (the caller's
+    axes) the title goes on those axes and the layout is left to the caller."""
+    if ax is not None:
+        if title:
+            ax.set_title(title, fontsize=9)
+    else:
+        if title:
+            fig.suptitle(title, fontsize=10)
+        fig.tight_layout()
     if path is not None:
         fig.savefig(check_path(path), dpi=120)
     return fig

@@ -25,7 +25,7 @@ def _separation(ds, dim: str) -> np.ndarray:
     return np.linalg.norm(pts[:, 1] - pts[:, 0], axis=-1) if pts.shape[1] >= 2 else np.full(len(pts), np.nan)
 
 
-def two_point(result, ax=None, path=None, exact=None):
+def two_point(result, ax=None, path=None, exact=None, curve=None):
     """G⁽²⁾(x, y) against the separation r = |x − y| with error bars and the theory curve.
 
     Args:
@@ -35,6 +35,8 @@ def two_point(result, ax=None, path=None, exact=None):
       path: write the figure there (.png, .pdf or .svg).
       exact: optional theory values (length = number of order-2 entries) for results that carry none
         (Correlators); a Report's ``G_theory`` column is used otherwise.
+      curve: optional (r, G) arrays of a finer theory curve, drawn instead of the line through the
+        entries' theory values (e.g. ``nnft.exact`` on 200 separations).
 
     Returns:
       the matplotlib Figure. Error bars: ``G_stderr``; theory line: ``G_theory`` sorted by r.
@@ -49,6 +51,7 @@ def two_point(result, ax=None, path=None, exact=None):
     sel = np.flatnonzero(ds["order"].values == 2)
     if not len(sel):
         raise InputError("the result has no order-2 entries (G⁽²⁾) to plot")
+    given = ax
     fig, (ax,) = new_axes(ax)
     r = _separation(ds, dim)[sel]
     order = np.argsort(r, kind="stable")
@@ -59,7 +62,10 @@ def two_point(result, ax=None, path=None, exact=None):
         theory = np.asarray(exact, dtype=np.float64).ravel()[order]
     elif "G_theory" in ds and bool(np.any(ds["has_theory"].values[sel])):
         theory = np.where(ds["has_theory"].values[sel], ds["G_theory"].values[sel], np.nan)
-    if theory is not None:
+    if curve is not None:
+        ax.plot(np.asarray(curve[0], dtype=np.float64), np.asarray(curve[1], dtype=np.float64), "k-", lw=1.2,
+                label="theory", gid="theory")
+    elif theory is not None:
         ax.plot(r, theory, "k-", lw=1.2, label="theory", gid="theory")
     ax.errorbar(r, G, err, fmt="o", ms=4, capsize=3, color="C0", label=f"Monte Carlo ± 1 s.e. (n = {ds.attrs.get('samples', '?')})",
                 gid="estimate")
@@ -68,7 +74,7 @@ def two_point(result, ax=None, path=None, exact=None):
     ax.set_ylabel("G⁽²⁾(x, y)")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
-    return finish(fig, path, spec_name(ds) or None)
+    return finish(fig, path, spec_name(ds) or None, ax=given)
 
 
 def report(result, path=None):
@@ -135,6 +141,7 @@ def width_sweep(result, tuple_index: int = 0, connected: bool = True, exact=None
     y = ds[name].values[:, tuple_index]
     e = ds[f"{name}_stderr"].values[:, tuple_index]
     n = int(ds["order"].values[tuple_index])
+    given = ax
     fig, (ax,) = new_axes(ax)
     if exact is not None:
         import xarray as xr
@@ -158,7 +165,7 @@ def width_sweep(result, tuple_index: int = 0, connected: bool = True, exact=None
     ax.set_ylabel(f"{_label(n, connected)}({pts})" if pts else f"{_label(n, connected)}  (tuple {tuple_index})")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
-    return finish(fig, path, spec_name(ds) or None)
+    return finish(fig, path, spec_name(ds) or None, ax=given)
 
 
 def _null():
@@ -186,6 +193,7 @@ def sweep(result, rows=None, ax=None, path=None):
     numeric = values.dtype.kind in "fiu"
     x = values.astype(np.float64) if numeric else np.arange(len(values), dtype=np.float64)
     rows = list(range(min(6, ds.sizes["row"]))) if rows is None else list(rows)
+    given = ax
     fig, (ax,) = new_axes(ax)
     for k, i in enumerate(rows):
         n = int(ds["order"].values[i])
@@ -206,4 +214,4 @@ def sweep(result, rows=None, ax=None, path=None):
     ax.set_ylabel("correlator (Monte Carlo ± 1 s.e.; lines: theory)")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7)
-    return finish(fig, path, spec_name(ds) or None)
+    return finish(fig, path, spec_name(ds) or None, ax=given)

@@ -50,6 +50,7 @@ def phase_diagram(result=None, *, activation: str | None = None, C_W=None, C_b=N
         chi = np.array([[criticality(activation, cw, cb, gamma=gamma).chi_perp for cw in C_W] for cb in C_b])
     except (KeyError, ValueError) as err:
         raise InputError(f"no phase diagram for activation {activation!r}: {err}") from None
+    given = ax
     fig, (ax,) = new_axes(ax, size=(6.0, 4.4))
     mesh = ax.pcolormesh(C_W, C_b, np.clip(chi, 0.0, 2.0), cmap="RdBu_r", vmin=0.0, vmax=2.0, shading="nearest")
     mesh.set_gid("chi_perp")
@@ -66,4 +67,4 @@ def phase_diagram(result=None, *, activation: str | None = None, C_W=None, C_b=N
     ax.set_ylabel("C_b  (bias variance)")
     ax.legend(loc="upper left", fontsize=8)
     g = f", γ = {gamma:g}" if gamma else ""
-    return finish(fig, path, f"{activation}{g}: χ⊥(K*)  (blue ordered, red chaotic)")
+    return finish(fig, path, f"{activation}{g}: χ⊥(K*)  (blue ordered, red chaotic)", ax=given)

@@ -26,6 +26,7 @@ def lambda_sweep(result, series=None, ax=None, path=None):
     ds, kind = dataset(result)
     if kind != "Comparison":
         raise InputError(f"lambda_sweep plots a Comparison, got {kind}")
+    given = ax
     fig, (ax,) = new_axes(ax, size=(6.4, 4.4))
     lam_all = ds["lam"].values
     ser, obs = ds["series"].values, ds["observable"].values
@@ -59,4 +60,4 @@ def lambda_sweep(result, series=None, ax=None, path=None):
     ax.set_ylabel("−δ = −(⟨·⟩_λ − ⟨·⟩_0)  (shift under the insertion)")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7)
-    return finish(fig, path, (spec_name(ds) + ": " if spec_name(ds) else "") + "reweighted MC vs first order")
+    return finish(fig, path, (spec_name(ds) + ": " if spec_name(ds) else "") + "reweighted MC vs first order", ax=given)
