@@ -184,7 +184,8 @@ def specs():
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--provenance/--no-provenance", default=False, help="also print the provenance (versions, seed, hash...)")
-def show(file, provenance):
+@plot_option
+def show(file, provenance, plot_path):
     """Print the table of a result saved with --out (FILE.nc or FILE.json)."""
     from nnft.results import from_dataset, load_dataset, table
     from nnft.results.provenance import KEYS
@@ -210,3 +211,4 @@ def show(file, provenance):
         for k in (*KEYS, "provenance_missing"):
             if k in ds.attrs and k != "spec":
                 click.echo(f"  {k}: {ds.attrs[k]}")
+    write_plot(plot_path, ds)

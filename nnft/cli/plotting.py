@@ -42,8 +42,10 @@ def write_plot(path, result, provenance: dict | None = None) -> None:
         return
     from nnft.plot import plot
     from nnft.plot.base import pyplot
+    import xarray as xr
+
     from nnft.results import to_dataset
-    ds = to_dataset(result, **(provenance or {}))
+    ds = result if isinstance(result, xr.Dataset) else to_dataset(result, **(provenance or {}))
     fig = plot(ds, path, **CLI_OPTIONS.get(ds.attrs["nnft_result"], {}))
     pyplot(headless=True).close(fig)
     click.echo(f"plot: {path}")

@@ -52,3 +52,12 @@ def test_figure_written(cmd, ext, tmp_path):
     r = CliRunner().invoke(main, cmd + ["--plot", str(out)])
     assert r.exit_code == 0, r.output
     assert f"plot: {out}" in r.output and out.stat().st_size > 1000
+
+
+def test_show_plots_a_saved_file(tmp_path):
+    nc, png = tmp_path / "k.nc", tmp_path / "k.png"
+    r = CliRunner().invoke(main, ["kernel", "relu_mlp", "--points", "1,0,0;0,1,0", "--out", str(nc)])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(main, ["show", str(nc), "--plot", str(png)])
+    assert r.exit_code == 0, r.output
+    assert f"plot: {png}" in r.output and png.stat().st_size > 1000
