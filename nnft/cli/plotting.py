@@ -45,7 +45,10 @@ def write_plot(path, result, provenance: dict | None = None) -> None:
     import xarray as xr
 
     from nnft.results import to_dataset
-    ds = result if isinstance(result, xr.Dataset) else to_dataset(result, **(provenance or {}))
-    fig = plot(ds, path, **CLI_OPTIONS.get(ds.attrs["nnft_result"], {}))
+    if isinstance(result, list):                  # check results: drawn from the objects (their data arrays)
+        fig = plot(result, path)
+    else:
+        ds = result if isinstance(result, xr.Dataset) else to_dataset(result, **(provenance or {}))
+        fig = plot(ds, path, **CLI_OPTIONS.get(ds.attrs["nnft_result"], {}))
     pyplot(headless=True).close(fig)
     click.echo(f"plot: {path}")

@@ -65,6 +65,9 @@ def plot(result, path=None, **options):
     if path is not None:
         check_path(path)
     pyplot()
+    items = [result] if type(result).__name__ == "CheckResult" else result
+    if isinstance(items, (list, tuple)) and items and all(type(r).__name__ == "CheckResult" for r in items):
+        return check_evidence(items, path=path, **options)          # drawn from the objects themselves
     ds, kind = dataset(result)
     if kind not in BY_KIND:
         raise InputError(f"no figure for a {kind}; figures exist for {', '.join(BY_KIND)}")

@@ -9,14 +9,20 @@ from nnft.errors import InputError
 from nnft.plot.base import dataset, finish, new_axes, spec_name
 
 
-def _panels(ds):
+def _entries(result):
+    """(check, verdict, statistic, threshold, data) per check, from CheckResult objects or their Dataset."""
+    import xarray as xr
+    if type(result).__name__ == "CheckResult":
+        result = [result]
+    if isinstance(result, (list, tuple)) and all(type(r).__name__ == "CheckResult" for r in result):
+        return [(r.check, r.verdict, float(r.statistic), float(r.threshold), dict(r.data)) for r in result], ""
+    ds, kind = dataset(result) if not isinstance(result, xr.Dataset) else (result, result.attrs.get("nnft_result"))
+    if kind != "CheckResults":
+        raise InputError(f"check_evidence plots check results, got {kind}")
     from nnft.results.files import unpack
-    out = []
-    for i in range(ds.sizes["check"]):
-        data = unpack(ds["data"].values[i]) or {}
-        if "profile" in data or "eigenvalues" in data:
-            out.append((i, {k: np.asarray(v) if isinstance(v, list) else v for k, v in data.items()}))
-    return out
+    return [(str(ds["check"].values[i]), str(ds["verdict"].values[i]), float(ds["statistic"].values[i]),
+             float(ds["threshold"].values[i]), unpack(ds["data"].values[i]) or {})
+            for i in range(ds.sizes["check"])], spec_name(ds)
 
 
 def check_evidence(result, path=None):
@@ -33,25 +39,25 @@ def check_evidence(result, path=None):
     Returns:
       the matplotlib Figure. Error bars: ``profile_err`` / ``eigenvalue_err`` (standard errors).
     """
-    ds, kind = dataset(result)
-    if kind != "CheckResults":
-        raise InputError(f"check_evidence plots check results, got {kind}")
-    panels = _panels(ds)
+    entries, name = _entries(result)
+    panels = [(i, e[4]) for i, e in enumerate(entries) if "profile" in e[4] or "eigenvalues" in e[4]]
     fig, axes = new_axes(None, ncols=1 + len(panels), size=(5.0, 3.8))
     ax = axes[0]
-    stat, thr = ds["statistic"].values, ds["threshold"].values
+    checks, verdicts = [e[0] for e in entries], [e[1] for e in entries]
+    stat, thr = np.array([e[2] for e in entries]), np.array([e[3] for e in entries])
     ratio = np.where(thr != 0, stat / np.where(thr != 0, thr, 1.0), np.nan)     # RP: both negative
     colour = {"PASS": "C2", "FAIL": "C3", "INCONCLUSIVE": "C1"}
-    ax.barh(np.arange(len(ratio)), np.nan_to_num(ratio), color=[colour.get(str(v), "0.5") for v in ds["verdict"].values],
+    ax.barh(np.arange(len(ratio)), np.nan_to_num(ratio), color=[colour.get(v, "0.5") for v in verdicts],
             gid="ratio")
     ax.axvline(1.0, color="k", lw=0.8)
-    ax.set_yticks(np.arange(len(ratio)), [f"{c} ({v})" for c, v in zip(ds["check"].values, ds["verdict"].values)],
+    ax.set_yticks(np.arange(len(ratio)), [f"{c} ({v})" for c, v in zip(checks, verdicts)],
                   fontsize=7)
     ax.invert_yaxis()
     ax.set_xlabel("statistic / threshold  (≥ 1: a violation)")
     for ax, (i, data) in zip(axes[1:], panels):
         if "profile" in data:
-            a, prof, err = np.asarray(data["distances"], dtype=float), np.asarray(data["profile"]), np.asarray(data["profile_err"])
+            a = np.asarray(data["distances"], dtype=float)
+            prof, err = np.asarray(data["profile"], dtype=float), np.asarray(data["profile_err"], dtype=float)
             for k, e in enumerate(data["directions"]):
                 for j, N in enumerate(data["widths"]):
                     ax.errorbar(a, prof[j, k], err[j, k], marker="o", ms=3, capsize=2, gid=f"profile {j} {k}",
@@ -71,6 +77,6 @@ def check_evidence(result, path=None):
                 ax.set_yscale("symlog", linthresh=max(1e-6, float(np.max(np.abs(w))) * 1e-3))
             ax.set_xlabel("eigenvalue index")
             ax.set_ylabel("eigenvalue of M (reflection positivity)")
-        ax.set_title(f"{ds['check'].values[i]}: {ds['verdict'].values[i]}", fontsize=9)
+        ax.set_title(f"{checks[i]}: {verdicts[i]}", fontsize=9)
         ax.legend(fontsize=6)
-    return finish(fig, path, spec_name(ds) or None)
+    return finish(fig, path, name or None)

@@ -238,3 +238,14 @@ def test_missing_matplotlib_one_line(monkeypatch):
     with pytest.raises(InputError) as err:
         P.plot(_report())
     assert "pip install 'nnft[plot]'" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_check_evidence_from_objects_with_object_arrays():
+    """The CLI draws check results from the objects: data a Dataset cannot pack (object arrays) still plots."""
+    from nnft.checks.result import CheckResult
+    perr = np.full((1, 1, 2), 0.01)
+    cl = CheckResult(check="cluster (pair moved)", verdict="INCONCLUSIVE", statistic=2.0, threshold=4.0, samples=100,
+                     data={"distances": np.array([1.0, 2.0]), "directions": np.eye(1), "profile": np.zeros((1, 1, 2)),
+                           "profile_err": perr, "widths": (16,), "degenerate_reason": np.array([None], dtype=object)})
+    fig = P.plot([cl])
+    np.testing.assert_allclose(bars(fig.axes[1], "profile 0 0")[2], perr[0, 0], rtol=1e-9)
