@@ -67,7 +67,8 @@ def two_point(result, ax=None, path=None, exact=None, curve=None):
                 label="theory", gid="theory")
     elif theory is not None:
         ax.plot(r, theory, "k-", lw=1.2, label="theory", gid="theory")
-    ax.errorbar(r, G, err, fmt="o", ms=4, capsize=3, color="C0", label=f"Monte Carlo ± 1 s.e. (n = {ds.attrs.get('samples', '?')})",
+    n_samples = ds.attrs.get("samples", "?")
+    ax.errorbar(r, G, err, fmt="o", ms=4, capsize=3, color="C0", label=f"Monte Carlo ± 1 s.e. (n = {n_samples})",
                 gid="estimate")
     ax.axhline(0.0, color="0.6", lw=0.6)
     ax.set_xlabel("separation r = |x − y|  (input units)")

@@ -50,8 +50,8 @@ def lambda_sweep(result, series=None, ax=None, path=None):
                 has = ds[f"has_{var}"].values[sel]
                 if has.any():
                     y = -np.where(has, ds[var].values[sel], np.nan)
-                    ax.plot(lam, y, style, color=col, lw=1, gid=f"{'first order' if var == 'first_order' else 'gaussian'} {i} {o}",
-                            label=what if k == 1 else None)
+                    tag = "first order" if var == "first_order" else "gaussian"
+                    ax.plot(lam, y, style, color=col, lw=1, gid=f"{tag} {i} {o}", label=what if k == 1 else None)
                     positive &= bool(np.all(y[has] > 0))
     if positive and lam_all.min() > 0:
         ax.set_xscale("log")
