@@ -76,11 +76,11 @@ def format_paren(mean: float, stderr: float) -> str:
     non-finite value prints as ``nan`` / ``inf`` / ``-inf`` followed by its error in parentheses.
 
     Raises:
-      ValueError: a negative standard error.
+      InputError: a negative standard error.
     """
     mean, err = float(mean), float(stderr)
     if err < 0:
-        raise ValueError(f"a standard error is ≥ 0, got {err!r}")
+        raise InputError(f"a standard error is ≥ 0, got {err!r}")
     if not math.isfinite(mean):
         return f"{mean}({err:.2g})"
     if err == 0 or not math.isfinite(err):
