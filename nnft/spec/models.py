@@ -114,21 +114,29 @@ class MLP(Strict):
     residual: ExprField | None = None
 
 
+def _extends_schema(schema: dict) -> None:
+    """List ``extends:`` in the Theory's JSON Schema; a spec with ``extends:`` may leave ``dims`` (and
+    ``dims.d``) to its parent (the merged spec is validated in full), one without must give both."""
+    schema["properties"]["extends"] = {"type": "string", "description": "a spec file (or shipped spec name) whose "
+                                                                       "blocks this one inherits and overrides"}
+    schema["required"] = [k for k in schema.get("required", []) if k != "dims"]
+    schema["if"] = {"required": ["extends"]}
+    schema["else"] = {"required": ["dims"], "properties": {"dims": {"required": ["d"]}}}
+
+
 class Theory(Strict):
     """A neural-network field theory (φ_θ, P(θ)) as declared in a spec file: either ``params`` and
     ``field``, or an ``mlp`` in compact form."""
 
     # ``extends:`` is read by the loader before validation (``nnft.spec.extends``); the schema lists it
-    model_config = ConfigDict(**Strict.model_config, json_schema_extra=lambda schema: schema["properties"].update(
-        extends={"type": "string", "description": "a spec file (or shipped spec name) whose blocks this one "
-                                                  "inherits and overrides"}))
+    model_config = ConfigDict(**Strict.model_config, json_schema_extra=lambda schema: _extends_schema(schema))
 
     nnft: Annotated[Literal[1], BeforeValidator(no_bool)] = Field(description="spec format version")
     name: str = Field(min_length=1, max_length=80)
     description: str = Field(default="", max_length=4000)
     dims: dict[Ident, Annotated[int, Field(ge=1, le=MAX_DIM), NO_BOOL]] = Field(json_schema_extra={
-        "required": ["d"], "properties": {"d": {"type": "integer", "minimum": 1, "maximum": MAX_INPUT_DIM,
-                                                "description": "the input dimension"}}})
+        "properties": {"d": {"type": "integer", "minimum": 1, "maximum": MAX_INPUT_DIM,
+                             "description": "the input dimension"}}})
     constants: dict[Ident, ExprField] = Field(default_factory=dict)
     params: dict[Ident, Param] = Field(default_factory=dict)
     #: named intermediate expressions (e.g. preactivations ``z1: W1 @ x + b1``), usable in the field,

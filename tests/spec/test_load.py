@@ -213,7 +213,8 @@ def test_json_schema_is_valid_json():
     back = json.loads(text)
     assert back["type"] == "object"
     assert {"nnft", "name", "dims", "params", "field", "mlp"} <= set(back["properties"])
-    assert set(back["required"]) >= {"nnft", "name", "dims"}   # params + field, or mlp
+    assert set(back["required"]) >= {"nnft", "name"}   # params + field, or mlp
+    assert back["else"]["required"] == ["dims"]           # dims required unless the spec extends a parent
     assert "source" not in back["properties"]
     # only JSON Schema keywords for bounds (pydantic-internal 'ge'/'le' would be ignored by editors)
     assert '"ge"' not in text and '"le"' not in text
