@@ -47,3 +47,19 @@ def test_every_shipped_spec_meets_the_schema():
     # a spec without extends and without dims still fails (the wrong answer)
     assert _required_ok(schema, {"nnft": 1, "name": "x"}) == ["dims"]
     assert _required_ok(schema, {"nnft": 1, "name": "x", "dims": {"N": 2}}) == ["dims.d"]
+
+
+_NOTES = ("import nnft; from nnft.graph.analyse import analyse; from nnft.graph.build import build; "
+          "from nnft.spec.mlp import expand; "
+          "print('|'.join(analyse(build(expand(nnft.load('tanh_mlp')))).notes))")
+
+
+def test_neuron_sum_note_is_deterministic():
+    outs = set()
+    for h in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": h, "JAX_PLATFORMS": "cpu"}
+        r = subprocess.run([sys.executable, "-c", _NOTES], capture_output=True, text=True, env=env, timeout=120)
+        assert r.returncode == 0, r.stderr[-2000:]
+        outs.add(r.stdout.strip())
+    assert len(outs) == 1, outs
+    assert "parameter W1 is shared by all neurons" in outs.pop()     # the first in declaration order

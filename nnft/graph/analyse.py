@@ -138,7 +138,8 @@ def _neuron_sum(g: nx.MultiDiGraph, notes: list[str]) -> NeuronSum | None:
     neuron_nodes = nx.ancestors(without_readout, body) if body in without_readout else set()
     neuron_params = sorted({ir.name(g, n) for n in neuron_nodes if ir.kind(g, n) == "param"})
     from nnft.densities import get_density
-    for n in neuron_nodes | {body}:
+    inside = neuron_nodes | {body}
+    for n in (n for n in g.nodes if n in inside):     # graph order (params as declared): the same note every run
         if ir.kind(g, n) == "param":
             p, p_axes = ir.name(g, n), ir.axes(g, n)
             if width not in p_axes:
