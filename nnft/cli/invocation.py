@@ -99,6 +99,10 @@ def run_sweep(spec: str, sets: tuple[str, ...], *, samples, seed, chunk, dtype, 
         raise click.BadParameter("a sweep cannot be checkpointed (one run per value): drop --checkpoint/--resume "
                                  "or run one value at a time", param_hint="--checkpoint")
     over, (name, values) = parse_sets(sets)
+    for path, opt, given in (("study.samples", "--samples", samples), ("study.seed", "--seed", seed)):
+        if name == path and given is not None:
+            raise click.BadParameter(f"{path} is swept ({','.join(values)[:60]}) and {opt} {given} would override "
+                                     f"every value: give one of them", param_hint=opt)
     order_list = parse_orders(orders) if orders is not None else None
     ths = theories(resolve(spec), name, values, over)
     LOADED.extend(ths)
