@@ -62,9 +62,7 @@ class Sweep:
         first = self.reports[0]
         t = first.theory
         vals = [_show(v) for v in self.values]
-        lines = [f"{t.name}  ({t.source})  sweep over {self.name}: {', '.join(vals)}",
-                 f"  {first.samples} networks per value, seed {first.seed} at every value (common random numbers: "
-                 "errors are correlated across values)"]
+        lines = [f"{t.name}  ({t.source})  sweep over {self.name}: {', '.join(vals)}", "  " + self._draws()]
         if first.versions or first.dtype:
             ver = first.versions or {}
             lines.append("  " + "  ".join(x for x in (f"nnft {ver['nnft']}" if "nnft" in ver else "",
@@ -105,6 +103,16 @@ class Sweep:
         lines += [""] + render(header, cells, align=[">", ">", "<"] + [">"] * (len(header) - 3), width=width,
                                keep=(0, 1), label=2, minwidth=minw)
         return "\n".join(lines)
+
+    def _draws(self) -> str:
+        """The header line on networks and seeds: what varies across values is said to vary."""
+        samples = list(dict.fromkeys(r.samples for r in self.reports))
+        seeds = list(dict.fromkeys(r.seed for r in self.reports))
+        many = f"{samples[0]} networks per value" if len(samples) == 1 else \
+            f"networks vary by value ({', '.join(map(str, samples))})"
+        if len(seeds) > 1:
+            return f"{many}, seed varies ({', '.join(map(str, seeds))}): independent draws, errors independent across values"
+        return f"{many}, seed {seeds[0]} at every value (common random numbers: errors are correlated across values)"
 
     def __str__(self) -> str:
         return self.table()

@@ -63,3 +63,31 @@ def test_neuron_sum_note_is_deterministic():
         outs.add(r.stdout.strip())
     assert len(outs) == 1, outs
     assert "parameter W1 is shared by all neurons" in outs.pop()     # the first in declaration order
+
+
+@pytest.fixture(scope="module")
+def one_report():
+    return nnft.run(nnft.load("deep_linear"), samples=100, neurons=0)
+
+
+def test_sweep_header_says_samples_and_seed_vary(one_report):
+    from dataclasses import replace
+
+    from nnft.sweep import Sweep
+    r = one_report
+    by_samples = Sweep("study.samples", [100, 200], [r, replace(r, samples=200)]).table()
+    assert "networks vary by value (100, 200)" in by_samples and "100 networks per value" not in by_samples
+    assert f"seed {r.seed} at every value" in by_samples
+    by_seed = Sweep("study.seed", [1, 2], [replace(r, seed=1), replace(r, seed=2)]).table()
+    assert "seed varies (1, 2)" in by_seed and "at every value" not in by_seed
+    assert "common random numbers" not in by_seed
+    same = Sweep("C_W", [1, 2], [r, r]).table()           # the wrong answer for a sweep that varies neither
+    assert f"100 networks per value, seed {r.seed} at every value" in same
+
+
+@pytest.mark.parametrize("args", [["--set", "study.samples=200,400", "--samples", "100"],
+                                  ["--set", "study.seed=1,2", "--seed", "3"]])
+def test_cli_refuses_swept_samples_or_seed_with_option(args):
+    res = CliRunner().invoke(main, ["run", "deep_linear", *args])
+    assert res.exit_code == 2, res.output
+    assert "would override every value" in res.output and "Traceback" not in res.output
