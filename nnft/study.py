@@ -313,18 +313,21 @@ class Report:
         return "\n".join(lines)
 
 
-def run(theory: Theory, *, samples: int | None = None, seed: int | None = None, chunk: int | None = None,
+def run(theory, *, samples: int | None = None, seed: int | None = None, chunk: int | None = None,
         dtype: str | None = None, points=None, orders=None, neurons: int | None = 1_000_000,
         sampler: str = "iid", chains: int = 4) -> Report:
     """Measure the study of a theory (spec defaults, overridden by the arguments).
 
     Args:
+      theory: a :class:`Theory`, a compiled model, a spec file, a shipped spec name or a spec mapping
+        (read as :func:`nnft.run_sweep` reads its spec).
       neurons: neurons drawn for the exact-in-N estimate (None or 0: skip it).
       sampler: ``"iid"`` (default: i.i.d. networks, importance-reweighted under an insertion; the
         Report shows the Kish ESS) or ``"mcmc"`` (``nnft.mcmc_ensemble``, ``chains`` NUTS chains; the
         Report shows split-R̂ and bulk ESS).
 
     Raises:
+      InputError: ``theory`` is none of those. SpecError: a spec that does not validate.
       EstimatorError: an order whose moments do not exist (``nnft.graph.moments``), or a
         correlator that is not estimable (NaN/inf, fewer than 2 jackknife blocks, importance
         weights collapsed below ESS 10): never a row.
@@ -333,6 +336,11 @@ def run(theory: Theory, *, samples: int | None = None, seed: int | None = None, 
     Rows carry the Pareto k̂ of their largest per-network contributions; rows with k̂ > 0.7 are
     marked HEAVY TAIL in :meth:`Report.table` (``nnft.tails``; PSIS, arXiv:1507.02646).
     """
+    if isinstance(theory, Model):
+        model, theory = theory, theory.theory
+    else:
+        from nnft.spec.load import as_theory
+        model, theory = None, as_theory(theory)
     st = theory.study
     samples = samples or st.samples
     seed = st.seed if seed is None else seed
@@ -340,7 +348,7 @@ def run(theory: Theory, *, samples: int | None = None, seed: int | None = None, 
     dtype = dtype or st.dtype
     pts = np.asarray(points, dtype=np.float64) if points is not None else study_points(theory)
     orders = list(orders or st.correlators.orders)
-    model = compile(theory)
+    model = model or compile(theory)
     tuples = default_tuples(pts, orders)
     diag = None
     if sampler == "mcmc":

@@ -13,11 +13,10 @@ Each value is compiled on its own (constants are not yet traced arguments of the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Sequence
 
 from nnft.errors import SpecError
-from nnft.spec.load import from_dict, read_mapping, resolve
+from nnft.spec.load import from_dict, spec_mapping
 from nnft.spec.models import Theory
 from nnft.tables import estimate, render, wrap_text
 from nnft.study import Report
@@ -127,16 +126,8 @@ def _show(v: Any) -> str:
 
 
 def _data(spec) -> tuple[dict, str]:
-    """The spec mapping and its source name for a path, shipped name, mapping or Theory."""
-    if isinstance(spec, Theory):
-        return spec.model_dump(mode="json", exclude_unset=True), spec.source
-    if isinstance(spec, dict):
-        return dict(spec), "<dict>"
-    if isinstance(spec, (str, Path)):
-        p = resolve(spec)
-        return read_mapping(p), str(p)
-    raise SpecError(f"a sweep runs a spec file, a shipped spec name, a mapping or a Theory, not "
-                    f"{type(spec).__name__}", field="<spec>")
+    """The spec mapping and its source name (:func:`nnft.spec.load.spec_mapping`, as :func:`nnft.run`)."""
+    return spec_mapping(spec)
 
 
 def theories(spec, name: str, values: Sequence, overrides: dict | None = None) -> list[Theory]:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from nnft.errors import SpecError, format_path, suggest
+from nnft.errors import InputError, SpecError, format_path, suggest
 from nnft.spec.extends import (_REPLACE_KEYS, MAX_EXTENDS, expand, inherited_from, leaves, merge,  # noqa: F401
                                present, private_source, redact_inherited)
 from nnft.spec.models import Theory
@@ -287,3 +287,38 @@ def load(path: str | Path, **overrides) -> Theory:
     """
     p = resolve(path)
     return from_dict(read_mapping(p), source=str(p), overrides=overrides or None)
+
+
+def spec_mapping(spec) -> tuple[dict, str]:
+    """The spec mapping and its source name for a spec file, a shipped spec name, a mapping, a
+    :class:`Theory` or a compiled model (its theory): what :func:`nnft.run` and :func:`nnft.run_sweep`
+    accept.
+
+    Raises:
+      InputError: anything else. SpecError: a file or name that cannot be read.
+    """
+    spec = _theory_of(spec)
+    if isinstance(spec, Theory):
+        return spec.model_dump(mode="json", exclude_unset=True), spec.source
+    if isinstance(spec, dict):
+        return dict(spec), "<dict>"
+    if isinstance(spec, (str, Path)):
+        p = resolve(spec)
+        return read_mapping(p), str(p)
+    raise InputError(f"a spec is a spec file, a shipped spec name, a mapping, a Theory or a compiled model, not "
+                     f"{type(spec).__name__}")
+
+
+def as_theory(spec) -> Theory:
+    """A validated :class:`Theory` from anything :func:`spec_mapping` accepts (a Theory as it is)."""
+    spec = _theory_of(spec)
+    if isinstance(spec, Theory):
+        return spec
+    data, source = spec_mapping(spec)
+    return from_dict(data, source=source)
+
+
+def _theory_of(spec):
+    """A compiled model's theory (duck-typed: the graph layer is above this one), else ``spec``."""
+    theory = getattr(spec, "theory", None)
+    return theory if isinstance(theory, Theory) and not isinstance(spec, Theory) else spec
