@@ -137,18 +137,26 @@ def theories(spec, name: str, values: Sequence, overrides: dict | None = None) -
       SpecError: no values, too many, ``name`` also in ``overrides``, or any value the spec refuses
         (the first, before anything runs).
     """
+    data, source = _data(spec)
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
-        raise SpecError(f"a sweep's values are a list, got {type(values).__name__}", field=str(name),
+        raise SpecError(f"a sweep's values are a list, got {type(values).__name__}", file=source, field=str(name),
                         allowed="a list of values, e.g. [0.9, 1.0, 1.1]")
     if len(values) == 0:
-        raise SpecError("a sweep needs at least one value", field=str(name), allowed="e.g. [0.9, 1.0, 1.1]")
+        raise SpecError("a sweep needs at least one value", file=source, field=str(name),
+                        allowed="e.g. [0.9, 1.0, 1.1]")
     if len(values) > MAX_SWEEP_VALUES:
-        raise SpecError(f"a sweep runs at most {MAX_SWEEP_VALUES} values, got {len(values)}", field=str(name))
+        raise SpecError(f"a sweep runs at most {MAX_SWEEP_VALUES} values, got {len(values)}", file=source,
+                        field=str(name))
     overrides = dict(overrides or {})
     if name in overrides:
-        raise SpecError(f"{name!r} is both swept and overridden", field=str(name), hint="give it once")
-    data, source = _data(spec)
-    return [from_dict(data, source=source, overrides={**overrides, name: v}) for v in values]
+        raise SpecError(f"{name!r} is both swept and overridden", file=source, field=str(name), hint="give it once")
+    ths = [from_dict(data, source=source, overrides={**overrides, name: v}) for v in values]
+    seen = [swept_value(t, name) for t in ths]
+    dup = next((v for i, v in enumerate(seen) if v in seen[:i]), None)
+    if dup is not None:
+        raise SpecError(f"the value {_show(dup)} is swept twice", file=source, field=str(name),
+                        hint="give each value once")
+    return ths
 
 
 def run_sweep(spec, name: str, values: Sequence, *, overrides: dict | None = None, samples: int | None = None,

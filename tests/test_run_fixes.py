@@ -91,3 +91,37 @@ def test_cli_refuses_swept_samples_or_seed_with_option(args):
     res = CliRunner().invoke(main, ["run", "deep_linear", *args])
     assert res.exit_code == 2, res.output
     assert "would override every value" in res.output and "Traceback" not in res.output
+
+
+def test_run_reads_a_spec_as_run_sweep_does(one_report):
+    from nnft.errors import InputError
+    from nnft.spec.load import spec_mapping
+    from nnft.sweep import _data
+    theory = nnft.load("deep_linear")
+    assert _data("deep_linear") == spec_mapping("deep_linear")      # one loader for both
+    for spec in ("deep_linear", Path(theory.source), spec_mapping(theory)[0], theory, nnft.compile(theory)):
+        r = nnft.run(spec, samples=100, neurons=0)
+        assert r.samples == 100 and r.theory.name == theory.name
+        assert [x.full for x in r.rows] == [x.full for x in one_report.rows]     # same seed, same numbers
+    with pytest.raises(InputError, match="not int"):
+        nnft.run(3, samples=100)
+    with pytest.raises(InputError):
+        nnft.run_sweep(3, "N", [4])
+
+
+def test_sweep_values_integral_float_empty_and_duplicates():
+    from nnft.errors import SpecError
+    from nnft.sweep import theories
+    assert [t.dims["N"] for t in theories("deep_linear", "N", [4.0, "8"])] == [4, 8]   # 4.0 is the size 4
+    assert nnft.load("deep_linear", N=4.0).dims["N"] == 4
+    with pytest.raises(SpecError, match="must be an integer"):                      # 4.5 is not a size
+        theories("deep_linear", "N", [4.5])
+    with pytest.raises(SpecError) as err:
+        theories("deep_linear", "C_W", [])
+    assert "deep_linear.yaml" in str(err.value) and "<dict>" not in str(err.value)
+    with pytest.raises(SpecError, match="swept twice"):
+        theories("deep_linear", "N", [4, 8, 4])
+    with pytest.raises(SpecError, match="swept twice"):
+        theories("deep_linear", "study.samples", ["1e3", 1000])     # the same value, written two ways
+    res = CliRunner().invoke(main, ["run", "deep_linear", "--set", "N=4,8,4"])
+    assert res.exit_code == 2 and "swept twice" in res.output and len(res.output.strip().splitlines()) == 1

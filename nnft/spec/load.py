@@ -201,7 +201,7 @@ def _get(node: object, path: tuple[str, ...]) -> object:
 def apply_overrides(data: dict, overrides: dict, source: str = "<dict>") -> dict:
     """``data`` (an ``extends:``-expanded spec mapping) with ``overrides`` applied: name or dotted path
     -> value (see :func:`override_path`). A value given as text (the command line) is read by
-    :func:`parse_value`. Sizes must be integers and constants numbers; every other value is checked
+    :func:`parse_value`. Sizes must be integers (an integral float such as 4.0 is read as 4) and constants numbers; every other value is checked
     by the spec's own models when the result is validated.
 
     A mapping given to a block (``{"study": {"seed": 3}}``) is the dotted paths below it.
@@ -214,6 +214,8 @@ def apply_overrides(data: dict, overrides: dict, source: str = "<dict>") -> dict
     for name, raw in _flatten(data, overrides).items():
         path = override_path(data, name, source)
         value = parse_value(raw, name) if isinstance(raw, str) else raw
+        if path[0] == "dims" and len(path) == 2 and isinstance(value, float) and value.is_integer():
+            value = int(value)                   # 4.0 is the size 4, as "4" and "4e0" are
         if path[0] == "dims" and len(path) == 2 and not (isinstance(value, int) and not isinstance(value, bool)):
             raise SpecError(f"size {path[1]} must be an integer", file=source, field=name,
                             got=raw,
