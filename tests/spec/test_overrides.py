@@ -64,7 +64,7 @@ def test_dotted_paths():
     ({"sigma_w1": True}, ["must be a number"]),
     ({"sigma_w1": [0.9, 1.0]}, ["must be a number", "sweep"]),
     ({"N": 4.5}, ["size N must be an integer", "4.5"]),
-    ({"N": "4.0"}, ["size N must be an integer"]),
+    ({"N": "4.5"}, ["size N must be an integer"]),       # "4.0" and 4.0 are the size 4
     ({"N": 0}, ["dims.N"]),
     ({"study.sampels": 10}, ["study.sampels", "did you mean 'samples'"]),
     ({"study.samples": 2.5}, ["study.samples"]),
