@@ -11,6 +11,7 @@ import sys
 
 import click
 
+from nnft.errors import SpecError
 from nnft.inputs import as_points, parse_points
 
 
@@ -78,7 +79,15 @@ def load_theory(spec: str, sets: tuple[str, ...]):
     if sweep is not None:
         raise click.BadParameter(f"{sweep[0][:40]}={','.join(sweep[1])[:60]} is a sweep (a comma list); only "
                                  "'nnft run' runs sweeps: give one value here", param_hint="--set")
-    theory = load(spec, **over)
+    try:
+        theory = load(spec, **over)
+    except SpecError as err:             # a value set on the command line: say so (the file does not hold it)
+        name = next((n for n in over if err.field in (n, f"dims.{n}", f"constants.{n}")), None)
+        if name is None:
+            raise
+        where = f"set by --set {name}={over[name][:40]}"
+        raise type(err)(err.message, file=err.file, field=err.field, got=err.got, allowed=err.allowed,
+                        hint=f"{err.hint}; {where}" if err.hint else where) from None
     LOADED.append(theory)
     return theory
 
