@@ -36,11 +36,13 @@ ENGINE = "h5netcdf"
 JSON_DTYPES = ("float64", "float32", "int64", "int32", "int16", "int8", "uint64", "uint32", "uint16", "uint8", "bool")
 
 
-def _dtype(name):
+def _dtype(name, text=False):
     try:
         dt = np.dtype(name)
     except TypeError:
         dt = None
+    if dt is not None and text and dt.kind == "U":
+        return dt
     if dt is None or dt.name not in JSON_DTYPES:
         raise InputError(f"damaged result file: dtype {str(name)[:20]!r} is not one of {', '.join(JSON_DTYPES)}, str")
     return dt
@@ -218,7 +220,16 @@ def _pack(v):
     if isinstance(v, (float, np.floating)):
         return encode_float(v)
     if isinstance(v, np.ndarray):
-        return {"$array": [_pack(x) for x in v.ravel().tolist()], "dtype": v.dtype.str, "shape": list(v.shape)}
+        items = v.ravel().tolist()
+        if v.dtype.kind == "O":                     # text (and None) only: dtype "str", read back as objects
+            bad = next((x for x in items if x is not None and not isinstance(x, str)), None)
+            if bad is not None:
+                raise InputError(f"cannot save an object array holding a {type(bad).__name__} "
+                                 "(only text and None)")
+            return {"$array": items, "dtype": "str", "shape": list(v.shape)}
+        if v.dtype.kind not in "fiubU":
+            raise InputError(f"cannot save an array of dtype {v.dtype}")
+        return {"$array": [_pack(x) for x in items], "dtype": v.dtype.str, "shape": list(v.shape)}
     if isinstance(v, tuple):
         return {"$tuple": [_pack(x) for x in v]}
     if isinstance(v, list):
@@ -241,14 +252,30 @@ def _unpack(v):
         if "$dict" in v:
             return {k: _unpack(x) for k, x in v["$dict"].items()}
         if "$array" in v:
-            return np.array([_unpack(x) for x in v["$array"]], dtype=_dtype(v["dtype"])).reshape(v["shape"])
+            if v["dtype"] == "str":
+                items = v["$array"]
+                if not all(x is None or isinstance(x, str) for x in items):
+                    raise InputError("damaged result file: a text array holds non-text")
+                out = np.empty(len(items), dtype=object)
+                out[:] = items
+                return out.reshape(v["shape"])
+            return np.array([_unpack(x) for x in v["$array"]], dtype=_dtype(v["dtype"], text=True)).reshape(v["shape"])
         raise InputError("damaged result file: an unknown JSON object in a packed value")
     return v
 
 
 def pack(value) -> str:
     """A Python value (None, bool, int, float incl. NaN/inf, str, tuple, list, str-keyed dict, numpy
-    array) as JSON text that :func:`unpack` turns back into an equal value (types kept)."""
+    array) as JSON text that :func:`unpack` turns back into an equal value (types kept).
+
+    A numpy array is ``{"$array": [flat values], "dtype": numpy dtype string, "shape": [...]}``; an
+    object array may hold only text and None: it is written with ``"dtype": "str"`` and read back as
+    an object array of the same str/None values.
+
+    Raises:
+      InputError: a value of another type, or an object array holding anything but text and None
+        (refused when writing, so no file is written that cannot be read back).
+    """
     return json.dumps(_pack(value), ensure_ascii=False, allow_nan=False)
 
 
@@ -260,5 +287,7 @@ def unpack(text: str):
     """
     try:
         return _unpack(json.loads(str(text)))
+    except InputError:
+        raise
     except (ValueError, TypeError, KeyError, AttributeError) as err:
         raise InputError(f"damaged result file: {type(err).__name__}: {str(err)[:120]}") from None
