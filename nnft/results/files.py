@@ -60,22 +60,50 @@ def format_of(path) -> str:
     return FORMATS[ext]
 
 
+#: pseudo file systems no result file can be created in
+_PSEUDO_FS = ("/proc", "/sys", "/dev")
+
+
 def check_writable(path) -> None:
     """Refuse, before any work, a result path with a wrong extension or that cannot be written.
 
+    A symbolic link is followed (also a dangling one): its target's directory must exist and be
+    writable. A new file is created and removed again to prove the path can be created.
+
     Raises:
       InputError: the extension is not .nc/.json, the directory does not exist or is not writable,
-        or the path is a directory or an existing read-only file.
+        the path is a directory, an existing read-only file, under /proc, /sys or /dev, or the
+        system refuses to create it (the OS reason is given).
     """
     format_of(path)
-    p = os.path.abspath(str(path))
+    shown = str(path)[:200]
+    p = os.path.realpath(os.path.abspath(str(path)))
+    via = f" (a link to {p[:200]!r})" if p != os.path.abspath(str(path)) else ""
     parent = os.path.dirname(p)
     if os.path.isdir(p):
-        raise InputError(f"{str(path)[:200]!r} is a directory, not a result file")
+        raise InputError(f"{shown!r}{via} is a directory, not a result file")
+    if any(p == fs or p.startswith(fs + os.sep) for fs in _PSEUDO_FS):
+        raise InputError(f"cannot write {shown!r}{via}: {p.split(os.sep)[1]!r} is a system file system, not a place for files")
     if not os.path.isdir(parent):
-        raise InputError(f"cannot write {str(path)[:200]!r}: directory {parent[:200]!r} does not exist")
+        raise InputError(f"cannot write {shown!r}{via}: directory {parent[:200]!r} does not exist")
     if not os.access(parent, os.W_OK) or (os.path.exists(p) and not os.access(p, os.W_OK)):
-        raise InputError(f"cannot write {str(path)[:200]!r}: permission denied")
+        raise InputError(f"cannot write {shown!r}{via}: permission denied")
+    try:
+        if os.path.exists(p):
+            with open(p, "ab"):
+                pass
+        else:
+            os.close(os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+            os.remove(p)
+    except OSError as err:
+        raise InputError(f"cannot write {shown!r}{via}: {_reason(err)}") from None
+
+
+def _reason(err: OSError) -> str:
+    """The operating system's reason for an OSError (not a library's wrapping text)."""
+    if err.errno:
+        return os.strerror(err.errno)
+    return "the file could not be created"
 
 
 # ----------------------------------------------------------------------------- JSON-safe values
@@ -178,7 +206,7 @@ def write(ds, path) -> None:
         else:
             ds.to_netcdf(path, engine=ENGINE)
     except OSError as err:
-        raise InputError(f"cannot write {str(path)[:200]!r}: {err.strerror or err}") from None
+        raise InputError(f"cannot write {str(path)[:200]!r}: {_reason(err)}") from None
 
 
 def read(path) -> "xarray.Dataset":  # noqa: F821

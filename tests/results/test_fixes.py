@@ -45,3 +45,40 @@ def test_unicode_array_and_single_damage_prefix():
     with pytest.raises(InputError) as err:
         files.unpack(bad)
     assert str(err.value).count("damaged result file") == 1
+
+
+def _cli(*args):
+    from click.testing import CliRunner
+
+    from nnft.cli import main
+    return CliRunner().invoke(main, list(args))
+
+
+@pytest.mark.parametrize("where, msg", [("link", "does not exist"), ("/proc/x.nc", "system file system")])
+def test_out_resolved_before_sampling(tmp_path, where, msg):
+    if where == "link":
+        where = str(tmp_path / "dang.nc")
+        (tmp_path / "dang.nc").symlink_to(tmp_path / "nodir" / "x.nc")
+    r = _cli("run", "cos_net", "--samples", "40", "--out", where)
+    assert r.exit_code == 2 and msg in r.output
+    assert len(r.output.strip().splitlines()) == 1 and "networks" not in r.output and "errno" not in r.output
+
+
+def test_dangling_link_into_existing_folder_is_written(tmp_path):
+    (tmp_path / "k.json").symlink_to(tmp_path / "target.json")
+    files.check_writable(str(tmp_path / "k.json"))
+    assert not (tmp_path / "target.json").exists()          # the probe leaves nothing behind
+    r = _cli("kernel", "relu_mlp", "--points", "1,0,0;0.6,0.8,0", "--out", str(tmp_path / "k.json"))
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "target.json").is_file()
+
+
+@pytest.mark.parametrize("ext", [".nc", ".json"])
+def test_write_failure_is_one_line_with_os_reason(tmp_path, ext):
+    import xarray as xr
+    path = str(tmp_path / "gone" / f"x{ext}")               # the folder vanished after the pre-check
+    with pytest.raises(InputError) as err:
+        files.write(xr.Dataset({"a": ("i", [1.0])}, attrs={"nnft_result": "x"}), path)
+    text = str(err.value)
+    assert text == f"cannot write {path!r}: No such file or directory" and "\n" not in text
+    assert "synchronously" not in text
