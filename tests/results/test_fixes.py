@@ -82,3 +82,15 @@ def test_write_failure_is_one_line_with_os_reason(tmp_path, ext):
     text = str(err.value)
     assert text == f"cannot write {path!r}: No such file or directory" and "\n" not in text
     assert "synchronously" not in text
+
+
+def test_results_reachable_after_import_nnft():
+    import subprocess
+    import sys
+    code = ("import sys, nnft; assert 'nnft.results' not in sys.modules; "
+            "print(nnft.results.save.__name__, 'results' in dir(nnft), 'jax' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["save", "True", "False"]        # lazy: no JAX import for it
+    with pytest.raises(AttributeError):
+        nnft.no_such_subpackage
