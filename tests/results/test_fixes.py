@@ -106,3 +106,20 @@ def test_kernel_show_prints_what_the_command_printed(tmp_path, ext, layers):
     s = _cli("show", path)
     assert s.exit_code == 0, s.output
     assert s.output.rstrip("\n") == printed
+
+
+@pytest.mark.parametrize("ext", [".nc", ".json"])
+def test_resaved_ensemble_keeps_blocks(tmp_path, ext):
+    from nnft.results import load_dataset, save, to_dataset
+    model = nnft.compile(nnft.load("cos_net", N=4))
+    ens = nnft.ensemble(model, [np.array([[0.0, 0.0], [0.5, 0.0]])], samples=64, key=1, blocks=8)
+    save(ens, str(tmp_path / f"a{ext}"), seed=1)
+    back = nnft.load_result(str(tmp_path / f"a{ext}"))
+    save(back, str(tmp_path / f"b{ext}"))
+    a = load_dataset(str(tmp_path / f"b{ext}")).attrs
+    assert a["blocks"] == 8 and a["seed"] == 1 and "blocks" not in a["provenance_missing"]
+    # a wrong answer: the same correlators not loaded from the file know no blocks
+    from nnft.estimators.npoint import Correlators
+    fresh = Correlators(full=back.full, connected=back.connected, orders=back.orders)
+    assert "blocks" not in to_dataset(fresh).attrs
+    assert to_dataset(back, blocks=4).attrs["blocks"] == 4                   # an explicit value wins
