@@ -89,12 +89,17 @@ _CHECKED: dict[str, dict] = {
     "mcmc_ensemble": {"tuples": "tuples"},
 }
 
+#: subpackages reachable as attributes after ``import nnft`` (imported on first use), e.g. ``nnft.results.save``
+_SUBPACKAGES = ("results",)
+
 __all__ = sorted(_PUBLIC)
 __version__ = "0.1.0"
 
 
 def __getattr__(name: str):
     """Load a public name on first use (PEP 562)."""
+    if name in _SUBPACKAGES:
+        return _importlib.import_module(f"nnft.{name}")   # the import binds it in globals()
     if name not in _PUBLIC:
         raise AttributeError(f"module 'nnft' has no attribute {name!r}")
     module, attr = _PUBLIC[name]
@@ -113,4 +118,4 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted(set(__all__) | {"__version__"})
+    return sorted(set(__all__) | set(_SUBPACKAGES) | {"__version__"})

@@ -62,8 +62,6 @@ def kernel(spec, points, sets, layers, out, plot_path):
     """Infinite-width NNGP kernel K and NTK Θ of SPEC on POINTS, read off its graph."""
     import time
 
-    import numpy as np
-
     from nnft.graph.compile import compile
     from nnft.graph.kernels import kernels
     if out is not None:
@@ -73,14 +71,11 @@ def kernel(spec, points, sets, layers, out, plot_path):
     model = compile(load_theory(spec, sets))
     pts = points_option(points, model.d)
     k = kernels(model, pts)
-    np.set_printoptions(precision=6, suppress=True, linewidth=120)
-    click.echo(f"{model.theory.name}: NNGP K(xᵢ, xⱼ)\n{k.nngp}\nNTK Θ(xᵢ, xⱼ) (NTK parameterisation)\n{k.ntk}")
-    if layers:
-        for i, (where, K, T) in enumerate(k.layers, start=1):
-            click.echo(f"layer {i}: diag K = {np.diag(K)}  diag Θ = {np.diag(T)}")
+    from nnft.results.kernels import table as kernel_table
+    click.echo(kernel_table(k, name=model.theory.name, layers=layers))
     if out is not None:
         from nnft.results import save
-        save(k, out, points=pts, theory=model.theory, wall_time_s=time.monotonic() - started)
+        save(k, out, points=pts, theory=model.theory, show_layers=layers, wall_time_s=time.monotonic() - started)
         click.echo(f"saved: {out}")
     write_plot(plot_path, k, provenance=dict(points=pts, theory=model.theory))
 
@@ -196,6 +191,9 @@ def show(file, provenance, plot_path):
             name = json.loads(a["spec"]).get("name", "") if "spec" in a else ""
             text = criticality_table(name, str(a["activation"]), float(a["C_W"]), float(a["C_b"]), float(a["gamma"]),
                                      from_dataset(ds))
+        elif ds.attrs.get("nnft_result") == "Kernels":
+            from nnft.results.kernels import text_of_dataset
+            text = text_of_dataset(ds)
         elif ds.attrs.get("nnft_result") in ("Correlators", "WidthCorrelators", "Exact"):
             from nnft.results.correlators import table as correlator_table
             from_dataset(ds)                                  # refuses a damaged file

@@ -19,8 +19,39 @@ described in :mod:`.provenance`, the file formats in :mod:`.files`.
 from __future__ import annotations
 
 import importlib
+import weakref
 
 from nnft.errors import InputError
+
+#: provenance a loaded result carries into a re-save (its object does not record these)
+_CARRIED_KEYS = ("spec", "spec_sha256", "spec_source", "seed", "samples", "dtype", "blocks", "devices", "wall_time_s")
+#: id(result) -> (weak reference to it, the provenance attrs of the file it was loaded from)
+_LOADED: dict = {}
+
+
+def _remember(result, attrs) -> None:
+    carried = {k: attrs[k] for k in _CARRIED_KEYS if k in attrs}
+    key = id(result)
+    try:
+        ref = weakref.ref(result, lambda _r, key=key: _LOADED.pop(key, None))
+    except TypeError:                                # a list of CheckResult: nothing to carry by identity
+        return
+    _LOADED[key] = (ref, carried)
+
+
+def _carried(result) -> dict:
+    entry = _LOADED.get(id(result))
+    return entry[1] if entry is not None and entry[0]() is result else {}
+
+
+def _restore(ds, carried: dict) -> None:
+    """Give ``ds`` the provenance a loaded result came with, where the new Dataset lacks it."""
+    added = {k: v for k, v in carried.items() if k not in ds.attrs}
+    if not added:
+        return
+    ds.attrs.update(added)
+    missing = [m for m in str(ds.attrs.get("provenance_missing", "")).split("; ") if m and m.split(":")[0] not in added]
+    ds.attrs["provenance_missing"] = "; ".join(missing)
 
 #: result class name -> module converting it (the Dataset's ``nnft_result`` attribute names the kind)
 _BY_CLASS = {
@@ -70,10 +101,15 @@ def to_dataset(result, **provenance):
         (and for results without a theory ``theory=``, ``seed``, ``samples``, ``blocks``);
         Correlators take ``tuples=`` (the point tuples, for the coordinates).
 
+    A result returned by :func:`load_result` keeps the provenance of its file (spec, seed, samples,
+    dtype, blocks, devices, wall time) where ``provenance`` does not give it, so a re-save loses none.
+
     Raises:
       InputError: an unsupported type.
     """
-    return _module_for(result).to_dataset(result, **provenance)
+    ds = _module_for(result).to_dataset(result, **provenance)
+    _restore(ds, _carried(result))
+    return ds
 
 
 def from_dataset(ds):
@@ -124,9 +160,11 @@ def load_result(path):
     """
     ds = load_dataset(path)
     try:
-        return from_dataset(ds)
+        result = from_dataset(ds)
     except InputError as err:
         raise InputError(f"{str(path)[:200]!r}: {err}") from None
+    _remember(result, ds.attrs)
+    return result
 
 
 def table(result) -> str:

@@ -1,6 +1,6 @@
 """Correlator estimates as an ``xarray.Dataset`` and back: :class:`~nnft.estimators.npoint.Correlators`
 (``nnft.measure``), an :class:`~nnft.estimators.npoint.Ensemble` (saved as its Correlators: the block
-sums are not kept) and the neuron-level :class:`~nnft.estimators.neuron.WidthCorrelators`.
+sums are not kept, their number is the ``blocks`` attribute, which a re-save of the loaded result keeps) and the neuron-level :class:`~nnft.estimators.neuron.WidthCorrelators`.
 
 Layout (T tuples; W widths for WidthCorrelators, which have the leading dim ``width``)::
 

@@ -36,11 +36,13 @@ ENGINE = "h5netcdf"
 JSON_DTYPES = ("float64", "float32", "int64", "int32", "int16", "int8", "uint64", "uint32", "uint16", "uint8", "bool")
 
 
-def _dtype(name):
+def _dtype(name, text=False):
     try:
         dt = np.dtype(name)
     except TypeError:
         dt = None
+    if dt is not None and text and dt.kind == "U":
+        return dt
     if dt is None or dt.name not in JSON_DTYPES:
         raise InputError(f"damaged result file: dtype {str(name)[:20]!r} is not one of {', '.join(JSON_DTYPES)}, str")
     return dt
@@ -58,22 +60,50 @@ def format_of(path) -> str:
     return FORMATS[ext]
 
 
+#: pseudo file systems no result file can be created in
+_PSEUDO_FS = ("/proc", "/sys", "/dev")
+
+
 def check_writable(path) -> None:
     """Refuse, before any work, a result path with a wrong extension or that cannot be written.
 
+    A symbolic link is followed (also a dangling one): its target's directory must exist and be
+    writable. A new file is created and removed again to prove the path can be created.
+
     Raises:
       InputError: the extension is not .nc/.json, the directory does not exist or is not writable,
-        or the path is a directory or an existing read-only file.
+        the path is a directory, an existing read-only file, under /proc, /sys or /dev, or the
+        system refuses to create it (the OS reason is given).
     """
     format_of(path)
-    p = os.path.abspath(str(path))
+    shown = str(path)[:200]
+    p = os.path.realpath(os.path.abspath(str(path)))
+    via = f" (a link to {p[:200]!r})" if p != os.path.abspath(str(path)) else ""
     parent = os.path.dirname(p)
     if os.path.isdir(p):
-        raise InputError(f"{str(path)[:200]!r} is a directory, not a result file")
+        raise InputError(f"{shown!r}{via} is a directory, not a result file")
+    if any(p == fs or p.startswith(fs + os.sep) for fs in _PSEUDO_FS):
+        raise InputError(f"cannot write {shown!r}{via}: {p.split(os.sep)[1]!r} is a system file system, not a place for files")
     if not os.path.isdir(parent):
-        raise InputError(f"cannot write {str(path)[:200]!r}: directory {parent[:200]!r} does not exist")
+        raise InputError(f"cannot write {shown!r}{via}: directory {parent[:200]!r} does not exist")
     if not os.access(parent, os.W_OK) or (os.path.exists(p) and not os.access(p, os.W_OK)):
-        raise InputError(f"cannot write {str(path)[:200]!r}: permission denied")
+        raise InputError(f"cannot write {shown!r}{via}: permission denied")
+    try:
+        if os.path.exists(p):
+            with open(p, "ab"):
+                pass
+        else:
+            os.close(os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+            os.remove(p)
+    except OSError as err:
+        raise InputError(f"cannot write {shown!r}{via}: {_reason(err)}") from None
+
+
+def _reason(err: OSError) -> str:
+    """The operating system's reason for an OSError (not a library's wrapping text)."""
+    if err.errno:
+        return os.strerror(err.errno)
+    return "the file could not be created"
 
 
 # ----------------------------------------------------------------------------- JSON-safe values
@@ -176,7 +206,7 @@ def write(ds, path) -> None:
         else:
             ds.to_netcdf(path, engine=ENGINE)
     except OSError as err:
-        raise InputError(f"cannot write {str(path)[:200]!r}: {err.strerror or err}") from None
+        raise InputError(f"cannot write {str(path)[:200]!r}: {_reason(err)}") from None
 
 
 def read(path) -> "xarray.Dataset":  # noqa: F821
@@ -218,7 +248,16 @@ def _pack(v):
     if isinstance(v, (float, np.floating)):
         return encode_float(v)
     if isinstance(v, np.ndarray):
-        return {"$array": [_pack(x) for x in v.ravel().tolist()], "dtype": v.dtype.str, "shape": list(v.shape)}
+        items = v.ravel().tolist()
+        if v.dtype.kind == "O":                     # text (and None) only: dtype "str", read back as objects
+            bad = next((x for x in items if x is not None and not isinstance(x, str)), None)
+            if bad is not None:
+                raise InputError(f"cannot save an object array holding a {type(bad).__name__} "
+                                 "(only text and None)")
+            return {"$array": items, "dtype": "str", "shape": list(v.shape)}
+        if v.dtype.kind not in "fiubU":
+            raise InputError(f"cannot save an array of dtype {v.dtype}")
+        return {"$array": [_pack(x) for x in items], "dtype": v.dtype.str, "shape": list(v.shape)}
     if isinstance(v, tuple):
         return {"$tuple": [_pack(x) for x in v]}
     if isinstance(v, list):
@@ -241,14 +280,30 @@ def _unpack(v):
         if "$dict" in v:
             return {k: _unpack(x) for k, x in v["$dict"].items()}
         if "$array" in v:
-            return np.array([_unpack(x) for x in v["$array"]], dtype=_dtype(v["dtype"])).reshape(v["shape"])
+            if v["dtype"] == "str":
+                items = v["$array"]
+                if not all(x is None or isinstance(x, str) for x in items):
+                    raise InputError("damaged result file: a text array holds non-text")
+                out = np.empty(len(items), dtype=object)
+                out[:] = items
+                return out.reshape(v["shape"])
+            return np.array([_unpack(x) for x in v["$array"]], dtype=_dtype(v["dtype"], text=True)).reshape(v["shape"])
         raise InputError("damaged result file: an unknown JSON object in a packed value")
     return v
 
 
 def pack(value) -> str:
     """A Python value (None, bool, int, float incl. NaN/inf, str, tuple, list, str-keyed dict, numpy
-    array) as JSON text that :func:`unpack` turns back into an equal value (types kept)."""
+    array) as JSON text that :func:`unpack` turns back into an equal value (types kept).
+
+    A numpy array is ``{"$array": [flat values], "dtype": numpy dtype string, "shape": [...]}``; an
+    object array may hold only text and None: it is written with ``"dtype": "str"`` and read back as
+    an object array of the same str/None values.
+
+    Raises:
+      InputError: a value of another type, or an object array holding anything but text and None
+        (refused when writing, so no file is written that cannot be read back).
+    """
     return json.dumps(_pack(value), ensure_ascii=False, allow_nan=False)
 
 
@@ -260,5 +315,7 @@ def unpack(text: str):
     """
     try:
         return _unpack(json.loads(str(text)))
+    except InputError:
+        raise
     except (ValueError, TypeError, KeyError, AttributeError) as err:
         raise InputError(f"damaged result file: {type(err).__name__}: {str(err)[:120]}") from None

@@ -8,7 +8,9 @@ Layout (P points in d dimensions, L Gaussian nodes of the layer-by-layer recursi
     ntk      (point_i, point_j)          Θ(xᵢ, xⱼ) (NTK parameterisation)
     layer_nngp, layer_ntk  (layer, point_i, point_j)   K and Θ of each Gaussian node, in graph order
 
-An analytic result: the sampling provenance keys are missing as not applicable.
+An analytic result: the sampling provenance keys are missing as not applicable. The attribute
+``show_layers`` (0/1) records whether ``nnft kernel`` printed the layers (``--layers``), so that
+``nnft show`` prints the same text (:func:`text_of_dataset`).
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ from nnft.results.provenance import provenance
 KIND = "Kernels"
 
 
-def to_dataset(k, *, points=None, theory=None, **known):
+def to_dataset(k, *, points=None, theory=None, show_layers=False, **known):
     """Kernels as a Dataset (layout in the module docstring).
 
     Args:
       points: the (P, d) points the kernels were computed at (for the ``x`` coordinate).
       theory: the theory (for the spec provenance).
+      show_layers: the text of the result lists the layers (``nnft kernel --layers``).
     """
     import xarray as xr
     P = np.asarray(k.nngp).shape[0]
@@ -42,7 +45,7 @@ def to_dataset(k, *, points=None, theory=None, **known):
                      "layer_ntk": (("layer", "point_i", "point_j"), lt)}, coords=coords)
     ds["nngp"].attrs["long_name"] = "infinite-width NNGP kernel K(x_i, x_j)"
     ds["ntk"].attrs["long_name"] = "neural tangent kernel Theta(x_i, x_j), NTK parameterisation"
-    ds.attrs.update(nnft_result=KIND, **provenance(theory, analytic=True, **known))
+    ds.attrs.update(nnft_result=KIND, show_layers=int(bool(show_layers)), **provenance(theory, analytic=True, **known))
     return ds
 
 
@@ -54,7 +57,21 @@ def from_dataset(ds):
     return Kernels(nngp=ds["nngp"].values, ntk=ds["ntk"].values, layers=layers)
 
 
-def table(k) -> str:
-    """K and Θ as text, as ``nnft kernel`` prints them."""
+def table(k, name: str = "", layers: bool = False) -> str:
+    """K and Θ as text, as ``nnft kernel`` prints them: ``name: `` first when given, then with
+    ``layers`` one line per Gaussian node with the diagonals of its K and Θ."""
     with np.printoptions(precision=6, suppress=True, linewidth=120):
-        return f"NNGP K(xᵢ, xⱼ)\n{k.nngp}\nNTK Θ(xᵢ, xⱼ) (NTK parameterisation)\n{k.ntk}"
+        lines = [f"{name + ': ' if name else ''}NNGP K(xᵢ, xⱼ)\n{np.asarray(k.nngp)}\n"
+                 f"NTK Θ(xᵢ, xⱼ) (NTK parameterisation)\n{np.asarray(k.ntk)}"]
+        if layers:
+            for i, (_, K, T) in enumerate(k.layers, start=1):
+                lines.append(f"layer {i}: diag K = {np.diag(np.asarray(K))}  diag Θ = {np.diag(np.asarray(T))}")
+    return "\n".join(lines)
+
+
+def text_of_dataset(ds) -> str:
+    """The text ``nnft kernel`` printed for the result a Dataset of :func:`to_dataset` holds (the
+    theory's name from the ``spec`` attribute, the layers when ``show_layers`` is set)."""
+    import json
+    name = str(json.loads(ds.attrs["spec"]).get("name", "")) if "spec" in ds.attrs else ""
+    return table(from_dataset(ds), name=name, layers=bool(int(ds.attrs.get("show_layers", 0))))
