@@ -110,6 +110,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.graph.build",
         "nnft.graph.analyse",
         "nnft.graph.moments",
+        "nnft.graph.kernel_maps",   # per-op kernel maps (KState) read by nnft.graph.kernels
         "nnft.graph.kernels",
         "nnft.graph.symmetry",
         "nnft.graph.evaluate",      # the graph evaluated in JAX (named axes, batches, non-finite rule)
