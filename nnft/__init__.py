@@ -53,6 +53,7 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "KernelError": ("nnft.graph.kernels", "KernelError"),
     "Kernels": ("nnft.graph.kernels", "Kernels"),
     "kernels": ("nnft.graph.kernels", "kernels"),
+    "kernel_fn": ("nnft.graph.kernels", "kernel_fn"),
     "compile": ("nnft.graph.compile", "compile"),
     "Exact": ("nnft.reference", "Exact"),
     "exact": ("nnft.reference", "exact"),

@@ -34,7 +34,9 @@ that does not converge is refused).
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass
+from typing import Callable
 
 import networkx as nx
 import numpy as np
@@ -51,7 +53,8 @@ class Kernels:
     Attributes:
       nngp: K(xᵢ, xⱼ) of the field, (P, P).
       ntk: Θ(xᵢ, xⱼ) of the field w.r.t. standardised Gaussian parameters, (P, P).
-      layers: per Gaussian node, in graph order: (spec location, K, Θ) — the layer-by-layer recursion.
+      layers: per layer, in graph order: (label, K, Θ) — the layer-by-layer recursion; the label names the
+        layer as the spec does (:func:`layer_labels`: ``z1`` … ``zL``, ``field``).
     """
 
     nngp: np.ndarray
@@ -113,10 +116,24 @@ def kernels(model, points) -> Kernels:
                 for v in g.successors(node)):
             layers.append((ir.field(g, node), st.K, st.T))
     out = states[ir.OUTPUT]
-    if out.kind != "gp":
-        raise KernelError(f"{model.theory.source}: field: the field is not a Gaussian process at infinite width "
-                          f"(its final operation gives a {out.kind})")
-    return Kernels(nngp=out.K, ntk=out.T, layers=tuple(layers))
+    if out.kind != "gp" or out.mean is not None or out.phase:
+        what = out.kind if out.kind != "gp" else "Gaussian field with a deterministic offset or a phase"
+        raise KernelError(f"{model.theory.source}: field: the field is not a centred Gaussian process at infinite "
+                          f"width (its final operation gives a {what})")
+    return Kernels(nngp=out.K, ntk=out.T, layers=layer_labels(layers))
+
+
+def layer_labels(layers: list) -> tuple:
+    """Name each layer by the spec: a definition's name (``z1`` … ``zL``, as ``mlp:`` specs expand to),
+    ``field`` for the output; several layers inside one expression are numbered ``field: layer i/n``."""
+    where = [w.removeprefix("define.") for w, _, _ in layers]
+    count = {w: where.count(w) for w in where}
+    seen: dict[str, int] = {}
+    out = []
+    for w, (_, K, T) in zip(where, layers):
+        seen[w] = seen.get(w, 0) + 1
+        out.append((w if count[w] == 1 else f"{w}: layer {seen[w]}/{count[w]}", K, T))
+    return tuple(out)
 
 
 def nngp(model, points) -> np.ndarray:
@@ -136,3 +153,49 @@ def ntk(model, points) -> np.ndarray:
     """
     return kernels(model, points).ntk
 
+
+
+def kernel_fn(model, batch_size: int = 256) -> Callable:
+    """The infinite-width kernel of a compiled model as a two-set function, the way a neural-tangents
+    ``kernel_fn`` is called: ``kernel_fn(model)(x1, x2=None, get=("nngp", "ntk"))``.
+
+    Args:
+      model: a compiled model (``nnft.compile``).
+      batch_size: points of x1 and of x2 per block; memory is O(batch_size²) per block whatever n1·n2.
+
+    The returned function takes x1 (n1, d), x2 (n2, d) or None (= x1), and ``get``: one of "nngp",
+    "ntk" (returns the (n1, n2) array) or a tuple of them (returns a namedtuple ``Kernel`` with those
+    fields, each (n1, n2)). Each block is read off the graph on the union of the two blocks' points
+    (:func:`kernels`; recursions of Lee et al. arXiv:1711.00165 and Jacot et al. arXiv:1806.07572), so
+    it equals the corresponding block of the one-set Gram on concat(x1, x2). Units: those of φ², as K.
+
+    Raises:
+      KernelError: as :func:`kernels`; also an unknown ``get``, or a batch_size < 1.
+      """
+    if int(batch_size) < 1:
+        raise KernelError(f"batch_size must be ≥ 1, got {batch_size}")
+    b = int(batch_size)
+
+    def fn(x1, x2=None, get=("nngp", "ntk")):
+        names = (get,) if isinstance(get, str) else tuple(get)
+        bad = [n for n in names if n not in ("nngp", "ntk")]
+        if bad or not names:
+            raise KernelError(f"get must be 'nngp', 'ntk' or a tuple of them, got {get!r}")
+        X1 = np.atleast_2d(np.asarray(x1, dtype=np.float64))
+        X2 = X1 if x2 is None else np.atleast_2d(np.asarray(x2, dtype=np.float64))
+        for X in (X1, X2):
+            if X.ndim != 2 or X.shape[1] != model.d:
+                raise KernelError(f"points must have shape (n, d) with d = {model.d}, got {X.shape}")
+        out = {n: np.empty((len(X1), len(X2))) for n in names}
+        for i in range(0, len(X1), b):
+            A = X1[i:i + b]
+            for j in range(0, len(X2), b):
+                B = X2[j:j + b]
+                k = kernels(model, np.concatenate([A, B]))
+                for n in names:
+                    out[n][i:i + len(A), j:j + len(B)] = getattr(k, n)[:len(A), len(A):]
+        if isinstance(get, str):
+            return out[get]
+        return namedtuple("Kernel", names)(*(out[n] for n in names))
+
+    return fn
