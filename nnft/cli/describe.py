@@ -51,7 +51,7 @@ def validate(spec, sets):
 
 @click.command()
 @click.argument("spec")
-@click.option("--points", required=True, help="points 'x1,x2;y1,y2;...'")
+@click.option("--points", default=None, help="points 'x1,x2;y1,y2;...' (default: the spec's study points)")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="override a size, a constant or a dotted spec path (repeatable)")
 @click.option("--layers/--no-layers", default=False, help="also print K and Θ layer by layer")
 @click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
@@ -68,14 +68,19 @@ def kernel(spec, points, sets, layers, out):
         from nnft.results.files import check_writable
         check_writable(out)
     started = time.monotonic()
-    model = compile(load_theory(spec, sets))
-    pts = points_option(points, model.d)
+    theory = load_theory(spec, sets)
+    model = compile(theory)
+    if points is None:
+        from nnft.spec.points import study_points
+        pts = np.atleast_2d(np.asarray(study_points(theory), dtype=np.float64))
+    else:
+        pts = points_option(points, model.d)
     k = kernels(model, pts)
     np.set_printoptions(precision=6, suppress=True, linewidth=120)
     click.echo(f"{model.theory.name}: NNGP K(xᵢ, xⱼ)\n{k.nngp}\nNTK Θ(xᵢ, xⱼ) (NTK parameterisation)\n{k.ntk}")
     if layers:
         for i, (where, K, T) in enumerate(k.layers, start=1):
-            click.echo(f"layer {i}: diag K = {np.diag(K)}  diag Θ = {np.diag(T)}")
+            click.echo(f"layer {i} ({where}): diag K = {np.diag(K)}  diag Θ = {np.diag(T)}")
     if out is not None:
         from nnft.results import save
         save(k, out, points=pts, theory=model.theory, wall_time_s=time.monotonic() - started)

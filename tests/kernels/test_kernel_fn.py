@@ -32,3 +32,15 @@ def test_bad_calls_raise_kernel_error():
         fn(np.zeros((2, 3)))
     with pytest.raises(KernelError, match="batch_size"):
         nnft.kernel_fn(model, batch_size=0)
+
+
+def test_cli_kernel_on_the_single_layer_nets_with_default_points():
+    from click.testing import CliRunner
+
+    from nnft.cli import main
+    for spec in ("cos_net", "gauss_net"):
+        r = CliRunner().invoke(main, ["kernel", spec, "--layers"])
+        assert r.exit_code == 0, r.output
+        assert "NNGP" in r.output and "layer 2 (field: layer 2/2)" in r.output
+    r = CliRunner().invoke(main, ["kernel", "cauchy_scalar_1d"])
+    assert r.exit_code == 2 and "non-Gaussian" in r.output
