@@ -9,7 +9,7 @@ Beyond Gaussian weights and biases, two closed forms keep the shipped single-lay
   for the shift itself) feeding ``exp``: E[e^{u+m₁} e^{v+m₂}] = e^{m₁+m₂+(k₁₁+k₂₂)/2+k₁₂} (Gaussian
   moment generating function; Gauss-net, TASI arXiv:2408.00082 eq. 61-62), or the linear readout
   (E[(u+m₁)(v+m₂)] = k₁₂ + m₁m₂); a shift equal at every point folds into any function;
-- a uniform phase b ~ U[−π, π] per unit (kind ``phase``) added to Gaussian units under cos or sin:
+- a uniform phase b ~ U[−π, π] per unit (kind ``phase``: a flat law on any interval of length 2π) added to Gaussian units under cos or sin:
   E_b cos(u+b) cos(v+b) = ½ cos(u−v), so E = ½ e^{−(k₁₁+k₂₂−2k₁₂)/2} cos(m₁−m₂), and the same for
   the derivatives (Cos-net, TASI arXiv:2408.00082 eq. 68-69). The phase is not trainable (not a
   Gaussian parameter), so it adds nothing to Θ.
@@ -349,11 +349,13 @@ def _map_rename(s: KState, axis: str, node: str) -> KState:
 def _param_state(g: nx.MultiDiGraph, node: str) -> KState:
     consts = ir.constant_args(g, node)
     from nnft.densities import get_density
-    gauss = get_density(ir.density(g, node)).gaussian(consts) if consts is not None else None
+    dens = get_density(ir.density(g, node))
+    gauss = dens.gaussian(consts) if consts is not None else None
     params = frozenset({ir.name(g, node)})
-    if ir.density(g, node) == "uniform" and consts is not None and \
-            np.allclose([consts.get("low", 0.0), consts.get("high", 0.0)], [-np.pi, np.pi], rtol=1e-12):
-        return KState("phase", ir.axes(g, node), params=params)   # a uniform phase on [−π, π]
+    if consts is not None and dens.flat and dens.event_dims == 0:  # a flat law on one period (e.g. [−π, π])
+        sup = dens.support(consts)
+        if np.isfinite(sup.high - sup.low) and np.isclose(sup.high - sup.low, 2 * np.pi, rtol=1e-12, atol=0.0):
+            return KState("phase", ir.axes(g, node), params=params)
     if gauss is None or gauss.mean != 0.0:               # only a centred Gaussian weight has a kernel map
         return KState("other", ir.axes(g, node), params=params)
     return KState("weight", ir.axes(g, node), var=gauss.std ** 2, params=params)
