@@ -1,7 +1,7 @@
 """Infinite-width kernels read off the graph: NNGP K and NTK Θ, op by op.
 
-Each op kind has a kernel map (:data:`KERNEL_MAPS`, the way a neural-tangents layer carries its
-``kernel_fn``). The interpreter walks the graph in topological order with one state per node:
+Each op kind has a kernel map (:data:`nnft.graph.kernel_maps.KERNEL_MAPS`, the way a neural-tangents
+layer carries its ``kernel_fn``). The interpreter walks the graph in topological order with one state per node:
 
 - ``det``   the input x: S = Σ_j x_j x'_j (the Gram matrix X Xᵀ);
 - ``weight`` a parameter W ~ N(0, s²) with constant s (the only densities with a kernel map);
@@ -9,6 +9,8 @@ Each op kind has a kernel map (:data:`KERNEL_MAPS`, the way a neural-tangents la
 - ``fgp``   a pointwise function f of one ``gp`` node (an activation, or any elementwise expression
             of it): f and f' are composed symbolically (chain rule);
 - ``wsum``  W ⊙ f(z) awaiting the sum over its axis (the readout ``sum_N(W * σ(z))``).
+- ``phase`` a uniform phase b ~ U[−π, π] (Cos-net), ``dvec`` a deterministic function of x such as |x|²
+            (Gauss-net): closed forms in :mod:`nnft.graph.kernel_maps`.
 
 Sums of Gaussian nodes: independent terms add their kernels. Terms that share parameters add
 their kernels too when their cross-covariance vanishes, which the interpreter proves from the
