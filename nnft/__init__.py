@@ -52,7 +52,7 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "Model": ("nnft.graph.compile", "Model"),
     "KernelError": ("nnft.graph.kernels", "KernelError"),
     "Kernels": ("nnft.graph.kernels", "Kernels"),
-    "kernels": ("nnft.graph.kernels", "kernels"),
+    "kernels": ("nnft.kernels_reference", "kernels_or_reference"),
     "kernel_fn": ("nnft.graph.kernels", "kernel_fn"),
     "compile": ("nnft.graph.compile", "compile"),
     "Exact": ("nnft.reference", "Exact"),

@@ -138,6 +138,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # Analytic references beside Monte Carlo, and the axiom checks.
     ("checks / reference", (
         "nnft.reference",
+        "nnft.kernels_reference",   # graph kernels, else the NNGP from the neuron reference
         "nnft.reference_mlp",       # NNGP / finite-width theory of mlp: nets (not neuron sums)
         "nnft.checks",
         "nnft.checks._sampling",

@@ -63,7 +63,7 @@ def kernel(spec, points, sets, layers, out):
     import numpy as np
 
     from nnft.graph.compile import compile
-    from nnft.graph.kernels import kernels
+    from nnft.kernels_reference import kernels_or_reference
     if out is not None:
         from nnft.results.files import check_writable
         check_writable(out)
@@ -75,9 +75,13 @@ def kernel(spec, points, sets, layers, out):
         pts = np.atleast_2d(np.asarray(study_points(theory), dtype=np.float64))
     else:
         pts = points_option(points, model.d)
-    k = kernels(model, pts)
+    k = kernels_or_reference(model, pts)
     np.set_printoptions(precision=6, suppress=True, linewidth=120)
-    click.echo(f"{model.theory.name}: NNGP K(xᵢ, xⱼ)\n{k.nngp}\nNTK Θ(xᵢ, xⱼ) (NTK parameterisation)\n{k.ntk}")
+    click.echo(f"{model.theory.name}: NNGP K(xᵢ, xⱼ) [{k.source}]\n{k.nngp}")
+    if np.isnan(k.ntk).all():
+        click.echo("NTK Θ: not available (no kernel map in the graph; the neuron reference gives K only)")
+    else:
+        click.echo(f"NTK Θ(xᵢ, xⱼ) (NTK parameterisation)\n{k.ntk}")
     if layers:
         for i, (where, K, T) in enumerate(k.layers, start=1):
             click.echo(f"layer {i} ({where}): diag K = {np.diag(K)}  diag Θ = {np.diag(T)}")

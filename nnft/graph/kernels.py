@@ -57,11 +57,14 @@ class Kernels:
       ntk: Θ(xᵢ, xⱼ) of the field w.r.t. standardised Gaussian parameters, (P, P).
       layers: per layer, in graph order: (label, K, Θ) — the layer-by-layer recursion; the label names the
         layer as the spec does (:func:`layer_labels`: ``z1`` … ``zL``, ``field``).
+      source: where the kernels come from: "graph recursion" (this module), or the neuron reference
+        (``nnft.kernels_reference``).
     """
 
     nngp: np.ndarray
     ntk: np.ndarray
     layers: tuple[tuple[str, np.ndarray, np.ndarray], ...]
+    source: str = "graph recursion"
 
 
 def kernels(model, points) -> Kernels:

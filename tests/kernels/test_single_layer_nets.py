@@ -83,3 +83,20 @@ def test_layer_labels_name_the_spec_layers():
     assert labels[:2] == ["z1", "z2"] and labels[-1] == "field"
     labels = [w for w, _, _ in kernels(nnft.compile(nnft.load("cos_net")), POINTS["cos_net"]).layers]
     assert labels == ["field: layer 1/2", "field: layer 2/2"]
+
+
+def test_non_gaussian_layers_fall_back_to_the_neuron_reference_labelled():
+    """cos_net_skewed: a skewed (non-Gaussian) first-layer law, the same G2 as Cos-net (TASI eq. 69)."""
+    from nnft.kernels_reference import REFERENCE_SOURCE, kernels_or_reference
+    model = nnft.compile(nnft.load("cos_net_skewed"))
+    X = POINTS["cos_net"][:, :model.d]                    # the shipped cos_net_skewed has d = 1
+    with pytest.raises(KernelError, match="non-Gaussian"):
+        kernels(model, X)                                  # the graph alone has no kernel map
+    k = kernels_or_reference(model, X)
+    assert k.source == REFERENCE_SOURCE and np.isnan(k.ntk).all()
+    np.testing.assert_allclose(k.nngp, closed_form(X), rtol=1e-10, atol=1e-12)
+    assert not np.allclose(k.nngp, closed_form(X, sigma_w0=1.1), rtol=1e-3)
+    assert nnft.kernels(model, X).source == REFERENCE_SOURCE          # the public name falls back
+    assert nnft.kernels(nnft.compile(nnft.load("gauss_net")), X).source == "graph recursion"
+    with pytest.raises(KernelError, match="non-Gaussian"):            # interacting: no Gaussian process
+        kernels_or_reference(nnft.compile(nnft.load("phi4_scalar_1d")), np.zeros((2, 1)))
