@@ -176,7 +176,7 @@ def kernel_fn(model, batch_size: int = 256) -> Callable:
 
     Raises:
       KernelError: as :func:`kernels`; also an unknown ``get``, or a batch_size < 1.
-      """
+    """
     if int(batch_size) < 1:
         raise KernelError(f"batch_size must be ≥ 1, got {batch_size}")
     b = int(batch_size)
