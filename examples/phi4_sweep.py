@@ -4,8 +4,9 @@ Reproduces TASI §5.2 / docs/physics.md §7: the insertion e^{−(λ/4!)∫_box 
 small λ, with the *finite-N* coefficient c1(N) (exact from the neuron-sum moments), and first order
 stops holding as λ grows. ``nnft.compare`` (nnft/perturbation/, docs/perturbation.md) measures
 δG(x, y) = ⟨φφ⟩_λ − ⟨φφ⟩_0 at every λ on the same networks (joint jackknife), prints it beside λ·c1(N)
-and the N = ∞ formula with z-scores and the effective sample size, flags where |z| > 5, and this
-script plots the sweep. x = 0 and y = 0.5 along the first axis.
+and the N = ∞ formula with z-scores and the effective sample size, flags where |z| > 5, and
+``nnft.plot`` draws the sweep. x = 0 and y = 0.5 along the first axis. The same from the shell:
+``nnft perturb phi4_scalar_1d --lambdas 0.01,0.1,1 --plot phi4_sweep.png``.
 
 Run:
   python examples/phi4_sweep.py [--samples 100000] [--out phi4_sweep.png]
@@ -19,36 +20,24 @@ Run:
       d = 1), the MC follows c1(N) at small λ and rejects the N = ∞ formula at |z| ≈ 14.
 """
 
-from __future__ import annotations
-
 import argparse
 
 import numpy as np
 
 import nnft
+import nnft.plot
 
-
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--spec", default="phi4_scalar_1d", help="a spec with a φ⁴ insertion (name or path)")
-    ap.add_argument("--samples", type=int, default=100_000)
-    ap.add_argument("--lambdas", default="0.01,0.03,0.1,0.3,1,3")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", default="phi4_sweep.png")
-    args = ap.parse_args()
-    theory = nnft.load(args.spec)
-    d = theory.dims["d"]
-    pair = [np.stack([np.zeros(d), 0.5 * np.eye(d)[0]])]
-    table = nnft.compare(theory, pair, lambdas=[float(v) for v in args.lambdas.split(",")],
-                         samples=args.samples, key=args.seed)
-    print(table)
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        return
-    table.plot(args.out)
-    print(f"wrote {args.out}")
-
-
-if __name__ == "__main__":
-    main()
+ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+ap.add_argument("--spec", default="phi4_scalar_1d", help="a spec with a φ⁴ insertion (name or path)")
+ap.add_argument("--samples", type=int, default=100_000)
+ap.add_argument("--lambdas", default="0.01,0.03,0.1,0.3,1,3")
+ap.add_argument("--seed", type=int, default=0)
+ap.add_argument("--out", default="phi4_sweep.png")
+args = ap.parse_args()
+theory = nnft.load(args.spec)
+pair = [np.stack([np.zeros(theory.dims["d"]), 0.5 * np.eye(theory.dims["d"])[0]])]
+table = nnft.compare(theory, pair, lambdas=[float(v) for v in args.lambdas.split(",")], samples=args.samples,
+                     key=args.seed)
+print(table)
+nnft.plot.plot(table, args.out)
+print(f"wrote {args.out}")

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nnft.densities import get_density
 from nnft.errors import EstimatorError, NnftError
 
 __all__ = ["EXACT", "NNGP", "LEADING", "ALLOWANCE_DOC", "MLPInfo", "MLPTheory", "mlp_info", "mlp_theory"]
@@ -106,11 +107,12 @@ def mlp_info(model) -> MLPInfo | None:
     else:
         activation = None
 
-    def var(p):
+    def var(p):             # the variance of a centred Gaussian parameter (the density's own fact)
         (kind, args), = th.params[p].density.items()
-        if kind != "normal" or set(args) - {"std"}:
-            raise ValueError(p)
-        return float(E.evaluate_constant(E.parse(args["std"]), env)) ** 2
+        law = get_density(kind).gaussian({a: float(E.evaluate_constant(E.parse(str(v)), env)) for a, v in args.items()})
+        if law is None or law.mean != 0.0:
+            raise EstimatorError(f"{p} is not a centred Gaussian parameter")
+        return float(law.std) ** 2
 
     def tidy(v):            # sqrt(C_W/n)² · n is C_W up to rounding: keep 12 significant digits
         return float(f"{v:.12g}")

@@ -50,6 +50,51 @@ def format_value(mean: float, err: float) -> str:
     return f"{mean:.{digits}f} ± {err:.{digits}f}"
 
 
+def _error_digits(err: float) -> tuple[int, int]:
+    """(digits, p): the error rounded to the physics convention as the integer ``digits`` times 10^p."""
+    from decimal import ROUND_HALF_UP, Decimal
+    d = Decimal(repr(float(err)))
+    k = d.adjusted()                                     # exponent of the leading digit
+    lead = int(d.scaleb(-k))                             # 1..9
+    p = k - (1 if lead in (1, 2) else 0)                 # keep 2 digits for a leading 1 or 2, else 1
+    digits = int(d.scaleb(-p).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    if len(str(digits)) > len(str(int(d.scaleb(-p)))):   # 0.0996 -> 0.10: round again with the new leading digit
+        return _error_digits(digits * 10.0 ** p)
+    return digits, p
+
+
+def format_paren(mean: float, stderr: float) -> str:
+    """An estimate in physics notation: ``0.4989(15)`` means 0.4989 ± 0.0015.
+
+    The rule: the standard error keeps 2 significant digits when its leading digit is 1 or 2 and 1
+    otherwise (0.0015 -> (15), 0.0036 -> (4), 0.0996 -> (10) as 0.10); the value is rounded half up to
+    the error's last digit. The digits in parentheses count units of that last digit. When the last
+    digit lies left of the units (the error is ≥ 10 after rounding: 1234 ± 56 has its last digit at
+    10) or further right than 10⁻⁶, the estimate is written with a power of ten, ``1.23(6)e3``
+    (1230 ± 60), ``1.234(15)e-7``. Without an error bar to round to: ``0.5(0)`` for a zero error
+    (the value with 6 significant digits), ``0.5(nan)`` / ``0.5(inf)`` for a non-finite one, and a
+    non-finite value prints as ``nan`` / ``inf`` / ``-inf`` followed by its error in parentheses.
+
+    Raises:
+      InputError: a negative standard error.
+    """
+    mean, err = float(mean), float(stderr)
+    if err < 0:
+        raise InputError(f"a standard error is ≥ 0, got {err!r}")
+    if not math.isfinite(mean):
+        return f"{mean}({err:.2g})"
+    if err == 0 or not math.isfinite(err):
+        return f"{mean:.6g}({0 if err == 0 else err})"
+    digits, p = _error_digits(err)
+    from decimal import ROUND_HALF_UP, Decimal
+    value = Decimal(repr(mean)).scaleb(-p).quantize(Decimal(1), rounding=ROUND_HALF_UP)   # units of 10^p
+    if -6 <= p <= 0:
+        return f"{value.scaleb(p):.{-p}f}({digits})"
+    # a power of ten: the exponent of the value's leading digit (or the error's, if larger)
+    e = max(value.adjusted() + p if value else p, p + len(str(digits)) - 1)
+    return f"{value.scaleb(p - e):.{e - p}f}({digits})e{e}"
+
+
 @dataclass(frozen=True)
 class Estimate:
     """A Monte Carlo estimate: mean and standard error (arrays of one shape), and the sample size.

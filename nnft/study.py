@@ -21,7 +21,8 @@ from nnft.reference_mlp import ALLOWANCE_DOC, EXACT, LEADING, NNGP, PT1
 from nnft.spec.models import Theory
 from nnft.study_theory import fill_theory
 from nnft.spec.points import study_points
-from nnft.stats import format_value, require_ess, zscore
+from nnft.stats import require_ess, zscore
+from nnft.tables import estimate, render, versions, wrap_text
 from nnft.tails import KHAT_FLAG
 
 MAX_TUPLES_PER_ORDER = 24
@@ -166,16 +167,40 @@ class Report:
     rhat: float | None = None
     #: smallest bulk ESS over the chains' observables (an MCMC ensemble; None: not MCMC)
     bulk_ess: float | None = None
+    #: the sampling precision (``float32``/``float64``; None: not recorded)
+    dtype: str | None = None
+    #: the nnft and JAX versions that produced the report (None: not recorded)
+    versions: dict | None = None
+    #: why ⟨φ⟩ = 0 by a symmetry proven from the graph (``nnft.graph.symmetry``, φ → −φ), so that
+    #: G_c⁽²⁾ = G⁽²⁾ and the table shows one of them; None: not proven
+    zero_mean: str | None = None
 
     def __str__(self) -> str:
         """``print(report)`` shows :meth:`table`."""
         return self.table()
 
-    def table(self) -> str:
-        """The report as the text table ``nnft run`` prints: MC beside theory with z-scores, k̂ and notes."""
+    def same_connected(self, r: Row) -> bool:
+        """Whether the row's G_c is its G (one estimate, shown once): always for n = 1 (G_c⁽¹⁾ = G⁽¹⁾ by
+        definition), for n = 2 when ⟨φ⟩ = 0 by a proven symmetry (:attr:`zero_mean`), and only when the
+        row's G and G_c theories agree too."""
+        return (r.order == 1 or (r.order == 2 and self.zero_mean is not None)) and \
+            r.exact_full == r.exact_connected and r.kind_full == r.kind_connected and r.allow_full == r.allow_connected
+
+    def table(self, width: int | None = None) -> str:
+        """The report as the text table ``nnft run`` prints: MC beside theory with z-scores, k̂ and notes.
+
+        Fitted to ``width`` terminal cells (None: ``nnft.tables.terminal_width``; a point tuple is never
+        cut, ``nnft.tables.render``); estimates as ``NNFT_NOTATION`` says (``pm`` or ``paren``). An
+        n = 1 row, and an n = 2 row of a theory with ⟨φ⟩ = 0 by symmetry (:attr:`zero_mean`), shows
+        G_c as "= G": one estimate, not two equal columns."""
         t = self.theory
         lines = [f"{t.name}  ({t.source})", "  " + "  ".join(f"{k}={v}" for k, v in t.dims.items()),
                  f"  {self.samples} networks, seed {self.seed}"]
+        if self.versions or self.dtype:
+            v = self.versions or {}
+            lines.append("  " + "  ".join(x for x in (f"nnft {v['nnft']}" if "nnft" in v else "",
+                                                      f"JAX {v['jax']}" if "jax" in v else "",
+                                                      f"dtype {self.dtype}" if self.dtype else "") if x))
         ns = self.model.structure.neuron_sum
         lines.append(f"  neuron sum over {ns.width} (readout {ns.readout}"
                      + (f", offset {ns.offset}" if ns.offset else "") + ")" if ns else
@@ -193,17 +218,25 @@ class Report:
         if self.rhat is not None:
             lines.append(f"  MCMC ensemble: split-R̂ = {self.rhat:.4f} (worst observable; > 1.01: not converged)"
                          + (f", bulk ESS ≥ {self.bulk_ess:.5g}" if self.bulk_ess is not None else ""))
-        head = f"{'n':>2} {'points':<28} {'G (MC)':>20} {'G (theory)':>11} {'z':>7}   {'G_c (MC)':>20} " \
-               f"{'G_c (theory)':>12} {'z':>7}"
-        if any(r.neuron_connected for r in self.rows):
-            head += f"   {'G_c (neuron-level)':>22} {'z':>6}"
+        z2 = self.zero_mean
+        merged = [self.same_connected(r) for r in self.rows]
+        neuron = any(r.neuron_connected for r in self.rows)
         tails = any(r.khat is not None for r in self.rows)
+        header = [" n", "points", "G (MC)", "G (theory)", "z", "G_c (MC)", "G_c (theory)", "z"]
+        minw = [2, 28, 20, 11, 7, 22, 12, 7]
+        if neuron:
+            header += ["G_c (neuron-level)", "z"]
+            minw += [25, 6]
         if tails:
-            head += f"   {'k̂':>6}"
-        head += f"   {'theory':<10}"
+            header += ["k̂"]
+            minw += [9]
+        header += ["theory"]
+        minw += [13]
         if self.ess is not None:
-            head += f" {'ESS':>8}"
-        lines += ["", head, "-" * len(head)]
+            header += ["ESS"]
+            minw += [8]
+        header += [""]
+        minw += [0]
         reasons: dict[str, int] = {}
         for r in self.rows:
             if r.exact_full is None or r.exact_connected is None:
@@ -216,57 +249,67 @@ class Report:
             return (f"{v:+.2f}" + ("~" if allow else " ")) if v is not None else "—"
 
         digits = _distinguishing_digits([tuple(p) for r in self.rows for p in r.points])
-        for r in self.rows:
+        cells = []
+        for r, same in zip(self.rows, merged):
             pts = ";".join(",".join(f"{c:.{digits}g}" for c in p) for p in r.points)
-            pts = pts if len(pts) <= 28 else pts[:25] + "..."
-            line = f"{r.order:>2} {pts:<28} {format_value(*r.full):>20} {num(r.exact_full, r):>11} " \
-                   f"{zz(r.z_full, r.allow_full):>7}   {format_value(*r.connected):>20} " \
-                   f"{num(r.exact_connected, r):>12} {zz(r.z_connected, r.allow_connected):>7}"
-            if r.neuron_connected:
-                line += f"   {format_value(*r.neuron_connected):>22} {zz(r.z_neuron, r.allow_connected):>6}"
-            elif tails and any(q.neuron_connected for q in self.rows):
-                line += f"   {'—':>22} {'—':>6}"
+            row = [f"{r.order:>2}", pts, estimate(*r.full), num(r.exact_full, r), zz(r.z_full, r.allow_full)]
+            if same:
+                row += ["= G", "= G", ""]
+            else:
+                row += [estimate(*r.connected), num(r.exact_connected, r), zz(r.z_connected, r.allow_connected)]
+            if neuron:
+                row += [estimate(*r.neuron_connected), zz(r.z_neuron, r.allow_connected)] if r.neuron_connected \
+                    else ["—", "—"]
             if tails:
                 finite_k = r.khat is not None and math.isfinite(r.khat)   # −inf: constant contributions, no tail
-                line += f"   {r.khat:>6.2f}" if finite_k else f"   {'—':>6}"
-            tag = " / ".join(KINDS.get(k, (k,))[0] for k in dict.fromkeys(
-                k for k in (r.kind_full, r.kind_connected) if k)) or "none"
-            line += f"   {tag:<10}"
+                row.append(f"{r.khat:.2f}" if finite_k else "—")
+            row.append(" / ".join(KINDS.get(k, (k,))[0] for k in dict.fromkeys(
+                k for k in (r.kind_full, r.kind_connected) if k)) or "none")
             if self.ess is not None:
-                line += f" {self.ess:>8.4g}"
-            if tails and r.flagged:
-                line += " HEAVY TAIL"
-            if r.error_bar_infinite:
-                line += " ERROR BAR ∞"
-            lines.append(line)
+                row.append(f"{self.ess:.4g}")
+            flags = (["HEAVY TAIL"] if tails and r.flagged else []) + (["ERROR BAR ∞"] if r.error_bar_infinite else [])
+            row.append(" ".join(flags))
+            cells.append(row)
+        align = [">", "<"] + [">"] * (len(header) - 4) + ["<"] * 2
+        if self.ess is not None:
+            align[-3:] = ["<", ">", "<"]
+        lines = wrap_text(lines, width)
+        lines += [""] + render(header, cells, align=align, width=width, keep=(0,), label=1, minwidth=minw)
+        if any(merged):
+            why = "; ".join((["G_c⁽¹⁾ = G⁽¹⁾ by definition"] if any(m and r.order == 1 for m, r in zip(merged, self.rows))
+                              else []) + ([f"G_c⁽²⁾ = G⁽²⁾ as ⟨φ⟩ = 0 {z2}"] if any(m and r.order == 2 for m, r in
+                                                                                 zip(merged, self.rows)) else []))
+            lines += wrap_text(["", f"  = G: one estimate, shown once: {why}"], width)
+        foot: list[str] = []
         used = list(dict.fromkeys(k for r in self.rows for k in (r.kind_full, r.kind_connected) if k))
         if used:
-            lines += [""] + [f"  theory {KINDS[k][0]}: {KINDS[k][1]}" for k in used if k in KINDS]
+            foot += [""] + [f"  theory {KINDS[k][0]}: {KINDS[k][1]}" for k in used if k in KINDS]
             if any(r.allow_full or r.allow_connected for r in self.rows):
-                lines.append("  z~ : an asymptotic theory, z = (MC − theory)/√(se² + a²) with the stated allowance a — "
+                foot.append("  z~ : an asymptotic theory, z = (MC − theory)/√(se² + a²) with the stated allowance a — "
                              "not an exact test")
         if reasons:
-            lines += [""] + [f"  [{i}] no theory: {why}" for why, i in reasons.items()]
+            foot += [""] + [f"  [{i}] no theory: {why}" for why, i in reasons.items()]
         if any(r.error_bar_infinite for r in self.rows):
-            lines += ["", "  ERROR BAR ∞: the error bar of an n-point function needs E|φ|^(2n), which the densities make "
+            foot += ["", "  ERROR BAR ∞: the error bar of an n-point function needs E|φ|^(2n), which the densities make "
                           "infinite for these rows (docs/refusals.md): the estimate exists, its ± and z mean nothing"]
         flagged = [r for r in self.rows if r.flagged]
         light = math.isinf(self.model.moments["phi"].lo)      # every moment of φ proved finite
         if flagged and light:
             worst = max(r.khat for r in flagged)
-            lines += ["", f"  HEAVY TAIL: {len(flagged)} row(s) have Pareto k̂ > 0.7 (up to {worst:.2f}) for the largest "
+            foot += ["", f"  HEAVY TAIL: {len(flagged)} row(s) have Pareto k̂ > 0.7 (up to {worst:.2f}) for the largest "
                       "per-network contributions (PSIS diagnostic, arXiv:1507.02646). Every moment of φ is finite here "
                       "(proved from the densities), so the sample is pre-asymptotic: these error bars are unreliable "
                       f"at {self.samples} networks; more samples make them trustworthy"]
         elif flagged:
             worst = max(r.khat for r in flagged)
-            lines += ["", f"  HEAVY TAIL: {len(flagged)} row(s) have Pareto k̂ > 0.7 (up to {worst:.2f}) for the largest "
+            foot += ["", f"  HEAVY TAIL: {len(flagged)} row(s) have Pareto k̂ > 0.7 (up to {worst:.2f}) for the largest "
                       "per-network contributions: their Monte Carlo numbers and error bars are unreliable"
                       + (" and k̂ ≥ 1 suggests the mean does not exist" if worst >= 1 else "")
                       + " (PSIS diagnostic, arXiv:1507.02646)"
                       + (f". With {self.samples} networks k̂ is itself noisy (light tails can reach 0.7 below a few "
                          "thousand): rerun with more samples to tell a heavy tail from noise" if self.samples < 20_000
                          else "; a heavy tail is not cured by more samples")]
+        lines += wrap_text(foot, width)
         return "\n".join(lines)
 
 
@@ -331,7 +374,10 @@ def run(theory: Theory, *, samples: int | None = None, seed: int | None = None, 
         except EstimatorError as err:
             notes.append(f"no neuron-level estimate: {err}")
     ess = mc.full.ess if diag is None else None
+    from nnft.graph.symmetry import static_symmetries
     return Report(theory=theory, model=model, samples=samples, seed=seed, rows=rows, notes=notes,
+                  dtype=str(np.dtype(dtype)) if dtype else None, versions=versions(),
+                  zero_mean=static_symmetries(model.graph).reason("z2"),
                   ess=None if ess is None else float(np.min(ess)),
                   rhat=None if diag is None else diag.max_rhat,
                   bulk_ess=None if diag is None else float(np.nanmin(diag.ess)))

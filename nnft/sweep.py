@@ -19,7 +19,7 @@ from typing import Any, Sequence
 from nnft.errors import SpecError
 from nnft.spec.load import from_dict, read_mapping, resolve
 from nnft.spec.models import Theory
-from nnft.stats import format_value
+from nnft.tables import estimate, render, wrap_text
 from nnft.study import Report
 from nnft.study import run as run_study
 
@@ -56,7 +56,7 @@ class Sweep:
         """The validated theory of every value (after the override)."""
         return [r.theory for r in self.reports]
 
-    def table(self) -> str:
+    def table(self, width: int | None = None) -> str:
         """The sweep as text: a header, then one line per (value, point tuple) with the swept value as
         the first column: MC G⁽ⁿ⁾ and G_c⁽ⁿ⁾ (mean ± standard error) beside theory, with z-scores."""
         first = self.reports[0]
@@ -65,15 +65,19 @@ class Sweep:
         lines = [f"{t.name}  ({t.source})  sweep over {self.name}: {', '.join(vals)}",
                  f"  {first.samples} networks per value, seed {first.seed} at every value (common random numbers: "
                  "errors are correlated across values)"]
+        if first.versions or first.dtype:
+            ver = first.versions or {}
+            lines.append("  " + "  ".join(x for x in (f"nnft {ver['nnft']}" if "nnft" in ver else "",
+                                                      f"JAX {ver['jax']}" if "jax" in ver else "",
+                                                      f"dtype {first.dtype}" if first.dtype else "") if x))
         notes = list(dict.fromkeys(f"{_show(v)}: {n}" for v, r in self for n in r.notes))
         lines += [f"  note: {n}" for n in notes]
-        w = max(len(self.name), *(len(v) for v in vals))
-        head = f"{self.name:>{w}}  {'n':>2} {'points':<28} {'G (MC)':>20} {'G (theory)':>11} {'z':>6}   " \
-               f"{'G_c (MC)':>20} {'G_c (theory)':>12} {'z':>6}"
+        header = [self.name, " n", "points", "G (MC)", "G (theory)", "z", "G_c (MC)", "G_c (theory)", "z"]
+        minw = [0, 2, 28, 20, 11, 6, 22, 12, 6]
         neuron = any(r.neuron_connected for rep in self.reports for r in rep.rows)
         if neuron:
-            head += f"   {'G_c (neuron-level)':>22} {'z':>6}"
-        lines += ["", head, "-" * len(head)]
+            header += ["G_c (neuron-level)", "z"]
+            minw += [25, 6]
 
         def num(v):
             return f"{v:.5g}" if v is not None else "—"
@@ -81,15 +85,25 @@ class Sweep:
         def zz(v):
             return f"{v:+.2f}" if v is not None else "—"
 
+        cells, merged = [], False
         for v, rep in zip(vals, self.reports):
             for r in rep.rows:
                 pts = ";".join(",".join(f"{c:.3g}" for c in p) for p in r.points)
-                pts = pts if len(pts) <= 28 else pts[:25] + "..."
-                lines.append(f"{v:>{w}}  {r.order:>2} {pts:<28} {format_value(*r.full):>20} {num(r.exact_full):>11} "
-                             f"{zz(r.z_full):>6}   {format_value(*r.connected):>20} {num(r.exact_connected):>12} "
-                             f"{zz(r.z_connected):>6}"
-                             + (f"   {format_value(*r.neuron_connected):>22} {zz(r.z_neuron):>6}" if r.neuron_connected
-                                else f"   {'—':>22} {'—':>6}" if neuron else ""))
+                row = [v, f"{r.order:>2}", pts, estimate(*r.full), num(r.exact_full), zz(r.z_full)]
+                if rep.same_connected(r):
+                    merged = True
+                    row += ["= G", "= G", ""]
+                else:
+                    row += [estimate(*r.connected), num(r.exact_connected), zz(r.z_connected)]
+                if neuron:
+                    row += [estimate(*r.neuron_connected), zz(r.z_neuron)] if r.neuron_connected else ["—", "—"]
+                cells.append(row)
+        if merged:
+            lines.append("  G_c shown as '= G': one estimate (G_c⁽¹⁾ = G⁽¹⁾ by definition; G_c⁽²⁾ = G⁽²⁾ where ⟨φ⟩ = 0 "
+                         "by a proven symmetry, as nnft run says)")
+        lines = wrap_text(lines, width)
+        lines += [""] + render(header, cells, align=[">", ">", "<"] + [">"] * (len(header) - 3), width=width,
+                               keep=(0, 1), label=2, minwidth=minw)
         return "\n".join(lines)
 
     def __str__(self) -> str:

@@ -125,7 +125,7 @@ _GROWTH_BOUNDS = {
     "modulus": lambda u, v: np.allclose(v, np.abs(u)),
     "square": lambda u, v: np.allclose(v, u ** 2),
     "sqrt": lambda u, v: np.allclose(v, np.sqrt(np.abs(u))),
-    "exponential": lambda u, v: np.all(v <= 2 * np.exp(np.abs(u))),
+    "exp": lambda u, v: np.all(v <= 2 * np.exp(np.abs(u))),
     "other": lambda u, v: True,
 }
 

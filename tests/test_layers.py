@@ -4,6 +4,7 @@ The layers, top to bottom::
 
     public API (nnft/__init__.py, lazy)
     cli
+    plot                figures of results (nnft.plot)
     workflows           study, perturbation (compare)
     checks / reference
     estimators
@@ -40,6 +41,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.errors",              # every error and warning class
         "nnft.inputs",              # checks of user arguments and their bounds
         "nnft.stats",               # Estimate, BlockSums, z-scores, ESS
+        "nnft.tables",              # text tables fitted to the terminal, estimate notation, verdict colours
         "nnft.tails",               # Pareto-k̂ tail diagnostic (stats reads KHAT_FLAG)
         "nnft.partitions",          # set partitions, moment <-> cumulant relations
         "nnft.checkpoint",          # checkpoint files of streams (imports no runtime)
@@ -146,7 +148,6 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.checks.cluster",
         "nnft.checks.reflection",
         "nnft.checks.symmetry",
-        "nnft.checks.plots",
     )),
     # Workflows: a study, a perturbative comparison (couplings and first-order terms use the
     # reference, so the whole perturbation package sits here).
@@ -171,11 +172,22 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.results.kernels",         # NNGP / NTK Kernels <-> Dataset
         "nnft.results.criticality",     # MLP criticality analysis <-> Dataset
     )),
+    # Figures of results (matplotlib imported on first use), drawn from their Datasets.
+    ("plot", (
+        "nnft.plot",                    # plot(result): the figure of any result kind; public functions
+        "nnft.plot.base",               # lazy matplotlib, --plot path checks, results as Datasets
+        "nnft.plot.correlators",        # G2 vs |x - y|, Report panels, width sweeps (1/N, 1/N^2), --set sweeps
+        "nnft.plot.perturbation",       # lambda sweeps of a Comparison
+        "nnft.plot.checks",             # check verdicts, cluster profiles, RP spectra
+        "nnft.plot.criticality",        # phase diagram chi_perp(C_W, C_b) with the critical line
+        "nnft.plot.kernels",            # NNGP / NTK Gram images
+    )),
     ("cli", (
         "nnft.cli",
         "nnft.cli.__main__",        # python -m nnft.cli
         "nnft.cli.output",          # filtered streams, one-line errors and warnings
         "nnft.cli.invocation",      # one invocation's state, shared options, run settings
+        "nnft.cli.plotting",        # --plot FILE: checked at parsing, figure of the result
         "nnft.cli.describe",        # commands that read a spec without sampling
         "nnft.cli.sampling",        # commands that sample
     )),

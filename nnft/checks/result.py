@@ -119,39 +119,50 @@ def _fmt(v) -> str:
     return str(v)
 
 
-def table(results, evidence: int = 0) -> str:
-    """A plain-text table of results; with ``evidence > 0`` the worst configurations under each row."""
+def table(results, evidence: int = 0, *, width: int | None = None, colour: bool | None = None) -> str:
+    """A plain-text table of results; with ``evidence > 0`` the worst configurations under each row.
+
+    Fitted to ``width`` cells (None: the terminal's, ``nnft.tables.terminal_width``): when too wide the
+    basis moves to a line of its own below its row, broken between words. Verdicts are coloured (PASS
+    green, FAIL red, INCONCLUSIVE yellow) when ``colour`` (None: stdout is a terminal and ``NO_COLOR``
+    is unset, ``nnft.tables.colour_enabled``)."""
+    from nnft.tables import colour_enabled, render, terminal_width
     results = list(results)
+    width = terminal_width() if width is None else width
+    colour = colour_enabled() if colour is None else colour
     head = ("check", "verdict", "statistic", "threshold", "samples", "basis")
-    rows = [(r.check, _verdict_cell(r), f"{r.statistic:.3g}", f"{r.threshold:.3g}",
-             f"{r.samples:,}" + (f" (need {r.needed_samples:,})" if r.needed_samples else ""),
-             r.basis if len(r.basis) < 70 else r.basis[:67] + "...") for r in results]
-    w = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(head)]
-    line = lambda cells: "  ".join(c.ljust(w[i]) for i, c in enumerate(cells)).rstrip()  # noqa: E731
-    out = [line(head), line(["-" * x for x in w])]
-    for r, row in zip(results, rows):
-        out.append(line(row))
+    rows = [(r.check, _verdict_cell(r, colour), f"{r.statistic:.3g}", f"{r.threshold:.3g}",
+             f"{r.samples:,}" + (f" (need {r.needed_samples:,})" if r.needed_samples else ""), r.basis)
+            for r in results]
+    after = []
+    for r in results:
+        extra = []
         if r.expected is not None:
             state = (f"not confirmed: the spec expects {r.expected}, this run could not decide" if r.unconfirmed
                      else f"UNEXPECTED: the spec expects {r.expected}" if r.unexpected else "as expected")
-            out.append(f"    {state}" + (f" — {r.reason}" if r.reason else ""))
+            extra.append(f"    {state}" + (f" — {r.reason}" if r.reason else ""))
         elif r.unexpected:
-            out.append("    UNEXPECTED FAIL: the spec declares no expected verdict for this check "
-                       "(study.checks: {" + (r.name or "name") + ": {expect: fail, reason: ...}} if it is known physics)")
+            extra.append("    UNEXPECTED FAIL: the spec declares no expected verdict for this check "
+                         "(study.checks: {" + (r.name or "name") + ": {expect: fail, reason: ...}} if it is known physics)")
         if evidence:
             if r.message:
-                out.append("    " + r.message)
+                extra.append("    " + r.message)
             for ev in r.evidence[:evidence]:
-                out.append("    " + ", ".join(f"{k}={_fmt(v)}" for k, v in ev.items()))
+                extra.append("    " + ", ".join(f"{k}={_fmt(v)}" for k, v in ev.items()))
+        after.append(extra)
+    out = render(head, rows, align="<" * 6, width=width, keep=(0, 1), label=5, label_sep=" ", gap="  ",
+                 label_below=True, after=after)
     return "\n".join(out)
 
 
-def _verdict_cell(r: CheckResult) -> str:
+def _verdict_cell(r: CheckResult, colour: bool = False) -> str:
+    from nnft.tables import verdict
+    v = verdict(r.verdict, colour)
     if r.expected is None:
-        return r.verdict + (" (unexpected)" if r.unexpected else "")
+        return v + (" (unexpected)" if r.unexpected else "")
     if r.unconfirmed:
-        return r.verdict + f" (expected {r.expected}: not confirmed)"
-    return r.verdict + (" (expected)" if not r.unexpected else f" (expected {r.expected})")
+        return v + f" (expected {r.expected}: not confirmed)"
+    return v + (" (expected)" if not r.unexpected else f" (expected {r.expected})")
 
 
 # ----------------------------------------------------------------------------------- statistics

@@ -3,7 +3,7 @@
     nnft validate SPEC [--set N=64]
     nnft run SPEC [--samples 200000] [--seed 0] [--set N=64] [--points "0,0;0.5,0"] [--orders 2,4]
              [--devices N] [--checkpoint FILE [--resume]] [--quiet]
-    nnft check SPEC [--only translation,z2,cluster,reflection_positivity] [--samples 50000] [--plot DIR]
+    nnft check SPEC [--only translation,z2,cluster,reflection_positivity] [--samples 50000] [--plot FILE.png]
     nnft perturb SPEC [--lambdas 0.01,0.1,1] [--samples 100000] [--seed 0] [--points "0;0.5"] [--set N=10]
     nnft show FILE                      # the table of a result saved with --out FILE.nc / FILE.json
     nnft schema

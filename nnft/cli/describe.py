@@ -9,6 +9,7 @@ import json
 import click
 
 from nnft.cli.invocation import load_theory, points_option
+from nnft.cli.plotting import plot_option, write_plot
 from nnft.errors import InputError, NnftError
 
 
@@ -56,7 +57,8 @@ def validate(spec, sets):
 @click.option("--layers/--no-layers", default=False, help="also print K and Θ layer by layer")
 @click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
               help="save K, Θ and the layers with provenance: FILE.nc (netCDF-4) or FILE.json")
-def kernel(spec, points, sets, layers, out):
+@plot_option
+def kernel(spec, points, sets, layers, out, plot_path):
     """Infinite-width NNGP kernel K and NTK Θ of SPEC on POINTS, read off its graph."""
     import time
 
@@ -89,6 +91,7 @@ def kernel(spec, points, sets, layers, out):
         from nnft.results import save
         save(k, out, points=pts, theory=model.theory, wall_time_s=time.monotonic() - started)
         click.echo(f"saved: {out}")
+    write_plot(plot_path, k, provenance=dict(points=pts, theory=model.theory))
 
 
 @click.command()
@@ -96,7 +99,8 @@ def kernel(spec, points, sets, layers, out):
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="override a size, a constant or a dotted spec path (repeatable)")
 @click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
               help="save the analysis with provenance: FILE.nc (netCDF-4) or FILE.json")
-def criticality(spec, sets, out):
+@plot_option
+def criticality(spec, sets, out, plot_path):
     """Fixed point, χ∥, χ⊥, correlation depths and phase of an MLP spec (Schoenholz et al. arXiv 1611.01232);
     in the chaotic phase the stable correlation fixed point c* < 1 and ξ_c there (Poole et al. arXiv 1606.05340)."""
     from nnft.analytic.criticality import criticality as crit
@@ -150,6 +154,7 @@ def criticality(spec, sets, out):
         from nnft.results import save
         save(c, out, activation=act, C_W=C_W, C_b=C_b, gamma=gamma, theory=theory)
         click.echo(f"saved: {out}")
+    write_plot(plot_path, c, provenance=dict(activation=act, C_W=C_W, C_b=C_b, gamma=gamma, theory=theory))
 
 
 def criticality_table(name: str, act: str, C_W: float, C_b: float, gamma: float, c) -> str:
@@ -188,7 +193,8 @@ def specs():
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--provenance/--no-provenance", default=False, help="also print the provenance (versions, seed, hash...)")
-def show(file, provenance):
+@plot_option
+def show(file, provenance, plot_path):
     """Print the table of a result saved with --out (FILE.nc or FILE.json)."""
     from nnft.results import from_dataset, load_dataset, table
     from nnft.results.provenance import KEYS
@@ -214,3 +220,4 @@ def show(file, provenance):
         for k in (*KEYS, "provenance_missing"):
             if k in ds.attrs and k != "spec":
                 click.echo(f"  {k}: {ds.attrs[k]}")
+    write_plot(plot_path, ds)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import contextlib
 import math
 
+import sys
+
 import click
 
 from nnft.inputs import as_points, parse_points
@@ -184,4 +186,8 @@ def execution(devices, checkpoint, resume, quiet):
 def result(text: str) -> None:
     """Print a result (in a multi-process run only process 0 prints; every process has the same numbers)."""
     if RUN.get("process", 0) == 0:
-        click.echo(text)
+        from nnft.tables import colour_enabled, printable_coloured
+        if colour_enabled():      # only nnft's own verdict colours pass the control-character filter
+            click.echo(printable_coloured(text), file=getattr(sys.stdout, "raw_stream", sys.stdout), color=True)
+        else:
+            click.echo(text)

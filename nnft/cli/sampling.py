@@ -11,6 +11,7 @@ import click
 
 from nnft.cli.invocation import (RUN, Finite, check_spec_reference, execution, has_sweep, load_theory, points_option,
                                  result, run_sweep, sampling_options)
+from nnft.cli.plotting import plot_option, write_plot
 from nnft.inputs import MAX_CHUNK, MAX_NEURONS, MAX_SAMPLES, MAX_SEED, parse_numbers, parse_orders
 
 
@@ -53,8 +54,10 @@ def save_out(out, result, started: float, devices, **provenance) -> None:
 @click.option("--neurons", type=click.IntRange(0, MAX_NEURONS), default=1_000_000, show_default=True,
               help="neurons drawn for the exact-in-N estimate (0: skip)")
 @out_option
+@plot_option
 @sampling_options
-def run(spec, samples, seed, chunk, dtype, sets, points, orders, neurons, out, devices, checkpoint, resume, quiet):
+def run(spec, samples, seed, chunk, dtype, sets, points, orders, neurons, out, plot_path, devices, checkpoint, resume,
+        quiet):
     """Measure correlators of SPEC and print them beside theory with z-scores."""
     check_out(out)
     if has_sweep(sets):                    # --set NAME=v1,v2,...: one study per value, one table (nnft.sweep)
@@ -62,6 +65,7 @@ def run(spec, samples, seed, chunk, dtype, sets, points, orders, neurons, out, d
         sw = run_sweep(spec, sets, samples=samples, seed=seed, chunk=chunk, dtype=dtype, points=points, orders=orders,
                        neurons=neurons, devices=devices, checkpoint=checkpoint, resume=resume, quiet=quiet)
         save_out(out, sw, started, devices, dtype=dtype or sw.reports[0].theory.study.dtype)
+        write_plot(plot_path, sw)
         return sw
     from nnft.study import run as run_study
     order_list = parse_orders(orders) if orders is not None else None
@@ -74,6 +78,7 @@ def run(spec, samples, seed, chunk, dtype, sets, points, orders, neurons, out, d
                            points=pts, orders=order_list, neurons=neurons)
     result(report.table())
     save_out(out, report, started, devices, dtype=dtype or theory.study.dtype)
+    write_plot(plot_path, report)
 
 
 @click.command()
@@ -85,11 +90,11 @@ def run(spec, samples, seed, chunk, dtype, sets, points, orders, neurons, out, d
 @click.option("--alpha", type=Finite(1e-12, 0.5), default=1e-3, show_default=True,
               help="family-wise false-FAIL level of each check")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="override a size, a constant or a dotted spec path (repeatable), e.g. --set N=64 --set C_W=0.9 --set study.seed=3; NAME=v1,v2,... sweeps (run only)")
-@click.option("--plot", "plot_dir", type=click.Path(file_okay=False), help="write decay-profile / RP-spectrum plots here")
 @click.option("--evidence", type=click.IntRange(0), default=2, show_default=True, help="evidence lines per check")
 @out_option
+@plot_option
 @sampling_options
-def check(spec, only, samples, seed, alpha, sets, plot_dir, evidence, out, devices, checkpoint, resume, quiet):
+def check(spec, only, samples, seed, alpha, sets, evidence, out, plot_path, devices, checkpoint, resume, quiet):
     """Check symmetries, cluster decomposition and reflection positivity of SPEC (PASS/FAIL/INCONCLUSIVE).
 
     Exit status: 0 when every verdict is as the spec declares (study.checks: {name: {expect: fail,
@@ -112,15 +117,7 @@ def check(spec, only, samples, seed, alpha, sets, plot_dir, evidence, out, devic
         results = run_checks(theory, names, samples=samples, seed=seed, alpha=alpha)
     result(table(results, evidence=evidence))
     save_out(out, results, started, devices, theory=theory, seed=theory.study.seed if seed is None else seed)
-    if plot_dir:
-        import os
-        from nnft.checks.plots import plot_result
-        os.makedirs(plot_dir, exist_ok=True)
-        for i, r in enumerate(results):
-            if "profile" in r.data or "eigenvalues" in r.data:
-                path = os.path.join(plot_dir, f"check_{i}_{r.check.split()[0]}.png")
-                plot_result(r, path)
-                click.echo(f"plot: {path}")
+    write_plot(plot_path, results)
     from nnft.checks import expectations
     skipped = [n for n in expectations(theory) if n not in {r.name for r in results} and (not names or n in names)]
     if skipped:
@@ -145,8 +142,8 @@ def check(spec, only, samples, seed, alpha, sets, plot_dir, evidence, out, devic
 @click.option("--coupling", help="the constant to sweep (default: the one the φ⁴ coupling names)")
 @click.option("--threshold", type=Finite(0.0, 1e6, lo_open=True), default=5.0, show_default=True,
               help="flag rows with |z| above this: first order no longer holds")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="write a plot of the sweep here")
 @out_option
+@plot_option
 @sampling_options
 def perturb(spec, lambdas, samples, seed, sets, points, orders, coupling, threshold, plot_path, out, devices,
             checkpoint, resume, quiet):
@@ -168,7 +165,5 @@ def perturb(spec, lambdas, samples, seed, sets, points, orders, coupling, thresh
                         points=pts, threshold=threshold)
     result(table.table())
     save_out(out, table, started, devices, dtype=theory.study.dtype)
-    if plot_path:
-        table.plot(plot_path)
-        click.echo(f"plot: {plot_path}")
+    write_plot(plot_path, table)
 

@@ -221,7 +221,7 @@ def _fn(f: str, x: Moments, deps: frozenset[str]) -> Moments:
         return Moments(x.lo / 2, x.hi / 2, x.bounded, x.bounded, x.lo_why, x.hi_why)
     if growth == "sqrt":
         return Moments(2 * x.lo, 2 * x.hi, x.bounded, x.light, x.lo_why, x.hi_why)
-    if growth == "exponential":
+    if growth == "exp":
         if x.bounded:
             return Moments(INF, INF, True, True)
         if x.light:                                           # exp of a sub-Gaussian: every moment (lognormal)

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnft.stats import ESS_NOT_ESTIMABLE, Estimate, format_value, zscore
+from nnft.stats import ESS_NOT_ESTIMABLE, Estimate, zscore
+from nnft.tables import display_width, estimate, render, terminal_width, wrap_text, wrap_tokens
 
 __all__ = ["THRESHOLD", "Comparison", "ComparisonRow"]
 
@@ -130,8 +131,10 @@ class Comparison:
             out[i] = min(flagged) if flagged else None
         return out
 
-    def table(self) -> str:
-        """The comparison as text, one block per tuple, one line per λ."""
+    def table(self, width: int | None = None) -> str:
+        """The comparison as text, one block per tuple, one line per λ, fitted to ``width`` cells (None:
+        the terminal's; ``nnft.tables.render``), estimates as ``NNFT_NOTATION`` says."""
+        width = terminal_width() if width is None else width
         t = self.theory
         lines = [f"{t.name}  ({t.source})", "  " + "  ".join(f"{k}={v}" for k, v in t.dims.items())]
         for ins in t.insertions:
@@ -145,34 +148,43 @@ class Comparison:
                   f"  flag 'breaks': |z| > {self.threshold:g} vs first order (O(λ²) resolved at this precision); "
                   "'ESS low': too few effective samples"]
         lines += [f"  note: {n}" for n in self.notes]
-        head = (f"{'λ':>8} {'MC':>24} {'1st order':>11} {'z':>7} {'MC/PT':>6} {'N→∞':>11} {'z':>7} "
-                f"{'ESS':>9}  flag")
+        header = ["λ", "MC", "1st order", "z", "MC/PT", "N→∞", "z", "ESS", "flag"]
+        minw = [8, 24, 11, 7, 6, 11, 7, 9, 0]
+        align = [">"] * 8 + ["<"]
+        lines = wrap_text(lines, width)
         for i, tp in enumerate(self.tuples):
             rows = self.series(i)
             obs = rows[0].observable if rows else ("δG" if len(tp) <= 2 else "δG_c")
-            pts = "; ".join(",".join(f"{c:g}" for c in p) for p in tp)
             coef = []
             if self.unit[i] is not None:
                 coef.append(f"c1(N) = {self.unit[i]:.6g}")
             if self.unit_gaussian[i] is not None:
                 coef.append(f"c1(∞) = {self.unit_gaussian[i]:.6g}")
-            lines += ["", f"{obs}⁽{str(len(tp)).translate(_SUP)}⁾({pts})" + ("   per unit " + self.coupling + ": " + ", ".join(coef)
-                                                        if coef else "")]
+            toks = [",".join(f"{c:g}" for c in p) for p in tp]
+            toks[0] = f"{obs}⁽{str(len(tp)).translate(_SUP)}⁾(" + toks[0]
+            toks[-1] += ")"
+            title = wrap_tokens(toks, width, sep="; ")                # broken only between points
+            per = ("   per unit " + self.coupling + ": " + ", ".join(coef)) if coef else ""
+            if per and len(title) == 1 and display_width(title[0] + per) <= width:
+                title[0] += per
+            elif per:
+                title.append("  " + per.strip())
+            lines += [""] + title
             reason = next((r.reason for r in rows if r.reason), None)
             if reason:
-                lines.append(f"  first order unavailable: {reason}")
-            lines += [head, "-" * len(head)]
+                lines += wrap_text([f"  first order unavailable: {reason}"], width)
+            cells = []
             for r in rows:
                 if not r.estimable:
-                    lines.append(f"{r.lam:>8g} {'not estimable':>24} {_num(r.first_order):>11} {'—':>7} {'—':>6} "
-                                 f"{_num(r.gaussian):>11} {'—':>7} {_num(r.ess, '.1f'):>9}  importance weights collapsed")
+                    cells.append([f"{r.lam:g}", "not estimable", _num(r.first_order), "—", "—", _num(r.gaussian), "—",
+                                  _num(r.ess, ".1f"), "importance weights collapsed"])
                     continue
                 flags = [f for f, on in (("breaks", r.breaks), ("ESS low", r.ess_low),
                                          ("HEAVY TAIL", bool(r.mc.flagged))) if on]
-                lines.append(
-                    f"{r.lam:>8g} {format_value(float(r.mc.mean), float(r.mc.stderr)):>24} {_num(r.first_order):>11} "
-                    f"{_zs(r.z):>7} {_num(r.ratio, '.3f'):>6} {_num(r.gaussian):>11} {_zs(r.z_gaussian):>7} "
-                    f"{_num(r.ess, '.0f'):>9}  {', '.join(flags)}")
+                cells.append([f"{r.lam:g}", estimate(float(r.mc.mean), float(r.mc.stderr)), _num(r.first_order),
+                              _zs(r.z), _num(r.ratio, ".3f"), _num(r.gaussian), _zs(r.z_gaussian), _num(r.ess, ".0f"),
+                              ", ".join(flags)])
+            lines += render(header, cells, align=align, width=width, keep=(0,), minwidth=minw)
         return "\n".join(lines)
 
     def __str__(self) -> str:
