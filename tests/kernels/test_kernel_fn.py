@@ -42,5 +42,7 @@ def test_cli_kernel_on_the_single_layer_nets_with_default_points():
         r = CliRunner().invoke(main, ["kernel", spec, "--layers"])
         assert r.exit_code == 0, r.output
         assert "NNGP" in r.output and "layer 2 (field: layer 2/2)" in r.output
-    r = CliRunner().invoke(main, ["kernel", "cauchy_scalar_1d"])
+    r = CliRunner().invoke(main, ["kernel", "cauchy_scalar_1d"])          # no kernel map: the neuron reference
+    assert r.exit_code == 0 and "neuron reference" in r.output and "NTK Θ: not available" in r.output
+    r = CliRunner().invoke(main, ["kernel", "phi4_scalar_1d"])            # interacting: not a Gaussian process
     assert r.exit_code == 2 and "non-Gaussian" in r.output
