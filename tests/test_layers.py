@@ -112,6 +112,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.graph.build",
         "nnft.graph.analyse",
         "nnft.graph.moments",
+        "nnft.graph.kernel_maps",   # per-op kernel maps (KState) read by nnft.graph.kernels
         "nnft.graph.kernels",
         "nnft.graph.symmetry",
         "nnft.graph.evaluate",      # the graph evaluated in JAX (named axes, batches, non-finite rule)
@@ -139,6 +140,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # Analytic references beside Monte Carlo, and the axiom checks.
     ("checks / reference", (
         "nnft.reference",
+        "nnft.kernels_reference",   # graph kernels, else the NNGP from the neuron reference
         "nnft.reference_mlp",       # NNGP / finite-width theory of mlp: nets (not neuron sums)
         "nnft.checks",
         "nnft.checks._sampling",

@@ -6,7 +6,7 @@ PUBLIC = {
     "CheckResult", "Correlators", "Ensemble", "Estimate", "EstimatorError", "Exact", "GraphError", "Model", "NeuronSum", "NnftError",
     "Report", "SamplingError", "SpecError", "Structure", "Theory", "WidthCorrelators", "check", "compile", "connected",
     "correlator", "ensemble", "exact", "from_dict", "load", "measure", "neuron_measure", "run", "shipped_specs",
-    "two_point", "zscore", "KernelError", "Kernels", "ReweightingWarning", "mcmc_ensemble", "kernels", "empirical_ntk", "ntk_ensemble", "ntk_predict",
+    "two_point", "zscore", "KernelError", "Kernels", "ReweightingWarning", "mcmc_ensemble", "kernels", "kernel_fn", "empirical_ntk", "ntk_ensemble", "ntk_predict",
     "compare", "InputError", "Sweep", "run_sweep", "load_result",
 }
 

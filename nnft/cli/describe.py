@@ -52,7 +52,7 @@ def validate(spec, sets):
 
 @click.command()
 @click.argument("spec")
-@click.option("--points", required=True, help="points 'x1,x2;y1,y2;...'")
+@click.option("--points", default=None, help="points 'x1,x2;y1,y2;...' (default: the spec's study points)")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="override a size, a constant or a dotted spec path (repeatable)")
 @click.option("--layers/--no-layers", default=False, help="also print K and Θ layer by layer")
 @click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
@@ -63,14 +63,21 @@ def kernel(spec, points, sets, layers, out, plot_path):
     import time
 
     from nnft.graph.compile import compile
-    from nnft.graph.kernels import kernels
+    import numpy as np
+
+    from nnft.kernels_reference import kernels_or_reference
     if out is not None:
         from nnft.results.files import check_writable
         check_writable(out)
     started = time.monotonic()
-    model = compile(load_theory(spec, sets))
-    pts = points_option(points, model.d)
-    k = kernels(model, pts)
+    theory = load_theory(spec, sets)
+    model = compile(theory)
+    if points is None:
+        from nnft.spec.points import study_points
+        pts = np.atleast_2d(np.asarray(study_points(theory), dtype=np.float64))
+    else:
+        pts = points_option(points, model.d)
+    k = kernels_or_reference(model, pts)
     from nnft.results.kernels import table as kernel_table
     click.echo(kernel_table(k, name=model.theory.name, layers=layers))
     if out is not None:

@@ -1,7 +1,7 @@
 """Infinite-width kernels read off the graph: NNGP K and NTK Θ, op by op.
 
-Each op kind has a kernel map (:data:`KERNEL_MAPS`, the way a neural-tangents layer carries its
-``kernel_fn``). The interpreter walks the graph in topological order with one state per node:
+Each op kind has a kernel map (:data:`nnft.graph.kernel_maps.KERNEL_MAPS`, the way a neural-tangents
+layer carries its ``kernel_fn``). The interpreter walks the graph in topological order with one state per node:
 
 - ``det``   the input x: S = Σ_j x_j x'_j (the Gram matrix X Xᵀ);
 - ``weight`` a parameter W ~ N(0, s²) with constant s (the only densities with a kernel map);
@@ -9,6 +9,8 @@ Each op kind has a kernel map (:data:`KERNEL_MAPS`, the way a neural-tangents la
 - ``fgp``   a pointwise function f of one ``gp`` node (an activation, or any elementwise expression
             of it): f and f' are composed symbolically (chain rule);
 - ``wsum``  W ⊙ f(z) awaiting the sum over its axis (the readout ``sum_N(W * σ(z))``).
+- ``phase`` a uniform phase b ~ U[−π, π] (Cos-net), ``dvec`` a deterministic function of x such as |x|²
+            (Gauss-net): closed forms in :mod:`nnft.graph.kernel_maps`.
 
 Sums of Gaussian nodes: independent terms add their kernels. Terms that share parameters add
 their kernels too when their cross-covariance vanishes, which the interpreter proves from the
@@ -34,54 +36,16 @@ that does not converge is refused).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections import namedtuple
+from dataclasses import dataclass
 from typing import Callable
 
 import networkx as nx
 import numpy as np
 
-from nnft.analytic.gaussian import expect2_converged
-from nnft.functions import FUNCTIONS
-from nnft.graph import ir
 from nnft.errors import KernelError  # noqa: F401 - defined in nnft.errors, importable here too
-
-
-@dataclass(frozen=True)
-class KState:
-    """The infinite-width state of one graph node, what the kernel maps pass along (module docstring).
-
-    K and T are (P, P) over the point set; per unit of the node's axes (the units are i.i.d.).
-
-    Attributes:
-      kind: ``det`` (the input), ``weight`` (a centred Gaussian parameter of constant std), ``gp``
-        (Gaussian units), ``fgp`` (a pointwise function of one ``gp`` node), ``wsum`` (W ⊙ f(z)
-        awaiting its sum), ``const``, or ``other`` (a parameter with no kernel map).
-      axes: the node's named axes.
-      K: det: the Gram matrix S = X Xᵀ; gp: the covariance K; fgp: K of its base; wsum: s²·E[f(u)f(v)] per unit.
-      T: gp: the NTK Θ; fgp: Θ of its base; wsum: s²·E[f'(u)f'(v)]·Θ per unit.
-      var: weight: s², the variance of its density.
-      value: const: the number.
-      f, df: fgp: the function of the base units and its derivative (numpy, elementwise).
-      name: fgp: the grammar function applied directly to the ``gp`` (a closed-form kernel map may
-        exist), else None.
-      base: fgp: the node of the ``gp`` it is a function of.
-      params: names of the parameters the value depends on.
-      lead: gp/wsum: lead weights (each term is linear in one zero-mean weight found nowhere else in
-        the term); None when the value is not known to have that form.
-    """
-
-    kind: str
-    axes: tuple[str, ...] = ()
-    K: np.ndarray | None = None
-    T: np.ndarray | None = None
-    var: float = 0.0
-    value: float = 0.0
-    f: Callable | None = None
-    df: Callable | None = None
-    name: str | None = None
-    base: str | None = None
-    params: frozenset = field(default_factory=frozenset)
-    lead: frozenset | None = None
+from nnft.graph import ir
+from nnft.graph.kernel_maps import KERNEL_MAPS, KState, _map_fn, _param_state
 
 
 @dataclass(frozen=True)
@@ -91,227 +55,16 @@ class Kernels:
     Attributes:
       nngp: K(xᵢ, xⱼ) of the field, (P, P).
       ntk: Θ(xᵢ, xⱼ) of the field w.r.t. standardised Gaussian parameters, (P, P).
-      layers: per Gaussian node, in graph order: (spec location, K, Θ) — the layer-by-layer recursion.
+      layers: per layer, in graph order: (label, K, Θ) — the layer-by-layer recursion; the label names the
+        layer as the spec does (:func:`layer_labels`: ``z1`` … ``zL``, ``field``).
+      source: where the kernels come from: "graph recursion" (this module), or the neuron reference
+        (``nnft.kernels_reference``).
     """
 
     nngp: np.ndarray
     ntk: np.ndarray
     layers: tuple[tuple[str, np.ndarray, np.ndarray], ...]
-
-
-# --- pointwise functions: value and derivative, composed ------------------------------------------
-def _fn(name: str, direct: bool) -> tuple[Callable, Callable]:
-    """(f, f') of a grammar function (``nnft.functions``) applied to a Gaussian (``direct``) or to a
-    function of one (then the quadrature decides whether the Gaussian integrals exist)."""
-    f = FUNCTIONS.get(name)
-    if f is None or f.arity != 1:
-        raise KernelError(f"no kernel map for the function {name!r}")
-    if direct and not f.gaussian:
-        raise KernelError(f"no kernel map for the function {name!r} of a Gaussian: "
-                          + f.kernel_note.removeprefix("none: "))
-    return f.numpy, f.df
-
-
-def _pair_maps(s: KState) -> tuple[np.ndarray, np.ndarray]:
-    """Per-unit E[f(u)f(v)] and E[f'(u)f'(v)] for an fgp state over its base covariance."""
-    K = s.K
-    k11, k22 = np.diag(K)[:, None], np.diag(K)[None, :]
-    if s.name == "linear":
-        return K, np.ones_like(K)
-    closed = FUNCTIONS[s.name].kernel if s.name is not None else None
-    if closed is not None:
-        k11, k22, K = np.broadcast_arrays(*(np.asarray(k, float) for k in (k11, k22, K)))
-        if closed.both is not None:
-            return closed.both(k11, k22, K)
-        return closed.F(k11, k22, K), closed.dF(k11, k22, K)
-    try:
-        with np.errstate(all="ignore"):
-            F = expect2_converged(s.f, s.f, k11, k22, K)
-            dF = expect2_converged(s.df, s.df, k11, k22, K, tol=1e-6)
-    except ValueError as err:
-        raise KernelError(f"activation: {err}: no infinite-width kernel") from None
-    return F, dF
-
-
-# --- kernel maps, one per op kind --------------------------------------------------------------------
-def _units(axes, dims) -> int:
-    return int(np.prod([dims[a] for a in axes])) if axes else 1
-
-
-def _as_fgp(s: KState, node: str) -> KState:
-    if s.kind == "fgp":
-        return s
-    if s.kind == "gp":
-        return KState("fgp", s.axes, s.K, s.T, f=lambda u: u, df=np.ones_like, name="linear", base=node,
-                      params=s.params)
-    raise KernelError(f"cannot treat a {s.kind} value as a function of a Gaussian")
-
-
-def _scale(s: KState, c: float) -> KState:
-    c2 = c * c
-    if s.kind == "gp" or s.kind == "wsum":
-        return replace(s, K=s.K * c2, T=s.T * c2)
-    if s.kind == "weight":
-        return replace(s, var=s.var * c2)
-    if s.kind == "fgp":
-        f, df = s.f, s.df
-        return replace(s, f=lambda u: c * f(u), df=lambda u: c * df(u), name=None)
-    if s.kind == "det":
-        return replace(s, K=s.K * c2)
-    raise KernelError(f"cannot scale a {s.kind}")
-
-
-def _elementwise(op: str, a: KState, b: KState, na: str, nb: str) -> KState:
-    consts = [s.kind == "const" for s in (a, b)]
-    if all(consts):
-        raise KernelError("constant arithmetic should have been folded")  # pragma: no cover
-    if op in ("mul", "div") and any(consts):
-        c = b.value if consts[1] else a.value
-        other = a if consts[1] else b
-        if op == "div" and consts[0]:
-            return _function_binary(op, a, b, na, nb)
-        return _scale(other, 1.0 / c if op == "div" else c)
-    if op == "mul" and {a.kind, b.kind} == {"weight", "fgp"} or op == "mul" and {a.kind, b.kind} == {"weight", "gp"}:
-        w, h = (a, b) if a.kind == "weight" else (b, a)
-        hn = nb if a.kind == "weight" else na
-        if w.axes != h.axes:
-            raise KernelError(f"readout weight axes {w.axes} differ from the units' axes {h.axes}")
-        fh = _as_fgp(h, hn)
-        F, dF = _pair_maps(fh)
-        return KState("wsum", h.axes, K=w.var * F, T=w.var * dF * fh.T, var=w.var, params=fh.params | w.params,
-                      lead=_lead(w, fh))
-    if op in ("add", "sub") and {a.kind, b.kind} == {"gp", "weight"}:
-        g, w = (a, b) if a.kind == "gp" else (b, a)
-        if not set(w.axes) <= set(g.axes):
-            raise KernelError(f"bias axes {w.axes} are not among the units' axes {g.axes}")
-        if w.params & g.params:
-            raise KernelError("a bias that also appears in the units it is added to")
-        return replace(g, K=g.K + w.var, T=g.T + w.var, params=g.params | w.params,
-                       lead=None if g.lead is None else g.lead | w.params)
-    if op in ("add", "sub") and a.kind == "gp" and b.kind == "gp":
-        shared = a.params & b.params
-        if shared and not (_uncorrelated(a, b) or _uncorrelated(b, a)):
-            raise KernelError("adding two Gaussian terms that share parameters "
-                              f"({', '.join(sorted(shared))}) and are not provably uncorrelated (no kernel map)")
-        if shared and a.axes != b.axes:
-            raise KernelError(f"adding Gaussian terms that share parameters over different axes {a.axes} and {b.axes}")
-        lead = None if a.lead is None or b.lead is None else a.lead | b.lead
-        return replace(a, axes=tuple(dict.fromkeys(a.axes + b.axes)), K=a.K + b.K, T=a.T + b.T,
-                       params=a.params | b.params, lead=lead)
-    return _function_binary(op, a, b, na, nb)
-
-
-def _lead(w: KState, h: KState) -> frozenset | None:
-    """Lead of W·h: the weight W, when W does not also appear in h."""
-    return None if w.params & h.params else w.params
-
-
-def _uncorrelated(a: KState, b: KState) -> bool:
-    """Whether E[a b] = 0 (and the NTK cross terms vanish): every term of a is linear in a zero-mean
-    weight that b does not depend on."""
-    return a.lead is not None and not (a.lead & b.params)
-
-
-def _function_binary(op: str, a: KState, b: KState, na: str, nb: str) -> KState:
-    """Elementwise arithmetic of functions of one Gaussian node (and constants)."""
-    fa = _as_fgp(a, na) if a.kind in ("gp", "fgp") else None
-    fb = _as_fgp(b, nb) if b.kind in ("gp", "fgp") else None
-    if (a.kind not in ("gp", "fgp", "const")) or (b.kind not in ("gp", "fgp", "const")):
-        raise KernelError(f"no kernel map for {op} of a {a.kind} and a {b.kind}")
-    if fa is not None and fb is not None and fa.base != fb.base:
-        raise KernelError(f"{op} of functions of two different Gaussian nodes (no pointwise kernel map)")
-    ref = fa or fb
-    f1, d1 = (fa.f, fa.df) if fa else ((lambda u, c=a.value: np.full_like(u, c)), np.zeros_like)
-    f2, d2 = (fb.f, fb.df) if fb else ((lambda u, c=b.value: np.full_like(u, c)), np.zeros_like)
-    if op == "add":
-        f, df = (lambda u: f1(u) + f2(u)), (lambda u: d1(u) + d2(u))
-    elif op == "sub":
-        f, df = (lambda u: f1(u) - f2(u)), (lambda u: d1(u) - d2(u))
-    elif op == "mul":
-        f, df = (lambda u: f1(u) * f2(u)), (lambda u: d1(u) * f2(u) + f1(u) * d2(u))
-    elif op == "div":
-        f, df = (lambda u: f1(u) / f2(u)), (lambda u: (d1(u) * f2(u) - f1(u) * d2(u)) / f2(u) ** 2)
-    elif op == "pow":
-        if fb is not None:
-            raise KernelError("a power with a Gaussian exponent has no kernel map")
-        p = b.value
-        f, df = (lambda u: f1(u) ** p), (lambda u: p * f1(u) ** (p - 1) * d1(u))
-    elif op in ("maximum", "minimum"):
-        g = np.maximum if op == "maximum" else np.minimum
-        f = lambda u: g(f1(u), f2(u))                                          # noqa: E731
-        df = lambda u: np.where((f1(u) >= f2(u)) == (op == "maximum"), d1(u), d2(u))  # noqa: E731
-    else:  # pragma: no cover
-        raise KernelError(f"no kernel map for {op}")
-    return KState("fgp", ref.axes, ref.K, ref.T, f=f, df=df, base=ref.base, params=ref.params)
-
-
-def _map_fn(name: str, s: KState, node: str) -> KState:
-    fs = _as_fgp(s, node)
-    direct = s.kind == "gp"
-    g, dg = _fn(name, direct)
-    f, df = fs.f, fs.df
-    return replace(fs, f=lambda u: g(f(u)), df=lambda u: dg(f(u)) * df(u), name=name if direct else None)
-
-
-def _map_matmul(w: KState, h: KState, contract: tuple[str, ...], dims, hn: str) -> KState:
-    if w.kind != "weight":
-        w, h = h, w
-    if w.kind != "weight":
-        raise KernelError("'@' needs a Gaussian weight matrix on one side")
-    if tuple(contract) != tuple(h.axes):
-        raise KernelError(f"'@' must contract all of the units' axes {h.axes}, contracts {contract}")
-    out = tuple(a for a in w.axes if a not in contract)
-    if h.kind == "det":
-        K = w.var * h.K
-        return KState("gp", out, K=K, T=K.copy(), params=w.params, lead=w.params)
-    fh = _as_fgp(h, hn)
-    n = _units(h.axes, dims)
-    F, dF = _pair_maps(fh)
-    K = w.var * n * F
-    return KState("gp", out, K=K, T=K + w.var * n * dF * fh.T, params=w.params | fh.params, lead=_lead(w, fh))
-
-
-def _map_reduce(s: KState, a: dict, dims) -> KState:
-    if a["reduce"] != "sum" or s.kind != "wsum":
-        raise KernelError(f"no kernel map for {a['reduce']}_{a['axis']} of a {s.kind} (only sum_N(W * σ(z)))")
-    n = dims[a["axis"]]
-    out = tuple(x for x in s.axes if x != a["axis"])
-    return KState("gp", out, K=n * s.K, T=n * s.K + n * s.T, params=s.params, lead=s.lead)
-
-
-def _map_rename(s: KState, axis: str, node: str) -> KState:
-    """``as_M(e)``: the same units under another axis name (a function of it gets its own base)."""
-    if s.kind in ("gp", "wsum"):
-        return replace(s, axes=(axis,))
-    if s.kind == "fgp":
-        return replace(s, axes=(axis,), base=node)
-    raise KernelError(f"no kernel map for renaming the axis of a {s.kind}")
-
-
-def _param_state(g: nx.MultiDiGraph, node: str) -> KState:
-    consts = ir.constant_args(g, node)
-    from nnft.densities import get_density
-    gauss = get_density(ir.density(g, node)).gaussian(consts) if consts is not None else None
-    params = frozenset({ir.name(g, node)})
-    if gauss is None or gauss.mean != 0.0:               # only a centred Gaussian weight has a kernel map
-        return KState("other", ir.axes(g, node), params=params)
-    return KState("weight", ir.axes(g, node), var=gauss.std ** 2, params=params)
-
-
-#: op -> kernel map (node attrs, input states, input node ids, dims) -> state
-KERNEL_MAPS: dict[str, Callable] = {
-    "matmul": lambda a, s, n, dims: _map_matmul(s[0], s[1], a["contract"], dims, n[1] if s[0].kind == "weight" else n[0]),
-    "reduce": lambda a, s, n, dims: _map_reduce(s[0], a, dims),
-    "rename": lambda a, s, n, dims: _map_rename(s[0], a["axis"], n[0]),
-    "neg": lambda a, s, n, dims: _scale(s[0], -1.0) if s[0].kind != "fgp" else _map_fn_neg(s[0]),
-    **{op: (lambda op: lambda a, s, n, dims: _elementwise(op, s[0], s[1], n[0], n[1]))(op)
-       for op in ("add", "sub", "mul", "div", "pow", "maximum", "minimum")},
-}
-
-
-def _map_fn_neg(s: KState) -> KState:
-    f, df = s.f, s.df
-    return replace(s, f=lambda u: -f(u), df=lambda u: -df(u), name=None)
+    source: str = "graph recursion"
 
 
 def kernels(model, points) -> Kernels:
@@ -368,10 +121,24 @@ def kernels(model, points) -> Kernels:
                 for v in g.successors(node)):
             layers.append((ir.field(g, node), st.K, st.T))
     out = states[ir.OUTPUT]
-    if out.kind != "gp":
-        raise KernelError(f"{model.theory.source}: field: the field is not a Gaussian process at infinite width "
-                          f"(its final operation gives a {out.kind})")
-    return Kernels(nngp=out.K, ntk=out.T, layers=tuple(layers))
+    if out.kind != "gp" or out.mean is not None or out.phase:
+        what = out.kind if out.kind != "gp" else "Gaussian field with a deterministic offset or a phase"
+        raise KernelError(f"{model.theory.source}: field: the field is not a centred Gaussian process at infinite "
+                          f"width (its final operation gives a {what})")
+    return Kernels(nngp=out.K, ntk=out.T, layers=layer_labels(layers))
+
+
+def layer_labels(layers: list) -> tuple:
+    """Name each layer by the spec: a definition's name (``z1`` … ``zL``, as ``mlp:`` specs expand to),
+    ``field`` for the output; several layers inside one expression are numbered ``field: layer i/n``."""
+    where = [w.removeprefix("define.") for w, _, _ in layers]
+    count = {w: where.count(w) for w in where}
+    seen: dict[str, int] = {}
+    out = []
+    for w, (_, K, T) in zip(where, layers):
+        seen[w] = seen.get(w, 0) + 1
+        out.append((w if count[w] == 1 else f"{w}: layer {seen[w]}/{count[w]}", K, T))
+    return tuple(out)
 
 
 def nngp(model, points) -> np.ndarray:
@@ -391,3 +158,49 @@ def ntk(model, points) -> np.ndarray:
     """
     return kernels(model, points).ntk
 
+
+
+def kernel_fn(model, batch_size: int = 256) -> Callable:
+    """The infinite-width kernel of a compiled model as a two-set function, the way a neural-tangents
+    ``kernel_fn`` is called: ``kernel_fn(model)(x1, x2=None, get=("nngp", "ntk"))``.
+
+    Args:
+      model: a compiled model (``nnft.compile``).
+      batch_size: points of x1 and of x2 per block; memory is O(batch_size²) per block whatever n1·n2.
+
+    The returned function takes x1 (n1, d), x2 (n2, d) or None (= x1), and ``get``: one of "nngp",
+    "ntk" (returns the (n1, n2) array) or a tuple of them (returns a namedtuple ``Kernel`` with those
+    fields, each (n1, n2)). Each block is read off the graph on the union of the two blocks' points
+    (:func:`kernels`; recursions of Lee et al. arXiv:1711.00165 and Jacot et al. arXiv:1806.07572), so
+    it equals the corresponding block of the one-set Gram on concat(x1, x2). Units: those of φ², as K.
+
+    Raises:
+      KernelError: as :func:`kernels`; also an unknown ``get``, or a batch_size < 1.
+    """
+    if int(batch_size) < 1:
+        raise KernelError(f"batch_size must be ≥ 1, got {batch_size}")
+    b = int(batch_size)
+
+    def fn(x1, x2=None, get=("nngp", "ntk")):
+        names = (get,) if isinstance(get, str) else tuple(get)
+        bad = [n for n in names if n not in ("nngp", "ntk")]
+        if bad or not names:
+            raise KernelError(f"get must be 'nngp', 'ntk' or a tuple of them, got {get!r}")
+        X1 = np.atleast_2d(np.asarray(x1, dtype=np.float64))
+        X2 = X1 if x2 is None else np.atleast_2d(np.asarray(x2, dtype=np.float64))
+        for X in (X1, X2):
+            if X.ndim != 2 or X.shape[1] != model.d:
+                raise KernelError(f"points must have shape (n, d) with d = {model.d}, got {X.shape}")
+        out = {n: np.empty((len(X1), len(X2))) for n in names}
+        for i in range(0, len(X1), b):
+            A = X1[i:i + b]
+            for j in range(0, len(X2), b):
+                B = X2[j:j + b]
+                k = kernels(model, np.concatenate([A, B]))
+                for n in names:
+                    out[n][i:i + len(A), j:j + len(B)] = getattr(k, n)[:len(A), len(A):]
+        if isinstance(get, str):
+            return out[get]
+        return namedtuple("Kernel", names)(*(out[n] for n in names))
+
+    return fn

@@ -45,7 +45,7 @@ def to_dataset(k, *, points=None, theory=None, show_layers=False, **known):
                      "layer_ntk": (("layer", "point_i", "point_j"), lt)}, coords=coords)
     ds["nngp"].attrs["long_name"] = "infinite-width NNGP kernel K(x_i, x_j)"
     ds["ntk"].attrs["long_name"] = "neural tangent kernel Theta(x_i, x_j), NTK parameterisation"
-    ds.attrs.update(nnft_result=KIND, show_layers=int(bool(show_layers)), **provenance(theory, analytic=True, **known))
+    ds.attrs.update(nnft_result=KIND, show_layers=int(bool(show_layers)), kernel_source=str(k.source), **provenance(theory, analytic=True, **known))
     return ds
 
 
@@ -54,18 +54,22 @@ def from_dataset(ds):
     from nnft.graph.kernels import Kernels
     layers = tuple((str(w), ds["layer_nngp"].values[i], ds["layer_ntk"].values[i])
                    for i, w in enumerate(ds["layer"].values))
-    return Kernels(nngp=ds["nngp"].values, ntk=ds["ntk"].values, layers=layers)
+    return Kernels(nngp=ds["nngp"].values, ntk=ds["ntk"].values, layers=layers,
+                   source=str(ds.attrs.get("kernel_source", "graph recursion")))
 
 
 def table(k, name: str = "", layers: bool = False) -> str:
     """K and Θ as text, as ``nnft kernel`` prints them: ``name: `` first when given, then with
     ``layers`` one line per Gaussian node with the diagonals of its K and Θ."""
     with np.printoptions(precision=6, suppress=True, linewidth=120):
-        lines = [f"{name + ': ' if name else ''}NNGP K(xᵢ, xⱼ)\n{np.asarray(k.nngp)}\n"
-                 f"NTK Θ(xᵢ, xⱼ) (NTK parameterisation)\n{np.asarray(k.ntk)}"]
+        lines = [f"{name + ': ' if name else ''}NNGP K(xᵢ, xⱼ) [{k.source}]\n{np.asarray(k.nngp)}"]
+        if np.isnan(np.asarray(k.ntk, dtype=float)).all():
+            lines.append("NTK Θ: not available (no kernel map in the graph; the neuron reference gives K only)")
+        else:
+            lines.append(f"NTK Θ(xᵢ, xⱼ) (NTK parameterisation)\n{np.asarray(k.ntk)}")
         if layers:
-            for i, (_, K, T) in enumerate(k.layers, start=1):
-                lines.append(f"layer {i}: diag K = {np.diag(np.asarray(K))}  diag Θ = {np.diag(np.asarray(T))}")
+            for i, (where, K, T) in enumerate(k.layers, start=1):
+                lines.append(f"layer {i} ({where}): diag K = {np.diag(np.asarray(K))}  diag Θ = {np.diag(np.asarray(T))}")
     return "\n".join(lines)
 
 

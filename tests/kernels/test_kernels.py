@@ -121,7 +121,7 @@ def test_no_kernel_for_fast_growing_activation():
 
 def test_no_kernel_for_non_gaussian_parameters():
     with pytest.raises(KernelError, match="non-Gaussian"):
-        kernels(nnft.compile(nnft.load("cos_net")), X[:, :2])
+        kernels(nnft.compile(nnft.load("scalar_net")), X[:, :nnft.compile(nnft.load("scalar_net")).d])
 
 
 @pytest.mark.parametrize("mlp_block,fragment", [

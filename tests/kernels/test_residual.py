@@ -46,7 +46,7 @@ def test_residual_kernels_equal_the_residual_recursion(act, gamma):
     K, T = recursion(act, 3, 1.5, 0.1, gamma, X)
     np.testing.assert_allclose(k.nngp, K, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(k.ntk, T, rtol=1e-12, atol=1e-14)
-    assert [name for name, *_ in k.layers] == ["define.z1", "define.z2", "define.z3", "field"]
+    assert [name for name, *_ in k.layers] == ["z1", "z2", "z3", "field"]
 
 
 def test_residual_zero_is_the_plain_mlp_and_gamma_matters():

@@ -102,7 +102,7 @@ def test_kernel_show_prints_what_the_command_printed(tmp_path, ext, layers):
     r = _cli("kernel", "relu_mlp", "--points", "1,0,0;0.6,0.8,0", *(["--layers"] if layers else []), "--out", path)
     assert r.exit_code == 0, r.output
     printed = r.output.split("saved:")[0].rstrip("\n")
-    assert printed.startswith("relu-mlp-critical: NNGP") and ("layer 1: diag K" in printed) == layers
+    assert printed.startswith("relu-mlp-critical: NNGP") and ("layer 1 (z1): diag K" in printed) == layers
     s = _cli("show", path)
     assert s.exit_code == 0, s.output
     assert s.output.rstrip("\n") == printed
