@@ -1,0 +1,115 @@
+"""Constants of a spec are runtime (traced) arguments of the compiled i.i.d. step (issue 10 item 2,
+issue 11 item 2): a sweep over a constant traces and compiles the step once, gives bitwise the numbers
+of separate runs of edited specs, and a constant passed as an argument gives bitwise the numbers of
+the same constant compiled in as a Python float (float32 and float64).
+
+Compilations are counted by the traces JAX reports (``jax.monitoring`` jaxpr-trace events of the
+step, by function name: a hit in the persistent compilation cache still traces), not by time.
+"""
+
+import collections
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import nnft
+from nnft.sample import iid
+
+RUN = dict(samples=96, points=[[0.0], [0.7]], orders=[2, 4], neurons=0)
+STEP = "per_device"                       # the jitted per-chunk program of nnft.sample.iid
+
+_traces: collections.Counter = collections.Counter()
+
+
+def _on_event(event, secs, fun_name=None, **_):
+    if event == "/jax/core/compile/jaxpr_trace_duration":
+        _traces[fun_name] += 1
+
+
+jax.monitoring.register_event_duration_secs_listener(_on_event)
+
+
+def _numbers(report):
+    return [(r.full, r.connected) for r in report.rows]
+
+
+@pytest.fixture
+def fresh(monkeypatch):
+    """No compiled step shared from earlier tests."""
+    monkeypatch.setattr(iid, "_SHARED", {})
+    _traces.clear()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_constant_sweep_compiles_the_step_once_and_equals_separate_runs(fresh, dtype):
+    over = {"N": 3, "d": 1}
+    per_value = []
+    sw = None
+    for i in range(3):                   # trace counts value by value
+        before = _traces[STEP]
+        if i == 2:
+            sw = nnft.run_sweep("cos_net", "sigma_w0", [0.5, 1.0, 1.5], overrides=over, dtype=dtype, **RUN)
+        else:
+            nnft.run_sweep("cos_net", "sigma_w0", [[0.5, 1.0][i]], overrides=over, dtype=dtype, **RUN)
+        per_value.append(_traces[STEP] - before)
+    # the first value traces the step, the second reuses it, the whole 3-value sweep traces nothing new
+    assert per_value == [1, 0, 0], per_value
+    sep = [nnft.run(nnft.load("cos_net", **over, sigma_w0=v), dtype=dtype, **RUN) for v in (0.5, 1.0, 1.5)]
+    assert _traces[STEP] == 1
+    for rep, alone in zip(sw.reports, sep):
+        assert _numbers(rep) == _numbers(alone)
+    # the values differ (the constant reached the compiled step): G(0, 0.7) falls with sigma_w0
+    g = [rep.rows[1].full[0] for rep in sw.reports]
+    assert g[0] > g[1] > g[2], g
+
+
+def test_a_size_sweep_does_trace_again(fresh):
+    """The counter sees traces at all: another width is another program."""
+    nnft.run_sweep("cos_net", "N", [3, 5], overrides={"d": 1}, **RUN)
+    assert _traces[STEP] == 2
+
+
+def _jitted(model, pts, dtype, traced: bool):
+    def f(key, consts):
+        def body():
+            theta = model.sample(key, 64, 0, dtype)
+            return theta, model.fields(theta, jnp.asarray(pts, dtype))
+        if not traced:
+            return body()
+        with model.traced_constants(consts):
+            return body()
+    return jax.jit(f)
+
+
+@pytest.mark.parametrize("spec,over", [("cos_net", {"sigma_w0": 0.7, "sigma_w1": 1.3}),
+                                       ("tanh_mlp", {"C_W": 1.1}),
+                                       ("gauss_net", {}), ("erf_net", {})])
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
+def test_constant_as_argument_is_bitwise_the_constant_compiled_in(spec, over, dtype):
+    with jax.enable_x64(True):
+        model = nnft.compile(nnft.load(spec, **over))
+        assert model.tunable_constants, spec
+        rng = np.random.default_rng(0)
+        pts = rng.normal(size=(5, model.d))
+        key = jax.random.key(3)
+        consts = model.constant_values()
+        assert all(c.dtype == jnp.float64 and c.weak_type for c in consts)
+        th0, phi0 = _jitted(model, pts, dtype, traced=False)(key, consts)
+        th1, phi1 = _jitted(model, pts, dtype, traced=True)(key, consts)
+        for k in th0:
+            np.testing.assert_array_equal(th0[k], th1[k])
+        np.testing.assert_array_equal(phi0, phi1)
+        # and the argument is used: other values give other numbers
+        _, phi2 = _jitted(model, pts, dtype, traced=True)(key, tuple(c * 1.25 for c in consts))
+        assert not np.array_equal(phi1, phi2)
+
+
+def test_step_key_ignores_constants_not_sizes():
+    a = nnft.compile(nnft.load("tanh_mlp", C_W=0.9))
+    b = nnft.compile(nnft.load("tanh_mlp", C_W=1.1))
+    c = nnft.compile(nnft.load("tanh_mlp", N=7))
+    assert a.step_key == b.step_key and a.step_key != c.step_key
+    assert a.tunable_constants == b.tunable_constants
+    assert [float(v) for v in a.constant_values()] != [float(v) for v in b.constant_values()]
