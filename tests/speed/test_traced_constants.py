@@ -17,7 +17,9 @@ import pytest
 import nnft
 from nnft.sample import iid
 
-RUN = dict(samples=96, points=[[0.0], [0.7]], orders=[2, 4], neurons=0)
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+RUN = dict(samples=64, points=[[0.0], [0.7]], orders=[2], neurons=0)
 STEP = "per_device"                       # the jitted per-chunk program of nnft.sample.iid
 
 _traces: collections.Counter = collections.Counter()
@@ -42,7 +44,7 @@ def fresh(monkeypatch):
     _traces.clear()
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("dtype", ["float32"])
 def test_constant_sweep_compiles_the_step_once_and_equals_separate_runs(fresh, dtype):
     over = {"N": 3, "d": 1}
     per_value = []
@@ -74,7 +76,7 @@ def test_a_size_sweep_does_trace_again(fresh):
 def _jitted(model, pts, dtype, traced: bool):
     def f(key, consts):
         def body():
-            theta = model.sample(key, 64, 0, dtype)
+            theta = model.sample(key, 16, 0, dtype)
             return theta, model.fields(theta, jnp.asarray(pts, dtype))
         if not traced:
             return body()
@@ -83,16 +85,16 @@ def _jitted(model, pts, dtype, traced: bool):
     return jax.jit(f)
 
 
-@pytest.mark.parametrize("spec,over", [("cos_net", {"sigma_w0": 0.7, "sigma_w1": 1.3}),
-                                       ("tanh_mlp", {"C_W": 1.1}),
-                                       ("gauss_net", {}), ("erf_net", {})])
-@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
+@pytest.mark.parametrize("spec,over,dtype", [
+    ("cos_net", {"sigma_w0": 0.7, "sigma_w1": 1.3, "N": 4}, jnp.float32),
+    ("cos_net", {"sigma_w0": 0.7, "sigma_w1": 1.3, "N": 4}, jnp.float64),
+    ("tanh_mlp", {"C_W": 1.1, "C_b": 0.2, "N": 4, "L": 2}, jnp.float32)])
 def test_constant_as_argument_is_bitwise_the_constant_compiled_in(spec, over, dtype):
     with jax.enable_x64(True):
         model = nnft.compile(nnft.load(spec, **over))
         assert model.tunable_constants, spec
         rng = np.random.default_rng(0)
-        pts = rng.normal(size=(5, model.d))
+        pts = rng.normal(size=(3, model.d))
         key = jax.random.key(3)
         consts = model.constant_values()
         assert all(c.dtype == jnp.float64 and c.weak_type for c in consts)
@@ -107,9 +109,9 @@ def test_constant_as_argument_is_bitwise_the_constant_compiled_in(spec, over, dt
 
 
 def test_step_key_ignores_constants_not_sizes():
-    a = nnft.compile(nnft.load("tanh_mlp", C_W=0.9))
-    b = nnft.compile(nnft.load("tanh_mlp", C_W=1.1))
-    c = nnft.compile(nnft.load("tanh_mlp", N=7))
+    a = nnft.compile(nnft.load("tanh_mlp", C_W=0.9, L=2))
+    b = nnft.compile(nnft.load("tanh_mlp", C_W=1.1, L=2))
+    c = nnft.compile(nnft.load("tanh_mlp", N=7, L=2))
     assert a.step_key == b.step_key and a.step_key != c.step_key
     assert a.tunable_constants == b.tunable_constants
     assert [float(v) for v in a.constant_values()] != [float(v) for v in b.constant_values()]
