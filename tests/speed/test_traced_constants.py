@@ -115,3 +115,23 @@ def test_step_key_ignores_constants_not_sizes():
     assert a.step_key == b.step_key and a.step_key != c.step_key
     assert a.tunable_constants == b.tunable_constants
     assert [float(v) for v in a.constant_values()] != [float(v) for v in b.constant_values()]
+
+
+def test_the_chunk_step_with_constants_as_arguments_is_bitwise_the_compiled_in_one():
+    """The whole per-chunk program (sampling, field, float64 feature sums by matrix products)."""
+    from nnft.sample.step import Products, chunk_step
+    with jax.enable_x64(True):
+        model = nnft.compile(nnft.load("tanh_mlp", C_W=1.3, C_b=0.1, N=4, L=2))
+        pts = np.array([[0.1, 0.2, 0.3], [-0.5, 0.4, 1.0]])
+        feats = Products([(0,), (0, 1), (1, 1), (0, 0, 1, 1)], 2)
+
+        def values(theta):
+            return model.fields(theta, jnp.asarray(pts, jnp.float32))[:, None, :]
+
+        step = chunk_step(model, values, feats, 32, "float32")
+        start, count = jnp.int64(64), jnp.int64(30)
+        baked = jax.jit(lambda k: step(k, start, count))(jax.random.key(2))
+        traced = jax.jit(lambda k, c: step(k, start, count, c))(jax.random.key(2), model.constant_values())
+        for a, b in zip(baked, traced):
+            np.testing.assert_array_equal(a, b)
+        assert int(baked[3]) == 0 and np.all(np.isfinite(baked[0]))
