@@ -112,8 +112,11 @@ class Model:
 
     def constant_values(self) -> tuple:
         """The values of :attr:`tunable_constants`: weakly typed float64 scalars (as ``jnp.asarray`` of the
-        Python float baked in otherwise), so a step taking them as arguments promotes and rounds exactly
-        as one with the numbers compiled in."""
+        Python float baked in otherwise), so a step taking them as arguments promotes and rounds as one
+        with the numbers compiled in: the same θ bit for bit, and the same φ except where XLA folds a
+        product of two compiled-in numbers ((z·c₁)·c₂ -> z·(c₁c₂), e.g. a density's std times an
+        amplitude in the field), which the argument form evaluates as written: then φ differs by at most
+        (3 + N)·u·Σᵢ|termᵢ| over a sum of N terms (u the unit roundoff; tests/speed/test_traced_constants.py)."""
         return tuple(jnp.asarray(ir.value(self.graph, n)) for n in self.tunable_constants)
 
     @cached_property

@@ -1,7 +1,8 @@
 """Constants of a spec are runtime (traced) arguments of the compiled i.i.d. step (issue 10 item 2,
 issue 11 item 2): a sweep over a constant traces and compiles the step once, gives bitwise the numbers
 of separate runs of edited specs, and a constant passed as an argument gives bitwise the numbers of
-the same constant compiled in as a Python float (float32 and float64).
+the same constant compiled in as a Python float (float32 and float64), except where XLA folds
+products of compiled-in numbers (scalar_net: bounded below).
 
 Compilations are counted by the traces JAX reports (``jax.monitoring`` jaxpr-trace events of the
 step, by function name: a hit in the persistent compilation cache still traces), not by time.
@@ -135,3 +136,29 @@ def test_the_chunk_step_with_constants_as_arguments_is_bitwise_the_compiled_in_o
         for a, b in zip(baked, traced):
             np.testing.assert_array_equal(a, b)
         assert int(baked[3]) == 0 and np.all(np.isfinite(baked[0]))
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
+def test_where_xla_reassociates_compiled_in_constants_the_difference_is_bounded(dtype):
+    """Not always bitwise: with the numbers compiled in, XLA folds (z·c₁)·c₂ into z·(c₁c₂) (scalar_net:
+    W1 = (σ_w1/√N)·z, then W1·A), which an argument cannot be. The traced step computes φ as written
+    (θ rounded to the dtype, then ·A); per term the two differ by ≤ 3u relative (u = unit roundoff), so
+    |Δφ| ≤ (3 + N)·u·Σᵢ|termᵢ| (the sum over the N neurons adds its own rounding to both). θ is bitwise equal."""
+    with jax.enable_x64(True):
+        model = nnft.compile(nnft.load("scalar_net", N=16))
+        pts = np.linspace(-1.0, 1.0, 5)[:, None]
+        consts = model.constant_values()
+        (th0, phi0), (th1, phi1) = (_jitted(model, pts, dtype, traced=t)(jax.random.key(1), consts) for t in (False, True))
+        for k in th0:
+            np.testing.assert_array_equal(th0[k], th1[k])
+        c = [(model.graph.nodes[n]["field"], float(v)) for n, v in zip(model.tunable_constants, consts)]
+        A = [v for f, v in c if f == "field" and v != 1.0][0]          # the amplitude (m² = 1 is the other)
+        w0, b0, w1 = (np.asarray(th1[k], np.float64) for k in ("W0", "b0", "W1"))
+        terms = w1[:, None, :] * A * np.cos(w0[:, None, :, 0] * pts[None, :, 0, None] + b0[:, None, :]) \
+            / np.sqrt(w0[:, None, :, 0] ** 2 + 1.0)                      # (n, P, N), m = 1
+        np.testing.assert_allclose(np.asarray(phi1, np.float64), terms.sum(-1), rtol=0,
+                                   atol=float(np.max(np.abs(terms).sum(-1))) * 64 * float(jnp.finfo(dtype).eps))
+        u = float(jnp.finfo(dtype).eps) / 2
+        bound = (3 + 16) * u * np.abs(terms).sum(-1)
+        diff = np.abs(np.asarray(phi0, np.float64) - np.asarray(phi1, np.float64))
+        assert np.all(diff <= bound), float(np.max(diff / bound))
