@@ -7,7 +7,12 @@ gives the estimates of ``run(load("tanh_mlp", C_W=0.9))`` and ``run(load("tanh_m
 The values share the random draws (common random numbers), so differences between values are less
 noisy than the error bars of each value suggest; their errors are correlated across values.
 
-Each value is compiled on its own (constants are not yet traced arguments of the compiled model).
+A sweep over a constant compiles the sampling step once: the constants that enter the field and the
+density arguments as numbers are traced arguments of the compiled i.i.d. step (``Model.tunable_constants``;
+a step is shared by the models that differ only in them, ``Model.step_key``). A sweep equals separate
+runs bitwise (both run the same step); against the numbers compiled in, θ is bitwise the same and φ
+too except where XLA would fold products of compiled-in numbers (bound: ``Model.constant_values``). Sizes change shapes, so a sweep over a size compiles once per value; the
+theory column (``reference:``, kernels) is computed on the host for every value.
 """
 
 from __future__ import annotations

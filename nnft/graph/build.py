@@ -68,8 +68,8 @@ class _Builder:
         self.g.add_node(node, **attrs)
         return node
 
-    def const(self, value: float, dims: frozenset[str], field: str) -> str:
-        return self.new(kind="const", value=float(value), dims=dims, axes=(), field=field)
+    def const(self, value: float, dims: frozenset[str], field: str, tunable: bool = False) -> str:
+        return self.new(kind="const", value=float(value), dims=dims, axes=(), field=field, tunable=tunable)
 
     def op(self, op: str, inputs: list[str], field: str, axes: tuple[str, ...], **extra) -> str:
         node = self.new(kind="op", op=op, axes=axes, field=field, **extra)
@@ -89,7 +89,7 @@ class _Builder:
             except E.ExprError as err:
                 raise _err(self.t, field, str(err), got=source) from None
             dims = frozenset().union(*(self.uses.get(n, frozenset()) for n in names))
-            return self.const(value, dims, field)
+            return self.const(value, dims, field, tunable=not names.isdisjoint(self.t.constants))
         return self._node(ex, field, source)
 
     def _node(self, ex: E.Expr, field: str, source: object) -> str:

@@ -98,6 +98,64 @@ class Model:
     def _ev(self) -> Evaluator:
         return Evaluator(self.graph)
 
+    # -- constants as runtime values ------------------------------------------------------------
+    @cached_property
+    def tunable_constants(self) -> tuple[str, ...]:
+        """The constant nodes a compiled step takes as runtime (traced) arguments, in graph order: those
+        folded from the spec's ``constants:`` that enter the field and the density arguments as numbers.
+        Exponents of ``**`` stay compiled in (XLA rewrites x**2 as x·x, x**0.5 as a square root: not
+        the same bits as a general power); sizes and shapes never are constants of the graph."""
+        g = self.graph
+        exponents = {ir.inputs(g, n)[1] for n in g if ir.kind(g, n) == "op" and ir.op(g, n) == "pow"}
+        return tuple(n for n in self._ev.topo if ir.kind(g, n) == "const" and g.nodes[n].get("tunable")
+                     and n not in exponents)
+
+    def constant_values(self) -> tuple:
+        """The values of :attr:`tunable_constants`: weakly typed float64 scalars (as ``jnp.asarray`` of the
+        Python float baked in otherwise), so a step taking them as arguments promotes and rounds as one
+        with the numbers compiled in: the same θ bit for bit, and the same φ except where XLA folds a
+        product of two compiled-in numbers ((z·c₁)·c₂ -> z·(c₁c₂), e.g. a density's std times an
+        amplitude in the field), which the argument form evaluates as written: then φ differs by at most
+        (3 + N)·u·Σᵢ|termᵢ| over a sum of N terms (u the unit roundoff; tests/speed/test_traced_constants.py)."""
+        return tuple(jnp.asarray(ir.value(self.graph, n)) for n in self.tunable_constants)
+
+    @cached_property
+    def step_key(self) -> tuple:
+        """What a compiled step of this model depends on besides :meth:`constant_values` (hashable): the
+        graph with the tunable constants' values left out, the sizes, the parameters' order and the
+        analysis; a theory with insertions (potentials computed on the host) adds its whole spec. Two
+        models with equal keys run the same compiled step with their own constant values."""
+        g = self.graph
+        tun = set(self.tunable_constants)
+        def canon(v):
+            return repr(sorted(map(repr, v))) if isinstance(v, (set, frozenset)) else repr(v)
+
+        nodes = tuple((n, tuple(sorted((k, canon(v)) for k, v in a.items() if not (n in tun and k == "value"))))
+                      for n, a in g.nodes(data=True))
+        edges = tuple((u, v, tuple(sorted((k, canon(x)) for k, x in d.items())))
+                      for u, v, d in g.edges(data=True))
+        key = (nodes, edges, tuple(sorted(self.theory.dims.items())), tuple(self.theory.params), repr(self.structure))
+        if self.insertions:
+            key += (self.theory.model_dump_json(),)
+        return key
+
+    def traced_constants(self, values: tuple):
+        """Context manager: evaluations of this model (:meth:`sample`, :meth:`fields`, ...) inside it use
+        ``values`` (one per :attr:`tunable_constants`, e.g. tracers of a jitted step's arguments) for the
+        tunable constants instead of the numbers in the graph."""
+        import contextlib
+
+        @contextlib.contextmanager
+        def ctx():
+            ev = self._ev
+            saved = ev.consts
+            ev.consts = {**saved, **dict(zip(self.tunable_constants, values, strict=True))}
+            try:
+                yield
+            finally:
+                ev.consts = saved
+        return ctx()
+
     # -- parameters ----------------------------------------------------------------------------
     def density_args(self, name: str, values: dict[str, jax.Array], dtype,
                      axes: dict[str, tuple[str, ...]] | None = None) -> tuple:

@@ -84,6 +84,9 @@ class Evaluator:
         self.g = g
         self.topo = list(nx.topological_sort(g))
         self.inputs = ir.all_inputs(g)
+        #: runtime values of constant nodes (node -> scalar array, e.g. traced arguments of a compiled
+        #: step: ``Model.traced_constants``); other constants are their graph value
+        self.consts: dict[str, jax.Array] = {}
 
     def needed(self, targets: list[str], stop: set[str] = frozenset()) -> list[str]:
         """Nodes to evaluate (in order) to get ``targets``, not looking above ``stop`` nodes."""
@@ -128,7 +131,7 @@ class Evaluator:
                 continue
             kind = ir.kind(g, n)
             if kind == "const":
-                values[n] = jnp.asarray(ir.value(g, n))
+                values[n] = self.consts[n] if n in self.consts else jnp.asarray(ir.value(g, n))
             elif kind == "output":
                 u = self.inputs[n][0]
                 values[n] = values[u]

@@ -209,7 +209,7 @@ def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable,
                                    desc)
     with jax.enable_x64(True), bar_ctx as bar, runtime.deferred_interrupt(ck is not None) as interrupt:
         dispatch = _dispatcher(model, values, features, chunk, dtype, cache_key, keep > 0, devs)
-        placed = dispatch.place(key)
+        placed = dispatch.place(key, model.constant_values())
         last_save = time.monotonic()
         pending = None
         for batch in batches + [None]:
@@ -311,42 +311,66 @@ def _fingerprint(model: Model, key: jax.Array, cache_key: tuple | None, **sizes)
     return out
 
 
+#: compiled steps shared by models of one structure (``Model.step_key``): a sweep over constants, which
+#: are traced arguments of the step (``Model.constant_values``), compiles once; at most this many kept
+SHARED_STEPS = 32
+_SHARED: dict = {}
+
+
 def _dispatcher(model: Model, values: Callable, features: Callable, chunk: int, dtype: str,
                 cache_key: tuple | None, keep: bool, devices: list) -> Callable:
-    """``f(key, starts (D,), counts (D,))`` -> the step's outputs stacked on a leading device axis: item
+    """``f(placed, starts (D,), counts (D,))`` -> the step's outputs stacked on a leading device axis: item
     ``j`` is computed by device ``j`` with exactly the per-chunk program of ``nnft.sample.step`` (jit of
-    ``shard_map`` over a one-axis mesh of the D devices). Kept on the model when ``cache_key`` is given."""
+    ``shard_map`` over a one-axis mesh of the D devices; ``placed = f.place(key, model.constant_values())``).
+    With a ``cache_key`` it is kept on the model, and shared with every model of the same
+    ``Model.step_key`` (the same theory up to the values of its constants, which are traced arguments):
+    the first model's ``values`` and ``features`` are used, evaluated at the caller's constants."""
     full_key = None if cache_key is None else (cache_key, chunk, dtype, keep, tuple(d.id for d in devices))
     if full_key is not None and full_key in model.jit_cache:
         return model.jit_cache[full_key]
+    shared_key = None if full_key is None else (model.step_key, full_key)
+    if shared_key is not None and shared_key in _SHARED:
+        dispatch = _SHARED[shared_key]
+        _remember(model, full_key, dispatch)
+        return dispatch
     from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
     step = chunk_step(model, values, features, chunk, dtype, keep)
     mesh = Mesh(np.array(devices), ("items",))
 
-    def per_device(key, starts, counts):
-        return tuple(a[None] for a in step(key, starts[0], counts[0]))
+    def per_device(key, consts, starts, counts):
+        return tuple(a[None] for a in step(key, starts[0], counts[0], consts))
 
     # check_vma=False: every value inside is per-device (nothing is replicated across items), and the
     # step's lax.conds (exact fallback of fast functions, row checks) need not type their branches
-    sharded = jax.jit(jax.shard_map(per_device, mesh=mesh, in_specs=(P(), P("items"), P("items")),
+    sharded = jax.jit(jax.shard_map(per_device, mesh=mesh, in_specs=(P(), P(), P("items"), P("items")),
                                     out_specs=P("items"), check_vma=False))
     dispatch = _Dispatch(sharded, NamedSharding(mesh, P()), NamedSharding(mesh, P("items")))
 
     if full_key is not None:
-        if len(model.jit_cache) >= 32:
-            model.jit_cache.pop(next(iter(model.jit_cache)))
-        model.jit_cache[full_key] = dispatch
+        _remember(model, full_key, dispatch)
+        if len(_SHARED) >= SHARED_STEPS:
+            _SHARED.pop(next(iter(_SHARED)))
+        _SHARED[shared_key] = dispatch
     return dispatch
 
 
+def _remember(model: Model, full_key: tuple, dispatch) -> None:
+    if len(model.jit_cache) >= 32:
+        model.jit_cache.pop(next(iter(model.jit_cache)))
+    model.jit_cache[full_key] = dispatch
+
+
 class _Dispatch:
-    """One dispatch of D work items: ``place(key)`` once per run, then ``(key, starts, counts)`` per batch."""
+    """One dispatch of D work items: ``place(key, constants)`` once per run, then ``(placed, starts,
+    counts)`` per batch."""
 
     def __init__(self, sharded: Callable, replicated, split):
         self._sharded, self._replicated, self._split = sharded, replicated, split
 
-    def place(self, key: jax.Array) -> jax.Array:
-        return jax.device_put(key, self._replicated)
+    def place(self, key: jax.Array, consts: tuple = ()) -> tuple:
+        """The key and the model's constant values (``Model.constant_values``) on every device."""
+        return jax.device_put((key, tuple(consts)), self._replicated)
 
-    def __call__(self, key: jax.Array, starts: np.ndarray, counts: np.ndarray):
-        return self._sharded(key, jax.device_put(starts, self._split), jax.device_put(counts, self._split))
+    def __call__(self, placed: tuple, starts: np.ndarray, counts: np.ndarray):
+        key, consts = placed
+        return self._sharded(key, consts, jax.device_put(starts, self._split), jax.device_put(counts, self._split))

@@ -222,7 +222,7 @@ def _splits(keys: list[tuple[int, ...]], n_points: int) -> list[tuple[tuple[int,
 
 def chunk_step(model: Model, values: Callable, features, chunk: int, dtype: str,
                keep: bool = False) -> Callable:
-    """The pure (not yet jitted) per-chunk function ``f(key, start, count)``.
+    """The pure (not yet jitted) per-chunk function ``f(key, start, count, consts=())``.
 
     Args:
       values: θ-batch -> (chunk, R, P) field values.
@@ -232,9 +232,10 @@ def chunk_step(model: Model, values: Callable, features, chunk: int, dtype: str,
       keep: also return the per-row tail columns for the k̂ diagnostic.
 
     Returns:
-      f(key, start: int64, count: int64) -> (sums (F,), w (), w2 (), n_bad (), first_bad (), tail)
+      f(key, start: int64, count: int64, consts) -> (sums (F,), w (), w2 (), n_bad (), first_bad (), tail)
       where ``tail`` is (chunk·R, T) float64 (T = :func:`tail_width`) with NaN in padding rows (or
-      (0, 0) without ``keep``); ``first_bad`` is the index of the first network with a non-finite
+      (0, 0) without ``keep``); ``consts`` are the values of ``model.tunable_constants`` (default: the
+      graph's numbers), so one compiled step serves every value of the spec's constants; ``first_bad`` is the index of the first network with a non-finite
       field value, feature, weighted feature or weight (``start + count`` if none).
     """
     dt = DTYPES[dtype]
@@ -243,7 +244,13 @@ def chunk_step(model: Model, values: Callable, features, chunk: int, dtype: str,
     shift = log_weight_shift(model.insertions)
     products = isinstance(features, Products)
 
-    def step(key, start, count):
+    def step(key, start, count, consts=None):
+        if consts is None:
+            return _step(key, start, count)
+        with model.traced_constants(consts):
+            return _step(key, start, count)
+
+    def _step(key, start, count):
         theta = model.sample(key, chunk, start, dt)
         vals = values(theta)                                  # (chunk, R, P)
         rows = vals.shape[1]
