@@ -70,6 +70,8 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "Sweep": ("nnft.sweep", "Sweep"),
     "run_sweep": ("nnft.sweep", "run_sweep"),
     "load_result": ("nnft.results", "load_result"),
+    "train": ("nnft.training.run", "train"),
+    "Training": ("nnft.training.result", "Training"),
 }
 
 # -- checked re-exports (nnft.inputs): arguments are validated before any work starts

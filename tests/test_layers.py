@@ -63,6 +63,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.spec.fields",         # field types and validators the models share
         "nnft.spec.hints",          # hints of spec errors (undeclared names, free axes)
         "nnft.spec.study",          # the study: block (points, correlators, checks)
+        "nnft.spec.train",          # the train: block (data, loss, optimiser, parameterisation)
         "nnft.spec.models",         # Theory and its parts
         "nnft.spec.read",           # text and files -> plain mappings, safely (YAML/TOML/JSON)
         "nnft.spec.resolve",        # names and paths -> spec files (shipped specs, confined extends:)
@@ -160,6 +161,12 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.perturbation.couplings",
         "nnft.perturbation.comparison",
         "nnft.perturbation.compare",
+        "nnft.training",                # training of ensembles (docs/training.md)
+        "nnft.training.setup",          # the train: block as numbers (data, targets, lr, recorded steps)
+        "nnft.training.dynamics",       # vmapped, chunked gradient descent; per-network features
+        "nnft.training.theory",         # infinite-width linearised GP, eta_crit
+        "nnft.training.result",         # Training: time-dependent statistics and their table
+        "nnft.training.run",            # nnft.train
         "nnft.results",                 # results as xarray Datasets, files (knows every result type)
         "nnft.results.provenance",      # resolved spec, hash, versions, settings, timestamp
         "nnft.results.files",           # netCDF / JSON files of a Dataset
@@ -171,6 +178,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.results.sweep",           # Sweep (one Report per swept value) <-> Dataset
         "nnft.results.kernels",         # NNGP / NTK Kernels <-> Dataset
         "nnft.results.criticality",     # MLP criticality analysis <-> Dataset
+        "nnft.results.training",        # Training (time as a dimension) <-> Dataset
     )),
     # Figures of results (matplotlib imported on first use), drawn from their Datasets.
     ("plot", (
@@ -190,6 +198,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.cli.plotting",        # --plot FILE: checked at parsing, figure of the result
         "nnft.cli.describe",        # commands that read a spec without sampling
         "nnft.cli.sampling",        # commands that sample
+        "nnft.cli.train",           # nnft train
     )),
     # The public API (lazy re-exports) sits on top; nothing inside nnft imports the package itself.
     ("public API", (

@@ -8,13 +8,15 @@ PUBLIC = {
     "correlator", "ensemble", "exact", "from_dict", "load", "measure", "neuron_measure", "run", "shipped_specs",
     "two_point", "zscore", "KernelError", "Kernels", "ReweightingWarning", "mcmc_ensemble", "kernels", "kernel_fn", "empirical_ntk", "ntk_ensemble", "ntk_predict",
     "compare", "InputError", "Sweep", "run_sweep", "load_result",
+    "train", "Training",
 }
 
 
 def test_public_names():
     names = {n for n in dir(nnft) if not n.startswith("_")}
     modules = {"analytic", "checks", "cli", "insertions", "densities", "errors", "estimators", "graph", "perturbation", "reference", "sample", "inputs",
-               "spec", "stats", "study", "sweep", "results"}
+               "spec", "stats", "study", "sweep", "results",
+               "training"}
     assert names - modules == PUBLIC
 
 

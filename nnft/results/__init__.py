@@ -12,7 +12,8 @@ Supported (one module each): ``nnft.run``'s :class:`~nnft.study.Report` (:mod:`.
 :class:`~nnft.perturbation.comparison.Comparison` (:mod:`.comparison`) and MCMC
 :class:`~nnft.sample.diagnostics.Diagnostics` (:mod:`.diagnostics`), a :class:`~nnft.sweep.Sweep`
 (:mod:`.sweep`) the infinite-width :class:`~nnft.graph.kernels.Kernels` (:mod:`.kernels`) and the MLP
-:class:`~nnft.analytic.criticality.Criticality` (:mod:`.criticality`). The provenance attributes are
+:class:`~nnft.analytic.criticality.Criticality` (:mod:`.criticality`) and a trained ensemble
+:class:`~nnft.training.result.Training` (:mod:`.training`, time as a dimension). The provenance attributes are
 described in :mod:`.provenance`, the file formats in :mod:`.files`.
 """
 
@@ -66,6 +67,7 @@ _BY_CLASS = {
     "Sweep": "nnft.results.sweep",
     "Kernels": "nnft.results.kernels",
     "Criticality": "nnft.results.criticality",
+    "Training": "nnft.results.training",
 }
 #: Dataset kind -> module
 _BY_KIND = {
@@ -79,6 +81,7 @@ _BY_KIND = {
     "Sweep": "nnft.results.sweep",
     "Kernels": "nnft.results.kernels",
     "Criticality": "nnft.results.criticality",
+    "Training": "nnft.results.training",
 }
 
 
