@@ -72,6 +72,7 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "load_result": ("nnft.results", "load_result"),
     "train": ("nnft.training.run", "train"),
     "Training": ("nnft.training.result", "Training"),
+    "nngp_posterior": ("nnft.training.posterior", "nngp_posterior"),
 }
 
 # -- checked re-exports (nnft.inputs): arguments are validated before any work starts

@@ -167,6 +167,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.training.theory",         # infinite-width linearised GP, eta_crit
         "nnft.training.result",         # Training: time-dependent statistics and their table
         "nnft.training.run",            # nnft.train
+        "nnft.training.posterior",      # NNGP posterior mean, covariance, log evidence (Cholesky, jitter)
         "nnft.results",                 # results as xarray Datasets, files (knows every result type)
         "nnft.results.provenance",      # resolved spec, hash, versions, settings, timestamp
         "nnft.results.files",           # netCDF / JSON files of a Dataset
