@@ -26,6 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from nnft.graph import ir
 from nnft.graph.compile import Model
 
 #: the names of the per-network features at each recorded step, in order (F = their total size)
@@ -100,7 +101,7 @@ def network_features(model: Model, setup, coords: dict[str, float], dtype, rates
 
         def f(w, pts):
             th = {**fixed, **{k: w[k] * jnp.asarray(coords[k], dtype) for k in coords}}
-            return jax.vmap(lambda x: model.field(th, x))(pts)
+            return model._evaluate(ir.OUTPUT, th, pts, batched=False, points=True)
 
         f0_all, jvp = jax.linearize(lambda w: f(w, Z), w0)
 
@@ -131,10 +132,10 @@ def network_features(model: Model, setup, coords: dict[str, float], dtype, rates
 
         ntk0 = ntk(w0)
 
-        def record(w, wl):
+        def record(w, wl, first):
             out = f(w, Z)
             ft = out[M:]
-            th = ntk(w)
+            th = ntk0 if first else ntk(w)
             dth = th - ntk0
             lin2 = jnp.mean((ft - f_lin(wl)[M:]) ** 2) if lin else jnp.zeros((), dtype)
             feats = [ft, jnp.outer(ft, ft).ravel(), ft ** 3, ft ** 4, th.ravel(), dth.ravel(), (dth ** 2).ravel(),
@@ -143,10 +144,10 @@ def network_features(model: Model, setup, coords: dict[str, float], dtype, rates
 
         state = (w0, opt.init(w0), w0, opt.init(w0))
         rows = []
-        for seg in segments:
+        for i, seg in enumerate(segments):
             if seg:
                 state = jax.lax.fori_loop(0, int(seg), step, state)
-            rows.append(record(state[0], state[2]))
+            rows.append(record(state[0], state[2], i == 0 and seg == 0))
         return jnp.stack(rows)
 
     return one

@@ -139,15 +139,26 @@ def test_linearised_gp_at_late_times_is_kernel_regression_with_eq_90_covariance(
 
 
 def test_eta_crit_and_the_catapult_flag():
-    model = nnft.compile(nnft.from_dict(erf_spec(64, networks=8, steps=2, record=[0, 2])))
+    """η_crit = 2/λ_max(Θ) with the square loss (LH arXiv:2309.01592 §3.3); below it the loss falls at
+    every step, above it the top mode grows (|1 − ηλ| > 1) and the loss rises at first, as the linearised
+    map predicts; one compilation serves every learning rate."""
+    model = nnft.compile(nnft.from_dict(erf_spec(64, networks=8, steps=2, record=[0, 1, 2], linearised=False)))
     lam = np.linalg.eigvalsh(kernel_fn(model)(np.array([[-1.0], [0.0], [1.0]]), None, "ntk")).max()
     for lr, regime in ((1.0 / lam, "stable"), (3.0 / lam, "catapult"), (5.0 / lam, "divergent")):
-        r = nnft.train(model, lr=lr, linearised=False)
+        r = nnft.train(model, lr=lr)
         assert r.theory.eta_crit == pytest.approx(2 / lam)
         assert r.theory.regime == regime
         assert (regime in r.table()) and (("warning" in r.table()) == (regime != "stable"))
+        rising = r.loss.mean[2] > r.loss.mean[0]
+        assert rising == (regime != "stable"), (regime, r.loss)
+        assert rising == (r.theory.loss[2] > r.theory.loss[0])
+    assert len([k for k in model.jit_cache if k[0] == "train"]) == 1
     # mse: L = (1/M)Σ(f − y)², c = 2/M, so η_crit = M/λ
-    assert nnft.train(model, loss="mse", lr=0.1).theory.eta_crit == pytest.approx(3 / lam)
+    from nnft.training.setup import resolve
+    from nnft.training.theory import theory_for
+    t = model.theory
+    mse = t.model_copy(update={"train": t.train.model_copy(update={"loss": "mse"})})
+    assert theory_for(model, resolve(mse))[0].eta_crit == pytest.approx(3 / lam)
 
 
 @pytest.mark.parametrize("train, field", [
