@@ -32,6 +32,15 @@ class Training:
       settings: optimizer, lr, parameterisation, loss, networks, seed, dtype, widths (the spec's dims).
     """
 
+    @property
+    def eta_crit_empirical(self) -> float:
+        """2/(c λ_max(E Θ̂_0(X, X))): the critical learning rate of gradient descent read off the measured
+        NTK at initialisation (any parameterisation; the finite-width counterpart of the theory's η_crit)."""
+        M = len(self.X)
+        lam = float(np.linalg.eigvalsh(self.ntk.mean[0][:M, :M]).max())
+        c = float(self.settings.get("loss_factor", 1.0))
+        return 2.0 / (c * lam) if lam > 0 else float("inf")
+
     name: str
     steps: np.ndarray
     times: np.ndarray
@@ -72,6 +81,9 @@ class Training:
                              "(the linearised theory does not hold there)")
         else:
             lines.append(f"theory: none ({self.theory_note})")
+            ec = self.eta_crit_empirical
+            flag = "" if s.get("lr", 0) < ec else f" — lr = {s.get('lr'):g} is above it (catapult or divergence)"
+            lines.append(f"η_crit from the measured NTK at t = 0: 2/(c λ_max(E Θ̂_0)) = {ec:.6g}{flag}")
         head = f"{'step':>6} {'t':>9} {'loss':>22} {'|ΔΘ|_F':>20} {'|f-f_lin|':>20}"
         lines.append(head)
         for i, k in enumerate(self.steps):
