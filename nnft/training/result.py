@@ -32,15 +32,6 @@ class Training:
       settings: optimizer, lr, parameterisation, loss, networks, seed, dtype, widths (the spec's dims).
     """
 
-    @property
-    def eta_crit_empirical(self) -> float:
-        """2/(c λ_max(E Θ̂_0(X, X))): the critical learning rate of gradient descent read off the measured
-        NTK at initialisation (any parameterisation; the finite-width counterpart of the theory's η_crit)."""
-        M = len(self.X)
-        lam = float(np.linalg.eigvalsh(self.ntk.mean[0][:M, :M]).max())
-        c = float(self.settings.get("loss_factor", 1.0))
-        return 2.0 / (c * lam) if lam > 0 else float("inf")
-
     name: str
     steps: np.ndarray
     times: np.ndarray
@@ -58,6 +49,15 @@ class Training:
     theory: object | None = None
     theory_note: str = ""
     settings: dict = field(default_factory=dict)
+
+    @property
+    def eta_crit_empirical(self) -> float:
+        """2/(c λ_max(E Θ̂_0(X, X))): the critical learning rate of gradient descent read off the measured
+        NTK at initialisation (any parameterisation; the finite-width counterpart of the theory's η_crit)."""
+        M = len(self.X)
+        lam = float(np.linalg.eigvalsh(self.ntk.mean[0][:M, :M]).max())
+        c = float(self.settings.get("loss_factor", 1.0))
+        return 2.0 / (c * lam) if lam > 0 else float("inf")
 
     @property
     def var(self) -> Estimate:
