@@ -14,6 +14,8 @@ from nnft.stats import BlockSums
 N_BLOCKS = 64
 #: array elements a chunk's training step may hold (parameters × NTK points × networks)
 CHUNK_ELEMENTS = 1 << 24
+#: float64 accumulator elements (blocks × recorded steps × features per step) a run may hold (512 MB)
+MAX_ACCUMULATOR = 1 << 26
 
 
 def _block(model: Model, overrides: dict):
@@ -76,15 +78,20 @@ def train(model: Model, *, dynamics: str | None = None, **overrides):
         raise SpecError("nothing to train: no parameter has a Gaussian density of constant std > 0",
                         file=model.theory.source, field="params",
                         hint="trainable parameters are those with density normal(std = a constant expression)")
-    th, note = theory_for(model, setup, dynamics)
     n = block.networks
     K = max(2, min(N_BLOCKS, n // 2))
     P, M = len(setup.test), len(setup.X)
     layout = Layout(P=P, Q=M + P)
     T = len(setup.record)
+    if K * T * layout.size > MAX_ACCUMULATOR:
+        raise SpecError(f"{T} recorded steps × {layout.size} statistics each (NTK on {M + P} points) × {K} jackknife "
+                        f"blocks is above the bound of {MAX_ACCUMULATOR} accumulated values", file=model.theory.source,
+                        field="train.record", allowed=f"T·(P² + 4P + 3Q² + 3) ≤ {MAX_ACCUMULATOR // K} (P test points, Q = M + P)",
+                        hint="record fewer steps, or use fewer training or test points")
+    th, note = theory_for(model, setup, dynamics)
     per_net = max(1, model.param_elements) * (M + P + 4) + (M + P) * model.point_elements + T * layout.size
     chunk = max(1, min(block.chunk, n, CHUNK_ELEMENTS // per_net))
-    chunk = 1 << max(0, (chunk - 1).bit_length()) if chunk < block.chunk else chunk   # few compiled shapes
+    chunk = 1 << (chunk.bit_length() - 1) if chunk < block.chunk else chunk   # a power of two: few compiled shapes
     acc = BlockSums(K, T * layout.size)
     key = as_key(block.seed)
     dtype = {"float32": np.float32, "float64": np.float64}[block.dtype]

@@ -257,3 +257,11 @@ def test_mup_moves_the_ntk_at_every_width():
     assert rel[-1].mean[-1] > Z_MAX * rel[-1].stderr[-1] and rel[-1].mean[-1] > 0.05
     slope, se = _slope(widths, rel)
     assert slope + 0.5 > Z_MAX * se and slope + 1 > Z_MAX * se, (slope, se)
+
+
+def test_too_many_statistics_are_refused_before_any_work():
+    many = {"list": [[x] for x in np.linspace(-1, 1, 200).tolist()]}
+    spec = erf_spec(8, networks=128, steps=200, record=list(range(0, 200, 2)), test=many)
+    with pytest.raises(SpecError) as err:
+        nnft.train(nnft.compile(nnft.from_dict(spec)))
+    assert err.value.field == "train.record" and "fewer" in str(err.value)
