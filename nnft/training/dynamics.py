@@ -77,6 +77,25 @@ def optimizer(name: str, lr, momentum, weight_decay, decay: bool):
     return base
 
 
+def unchecked_field(model: Model, dtype):
+    """(θ of one network, points (P, d)) -> φ_θ at the points, (P,), evaluated without the non-finite
+    rule of ``Model.fields`` (which masks a point whose intermediate values were non-finite: ~35 % of a
+    training step at N = 2048). Used for the gradient steps only: a non-finite value during training
+    reaches the parameters and is caught at the next recorded step, where φ is evaluated with the rule."""
+    from nnft.graph.evaluate import BATCH_AXES, align
+    ev, pt = model._ev, BATCH_AXES[1]
+    own = tuple(ir.axes(model.graph, ir.OUTPUT))
+
+    def f(theta, pts):
+        values = {ir.param_node(k): v for k, v in theta.items()}
+        values[ir.INPUT] = pts.astype(dtype)
+        axes = {ir.INPUT: (pt, "d")}
+        ev.run(ev.needed([ir.OUTPUT], stop=set(values)), values, axes)
+        out = align(values[ir.OUTPUT], axes.get(ir.OUTPUT, own), (pt,) + own)
+        return jnp.broadcast_to(out, (pts.shape[0],) + out.shape[1:])
+    return f
+
+
 def network_features(model: Model, setup, coords: dict[str, float], dtype, rates):
     """θ₀ of one network -> its features (T, F) (:class:`Layout` of P test and Q = M + P NTK points);
     ``rates`` = (lr, momentum, weight_decay), possibly traced.
@@ -94,14 +113,20 @@ def network_features(model: Model, setup, coords: dict[str, float], dtype, rates
     c = setup.loss_factor
     segments = np.diff(np.concatenate([[0], setup.record])).astype(int)
     lin = setup.block.linearised
+    raw = unchecked_field(model, dtype)
 
     def one(theta0):
         fixed = {k: v for k, v in theta0.items() if k not in coords}
         w0 = {k: theta0[k] / jnp.asarray(coords[k], dtype) for k in coords}
 
-        def f(w, pts):
-            th = {**fixed, **{k: w[k] * jnp.asarray(coords[k], dtype) for k in coords}}
-            return model._evaluate(ir.OUTPUT, th, pts, batched=False, points=True)
+        def theta_of(w):
+            return {**fixed, **{k: w[k] * jnp.asarray(coords[k], dtype) for k in coords}}
+
+        def f(w, pts):                                   # with the non-finite rule: recorded values
+            return model._evaluate(ir.OUTPUT, theta_of(w), pts, batched=False, points=True)
+
+        def f_fast(w, pts):                              # without it: the gradient steps
+            return raw(theta_of(w), pts)
 
         f0_all, jvp = jax.linearize(lambda w: f(w, Z), w0)
 
@@ -113,7 +138,7 @@ def network_features(model: Model, setup, coords: dict[str, float], dtype, rates
 
         def step(_, state):
             w, s, wl, sl = state
-            g = jax.grad(lambda v: loss_of(f(v, X)))(w)
+            g = jax.grad(lambda v: loss_of(f_fast(v, X)))(w)
             upd, s = opt.update(g, s, w)
             w = jax.tree.map(jnp.add, w, upd)
             if lin:
