@@ -113,20 +113,58 @@ def linearised_gp(K: np.ndarray, Theta: np.ndarray, M: int, Y: np.ndarray, eta: 
                         regime=regime(eta, eta_crit), dynamics=dynamics)
 
 
+def linearised_gp_momentum(K: np.ndarray, Theta: np.ndarray, M: int, Y: np.ndarray, eta: float,
+                           loss_factor: float, steps, beta: float) -> LinearisedGP:
+    """μ_k, Σ_k, E L_k of the infinite-width linearised network trained by heavy-ball gradient descent
+    (optax ``sgd(η, momentum=β)``: v ← β v + ∇L, ω ← ω − η v), by iterating its linear map in function
+    space. With f_k(Z) = f_0(Z) − A_k (f_0(X) − Y) and the velocity J v_k = U_k (f_0(X) − Y):
+
+        U_{k+1} = β U_k + c Θ(Z, X) (I − A_k[X]),     A_{k+1} = A_k + η U_{k+1},     A_0 = U_0 = 0,
+
+    (β = 0 is gradient descent: A_k[test] = Θ(x, X)Θ⁻¹(I − D_k), the closed form of :func:`linearised_gp`).
+    Then μ_k = A_k[test] Y and Σ_k, E L_k as in the module docstring with D_k = I − A_k[X]. The map is
+    stable iff η c λ < 2(1 + β) for every eigenvalue λ of Θ(X, X) (Polyak 1964): η_crit = 2(1 + β)/(c λ_max).
+    """
+    K = np.asarray(K, dtype=np.float64)
+    Th = np.asarray(Theta, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    Q = len(K)
+    Kxx, Kxt, Ktt = K[:M, :M], K[:M, M:], K[M:, M:]
+    Tzx = Th[:, :M]
+    A = np.zeros((Q, M))
+    U = np.zeros((Q, M))
+    c = loss_factor
+    want = {int(k) for k in steps}
+    out = {}
+    for k in range(max(want) + 1):
+        if k in want:
+            At, D = A[M:], np.eye(M) - A[:M]
+            cov = Ktt - At @ Kxt - Kxt.T @ At.T + At @ Kxx @ At.T
+            out[k] = (At @ Y, 0.5 * (cov + cov.T), 0.5 * c * (np.trace(D @ Kxx @ D.T) + np.sum((D @ Y) ** 2)))
+        U = beta * U + c * Tzx @ (np.eye(M) - A[:M])
+        A = A + eta * U
+    lam = float(np.clip(np.linalg.eigvalsh(0.5 * (Th[:M, :M] + Th[:M, :M].T)), 0, None).max())
+    eta_crit = 2.0 * (1.0 + beta) / (c * lam) if lam > 0 else float("inf")
+    ks = [int(k) for k in steps]
+    return LinearisedGP(mean=np.array([out[k][0] for k in ks]), cov=np.array([out[k][1] for k in ks]),
+                        loss=np.array([out[k][2] for k in ks]), eta_crit=eta_crit, regime=regime(eta, eta_crit),
+                        dynamics=f"heavy ball β = {beta:g}")
+
+
 def theory_for(model, setup, dynamics: str | None = None) -> tuple[LinearisedGP | None, str]:
     """The linearised-GP theory of a training setup, or None and the reason it does not apply.
 
-    It applies to plain gradient descent (``sgd``, no weight decay) in the NTK parameterisation of a
-    model whose graph has infinite-width kernels (``nnft.kernel_fn``); ``dynamics`` defaults to
-    "gd" (the exact discrete map of the linearised model).
+    It applies to gradient descent (``sgd``) and heavy-ball ``momentum`` without weight decay in the NTK
+    parameterisation of a model whose graph has infinite-width kernels (``nnft.kernel_fn``); for sgd
+    ``dynamics`` defaults to "gd" (the exact discrete map of the linearised model) or is "flow".
     """
     from nnft.errors import KernelError
     b = setup.block
     if b.parameterisation != "ntk":
         return None, ("standard parameterisation: the graph's NTK is that of the NTK parameterisation; the "
                       "standard one needs the per-layer kernels (not built yet)")
-    if b.optimizer != "sgd":
-        return None, f"{b.optimizer}: the closed form is for plain gradient descent (sgd)"
+    if b.optimizer == "adam":
+        return None, "adam: the linearised dynamics are not linear in function space (no closed form)"
     if setup.weight_decay > 0:
         return None, "weight decay: the closed form is for the unregularised loss"
     from nnft.graph.kernels import kernel_fn
@@ -135,5 +173,10 @@ def theory_for(model, setup, dynamics: str | None = None) -> tuple[LinearisedGP 
         k = kernel_fn(model)(Z, None, ("nngp", "ntk"))
     except KernelError as err:
         return None, f"no infinite-width kernel: {err}"
+    if b.optimizer == "momentum":
+        if dynamics == "flow":
+            return None, "momentum: the theory is the discrete heavy-ball map (no flow form)"
+        return linearised_gp_momentum(k.nngp, k.ntk, len(setup.X), setup.Y, setup.lr, setup.loss_factor,
+                                      setup.record, setup.momentum), ""
     return linearised_gp(k.nngp, k.ntk, len(setup.X), setup.Y, setup.lr, setup.loss_factor, setup.record,
                          dynamics or "gd"), ""

@@ -265,3 +265,28 @@ def test_too_many_statistics_are_refused_before_any_work():
     with pytest.raises(SpecError) as err:
         nnft.train(nnft.compile(nnft.from_dict(spec)))
     assert err.value.field == "train.record" and "fewer" in str(err.value)
+
+
+def test_heavy_ball_theory_at_zero_momentum_is_gradient_descent():
+    rng = np.random.default_rng(1)
+    B, C = rng.normal(size=(6, 6)), rng.normal(size=(6, 6))
+    K, Th, Y = B @ B.T + np.eye(6), C @ C.T + np.eye(6), rng.normal(size=4)
+    from nnft.training.theory import linearised_gp_momentum
+    eta = 0.5 / np.linalg.eigvalsh(Th[:4, :4]).max()
+    a = linearised_gp_momentum(K, Th, 4, Y, eta, 1.0, [0, 3, 40], 0.0)
+    b = linearised_gp(K, Th, 4, Y, eta, 1.0, [0, 3, 40], "gd")
+    for x, y in ((a.mean, b.mean), (a.cov, b.cov), (a.loss, b.loss)):
+        np.testing.assert_allclose(x, y, rtol=1e-9, atol=1e-12)
+    assert linearised_gp_momentum(K, Th, 4, Y, eta, 1.0, [0], 0.5).eta_crit == pytest.approx(1.5 * b.eta_crit)
+
+
+def test_momentum_ensemble_matches_the_heavy_ball_linearised_gp(wide):
+    model, _ = wide
+    r = nnft.train(model, optimizer="momentum", momentum=0.5, lr=0.25, record=[0, 1, 2, 4, 20])
+    assert r.theory is not None and "heavy ball" in r.theory.dynamics and r.theory.regime == "stable"
+    zm, zv = _worst_z(r, r.theory, 1024)
+    assert zm < Z_MAX and zv < Z_MAX, (zm, zv)
+    Z = np.concatenate([r.X, r.test])
+    k = kernel_fn(model)(Z, None, ("nngp", "ntk"))
+    no_momentum = linearised_gp(k.nngp, k.ntk, 3, r.Y, 0.25, 1.0, r.steps)
+    assert max(_worst_z(r, no_momentum, 1024)) > Z_MAX
