@@ -73,6 +73,7 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "train": ("nnft.training.run", "train"),
     "Training": ("nnft.training.result", "Training"),
     "nngp_posterior": ("nnft.training.posterior", "nngp_posterior"),
+    "finite_width_posterior": ("nnft.training.posterior", "finite_width_posterior"),
 }
 
 # -- checked re-exports (nnft.inputs): arguments are validated before any work starts

@@ -55,3 +55,21 @@ def test_duplicate_inputs_without_noise_need_a_jitter_which_is_reported():
     assert post.mean[0] == pytest.approx(1.0, rel=1e-5)
     with pytest.raises(KernelError):
         gp_posterior(-np.eye(3), 2, [1.0, 1.0])
+
+
+@pytest.mark.slow
+def test_finite_width_posterior_is_the_nngp_one_at_large_width_and_not_at_width_one():
+    """Prior networks reweighted by the Gaussian likelihood of the data: at N = 512 the posterior mean and
+    variance agree with the NNGP posterior (|z| < Z_MAX; the O(1/N) difference is below the errors), at
+    N = 1 (a single erf neuron: far from Gaussian) the same comparison fails."""
+    from helpers import Z_MAX
+    from nnft.training.posterior import finite_width_posterior
+    X, Y, T = np.array([[-1.0], [0.5]]), np.array([-0.6, 0.4]), np.array([[-0.5], [0.0], [1.2]])
+    wide = nnft.compile(nnft.load("erf_net", N=512))
+    g = nnft.nngp_posterior(wide, X, Y, T, noise=0.1)
+    p = finite_width_posterior(wide, X, Y, T, noise=0.1, samples=50_000, key=0)
+    assert p.ess > 5000 and p.mean.ess == pytest.approx(p.ess)
+    assert np.all(np.abs(p.mean.z(g.mean)) < Z_MAX) and np.all(np.abs(np.diag(p.cov.z(g.cov))) < Z_MAX)
+    narrow = finite_width_posterior(nnft.compile(nnft.load("erf_net", N=1)), X, Y, T, noise=0.1, samples=20_000,
+                                    key=0)
+    assert np.abs(narrow.mean.z(g.mean)).max() > Z_MAX
