@@ -128,7 +128,8 @@ def network_features(model: Model, setup, coords: dict[str, float], dtype, rates
         def f_fast(w, pts):                              # without it: the gradient steps
             return raw(theta_of(w), pts)
 
-        f0_all, jvp = jax.linearize(lambda w: f(w, Z), w0)
+        if lin:
+            f0_all, jvp = jax.linearize(lambda w: f(w, Z), w0)
 
         def f_lin(w):
             return f0_all + jvp(jax.tree.map(jnp.subtract, w, w0))
