@@ -121,7 +121,8 @@ def linearised_gp_momentum(K: np.ndarray, Theta: np.ndarray, M: int, Y: np.ndarr
 
         U_{k+1} = β U_k + c Θ(Z, X) (I − A_k[X]),     A_{k+1} = A_k + η U_{k+1},     A_0 = U_0 = 0,
 
-    (β = 0 is gradient descent: A_k[test] = Θ(x, X)Θ⁻¹(I − D_k), the closed form of :func:`linearised_gp`).
+    (β = 0 is gradient descent: A_k[test] = Θ(x, X)Θ⁻¹(I − D_k), the closed form of :func:`linearised_gp`),
+    jumping between recorded steps by powers of the map's matrix.
     Then μ_k = A_k[test] Y and Σ_k, E L_k as in the module docstring with D_k = I − A_k[X]. The map is
     stable iff η c λ < 2(1 + β) for every eigenvalue λ of Θ(X, X) (Polyak 1964): η_crit = 2(1 + β)/(c λ_max).
     """
@@ -131,18 +132,23 @@ def linearised_gp_momentum(K: np.ndarray, Theta: np.ndarray, M: int, Y: np.ndarr
     Q = len(K)
     Kxx, Kxt, Ktt = K[:M, :M], K[:M, M:], K[M:, M:]
     Tzx = Th[:, :M]
-    A = np.zeros((Q, M))
-    U = np.zeros((Q, M))
     c = loss_factor
-    want = {int(k) for k in steps}
-    out = {}
-    for k in range(max(want) + 1):
-        if k in want:
-            At, D = A[M:], np.eye(M) - A[:M]
-            cov = Ktt - At @ Kxt - Kxt.T @ At.T + At @ Kxx @ At.T
-            out[k] = (At @ Y, 0.5 * (cov + cov.T), 0.5 * c * (np.trace(D @ Kxx @ D.T) + np.sum((D @ Y) ** 2)))
-        U = beta * U + c * Tzx @ (np.eye(M) - A[:M])
-        A = A + eta * U
+    # the affine map s ↦ G s + h on s = (A; U) (2Q × M), as one (2Q + M)-square matrix: jumps between
+    # recorded steps are matrix powers (exponentiation by squaring), whatever the number of steps
+    S = np.zeros((M, Q))
+    S[:, :M] = np.eye(M)
+    G = np.block([[np.eye(Q) - eta * c * Tzx @ S, eta * beta * np.eye(Q)], [-c * Tzx @ S, beta * np.eye(Q)]])
+    h = np.concatenate([eta * c * Tzx, c * Tzx])
+    aug = np.block([[G, h], [np.zeros((M, 2 * Q)), np.eye(M)]])
+    state = np.concatenate([np.zeros((2 * Q, M)), np.eye(M)])
+    out, at = {}, 0
+    for k in sorted({int(k) for k in steps}):
+        state = np.linalg.matrix_power(aug, k - at) @ state
+        at = k
+        A = state[:Q]
+        At, D = A[M:], np.eye(M) - A[:M]
+        cov = Ktt - At @ Kxt - Kxt.T @ At.T + At @ Kxx @ At.T
+        out[k] = (At @ Y, 0.5 * (cov + cov.T), 0.5 * c * (np.trace(D @ Kxx @ D.T) + np.sum((D @ Y) ** 2)))
     lam = float(np.clip(np.linalg.eigvalsh(0.5 * (Th[:M, :M] + Th[:M, :M].T)), 0, None).max())
     eta_crit = 2.0 * (1.0 + beta) / (c * lam) if lam > 0 else float("inf")
     ks = [int(k) for k in steps]
