@@ -44,6 +44,7 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "correlator": ("nnft.estimators.npoint", "correlator"),
     "measure": ("nnft.estimators.npoint", "measure"),
     "two_point": ("nnft.estimators.npoint", "two_point"),
+    "local_correlator": ("nnft.estimators.local", "local_correlator"),
     "NeuronSum": ("nnft.graph.analyse", "NeuronSum"),
     "Structure": ("nnft.graph.analyse", "Structure"),
     "empirical_ntk": ("nnft.estimators.ntk", "empirical_ntk"),
@@ -88,6 +89,7 @@ _CHECKED: dict[str, dict] = {
     "kernels": {"points": "points", "max_points": "kernel"},
     "ntk_ensemble": {"points": "points", "max_points": "kernel"},
     "mcmc_ensemble": {"tuples": "tuples"},
+    "local_correlator": {"tuples": "tuples"},
 }
 
 #: subpackages reachable as attributes after ``import nnft`` (imported on first use), e.g. ``nnft.results.save``

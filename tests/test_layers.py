@@ -136,6 +136,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.estimators.neuron",
         "nnft.estimators.ntk",
         "nnft.estimators.mcmc",     # mcmc_ensemble: builds the Plan, hands features to the sampler
+        "nnft.estimators.local",    # local operators: components, derivatives by jvp, phi^2, (dphi)^2
     )),
     # Analytic references beside Monte Carlo, and the axiom checks.
     ("checks / reference", (

@@ -90,6 +90,30 @@ class Model:
         return max(1, total)
 
     @property
+    def components(self) -> int:
+        """D, the number of components of the field φ: ℝᵈ → ℝᴰ (the size of the spec's ``components:``
+        axis; 1 for a scalar field)."""
+        c = self.theory.components
+        return 1 if c is None else self.theory.dims[c]
+
+    @property
+    def is_vector(self) -> bool:
+        """Whether the spec declares a component axis (``components:``), even of size 1."""
+        return self.theory.components is not None
+
+    def _scalar_only(self, what: str) -> None:
+        if self.is_vector:
+            raise InputError(f"Model.{what}: this theory is a vector field with {self.components} components "
+                             f"(components: {self.theory.components}); use Model.vector_fields, or "
+                             "nnft.local_correlator for correlators with component indices")
+
+    def vector_fields(self, theta: Theta, points: jax.Array) -> jax.Array:
+        """φ_a at a batch of networks and points: θ batched over axis 0, points (P, d) -> (n, P, D), D =
+        :attr:`components` (1 for a scalar field); the non-finite rule of :meth:`field`, per component."""
+        out = self._evaluate(ir.OUTPUT, theta, points, batched=True, points=True)
+        return out if self.is_vector else out[..., None]
+
+    @property
     def d(self) -> int:
         """The dimension d of the input space: a point x has shape (d,)."""
         return self.theory.dims["d"]
@@ -235,6 +259,7 @@ class Model:
         swallowed it (relu/maximum of NaN may give 0 under XLA, 1/inf gives 0): non-finite values are
         propagated to the field, never masked, so the samplers report them (``SamplingError``).
         """
+        self._scalar_only("field")
         return self._evaluate(ir.OUTPUT, theta, x, batched=False, points=False)
 
     def fields(self, theta: Theta, points: jax.Array) -> jax.Array:
@@ -243,6 +268,7 @@ class Model:
         The graph is evaluated once on the whole batch (arrays (n, P, node axes...)), with the same
         per-(network, point) non-finite rule as :meth:`field`.
         """
+        self._scalar_only("fields")
         return self._evaluate(ir.OUTPUT, theta, points, batched=True, points=True)
 
     def neurons(self, theta: Theta, x: jax.Array) -> jax.Array:
