@@ -149,6 +149,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.checks.cluster",
         "nnft.checks.reflection",
         "nnft.checks.symmetry",
+        "nnft.checks.internal",     # SO(D) of a vector field's components
     )),
     # Workflows: a study, a perturbative comparison (couplings and first-order terms use the
     # reference, so the whole perturbation package sits here).

@@ -179,16 +179,25 @@ class LocalPlan:
         return first, second, plain
 
     def values_fn(self, model: Model):
-        """θ-batch -> (n, 1, K) values of the K columns (operator at point), in the plan's column order."""
+        """θ-batch -> (n, 1, K) values of the K columns (operator at point), in the plan's column order.
+
+        Linear operators with the same derivatives share one product with the matrix of their
+        directions, and every column is one gather, so the compiled step has a few operations whatever
+        the number of operators (a symmetry check asks for ~100 directions)."""
         first, second, _ = self.derivative_sets()
         d = self.d
         xs = self.xs
-        groups = []                                           # per operator: (columns, point index per column)
-        for j in range(len(self.ops)):
-            cols = np.flatnonzero(self.op_of_col == j)
-            groups.append((j, cols, self.x_of_col[cols]))
-        perm = np.argsort(np.concatenate([c for _, c, _ in groups]))
-        ops = self.ops
+        sources: dict = {}                                    # source -> operator ids
+        for j, op in enumerate(self.ops):
+            src = op.kind if op.kind != "linear" else ("d",) + op.derivs
+            sources.setdefault(src, []).append(j)
+        plan = []                                             # (source, direction matrix, columns, x idx, local op idx)
+        for src, ids in sources.items():
+            local = {j: i for i, j in enumerate(ids)}
+            cols = np.flatnonzero(np.isin(self.op_of_col, ids))
+            C = np.asarray([self.ops[j].direction for j in ids], dtype=np.float64).T      # (D, J)
+            plan.append((src, C, cols, self.x_of_col[cols], np.asarray([local[j] for j in self.op_of_col[cols]])))
+        perm = np.argsort(np.concatenate([p[2] for p in plan]))
 
         def values(theta):
             dt = next(iter(theta.values())).dtype
@@ -200,24 +209,21 @@ class LocalPlan:
             def tangent(mu):
                 return jnp.zeros_like(pts).at[:, mu].set(1.0)
 
-            phi = f(pts)
-            d1 = {mu: jax.jvp(f, (pts,), (tangent(mu),))[1] for mu in sorted(first)}
-            d2 = {}
+            arrays = {("d",): f(pts)}
+            for mu in sorted(first):
+                arrays[("d", mu)] = jax.jvp(f, (pts,), (tangent(mu),))[1]
             for mu, nu in sorted(second):
                 def g(p, nu=nu):
                     return jax.jvp(f, (p,), (tangent(nu),))[1]
-                d2[(mu, nu)] = jax.jvp(g, (pts,), (tangent(mu),))[1]
+                arrays[("d", mu, nu)] = jax.jvp(g, (pts,), (tangent(mu),))[1]
             parts = []
-            for j, cols, xi in groups:
-                op = ops[j]
-                if op.kind == "phi^2":
-                    val = jnp.sum(phi ** 2, axis=-1)
-                elif op.kind == "(dphi)^2":
-                    val = sum(jnp.sum(d1[mu] ** 2, axis=-1) for mu in range(d))
+            for src, C, cols, xi, jl in plan:
+                if src == "phi^2":
+                    parts.append(jnp.sum(arrays[("d",)] ** 2, axis=-1)[:, xi])
+                elif src == "(dphi)^2":
+                    parts.append(sum(jnp.sum(arrays[("d", mu)] ** 2, axis=-1) for mu in range(d))[:, xi])
                 else:
-                    arr = phi if not op.derivs else d1[op.derivs[0]] if len(op.derivs) == 1 else d2[op.derivs]
-                    val = arr @ jnp.asarray(op.direction, dtype=dt)
-                parts.append(val[:, xi])
+                    parts.append((arrays[src] @ jnp.asarray(C, dtype=dt))[:, xi, jl])
             return jnp.concatenate(parts, axis=1)[:, perm][:, None, :]
 
         return values
