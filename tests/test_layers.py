@@ -192,6 +192,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.cli.plotting",        # --plot FILE: checked at parsing, figure of the result
         "nnft.cli.describe",        # commands that read a spec without sampling
         "nnft.cli.sampling",        # commands that sample
+        "nnft.cli.local",           # nnft local: correlators of local operators (components, derivatives)
     )),
     # The public API (lazy re-exports) sits on top; nothing inside nnft imports the package itself.
     ("public API", (

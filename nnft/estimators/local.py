@@ -290,6 +290,42 @@ def component_two_point(model: Model, x, y, **kw):
                     est.notes)
 
 
+#: longest product text :func:`parse_product` reads
+MAX_PRODUCT_CHARS = 2000
+_FACTOR = re.compile(r"^\s*(.+?)\s*\(([^()]*)\)\s*$")
+
+
+def parse_product(text: str, d: int, D: int) -> tuple[np.ndarray, list[Operator]]:
+    """A product of local operators at points, ``"d0 phi(0.3,-0.2) * d1 phi(-0.1,0.4)"``, as its points
+    (n, d) and operators (factors separated by ``*``; each an operator of :func:`operator` followed by
+    the point's d coordinates in parentheses; at most 8 factors).
+
+    Raises:
+      InputError: a malformed factor, a point with other than d finite coordinates, too many factors,
+        or a bad operator (see :func:`operator`).
+    """
+    from nnft.estimators.npoint import MAX_ORDER
+    if not isinstance(text, str) or not text.strip() or len(text) > MAX_PRODUCT_CHARS:
+        raise InputError(f"a correlator is a product like 'd0 phi(0.3) * phi(0.1)' (1..{MAX_PRODUCT_CHARS} characters)")
+    factors = text.split("*")
+    if len(factors) > MAX_ORDER:
+        raise InputError(f"{text[:60]!r}: {len(factors)} factors (at most {MAX_ORDER})")
+    pts, ops = [], []
+    for f in factors:
+        m = _FACTOR.match(f)
+        if not m:
+            raise InputError(f"{f.strip()[:60]!r}: write each factor as OPERATOR(x1,...,xd), e.g. 'd0 phi[1](0.2)'")
+        try:
+            x = [float(c) for c in m.group(2).split(",")]
+        except ValueError:
+            raise InputError(f"{f.strip()[:60]!r}: coordinates must be numbers separated by commas") from None
+        if len(x) != d or not np.all(np.isfinite(x)):
+            raise InputError(f"{f.strip()[:60]!r}: a point needs {d} finite coordinate(s)")
+        pts.append(x)
+        ops.append(operator(m.group(1), d, D))
+    return np.asarray(pts, dtype=np.float64), ops
+
+
 def _norm_of_x(model: Model) -> bool:
     """Whether the field takes a norm of something that depends on x."""
     import networkx as nx

@@ -356,4 +356,8 @@ def _compile(theory: Theory) -> Model:
         # P̃(θ) ∝ P(θ)e^{−∫V(φ_θ)} does not factorise over neurons: the neuron-sum form is lost
         structure = replace(structure, neuron_sum=None, notes=structure.notes + (
             "the insertion e^{−∫V(φ)} couples the neurons (use model.free() for the free neuron sum)",))
+    if theory.components is not None and structure.neuron_sum is not None:
+        # the neuron-level estimators and references are for scalar fields: no neuron-sum form for φ_a
+        structure = replace(structure, neuron_sum=None, notes=structure.notes + (
+            f"a vector field (components: {theory.components}): the neuron-sum estimators are for scalar fields",))
     return Model(theory=theory, graph=g, structure=structure, insertions=insertions)
