@@ -164,6 +164,25 @@ class LocalPlan:
         self.op_of_col = cols[:, d].astype(int)
         self.d, self.D = d, D
 
+    def tuple_ops(self) -> list[list[Operator]]:
+        """Per tuple, its operators (in the order given)."""
+        return [[self.ops[self.op_of_col[i]] for i in ids] for ids in self.plan.ids]
+
+    def field_order(self) -> int:
+        """The highest power of the field a tuple's product holds (φ² and (∂φ)² count twice): the order
+        whose moment E|φ|ⁿ must exist."""
+        return max(sum(1 if op.kind == "linear" else 2 for op in ops) for ops in self.tuple_ops())
+
+    def derivative_power(self) -> int:
+        """max over tuples of n × (the most factors of x-weights one operator brings down): ∂ᵏφ carries
+        Wᵏ for each weight W multiplying x, (∂φ)² carries W², so by Hölder a tuple of order n needs
+        E|W|^{n·k} < ∞; 0 without derivatives."""
+        out = 0
+        for ops in self.tuple_ops():
+            k = max(len(op.derivs) if op.kind == "linear" else 2 if op.kind == "(dphi)^2" else 0 for op in ops)
+            out = max(out, k * len(ops))
+        return out
+
     def derivative_sets(self) -> tuple[set, set, bool]:
         """(first-derivative coordinates, second-derivative pairs, whether φ itself is needed)."""
         first, second, plain = set(), set(), False
@@ -254,7 +273,7 @@ def local_ensemble(model: Model, tuples, operators, *, samples: int, key=0, chun
     if second and _norm_of_x(model) and np.any(np.all(lp.xs == 0.0, axis=1)):
         raise InputError("a second derivative at x = 0 of a field that uses norm(x): |x| has no second "
                          "derivative at the origin; use points away from it")
-    notes = field_moment_check(model, max(lp.plan.orders))
+    notes = field_moment_check(model, lp.field_order()) + _derivative_moments(model, lp)
     for note in notes:
         warnings.warn(f"{model.theory.source}: {note}", TailWarning, stacklevel=2)
     Plan.check_precision(SimpleNamespace(points=lp.xs), dtype, periodic(model))
@@ -324,6 +343,45 @@ def parse_product(text: str, d: int, D: int) -> tuple[np.ndarray, list[Operator]
         pts.append(x)
         ops.append(operator(m.group(1), d, D))
     return np.asarray(pts, dtype=np.float64), ops
+
+
+def _derivative_moments(model: Model, lp: LocalPlan) -> tuple[str, ...]:
+    """Refuse, before sampling, derivative correlators whose moments are infinite because a parameter
+    multiplying x has a heavy tail (∂_μ cos(w·x + b) = −w_μ sin(...): Cauchy w gives E|∂φ|² = ∞ although
+    φ is bounded); notes when a law's tail is not known (arguments that depend on other parameters).
+
+    Raises:
+      EstimatorError: E|W|^p is infinite for p = :meth:`LocalPlan.derivative_power`.
+    """
+    import networkx as nx
+
+    from nnft.densities import get_density
+    from nnft.errors import EstimatorError
+    power = lp.derivative_power()
+    if power == 0:
+        return ()
+    g = model.graph
+    weights = set()
+    for v, _ in ir.consumers(g, ir.INPUT):
+        for u in ir.inputs(g, v):
+            if u != ir.INPUT:
+                weights |= {p for p in nx.ancestors(g, u) | {u} if ir.kind(g, p) == "param"}
+    notes = []
+    for p in sorted(weights):
+        args = ir.constant_args(g, p)
+        name, kind = ir.name(g, p), ir.density(g, p)
+        if args is None:
+            notes.append(f"the moments of the derivative could not be decided: {name} ~ {kind} multiplies x and its "
+                         "arguments depend on other parameters; judge the estimate by its tail diagnostic k̂")
+            continue
+        dens = get_density(kind)
+        tail = dens.tail({**dens.defaults, **args})
+        if not tail.has_moment(power):
+            raise EstimatorError(f"{model.theory.source}: a derivative correlator needing E|{name}|^{power} does not "
+                                 f"exist: {name} ~ {kind} multiplies x, so each derivative brings it down, and it has "
+                                 f"finite moments only of order < {tail.alpha:g}. Fix: fewer derivatives or a lower "
+                                 f"order, or a density for {name} with more moments")
+    return tuple(notes)
 
 
 def _norm_of_x(model: Model) -> bool:

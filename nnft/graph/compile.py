@@ -105,7 +105,8 @@ class Model:
         if self.is_vector:
             raise InputError(f"Model.{what}: this theory is a vector field with {self.components} components "
                              f"(components: {self.theory.components}); use Model.vector_fields, or "
-                             "nnft.local_correlator for correlators with component indices")
+                             "nnft.local_correlator (command line: nnft local SPEC 'phi[0](x) * phi[1](y)') "
+                             "for correlators with component indices, and nnft check for its symmetries")
 
     def vector_fields(self, theta: Theta, points: jax.Array) -> jax.Array:
         """φ_a at a batch of networks and points: θ batched over axis 0, points (P, d) -> (n, P, D), D =

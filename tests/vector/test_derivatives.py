@@ -79,3 +79,16 @@ def test_second_derivative_at_the_origin_of_a_norm_is_refused():
     m = nnft.compile(nnft.load("gauss_net", N=4))
     with pytest.raises(InputError, match="second derivative"):
         local_correlator(m, [np.array([[0.0]])], [["d0 d0 phi"]], samples=100)
+
+
+def test_derivatives_of_a_cauchy_frequency_net_are_refused():
+    """cauchy_scalar_1d: φ = Σ v cos(w x + b) with w ~ Cauchy is bounded, but ∂φ = −Σ v w sin(w x + b) has
+    E|∂φ|² = ∞ (E w² = ∞): refused before sampling, while φ's own correlator is measured."""
+    from nnft.errors import EstimatorError
+    m = nnft.compile(nnft.load("cauchy_scalar_1d", N=4))
+    with pytest.raises(EstimatorError, match="multiplies x"):
+        local_correlator(m, [np.array([[0.1], [0.3]])], [["d0 phi", "d0 phi"]], samples=100)
+    with pytest.raises(EstimatorError, match="multiplies x"):
+        local_correlator(m, [np.array([[0.1]])], [["(dphi)^2"]], samples=100)
+    c = local_correlator(m, [np.array([[0.1], [0.3]])], [["phi", "phi"]], samples=200)
+    assert np.isfinite(c.full.mean[0])
