@@ -260,7 +260,9 @@ def local_ensemble(model: Model, tuples, operators, *, samples: int, key=0, chun
 
     Returns:
       An :class:`~nnft.estimators.npoint.Ensemble` whose ``full()`` / ``connected()`` are the correlators
-      and their joint cumulants per tuple, with jackknife standard errors.
+      and their joint cumulants per tuple, with jackknife standard errors. Its plan's "points" are the
+      columns (x₁..x_d, operator id) into :class:`LocalPlan`'s operator list; save the
+      :func:`local_correlator` result with ``tuples=`` the point tuples instead.
 
     Raises:
       InputError: bad operators or tuples (see :func:`operator`), or a second derivative at a point where
