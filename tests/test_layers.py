@@ -160,6 +160,12 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.perturbation.couplings",
         "nnft.perturbation.comparison",
         "nnft.perturbation.compare",
+        "nnft.extrapolate",             # N -> infinity: weighted fits in 1/N, order chosen by the data
+        "nnft.action",                  # actions and couplings measured from correlators
+        "nnft.action.lattice",          # correlators on P points as symmetric tensors, regularised inverse
+        "nnft.action.gaussian",         # S0 = 1/2 phi K^-1 phi (kernel map or measured G2)
+        "nnft.action.quartic",          # quartic vertex: amputated connected 4-point function
+        "nnft.action.running",          # 2008.08601 running coupling lambda(Lambda)
         "nnft.results",                 # results as xarray Datasets, files (knows every result type)
         "nnft.results.provenance",      # resolved spec, hash, versions, settings, timestamp
         "nnft.results.files",           # netCDF / JSON files of a Dataset

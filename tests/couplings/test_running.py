@@ -1,0 +1,94 @@
+"""The 2008.08601 running coupling λ(Λ) = −ΔG⁽⁴⁾/∫_{[−Λ,Λ]}ΠK: the cutoff integrals against scipy and a
+closed form, the log-log slope against the power the kernel's large-|x| growth predicts, and the Monte
+Carlo λ against the exact G_c⁽⁴⁾ of the same nets (paper parameterisation: bench/bench_paper_grid.py)."""
+
+import math
+
+import numpy as np
+import pytest
+from scipy import integrate
+
+import nnft
+from nnft.action.running import cutoff_integrals
+from nnft.action.lattice import sorted_tuples
+from helpers import Z_MAX
+
+INPUTS = np.array([-1.0, -0.6, -0.2, 0.2, 0.6, 1.0])
+RELU_INPUTS = np.arange(1, 7) * 0.2
+CUTOFFS = (7, 10, 100, 1000, 10_000, 100_000)
+
+
+def erf_net(N=5):
+    return nnft.compile(nnft.from_dict({"nnft": 1, "name": "erf-hms", "extends": "erf_net", "dims": {"d": 1, "N": N},
+                                        "constants": {"sigma_w": 1.0, "sigma_b": 1.0}}))
+
+
+def relu_net(N=20):
+    return nnft.compile(nnft.from_dict({
+        "nnft": 1, "name": "relu-hms", "dims": {"d": 1, "N": N}, "constants": {"sigma_w": 1.0},
+        "params": {"W0": {"shape": ["N", "d"], "density": {"normal": {"std": "sigma_w / sqrt(d)"}}},
+                   "W1": {"shape": ["N"], "density": {"normal": {"std": "sigma_w / sqrt(N)"}}}},
+        "field": "sum_N(W1 * relu(W0 @ x))",
+        "reference": {"relu_layer": {"weight_std": "sigma_w / sqrt(d)", "bias_std": 0.0}}}))
+
+
+def K_erf(x, y, sb=1.0, sw=1.0):
+    """The arcsin kernel of the erf net with readout bias (Williams 1997), written out here."""
+    a = 2 * (sb ** 2 + sw ** 2 * x * y)
+    bx, by = 1 + 2 * (sb ** 2 + sw ** 2 * x * x), 1 + 2 * (sb ** 2 + sw ** 2 * y * y)
+    return sb ** 2 + 2 * sw ** 2 / math.pi * math.asin(a / math.sqrt(bx * by))
+
+
+@pytest.fixture(scope="module")
+def erf_run():
+    return nnft.running_coupling(erf_net(), INPUTS, samples=100_000, cutoffs=CUTOFFS, key=1, method="neurons")
+
+
+@pytest.fixture(scope="module")
+def relu_run():
+    return nnft.running_coupling(relu_net(), RELU_INPUTS, samples=50_000, cutoffs=CUTOFFS, key=2, method="neurons")
+
+
+def test_cutoff_integrals_match_scipy_and_the_relu_closed_form(erf_run, relu_run):
+    quads = [(0, 0, 0, 0), (0, 1, 3, 5), (2, 2, 4, 5)]
+    rows = [list(map(tuple, erf_run.quads)).index(q) for q in quads]
+    for c, L in enumerate(CUTOFFS[:4]):
+        for q, r in zip(quads, rows):
+            f = lambda x: np.prod([K_erf(x, INPUTS[i]) for i in q])
+            ref = integrate.quad(f, -L, 0, epsabs=0, epsrel=1e-12, limit=200)[0] + \
+                integrate.quad(f, 0, L, epsabs=0, epsrel=1e-12, limit=200)[0]
+            assert erf_run.integrals[c, r] == pytest.approx(ref, rel=1e-9)
+    # ReLU, no bias, d = 1: K(x, y) = σ_w⁴ x y / 2 for x, y > 0 and 0 for x < 0 < y, so I(Λ) = Π(x_i/2) Λ⁵/5
+    prod = np.prod(RELU_INPUTS[relu_run.quads] / 2, axis=-1)
+    np.testing.assert_allclose(relu_run.integrals, prod[None] * np.array(CUTOFFS, float)[:, None] ** 5 / 5, rtol=1e-11)
+    assert not np.allclose(relu_run.integrals, prod[None] * np.array(CUTOFFS, float)[:, None] ** 4 / 4, rtol=1e-3)
+
+
+def test_slopes_follow_the_kernel_growth(erf_run, relu_run):
+    """λ ~ Λ^−(Σa_i + d): erf kernel → constant at large |x| (a = 0): −1; bias-free ReLU grows like |x|
+    (a = 1): −5. The large-Λ fit is the quadrature's (deterministic); a wrong power fails."""
+    assert erf_run.asymptotic_slope == pytest.approx(-1.0, abs=1e-3) and relu_run.asymptotic_slope == pytest.approx(-5.0, abs=1e-9)
+    assert erf_run.asymptotic_slope != pytest.approx(-2.0, abs=0.5)
+    s, e = erf_run.fit(1000)
+    assert abs(s + 1) < 0.01 and abs(s + 2) > 0.5
+    assert erf_run.slope > -1 and erf_run.slope < -0.8             # over 7 … 10⁵ the kernel's bump still counts
+    assert abs(relu_run.slope + 5) < 1e-9 and relu_run.slope_err < 1e-9
+    assert abs(relu_run.slope + 4) > 0.5
+
+
+def test_monte_carlo_coupling_against_exact_g4c(erf_run, relu_run):
+    """λ(Λ) = −ΔG4/I against −G_c4(exact)/I by |z| at every cutoff; twice that (or the opposite sign) fails."""
+    for run, model, xs in ((erf_run, erf_net(), INPUTS), (relu_run, relu_net(), RELU_INPUTS)):
+        g4c = nnft.exact(model, [xs[list(q)][:, None] for q in run.quads]).connected[0]
+        ref = -g4c[None] / run.integrals
+        assert np.abs(run.coupling.z(ref)).max() < Z_MAX
+        assert np.abs(run.coupling.z(2 * ref)).max() > Z_MAX and np.abs(run.coupling.z(-ref)).max() > Z_MAX
+        assert run.resolved.sum() >= len(run.quads) // 2
+
+
+def test_refusals():
+    from nnft.errors import InputError
+    with pytest.raises(InputError, match="d = 2"):
+        nnft.running_coupling(nnft.compile(nnft.load("cos_net")), [[0.0, 0.0], [1.0, 0.0]], samples=100)
+    with pytest.raises(InputError, match="cutoffs"):
+        nnft.running_coupling(relu_net(), RELU_INPUTS, samples=100, cutoffs=(7, 10))
