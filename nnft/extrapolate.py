@@ -80,6 +80,19 @@ class Extrapolation:
         """c₀ … c_K of the chosen fit (Estimate (K+1,))."""
         return self.chosen.coefficients
 
+    def table(self) -> str:
+        """Every fit order as text, the chosen one marked (``nnft show``)."""
+        from nnft.stats import format_value
+        lines = [f"N → ∞ extrapolation in 1/N over widths {self.widths.astype(int).tolist() if np.all(self.widths == np.round(self.widths)) else self.widths.tolist()} "
+                 f"(order chosen by {self.criterion})", f"{'order':>5}  {'y(∞) = c0':>22}  {'χ²/dof':>12}  {'p':>8}"]
+        for f in self.fits:
+            mark = "  ← chosen" if f.order == self.order else ""
+            c0 = format_value(float(f.coefficients.mean[0]), float(f.coefficients.stderr[0]))
+            lines.append(f"{f.order:>5}  {c0:>22}  {f'{f.chi2:.3g}/{f.dof}':>12}  {f.p_value:>8.3g}{mark}")
+        if self.flagged:
+            lines.append("FLAGGED: the chosen fit does not describe the data (p < alpha): raise max_order or check the errors")
+        return "\n".join(lines)
+
     def __repr__(self) -> str:
         f = self.chosen
         flag = " [FLAGGED: no order fits]" if self.flagged else ""

@@ -177,6 +177,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.results.sweep",           # Sweep (one Report per swept value) <-> Dataset
         "nnft.results.kernels",         # NNGP / NTK Kernels <-> Dataset
         "nnft.results.criticality",     # MLP criticality analysis <-> Dataset
+        "nnft.results.couplings",       # actions, couplings, extrapolations <-> Dataset
     )),
     # Figures of results (matplotlib imported on first use), drawn from their Datasets.
     ("plot", (
@@ -196,6 +197,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.cli.plotting",        # --plot FILE: checked at parsing, figure of the result
         "nnft.cli.describe",        # commands that read a spec without sampling
         "nnft.cli.sampling",        # commands that sample
+        "nnft.cli.couplings",       # nnft couplings: action, quartic vertex, running coupling
     )),
     # The public API (lazy re-exports) sits on top; nothing inside nnft imports the package itself.
     ("public API", (

@@ -71,6 +71,18 @@ class GaussianAction:
             raise InputError(f"phi must have last axis P = {len(self.points)}, got shape {phi.shape}")
         return 0.5 * np.einsum("...i,ij,...j->...", phi, self.precision, phi)
 
+    def table(self) -> str:
+        """The action as text: K, its condition number, ⟨S₀⟩ against P/2 (what ``nnft couplings`` prints)."""
+        from nnft.stats import format_value
+        with np.printoptions(precision=6, suppress=True, linewidth=120):
+            lines = [f"Gaussian action S₀ = ½ φᵀK⁻¹φ on {len(self.points)} points (TASI arXiv:2408.00082 eq. 42-43)",
+                     f"K [{self.source}]\n{self.kernel}",
+                     f"condition number {self.condition:.4g}" + (f", {self.dropped} unresolved modes dropped" if self.dropped else "")]
+        if self.mean is not None:
+            lines.append(f"⟨S₀⟩ = {format_value(float(self.mean.mean), float(self.mean.stderr))} over {self.mean.n} networks; "
+                         f"expected {self.expected:g} when G2 = K (z = {float(self.mean.z(self.expected)):+.2f})")
+        return "\n".join(lines)
+
     def __repr__(self) -> str:
         m = "" if self.mean is None else f", ⟨S₀⟩ = {self.mean!r} (expected {self.expected:g})"
         return (f"GaussianAction(P={len(self.points)}, condition={self.condition:.3g}, dropped={self.dropped}, "

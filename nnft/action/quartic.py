@@ -7,7 +7,7 @@ contact diagram; the 4! of the vertex cancels the 4! ways to attach four legs), 
 
     λ_{abcd} = −Σ_{ijkl} G⁻¹_{ai} G⁻¹_{bj} G⁻¹_{ck} G⁻¹_{dl} G_c⁽⁴⁾_{ijkl}
 
-(Demirtas, Halverson, Maiti, Schwartz, Stoner arXiv:2307.03223 §3: couplings from connected correlators
+(Demirtas, Halverson, Maiti, Schwartz, Stoner arXiv:2307.03223: the action rebuilt from connected correlators
 at leading order in the non-Gaussianity; the Edgeworth expansion of the lattice density). A leptokurtic
 ensemble (G_c⁽⁴⁾ > 0, e.g. neuron sums with Gaussian readouts) has λ < 0. At the same order the quadratic
 term is ½φᵀ(G⁻¹ − ½ λ·G)φ when G is the *full* two-point function (the tadpole counterterm,
@@ -85,6 +85,20 @@ class QuarticCoupling:
         G is the full two-point function (the tadpole counterterm; central values)."""
         return -0.5 * np.einsum("abcd,ab->cd", self.vertex.mean, self.g2.mean)
 
+    def table(self) -> str:
+        """The vertex as text: λ_aaaa per point, the locality profile (what ``nnft couplings`` prints)."""
+        from nnft.stats import format_value
+        P = len(self.points)
+        lines = [f"quartic vertex λ_abcd = −Σ G⁻¹G⁻¹G⁻¹G⁻¹ G_c⁽⁴⁾ on {P} points, S ⊃ (1/4!) Σ λ_abcd φ_aφ_bφ_cφ_d "
+                 f"(arXiv:2307.03223); {self.vertex.n} networks, G2 condition number {self.condition:.4g}"]
+        for a in range(P):
+            x = ",".join(f"{c:.4g}" for c in self.points[a])
+            lines.append(f"  λ_aaaa at ({x}): {format_value(float(self.vertex.mean[(a,) * 4]), float(self.vertex.stderr[(a,) * 4]))}")
+        lines.append("locality: RMS λ over 4-tuples of diameter r / RMS λ_aaaa")
+        for r, m, e in zip(self.radii, self.locality.mean, self.locality.stderr):
+            lines.append(f"  r = {r:<10.4g} {format_value(float(m), float(e))}")
+        return "\n".join(lines)
+
     def __repr__(self) -> str:
         P = len(self.points)
         diag = Estimate(np.array([self.vertex.mean[(a,) * 4] for a in range(P)]),
@@ -102,7 +116,7 @@ def _locality(lam: np.ndarray, diam: np.ndarray, radii: np.ndarray) -> np.ndarra
 def quartic_coupling(model, points, *, samples: int, key=0, blocks: int = 64, rcond: float = RCOND,
                      dtype: str = "float32") -> QuarticCoupling:
     """The quartic vertex λ_{abcd} = −Σ G⁻¹G⁻¹G⁻¹G⁻¹ G_c⁽⁴⁾ of a model on a lattice, from one ensemble
-    (convention S = ½φᵀG⁻¹φ + (1/4!)Σλ_{abcd}φ_aφ_bφ_cφ_d; arXiv:2307.03223 §3; module docstring).
+    (convention S = ½φᵀG⁻¹φ + (1/4!)Σλ_{abcd}φ_aφ_bφ_cφ_d; arXiv:2307.03223; module docstring).
 
     Args:
       model: a compiled theory.
