@@ -1,4 +1,4 @@
-"""The running quartic coupling of Halverson–Maiti–Stoner (arXiv:2008.08601 §5): λ(Λ) of a local φ⁴
+"""The running quartic coupling of Halverson–Maiti–Stoner (arXiv:2008.08601 §4-5): λ(Λ) of a local φ⁴
 term fitted to the measured 4-point function with the interaction integrated over a box [−Λ, Λ]ᵈ.
 
 With S = S_GP + (λ/4!) ∫_{[−Λ,Λ]ᵈ} dᵈx φ(x)⁴ (nnft's convention, as ``nnft.action.quartic``), first-order
@@ -6,7 +6,7 @@ perturbation theory gives ΔG⁽⁴⁾(x₁..x₄) = G⁽⁴⁾ − G⁽⁴⁾_G
 
     λ(Λ) = −ΔG⁽⁴⁾(x₁..x₄) / I(Λ),      I(Λ) = ∫_{[−Λ,Λ]ᵈ} dᵈx Π_i K(x, x_i),
 
-G⁽⁴⁾ measured, G⁽⁴⁾_GP the Wick sum of the NNGP kernel K (2008.08601 §5, the cutoffs 7 … 10⁵ of its
+G⁽⁴⁾ measured, G⁽⁴⁾_GP the Wick sum of the NNGP kernel K (2008.08601 §4-5, the cutoffs 7 … 10⁵ of its
 running-coupling figures; conventions differing by the constant 4! or the sign leave the slope unchanged).
 
 **The slope is the quadrature's.** ΔG⁽⁴⁾ does not depend on Λ, so d log|λ|/d log Λ = −d log I/d log Λ for
@@ -133,7 +133,7 @@ def _fit(u: np.ndarray, y: np.ndarray) -> tuple[float, float, np.ndarray]:
 
 @dataclass(frozen=True)
 class RunningCoupling:
-    """λ(Λ) of 2008.08601 §5 at the 4-point tuples of a set of inputs.
+    """λ(Λ) of 2008.08601 §4-5 at the 4-point tuples of a set of inputs.
 
     Attributes:
       inputs: (P, 1) the inputs x_i.
@@ -170,7 +170,7 @@ class RunningCoupling:
     def table(self) -> str:
         """λ(Λ) as text: per cutoff the median |λ| over resolved tuples, then the slopes (``nnft couplings``)."""
         from nnft.stats import format_value
-        lines = [f"running coupling λ(Λ) = −ΔG⁽⁴⁾/∫_[−Λ,Λ] ΠK (arXiv:2008.08601 §5), S ⊃ (λ/4!)∫φ⁴; "
+        lines = [f"running coupling λ(Λ) = −ΔG⁽⁴⁾/∫_[−Λ,Λ] ΠK (arXiv:2008.08601 §4-5), S ⊃ (λ/4!)∫φ⁴; "
                  f"{int(self.resolved.sum())}/{len(self.quads)} tuples resolved (|ΔG4| ≥ {RESOLVED:g}σ)",
                  f"{'Λ':>10}  {'median |λ|':>12}  λ at tuple 0"]
         r = self.resolved
@@ -207,7 +207,7 @@ def _asymptotic(model, xs: np.ndarray, quads: np.ndarray, lmax: float) -> float:
 
 def running_coupling(model, inputs, *, samples: int, cutoffs=PAPER_CUTOFFS, key=0, blocks: int = 64,
                      method: str = "networks", dtype: str = "float32") -> RunningCoupling:
-    """λ(Λ) = −ΔG⁽⁴⁾/∫_{[−Λ,Λ]} ΠK at every sorted 4-tuple of the inputs (2008.08601 §5; module docstring).
+    """λ(Λ) = −ΔG⁽⁴⁾/∫_{[−Λ,Λ]} ΠK at every sorted 4-tuple of the inputs (2008.08601 §4-5; module docstring).
 
     Args:
       model: a compiled theory with d = 1 inputs and an NNGP kernel (kernel map or neuron reference).

@@ -35,6 +35,17 @@ def test_vertex_matches_exact_correlators():
     # symmetric tensor, locality profile 1 on the diagonal and decaying
     np.testing.assert_allclose(q.vertex.mean, np.transpose(q.vertex.mean, (1, 0, 3, 2)), rtol=1e-12)
     assert q.locality.mean[0] == pytest.approx(1.0) and q.locality.mean[-1] < q.locality.mean[0]
+    # the locality profile of the exact vertex, written out here: RMS over tuples of each diameter / RMS diagonal
+    D = np.sqrt(((X[:, None] - X[None]) ** 2).sum(-1))
+    import itertools
+    by_r = {}
+    for idx in itertools.product(range(3), repeat=4):
+        r = max(D[i, j] for i, j in itertools.combinations(idx, 2))
+        by_r.setdefault(round(r, 9), []).append(lam[idx])
+    prof = np.array([np.sqrt(np.mean(np.square(by_r[r]))) for r in sorted(by_r)]) / np.sqrt(np.mean(np.square(by_r[0.0])))
+    np.testing.assert_allclose(q.radii, sorted(by_r), atol=1e-9)
+    assert np.abs(q.locality.z(prof)[1:]).max() < Z_MAX
+    assert np.abs(q.locality.z(prof ** 2)[1:]).max() > Z_MAX          # a profile decaying twice as fast fails
     assert q.mass_shift.shape == (3, 3)
 
 

@@ -92,3 +92,27 @@ def test_refusals():
         nnft.running_coupling(nnft.compile(nnft.load("cos_net")), [[0.0, 0.0], [1.0, 0.0]], samples=100)
     with pytest.raises(InputError, match="cutoffs"):
         nnft.running_coupling(relu_net(), RELU_INPUTS, samples=100, cutoffs=(7, 10))
+
+
+def test_gauss_net_integrals_beyond_the_kernel_maps_overflow():
+    """The paper's Gauss-net: the graph's kernel map overflows (exp(|x|²)·exp(−|x|²)) beyond |x| ≈ 26, where the
+    neuron reference's exact G2 takes over; I(Λ) against scipy on K = σ_b² + σ_w² exp(−|x − y|²/2) (d = 1)."""
+    spec = {"nnft": 1, "name": "gauss-net-hms", "dims": {"d": 1, "N": 100}, "constants": {"sigma_w": 1.0, "sigma_b": 1.0},
+            "params": {"W0": {"shape": ["N", "d"], "density": {"normal": {"std": "sigma_w / sqrt(d)"}}},
+                       "b0": {"shape": ["N"], "density": {"normal": {"std": "sigma_b"}}},
+                       "W1": {"shape": ["N"], "density": {"normal": {"std": "sigma_w / sqrt(N)"}}},
+                       "b1": {"shape": [], "density": {"normal": {"std": "sigma_b"}}}},
+            "field": "sum_N(W1 * exp(W0 @ x + b0 - sigma_b**2 - sigma_w**2 * norm(x)**2 / d)) + b1",
+            "reference": {"gauss_net": {"sigma_w0": "sigma_w", "sigma_b0": "sigma_b"}}}
+    model = nnft.compile(nnft.from_dict(spec))
+    xs = 0.01 * INPUTS[:, None]
+    quads = [(0, 0, 0, 0), (0, 2, 3, 5)]
+    cut = (7.0, 40.0, 300.0)
+    I = cutoff_integrals(model, xs, quads, cut)
+    for c, L in enumerate(cut):
+        for j, q in enumerate(quads):
+            f = lambda x: np.prod([1.0 + np.exp(-(x - xs[i, 0]) ** 2 / 2) for i in q])
+            ref = sum(integrate.quad(f, a, b, epsabs=0, epsrel=1e-12, limit=200)[0]
+                      for a, b in ((-L, -10), (-10, 0), (0, 10), (10, L)))
+            assert I[c, j] == pytest.approx(ref, rel=1e-9)
+    assert I[2, 0] == pytest.approx(2 * 300.0 + 27.7, rel=0.01)          # 2Λσ_b⁸ + the bump
