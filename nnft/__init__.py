@@ -73,7 +73,7 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "gaussian_action": ("nnft.action.gaussian", "gaussian_action"),
     "quartic_coupling": ("nnft.action.quartic", "quartic_coupling"),
     "running_coupling": ("nnft.action.running", "running_coupling"),
-    "extrapolate": ("nnft.extrapolate", "extrapolate"),
+    "extrapolate": ("nnft.extrapolation", "extrapolate"),
 }
 
 # -- checked re-exports (nnft.inputs): arguments are validated before any work starts

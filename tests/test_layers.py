@@ -160,7 +160,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.perturbation.couplings",
         "nnft.perturbation.comparison",
         "nnft.perturbation.compare",
-        "nnft.extrapolate",             # N -> infinity: weighted fits in 1/N, order chosen by the data
+        "nnft.extrapolation",           # N -> infinity: weighted fits in 1/N, order chosen by the data
         "nnft.action",                  # actions and couplings measured from correlators
         "nnft.action.lattice",          # correlators on P points as symmetric tensors, regularised inverse
         "nnft.action.gaussian",         # S0 = 1/2 phi K^-1 phi (kernel map or measured G2)

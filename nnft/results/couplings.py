@@ -116,7 +116,7 @@ def from_dataset(ds):
                                resolved=ds["resolved"].values.astype(bool), slope=float(ds.attrs["slope"]),
                                slope_err=float(ds.attrs["slope_err"]), asymptotic_slope=float(ds.attrs["asymptotic_slope"]))
     if kind == "Extrapolation":
-        from nnft.extrapolate import Extrapolation, Fit
+        from nnft.extrapolation import Extrapolation, Fit
         fits = []
         for i in range(ds.sizes["fit"]):
             k = int(np.sum(~np.isnan(ds["coefficients"].values[i])))

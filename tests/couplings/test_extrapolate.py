@@ -62,3 +62,20 @@ def test_refusals():
         nnft.extrapolate([2, 2], [1.0, 2.0], [0.1, 0.1])
     with pytest.raises(InputError, match="criterion"):
         nnft.extrapolate([2, 4], [1.0, 2.0], [0.1, 0.1], criterion="bic")
+
+
+def test_sweep_limits_row_by_row():
+    """A width sweep's rows extrapolated one by one (a Sweep's shape, built here with known 1/N data)."""
+    from types import SimpleNamespace
+    from nnft.extrapolation import sweep_limits
+    rng = np.random.default_rng(1)
+    widths = [2, 4, 8, 16, 32]
+    truth = [(0.5, 0.0), (0.0, 0.75)]                      # G2: constant; G_c4: κ/N
+    reports = [SimpleNamespace(rows=[SimpleNamespace(connected=(c0 + c1 / N + 0.01 * rng.normal(), 0.01))
+                                     for c0, c1 in truth]) for N in widths]
+    lim = sweep_limits(SimpleNamespace(name="N", values=widths, reports=reports))
+    assert [e.order for e in lim] == [0, 1]
+    assert all(abs(e.value.z(c0)) < Z_MAX for e, (c0, _) in zip(lim, truth))
+    assert abs(lim[1].coefficients[1].z(0.75)) < Z_MAX and abs(lim[1].coefficients[1].z(1.5)) > Z_MAX
+    with pytest.raises(InputError, match="not widths"):
+        sweep_limits(SimpleNamespace(name="act", values=["tanh", "relu"], reports=reports[:2]))

@@ -24,7 +24,7 @@ import numpy as np
 from nnft.errors import InputError
 from nnft.stats import Estimate
 
-__all__ = ["Extrapolation", "extrapolate"]
+__all__ = ["Extrapolation", "extrapolate", "sweep_limits"]
 
 #: highest order of 1/N fitted by default
 MAX_ORDER = 3
@@ -163,3 +163,33 @@ def extrapolate(widths, values, errors=None, *, max_order: int = MAX_ORDER, crit
     value = Estimate(f.coefficients.mean[0], f.coefficients.stderr[0], n)
     return Extrapolation(value=value, order=order, fits=fits, criterion=criterion,
                          flagged=bool(f.p_value < alpha), widths=N)
+
+
+def sweep_limits(sweep, which: str = "connected", **kw) -> list[Extrapolation]:
+    """The N → ∞ value of every row of a width sweep (``nnft.run_sweep(spec, "N", [...])``,
+    ``nnft run SPEC --set N=4,8,16``): :func:`extrapolate` of the Monte Carlo G⁽ⁿ⁾ (``which="full"``) or
+    G_c⁽ⁿ⁾ (``"connected"``) of each point tuple over the swept widths.
+
+    Args:
+      sweep: a :class:`~nnft.sweep.Sweep` over a size (its ``values`` the widths).
+      kw: passed to :func:`extrapolate` (``max_order``, ``criterion``, ``alpha``).
+
+    Returns:
+      one :class:`Extrapolation` per row, in the rows' order.
+
+    Raises:
+      InputError: ``which`` unknown, or swept values that are not widths (positive numbers).
+    """
+    if which not in ("full", "connected"):
+        raise InputError(f"sweep_limits: which must be 'full' or 'connected', got {which!r}")
+    try:
+        widths = np.asarray([float(v) for v in sweep.values])
+    except (TypeError, ValueError):
+        raise InputError(f"sweep_limits: the sweep of {sweep.name!r} has values {list(sweep.values)[:5]} that are not "
+                         "widths; sweep a size (e.g. N=4,8,16)") from None
+    n_rows = len(sweep.reports[0].rows)
+    out = []
+    for j in range(n_rows):
+        vals = np.array([getattr(rep.rows[j], which) for rep in sweep.reports], dtype=np.float64)   # (W, 2)
+        out.append(extrapolate(widths, vals[:, 0], vals[:, 1], **kw))
+    return out
