@@ -116,3 +116,11 @@ def test_gauss_net_integrals_beyond_the_kernel_maps_overflow():
                       for a, b in ((-L, -10), (-10, 0), (0, 10), (10, L)))
             assert I[c, j] == pytest.approx(ref, rel=1e-9)
     assert I[2, 0] == pytest.approx(2 * 300.0 + 27.7, rel=0.01)          # 2Λσ_b⁸ + the bump
+
+
+def test_decaying_kernel_gives_a_constant_coupling():
+    """Cos-net, d = 1: K = ½ exp(−|x − y|²/2) decays faster than any power, so I(Λ) converges and λ(Λ) tends to a
+    constant: asymptotic slope 0, and the fitted slope over Λ ≥ 7 is 0 to quadrature accuracy (not −1)."""
+    r = nnft.running_coupling(nnft.compile(nnft.load("cos_net", d=1, N=4)), [0.0, 0.5, 1.0], samples=20_000,
+                              cutoffs=(7, 10, 100, 1000), key=3)
+    assert r.asymptotic_slope == 0.0 and abs(r.slope) < 1e-6 and abs(r.slope + 1) > 0.5
