@@ -111,7 +111,8 @@ def gaussian_action(model, points, *, kernel="nngp", samples: int | None = None,
       kernel: "nngp" (the kernel map: graph recursion or the neuron reference's exact G2), "measured"
         (the G2 matrix of ``samples`` networks drawn with ``key``), or a (P, P) array.
       samples: networks for ⟨S₀⟩ (with ``kernel="nngp"`` or an array; None: not measured) or for the
-        measured K.
+        measured K (then ⟨S₀⟩ is not measured: on the same ensemble it is P/2 identically; measure it
+        with the measured K passed as an array and another ``key``).
       key: seed of the ensemble.
       rcond, truncate: see ``nnft.action.lattice.inverse``: eigenvalues below rcond·λ_max are refused,
         or with ``truncate=True`` dropped.

@@ -68,3 +68,10 @@ def test_vertex_scales_as_one_over_width():
     err = np.sqrt(np.linalg.inv(A.T @ A)[1, 1])
     assert abs((coef[1] + 1) / err) < Z_MAX
     assert abs((coef[1] + 2) / err) > Z_MAX and abs(coef[1] / err) > Z_MAX
+
+
+def test_ill_conditioned_g2_is_refused():
+    from nnft.errors import EstimatorError
+    m = nnft.compile(nnft.load("cos_net", N=4))
+    with pytest.raises(EstimatorError, match="ill-conditioned"):
+        nnft.quartic_coupling(m, [[0.0, 0.0], [1e-5, 0.0], [2e-5, 0.0]], samples=500, key=0)
