@@ -153,3 +153,15 @@ def test_transcript_generator_runs(tmp_path):
     assert text.count("```console") == len(gen.COMMANDS)
     assert "saved: run.nc" in text and "plot: sweep.png" in text
     assert (tmp_path / gen.FIGURE).stat().st_size > 0
+
+
+# -- quick start: two commands; the demo writes a result file and a plot ------------------------------
+
+def test_quick_start_is_two_commands_and_demo_saves_and_plots():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick = readme.split("## Quick start", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    assert [ln.split()[0:2] for ln in quick.splitlines() if ln.strip()] == [["make", "demo"], ["make", "test"]]
+    make = (ROOT / "Makefile").read_text(encoding="utf-8")
+    demo = make.split("\ndemo:", 1)[1].split("\n\n", 1)[0]
+    assert "--out" in demo and "--plot" in demo and "nnft show" in demo
+    assert ".[test,plot,docs]" in make                    # CI (make test) can build the docs
