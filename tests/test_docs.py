@@ -165,3 +165,16 @@ def test_quick_start_is_two_commands_and_demo_saves_and_plots():
     demo = make.split("\ndemo:", 1)[1].split("\n\n", 1)[0]
     assert "--out" in demo and "--plot" in demo and "nnft show" in demo
     assert ".[test,plot,docs]" in make                    # CI (make test) can build the docs
+
+
+def test_physics_section_citations_exist():
+    """``docs/physics.md §N`` is cited across code, specs and docs; §N lives on one of the physics pages."""
+    pages = [ROOT / "docs" / "physics.md", *sorted((ROOT / "docs" / "physics").glob("*.md"))]
+    found = [int(m.group(1)) for p in pages for m in re.finditer(r"(?m)^## (\d+)\. ", p.read_text(encoding="utf-8"))]
+    assert sorted(found) == list(range(12)), found            # §0-§11, each once across the pages
+    sections = set(found)
+    cited = set()
+    for path in _tracked_files():
+        if path.suffix in (".py", ".md", ".yaml"):
+            cited |= {int(n) for n in re.findall(r"physics\.md §(\d+)", path.read_text(encoding="utf-8"))}
+    assert cited and cited <= sections, sorted(cited - sections)
