@@ -69,6 +69,12 @@ def test_docs_build_strict(tmp_path):
     assert (tmp_path / "site" / "index.html").is_file()
     api = (tmp_path / "site" / "api" / "estimators" / "index.html").read_text(encoding="utf-8")
     assert "neuron_measure" in api                       # the reference really came from the docstrings
+    import nnft
+    html = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "site" / "api").rglob("*.html"))
+    anchors = set(re.findall(r'id="(nnft\.[\w.]+)"', html))
+    missing = [f"nnft.{name} ({mod}.{attr})" for name, (mod, attr) in sorted(nnft._PUBLIC.items())
+               if f"{mod}.{attr}" not in anchors]
+    assert not missing, "public names with no API reference entry (add them to a docs/api/*.md page): " + ", ".join(missing)
 
 
 # -- the tutorial: every block of docs/tutorial.md runs (smaller sample counts) -------------------------
