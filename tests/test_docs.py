@@ -184,3 +184,28 @@ def test_physics_section_citations_exist():
         if path.suffix in (".py", ".md", ".yaml"):
             cited |= {int(n) for n in re.findall(r"physics\.md §(\d+)", path.read_text(encoding="utf-8"))}
     assert cited and cited <= sections, sorted(cited - sections)
+
+
+def _docs_module(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "docs" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.skipif(importlib.util.find_spec("mkdocs") is None or importlib.util.find_spec("griffe") is None,
+                    reason="mkdocs/griffe not installed (pip install -e '.[docs]'); CI installs them")
+def test_site_rewrites_keep_code_and_check_every_name():
+    roles = _docs_module("griffe_rst_roles")
+    doc = "Run.\n\nArgs:\n  x: one.\n  samples, key: networks\n    and seed.\n  a / b: c.\n\nReturns:\n  u, v: kept.\n"
+    out = roles.split_multi_args(doc)
+    assert "  samples: networks\n    and seed.\n  key: networks\n    and seed.\n  a: c.\n  b: c." in out
+    assert "  u, v: kept." in out                                   # only Args: entries are split
+    assert roles.ROLE.sub(roles._code, ":func:`nnft.study.run` and :class:`~nnft.errors.SpecError`") == \
+        "`nnft.study.run` and `SpecError`"
+    hooks = _docs_module("mkdocs_hooks")
+    math = lambda t: hooks.MATH_LINK.sub(r"[\1]\\(\2)", t)
+    text = "E[ψ](1, …, 1) and [a page](x.md)\n    E[ψ](1, 2) in code\n`E[ψ](1, 2)`"
+    assert hooks._outside_code(text, lambda s: s, math) == \
+        "E[ψ]\\(1, …, 1) and [a page](x.md)\n    E[ψ](1, 2) in code\n`E[ψ](1, 2)`"
+    assert "nnft.study.run" not in hooks.missing_public_names()    # on docs/api/study.md (others go on api/more.md)
