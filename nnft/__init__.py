@@ -71,6 +71,10 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "Sweep": ("nnft.sweep", "Sweep"),
     "run_sweep": ("nnft.sweep", "run_sweep"),
     "load_result": ("nnft.results", "load_result"),
+    "gaussian_action": ("nnft.action.gaussian", "gaussian_action"),
+    "quartic_coupling": ("nnft.action.quartic", "quartic_coupling"),
+    "running_coupling": ("nnft.action.running", "running_coupling"),
+    "extrapolate": ("nnft.extrapolation", "extrapolate"),
 }
 
 # -- checked re-exports (nnft.inputs): arguments are validated before any work starts
@@ -90,6 +94,9 @@ _CHECKED: dict[str, dict] = {
     "ntk_ensemble": {"points": "points", "max_points": "kernel"},
     "mcmc_ensemble": {"tuples": "tuples"},
     "local_correlator": {"tuples": "tuples"},
+    "gaussian_action": {"points": "points"},
+    "quartic_coupling": {"points": "points"},
+    "running_coupling": {"points": "inputs"},
 }
 
 #: subpackages reachable as attributes after ``import nnft`` (imported on first use), e.g. ``nnft.results.save``

@@ -100,3 +100,7 @@ for _command in (describe.validate, sampling.run, sampling.check, sampling.pertu
                  describe.criticality, describe.schema, describe.specs, describe.show, local.local):
     main.add_command(_command)
 
+
+from nnft.cli import couplings as _couplings  # noqa: E402 - nnft couplings (docs/couplings.md)
+
+main.add_command(_couplings.couplings)
