@@ -136,6 +136,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.estimators.neuron",
         "nnft.estimators.ntk",
         "nnft.estimators.mcmc",     # mcmc_ensemble: builds the Plan, hands features to the sampler
+        "nnft.estimators.local",    # local operators: components, derivatives by jvp, phi^2, (dphi)^2
     )),
     # Analytic references beside Monte Carlo, and the axiom checks.
     ("checks / reference", (
@@ -148,6 +149,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.checks.cluster",
         "nnft.checks.reflection",
         "nnft.checks.symmetry",
+        "nnft.checks.internal",     # SO(D) of a vector field's components
     )),
     # Workflows: a study, a perturbative comparison (couplings and first-order terms use the
     # reference, so the whole perturbation package sits here).
@@ -197,6 +199,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.cli.plotting",        # --plot FILE: checked at parsing, figure of the result
         "nnft.cli.describe",        # commands that read a spec without sampling
         "nnft.cli.sampling",        # commands that sample
+        "nnft.cli.local",           # nnft local: correlators of local operators (components, derivatives)
         "nnft.cli.couplings",       # nnft couplings: action, quartic vertex, running coupling
     )),
     # The public API (lazy re-exports) sits on top; nothing inside nnft imports the package itself.
