@@ -70,6 +70,8 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "Sweep": ("nnft.sweep", "Sweep"),
     "run_sweep": ("nnft.sweep", "run_sweep"),
     "load_result": ("nnft.results", "load_result"),
+    "PowerSpectrum": ("nnft.estimators.spectrum", "PowerSpectrum"),
+    "power_spectrum": ("nnft.spectrum", "power_spectrum"),
 }
 
 # -- checked re-exports (nnft.inputs): arguments are validated before any work starts

@@ -99,6 +99,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.analytic.neurons.gauss_net",
         "nnft.analytic.neurons.relu",
         "nnft.analytic.perturbative",   # perturbative numerics from moments (numpy only)
+        "nnft.analytic.spectrum",       # closed-form power spectra, the lattice periodogram's expectation
     )),
     # Potentials compiled to log-weights (reads only spec and functions).
     ("insertions", (
@@ -136,6 +137,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.estimators.neuron",
         "nnft.estimators.ntk",
         "nnft.estimators.mcmc",     # mcmc_ensemble: builds the Plan, hands features to the sampler
+        "nnft.estimators.spectrum",  # power spectrum: neuron-level window (plane waves), lattice periodogram
     )),
     # Analytic references beside Monte Carlo, and the axiom checks.
     ("checks / reference", (
@@ -154,6 +156,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("workflows", (
         "nnft.study_theory",        # the theory column of a study (exact / NNGP / leading order / 1st-order PT)
         "nnft.study",
+        "nnft.spectrum",            # power_spectrum: MC beside the reference's spectrum
         "nnft.sweep",               # one study per value of a size, constant or spec path (Sweep)
         "nnft.perturbation",
         "nnft.perturbation.first_order",
