@@ -174,6 +174,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.results.sweep",           # Sweep (one Report per swept value) <-> Dataset
         "nnft.results.kernels",         # NNGP / NTK Kernels <-> Dataset
         "nnft.results.criticality",     # MLP criticality analysis <-> Dataset
+        "nnft.results.spectrum",        # PowerSpectrum <-> Dataset
     )),
     # Figures of results (matplotlib imported on first use), drawn from their Datasets.
     ("plot", (
@@ -184,6 +185,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.plot.checks",             # check verdicts, cluster profiles, RP spectra
         "nnft.plot.criticality",        # phase diagram chi_perp(C_W, C_b) with the critical line
         "nnft.plot.kernels",            # NNGP / NTK Gram images
+        "nnft.plot.spectrum",           # power spectrum G~(p) against |p| with theory
     )),
     ("cli", (
         "nnft.cli",
@@ -193,6 +195,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.cli.plotting",        # --plot FILE: checked at parsing, figure of the result
         "nnft.cli.describe",        # commands that read a spec without sampling
         "nnft.cli.sampling",        # commands that sample
+        "nnft.cli.spectrum",        # nnft spectrum: the power spectrum command
     )),
     # The public API (lazy re-exports) sits on top; nothing inside nnft imports the package itself.
     ("public API", (

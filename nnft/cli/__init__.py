@@ -98,4 +98,6 @@ def main(coordinator, num_processes, process_id, distributed):
 for _command in (describe.validate, sampling.run, sampling.check, sampling.perturb, describe.kernel,
                  describe.criticality, describe.schema, describe.specs, describe.show):
     main.add_command(_command)
+from nnft.cli.spectrum import spectrum as _spectrum  # noqa: E402 - nnft spectrum (docs/spectrum.md)
+main.add_command(_spectrum)
 

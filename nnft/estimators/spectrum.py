@@ -80,6 +80,10 @@ class PowerSpectrum:
         """(MC − theory)/σ per momentum, or None without theory."""
         return None if self.theory is None else self.spectrum.z(self.theory)
 
+    def table(self) -> str:
+        """The text table (:func:`table`)."""
+        return table(self)
+
 
 def plane_wave(model: Model) -> tuple[str, str]:
     """(phase parameter, trig op) of a neuron sum of plane waves ψ = A(θ) trig(L_θ(x) + b), L linear in x, b
@@ -223,6 +227,10 @@ def neuron_spectrum(model: Model, momenta, *, window: float, neurons: int = 1_00
     c = (2 * math.pi) ** model.d * mu2 / 4.0 / (2 * h) ** model.d
     est = acc.jackknife(lambda m: c * m, [np.asarray([i]) for i in range(len(p))], "G̃ (neuron-level)")
     notes = []
+    empty = np.nonzero(~(est.stderr > 0))[0]
+    if len(empty):
+        notes.append(f"no drawn frequency fell in the window at p = {', '.join(np.array2string(p[i], precision=4) for i in empty[:4])}"
+                     f"{' …' if len(empty) > 4 else ''}: 0 with no error bar (G̃ = 0 there, or too few neurons for the window)")
     if ns.offset:
         notes.append(f"the offset {ns.offset} adds (2π)ᵈ Var({ns.offset}) δ(p) (a constant in G_c), not shown")
     return PowerSpectrum(momenta=p, spectrum=est, route="neurons", window=h, notes=tuple(notes),
@@ -287,3 +295,26 @@ def lattice_spectrum(model: Model, box, n: int, *, modes=None, samples: int = 20
              f"resolution 2π/(na) = {info['resolution']:.4g}: the box smooths G̃ with the Fejér window (finite volume)",)
     return PowerSpectrum(momenta=p, spectrum=est, route="lattice", lattice=info, notes=notes,
                          source=model.theory.source)
+
+
+def table(res: PowerSpectrum, name: str = "") -> str:
+    """The text table of a power spectrum (``nnft spectrum``, ``nnft show``): one row per momentum, MC ± error,
+    the theory of the same estimator and z, the continuum G̃, then the route, convention and notes."""
+    from nnft import tables
+    head = ["p", "G̃(p) MC", "theory", "z", "continuum"]
+    rows = []
+    z = res.z()
+    for i, p in enumerate(res.momenta):
+        th = "—" if res.theory is None else f"{res.theory[i]:.6g}"
+        zz = "—" if z is None or not res.spectrum.stderr[i] > 0 else f"{z[i]:+.2f}"
+        co = "—" if res.continuum is None else f"{res.continuum[i]:.6g}"
+        rows.append([",".join(f"{c:.4g}" for c in p), tables.estimate(res.spectrum.mean[i], res.spectrum.stderr[i]),
+                     th, zz, co])
+    where = (f"window [p − h, p + h]^d, h = {res.window:.4g}, {res.spectrum.n} neurons (exact in N)"
+             if res.route == "neurons" else
+             f"lattice n = {res.lattice['n']} per axis on box {res.lattice['box']}, {res.spectrum.n} networks")
+    lines = [f"{name + ': ' if name else ''}power spectrum, {res.route} route: {where}", f"convention: {CONVENTION}"]
+    lines += tables.render(head, rows, align=["<", ">", ">", ">", ">"])
+    lines.append(f"theory: {res.theory_label or 'none'}")
+    lines += [f"note: {n}" for n in res.notes]
+    return "\n".join(lines)

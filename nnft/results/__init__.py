@@ -66,6 +66,7 @@ _BY_CLASS = {
     "Sweep": "nnft.results.sweep",
     "Kernels": "nnft.results.kernels",
     "Criticality": "nnft.results.criticality",
+    "PowerSpectrum": "nnft.results.spectrum",
 }
 #: Dataset kind -> module
 _BY_KIND = {
@@ -79,6 +80,7 @@ _BY_KIND = {
     "Sweep": "nnft.results.sweep",
     "Kernels": "nnft.results.kernels",
     "Criticality": "nnft.results.criticality",
+    "PowerSpectrum": "nnft.results.spectrum",
 }
 
 
