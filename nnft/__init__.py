@@ -72,6 +72,7 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "load_result": ("nnft.results", "load_result"),
     "PowerSpectrum": ("nnft.estimators.spectrum", "PowerSpectrum"),
     "power_spectrum": ("nnft.spectrum", "power_spectrum"),
+    "scalar_net_design": ("nnft.analytic.scalar_design", "scalar_net_design"),
 }
 
 # -- checked re-exports (nnft.inputs): arguments are validated before any work starts

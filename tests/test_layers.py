@@ -100,6 +100,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.analytic.neurons.relu",
         "nnft.analytic.perturbative",   # perturbative numerics from moments (numpy only)
         "nnft.analytic.spectrum",       # closed-form power spectra, the lattice periodogram's expectation
+        "nnft.analytic.scalar_design",  # d = 1 Scalar-net momentum design alpha (arXiv:2604.27050)
     )),
     # Potentials compiled to log-weights (reads only spec and functions).
     ("insertions", (
