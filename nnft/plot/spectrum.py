@@ -10,7 +10,7 @@ from nnft.errors import InputError
 from nnft.plot.base import dataset, finish, new_axes, spec_name
 
 
-def spectrum(result, path=None, ax=None, log: bool = True):
+def spectrum(result, path=None, ax=None, log: bool = True, continuum: bool = True, label: str | None = None):
     """G̃(p) against |p|: Monte Carlo ± one standard error, the estimator's theory (crosses), the continuum (line).
 
     Args:
@@ -18,6 +18,8 @@ def spectrum(result, path=None, ax=None, log: bool = True):
       path: write the figure there (.png, .pdf or .svg).
       ax: draw on these axes.
       log: logarithmic G̃ axis (positive values only are drawn there).
+      continuum: draw the continuum closed form (off for a second result on the same axes).
+      label: the legend name of this result (default: its route).
 
     Returns:
       the matplotlib Figure (artists with gid "mc", "theory", "continuum").
@@ -30,17 +32,17 @@ def spectrum(result, path=None, ax=None, log: bool = True):
     order = np.argsort(p, kind="stable")
     p = p[order]
     mc, err = ds["spectrum"].values[order], ds["stderr"].values[order]
-    eb = axis.errorbar(p, mc, yerr=err, fmt="o", ms=3, capsize=2, label=f"Monte Carlo ({ds.attrs['route']})")
+    eb = axis.errorbar(p, mc, yerr=err, fmt="o", ms=3, capsize=2, label=f"Monte Carlo ({label or ds.attrs['route']})")
     eb[0].set_gid("mc")
     th = ds["theory"].values[order]
     if np.any(np.isfinite(th)):
-        (line,) = axis.plot(p, th, "kx", label="theory of the estimator")
+        (line,) = axis.plot(p, th, "x", color=eb[0].get_color(), label=f"theory of the estimator ({label or ds.attrs['route']})")
         line.set_gid("theory")
     co = ds["continuum"].values[order]
-    if np.any(np.isfinite(co)):
+    if continuum and np.any(np.isfinite(co)):
         (line,) = axis.plot(p, co, "k-", lw=0.8, label="continuum G̃(p)")
         line.set_gid("continuum")
-    if log and np.all(mc[np.isfinite(mc)] > 0):
+    if log and np.any(mc > 0):
         axis.set_yscale("log")
     axis.set_xlabel("|p|")
     axis.set_ylabel("G̃(p)")

@@ -5,6 +5,7 @@ import numpy as np
 from click.testing import CliRunner
 
 import nnft
+import nnft.plot
 from nnft.cli import main
 
 
@@ -31,6 +32,9 @@ def test_lattice_result_roundtrip_netcdf(tmp_path):
     np.testing.assert_array_equal(back.spectrum.mean, res.spectrum.mean)
     np.testing.assert_array_equal(back.lattice["modes"], res.lattice["modes"])
     assert back.lattice["nyquist"] == res.lattice["nyquist"] and back.notes == res.notes
+    fig = nnft.plot.plot(back, tmp_path / "l.png")                  # a saved file plots like the live result
+    gids = {a.get_gid() for a in fig.axes[0].get_children()}
+    assert {"mc", "theory", "continuum"} <= gids and (tmp_path / "l.png").exists()
 
 
 def test_bad_input_is_one_line():
