@@ -91,6 +91,7 @@ _CHECKED: dict[str, dict] = {
     "kernels": {"points": "points", "max_points": "kernel"},
     "ntk_ensemble": {"points": "points", "max_points": "kernel"},
     "mcmc_ensemble": {"tuples": "tuples"},
+    "power_spectrum": {},
 }
 
 #: subpackages reachable as attributes after ``import nnft`` (imported on first use), e.g. ``nnft.results.save``

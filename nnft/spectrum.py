@@ -83,7 +83,7 @@ def power_spectrum(model: Model, momenta=None, *, route: str = "auto", window: f
     reference, the theory of the same estimator beside it (docs/spectrum.md).
 
     Args:
-      model: a compiled theory without insertions.
+      model: a compiled theory (insertions: lattice route only, reweighted; no theory column).
       momenta: (M, d) momenta, units 1/|x| (neuron route).
       route: ``"neurons"`` (plane-wave neuron sums: Cos-net, Scalar-net, F-nets; G̃ averaged over the window
         [p − h, p + h]ᵈ from drawn neurons, relative error independent of N), ``"lattice"`` (any net:
@@ -100,18 +100,18 @@ def power_spectrum(model: Model, momenta=None, *, route: str = "auto", window: f
       G̃ at the momenta, ``theory_label`` what they are or why there are none.
 
     Raises:
-      EstimatorError: an insertion, the neuron route on a net that is not a plane-wave neuron sum, or a
-        frequency law with atoms (no spectral density).
+      EstimatorError: the neuron route on a theory with insertions or on a net that is not a plane-wave neuron
+        sum, or a frequency law with atoms (no spectral density); E φ² infinite.
       InputError: bad momenta, window, box or lattice.
 
     Sources: TASI arXiv:2408.00082 eq. 65-74 (F-nets, Scalar-net), docs/spectrum.md.
     """
-    if model.insertions:
-        raise EstimatorError(f"{model.theory.source}: the theory has insertions; the power spectrum is measured on "
-                             "free theories here (use model.free())")
     if route == "auto":
         route = "lattice" if box is not None else "neurons"
     if route == "neurons":
+        if model.insertions:
+            raise EstimatorError(f"{model.theory.source}: the theory has insertions: e^{{−∫V(φ)}} couples the neurons, so "
+                                 "the neuron route does not apply; use the lattice route (box=..., lattice=...)")
         if momenta is None:
             raise InputError("the neuron route needs momenta (M, d)")
         p = np.atleast_2d(np.asarray(momenta, dtype=np.float64))

@@ -34,6 +34,7 @@ from nnft.errors import EstimatorError, InputError
 from nnft.estimators.neuron import _require, width_moments
 from nnft.graph import ir
 from nnft.graph.compile import Model
+from nnft.graph.moments import field_moment_check
 from nnft.graph.symmetry import _feeds_linearly, _phase_nodes
 from nnft.insertions import lattice as midpoint_lattice
 from nnft.sample.iid import as_key, stream
@@ -198,7 +199,7 @@ def neuron_spectrum(model: Model, momenta, *, window: float, neurons: int = 1_00
       :class:`PowerSpectrum` (route ``"neurons"``), theory not attached (``nnft.power_spectrum`` does).
 
     Raises:
-      EstimatorError: not a plane-wave neuron sum, a frequency law with atoms, an insertion.
+      EstimatorError: not a plane-wave neuron sum, a frequency law with atoms, an insertion, E φ² infinite.
       InputError: bad momenta or window.
     """
     phase, _ = plane_wave(model)
@@ -207,6 +208,7 @@ def neuron_spectrum(model: Model, momenta, *, window: float, neurons: int = 1_00
     h = float(window)
     if not (math.isfinite(h) and h > 0):
         raise InputError(f"window must be a finite half-width > 0 (units 1/|x|), got {window!r}")
+    moment_notes = field_moment_check(model, 2, "the power spectrum")
     check_law(model, phase, key=key)
     W = model.theory.dims[ns.width]
     v_mom, _ = width_moments(model, [W], 2)
@@ -226,7 +228,7 @@ def neuron_spectrum(model: Model, momenta, *, window: float, neurons: int = 1_00
     acc.n = networks * W
     c = (2 * math.pi) ** model.d * mu2 / 4.0 / (2 * h) ** model.d
     est = acc.jackknife(lambda m: c * m, [np.asarray([i]) for i in range(len(p))], "G̃ (neuron-level)")
-    notes = []
+    notes = list(moment_notes)
     empty = np.nonzero(~(est.stderr > 0))[0]
     if len(empty):
         notes.append(f"no drawn frequency fell in the window at p = {', '.join(np.array2string(p[i], precision=4) for i in empty[:4])}"
@@ -254,6 +256,9 @@ def lattice_spectrum(model: Model, box, n: int, *, modes=None, samples: int = 20
 
     Raises:
       InputError: a box of the wrong dimension, too many lattice points, modes outside the lattice.
+      EstimatorError: E φ² is infinite (``nnft.graph.moments``), or the estimate is not estimable.
+
+    A theory with insertions is reweighted like every other estimator (the weights enter the block sums).
     """
     from nnft.analytic.spectrum import lattice_modes
     d = model.d
@@ -267,6 +272,7 @@ def lattice_spectrum(model: Model, box, n: int, *, modes=None, samples: int = 20
     k = lattice_modes(n, d, modes)
     if k.shape[1] != d or len(k) > MAX_MOMENTA:
         raise InputError(f"modes must be (M, {d}) integers, M ≤ {MAX_MOMENTA}")
+    moment_notes = field_moment_check(model, 2, "the power spectrum")
     pts, _ = midpoint_lattice(box, n)
     a = np.array([(hi - lo) / n for lo, hi in box])
     kk = np.mod(k, n)
@@ -292,7 +298,11 @@ def lattice_spectrum(model: Model, box, n: int, *, modes=None, samples: int = 20
     info = {"box": box, "n": n, "spacing": a.tolist(), "nyquist": nyq,
             "resolution": float(2 * math.pi / np.max(n * a)), "modes": k}
     notes = (f"lattice: Nyquist momentum π/a = {nyq:.4g}; power above it is folded back (aliasing, p + 2πm/a); "
-             f"resolution 2π/(na) = {info['resolution']:.4g}: the box smooths G̃ with the Fejér window (finite volume)",)
+             f"resolution 2π/(na) = {info['resolution']:.4g}: the box smooths G̃ with the Fejér window (finite volume)",
+             *moment_notes)
+    if model.insertions:
+        notes += ("the theory has insertions: networks reweighted by e^{−∫V(φ)} (Kish ESS on the estimate); the "
+                  "insertion's box breaks translation invariance, so G̃ is the spectrum of the lattice box only",)
     return PowerSpectrum(momenta=p, spectrum=est, route="lattice", lattice=info, notes=notes,
                          source=model.theory.source)
 

@@ -23,6 +23,7 @@ def g2(r, m2=M * M):
     return np.array([integrate.quad(lambda p: math.cos(p * x) / (p * p + m2), 0, LAM, limit=400)[0] for x in r]) / math.pi
 
 
+@pytest.mark.filterwarnings("ignore::nnft.errors.TailWarning")    # tan/sinh of a uniform: moments undecided by the graph
 @pytest.mark.parametrize("alpha", ALPHAS)
 def test_same_two_point_function_at_every_alpha(alpha):
     model = nnft.compile(nnft.scalar_net_design(alpha, N=20))

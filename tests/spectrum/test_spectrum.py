@@ -139,3 +139,38 @@ def test_refusals(scalar):
         "field": "sum_N(W1 * cos(sign(W0) @ x + b0))"}))
     with pytest.raises(EstimatorError, match="atoms"):
         power_spectrum(atoms, [[1.0]], neurons=1000)
+
+
+def test_gauss_net_lattice_route_finite_volume():
+    """Gauss-net (not translation invariant by construction: the full G_c matrix route). On a small box the
+    periodogram is dominated by leakage (the field is not periodic on the box): it agrees with the Fejér sum of
+    G2 = ½ exp(−σ²r²/2) written here, and is far from the continuum Gaussian at large p."""
+    s0, n, L = 0.7, 8, 2.4
+    model = nnft.compile(nnft.load("gauss_net", sigma_w0=s0))
+    res = power_spectrum(model, box=[[-1.2, 1.2]], lattice=n, samples=10_000, key=0)
+    k = res.lattice["modes"][:, 0]
+    th = fejer(lambda r: 0.5 * np.exp(-s0 ** 2 * r * r / 2), n, L / n, k)
+    assert np.all(np.abs(res.spectrum.z(th)) < Z_MAX)
+    np.testing.assert_allclose(res.theory, th, rtol=1e-9)
+    cont = 0.5 * math.sqrt(2 * math.pi) / s0 * np.exp(-(res.momenta[:, 0] / s0) ** 2 / 2)
+    np.testing.assert_allclose(res.continuum, cont, rtol=1e-12)
+    assert np.max(np.abs(res.spectrum.z(cont))) > Z_MAX
+
+
+def test_lattice_expectation_matrix_and_displacement_forms_agree():
+    from nnft.analytic.spectrum import lattice_expectation
+    from nnft.insertions import lattice
+    pts, _ = lattice([[-1.0, 2.0], [0.0, 3.0]], 5)
+    G = 0.5 * np.exp(-np.sum((pts[:, None] - pts[None]) ** 2, -1) / 4)
+    k = np.array([[0, 0], [1, 0], [2, 1], [0, 2]])
+    a = lattice_expectation(lambda r: 0.5 * np.exp(-np.sum(r * r, axis=1) / 4), 2, 5, [0.6, 0.6], k)
+    b = lattice_expectation(lambda x: G, 2, 5, [0.6, 0.6], k, translation_invariant=False, points=pts)
+    np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_insertion_lattice_route_is_reweighted():
+    model = nnft.compile(nnft.load("phi4_scalar_1d"))
+    res = power_spectrum(model, box=[[-2.0, 2.0]], lattice=8, samples=1000, key=0)
+    assert res.theory is None and "insertion" in res.theory_label and res.spectrum.ess is not None
+    with pytest.raises(EstimatorError, match="lattice route"):
+        power_spectrum(model, [[0.0]])
