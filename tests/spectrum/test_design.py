@@ -40,6 +40,7 @@ def test_design_moments_give_the_propagator(alpha):
         assert moment(alpha, [0.0, x]) == pytest.approx(g2([x])[0], rel=1e-8, abs=1e-12)
 
 
+@pytest.mark.slow
 def test_alpha0_spectrum_neuron_route():
     model = nnft.compile(nnft.scalar_net_design(0.0))
     p, h = np.array([[0.0], [1.0], [3.0]]), 0.1

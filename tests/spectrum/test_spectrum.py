@@ -174,3 +174,34 @@ def test_insertion_lattice_route_is_reweighted():
     assert res.theory is None and "insertion" in res.theory_label and res.spectrum.ess is not None
     with pytest.raises(EstimatorError, match="lattice route"):
         power_spectrum(model, [[0.0]])
+
+
+@pytest.mark.parametrize("name, args", [("cauchy_net", {"mass": 0.8, "amplitude": 1.3}),
+                                        ("rp_scalar", {"mass": 0.8, "cutoff": 3.0, "amplitude": 1.3}),
+                                        ("shaped_net", {"sigma_w0": 2.0, "mass": 0.5, "amplitude": 1.3})])
+def test_f_net_closed_forms_are_fourier_transforms_of_the_references(name, args):
+    """d = 1: G̃(p) = 2∫₀^∞ cos(pr) μ2 M2(0, r) dr with the reference family's own M2 (deterministic)."""
+    from nnft.analytic import NEURONS
+    from nnft.analytic.spectrum import continuum
+    nr = NEURONS[name](1, **args)
+    mu2 = 1.7
+    for p in (0.0, 0.9, 2.5):
+        f = lambda r: mu2 * nr.moment(np.array([[0.0], [r]]))      # noqa: E731
+        num = 2 * (integrate.quad(f, 0, 60.0, weight="cos", wvar=p, limit=400)[0] if p
+                   else integrate.quad(f, 0, 60.0, limit=400)[0])
+        assert continuum(nr, mu2, [[p]])[0] == pytest.approx(num, rel=1e-5), (name, p)
+
+
+@pytest.mark.slow
+def test_neuron_route_error_does_not_grow_with_width():
+    """The same neurons at widths 2 and 500: the same relative error (μ2 is exact; every neuron is a sample)."""
+    from nnft.estimators.spectrum import neuron_spectrum
+    p = np.array([[0.5], [2.0]])
+    th = window_average(scalar_spectrum, p[:, 0], 0.2)
+    errs = []
+    for N in (2, 500):
+        model = nnft.compile(nnft.load("scalar_net", N=N))
+        res = neuron_spectrum(model, p, window=0.2, neurons=40_000, key=4)
+        assert np.all(np.abs(res.spectrum.z(th)) < Z_MAX)
+        errs.append(res.spectrum.stderr / res.spectrum.mean)
+    assert np.all(np.abs(errs[0] / errs[1] - 1) < 0.3), errs
