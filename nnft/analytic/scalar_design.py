@@ -51,7 +51,8 @@ def _alpha(alpha) -> float:
 
 
 def design_spec(alpha: float, *, N: int = 50, mass: float = 1.0, cutoff: float = 5.0, sigma_w1: float = 1.0) -> dict:
-    """The spec mapping (``nnft.from_dict``) of the d = 1 Scalar-net with momentum design α (module docstring).
+    """The spec mapping (``nnft.from_dict``) of the d = 1 Scalar-net with momentum design α (module docstring):
+    the shipped ``scalar_net_alpha0`` (``extends:``) with the constants U, Z, alpha and the transform W0 of α.
 
     Raises:
       InputError: α not in :data:`ALPHAS`.
@@ -60,18 +61,13 @@ def design_spec(alpha: float, *, N: int = 50, mass: float = 1.0, cutoff: float =
     U, w, Z = _TRANSFORM[a]
     tag = {-1.0: "m1", -0.5: "m1/2", 0.0: "0", 0.5: "1/2"}[a]
     return {
-        "nnft": 1, "name": f"scalar-net-alpha{tag}",
+        "extends": "scalar_net_alpha0", "name": f"scalar-net-alpha{tag}",
         "description": f"d = 1 Scalar-net with momenta from the propagator^(1+alpha), alpha = {a:g} "
                        "(arXiv:2604.27050): G2 = (1/pi) int_0^Lambda cos(pr)/(p^2+m^2) dp at every alpha",
-        "dims": {"d": 1, "N": int(N)},
+        "dims": {"N": int(N)},
         "constants": {"m": float(mass), "Lambda": float(cutoff), "sigma_w1": float(sigma_w1), "alpha": a,
-                      "U": U, "Z": Z, "A": "sqrt(Z / (pi * sigma_w1**2))"},
-        "params": {"U0": {"shape": ["N", "d"], "density": {"uniform": {"low": "-U", "high": "U"}}},
-                   "b0": {"shape": ["N"], "density": {"uniform": {"low": "-pi", "high": "pi"}}},
-                   "W1": {"shape": ["N"], "density": {"normal": {"std": "sigma_w1 / sqrt(N)"}}}},
+                      "U": U, "Z": Z},
         "define": {"W0": w},
-        "field": "sum_N(W1 * A * cos(W0 @ x + b0) * (norm_d(W0)**2 + m**2)**(alpha / 2))",
-        "study": {"points": {"line": {"start": 0.0, "stop": 2.0, "n": 4}}},
     }
 
 
