@@ -120,7 +120,16 @@ def box_average(fn, momenta, half_width: float, nodes: int = 48) -> np.ndarray:
 
 
 def lattice_modes(n: int, d: int, modes=None) -> np.ndarray:
-    """Integer lattice modes k (M, d): the given ones, or by default k = (j, 0, …, 0), j = 0 … ⌊n/2⌋."""
+    """Integer lattice modes k (M, d): the given ones; ``"all"``: one of each pair ±k (G̃ is even), every
+    component in (−n/2, n/2]; by default k = (j, 0, …, 0), j = 0 … ⌊n/2⌋."""
+    if isinstance(modes, str) and modes == "all":
+        half = np.arange(-((n - 1) // 2), n // 2 + 1)
+        k = np.stack(np.meshgrid(*([half] * d), indexing="ij"), axis=-1).reshape(-1, d)
+        own, neg = np.mod(k, n), np.mod(-k, n)
+        keep = [i for i in range(len(k)) if tuple(own[i]) <= tuple(neg[i])]     # one of each pair ±k (mod n)
+        k = k[keep]
+        order = np.lexsort(tuple(k.T[::-1]) + (np.sum(k * k, axis=1),))
+        return k[order].astype(np.int64)
     if modes is not None:
         return np.atleast_2d(np.asarray(modes, dtype=np.int64))
     k = np.zeros((n // 2 + 1, d), dtype=np.int64)

@@ -43,6 +43,8 @@ def _domain(box: str, lattice: int, d: int):
               help="neurons drawn (neuron route)")
 @click.option("--box", help="lattice route: the box 'lo,hi;lo,hi' (like an insertion's domain.box)")
 @click.option("--lattice", type=click.IntRange(2, 4096), help="lattice route: points per axis (domain.lattice)")
+@click.option("--modes", type=click.Choice(["axis", "all"]), default="axis", show_default=True,
+              help="lattice route: modes along the first axis, or all modes (one of each ±k)")
 @click.option("--samples", type=click.IntRange(10, MAX_SAMPLES), default=20_000, show_default=True,
               help="networks (lattice route)")
 @click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True, help="PRNG seed")
@@ -52,7 +54,7 @@ def _domain(box: str, lattice: int, d: int):
 @out_option
 @plot_option
 @sampling_options
-def spectrum(spec, momenta, window, neurons, box, lattice, samples, seed, chunk, dtype, sets, out, plot_path,
+def spectrum(spec, momenta, window, neurons, box, lattice, modes, samples, seed, chunk, dtype, sets, out, plot_path,
              devices, checkpoint, resume, quiet):
     """Power spectrum G̃(p) of SPEC with errors, beside theory: neuron route (--momenta) or lattice (--box, --lattice)."""
     from nnft.graph.compile import compile as compile_model
@@ -71,6 +73,7 @@ def spectrum(spec, momenta, window, neurons, box, lattice, samples, seed, chunk,
         if box is not None:
             dom = _domain(box, lattice, d)
             res = power_spectrum(model, route="lattice", box=dom.box, lattice=dom.lattice, samples=samples, key=seed,
+                                 modes="all" if modes == "all" else None,
                                  chunk=chunk, dtype=dtype)
         else:
             p = points_option(momenta, d, "--momenta")

@@ -32,6 +32,7 @@ import numpy as np
 
 from nnft.errors import EstimatorError, InputError
 from nnft.estimators.neuron import _require, width_moments
+from nnft.estimators.npoint import Plan, periodic
 from nnft.graph import ir
 from nnft.graph.compile import Model
 from nnft.graph.moments import field_moment_check
@@ -246,7 +247,8 @@ def lattice_spectrum(model: Model, box, n: int, *, modes=None, samples: int = 20
     Args:
       box: [[lo, hi], ...] per input dimension (an insertion's ``domain.box``).
       n: lattice points per axis (``domain.lattice``); nᵈ ≤ :data:`MAX_LATTICE_POINTS`.
-      modes: integer modes k (M, d), momenta p_k = 2πk/(n a) (default k = (j, 0, …), j = 0 … ⌊n/2⌋).
+      modes: integer modes k (M, d), momenta p_k = 2πk/(n a) (default k = (j, 0, …), j = 0 … ⌊n/2⌋;
+        ``"all"``: every mode, one of each pair ±k).
       samples: networks.
 
     Returns:
@@ -256,7 +258,8 @@ def lattice_spectrum(model: Model, box, n: int, *, modes=None, samples: int = 20
 
     Raises:
       InputError: a box of the wrong dimension, too many lattice points, modes outside the lattice.
-      EstimatorError: E φ² is infinite (``nnft.graph.moments``), or the estimate is not estimable.
+      EstimatorError: E φ² is infinite (``nnft.graph.moments``), lattice points the precision cannot resolve
+        (``Plan.check_precision``), or the estimate is not estimable.
 
     A theory with insertions is reweighted like every other estimator (the weights enter the block sums).
     """
@@ -274,6 +277,7 @@ def lattice_spectrum(model: Model, box, n: int, *, modes=None, samples: int = 20
         raise InputError(f"modes must be (M, {d}) integers, M ≤ {MAX_MOMENTA}")
     moment_notes = field_moment_check(model, 2, "the power spectrum")
     pts, _ = midpoint_lattice(box, n)
+    Plan([p[None] for p in pts], d).check_precision(dtype, periodic(model))
     a = np.array([(hi - lo) / n for lo, hi in box])
     kk = np.mod(k, n)
     flat = np.ravel_multi_index(tuple(kk.T), (n,) * d)

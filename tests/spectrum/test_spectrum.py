@@ -205,3 +205,12 @@ def test_neuron_route_error_does_not_grow_with_width():
         assert np.all(np.abs(res.spectrum.z(th)) < Z_MAX)
         errs.append(res.spectrum.stderr / res.spectrum.mean)
     assert np.all(np.abs(errs[0] / errs[1] - 1) < 0.3), errs
+
+
+def test_all_modes_are_one_of_each_pair():
+    from nnft.analytic.spectrum import lattice_modes
+    for n, d in ((6, 2), (5, 2), (4, 3)):
+        k = lattice_modes(n, d, "all")
+        own = {tuple(r) for r in np.mod(k, n)}
+        neg = {tuple(r) for r in np.mod(-k, n)}
+        assert len(own) == len(k) and own | neg == set(np.ndindex(*(n,) * d))
