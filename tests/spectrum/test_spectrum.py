@@ -136,7 +136,7 @@ def test_refusals(scalar):
         "params": {"W0": {"shape": ["N", "d"], "density": {"normal": {"std": 1.0}}},
                    "b0": {"shape": ["N"], "density": {"uniform": {"low": "-pi", "high": "pi"}}},
                    "W1": {"shape": ["N"], "density": {"normal": {"std": "1 / sqrt(N)"}}}},
-        "field": "sum_N(W1 * cos(sign(W0) @ x + b0))"}))
+        "field": "sum_N(W1 * (1 + norm_d(W0)**2) * cos(sign(W0) @ x + b0))"}))     # w = ±1, a random amplitude
     with pytest.raises(EstimatorError, match="atoms"):
         power_spectrum(atoms, [[1.0]], neurons=1000)
 
