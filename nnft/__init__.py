@@ -70,6 +70,10 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "Sweep": ("nnft.sweep", "Sweep"),
     "run_sweep": ("nnft.sweep", "run_sweep"),
     "load_result": ("nnft.results", "load_result"),
+    "gaussian_action": ("nnft.action.gaussian", "gaussian_action"),
+    "quartic_coupling": ("nnft.action.quartic", "quartic_coupling"),
+    "running_coupling": ("nnft.action.running", "running_coupling"),
+    "extrapolate": ("nnft.extrapolation", "extrapolate"),
     "PowerSpectrum": ("nnft.estimators.spectrum", "PowerSpectrum"),
     "power_spectrum": ("nnft.spectrum", "power_spectrum"),
     "scalar_net_design": ("nnft.analytic.scalar_design", "scalar_net_design"),
@@ -91,6 +95,9 @@ _CHECKED: dict[str, dict] = {
     "kernels": {"points": "points", "max_points": "kernel"},
     "ntk_ensemble": {"points": "points", "max_points": "kernel"},
     "mcmc_ensemble": {"tuples": "tuples"},
+    "gaussian_action": {"points": "points"},
+    "quartic_coupling": {"points": "points"},
+    "running_coupling": {"points": "inputs"},
     "power_spectrum": {},
 }
 

@@ -164,6 +164,12 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.perturbation.couplings",
         "nnft.perturbation.comparison",
         "nnft.perturbation.compare",
+        "nnft.extrapolation",           # N -> infinity: weighted fits in 1/N, order chosen by the data
+        "nnft.action",                  # actions and couplings measured from correlators
+        "nnft.action.lattice",          # correlators on P points as symmetric tensors, regularised inverse
+        "nnft.action.gaussian",         # S0 = 1/2 phi K^-1 phi (kernel map or measured G2)
+        "nnft.action.quartic",          # quartic vertex: amputated connected 4-point function
+        "nnft.action.running",          # 2008.08601 running coupling lambda(Lambda)
         "nnft.results",                 # results as xarray Datasets, files (knows every result type)
         "nnft.results.provenance",      # resolved spec, hash, versions, settings, timestamp
         "nnft.results.files",           # netCDF / JSON files of a Dataset
@@ -175,6 +181,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.results.sweep",           # Sweep (one Report per swept value) <-> Dataset
         "nnft.results.kernels",         # NNGP / NTK Kernels <-> Dataset
         "nnft.results.criticality",     # MLP criticality analysis <-> Dataset
+        "nnft.results.couplings",       # actions, couplings, extrapolations <-> Dataset
         "nnft.results.spectrum",        # PowerSpectrum <-> Dataset
     )),
     # Figures of results (matplotlib imported on first use), drawn from their Datasets.
@@ -196,6 +203,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.cli.plotting",        # --plot FILE: checked at parsing, figure of the result
         "nnft.cli.describe",        # commands that read a spec without sampling
         "nnft.cli.sampling",        # commands that sample
+        "nnft.cli.couplings",       # nnft couplings: action, quartic vertex, running coupling
         "nnft.cli.spectrum",        # nnft spectrum: the power spectrum command
     )),
     # The public API (lazy re-exports) sits on top; nothing inside nnft imports the package itself.

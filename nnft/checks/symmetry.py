@@ -132,10 +132,12 @@ def check_symmetry(model, action="translation", *, orders=(2, 4), configs: int =
       model: a compiled theory.
       orders: correlator orders n (for ``"z2"`` the odd ones are tested: G⁽ⁿ⁾ = 0).
       configs: generated configurations per order (plus the user's ``points``: a list of (n, d) tuples).
-      samples, key: networks of the one ensemble used for X and g·X.
+      samples: networks of the one ensemble used for X and g·X.
+      key: seed or JAX key of that ensemble.
       alpha: family-wise false-FAIL level over all configurations and orders.
-      rel_tol / tolerance: the smallest violation that matters (absolute ``tolerance``, default
-        ``rel_tol`` × mean⟨φ²⟩^{n/2} over the points).
+      rel_tol: the smallest violation that matters, relative: ``rel_tol`` × mean⟨φ²⟩^{n/2} over the
+        points (the default of ``tolerance``).
+      tolerance: the smallest violation that matters, absolute.
       connected: test G_c⁽ⁿ⁾ instead of G⁽ⁿ⁾.
       statistical: when the symmetry is proven by construction, still run the test (else return
         the proof alone).

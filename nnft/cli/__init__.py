@@ -101,3 +101,7 @@ for _command in (describe.validate, sampling.run, sampling.check, sampling.pertu
 from nnft.cli.spectrum import spectrum as _spectrum  # noqa: E402 - nnft spectrum (docs/spectrum.md)
 main.add_command(_spectrum)
 
+
+from nnft.cli import couplings as _couplings  # noqa: E402 - nnft couplings (docs/couplings.md)
+
+main.add_command(_couplings.couplings)
