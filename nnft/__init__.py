@@ -75,6 +75,9 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "quartic_coupling": ("nnft.action.quartic", "quartic_coupling"),
     "running_coupling": ("nnft.action.running", "running_coupling"),
     "extrapolate": ("nnft.extrapolation", "extrapolate"),
+    "PowerSpectrum": ("nnft.estimators.spectrum", "PowerSpectrum"),
+    "power_spectrum": ("nnft.spectrum", "power_spectrum"),
+    "scalar_net_design": ("nnft.analytic.scalar_design", "scalar_net_design"),
 }
 
 # -- checked re-exports (nnft.inputs): arguments are validated before any work starts
@@ -97,6 +100,7 @@ _CHECKED: dict[str, dict] = {
     "gaussian_action": {"points": "points"},
     "quartic_coupling": {"points": "points"},
     "running_coupling": {"points": "inputs"},
+    "power_spectrum": {},
 }
 
 #: subpackages reachable as attributes after ``import nnft`` (imported on first use), e.g. ``nnft.results.save``

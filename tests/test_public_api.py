@@ -10,6 +10,7 @@ PUBLIC = {
     "compare", "InputError", "Sweep", "run_sweep", "load_result",
     "local_correlator",
     "gaussian_action", "quartic_coupling", "running_coupling", "extrapolate",
+    "power_spectrum", "PowerSpectrum", "scalar_net_design",
 }
 
 

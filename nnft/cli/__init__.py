@@ -99,6 +99,8 @@ def main(coordinator, num_processes, process_id, distributed):
 for _command in (describe.validate, sampling.run, sampling.check, sampling.perturb, describe.kernel,
                  describe.criticality, describe.schema, describe.specs, describe.show, local.local):
     main.add_command(_command)
+from nnft.cli.spectrum import spectrum as _spectrum  # noqa: E402 - nnft spectrum (docs/spectrum.md)
+main.add_command(_spectrum)
 
 
 from nnft.cli import couplings as _couplings  # noqa: E402 - nnft couplings (docs/couplings.md)

@@ -67,6 +67,7 @@ _BY_CLASS = {
     "Kernels": "nnft.results.kernels",
     "Criticality": "nnft.results.criticality",
     **dict.fromkeys(("GaussianAction", "QuarticCoupling", "RunningCoupling", "Extrapolation"), "nnft.results.couplings"),
+    "PowerSpectrum": "nnft.results.spectrum",
 }
 #: Dataset kind -> module
 _BY_KIND = {
@@ -81,6 +82,7 @@ _BY_KIND = {
     "Kernels": "nnft.results.kernels",
     "Criticality": "nnft.results.criticality",
     **dict.fromkeys(("GaussianAction", "QuarticCoupling", "RunningCoupling", "Extrapolation"), "nnft.results.couplings"),
+    "PowerSpectrum": "nnft.results.spectrum",
 }
 
 
