@@ -67,6 +67,8 @@ _BY_CLASS = {
     "Sweep": "nnft.results.sweep",
     "Kernels": "nnft.results.kernels",
     "Criticality": "nnft.results.criticality",
+    **dict.fromkeys(("GaussianAction", "QuarticCoupling", "RunningCoupling", "Extrapolation"), "nnft.results.couplings"),
+    "PowerSpectrum": "nnft.results.spectrum",
     "Training": "nnft.results.training",
 }
 #: Dataset kind -> module
@@ -81,6 +83,8 @@ _BY_KIND = {
     "Sweep": "nnft.results.sweep",
     "Kernels": "nnft.results.kernels",
     "Criticality": "nnft.results.criticality",
+    **dict.fromkeys(("GaussianAction", "QuarticCoupling", "RunningCoupling", "Extrapolation"), "nnft.results.couplings"),
+    "PowerSpectrum": "nnft.results.spectrum",
     "Training": "nnft.results.training",
 }
 
