@@ -78,6 +78,10 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "PowerSpectrum": ("nnft.estimators.spectrum", "PowerSpectrum"),
     "power_spectrum": ("nnft.spectrum", "power_spectrum"),
     "scalar_net_design": ("nnft.analytic.scalar_design", "scalar_net_design"),
+    "train": ("nnft.training.run", "train"),
+    "Training": ("nnft.training.result", "Training"),
+    "nngp_posterior": ("nnft.training.posterior", "nngp_posterior"),
+    "finite_width_posterior": ("nnft.training.posterior", "finite_width_posterior"),
 }
 
 # -- checked re-exports (nnft.inputs): arguments are validated before any work starts

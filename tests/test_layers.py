@@ -63,6 +63,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.spec.fields",         # field types and validators the models share
         "nnft.spec.hints",          # hints of spec errors (undeclared names, free axes)
         "nnft.spec.study",          # the study: block (points, correlators, checks)
+        "nnft.spec.train",          # the train: block (data, loss, optimiser, parameterisation)
         "nnft.spec.models",         # Theory and its parts
         "nnft.spec.read",           # text and files -> plain mappings, safely (YAML/TOML/JSON)
         "nnft.spec.resolve",        # names and paths -> spec files (shipped specs, confined extends:)
@@ -172,6 +173,13 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.action.gaussian",         # S0 = 1/2 phi K^-1 phi (kernel map or measured G2)
         "nnft.action.quartic",          # quartic vertex: amputated connected 4-point function
         "nnft.action.running",          # 2008.08601 running coupling lambda(Lambda)
+        "nnft.training",                # training of ensembles (docs/training.md)
+        "nnft.training.setup",          # the train: block as numbers (data, targets, lr, recorded steps)
+        "nnft.training.dynamics",       # vmapped, chunked gradient descent; per-network features
+        "nnft.training.theory",         # infinite-width linearised GP, eta_crit
+        "nnft.training.result",         # Training: time-dependent statistics and their table
+        "nnft.training.run",            # nnft.train
+        "nnft.training.posterior",      # NNGP posterior mean, covariance, log evidence (Cholesky, jitter)
         "nnft.results",                 # results as xarray Datasets, files (knows every result type)
         "nnft.results.provenance",      # resolved spec, hash, versions, settings, timestamp
         "nnft.results.files",           # netCDF / JSON files of a Dataset
@@ -185,6 +193,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.results.criticality",     # MLP criticality analysis <-> Dataset
         "nnft.results.couplings",       # actions, couplings, extrapolations <-> Dataset
         "nnft.results.spectrum",        # PowerSpectrum <-> Dataset
+        "nnft.results.training",        # Training (time as a dimension) <-> Dataset
     )),
     # Figures of results (matplotlib imported on first use), drawn from their Datasets.
     ("plot", (
@@ -208,6 +217,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.cli.local",           # nnft local: correlators of local operators (components, derivatives)
         "nnft.cli.couplings",       # nnft couplings: action, quartic vertex, running coupling
         "nnft.cli.spectrum",        # nnft spectrum: the power spectrum command
+        "nnft.cli.train",           # nnft train
     )),
     # The public API (lazy re-exports) sits on top; nothing inside nnft imports the package itself.
     ("public API", (

@@ -11,13 +11,15 @@ PUBLIC = {
     "local_correlator",
     "gaussian_action", "quartic_coupling", "running_coupling", "extrapolate",
     "power_spectrum", "PowerSpectrum", "scalar_net_design",
+    "train", "Training", "nngp_posterior", "finite_width_posterior",
 }
 
 
 def test_public_names():
     names = {n for n in dir(nnft) if not n.startswith("_")}
     modules = {"analytic", "checks", "cli", "insertions", "densities", "errors", "estimators", "graph", "perturbation", "reference", "sample", "inputs",
-               "spec", "stats", "study", "sweep", "results"}
+               "spec", "stats", "study", "sweep", "results",
+               "training"}
     assert names - modules == PUBLIC
 
 
