@@ -74,6 +74,7 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "quartic_coupling": ("nnft.action.quartic", "quartic_coupling"),
     "running_coupling": ("nnft.action.running", "running_coupling"),
     "extrapolate": ("nnft.extrapolation", "extrapolate"),
+    **{n: ("nnft.bayes", n) for n in ("posterior", "nngp_posterior", "condition")},
 }
 
 # -- checked re-exports (nnft.inputs): arguments are validated before any work starts
@@ -95,6 +96,7 @@ _CHECKED: dict[str, dict] = {
     "gaussian_action": {"points": "points"},
     "quartic_coupling": {"points": "points"},
     "running_coupling": {"points": "inputs"},
+    "posterior": {"points": "x_test"},
 }
 
 #: subpackages reachable as attributes after ``import nnft`` (imported on first use), e.g. ``nnft.results.save``

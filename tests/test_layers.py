@@ -178,6 +178,11 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.results.kernels",         # NNGP / NTK Kernels <-> Dataset
         "nnft.results.criticality",     # MLP criticality analysis <-> Dataset
         "nnft.results.couplings",       # actions, couplings, extrapolations <-> Dataset
+        "nnft.bayes",               # Bayesian inference: NNGP posterior, finite-width posteriors
+        "nnft.bayes.gp",            # exact GP algebra on the NNGP kernel (Cholesky with jitter)
+        "nnft.bayes.likelihood",    # Gaussian likelihood of data as an insertion -> P(theta | D)
+        "nnft.bayes.finite",        # posterior mean/covariance by reweighting or NUTS, NNGP beside
+        "nnft.results.posterior",       # Posterior <-> Dataset
     )),
     # Figures of results (matplotlib imported on first use), drawn from their Datasets.
     ("plot", (

@@ -9,13 +9,14 @@ PUBLIC = {
     "two_point", "zscore", "KernelError", "Kernels", "ReweightingWarning", "mcmc_ensemble", "kernels", "kernel_fn", "empirical_ntk", "ntk_ensemble", "ntk_predict",
     "compare", "InputError", "Sweep", "run_sweep", "load_result",
     "gaussian_action", "quartic_coupling", "running_coupling", "extrapolate",
+    "posterior", "nngp_posterior", "condition",
 }
 
 
 def test_public_names():
     names = {n for n in dir(nnft) if not n.startswith("_")}
     modules = {"analytic", "checks", "cli", "insertions", "densities", "errors", "estimators", "graph", "perturbation", "reference", "sample", "inputs",
-               "spec", "stats", "study", "sweep", "results"}
+               "spec", "stats", "study", "sweep", "results", "bayes"}
     assert names - modules == PUBLIC
 
 

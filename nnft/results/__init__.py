@@ -67,6 +67,7 @@ _BY_CLASS = {
     "Kernels": "nnft.results.kernels",
     "Criticality": "nnft.results.criticality",
     **dict.fromkeys(("GaussianAction", "QuarticCoupling", "RunningCoupling", "Extrapolation"), "nnft.results.couplings"),
+    **dict.fromkeys(("Posterior", "GPPosterior"), "nnft.results.posterior"),
 }
 #: Dataset kind -> module
 _BY_KIND = {
@@ -81,6 +82,7 @@ _BY_KIND = {
     "Kernels": "nnft.results.kernels",
     "Criticality": "nnft.results.criticality",
     **dict.fromkeys(("GaussianAction", "QuarticCoupling", "RunningCoupling", "Extrapolation"), "nnft.results.couplings"),
+    **dict.fromkeys(("Posterior", "GPPosterior"), "nnft.results.posterior"),
 }
 
 

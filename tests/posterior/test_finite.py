@@ -1,0 +1,104 @@
+"""Finite-width posteriors P(θ | D) (likelihood insertion) against the NNGP posterior.
+
+Large width: the reweighted posterior mean and variance at the test points agree with the NNGP
+posterior within 5 standard errors plus the finite-width allowance A/N, A = 0.5 (at N = 2 the
+differences are ≤ 0.15 in these units, so the O(1/N) shift at N = 128 is ≲ 10⁻³, below the MC error).
+Small width (N = 2 ReLU) differs from the NNGP by |z| > 5. Wrong references (the prior instead of the
+posterior, or 4σ_ε²) fail the same comparison.
+"""
+
+import numpy as np
+import pytest
+
+import nnft
+from nnft.errors import EstimatorError, InputError
+from nnft.bayes import condition, nngp_posterior, posterior
+
+X = np.array([[-0.8], [0.7]])
+Y = np.array([0.6, 0.9])
+XS = np.array([[0.0], [1.2]])
+NOISE = 0.2
+ALLOW = 0.5            # the O(1/N) allowance: |Δ| ≤ 5 se + ALLOW/N
+
+
+def within(est_mean, est_err, ref, N):
+    return np.all(np.abs(est_mean - ref) <= 5 * est_err + ALLOW / N)
+
+
+@pytest.fixture(scope="module")
+def wide():
+    m = nnft.compile(nnft.load("relu_net", N=128))
+    return m, posterior(m, X, Y, XS, NOISE, samples=20_000, key=1, blocks=32)
+
+
+def test_wide_reweighted_posterior_agrees_with_nngp(wide):
+    m, p = wide
+    N = 128
+    assert p.method == "reweight" and p.ess > 1000 and p.mean.ess == p.ess
+    var, var_err = np.diag(p.cov.mean), np.diag(p.cov.stderr)
+    assert within(p.mean.mean, p.mean.stderr, p.nngp.mean, N), p.z_mean()
+    assert within(var, var_err, p.nngp.var, N), p.z_var()
+    off = p.cov.mean[0, 1]
+    assert abs(off - p.nngp.cov[0, 1]) <= 5 * p.cov.stderr[0, 1] + ALLOW / N
+    # wrong references fail the same comparison: the prior (mean 0, variance K(x*, x*)) ...
+    prior_var = np.diag(nnft.kernel_fn(m)(XS, XS, "nngp"))
+    assert not within(p.mean.mean, p.mean.stderr, np.zeros(2), N)
+    assert not within(var, var_err, prior_var, N)
+    # ... and the NNGP posterior with the wrong noise variance
+    wrong = nngp_posterior(m, X, Y, XS, 4 * NOISE)
+    assert not within(p.mean.mean, p.mean.stderr, wrong.mean, N)
+    assert not within(var, var_err, wrong.var, N)
+
+
+def test_narrow_posterior_differs_from_nngp():
+    m = nnft.compile(nnft.load("relu_net", N=2))
+    p = posterior(m, X, Y, XS, NOISE, samples=20_000, key=2, blocks=32)
+    z = np.concatenate([p.z_mean(), p.z_var()])
+    assert np.max(np.abs(z)) > 5, z
+    assert "NNGP" in p.table()
+
+
+def test_posterior_round_trips_through_xarray(wide, tmp_path):
+    m, p = wide
+    path = tmp_path / "post.nc"
+    nnft.results.save(p, path, theory=m.theory, seed=1)
+    back = nnft.load_result(path)
+    np.testing.assert_array_equal(back.mean.mean, p.mean.mean)
+    np.testing.assert_array_equal(back.cov.stderr, p.cov.stderr)
+    np.testing.assert_array_equal(back.nngp.cov, p.nngp.cov)
+    assert (back.ess, back.method, back.width, back.noise_var) == (p.ess, "reweight", 128, NOISE)
+
+
+def test_conditioned_models_do_not_share_a_compiled_likelihood():
+    """Two data sets on one prior: each conditioned model gives its own numbers (the targets are baked into
+    the compiled step, so the step key must carry them), the same as a fresh model with the same data."""
+    m = nnft.compile(nnft.load("relu_net", N=4))
+    pts = [XS[[0]]]
+    a = nnft.ensemble(condition(m, X, Y, NOISE), pts, samples=2000, key=0, blocks=8).full().mean
+    b = nnft.ensemble(condition(m, X, -Y, NOISE), pts, samples=2000, key=0, blocks=8).full().mean
+    fresh = nnft.compile(nnft.load("relu_net", N=4))
+    b2 = nnft.ensemble(condition(fresh, X, -Y, NOISE), pts, samples=2000, key=0, blocks=8).full().mean
+    assert a[0] > 0.2 and b[0] < -0.2
+    np.testing.assert_array_equal(b, b2)
+
+
+def test_degenerate_weights_and_bad_input_are_refused():
+    m = nnft.compile(nnft.load("relu_net", N=4))
+    with pytest.raises(EstimatorError, match="ESS"):
+        posterior(m, X, Y, XS, 1e-6, samples=1000, key=0, blocks=8, nngp=False)
+    with pytest.raises(InputError):
+        condition(m, X, Y, 0.0)
+    with pytest.raises(InputError):
+        posterior(m, X, Y, XS, NOISE, samples=1000, method="gibbs")
+    with pytest.raises(InputError):
+        posterior(m, X, Y[:1], XS, NOISE, samples=1000)
+
+
+@pytest.mark.slow
+def test_nuts_posterior_agrees_with_nngp_at_width_and_not_at_n2():
+    wide = nnft.compile(nnft.load("relu_net", N=64))
+    p = posterior(wide, X, Y, XS, NOISE, samples=2000, method="nuts", chains=4, warmup=200, key=3, blocks=16)
+    assert p.rhat < 1.01 and p.ess > 400
+    assert within(p.mean.mean, p.mean.stderr, p.nngp.mean, 64), p.z_mean()
+    assert within(np.diag(p.cov.mean), np.diag(p.cov.stderr), p.nngp.var, 64), p.z_var()
+    assert not within(p.mean.mean, p.mean.stderr, nngp_posterior(wide, X, Y, XS, 4 * NOISE).mean, 64)
