@@ -51,6 +51,8 @@ class Posterior:
       samples: networks (reweight) or kept draws (nuts).
       width: the spec's N (None when it has no N).
       x_train (n, d), y_train (n,), noise_var: the data and σ_ε².
+      log_evidence: :class:`~nnft.stats.Estimate` (scalar) of log p(y | X) = log E_P(θ)[Π_i N(y_i; φ_θ(x_i), σ_ε²)]
+        from the mean importance weight (reweight only; None for nuts), delete-one-block jackknife error.
     """
 
     x_test: np.ndarray
@@ -65,6 +67,7 @@ class Posterior:
     x_train: np.ndarray | None = None
     y_train: np.ndarray | None = None
     noise_var: float = float("nan")
+    log_evidence: Estimate | None = None
 
     def table(self) -> str:
         """Per test point: the posterior mean and variance with errors, the NNGP ones and the z-scores."""
@@ -84,8 +87,10 @@ class Posterior:
                 f"NUTS, {self.samples} draws, min bulk ESS {self.ess:.0f}, max R̂ {self.rhat:.3f}")
         head = (f"posterior at N = {self.width if self.width is not None else '-'}, {len(self.x_train)} training "
                 f"points, σ_ε² = {self.noise_var:g} ({self.method}: {what})")
-        tail = ("" if self.nngp is None else
-                f"\nNNGP log evidence {self.nngp.log_evidence:.6g} (jitter {self.nngp.jitter:.3g}, {self.nngp.source})")
+        tail = ("" if self.log_evidence is None else
+                f"\nlog evidence {estimate(float(self.log_evidence.mean), float(self.log_evidence.stderr))}")
+        tail += ("" if self.nngp is None else
+                 f"\nNNGP log evidence {self.nngp.log_evidence:.6g} (jitter {self.nngp.jitter:.3g}, {self.nngp.source})")
         return head + "\n" + "\n".join(render(header, rows)) + tail
 
     def z_mean(self) -> np.ndarray:
@@ -95,6 +100,30 @@ class Posterior:
     def z_var(self) -> np.ndarray:
         """(m,) z-scores of the posterior variances against the NNGP variances (MC error only)."""
         return (np.diag(self.cov.mean) - self.nngp.var) / np.diag(self.cov.stderr)
+
+
+def evidence(sums, n_train: int, noise_var: float) -> Estimate:
+    """log p(y | X) = log(mean weight) − (n/2) log(2πσ_ε²) from the block sums of a reweighted ensemble of the
+    conditioned model (weights e^{−S}, shift 0: the likelihood's V_min is 0), with the delete-one-block
+    jackknife error over the contiguous blocks (``nnft.sample.iid.blocks_of``).
+
+    Raises:
+      EstimatorError: the mean weight is 0 (every network has underflowed weight).
+    """
+    from nnft.sample.iid import blocks_of
+    W = np.asarray(sums.weights, dtype=np.float64)
+    counts = np.array([hi - lo for lo, hi in blocks_of(int(sums.n), len(W))], dtype=np.float64)
+    keep = counts > 0
+    W, counts = W[keep], counts[keep]
+    const = -0.5 * n_train * np.log(2 * np.pi * noise_var)
+    if not W.sum() > 0:
+        raise EstimatorError("every likelihood weight underflowed: no evidence estimate (larger noise_var)")
+    full = np.log(W.sum() / counts.sum()) + const
+    K = len(W)
+    with np.errstate(divide="ignore"):
+        loo = np.log((W.sum() - W) / (counts.sum() - counts)) + const
+    se = float(np.sqrt((K - 1) / K * np.sum((loo - loo.mean()) ** 2))) if K > 1 else float("nan")
+    return Estimate(np.asarray(full), np.asarray(se), int(sums.n), ess=sums.ess)
 
 
 def _tuples(m: int, d: int, x_test: np.ndarray):
@@ -155,7 +184,7 @@ def posterior(model, x_train, y_train, x_test, noise_var: float, *, samples: int
     def fn(full, conn):
         return np.concatenate([full[..., :m], conn[..., m:]], axis=-1)
 
-    rhat = None
+    rhat, logev = None, None
     if method == "reweight":
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ReweightingWarning)        # refused below instead
@@ -167,6 +196,8 @@ def posterior(model, x_train, y_train, x_test, noise_var: float, *, samples: int
                                  "fewer training points or a larger noise_var")
         est = ens.derived(fn)
         est = Estimate(est.mean, est.stderr, est.n, ess=ess, khat=est.khat, notes=est.notes)
+        if len(model.insertions) == 0:
+            logev = evidence(ens.sums, len(cond.x_train), float(noise_var))
     else:
         ens, diag = mcmc_ensemble(cond, tuples, samples=samples, chains=chains, warmup=warmup, key=key,
                                   blocks=blocks, dtype=dtype)
@@ -183,4 +214,4 @@ def posterior(model, x_train, y_train, x_test, noise_var: float, *, samples: int
     width = model.theory.dims.get("N")
     return Posterior(x_test=Xs, mean=mean, cov=cov, nngp=gp, method=method, ess=ess, rhat=rhat,
                      samples=int(samples), width=None if width is None else int(width),
-                     x_train=cond.x_train, y_train=cond.y_train, noise_var=float(noise_var))
+                     x_train=cond.x_train, y_train=cond.y_train, noise_var=float(noise_var), log_evidence=logev)

@@ -8,7 +8,8 @@ Layout (n training points, m test points, d input dimensions)::
     nngp_mean (test), nngp_cov (test, test_j)          the NNGP posterior (GPPosterior)
     mean, mean_stderr (test), cov, cov_stderr (test, test_j)   finite-width posterior (Posterior only)
     attrs     nnft_result ("Posterior" | "GPPosterior"), noise_var, log_evidence, jitter, kernel_source,
-              method, ess, rhat, samples, width (Posterior only; NaN / -1 for not available)
+              method, ess, rhat, samples, width, mc_log_evidence(_stderr) (Posterior only; NaN / -1 for
+              not available)
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ def to_dataset(result, *, theory=None, **known):
         attrs.update(method=result.method, ess=float(result.ess),
                      rhat=float("nan") if result.rhat is None else float(result.rhat),
                      width=-1 if result.width is None else int(result.width), n_networks=int(result.mean.n))
+        if result.log_evidence is not None:
+            attrs.update(mc_log_evidence=float(result.log_evidence.mean),
+                         mc_log_evidence_stderr=float(result.log_evidence.stderr))
         known.setdefault("samples", result.samples)
     ds = xr.Dataset(v, coords={"train": np.arange(n), "test": np.arange(m), "test_j": np.arange(m),
                                "coord": np.arange(d)})
@@ -82,9 +86,13 @@ def from_dataset(ds):
     ess = float(a["ess"])
     rhat = float(a["rhat"])
     width = int(a["width"])
+    logev = None
+    if "mc_log_evidence" in a:
+        logev = Estimate(np.asarray(float(a["mc_log_evidence"])), np.asarray(float(a["mc_log_evidence_stderr"])), n,
+                         ess=ess)
     return Posterior(x_test=ds["x_test"].values,
                      mean=Estimate(ds["mean"].values, ds["mean_stderr"].values, n, ess=ess),
                      cov=Estimate(ds["cov"].values, ds["cov_stderr"].values, n, ess=ess),
                      nngp=gp, method=str(a["method"]), ess=ess, rhat=None if math.isnan(rhat) else rhat,
                      samples=int(a.get("samples", n)), width=None if width < 0 else width,
-                     x_train=ds["x_train"].values, y_train=ds["y_train"].values, noise_var=float(a["noise_var"]))
+                     x_train=ds["x_train"].values, y_train=ds["y_train"].values, noise_var=float(a["noise_var"]), log_evidence=logev)

@@ -40,6 +40,9 @@ def test_wide_reweighted_posterior_agrees_with_nngp(wide):
     assert within(var, var_err, p.nngp.var, N), p.z_var()
     off = p.cov.mean[0, 1]
     assert abs(off - p.nngp.cov[0, 1]) <= 5 * p.cov.stderr[0, 1] + ALLOW / N
+    # the log evidence from the mean likelihood weight (Kish-ESS-weighted ensemble) against LH eq. 33
+    ev, ev_err = float(p.log_evidence.mean), float(p.log_evidence.stderr)
+    assert abs(ev - p.nngp.log_evidence) <= 5 * ev_err + ALLOW / N, (ev, ev_err, p.nngp.log_evidence)
     # wrong references fail the same comparison: the prior (mean 0, variance K(x*, x*)) ...
     prior_var = np.diag(nnft.kernel_fn(m)(XS, XS, "nngp"))
     assert not within(p.mean.mean, p.mean.stderr, np.zeros(2), N)
@@ -48,6 +51,7 @@ def test_wide_reweighted_posterior_agrees_with_nngp(wide):
     wrong = nngp_posterior(m, X, Y, XS, 4 * NOISE)
     assert not within(p.mean.mean, p.mean.stderr, wrong.mean, N)
     assert not within(var, var_err, wrong.var, N)
+    assert abs(ev - wrong.log_evidence) > 5 * ev_err + ALLOW / N
 
 
 def test_narrow_posterior_differs_from_nngp():
@@ -67,6 +71,7 @@ def test_posterior_round_trips_through_xarray(wide, tmp_path):
     np.testing.assert_array_equal(back.cov.stderr, p.cov.stderr)
     np.testing.assert_array_equal(back.nngp.cov, p.nngp.cov)
     assert (back.ess, back.method, back.width, back.noise_var) == (p.ess, "reweight", 128, NOISE)
+    assert float(back.log_evidence.mean) == float(p.log_evidence.mean)
 
 
 def test_conditioned_models_do_not_share_a_compiled_likelihood():
