@@ -203,6 +203,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.cli.describe",        # commands that read a spec without sampling
         "nnft.cli.sampling",        # commands that sample
         "nnft.cli.couplings",       # nnft couplings: action, quartic vertex, running coupling
+        "nnft.cli.posterior",       # nnft posterior: NNGP and finite-width posteriors from a data file
     )),
     # The public API (lazy re-exports) sits on top; nothing inside nnft imports the package itself.
     ("public API", (

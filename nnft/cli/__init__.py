@@ -103,3 +103,7 @@ for _command in (describe.validate, sampling.run, sampling.check, sampling.pertu
 from nnft.cli import couplings as _couplings  # noqa: E402 - nnft couplings (docs/couplings.md)
 
 main.add_command(_couplings.couplings)
+
+from nnft.cli import posterior as _posterior  # noqa: E402 - nnft posterior (docs/posterior.md)
+
+main.add_command(_posterior.posterior)
