@@ -53,6 +53,7 @@ class Posterior:
       x_train (n, d), y_train (n,), noise_var: the data and σ_ε².
       log_evidence: :class:`~nnft.stats.Estimate` (scalar) of log p(y | X) = log E_P(θ)[Π_i N(y_i; φ_θ(x_i), σ_ε²)]
         from the mean importance weight (reweight only; None for nuts), delete-one-block jackknife error.
+      diagnostics: the chains' ``nnft.sample.diagnostics.Diagnostics`` (nuts; None for reweight).
     """
 
     x_test: np.ndarray
@@ -68,6 +69,7 @@ class Posterior:
     y_train: np.ndarray | None = None
     noise_var: float = float("nan")
     log_evidence: Estimate | None = None
+    diagnostics: object = None
 
     def table(self) -> str:
         """Per test point: the posterior mean and variance with errors, the NNGP ones and the z-scores."""
@@ -184,7 +186,7 @@ def posterior(model, x_train, y_train, x_test, noise_var: float, *, samples: int
     def fn(full, conn):
         return np.concatenate([full[..., :m], conn[..., m:]], axis=-1)
 
-    rhat, logev = None, None
+    rhat, logev, diag = None, None, None
     if method == "reweight":
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ReweightingWarning)        # refused below instead
@@ -214,4 +216,5 @@ def posterior(model, x_train, y_train, x_test, noise_var: float, *, samples: int
     width = model.theory.dims.get("N")
     return Posterior(x_test=Xs, mean=mean, cov=cov, nngp=gp, method=method, ess=ess, rhat=rhat,
                      samples=int(samples), width=None if width is None else int(width),
-                     x_train=cond.x_train, y_train=cond.y_train, noise_var=float(noise_var), log_evidence=logev)
+                     x_train=cond.x_train, y_train=cond.y_train, noise_var=float(noise_var), log_evidence=logev,
+                     diagnostics=diag)

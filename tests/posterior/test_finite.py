@@ -54,12 +54,45 @@ def test_wide_reweighted_posterior_agrees_with_nngp(wide):
     assert abs(ev - wrong.log_evidence) > 5 * ev_err + ALLOW / N
 
 
-def test_narrow_posterior_differs_from_nngp():
+def hand_posterior(N, n=400_000, seed=0):
+    """The N-neuron relu_net posterior by hand: numpy draws of the prior (σ_w = 1, σ_b = 0.5, d = 1),
+    self-normalised importance weights e^{−S}; mean and variance at XS with delta-method errors."""
+    rng = np.random.default_rng(seed)
+    w0, b0 = rng.normal(0, 1.0, (n, N)), rng.normal(0, 0.5, (n, N))
+    w1, b1 = rng.normal(0, 1 / np.sqrt(N), (n, N)), rng.normal(0, 0.5, n)
+
+    def phi(x):
+        return np.sum(w1 * np.maximum(w0 * x + b0, 0), axis=1) + b1
+
+    S = sum((phi(x[0]) - y) ** 2 for x, y in zip(X, Y)) / (2 * NOISE)
+    w = np.exp(-S)
+    out = []
+    for x in XS:
+        f = phi(x[0])
+        mu = np.sum(w * f) / w.sum()
+        g = (f - mu) ** 2
+        var = np.sum(w * g) / w.sum()
+        out.append((mu, np.sqrt(np.sum(w**2 * (f - mu) ** 2)) / w.sum(),
+                    var, np.sqrt(np.sum(w**2 * (g - var) ** 2)) / w.sum()))
+    return np.array(out)            # (m, 4): mean, its se, variance, its se
+
+
+def test_narrow_posterior_differs_from_nngp_and_matches_a_hand_posterior():
     m = nnft.compile(nnft.load("relu_net", N=2))
     p = posterior(m, X, Y, XS, NOISE, samples=20_000, key=2, blocks=32)
     z = np.concatenate([p.z_mean(), p.z_var()])
     assert np.max(np.abs(z)) > 5, z
     assert "NNGP" in p.table()
+    # the same finite-width posterior from an independent numpy computation
+    h = hand_posterior(2)
+    zm = (p.mean.mean - h[:, 0]) / np.hypot(p.mean.stderr, h[:, 1])
+    zv = (np.diag(p.cov.mean) - h[:, 2]) / np.hypot(np.diag(p.cov.stderr), h[:, 3])
+    assert np.all(np.abs(zm) < 5) and np.all(np.abs(zv) < 5), (zm, zv)
+    # a wrong posterior (the N = 1 net) fails the same comparison
+    w = hand_posterior(1)
+    zw = np.concatenate([(p.mean.mean - w[:, 0]) / np.hypot(p.mean.stderr, w[:, 1]),
+                         (np.diag(p.cov.mean) - w[:, 2]) / np.hypot(np.diag(p.cov.stderr), w[:, 3])])
+    assert np.max(np.abs(zw)) > 5, zw
 
 
 def test_posterior_round_trips_through_xarray(wide, tmp_path):
@@ -102,7 +135,19 @@ def test_nuts_posterior_agrees_with_nngp_at_width():
     wide = nnft.compile(nnft.load("relu_net", N=N))
     p = posterior(wide, X, Y, XS, NOISE, samples=1600, method="nuts", chains=4, warmup=150, key=3, blocks=16,
                   nngp=True)
-    assert p.rhat < 1.02 and p.ess > 400
+    assert p.rhat < 1.02 and p.ess > 400 and p.diagnostics is not None
     assert within(p.mean.mean, p.mean.stderr, p.nngp.mean, N), p.z_mean()
     assert within(np.diag(p.cov.mean), np.diag(p.cov.stderr), p.nngp.var, N), p.z_var()
     assert not within(p.mean.mean, p.mean.stderr, nngp_posterior(wide, X, Y, XS, 4 * NOISE).mean, N)
+
+
+@pytest.mark.slow
+def test_nuts_narrow_posterior_matches_the_hand_posterior():
+    m = nnft.compile(nnft.load("relu_net", N=2))
+    p = posterior(m, X, Y, XS, NOISE, samples=1600, method="nuts", chains=4, warmup=150, key=4, blocks=16, nngp=False)
+    h = hand_posterior(2)
+    zm = (p.mean.mean - h[:, 0]) / np.hypot(p.mean.stderr, h[:, 1])
+    zv = (np.diag(p.cov.mean) - h[:, 2]) / np.hypot(np.diag(p.cov.stderr), h[:, 3])
+    assert np.all(np.abs(zm) < 5) and np.all(np.abs(zv) < 5), (zm, zv, p.rhat, p.ess)
+    w = nnft.nngp_posterior(m, X, Y, XS, 4 * NOISE)          # a wrong reference fails the same comparison
+    assert np.max(np.abs((p.mean.mean - w.mean) / p.mean.stderr)) > 5
