@@ -83,14 +83,18 @@ class ConditionedModel(Model):
     @cached_property
     def step_key(self) -> tuple:
         """The prior's key plus a digest of the data and σ_ε² (a compiled step bakes the targets in)."""
-        h = hashlib.sha256()
-        for a in (self.x_train, self.y_train, np.float64(self.noise_var)):
-            h.update(np.ascontiguousarray(a, dtype=np.float64).tobytes())
-        return Model.step_key.func(self) + (("likelihood", h.hexdigest()),)
+        return Model.step_key.func(self) + (("likelihood", _digest(self.x_train, self.y_train, self.noise_var)),)
 
     def free(self) -> Model:
         """The prior without any insertion (the free theory P(θ))."""
         return self.prior.free() if self.prior.insertions else self.prior
+
+
+def _digest(x, y, noise_var: float) -> str:
+    h = hashlib.sha256()
+    for a in (x, y, np.float64(noise_var)):
+        h.update(np.ascontiguousarray(a, dtype=np.float64).tobytes())
+    return h.hexdigest()
 
 
 def condition(model: Model, x_train, y_train, noise_var: float) -> ConditionedModel:
@@ -107,11 +111,17 @@ def condition(model: Model, x_train, y_train, noise_var: float) -> ConditionedMo
       InputError: malformed data or σ_ε² ≤ 0 (:func:`likelihood_insertion`).
     """
     ins = likelihood_insertion(x_train, y_train, noise_var, model.d)
+    y = np.asarray(y_train, dtype=np.float64).reshape(-1)
+    digest = _digest(ins.points, y, float(noise_var))
+    # the theory records the conditioning, so whatever keys on the theory (checkpoint fingerprints, the
+    # step key of a model with insertions) tells two data sets apart
+    note = f"[conditioned on data: n = {len(y)}, noise_var = {float(noise_var):g}, sha256 {digest[:16]}]"
+    theory = model.theory.model_copy(update={"description": f"{model.theory.description} {note}".strip()})
     structure = model.structure
     if structure.neuron_sum is not None:
         structure = replace(structure, neuron_sum=None, notes=structure.notes + (
             "the likelihood e^{−S(φ)} couples the neurons (the posterior is not a neuron sum)",))
-    return ConditionedModel(theory=model.theory, graph=model.graph, structure=structure,
+    return ConditionedModel(theory=theory, graph=model.graph, structure=structure,
                             insertions=tuple(model.insertions) + (ins,), jit_cache={}, prior=model,
-                            x_train=ins.points, y_train=np.asarray(y_train, dtype=np.float64).reshape(-1),
+                            x_train=ins.points, y_train=y,
                             noise_var=float(noise_var))

@@ -151,3 +151,13 @@ def test_nuts_narrow_posterior_matches_the_hand_posterior():
     assert np.all(np.abs(zm) < 5) and np.all(np.abs(zv) < 5), (zm, zv, p.rhat, p.ess)
     w = nnft.nngp_posterior(m, X, Y, XS, 4 * NOISE)          # a wrong reference fails the same comparison
     assert np.max(np.abs((p.mean.mean - w.mean) / p.mean.stderr)) > 5
+
+
+def test_checkpoint_of_one_data_set_is_not_resumed_with_another(tmp_path):
+    from nnft.errors import CheckpointError
+    m = nnft.compile(nnft.load("relu_net", N=4))
+    ck = tmp_path / "ck"
+    nnft.ensemble(condition(m, X, Y, NOISE), [XS[[0]]], samples=2000, key=0, blocks=8, checkpoint=ck)
+    with pytest.raises(CheckpointError):
+        nnft.ensemble(condition(m, X, -Y, NOISE), [XS[[0]]], samples=2000, key=0, blocks=8, checkpoint=ck,
+                      resume=True)
