@@ -1,8 +1,8 @@
 """Finite-width posteriors P(θ | D) (likelihood insertion) against the NNGP posterior.
 
 Large width: the reweighted posterior mean and variance at the test points agree with the NNGP
-posterior within 5 standard errors plus the finite-width allowance A/N, A = 0.5 (at N = 2 the
-differences are ≤ 0.15 in these units, so the O(1/N) shift at N = 128 is ≲ 10⁻³, below the MC error).
+posterior within 5 standard errors plus the finite-width allowance A/N, A = 0.5 (measured by
+examples/posterior_width.py: the largest shift of the mean is 0.03 at N = 16, 0.006 at N = 64).
 Small width (N = 2 ReLU) differs from the NNGP by |z| > 5. Wrong references (the prior instead of the
 posterior, or 4σ_ε²) fail the same comparison.
 """
