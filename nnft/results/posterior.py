@@ -42,9 +42,7 @@ def to_dataset(result, *, theory=None, **known):
     x_test = np.asarray(result.x_test, dtype=np.float64)
     m, d = x_test.shape
     n = len(x_train)
-    v: dict = {"x_train": (("train", "coord"), np.asarray(x_train, dtype=np.float64).reshape(n, d)),
-               "y_train": (("train",), np.asarray(y_train, dtype=np.float64)),
-               "x_test": (("test", "coord"), x_test)}
+    v: dict = {"x_test": (("test", "coord"), x_test)}          # test first: the leading dim of html()
     attrs: dict = {"nnft_result": kind, "noise_var": float(noise_var), "has_nngp": int(gp is not None)}
     if gp is not None:
         _gp_vars(gp, v, attrs)
@@ -58,7 +56,9 @@ def to_dataset(result, *, theory=None, **known):
             attrs.update(mc_log_evidence=float(result.log_evidence.mean),
                          mc_log_evidence_stderr=float(result.log_evidence.stderr))
         known.setdefault("samples", result.samples)
-    ds = xr.Dataset(v, coords={"train": np.arange(n), "test": np.arange(m), "test_j": np.arange(m),
+    v.update(x_train=(("train", "coord"), np.asarray(x_train, dtype=np.float64).reshape(n, d)),
+             y_train=(("train",), np.asarray(y_train, dtype=np.float64)))
+    ds = xr.Dataset(v, coords={"test": np.arange(m), "test_j": np.arange(m), "train": np.arange(n),
                                "coord": np.arange(d)})
     if gp is not None:
         ds["nngp_mean"].attrs["long_name"] = "NNGP posterior mean K*^T (K + s2 I)^-1 y (arXiv:1711.00165 eq. 3)"
