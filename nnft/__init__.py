@@ -44,6 +44,7 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "correlator": ("nnft.estimators.npoint", "correlator"),
     "measure": ("nnft.estimators.npoint", "measure"),
     "two_point": ("nnft.estimators.npoint", "two_point"),
+    "local_correlator": ("nnft.estimators.local", "local_correlator"),
     "NeuronSum": ("nnft.graph.analyse", "NeuronSum"),
     "Structure": ("nnft.graph.analyse", "Structure"),
     "empirical_ntk": ("nnft.estimators.ntk", "empirical_ntk"),
@@ -74,6 +75,9 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "quartic_coupling": ("nnft.action.quartic", "quartic_coupling"),
     "running_coupling": ("nnft.action.running", "running_coupling"),
     "extrapolate": ("nnft.extrapolation", "extrapolate"),
+    "PowerSpectrum": ("nnft.estimators.spectrum", "PowerSpectrum"),
+    "power_spectrum": ("nnft.spectrum", "power_spectrum"),
+    "scalar_net_design": ("nnft.analytic.scalar_design", "scalar_net_design"),
     **{n: ("nnft.bayes", n) for n in ("posterior", "nngp_posterior", "condition")},
 }
 
@@ -93,9 +97,11 @@ _CHECKED: dict[str, dict] = {
     "kernels": {"points": "points", "max_points": "kernel"},
     "ntk_ensemble": {"points": "points", "max_points": "kernel"},
     "mcmc_ensemble": {"tuples": "tuples"},
+    "local_correlator": {"tuples": "tuples"},
     "gaussian_action": {"points": "points"},
     "quartic_coupling": {"points": "points"},
     "running_coupling": {"points": "inputs"},
+    "power_spectrum": {},
     "posterior": {"points": "x_test"},
 }
 

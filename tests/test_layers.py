@@ -99,6 +99,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.analytic.neurons.gauss_net",
         "nnft.analytic.neurons.relu",
         "nnft.analytic.perturbative",   # perturbative numerics from moments (numpy only)
+        "nnft.analytic.spectrum",       # closed-form power spectra, the lattice periodogram's expectation
+        "nnft.analytic.scalar_design",  # d = 1 Scalar-net momentum design alpha (arXiv:2604.27050)
     )),
     # Potentials compiled to log-weights (reads only spec and functions).
     ("insertions", (
@@ -136,6 +138,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.estimators.neuron",
         "nnft.estimators.ntk",
         "nnft.estimators.mcmc",     # mcmc_ensemble: builds the Plan, hands features to the sampler
+        "nnft.estimators.local",    # local operators: components, derivatives by jvp, phi^2, (dphi)^2
+        "nnft.estimators.spectrum",  # power spectrum: neuron-level window (plane waves), lattice periodogram
     )),
     # Analytic references beside Monte Carlo, and the axiom checks.
     ("checks / reference", (
@@ -148,12 +152,14 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.checks.cluster",
         "nnft.checks.reflection",
         "nnft.checks.symmetry",
+        "nnft.checks.internal",     # SO(D) of a vector field's components
     )),
     # Workflows: a study, a perturbative comparison (couplings and first-order terms use the
     # reference, so the whole perturbation package sits here).
     ("workflows", (
         "nnft.study_theory",        # the theory column of a study (exact / NNGP / leading order / 1st-order PT)
         "nnft.study",
+        "nnft.spectrum",            # power_spectrum: MC beside the reference's spectrum
         "nnft.sweep",               # one study per value of a size, constant or spec path (Sweep)
         "nnft.perturbation",
         "nnft.perturbation.first_order",
@@ -178,6 +184,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.results.kernels",         # NNGP / NTK Kernels <-> Dataset
         "nnft.results.criticality",     # MLP criticality analysis <-> Dataset
         "nnft.results.couplings",       # actions, couplings, extrapolations <-> Dataset
+        "nnft.results.spectrum",        # PowerSpectrum <-> Dataset
         "nnft.bayes",               # Bayesian inference: NNGP posterior, finite-width posteriors
         "nnft.bayes.gp",            # exact GP algebra on the NNGP kernel (Cholesky with jitter)
         "nnft.bayes.likelihood",    # Gaussian likelihood of data as an insertion -> P(theta | D)
@@ -193,6 +200,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.plot.checks",             # check verdicts, cluster profiles, RP spectra
         "nnft.plot.criticality",        # phase diagram chi_perp(C_W, C_b) with the critical line
         "nnft.plot.kernels",            # NNGP / NTK Gram images
+        "nnft.plot.spectrum",           # power spectrum G~(p) against |p| with theory
     )),
     ("cli", (
         "nnft.cli",
@@ -202,7 +210,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.cli.plotting",        # --plot FILE: checked at parsing, figure of the result
         "nnft.cli.describe",        # commands that read a spec without sampling
         "nnft.cli.sampling",        # commands that sample
+        "nnft.cli.local",           # nnft local: correlators of local operators (components, derivatives)
         "nnft.cli.couplings",       # nnft couplings: action, quartic vertex, running coupling
+        "nnft.cli.spectrum",        # nnft spectrum: the power spectrum command
         "nnft.cli.posterior",       # nnft posterior: NNGP and finite-width posteriors from a data file
     )),
     # The public API (lazy re-exports) sits on top; nothing inside nnft imports the package itself.

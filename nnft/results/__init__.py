@@ -67,6 +67,7 @@ _BY_CLASS = {
     "Kernels": "nnft.results.kernels",
     "Criticality": "nnft.results.criticality",
     **dict.fromkeys(("GaussianAction", "QuarticCoupling", "RunningCoupling", "Extrapolation"), "nnft.results.couplings"),
+    "PowerSpectrum": "nnft.results.spectrum",
     **dict.fromkeys(("Posterior", "GPPosterior"), "nnft.results.posterior"),
 }
 #: Dataset kind -> module
@@ -82,6 +83,7 @@ _BY_KIND = {
     "Kernels": "nnft.results.kernels",
     "Criticality": "nnft.results.criticality",
     **dict.fromkeys(("GaussianAction", "QuarticCoupling", "RunningCoupling", "Extrapolation"), "nnft.results.couplings"),
+    "PowerSpectrum": "nnft.results.spectrum",
     **dict.fromkeys(("Posterior", "GPPosterior"), "nnft.results.posterior"),
 }
 
