@@ -78,7 +78,9 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "PowerSpectrum": ("nnft.estimators.spectrum", "PowerSpectrum"),
     "power_spectrum": ("nnft.spectrum", "power_spectrum"),
     "scalar_net_design": ("nnft.analytic.scalar_design", "scalar_net_design"),
-    **{n: ("nnft.bayes", n) for n in ("posterior", "nngp_posterior", "condition")},
+    "posterior": ("nnft.bayes.finite", "posterior"),
+    "nngp_posterior": ("nnft.bayes.gp", "nngp_posterior"),
+    "condition": ("nnft.bayes.likelihood", "condition"),
 }
 
 # -- checked re-exports (nnft.inputs): arguments are validated before any work starts
