@@ -80,8 +80,9 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "scalar_net_design": ("nnft.analytic.scalar_design", "scalar_net_design"),
     "train": ("nnft.training.run", "train"),
     "Training": ("nnft.training.result", "Training"),
-    "nngp_posterior": ("nnft.training.posterior", "nngp_posterior"),
-    "finite_width_posterior": ("nnft.training.posterior", "finite_width_posterior"),
+    "posterior": ("nnft.bayes.finite", "posterior"),
+    "nngp_posterior": ("nnft.bayes.gp", "nngp_posterior"),
+    "condition": ("nnft.bayes.likelihood", "condition"),
 }
 
 # -- checked re-exports (nnft.inputs): arguments are validated before any work starts
@@ -105,6 +106,7 @@ _CHECKED: dict[str, dict] = {
     "quartic_coupling": {"points": "points"},
     "running_coupling": {"points": "inputs"},
     "power_spectrum": {},
+    "posterior": {"points": "x_test"},
 }
 
 #: subpackages reachable as attributes after ``import nnft`` (imported on first use), e.g. ``nnft.results.save``

@@ -179,7 +179,6 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.training.theory",         # infinite-width linearised GP, eta_crit
         "nnft.training.result",         # Training: time-dependent statistics and their table
         "nnft.training.run",            # nnft.train
-        "nnft.training.posterior",      # NNGP posterior mean, covariance, log evidence (Cholesky, jitter)
         "nnft.results",                 # results as xarray Datasets, files (knows every result type)
         "nnft.results.provenance",      # resolved spec, hash, versions, settings, timestamp
         "nnft.results.files",           # netCDF / JSON files of a Dataset
@@ -194,6 +193,11 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.results.couplings",       # actions, couplings, extrapolations <-> Dataset
         "nnft.results.spectrum",        # PowerSpectrum <-> Dataset
         "nnft.results.training",        # Training (time as a dimension) <-> Dataset
+        "nnft.bayes",               # Bayesian inference: NNGP posterior, finite-width posteriors
+        "nnft.bayes.gp",            # exact GP algebra on the NNGP kernel (Cholesky with jitter)
+        "nnft.bayes.likelihood",    # Gaussian likelihood of data as an insertion -> P(theta | D)
+        "nnft.bayes.finite",        # posterior mean/covariance by reweighting or NUTS, NNGP beside
+        "nnft.results.posterior",       # Posterior <-> Dataset
     )),
     # Figures of results (matplotlib imported on first use), drawn from their Datasets.
     ("plot", (
@@ -218,6 +222,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.cli.couplings",       # nnft couplings: action, quartic vertex, running coupling
         "nnft.cli.spectrum",        # nnft spectrum: the power spectrum command
         "nnft.cli.train",           # nnft train
+        "nnft.cli.posterior",       # nnft posterior: NNGP and finite-width posteriors from a data file
     )),
     # The public API (lazy re-exports) sits on top; nothing inside nnft imports the package itself.
     ("public API", (

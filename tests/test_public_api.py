@@ -11,7 +11,8 @@ PUBLIC = {
     "local_correlator",
     "gaussian_action", "quartic_coupling", "running_coupling", "extrapolate",
     "power_spectrum", "PowerSpectrum", "scalar_net_design",
-    "train", "Training", "nngp_posterior", "finite_width_posterior",
+    "train", "Training",
+    "posterior", "nngp_posterior", "condition",
 }
 
 
@@ -19,7 +20,7 @@ def test_public_names():
     names = {n for n in dir(nnft) if not n.startswith("_")}
     modules = {"analytic", "checks", "cli", "insertions", "densities", "errors", "estimators", "graph", "perturbation", "reference", "sample", "inputs",
                "spec", "stats", "study", "sweep", "results",
-               "training"}
+               "training", "bayes"}
     assert names - modules == PUBLIC
 
 

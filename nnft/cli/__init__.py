@@ -108,3 +108,7 @@ main.add_command(_train)
 from nnft.cli import couplings as _couplings  # noqa: E402 - nnft couplings (docs/couplings.md)
 
 main.add_command(_couplings.couplings)
+
+from nnft.cli import posterior as _posterior  # noqa: E402 - nnft posterior (docs/posterior.md)
+
+main.add_command(_posterior.posterior)

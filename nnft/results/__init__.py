@@ -70,6 +70,7 @@ _BY_CLASS = {
     **dict.fromkeys(("GaussianAction", "QuarticCoupling", "RunningCoupling", "Extrapolation"), "nnft.results.couplings"),
     "PowerSpectrum": "nnft.results.spectrum",
     "Training": "nnft.results.training",
+    **dict.fromkeys(("Posterior", "GPPosterior"), "nnft.results.posterior"),
 }
 #: Dataset kind -> module
 _BY_KIND = {
@@ -86,6 +87,7 @@ _BY_KIND = {
     **dict.fromkeys(("GaussianAction", "QuarticCoupling", "RunningCoupling", "Extrapolation"), "nnft.results.couplings"),
     "PowerSpectrum": "nnft.results.spectrum",
     "Training": "nnft.results.training",
+    **dict.fromkeys(("Posterior", "GPPosterior"), "nnft.results.posterior"),
 }
 
 
