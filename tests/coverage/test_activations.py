@@ -174,3 +174,16 @@ def test_deep_leaky_mlp_nngp_matches_monte_carlo_of_the_network():
     assert np.all(np.abs(mc.z(want)) < Z_MAX), mc.z(want)
     relu = kernels(mlp("relu", depth=2, width=64), X).nngp       # the slope a is resolved: relu's NNGP fails
     assert np.max(np.abs(mc.z(np.array([relu[i, j] for i, j in pairs])))) > Z_MAX
+
+
+def test_criticality_of_the_new_activations():
+    """⟨σ'²⟩ = (1 + a²)/2 for leaky ReLU and 1 for abs: critical at C_W = 2/(1 + a²) and 1 (C_b = 0);
+    a 1% larger C_W is chaotic. step and sign are refused with the δ reason."""
+    from nnft.analytic.criticality import criticality
+    from nnft.errors import InputError
+    for name, cw in (("leaky_relu", 2 / (1 + LEAKY_SLOPE ** 2)), ("abs", 1.0)):
+        assert criticality(name, cw, 0.0).phase == "critical", name
+        assert criticality(name, 1.01 * cw, 0.0).phase == "chaotic", name
+    for name in ("step", "sign"):
+        with pytest.raises(InputError, match="δ"):
+            criticality(name, 1.0, 0.0)
