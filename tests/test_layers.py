@@ -76,6 +76,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("densities / analytic", (
         "nnft.densities",
         "nnft.densities.ball",
+        "nnft.densities.discrete",
         "nnft.densities.base",
         "nnft.densities.constraints",
         "nnft.densities.draws",

@@ -77,6 +77,9 @@ class Density:
     elementwise = False
     #: the density is constant on its support (a uniform law)
     flat = False
+    #: the law is a finite set of atoms (``nnft.densities.discrete``): ``log_prob`` is the log of the
+    #: probability mass, and there is no differentiable noise map (no NUTS/HMC)
+    discrete = False
     #: arguments a draw depends on only affinely: θ = a + b·Y with a, b linear in these arguments and
     #: Y's law free of every argument (loc / scale / low / high / radius; not a shape like student_t's
     #: df, nor an inverse scale like exponential's rate)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from nnft.densities.ball import UniformBall
 from nnft.densities.base import Density
+from nnft.densities.discrete import Discrete, Rademacher
 from nnft.densities.scalar import Cauchy, Exponential, Laplace, Normal, StudentT, Uniform
 from nnft.errors import UnknownNameError, suggest
 
@@ -25,6 +26,8 @@ def _build() -> dict[str, Density]:
                  "(1 + z^2/df)^(-(df+1)/2), z = (x-loc)/scale"),
         Laplace("laplace", 0, "p(x) = exp(-|x-loc| / scale) / (2 scale)"),
         Exponential("exponential", 0, "p(x) = rate exp(-rate (x-loc)) for x >= loc, else 0"),
+        Rademacher("rademacher", 0, "P(x = -scale) = P(x = scale) = 1/2"),
+        Discrete("discrete", 0, "P(x = v_i) = p_i, i = 1..4, p_1 + p_2 + p_3 + p_4 = 1"),
     ]
     return {d.name: d for d in ds}
 

@@ -71,6 +71,9 @@ DENSITIES: Mapping[str, Signature] = _table(
     Signature("student_t", {"df": "positive", "scale": "positive", "loc": "real"}, {"scale": 1.0, "loc": 0.0}),
     Signature("laplace", {"scale": "positive", "loc": "real"}, {"loc": 0.0}),
     Signature("exponential", {"rate": "positive", "loc": "real"}, {"loc": 0.0}),
+    Signature("rademacher", {"scale": "positive"}, {"scale": 1.0}),
+    Signature("discrete", {f"{a}{i}": c for i in range(1, 5) for a, c in (("v", "real"), ("p", "nonnegative"))},
+              {"v1": -1.0, "p1": 0.5, "v2": 1.0, "p2": 0.5, "v3": 0.0, "p3": 0.0, "v4": 0.0, "p4": 0.0}),
 )
 
 #: Analytic single-neuron references (``nnft.analytic``, the ``reference:`` block of a spec).

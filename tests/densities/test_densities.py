@@ -56,7 +56,7 @@ def moment_samples():
 # ---------------------------------------------------------------- registry / metadata
 def test_registry():
     assert set(DENSITIES) == {"normal", "uniform", "uniform_ball", "cauchy", "student_t",
-                              "laplace", "exponential"}
+                              "laplace", "exponential", "rademacher", "discrete"}   # discrete: tests/coverage
     for name, d in DENSITIES.items():
         assert isinstance(d, Density) and d.name == name and get_density(name) is d
         assert set(d.args.values()) <= {"real", "positive", "nonnegative"}
