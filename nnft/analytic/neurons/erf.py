@@ -115,7 +115,7 @@ class ErfLayer(GaussianPreactivation):
     K=2: (2/π) arcsin(2C12/sqrt((1+2C11)(1+2C22))). K=4: Price's-theorem path integral
     (:func:`sign_moment4`), computed with 64 and 128 nodes and checked to agree within ``accuracy``,
     else :class:`QuadratureError`. K=6: the same path integral one order up with the K = 4 moment of
-    the conditional law inside (:func:`sign_moment6`), at (24, 48) and (40, 96) nodes, checked the same
+    the conditional law inside (:func:`sign_moment6`), at (16, 32) and (24, 48) nodes, checked the same
     way: the 6-point references of Halverson–Maiti–Stoner arXiv:2008.08601 §4 (neuron-sum theorem, TASI
     arXiv:2408.00082 eq. 39).
     """
@@ -141,7 +141,7 @@ class ErfLayer(GaussianPreactivation):
         if k == 4:
             coarse, fine = sign_moment4(sig, 64), sign_moment4(sig, 128)
         else:
-            coarse, fine = sign_moment6(sig, 24, 48), sign_moment6(sig, 40, 96)
+            coarse, fine = sign_moment6(sig, 16, 32), sign_moment6(sig, 24, 48)
         if abs(fine - coarse) > self.accuracy_abs:
             raise QuadratureError(f"erf_layer: K={k} path integral not converged ({coarse!r} vs {fine!r})")
         return fine
