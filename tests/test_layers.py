@@ -77,6 +77,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.densities",
         "nnft.densities.ball",
         "nnft.densities.discrete",
+        "nnft.densities.orthogonal",
         "nnft.densities.base",
         "nnft.densities.constraints",
         "nnft.densities.draws",

@@ -145,8 +145,10 @@ def _neuron_sum(g: nx.MultiDiGraph, notes: list[str]) -> NeuronSum | None:
             if width not in p_axes:
                 notes.append(f"parameter {p} is shared by all neurons (no axis {width})")
                 return None
-            if get_density(ir.density(g, n)).event_dims and p_axes[-1] == width:
-                notes.append(f"parameter {p} draws vectors along the width axis")
+            ev = get_density(ir.density(g, n)).event_dims
+            if ev and width in p_axes[len(p_axes) - ev:]:     # one draw spans the neurons: not independent
+                notes.append(f"parameter {p} draws {'vectors' if ev == 1 else 'matrices'} along the width axis "
+                             f"{width} (its neurons are dependent, e.g. the rows of a Haar-orthogonal matrix)")
                 return None
         na = g.nodes[n]
         if ir.is_op(g, n) and (width in (na.get("contract") or ()) or na.get("axis") == width):

@@ -72,8 +72,8 @@ def _noise_map(d: Density, eps, args):
         return np.asarray(_jitted_noise_map(d)(e, {k: jnp.asarray(v, jnp.float64) for k, v in args.items()}))
 
 
-#: the continuous laws (the discrete ones, atoms and no noise map, are tested in tests/coverage)
-CONTINUOUS = sorted(n for n, d in DENSITIES.items() if not d.discrete)
+#: the continuous scalar and vector laws (the discrete ones and the matrix law are tested in tests/coverage)
+CONTINUOUS = sorted(n for n, d in DENSITIES.items() if not d.discrete and d.event_dims <= 1)
 
 
 def test_table_covers_every_density():
