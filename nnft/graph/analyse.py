@@ -132,7 +132,15 @@ def _neuron_sum(g: nx.MultiDiGraph, notes: list[str]) -> NeuronSum | None:
             readout = ir.name(g, f)
             break
     if readout is None:
-        notes.append(f"no readout factor v with shape [{width}], constant density and a single use in sum_{width}(v * ...)")
+        fn = next((f for f in factors if ir.is_op(g, f) and ir.op(g, f).startswith("fn:")
+                   and len(ir.inputs(g, f)) == 1 and ir.kind(g, ir.inputs(g, f)[0]) == "param"
+                   and ir.axes(g, ir.inputs(g, f)[0]) == (width,)), None)
+        hint = "" if fn is None else (
+            f" (the readout {ir.op(g, fn)[3:]}({ir.name(g, ir.inputs(g, fn)[0])}) is a function of a parameter: "
+            "declare its law as the parameter's density instead, e.g. a ±s readout as "
+            "density: {rademacher: {scale: s}}, any finite law as density: {discrete: {...}})")
+        notes.append(f"no readout factor v with shape [{width}], constant density and a single use in "
+                     f"sum_{width}(v * ...){hint}")
         return None
     without_readout = g.subgraph(n for n in g.nodes if n != ir.param_node(readout))
     neuron_nodes = nx.ancestors(without_readout, body) if body in without_readout else set()

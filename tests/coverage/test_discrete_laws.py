@@ -116,3 +116,28 @@ def test_gauss_net_with_rademacher_readout_is_a_neuron_sum_with_exact_g2_g4():
 
 def test_every_registered_discrete_law_is_covered_here():
     assert {n for n, d in DENSITIES.items() if d.discrete} == {"rademacher", "discrete"}
+
+
+def test_a_sign_readout_points_to_rademacher_which_gives_its_exact_correlators():
+    """sum_N(sign(a) * ψ) with a ~ N(0, 1) is not recognised as a neuron sum (the readout is an
+    operation, not a parameter), and the analysis says how to declare it; the declared Rademacher
+    readout has the same law, so its exact G2/G_c⁽⁴⁾ match Monte Carlo of the sign(a) network."""
+    def spec(readout, field):
+        return {"nnft": 1, "name": "sign-readout", "dims": {"d": 1, "N": 2},
+                "params": {"W0": {"shape": ["N", "d"], "density": {"normal": {"std": 1.0}}},
+                           "b0": {"shape": ["N"], "density": {"normal": {"std": 0.5}}},
+                           "a": {"shape": ["N"], "density": readout}},
+                "field": field, "reference": {"erf_layer": {"weight_std": 1.0, "bias_std": 0.5}}}
+    signed = nnft.compile(nnft.from_dict(spec({"normal": {"std": 1.0}}, "sum_N(sign(a) * erf(W0 @ x + b0))")))
+    assert signed.structure.neuron_sum is None
+    assert "rademacher" in " ".join(signed.structure.notes)
+    rad = nnft.compile(nnft.from_dict(spec({"rademacher": {}}, "sum_N(a * erf(W0 @ x + b0))")))
+    pts = np.array([[-0.4], [0.7]])
+    tuples = [pts[[0, 1]], pts[[0, 0, 1, 1]], pts[[1, 1, 1, 1]]]
+    ex = nnft.exact(rad, tuples)
+    mc = nnft.measure(signed, tuples, samples=30_000, key=9)
+    assert np.all(np.abs(mc.full.z(ex.full[0])) < Z_MAX), mc.full.z(ex.full[0])
+    assert np.all(np.abs(mc.connected.z(ex.connected[0])) < Z_MAX), mc.connected.z(ex.connected[0])
+    wrong = nnft.exact(nnft.compile(nnft.from_dict(spec({"normal": {"std": 1.0}}, "sum_N(a * erf(W0 @ x + b0))"))),
+                       tuples)                                  # a Gaussian readout: E v⁴ = 3, not 1
+    assert np.max(np.abs(mc.connected.z(wrong.connected[0])[1:])) > Z_MAX
