@@ -115,9 +115,9 @@ class ErfLayer(GaussianPreactivation):
     K=2: (2/π) arcsin(2C12/sqrt((1+2C11)(1+2C22))). K=4: Price's-theorem path integral
     (:func:`sign_moment4`), computed with 64 and 128 nodes and checked to agree within ``accuracy``,
     else :class:`QuadratureError`. K=6: the same path integral one order up with the K = 4 moment of
-    the conditional law inside (:func:`sign_moment6`), at (16, 32) and (24, 48) nodes, checked the same
-    way: the 6-point references of Halverson–Maiti–Stoner arXiv:2008.08601 §4 (neuron-sum theorem, TASI
-    arXiv:2408.00082 eq. 39).
+    the conditional law inside (:func:`sign_moment6`), refined through ``K6_RULES`` until two successive
+    rules agree within ``accuracy``, else QuadratureError: the 6-point references of
+    Halverson–Maiti–Stoner arXiv:2008.08601 §4 (neuron-sum theorem, TASI arXiv:2408.00082 eq. 39).
     """
 
     max_order = 6
@@ -125,6 +125,8 @@ class ErfLayer(GaussianPreactivation):
     name = "erf_layer"
     equation = "docs/physics.md §4 (erf kernel); Price's theorem for K = 4 and 6"
     accuracy_abs = 1e-10
+    #: (outer, inner) Gauss–Legendre nodes of the K = 6 path integral, tried in turn
+    K6_RULES = ((16, 32), (24, 48), (40, 96), (64, 160), (96, 256))
 
     @property
     def accuracy(self) -> float:
@@ -140,8 +142,13 @@ class ErfLayer(GaussianPreactivation):
             return (2.0 / math.pi) * math.asin(sig[0, 1] / math.sqrt(sig[0, 0] * sig[1, 1]))
         if k == 4:
             coarse, fine = sign_moment4(sig, 64), sign_moment4(sig, 128)
-        else:
-            coarse, fine = sign_moment6(sig, 16, 32), sign_moment6(sig, 24, 48)
+        else:                   # refine until two successive resolutions agree (large C needs more nodes)
+            coarse = sign_moment6(sig, *self.K6_RULES[0])
+            for rule in self.K6_RULES[1:]:
+                fine = sign_moment6(sig, *rule)
+                if abs(fine - coarse) <= self.accuracy_abs:
+                    return fine
+                coarse = fine
         if abs(fine - coarse) > self.accuracy_abs:
             raise QuadratureError(f"erf_layer: K={k} path integral not converged ({coarse!r} vs {fine!r})")
         return fine
