@@ -77,6 +77,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("densities / analytic", (
         "nnft.densities",
         "nnft.densities.ball",
+        "nnft.densities.discrete",
+        "nnft.densities.orthogonal",
         "nnft.densities.base",
         "nnft.densities.constraints",
         "nnft.densities.draws",

@@ -64,7 +64,8 @@ def table(k, name: str = "", layers: bool = False) -> str:
     with np.printoptions(precision=6, suppress=True, linewidth=120):
         lines = [f"{name + ': ' if name else ''}NNGP K(xᵢ, xⱼ) [{k.source}]\n{np.asarray(k.nngp)}"]
         if np.isnan(np.asarray(k.ntk, dtype=float)).all():
-            lines.append("NTK Θ: not available (no kernel map in the graph; the neuron reference gives K only)")
+            lines.append("NTK Θ: not available (the neuron reference gives K only, or an activation's derivative "
+                         "is a δ, as sign' and step', so E σ'(u)σ'(v) is infinite at coinciding points)")
         else:
             lines.append(f"NTK Θ(xᵢ, xⱼ) (NTK parameterisation)\n{np.asarray(k.ntk)}")
         if layers:
