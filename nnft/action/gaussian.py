@@ -16,23 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnft.action.lattice import RCOND, check_points, inverse, sorted_tuples, tensor_index
+from nnft.action.lattice import NOISE_LIMIT, RCOND, check_points, inverse, inverse_noise, sorted_tuples, tensor_index
 from nnft.errors import EstimatorError, InputError
 from nnft.stats import Estimate
 
 __all__ = ["GaussianAction", "gaussian_action", "NOISE_LIMIT"]
-
-#: a measured K is refused when the typical relative error of its inverse reaches this fraction:
-#: ‖K⁻¹ δK K⁻¹‖_F/‖K⁻¹‖_F with independent entry errors δK_ij of the measured standard errors (first order)
-NOISE_LIMIT = 0.2
-
-
-def inverse_noise(H: np.ndarray, err: np.ndarray) -> float:
-    """The first-order relative error of an inverse H = K⁻¹ from independent errors ``err`` of the entries
-    of K: √(Σ_ij err_ij² ‖H_:i‖² ‖H_j:‖²)/‖H‖_F (δ(K⁻¹) = −K⁻¹ δK K⁻¹)."""
-    r = np.sqrt((H ** 2).sum(0))
-    return float(np.sqrt(((err * r[:, None] * r[None]) ** 2).sum()) / np.linalg.norm(H))
-
 
 @dataclass(frozen=True)
 class GaussianAction:
@@ -46,6 +34,8 @@ class GaussianAction:
       dropped: eigenmodes of K dropped as unresolved (0 unless ``truncate=True``).
       source: where K comes from ("kernel map: …" or "measured G2 (n networks)").
       kernel_err: (P, P) standard errors of a measured K (None for the kernel map).
+      precision_err: (P, P) jackknife standard errors of a measured K⁻¹ (over the whole map sample → K̂ → K̂⁻¹;
+        None for the kernel map or a given K).
       mean: ⟨S₀⟩ over a Monte Carlo ensemble (an Estimate, dimensionless) or None; its expectation
         is :attr:`expected` when the ensemble's G2 is K.
     """
@@ -58,6 +48,7 @@ class GaussianAction:
     source: str
     kernel_err: np.ndarray | None = None
     mean: Estimate | None = None
+    precision_err: np.ndarray | None = None
 
     @property
     def expected(self) -> float:
@@ -122,7 +113,7 @@ def gaussian_action(model, points, *, kernel="nngp", samples: int | None = None,
 
     Raises:
       EstimatorError: K not positive definite, ill-conditioned (condition number > 1/rcond), or (measured
-        K) its statistical error amplified by the condition number reaches :data:`NOISE_LIMIT`; what
+        K) the jackknife relative error of K̂⁻¹ reaches ``nnft.action.lattice.NOISE_LIMIT``; what
         the ensemble raises.
       KernelError: ``kernel="nngp"`` on a model with no kernel map and no reference.
     """
@@ -148,14 +139,21 @@ def gaussian_action(model, points, *, kernel="nngp", samples: int | None = None,
             raise InputError(f"kernel array must have shape ({P}, {P}), got {K.shape}")
         source = "given"
     inv = inverse(K, rcond=rcond, truncate=truncate, what=f"K ({source})")
-    if kernel_err is not None and (noise := inverse_noise(inv.matrix, kernel_err)) >= NOISE_LIMIT:
-        raise EstimatorError(f"the measured K is too noisy to invert: its statistical errors give K⁻¹ a relative error "
-                             f"~{noise:.2g} ≥ {NOISE_LIMIT} (condition number {inv.condition:.3g}); measure more networks "
-                             "(the error falls as 1/√samples) or spread the points")
+    precision_err = None
+    if kernel_err is not None:
+        try:
+            inv_est = ens.derived(lambda full, conn: inverse(conn[idx], rcond=rcond, truncate=truncate).matrix)
+            noise, precision_err = inverse_noise(inv_est), inv_est.stderr
+        except EstimatorError:                          # a leave-one-block-out K̂ is singular: no trustworthy inverse
+            noise = float("inf")
+        if not noise < NOISE_LIMIT:
+            raise EstimatorError(f"the measured K is too noisy to invert: the jackknife relative error of K⁻¹ is "
+                                 f"{noise:.2g} ≥ {NOISE_LIMIT} ({g2.n} networks, condition number {inv.condition:.3g}); "
+                                 "measure more networks (the error falls as 1/√samples) or spread the points")
     mean = None
     if samples is not None and not (isinstance(kernel, str) and kernel == "measured"):
         ens = ensemble(model, _pairs(X), samples=int(samples), key=key, blocks=blocks, dtype=dtype)
         H = inv.matrix
         mean = ens.derived(lambda full, conn: 0.5 * np.sum(H * full[..., idx], axis=(-2, -1)))
     return GaussianAction(points=X, kernel=K, precision=inv.matrix, condition=inv.condition, dropped=inv.dropped,
-                          source=source, kernel_err=kernel_err, mean=mean)
+                          source=source, kernel_err=kernel_err, mean=mean, precision_err=precision_err)

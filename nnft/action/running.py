@@ -29,7 +29,7 @@ from nnft.action.lattice import check_points, sorted_tuples
 from nnft.errors import EstimatorError, InputError, KernelError
 from nnft.stats import Estimate
 
-__all__ = ["PAPER_CUTOFFS", "RunningCoupling", "running_coupling", "cutoff_integrals", "kernel_cross"]
+__all__ = ["PAPER_CUTOFFS", "RunningCoupling", "running_coupling", "cutoff_integrals", "kernel_cross", "check_cutoffs"]
 
 #: the cutoffs Λ of 2008.08601's running-coupling experiments
 PAPER_CUTOFFS = (7, 10, 15, 20, 30, 40, 50, 70, 100, 200, 500, 1000, 2000, 5000, 7000, 10_000, 20_000,
@@ -188,6 +188,30 @@ class RunningCoupling:
                 f"resolved: slope {self.slope:.4f} ± {self.slope_err:.2g}, asymptotic {self.asymptotic_slope:.4g})")
 
 
+def check_cutoffs(cutoffs) -> np.ndarray:
+    """Cutoffs Λ as a float64 array: ≥ 3 values, finite, in (0, :data:`MAX_CUTOFF`], strictly increasing.
+
+    Raises:
+      InputError: anything else (one message naming what is allowed).
+    """
+    allowed = f"≥ 3 strictly increasing numbers in (0, {MAX_CUTOFF:g}], e.g. (7, 10, 100, 1000)"
+    if isinstance(cutoffs, (str, bytes)):
+        raise InputError(f"cutoffs must be {allowed}, got a string {str(cutoffs)[:40]!r}")
+    try:
+        cut = np.asarray(cutoffs, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(f"cutoffs must be {allowed}, got {str(cutoffs)[:60]}") from None
+    if cut.ndim != 1 or len(cut) < 3:
+        raise InputError(f"cutoffs must be {allowed}, got {np.asarray(cutoffs).tolist()} (shape {cut.shape})")
+    shown = [float(c) for c in cut[:8]]
+    if not np.all(np.isfinite(cut)) or cut.min() <= 0 or cut.max() > MAX_CUTOFF:
+        raise InputError(f"cutoffs must be {allowed}, got {shown}")
+    if np.any(np.diff(cut) <= 0):
+        raise InputError(f"cutoffs must be {allowed}, got {shown}: not strictly increasing (sort them, drop repeats; "
+                         "the result's cutoff axis is the order given)")
+    return cut
+
+
 def _asymptotic(model, xs: np.ndarray, quads: np.ndarray, lmax: float) -> float:
     """−max(0, max over the sides ±∞ of Σ_i a_i + d), a_i = d log|K(x, x_i)|/d log|x| at x = ±lmax: the power
     of Λ that I(Λ) grows with (0 when the integrand decays faster than |x|^−d on both sides: I converges)."""
@@ -214,7 +238,7 @@ def running_coupling(model, inputs, *, samples: int, cutoffs=PAPER_CUTOFFS, key=
         ΔG⁽⁴⁾ = the neuron-level G_c⁽⁴⁾ at the spec's width (``nnft.neuron_measure``, exact in N; equal in
         expectation for a neuron sum, whose G2 = K at every width, and with a relative error that does
         not grow with N; but heavy-tailed neurons, e.g. the lognormal Gauss-net units, may leave it unresolved).
-      cutoffs: Λ values, > 0, ≤ 10⁷ (default: the paper's 21 from 7 to 10⁵).
+      cutoffs: Λ values, ≥ 3, strictly increasing, in (0, 10⁷] (default: the paper's 21 from 7 to 10⁵).
 
     Returns:
       :class:`RunningCoupling`.
@@ -230,9 +254,7 @@ def running_coupling(model, inputs, *, samples: int, cutoffs=PAPER_CUTOFFS, key=
         raise InputError(f"running_coupling: the model has d = {model.d} inputs; the cutoff integral is "
                          "implemented for d = 1 (the 2008.08601 experiments), not for a d-dimensional box")
     xs = check_points(inputs, 1)
-    cut = np.sort(np.asarray(cutoffs, dtype=np.float64).ravel())
-    if len(cut) < 3 or not np.all(np.isfinite(cut)) or cut[0] <= 0 or cut[-1] > MAX_CUTOFF or len(np.unique(cut)) < len(cut):
-        raise InputError(f"cutoffs must be ≥ 3 distinct values in (0, {MAX_CUTOFF:g}], got {np.asarray(cutoffs).tolist()}")
+    cut = check_cutoffs(cutoffs)
     quads = np.asarray(sorted_tuples(len(xs), 4), dtype=np.int64)
     K = np.asarray(kernels_or_reference(model, xs).nngp, dtype=np.float64)
     tuples = [xs[list(q)] for q in quads]

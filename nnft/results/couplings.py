@@ -3,9 +3,10 @@
 
 Layouts (P lattice points in d dimensions; ``*_err`` the standard errors)::
 
-    GaussianAction   x (point_i, coord) · kernel, precision (point_i, point_j) · kernel_err (when measured)
+    GaussianAction   x (point_i, coord) · kernel, precision (point_i, point_j) · kernel_err, precision_err (when measured)
                      · mean, mean_err (scalars, NaN when not measured) · attrs condition, dropped, source
-    QuarticCoupling  x (point_i, coord) · vertex, vertex_err, g4c, g4c_err (a, b, c, d) · g2, g2_err (a, b)
+    QuarticCoupling  x (point_i, coord) · vertex, vertex_err, vertex_bias (jackknife bias estimate, when computed),
+                     g4c, g4c_err (a, b, c, d) · g2, g2_err (a, b)
                      · locality, locality_err (radius) · attrs condition, source
     RunningCoupling  x (input) · quad (quad, leg) · cutoff (cutoff) · delta_g4, delta_g4_err, resolved (quad)
                      · integral (cutoff, quad) · coupling, coupling_err (cutoff, quad) · attrs slope, slope_err,
@@ -41,6 +42,8 @@ def to_dataset(result, *, theory=None, **known):
                 "mean_err": ((), float("nan") if a.mean is None else float(a.mean.stderr))}
         if a.kernel_err is not None:
             data["kernel_err"] = (("point_i", "point_j"), a.kernel_err)
+        if a.precision_err is not None:
+            data["precision_err"] = (("point_i", "point_j"), a.precision_err)
         ds = xr.Dataset(data, coords={"x": (("point_i", "coord"), a.points)})
         ds.attrs.update(condition=float(a.condition), dropped=int(a.dropped), source=str(a.source),
                         n=int(a.mean.n) if a.mean is not None else 0)
@@ -53,6 +56,8 @@ def to_dataset(result, *, theory=None, **known):
                          "g2": (("a", "b"), q.g2.mean), "g2_err": (("a", "b"), q.g2.stderr),
                          "locality": (("radius",), q.locality.mean), "locality_err": (("radius",), q.locality.stderr)},
                         coords={"x": (("a", "coord"), q.points), "radius": q.radii})
+        if q.bias is not None:
+            ds["vertex_bias"] = (ax4, np.asarray(q.bias, dtype=np.float64))
         ds.attrs.update(condition=float(q.condition), source=str(q.source), n=int(q.vertex.n))
         analytic = False
     elif kind == "RunningCoupling":
@@ -102,12 +107,14 @@ def from_dataset(ds):
                               condition=float(ds.attrs["condition"]), dropped=int(ds.attrs["dropped"]),
                               source=str(ds.attrs["source"]),
                               kernel_err=ds["kernel_err"].values if "kernel_err" in ds else None,
+                              precision_err=ds["precision_err"].values if "precision_err" in ds else None,
                               mean=None if np.isnan(m) else Estimate(m, float(ds["mean_err"].values), n))
     if kind == "QuarticCoupling":
         from nnft.action.quartic import QuarticCoupling
         return QuarticCoupling(points=ds["x"].values, vertex=_est(ds, "vertex", n), g2=_est(ds, "g2", n),
                                g4c=_est(ds, "g4c", n), condition=float(ds.attrs["condition"]),
-                               radii=ds["radius"].values, locality=_est(ds, "locality", n), source=str(ds.attrs["source"]))
+                               radii=ds["radius"].values, locality=_est(ds, "locality", n), source=str(ds.attrs["source"]),
+                               bias=ds["vertex_bias"].values if "vertex_bias" in ds else None)
     if kind == "RunningCoupling":
         from nnft.action.running import RunningCoupling
         return RunningCoupling(inputs=ds["x"].values, quads=ds["quads"].values.astype(np.int64),

@@ -56,6 +56,28 @@ def test_ill_conditioned_kernel_refused_or_truncated(cos_net):
         nnft.gaussian_action(cos_net, close)
     a = nnft.gaussian_action(cos_net, close, truncate=True)
     assert a.dropped >= 1 and a.condition > 1e10 and a.expected == 0.5 * (3 - a.dropped)
-    with pytest.raises(EstimatorError, match="too noisy"):          # a measured K amplified beyond trust
+    with pytest.raises(EstimatorError, match="too noisy"):          # 20 networks: K̂⁻¹ not resolved
         nnft.gaussian_action(cos_net, np.array([[0.0, 0.0], [0.01, 0.0], [0.02, 0.0]]), kernel="measured",
-                             samples=2000, key=0)
+                             samples=20, key=0)
+
+
+def test_measured_inverse_of_an_ill_conditioned_kernel_is_resolved(cos_net):
+    """Points 0.01 apart (condition number ~3·10⁹): the sample covariance's entries are so correlated that its
+    inverse is still measured to ~2 % at 40k networks (the noise guard takes the jackknife of K̂ → K̂⁻¹, not the
+    independent-entry formula, which claimed ~10⁷). The jackknifed K̂⁻¹ agrees with the closed form's inverse
+    (|z|), and 1.25× or 1/1.25× it fails."""
+    from nnft.stats import Estimate
+    Y = np.array([[0.0, 0.0], [0.01, 0.0], [0.02, 0.0]])
+    a = nnft.gaussian_action(cos_net, Y, kernel="measured", samples=40_000, key=2)      # accepted
+    assert a.condition > 1e9
+    est = Estimate(a.precision, a.precision_err, 40_000)
+    H = np.linalg.inv(closed_form_K(Y))
+    assert np.abs(est.z(H)).max() < Z_MAX
+    assert np.abs(est.z(1.25 * H)).max() > Z_MAX and np.abs(est.z(H / 1.25)).max() > Z_MAX
+
+
+def test_bad_rcond_refused(cos_net):
+    from nnft.errors import InputError
+    for bad in (-1.0, 0.0, 1.0, "x"):
+        with pytest.raises(InputError, match="rcond"):
+            nnft.gaussian_action(cos_net, X, rcond=bad)

@@ -73,5 +73,18 @@ def test_vertex_scales_as_one_over_width():
 def test_ill_conditioned_g2_is_refused():
     from nnft.errors import EstimatorError
     m = nnft.compile(nnft.load("cos_net", N=4))
-    with pytest.raises(EstimatorError, match="ill-conditioned"):
+    with pytest.raises(EstimatorError, match="ill-conditioned") as err:
         nnft.quartic_coupling(m, [[0.0, 0.0], [1e-5, 0.0], [2e-5, 0.0]], samples=500, key=0)
+    assert "truncate" not in str(err.value)          # the vertex takes no pseudo-inverse: no such advice
+
+
+def test_bias_reported_and_noisy_g2_refused():
+    """The jackknife bias estimate of λ̂ is reported (negligible here: < 0.5σ at 5k networks) and round-trips;
+    a G2 measured from too few networks to invert is refused (not a vertex with a meaningless error)."""
+    from nnft.errors import EstimatorError
+    m = nnft.compile(nnft.load("cos_net", N=4))
+    q = nnft.quartic_coupling(m, X, samples=5_000, key=4)
+    assert q.bias is not None and q.bias.shape == (3,) * 4 and q.bias_ratio < 0.5
+    assert "jackknife bias estimate" in q.table()
+    with pytest.raises(EstimatorError, match="too noisy"):
+        nnft.quartic_coupling(m, X, samples=20, key=0)

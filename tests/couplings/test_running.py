@@ -137,3 +137,12 @@ def test_gauss_net_monte_carlo_coupling():
     r = nnft.running_coupling(model, xs, samples=100_000, cutoffs=(7, 100, 1000), key=0)
     ref = -nnft.exact(model, [xs[list(q)][:, None] for q in r.quads]).connected[0][None] / r.integrals
     assert np.abs(r.coupling.z(ref)).max() < Z_MAX and np.abs(r.coupling.z(2 * ref)).max() > Z_MAX
+
+
+@pytest.mark.parametrize("bad", [(-1, 5, 10), (0, 5, 10), (10, 5, 100), (5, 5, 10), (5, float("nan"), 10), "abc", 10,
+                                 (7, 10), (5, 10, 1e9), [[7, 10, 100]]])
+def test_bad_cutoffs_refused(bad):
+    """≤ 0, unsorted, repeated, NaN, non-numeric, scalar, too few, too large, 2-d: one InputError naming cutoffs."""
+    from nnft.errors import InputError
+    with pytest.raises(InputError, match="cutoffs must be"):
+        nnft.running_coupling(relu_net(), RELU_INPUTS, samples=100, cutoffs=bad)
