@@ -10,7 +10,7 @@ Layouts (P lattice points in d dimensions; ``*_err`` the standard errors)::
                      · locality, locality_err (radius) · attrs condition, source
     RunningCoupling  x (input) · quad (quad, leg) · cutoff (cutoff) · delta_g4, delta_g4_err, resolved (quad)
                      · integral (cutoff, quad) · coupling, coupling_err (cutoff, quad) · attrs slope, slope_err,
-                     asymptotic_slope
+                     asymptotic_slope, bias_variance
     Extrapolation    width (width) · coefficients, coefficients_err (fit, power) · covariance (fit, power, power_j)
                      · chi2, dof (fit) · attrs order, criterion, flagged, value, value_err
 
@@ -70,7 +70,7 @@ def to_dataset(result, *, theory=None, **known):
                          "coupling_err": (("cutoff", "quad"), r.coupling.stderr)},
                         coords={"x": (("input", "coord"), r.inputs), "cutoff": r.cutoffs})
         ds.attrs.update(slope=float(r.slope), slope_err=float(r.slope_err), asymptotic_slope=float(r.asymptotic_slope),
-                        n=int(r.delta_g4.n))
+                        bias_variance=float(r.bias_variance), n=int(r.delta_g4.n))
         analytic = False
     elif kind == "Extrapolation":
         e = result
@@ -121,7 +121,8 @@ def from_dataset(ds):
                                cutoffs=ds["cutoff"].values, delta_g4=_est(ds, "delta_g4", n),
                                integrals=ds["integral"].values, coupling=_est(ds, "coupling", n),
                                resolved=ds["resolved"].values.astype(bool), slope=float(ds.attrs["slope"]),
-                               slope_err=float(ds.attrs["slope_err"]), asymptotic_slope=float(ds.attrs["asymptotic_slope"]))
+                               slope_err=float(ds.attrs["slope_err"]), asymptotic_slope=float(ds.attrs["asymptotic_slope"]),
+                               bias_variance=float(ds.attrs.get("bias_variance", 0.0)))
     if kind == "Extrapolation":
         from nnft.extrapolation import Extrapolation, Fit
         fits = []
