@@ -3,7 +3,7 @@
 
 Layouts (P lattice points in d dimensions; ``*_err`` the standard errors)::
 
-    GaussianAction   x (point_i, coord) · kernel, precision (point_i, point_j) · kernel_err, precision_err (when measured)
+    GaussianAction   x (point_i, coord) · kernel, precision (point_i, point_j) · kernel_err, precision_err (when measured) · field_mean (point_i)
                      · mean, mean_err (scalars, NaN when not measured) · attrs condition, dropped, source
     QuarticCoupling  x (point_i, coord) · vertex, vertex_err, vertex_bias (jackknife bias estimate, when computed),
                      g4c, g4c_err (a, b, c, d) · g2, g2_err (a, b)
@@ -44,6 +44,8 @@ def to_dataset(result, *, theory=None, **known):
             data["kernel_err"] = (("point_i", "point_j"), a.kernel_err)
         if a.precision_err is not None:
             data["precision_err"] = (("point_i", "point_j"), a.precision_err)
+        if a.field_mean is not None:
+            data["field_mean"] = (("point_i",), np.asarray(a.field_mean, dtype=np.float64))
         ds = xr.Dataset(data, coords={"x": (("point_i", "coord"), a.points)})
         ds.attrs.update(condition=float(a.condition), dropped=int(a.dropped), source=str(a.source),
                         n=int(a.mean.n) if a.mean is not None else 0)
@@ -108,6 +110,7 @@ def from_dataset(ds):
                               source=str(ds.attrs["source"]),
                               kernel_err=ds["kernel_err"].values if "kernel_err" in ds else None,
                               precision_err=ds["precision_err"].values if "precision_err" in ds else None,
+                              field_mean=ds["field_mean"].values if "field_mean" in ds else None,
                               mean=None if np.isnan(m) else Estimate(m, float(ds["mean_err"].values), n))
     if kind == "QuarticCoupling":
         from nnft.action.quartic import QuarticCoupling
