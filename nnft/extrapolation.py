@@ -268,5 +268,10 @@ def sweep_limits(sweep, which: str = "connected", **kw) -> list[Extrapolation]:
     out = []
     for j in range(n_rows):
         vals = np.array([getattr(rep.rows[j], which) for rep in sweep.reports], dtype=np.float64)   # (W, 2)
-        out.append(extrapolate(widths, vals[:, 0], vals[:, 1], **kw))
+        try:
+            out.append(extrapolate(widths, vals[:, 0], vals[:, 1], **kw))
+        except InputError as err:
+            where = getattr(sweep.reports[0].rows[j], "points", None)
+            raise InputError(f"sweep_limits: row {j}" + (f" (points {where})" if where is not None else "")
+                             + f": {err}") from None
     return out

@@ -77,6 +77,9 @@ def test_sweep_limits_row_by_row():
     assert [e.order for e in lim] == [0, 1]
     assert all(abs(e.value.z(c0)) < Z_MAX for e, (c0, _) in zip(lim, truth))
     assert abs(lim[1].coefficients[1].z(0.75)) < Z_MAX and abs(lim[1].coefficients[1].z(1.5)) > Z_MAX
+    zero = [SimpleNamespace(rows=[SimpleNamespace(connected=(0.0, 0.0))]) for N in widths]   # φ ≡ 0 at a point
+    with pytest.raises(InputError, match="row 0.*errors must be finite and > 0"):
+        sweep_limits(SimpleNamespace(name="N", values=widths, reports=zero))
     with pytest.raises(InputError, match="not widths"):
         sweep_limits(SimpleNamespace(name="act", values=["tanh", "relu"], reports=reports[:2]))
 
