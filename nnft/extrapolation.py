@@ -8,6 +8,7 @@ K = 0 … max_order are nested; the chosen order is the smallest one no higher o
 ``criterion="aic"`` minimises AIC = χ² + 2(K + 1) (Akaike 1974, the errors taken as known);
 ``criterion="lr"`` raises K while the likelihood-ratio statistic Δχ² = χ²_K − χ²_{K+1} is significant
 (Δχ² ~ χ²(1) under the lower order, level ``alpha``; with known σ this is the nested F-test's limit).
+The values are taken as independent (errors) unless their covariance is given (generalised least squares).
 The chosen fit's goodness (χ², its p-value) is reported, and a p-value below ``alpha`` is flagged: no
 order ≤ max_order describes the data (or the errors are underestimated).
 
@@ -134,16 +135,19 @@ class Extrapolation:
 
 #: a fit whose (column-scaled) design matrix has a larger condition number is not attempted
 MAX_CONDITION = 1e12
+#: χ²/dof below this: the values lie on the polynomial to rounding, so they are not independent noisy measurements
+EXACT_CHI2 = 1e-12
 
 
-def _fit(u: np.ndarray, y: np.ndarray, s: np.ndarray, K: int, n: int) -> Fit | None:
-    """Weighted least squares in powers of u = 1/N, with u scaled to max 1 (the columns O(1)); None when the
-    design is too ill-conditioned for order K (widths too close together for that many powers)."""
+def _fit(u: np.ndarray, y: np.ndarray, white: np.ndarray, K: int, n: int) -> Fit | None:
+    """Generalised least squares in powers of u = 1/N, with u scaled to max 1 (the columns O(1)); ``white`` (W, W)
+    whitens the residuals (L⁻¹ of the covariance's Cholesky factor; diag(1/σ) for independent values). None when
+    the design is too ill-conditioned for order K (widths too close together for that many powers)."""
     scale = float(u.max())
-    A = np.vander(u / scale, K + 1, increasing=True) / s[:, None]
+    A = white @ np.vander(u / scale, K + 1, increasing=True)
     if np.linalg.cond(A) > MAX_CONDITION:
         return None
-    b = y / s
+    b = white @ y
     coef, *_ = np.linalg.lstsq(A, b, rcond=None)
     cov = np.linalg.inv(A.T @ A)
     chi2 = float(((A @ coef - b) ** 2).sum())
@@ -166,14 +170,19 @@ def _numbers(value, name: str) -> np.ndarray:
         raise InputError(f"extrapolate: {name} must be numbers, got {str(value)[:60]}") from None
 
 
-def extrapolate(widths, values, errors=None, *, max_order: int = MAX_ORDER, criterion: str = "lr",
+def extrapolate(widths, values, errors=None, *, covariance=None, max_order: int = MAX_ORDER, criterion: str = "lr",
                 alpha: float = 0.01) -> Extrapolation:
     """Extrapolate a measured quantity to N = ∞ by a weighted fit in 1/N, the order chosen by the data.
 
     Args:
       widths: (W,) widths N > 0, distinct.
       values: (W,) the measured values, or an Estimate of shape (W,) (its stderr used as ``errors``).
-      errors: (W,) standard errors, > 0 (required unless ``values`` is an Estimate).
+      errors: (W,) standard errors, > 0, of *independent* measurements (required unless ``values`` is an
+        Estimate or ``covariance`` is given).
+      covariance: (W, W) covariance of the values, when they are correlated (e.g. one jackknife over
+        widths sharing samples): the fit is then generalised least squares (χ² = rᵀC⁻¹r). Values measured at
+        every width from ONE neuron sample (``nnft.neuron_measure(widths=…)``) are exact functions of 1/N
+        (κ̂/N for G_c⁽⁴⁾): fully correlated, their covariance is singular and they are refused here.
       max_order: highest power of 1/N considered (≤ W − 1 is used).
       criterion: "lr" (nested likelihood-ratio tests at level ``alpha``: conservative, the default) or
         "aic" (minimum AIC: promotes a spurious order more often, ~16 % per step for a constant).
@@ -185,7 +194,8 @@ def extrapolate(widths, values, errors=None, *, max_order: int = MAX_ORDER, crit
 
     Raises:
       InputError: fewer than 2 widths, repeated or non-positive widths, non-numeric or non-finite values,
-        errors not > 0 or of the wrong shape, max_order not an integer ≥ 0, alpha outside (0, 1), an
+        errors not > 0 or of the wrong shape, a singular covariance, values exactly on a polynomial in 1/N
+        (χ²/dof < :data:`EXACT_CHI2`: not independent noisy measurements), max_order not an integer ≥ 0, alpha outside (0, 1), an
         unknown criterion.
     """
     n = 0
@@ -193,17 +203,30 @@ def extrapolate(widths, values, errors=None, *, max_order: int = MAX_ORDER, crit
         values, errors, n = values.mean, values.stderr, values.n
     N = _numbers(widths, "widths")
     y = _numbers(values, "values")
-    if errors is None:
-        raise InputError("extrapolate: errors are required (the fit is weighted by the standard errors); pass "
-                         "errors= or an Estimate")
-    s = _numbers(errors, "errors")
     if N.ndim != 1 or y.ndim != 1 or len(N) != len(y) or len(N) < 2:
         raise InputError(f"extrapolate: widths (shape {N.shape}) and values (shape {y.shape}) must be 1-d of one length "
                          "W ≥ 2 (one value per width)")
-    if s.ndim == 0:
-        s = np.full(len(y), float(s))
-    if s.shape != y.shape:
-        raise InputError(f"extrapolate: errors must be one number or one per width (shape ({len(y)},)), got shape {s.shape}")
+    if covariance is not None:
+        C = _numbers(covariance, "covariance")
+        if C.shape != (len(y), len(y)) or not np.all(np.isfinite(C)) or not np.allclose(C, C.T, rtol=1e-10, atol=0):
+            raise InputError(f"extrapolate: covariance must be a finite symmetric ({len(y)}, {len(y)}) matrix, got shape {C.shape}")
+        s = np.sqrt(np.clip(np.diag(C), 0, None))
+        ev = np.linalg.eigvalsh(C / np.outer(np.maximum(s, 1e-300), np.maximum(s, 1e-300)))
+        if not np.all(s > 0) or ev[0] <= 1e-10 * ev[-1]:
+            raise InputError("extrapolate: covariance is singular (values perfectly correlated, e.g. measured at every "
+                             "width from one neuron sample: then they are exact functions of 1/N and the fit has no "
+                             "information to choose an order); measure the widths independently")
+        white = np.linalg.inv(np.linalg.cholesky(C))
+    else:
+        if errors is None:
+            raise InputError("extrapolate: errors are required (the fit is weighted by the standard errors); pass "
+                             "errors=, covariance= or an Estimate")
+        s = _numbers(errors, "errors")
+        if s.ndim == 0:
+            s = np.full(len(y), float(s))
+        if s.shape != y.shape:
+            raise InputError(f"extrapolate: errors must be one number or one per width (shape ({len(y)},)), got shape {s.shape}")
+        white = None
     if not (np.all(np.isfinite(N)) and np.all(N > 0)) or len(np.unique(N)) < len(N):
         raise InputError(f"extrapolate: widths must be distinct, finite and > 0, got {N.tolist()[:10]}")
     if not np.all(np.isfinite(y)):
@@ -211,6 +234,8 @@ def extrapolate(widths, values, errors=None, *, max_order: int = MAX_ORDER, crit
     if not (np.all(np.isfinite(s)) and np.all(s > 0)):
         raise InputError(f"extrapolate: errors must be finite and > 0 (a zero error would give its point infinite "
                          f"weight), got {s.tolist()[:10]}")
+    if white is None:
+        white = np.diag(1.0 / s)
     if criterion not in ("aic", "lr"):
         raise InputError(f"extrapolate: criterion must be 'aic' or 'lr', got {criterion!r}")
     if isinstance(max_order, bool) or not isinstance(max_order, (int, np.integer)) or max_order < 0:
@@ -221,12 +246,18 @@ def extrapolate(widths, values, errors=None, *, max_order: int = MAX_ORDER, crit
     top = min(int(max_order), len(N) - 1)
     fits = []
     for K in range(top + 1):
-        f = _fit(u, y, s, K, n)
+        f = _fit(u, y, white, K, n)
         if f is None:                                   # this and higher orders not resolvable on these widths
             break
         fits.append(f)
     if not fits:
         raise InputError(f"extrapolate: widths {N.tolist()[:10]} cannot be fitted even by a constant")
+    exact = next((f for f in fits if f.dof > 0 and f.chi2 < EXACT_CHI2 * f.dof), None)
+    if exact is not None:
+        raise InputError(f"extrapolate: the values lie exactly on a polynomial of order {exact.order} in 1/N (χ² = "
+                         f"{exact.chi2:.2g} for {exact.dof} dof): they are not independent measurements with those errors "
+                         "(e.g. nnft.neuron_measure(widths=…) from one neuron sample gives G_c⁽⁴⁾ = κ̂/N exactly at "
+                         "every width). Measure the widths independently, or read the coefficients off directly")
     fits = tuple(fits)
     top = len(fits) - 1
     if criterion == "aic":

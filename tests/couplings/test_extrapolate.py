@@ -42,17 +42,46 @@ def test_wrong_order_is_detected():
 
 
 def test_neuron_sum_g4c_is_exactly_one_over_width():
-    """neuron-level G_c4 of the Cos-net at several widths (exact in N from one neuron sample): the fit
-    chooses order 1, y(∞) consistent with 0 and c₁ with N·G_c4 from nnft.exact; c₁ doubled fails."""
+    """neuron-level G_c4 of the Cos-net at widths 2 … 32, each width from its OWN neuron sample (independent
+    values): the fit chooses order ≤ 1, y(∞) consistent with 0 and c₁ with N·G_c4 from nnft.exact; c₁ doubled
+    fails. From one sample at all widths the values are κ̂/N exactly (fully correlated): refused, as is their
+    singular covariance."""
     m = nnft.compile(nnft.load("cos_net", N=4))
     t = [np.array([[0.0, 0.0], [0.0, 0.0], [0.5, 0.0], [0.5, 0.0]])]
     widths = [2, 4, 8, 16, 32]
-    nl = nnft.neuron_measure(m, t, neurons=200_000, widths=widths, key=3)
-    ex = nnft.extrapolate(widths, nl.connected[:, 0], criterion="lr")
     kappa = 4 * nnft.exact(m, t).connected[0, 0]
-    assert ex.order <= 1 and abs(ex.value.z(0.0)) < Z_MAX
+    vals = [nnft.neuron_measure(m, t, neurons=16_384, widths=[N], key=N).connected[0, 0] for N in widths]
+    ex = nnft.extrapolate(widths, [v.mean for v in vals], [v.stderr for v in vals], criterion="lr")
+    assert ex.order <= 1 and abs(ex.value.z(0.0)) < Z_MAX and abs(ex.averaged.z(0.0)) < Z_MAX
     if ex.order == 1:
         assert abs(ex.coefficients[1].z(kappa)) < Z_MAX and abs(ex.coefficients[1].z(2 * kappa)) > Z_MAX
+    one = nnft.neuron_measure(m, t, neurons=16_384, widths=widths, key=3).connected[:, 0]
+    with pytest.raises(InputError, match="exactly on a polynomial"):
+        nnft.extrapolate(widths, one)
+    e = one.stderr
+    with pytest.raises(InputError, match="singular"):
+        nnft.extrapolate(widths, one.mean, covariance=np.outer(e, e))
+
+
+def test_correlated_values_by_generalised_least_squares():
+    """Values with a known covariance (a shared offset of variance τ²): GLS recovers the coefficients by |z| with
+    errors that include the shared offset; the independent-errors fit of the same data under-states c₀'s error."""
+    rng = np.random.default_rng(5)
+    u = 1.0 / WIDTHS
+    sig, tau = 0.01, 0.02
+    C = sig ** 2 * np.eye(len(u)) + tau ** 2
+    truth = (0.5, 1.0)
+    zs, zi = [], []
+    for seed in range(200):
+        y = truth[0] + truth[1] * u + np.linalg.cholesky(C) @ rng.normal(size=len(u))
+        g = nnft.extrapolate(WIDTHS, y, covariance=C, max_order=1)
+        i = nnft.extrapolate(WIDTHS, y, np.sqrt(np.diag(C)), max_order=1)
+        zs.append(g.value.z(truth[0]))
+        zi.append(i.value.z(truth[0]))
+    assert 0.8 < np.std(zs) < 1.2                       # GLS: unit z spread (binomial-free check, 200 draws)
+    assert np.std(zi) > 1.4                             # independent errors: c₀'s error too small
+    with pytest.raises(InputError, match="covariance must be"):
+        nnft.extrapolate(WIDTHS, np.zeros(len(u)), covariance=np.eye(3))
 
 
 def test_refusals():
