@@ -28,10 +28,11 @@ from nnft.graph.compile import Model
 from nnft.spec.constants import evaluate_constants
 from nnft.spec.points import study_points
 from nnft.stats import zscore
+from nnft.tables import TextTable
 
 
 @dataclass(frozen=True)
-class Exact:
+class Exact(TextTable):
     """Exact correlators, arrays (len(widths), T).
 
     Attributes:
@@ -47,6 +48,11 @@ class Exact:
     accuracy: float
     label: str = "exact"
     kinds: tuple[str, ...] | None = None
+
+    def table(self, width: int | None = None) -> str:
+        """One row per (width, tuple): G and G_c of the theory (``print`` shows it, Jupyter as HTML)."""
+        from nnft.result_tables import correlators
+        return correlators(self, width=width)
 
 
 #: a declared reference is refused when its G2 differs from the spec's neuron-level estimate by more

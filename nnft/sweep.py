@@ -23,7 +23,7 @@ from typing import Any, Sequence
 from nnft.errors import SpecError
 from nnft.spec.load import from_dict, spec_mapping
 from nnft.spec.models import Theory
-from nnft.tables import estimate, render, wrap_text
+from nnft.tables import TextTable, estimate, render, wrap_text
 from nnft.study import Report
 from nnft.study import run as run_study
 
@@ -32,7 +32,7 @@ MAX_SWEEP_VALUES = 1000
 
 
 @dataclass
-class Sweep:
+class Sweep(TextTable):
     """What :func:`run_sweep` returns: the swept name, its values and one :class:`~nnft.study.Report`
     per value (same seed, same point tuples and orders).
 

@@ -152,19 +152,8 @@ def criticality(spec, sets, out, plot_path):
 
 def criticality_table(name: str, act: str, C_W: float, C_b: float, gamma: float, c) -> str:
     """The text ``nnft criticality`` prints for an analysis ``c`` (also ``nnft show``)."""
-    lines = []
-    lines.append(f"{name}: σ = {act}, C_W = {C_W:g}, C_b = {C_b:g}" + (f", residual γ = {gamma:g}" if gamma else ""))
-    lines.append(f"  fixed point K* = {c.fixed.K:.6g} ({c.fixed.kind}: {c.fixed.message})")
-    lines.append(f"  χ∥ = {c.chi_parallel:.6g}   χ⊥ = {c.chi_perp:.6g}   ξ_q = {c.xi_q:.4g}")
-    if c.phase == "chaotic" and c.note:
-        lines.append(f"  c*, ξ_c: not defined ({c.note})")
-    elif c.phase == "chaotic":
-        lines.append(f"  correlation fixed point c* = {c.c_star:.6g} (c = 1 is unstable: χ⊥ > 1)   "
-                   f"χ_c(c*) = {c.chi_c:.6g}   ξ_c = {c.xi_c:.4g}")
-    else:
-        lines.append(f"  correlation fixed point c* = 1   ξ_c = {c.xi_c:.4g}")
-    lines.append(f"  phase: {c.phase}")
-    return "\n".join(lines)
+    from nnft.result_tables import criticality as text
+    return text(c, header=f"{name}: σ = {act}, C_W = {C_W:g}, C_b = {C_b:g}" + (f", residual γ = {gamma:g}" if gamma else ""))
 
 
 @click.command()

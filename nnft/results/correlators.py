@@ -129,22 +129,10 @@ def tuples_of(ds) -> list[np.ndarray] | None:
 
 
 def table(ds) -> str:
-    """A saved correlator Dataset as text: one line per (width,) tuple with G and G_c (± standard error)."""
-    from nnft.stats import format_value
-    tuples = tuples_of(ds)
+    """A saved correlator Dataset as text: one line per (width,) tuple with G and G_c (± standard error),
+    fitted to the terminal (:func:`nnft.result_tables.correlators`)."""
+    from nnft.result_tables import correlators
     kind = ds.attrs["nnft_result"]
-    widths = list(ds["width"].values) if "width" in ds.dims else [None]
-    head = (f"{'width':>7} " if widths[0] is not None else "") + f"{'n':>2} {'points':<28} "
-    head += f"{'G (exact)':>20} {'G_c (exact)':>20}" if kind == "Exact" else f"{'G':>22} {'G_c':>22}"
-    lines = [f"{kind}" + (f"  ({ds.attrs['spec_source']})" if "spec_source" in ds.attrs else ""), head, "-" * len(head)]
-    for wi, w in enumerate(widths):
-        for i, n in enumerate(ds["order"].values):
-            pts = "—" if tuples is None else ";".join(",".join(f"{c:.6g}" for c in p) for p in tuples[i])
-            pts = pts if len(pts) <= 28 else pts[:25] + "..."
-            at = dict(width=wi, tuple=i) if w is not None else dict(tuple=i)
-            if kind == "Exact":
-                cells = f"{float(ds['G_exact'][at]):>20.6g} {float(ds['G_c_exact'][at]):>20.6g}"
-            else:
-                cells = " ".join(f"{format_value(float(ds[v][at]), float(ds[v + '_stderr'][at])):>22}" for v in ("G", "G_c"))
-            lines.append((f"{w:>7} " if w is not None else "") + f"{int(n):>2} {pts:<28} {cells}")
-    return "\n".join(lines)
+    return correlators(from_dataset(ds), tuples=tuples_of(ds),
+                       title=kind + (f"  ({ds.attrs['spec_source']})" if "spec_source" in ds.attrs else ""))
+
