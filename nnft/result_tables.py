@@ -56,6 +56,12 @@ def correlators(result, *, tuples=None, title: str | None = None, width: int | N
                      if kind != "WidthCorrelators" else f"  {est.n} neurons drawn (exact in the width N)")
         lines += [f"  note: {n}" for n in dict.fromkeys(tuple(est.notes) + tuple(result.connected.notes))]
     khat = None if exact else result.full.khat
+    reasons = getattr(result, "reasons", None) or {}
+    marks = {why: i for i, why in enumerate(dict.fromkeys(reasons.values()), start=1)}
+
+    def theory_cell(v: float, i: int) -> str:
+        return f"[{marks[reasons[i]]}]" if not math.isfinite(v) and i in reasons else f"{v:.6g}"
+
     kinds = getattr(result, "kinds", None)
     pts = tuples is not None
     header = (["width"] if widths else []) + ["tuple", " n"] + (["points"] if pts else [])
@@ -67,7 +73,7 @@ def correlators(result, *, tuples=None, title: str | None = None, width: int | N
             at = (wi, i) if widths else (i,)
             row = ([str(w)] if widths else []) + [str(i), f"{n:>2}"] + ([_points(tuples, i)] if pts else [])
             if exact:
-                row += [f"{full_m[at]:.6g}", f"{conn_m[at]:.6g}"]
+                row += [theory_cell(float(full_m[at]), i), theory_cell(float(conn_m[at]), i)]
             else:
                 row += [estimate(float(full_m[at]), float(result.full.stderr[at])),
                         estimate(float(conn_m[at]), float(result.connected.stderr[at]))]
@@ -84,8 +90,9 @@ def correlators(result, *, tuples=None, title: str | None = None, width: int | N
         align[label] = "<"
     if kinds:
         align[-1] = "<"
+    foot = [""] + [f"  [{i}] no theory: {why}" for why, i in marks.items()] if marks else []
     return "\n".join(wrap_text(lines, width) + [""] + render(header, cells, align=align, width=width, keep=key,
-                                                              label=label))
+                                                              label=label) + wrap_text(foot, width))
 
 
 def matrix(m, *, width: int | None = None) -> list[str]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from nnft.errors import SpecError
+from nnft.errors import InputError, SpecError
 from nnft.spec.load import from_dict, spec_mapping
 from nnft.spec.models import Theory
 from nnft.tables import TextTable, estimate, render, wrap_text
@@ -189,8 +189,14 @@ def run_sweep(spec, name: str, values: Sequence, *, overrides: dict | None = Non
 
     Raises:
       SpecError: an unknown name, a value the spec refuses, no values (all before anything runs).
+      InputError: ``samples=`` with a sweep over ``study.samples`` (``seed=`` with ``study.seed``): the
+        argument would override every swept value.
       EstimatorError, SamplingError: as :func:`nnft.study.run`.
     """
+    for path, arg, given in (("study.samples", "samples", samples), ("study.seed", "seed", seed)):
+        if name == path and given is not None:
+            raise InputError(f"{arg}={given}: {path} is swept, and {arg}= would override every value; give one "
+                             f"of them (drop {arg}=, or sweep another name)")
     ths = theories(spec, name, values, overrides)
     reports = [run_study(t, samples=samples, seed=seed, chunk=chunk, dtype=dtype, points=points, orders=orders,
                          neurons=neurons) for t in ths]

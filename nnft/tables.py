@@ -25,8 +25,9 @@ Settings, each read in one place:
 
 ``COLUMNS``         the target width (``shutil.get_terminal_size``); when stdout is not a terminal and
                     ``COLUMNS`` is unset the width is :data:`PIPE_WIDTH` (files and pipes keep long rows)
-``NNFT_NOTATION``   ``pm`` (default: ``0.4989 ± 0.0015``) or ``paren`` (``0.4989(15)``,
-                    :func:`nnft.stats.format_paren`) for every estimate in the tables
+``NNFT_NOTATION``   ``pm`` (default: ``0.4989 ± 0.0015``; alias ``plain``) or ``paren`` (``0.4989(15)``,
+                    :func:`nnft.stats.format_paren`) for every estimate in the tables; the CLI's
+                    ``--notation`` overrides it (:func:`use_notation`)
 ``NO_COLOR``        set and non-empty: never colour (https://no-color.org); verdicts are otherwise
                     coloured only when stdout is a terminal, or always with ``NNFT_COLOR=always``
                     (``NNFT_COLOR=never`` turns colour off too)
@@ -49,6 +50,8 @@ PIPE_WIDTH = 200
 #: ANSI colours of the verdicts a check prints
 VERDICT_COLOURS = {"PASS": "32", "FAIL": "31", "INCONCLUSIVE": "33"}
 NOTATIONS = ("pm", "paren")
+#: other names of a notation (the CLI's ``--notation plain`` is ``pm``)
+NOTATION_ALIASES = {"plain": "pm"}
 #: the tables :func:`render` records while :func:`html` runs (None: not recording)
 _RECORDING: contextvars.ContextVar = contextvars.ContextVar("nnft_tables_recording", default=None)
 #: a recorded table's place in the text: this prefix, its index, then :data:`_MARK_END`
@@ -86,18 +89,21 @@ def notation() -> str:
     if chosen is not None:
         return chosen
     got = os.environ.get("NNFT_NOTATION", "pm").strip().lower() or "pm"
+    got = NOTATION_ALIASES.get(got, got)
     if got not in NOTATIONS:
         from nnft.errors import InputError
-        raise InputError(f"NNFT_NOTATION must be one of {', '.join(NOTATIONS)}, got {got!r}")
+        raise InputError(f"NNFT_NOTATION must be one of {', '.join(NOTATIONS + tuple(NOTATION_ALIASES))}, got {got!r}")
     return got
 
 
 def use_notation(style: str | None):
-    """Set the estimate notation for what follows in this context (``pm``, ``paren``; None: back to
-    ``NNFT_NOTATION``), overriding the environment; returns a token for ``reset_notation``.
+    """Set the estimate notation for what follows in this context (``pm`` or its alias ``plain``,
+    ``paren``; None: back to ``NNFT_NOTATION``), overriding the environment; returns a token for
+    :func:`reset_notation`.
 
     Raises:
       InputError: another value."""
+    style = NOTATION_ALIASES.get(style, style) if style is not None else None
     if style is not None and style not in NOTATIONS:
         from nnft.errors import InputError
         raise InputError(f"--notation must be one of {', '.join(NOTATIONS)}, got {str(style)[:40]!r}")

@@ -8,7 +8,7 @@ import json
 
 import click
 
-from nnft.cli.invocation import load_theory, points_option
+from nnft.cli.invocation import load_theory, notation_option, points_option
 from nnft.cli.plotting import plot_option, write_plot
 from nnft.errors import InputError, NnftError
 
@@ -176,6 +176,7 @@ def specs():
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--provenance/--no-provenance", default=False, help="also print the provenance (versions, seed, hash...)")
 @plot_option
+@notation_option
 def show(file, provenance, plot_path):
     """Print the table of a result saved with --out (FILE.nc or FILE.json)."""
     from nnft.results import from_dataset, load_dataset, table
