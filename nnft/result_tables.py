@@ -126,7 +126,9 @@ def criticality(c, *, header: str | None = None, width: int | None = None) -> st
     line ``header`` when given (the spec's name, activation, C_W, C_b)."""
     lines = [header] if header else []
     lines.append(f"  fixed point K* = {c.fixed.K:.6g} ({c.fixed.kind}: {c.fixed.message})")
-    lines.append(f"  χ∥ = {c.chi_parallel:.6g}   χ⊥ = {c.chi_perp:.6g}   ξ_q = {c.xi_q:.4g}")
+    lines.append(f"  χ∥ = {c.chi_parallel:.6g}   χ⊥ = {c.chi_perp:.6g}   ξ_q = {c.xi_q:.4g}"
+                 + (f" (χ∥ > 1: K is not approached but grows, e-folding every {-c.xi_q:.4g} layers)"
+                    if c.xi_q < 0 else ""))
     if c.phase == "chaotic" and c.note:
         lines.append(f"  c*, ξ_c: not defined ({c.note})")
     elif c.phase == "chaotic":

@@ -72,6 +72,11 @@ class Sweep(TextTable):
             lines.append("  " + "  ".join(x for x in (f"nnft {ver['nnft']}" if "nnft" in ver else "",
                                                       f"JAX {ver['jax']}" if "jax" in ver else "",
                                                       f"dtype {first.dtype}" if first.dtype else "") if x))
+        blocks = min(min(64, max(2, r.samples // 2)) for r in self.reports)   # as nnft.sample.iid.stream
+        if blocks < 64:
+            lines.append(f"  few networks: the error bars of the smallest ensemble come from {blocks} jackknife blocks, so z "
+                         f"follows a Student-t with {blocks - 1} degrees of freedom, not a normal law: |z| of 4-7 is not "
+                         "decisive there")
         notes = list(dict.fromkeys(f"{_show(v)}: {n}" for v, r in self for n in r.notes))
         lines += [f"  note: {n}" for n in notes]
         header = [self.name, " n", "points", "G (MC)", "G (theory)", "z", "G_c (MC)", "G_c (theory)", "z"]

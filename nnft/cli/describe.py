@@ -206,4 +206,7 @@ def show(file, provenance, plot_path):
         for k in (*KEYS, "provenance_missing"):
             if k in ds.attrs and k != "spec":
                 click.echo(f"  {k}: {ds.attrs[k]}")
+        for k in str(ds.attrs.get("per_value", "")).split(", "):      # a sweep's provenance that varies by value
+            if k and k in ds:
+                click.echo(f"  {k} (per swept value): {', '.join(str(v) for v in ds[k].values)}")
     write_plot(plot_path, ds)

@@ -109,7 +109,7 @@ def check(spec, only, samples, seed, alpha, sets, evidence, out, plot_path, devi
     require_checkpoint(checkpoint, resume)
     check_out(out)
     theory = load_theory(spec, sets)
-    names = [n.strip() for n in only.split(",") if n.strip()] if only is not None else None
+    names = list(dict.fromkeys(n.strip() for n in only.split(",") if n.strip())) if only is not None else None
     if names is not None and not names:
         raise click.BadParameter(f"names no check; allowed: {', '.join(CHECKS)}", param_hint="--only")
     bad = [n for n in names or [] if n not in CHECKS]

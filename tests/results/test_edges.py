@@ -149,3 +149,30 @@ def test_notation_flag_overrides_the_environment(tmp_path):
     r = _cli("show", path, env={"NNFT_NOTATION": "paren"})                  # no flag: the environment
     assert "0.480(12)" in r.output
     _one_line_error(_cli("show", path, "--notation", "latex"), "--notation")
+
+
+def test_criticality_says_what_a_negative_xi_q_means():
+    r = _cli("criticality", "relu_mlp", "--set", "C_W=3")
+    assert r.exit_code == 0 and "ξ_q = -2.466 (χ∥ > 1: K is not approached but grows, e-folding every 2.466" in r.output
+    r = _cli("criticality", "relu_mlp")                          # the twin: critical, ξ_q = inf, no such note
+    assert r.exit_code == 0 and "not approached" not in r.output
+
+
+def test_sweep_table_and_show_of_varying_samples(tmp_path):
+    from nnft.results import save
+    from nnft.sweep import Sweep
+    model = nnft.compile(nnft.load("cos_net", N=4))
+    sw = Sweep(name="study.samples", values=[20, 1000], reports=[_report(model, 20, 0), _report(model, 1000, 0)])
+    assert "10 jackknife blocks" in sw.table() and "Student-t with 9 degrees" in sw.table()
+    big = Sweep(name="N", values=[4, 5], reports=[_report(model), _report(model)])
+    assert "jackknife blocks" not in big.table()
+    path = str(tmp_path / "s.json")
+    save(sw, path)
+    r = _cli("show", path, "--provenance")
+    assert r.exit_code == 0 and "samples (per swept value): 20, 1000" in r.output
+
+
+def test_check_only_runs_a_repeated_name_once():
+    r = _cli("check", "cos_net", "--only", "z2,z2", "--samples", "100", "--evidence", "0")
+    assert r.exit_code == 0, r.output
+    assert sum(line.startswith("z2 ") for line in r.output.splitlines()) == 1, r.output
