@@ -108,7 +108,7 @@ def kernels(k, *, name: str = "", layers: bool = False, width: int | None = None
     """NNGP K and NTK Θ as text, as ``nnft kernel`` prints them: ``name: `` first when given, each
     (P, P) matrix as a table (split into column blocks to fit ``width``), then with ``layers`` one line
     per Gaussian node with the diagonals of its K and Θ."""
-    lines = [f"{name + ': ' if name else ''}NNGP K(xᵢ, xⱼ) [{k.source}]"] + matrix(k.nngp, width=width)
+    lines = wrap_text([f"{name + ': ' if name else ''}NNGP K(xᵢ, xⱼ) [{k.source}]"], width) + matrix(k.nngp, width=width)
     if np.isnan(np.asarray(k.ntk, dtype=float)).all():
         lines += wrap_text(["NTK Θ: not available (no kernel map in the graph; the neuron reference gives K only)"],
                            width)

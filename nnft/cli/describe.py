@@ -78,6 +78,10 @@ def kernel(spec, points, sets, layers, out, plot_path):
     else:
         pts = points_option(points, model.d)
     k = kernels_or_reference(model, pts)
+    if model.insertions:                     # the graph's kernels are the free networks': say so, in the file too
+        from dataclasses import replace
+        k = replace(k, source=f"{k.source}; of the FREE networks: the insertion e^(-∫V) is not included (an "
+                              "interacting theory is not a Gaussian process)")
     from nnft.results.kernels import table as kernel_table
     click.echo(kernel_table(k, name=model.theory.name, layers=layers))
     if out is not None:

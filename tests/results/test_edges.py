@@ -176,3 +176,10 @@ def test_check_only_runs_a_repeated_name_once():
     r = _cli("check", "cos_net", "--only", "z2,z2", "--samples", "100", "--evidence", "0")
     assert r.exit_code == 0, r.output
     assert sum(line.startswith("z2 ") for line in r.output.splitlines()) == 1, r.output
+
+
+def test_kernel_of_a_theory_with_insertions_says_free():
+    r = _cli("kernel", "phi4_cos_1d")
+    assert r.exit_code == 0 and "of the FREE networks" in r.output
+    r = _cli("kernel", "cos_net")                        # the twin: no insertion, no such note
+    assert r.exit_code == 0 and "FREE" not in r.output
