@@ -1,6 +1,7 @@
 # Two entry points, each self-contained on a fresh machine (creates .venv, installs from PyPI):
-#   make demo   set up and run the demo on a shipped spec
+#   make demo   set up and run the demo on a shipped spec: a saved result and its plot in build/demo/
 #   make test   set up and run the test suite (newest dependency versions)
+#   make docs   build the documentation site (docs/ + API reference) into build/site, warnings as errors
 #   make test-oldest   the suite with every dependency at its declared lower bound
 PYTHON ?= python3
 VENV   := .venv
@@ -9,15 +10,22 @@ BIN    := $(VENV)/bin
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,plot]"
+	$(BIN)/python -m pip install --quiet -e ".[test,plot,docs]"
 	touch $@
 
 VENV_OLD := .venv-oldest
 
-.PHONY: demo test test-oldest bench
+.PHONY: demo test test-oldest bench docs
+DEMO := build/demo
 demo: $(BIN)/.installed
 	$(BIN)/nnft validate cos_net
-	$(BIN)/nnft run cos_net
+	mkdir -p $(DEMO)
+	$(BIN)/nnft run cos_net --out $(DEMO)/cos_net.nc --plot $(DEMO)/cos_net.png
+	$(BIN)/nnft show $(DEMO)/cos_net.nc
+	@echo "demo: result $(DEMO)/cos_net.nc (nnft show / nnft.load_result), figure $(DEMO)/cos_net.png"
+
+docs: $(BIN)/.installed
+	$(BIN)/mkdocs build --strict
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -q --durations=15

@@ -44,6 +44,7 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "correlator": ("nnft.estimators.npoint", "correlator"),
     "measure": ("nnft.estimators.npoint", "measure"),
     "two_point": ("nnft.estimators.npoint", "two_point"),
+    "local_correlator": ("nnft.estimators.local", "local_correlator"),
     "NeuronSum": ("nnft.graph.analyse", "NeuronSum"),
     "Structure": ("nnft.graph.analyse", "Structure"),
     "empirical_ntk": ("nnft.estimators.ntk", "empirical_ntk"),
@@ -70,6 +71,13 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "Sweep": ("nnft.sweep", "Sweep"),
     "run_sweep": ("nnft.sweep", "run_sweep"),
     "load_result": ("nnft.results", "load_result"),
+    "gaussian_action": ("nnft.action.gaussian", "gaussian_action"),
+    "quartic_coupling": ("nnft.action.quartic", "quartic_coupling"),
+    "running_coupling": ("nnft.action.running", "running_coupling"),
+    "extrapolate": ("nnft.extrapolation", "extrapolate"),
+    "PowerSpectrum": ("nnft.estimators.spectrum", "PowerSpectrum"),
+    "power_spectrum": ("nnft.spectrum", "power_spectrum"),
+    "scalar_net_design": ("nnft.analytic.scalar_design", "scalar_net_design"),
 }
 
 # -- checked re-exports (nnft.inputs): arguments are validated before any work starts
@@ -88,6 +96,11 @@ _CHECKED: dict[str, dict] = {
     "kernels": {"points": "points", "max_points": "kernel"},
     "ntk_ensemble": {"points": "points", "max_points": "kernel"},
     "mcmc_ensemble": {"tuples": "tuples"},
+    "local_correlator": {"tuples": "tuples"},
+    "gaussian_action": {"points": "points"},
+    "quartic_coupling": {"points": "points"},
+    "running_coupling": {"points": "inputs"},
+    "power_spectrum": {},
 }
 
 #: subpackages reachable as attributes after ``import nnft`` (imported on first use), e.g. ``nnft.results.save``

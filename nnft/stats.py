@@ -201,8 +201,9 @@ def kish_ess(sum_w, sum_w2):
     ``nnft.sample.diagnostics.bulk_ess``).
 
     Args:
-      sum_w, sum_w2: Σ_i w_i and Σ_i w_i² (scalars or broadcasting arrays, e.g. one per λ); any common
-        factor of the weights cancels, so sums of e^{ℓ−c} and means (Σ/n, then times n) give the same.
+      sum_w: Σ_i w_i (a scalar or a broadcasting array, e.g. one per λ); any common factor of the
+        weights cancels, so sums of e^{ℓ−c} and means (Σ/n, then times n) give the same.
+      sum_w2: Σ_i w_i², the same shape.
 
     Returns:
       the ESS, in samples (float, or float64 array); 0 where Σw² = 0 (no weight at all).

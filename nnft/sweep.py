@@ -186,8 +186,10 @@ def run_sweep(spec, name: str, values: Sequence, *, overrides: dict | None = Non
         dotted path (``"study.samples"``), as in :func:`nnft.load`.
       values: the values (V ≥ 1), run in order.
       overrides: other overrides, the same at every value (``{"N": 64}``).
-      samples, seed, chunk, dtype, points, orders, neurons: as :func:`nnft.study.run`; the same seed
-        is used at every value, so the sweep equals separate runs of edited specs.
+      samples: as :func:`nnft.study.run` (as are ``chunk``, ``dtype``, ``points``, ``orders``,
+        ``neurons``).
+      seed: as :func:`nnft.study.run`; the same seed is used at every value, so the sweep equals
+        separate runs of edited specs.
 
     Returns:
       a :class:`Sweep` (``values``, ``reports`` with one :class:`~nnft.study.Report` per value).

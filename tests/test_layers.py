@@ -100,6 +100,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.analytic.neurons.gauss_net",
         "nnft.analytic.neurons.relu",
         "nnft.analytic.perturbative",   # perturbative numerics from moments (numpy only)
+        "nnft.analytic.spectrum",       # closed-form power spectra, the lattice periodogram's expectation
+        "nnft.analytic.scalar_design",  # d = 1 Scalar-net momentum design alpha (arXiv:2604.27050)
     )),
     # Potentials compiled to log-weights (reads only spec and functions).
     ("insertions", (
@@ -137,6 +139,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.estimators.neuron",
         "nnft.estimators.ntk",
         "nnft.estimators.mcmc",     # mcmc_ensemble: builds the Plan, hands features to the sampler
+        "nnft.estimators.local",    # local operators: components, derivatives by jvp, phi^2, (dphi)^2
+        "nnft.estimators.spectrum",  # power spectrum: neuron-level window (plane waves), lattice periodogram
     )),
     # Analytic references beside Monte Carlo, and the axiom checks.
     ("checks / reference", (
@@ -149,18 +153,26 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.checks.cluster",
         "nnft.checks.reflection",
         "nnft.checks.symmetry",
+        "nnft.checks.internal",     # SO(D) of a vector field's components
     )),
     # Workflows: a study, a perturbative comparison (couplings and first-order terms use the
     # reference, so the whole perturbation package sits here).
     ("workflows", (
         "nnft.study_theory",        # the theory column of a study (exact / NNGP / leading order / 1st-order PT)
         "nnft.study",
+        "nnft.spectrum",            # power_spectrum: MC beside the reference's spectrum
         "nnft.sweep",               # one study per value of a size, constant or spec path (Sweep)
         "nnft.perturbation",
         "nnft.perturbation.first_order",
         "nnft.perturbation.couplings",
         "nnft.perturbation.comparison",
         "nnft.perturbation.compare",
+        "nnft.extrapolation",           # N -> infinity: weighted fits in 1/N, order chosen by the data
+        "nnft.action",                  # actions and couplings measured from correlators
+        "nnft.action.lattice",          # correlators on P points as symmetric tensors, regularised inverse
+        "nnft.action.gaussian",         # S0 = 1/2 phi K^-1 phi (kernel map or measured G2)
+        "nnft.action.quartic",          # quartic vertex: amputated connected 4-point function
+        "nnft.action.running",          # 2008.08601 running coupling lambda(Lambda)
         "nnft.results",                 # results as xarray Datasets, files (knows every result type)
         "nnft.results.provenance",      # resolved spec, hash, versions, settings, timestamp
         "nnft.results.files",           # netCDF / JSON files of a Dataset
@@ -172,6 +184,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.results.sweep",           # Sweep (one Report per swept value) <-> Dataset
         "nnft.results.kernels",         # NNGP / NTK Kernels <-> Dataset
         "nnft.results.criticality",     # MLP criticality analysis <-> Dataset
+        "nnft.results.couplings",       # actions, couplings, extrapolations <-> Dataset
+        "nnft.results.spectrum",        # PowerSpectrum <-> Dataset
     )),
     # Figures of results (matplotlib imported on first use), drawn from their Datasets.
     ("plot", (
@@ -182,6 +196,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.plot.checks",             # check verdicts, cluster profiles, RP spectra
         "nnft.plot.criticality",        # phase diagram chi_perp(C_W, C_b) with the critical line
         "nnft.plot.kernels",            # NNGP / NTK Gram images
+        "nnft.plot.spectrum",           # power spectrum G~(p) against |p| with theory
     )),
     ("cli", (
         "nnft.cli",
@@ -191,6 +206,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.cli.plotting",        # --plot FILE: checked at parsing, figure of the result
         "nnft.cli.describe",        # commands that read a spec without sampling
         "nnft.cli.sampling",        # commands that sample
+        "nnft.cli.local",           # nnft local: correlators of local operators (components, derivatives)
+        "nnft.cli.couplings",       # nnft couplings: action, quartic vertex, running coupling
+        "nnft.cli.spectrum",        # nnft spectrum: the power spectrum command
     )),
     # The public API (lazy re-exports) sits on top; nothing inside nnft imports the package itself.
     ("public API", (

@@ -8,6 +8,9 @@ PUBLIC = {
     "correlator", "ensemble", "exact", "from_dict", "load", "measure", "neuron_measure", "run", "shipped_specs",
     "two_point", "zscore", "KernelError", "Kernels", "ReweightingWarning", "mcmc_ensemble", "kernels", "kernel_fn", "empirical_ntk", "ntk_ensemble", "ntk_predict",
     "compare", "InputError", "Sweep", "run_sweep", "load_result",
+    "local_correlator",
+    "gaussian_action", "quartic_coupling", "running_coupling", "extrapolate",
+    "power_spectrum", "PowerSpectrum", "scalar_net_design",
 }
 
 

@@ -180,7 +180,8 @@ def first_order_from_moments(moments: Callable, tuples, points, weights, couplin
         de-duplicated up to the order of the points) -> their full moments ⟨Πφ⟩, array (W, len(list))
         (W: e.g. one row per width N).
       tuples: list of (n, d) point tuples.
-      points, weights: the lattice of the action, (M, d) and (M,).
+      points: the lattice points of the action, (M, d).
+      weights: their weights w_z, (M,).
       couplings: {k: g_k}; default {4: 1.0} (the shift is linear in the couplings).
       d: the input dimension of the field.
       max_order: the highest moment order ``moments`` provides (None: unlimited).

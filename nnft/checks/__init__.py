@@ -11,10 +11,13 @@ from nnft.checks.cluster import check_cluster
 from nnft.checks.reflection import check_reflection_positivity, positive_time_points, rp_analytic, rp_exact, rp_matrix
 from nnft.checks.result import ALPHA, FAIL, INCONCLUSIVE, PASS, CheckResult, CheckResults, table
 from nnft.checks.symmetry import ACTIONS, Action, check_symmetry, linear
+from nnft.checks.internal import check_internal_rotation
 
 #: names accepted by :func:`check` (and ``study.checks`` / ``nnft check --only``)
 CHECKS = ("translation", "rotation", "reflection", "permutation", "z2", "cluster", "cluster_point",
-          "reflection_positivity")
+          "reflection_positivity", "internal_rotation")
+#: checks of a vector field (``components:``): the symmetries (spatial ones on random component directions)
+VECTOR_CHECKS = ("translation", "rotation", "reflection", "permutation", "z2", "internal_rotation")
 
 
 def check_key(seed, name: str):
@@ -64,9 +67,18 @@ def check(model, only=None, *, samples: int | None = None, seed: int | None = No
     seed = int(seed if seed is not None else study.seed)
     static = static_symmetries(model.graph)
     out = []
+    explicit = bool(only or declared)
     for name in names:
         key = check_key(seed, name)
-        if name in ("translation", "rotation", "reflection", "permutation", "z2"):
+        if name == "internal_rotation" or (model.is_vector and name not in VECTOR_CHECKS):
+            if not model.is_vector or model.components < 2 or name != "internal_rotation":
+                if explicit:
+                    raise InputError(f"check {name!r} needs " + ("a vector field (components: with D ≥ 2)"
+                                     if name == "internal_rotation" else "a scalar field (not yet for vector fields)"))
+                continue
+            r = check_internal_rotation(model, samples=n, key=key, alpha=alpha, static=static,
+                                        statistical=statistical, radius=0.5)
+        elif name in ("translation", "rotation", "reflection", "permutation", "z2"):
             if name == "rotation" and model.d < 2:
                 continue
             r = check_symmetry(model, name, samples=n, key=key, alpha=alpha, static=static,
@@ -84,5 +96,5 @@ def check(model, only=None, *, samples: int | None = None, seed: int | None = No
 
 __all__ = ["ACTIONS", "ALPHA", "Action", "CHECKS", "CheckResult", "CheckResults", "FAIL", "INCONCLUSIVE", "PASS", "check",
            "check_key", "expectations",
-           "check_cluster", "check_reflection_positivity", "check_symmetry", "linear", "positive_time_points",
+           "check_cluster", "check_internal_rotation", "check_reflection_positivity", "check_symmetry", "linear", "positive_time_points",
            "rp_analytic", "rp_exact", "rp_matrix", "table"]

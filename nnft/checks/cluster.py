@@ -91,8 +91,9 @@ def check_cluster(model, base=None, moved=(2, 3), *, directions=None, distances=
         default); the tail's scaling with N is fitted when there are several.
       estimator: ``"neuron"`` (exact in N; ``samples`` = neurons), ``"ensemble"`` (``samples`` =
         networks), ``"auto"`` (neuron when the theory is a neuron sum).
-      samples, key, blocks: how many neurons (``estimator="neuron"``) or networks are drawn, seed or JAX
-        key, jackknife blocks requested.
+      samples: how many neurons (``estimator="neuron"``) or networks are drawn.
+      key: seed or JAX key.
+      blocks: jackknife blocks requested.
 
     Returns:
       A :class:`CheckResult`; ``data`` holds the profile (len(widths), directions, distances).

@@ -125,8 +125,9 @@ def check_reflection_positivity(model, points=None, *, family: str = "fields", w
       estimator: ``"ensemble"`` (whole networks), ``"neuron"`` (exact-in-N per-neuron moments, for
         G2 of a neuron sum: many more draws per second), or ``"auto"`` (neuron for ``fields``
         when the theory is a neuron sum).
-      samples, key, blocks: how many networks (``"ensemble"``) or neurons (``"neuron"``) are drawn,
-        seed or JAX key, jackknife blocks requested.
+      samples: how many networks (``"ensemble"``) or neurons (``"neuron"``) are drawn.
+      key: seed or JAX key.
+      blocks: jackknife blocks requested.
       families_tested: m of the Bonferroni correction when several families are checked together.
     """
     pts = positive_time_points(model.d, axis=axis) if points is None else np.atleast_2d(np.asarray(points, float))

@@ -132,10 +132,12 @@ def check_symmetry(model, action="translation", *, orders=(2, 4), configs: int =
       model: a compiled theory.
       orders: correlator orders n (for ``"z2"`` the odd ones are tested: G⁽ⁿ⁾ = 0).
       configs: generated configurations per order (plus the user's ``points``: a list of (n, d) tuples).
-      samples, key: networks of the one ensemble used for X and g·X.
+      samples: networks of the one ensemble used for X and g·X.
+      key: seed or JAX key of that ensemble.
       alpha: family-wise false-FAIL level over all configurations and orders.
-      rel_tol / tolerance: the smallest violation that matters (absolute ``tolerance``, default
-        ``rel_tol`` × mean⟨φ²⟩^{n/2} over the points).
+      rel_tol: the smallest violation that matters, relative: ``rel_tol`` × mean⟨φ²⟩^{n/2} over the
+        points (the default of ``tolerance``).
+      tolerance: the smallest violation that matters, absolute.
       connected: test G_c⁽ⁿ⁾ instead of G⁽ⁿ⁾.
       statistical: when the symmetry is proven by construction, still run the test (else return
         the proof alone).
@@ -160,18 +162,26 @@ def check_symmetry(model, action="translation", *, orders=(2, 4), configs: int =
         return CheckResult(label, PASS, 0.0, 0.0, 0, alpha, proof, message="proven from the graph; not sampled")
     rng = np.random.default_rng(config_seed)
     d = model.d
-    X_all, gX_all, labels = [], [], []
+    X_all, gX_all, labels, perms = [], [], [], []
     for n in orders:
         Xs = configurations(d, n, configs, radius, rng) + [np.asarray(p, float) for p in (points or []) if len(p) == n]
         for X in Xs:
             X_all.append(X)
-            gX = X if is_z2 else act.apply(X, rng)
+            # a vector field's permutation moves each point's component direction with it: apply the action
+            # to the point labels, then permute both
+            perm = (act.apply(np.arange(n, dtype=float)[:, None], rng)[:, 0].astype(int)
+                    if model.is_vector and act is not None and act.name == "permutation" else None)
+            perms.append(perm)
+            gX = X if is_z2 else act.apply(X, rng) if perm is None else X[perm]
             gX_all.append(gX)
             labels.append({"n": n, "x": X.round(3).tolist()} | ({} if is_z2 else {"gx": np.round(gX, 3).tolist()}))
     m = len(X_all)
     diag = _scale_tuples(X_all + gX_all)
     tuples = X_all + ([] if is_z2 else gX_all) + diag
-    ens = ensemble(model, tuples, samples=samples, key=key, blocks=blocks)
+    if model.is_vector:        # components: random directions u·φ(x), carried along by a permutation
+        ens = _vector_ensemble(model, X_all, gX_all, diag, is_z2, perms, rng, samples=samples, key=key, blocks=blocks)
+    else:
+        ens = ensemble(model, tuples, samples=samples, key=key, blocks=blocks)
     ords = np.array([len(X) for X in X_all])
 
     def fn(full, conn):
@@ -219,3 +229,25 @@ def check_symmetry(model, action="translation", *, orders=(2, 4), configs: int =
                           + "; statistics consistent but not decisive alone", res.evidence,
                           message="PASS by construction; " + res.message, data=res.data)
     return res
+
+
+def _vector_ensemble(model, X_all, gX_all, diag, is_z2, perms, rng, **kw):
+    """The ensemble of a vector field's spatial check: each configuration's points carry random unit
+    directions U in component space (the operators u·φ(x)), the same at X and g·X; a permutation of the
+    points (``perms``) permutes their directions with them; the scale tuples use φ_0(x)φ_0(x)."""
+    from nnft.estimators.local import Operator, local_ensemble
+    D = model.components
+
+    def ops(U):
+        return [Operator("linear", (), tuple(map(float, u))) for u in U]
+
+    U_all = []
+    for X in X_all:
+        U = rng.normal(size=(len(X), D))
+        U_all.append(U / np.linalg.norm(U, axis=1, keepdims=True))
+    gU_all = [U if p is None else U[p] for U, p in zip(U_all, perms)]
+    e0 = tuple(float(a == 0) for a in range(D))
+    tuples = X_all + ([] if is_z2 else gX_all) + diag
+    operators = ([ops(U) for U in U_all] + ([] if is_z2 else [ops(U) for U in gU_all])
+                 + [[Operator("linear", (), e0)] * 2] * len(diag))
+    return local_ensemble(model, tuples, operators, **kw)

@@ -5,6 +5,7 @@
              [--devices N] [--checkpoint FILE [--resume]] [--quiet]
     nnft check SPEC [--only translation,z2,cluster,reflection_positivity] [--samples 50000] [--plot FILE.png]
     nnft perturb SPEC [--lambdas 0.01,0.1,1] [--samples 100000] [--seed 0] [--points "0;0.5"] [--set N=10]
+    nnft local SPEC "d0 phi(0.3,-0.2) * d0 phi(-0.1,0.4)" "phi[1](0.2)" "(dphi)^2(0,0)"   # local operators
     nnft show FILE                      # the table of a result saved with --out FILE.nc / FILE.json
     nnft schema
     nnft specs
@@ -37,7 +38,7 @@ import warnings
 
 import click
 
-from nnft.cli import describe, sampling
+from nnft.cli import describe, local, sampling
 from nnft.cli.invocation import LOADED, RUN, redacted
 from nnft.cli.output import MAX_ERROR_CHARS, one_line, one_line_warning, printable_streams  # noqa: F401
 from nnft.errors import NnftError
@@ -96,6 +97,12 @@ def main(coordinator, num_processes, process_id, distributed):
 
 
 for _command in (describe.validate, sampling.run, sampling.check, sampling.perturb, describe.kernel,
-                 describe.criticality, describe.schema, describe.specs, describe.show):
+                 describe.criticality, describe.schema, describe.specs, describe.show, local.local):
     main.add_command(_command)
+from nnft.cli.spectrum import spectrum as _spectrum  # noqa: E402 - nnft spectrum (docs/spectrum.md)
+main.add_command(_spectrum)
 
+
+from nnft.cli import couplings as _couplings  # noqa: E402 - nnft couplings (docs/couplings.md)
+
+main.add_command(_couplings.couplings)

@@ -34,6 +34,8 @@ def validate(spec, sets):
     for name, src in theory.define.items():
         click.echo(f"  {name} := {src}")
     click.echo(f"  field: {theory.field}")
+    if theory.components is not None:
+        click.echo(f"  components: {theory.components} = {theory.dims[theory.components]} (a vector field φ_a, a = 0..D-1)")
     click.echo("  sampling order: " + " -> ".join(st.order))
     click.echo("  independent blocks: " + "; ".join("{" + ", ".join(sorted(b)) + "}" for b in st.independent))
     ns = st.neuron_sum

@@ -7,7 +7,7 @@ both, joint cumulants add over the independent terms:
 
 where M_B = E[Π_{i∈B} ψ(xᵢ)] are per-neuron moments. The per-neuron moments are estimated once
 from drawn neurons (every neuron of a drawn network counts; ``neurons`` is their number), the readout and
-offset moments E[v^k](N), E[b^k] are exact (from their densities at each N), so G_c⁽⁴⁾ ∝ 1/N comes
+offset moments E[v^k] at width N and E[b^k] are exact (from their densities at each N), so G_c⁽⁴⁾ ∝ 1/N comes
 with a relative error that does not grow with N, and a width sweep costs nothing.
 """
 
@@ -112,7 +112,10 @@ def neuron_measure(model: Model, tuples, *, neurons: int = 1_000_000, widths=Non
       neurons: number of neurons drawn (rounded up to whole networks of the spec's width).
       widths: widths N to report (default: the spec's); any N works when ψ's law does not
         depend on N.
-      devices, checkpoint, resume, progress: passed to ``nnft.sample.iid.stream`` when set.
+      devices: passed to ``nnft.sample.iid.stream`` when set (as are the next three).
+      checkpoint: checkpoint file.
+      resume: resume from ``checkpoint``.
+      progress: show a progress bar.
 
     k̂ per entry is the per-point-power bound of ``nnft.sample.step.Products`` over single-neuron rows.
     """

@@ -290,7 +290,10 @@ def ensemble(model: Model, tuples, *, samples: int, key=0, chunk: int = 4096, bl
       key: integer seed or JAX key; the numbers do not depend on ``chunk``.
       blocks: jackknife blocks.
       dtype: "float32" or "float64" sampling; sums are float64 either way.
-      devices, checkpoint, resume, progress: passed to ``nnft.sample.iid.stream`` when set.
+      devices: passed to ``nnft.sample.iid.stream`` when set (as are the next three).
+      checkpoint: checkpoint file.
+      resume: resume from ``checkpoint``.
+      progress: show a progress bar.
 
     Raises:
       EstimatorError: before sampling, when E|φ|ⁿ is infinite for the highest order n asked

@@ -35,6 +35,14 @@ def check(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
     except nx.NetworkXNoCycle:
         pass
     axes = ir.axes(g, ir.OUTPUT)
+    comp = getattr(g.graph.get("theory"), "components", None)
+    if comp is not None:                     # a vector field keeps exactly its component axis
+        if comp not in axes:
+            raise GraphError(f"components: {comp} is declared but the field has no free axis {comp} "
+                             f"(its free axes: {axes or '()'})", file=src, field="field",
+                             hint=f"let a readout carry the axis, e.g. W1: {{shape: [N, {comp}]}} and "
+                                  f"field: sum_N(W1 * ...)")
+        axes = tuple(a for a in axes if a != comp)
     if axes:
         field, message, got, hint = free_axis_error(g.graph["theory"], axes)
         raise GraphError(message, file=src, field=field, got=got, hint=hint)

@@ -90,6 +90,31 @@ class Model:
         return max(1, total)
 
     @property
+    def components(self) -> int:
+        """D, the number of components of the field φ: ℝᵈ → ℝᴰ (the size of the spec's ``components:``
+        axis; 1 for a scalar field)."""
+        c = self.theory.components
+        return 1 if c is None else self.theory.dims[c]
+
+    @property
+    def is_vector(self) -> bool:
+        """Whether the spec declares a component axis (``components:``), even of size 1."""
+        return self.theory.components is not None
+
+    def _scalar_only(self, what: str) -> None:
+        if self.is_vector:
+            raise InputError(f"Model.{what}: this theory is a vector field with {self.components} components "
+                             f"(components: {self.theory.components}); use Model.vector_fields, or "
+                             "nnft.local_correlator (command line: nnft local SPEC 'phi[0](x) * phi[1](y)') "
+                             "for correlators with component indices, and nnft check for its symmetries")
+
+    def vector_fields(self, theta: Theta, points: jax.Array) -> jax.Array:
+        """φ_a at a batch of networks and points: θ batched over axis 0, points (P, d) -> (n, P, D), D =
+        :attr:`components` (1 for a scalar field); the non-finite rule of :meth:`field`, per component."""
+        out = self._evaluate(ir.OUTPUT, theta, points, batched=True, points=True)
+        return out if self.is_vector else out[..., None]
+
+    @property
     def d(self) -> int:
         """The dimension d of the input space: a point x has shape (d,)."""
         return self.theory.dims["d"]
@@ -235,6 +260,7 @@ class Model:
         swallowed it (relu/maximum of NaN may give 0 under XLA, 1/inf gives 0): non-finite values are
         propagated to the field, never masked, so the samplers report them (``SamplingError``).
         """
+        self._scalar_only("field")
         return self._evaluate(ir.OUTPUT, theta, x, batched=False, points=False)
 
     def fields(self, theta: Theta, points: jax.Array) -> jax.Array:
@@ -243,6 +269,7 @@ class Model:
         The graph is evaluated once on the whole batch (arrays (n, P, node axes...)), with the same
         per-(network, point) non-finite rule as :meth:`field`.
         """
+        self._scalar_only("fields")
         return self._evaluate(ir.OUTPUT, theta, points, batched=True, points=True)
 
     def neurons(self, theta: Theta, x: jax.Array) -> jax.Array:
@@ -330,4 +357,8 @@ def _compile(theory: Theory) -> Model:
         # P̃(θ) ∝ P(θ)e^{−∫V(φ_θ)} does not factorise over neurons: the neuron-sum form is lost
         structure = replace(structure, neuron_sum=None, notes=structure.notes + (
             "the insertion e^{−∫V(φ)} couples the neurons (use model.free() for the free neuron sum)",))
+    if theory.components is not None and structure.neuron_sum is not None:
+        # the neuron-level estimators and references are for scalar fields: no neuron-sum form for φ_a
+        structure = replace(structure, neuron_sum=None, notes=structure.notes + (
+            f"a vector field (components: {theory.components}): the neuron-sum estimators are for scalar fields",))
     return Model(theory=theory, graph=g, structure=structure, insertions=insertions)

@@ -21,6 +21,7 @@ results stay correct. float64 uses JAX's exact functions throughout.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Callable
 
@@ -74,6 +75,21 @@ SMALL_CONTRACTION = 16
 
 #: ``domain`` marker of the exact fallback evaluation (``Evaluator.evaluate``)
 _EXACT: list = []
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
+def _norm(v: jax.Array, axis: int) -> jax.Array:
+    """|v| along ``axis``; its derivative (v·t)/|v| is taken as 0 where |v| = 0 (the kink of |x| at the
+    origin: the symmetric subgradient, so ∂(|x|²) = 0 there, right; JAX's own rule gives NaN)."""
+    return jnp.sqrt(jnp.sum(jnp.square(v), axis=axis))
+
+
+@_norm.defjvp
+def _norm_jvp(axis, primals, tangents):
+    (v,), (t,) = primals, tangents
+    n = _norm(v, axis)
+    safe = jnp.where(n > 0, n, 1.0)
+    return n, jnp.where(n > 0, jnp.sum(v * t, axis=axis) / safe, 0.0)
 
 
 class Evaluator:
@@ -177,7 +193,7 @@ class Evaluator:
                 return jnp.mean(args[0], axis=axis)
             if a["reduce"] == "prod":
                 return jnp.prod(args[0], axis=axis)
-            return jnp.sqrt(jnp.sum(jnp.square(args[0]), axis=axis))
+            return _norm(args[0], axis)
         if op == "matmul":
             shared = [x for x in ins[0] if x in ins[1] and x not in out]
             if math.prod(args[0].shape[ins[0].index(x)] for x in shared) <= SMALL_CONTRACTION:

@@ -20,6 +20,12 @@ Rules (each is a change of variables θ → θ' that leaves P(θ) invariant and 
   W isotropic along d (``Density.isotropic``: i.i.d. zero-mean normal, or uniform_ball over d) and through norm(x);
   W is used elsewhere only through norm_d(W). Then x → Rx is absorbed by W → WR.
 - **permutation** of the points of a correlator: always (the field is a commuting scalar).
+- **internal_rotation** (SO(D) of a vector field's components, ``components: D``; Maiti–Stoner–Halverson
+  arXiv:2106.00694): one parameter v carries the component axis D, its density is isotropic along D
+  (i.i.d. zero-mean normal with constant arguments, or a vector law over D, ``Density.isotropic``), it
+  feeds no density, and φ is linear in v without mixing D (products with D-free factors, sums and
+  means over other axes, contractions of other axes). Then v → vRᵀ has the same law and gives φ → Rφ.
+  A readout mean breaks it (⟨φ_a⟩ = μ Σ E[ψ] is a fixed vector).
 """
 
 from __future__ import annotations
@@ -155,7 +161,7 @@ def static_symmetries(g: nx.MultiDiGraph) -> StaticSymmetries:
       :class:`StaticSymmetries`: the proven ones with their reasons, and notes on the others (not
       proven does not mean broken).
     """
-    proven = {"permutation": "correlators of a real (commuting) scalar field are symmetric in their points"}
+    proven = {"permutation": "correlators of a real (commuting) field are symmetric in their points (with their component indices)"}
     notes: list[str] = []
     memo: dict = {}
     phases = _phase_nodes(g, memo)
@@ -201,6 +207,13 @@ def static_symmetries(g: nx.MultiDiGraph) -> StaticSymmetries:
         proven["reflection"] = proven["rotation"]
     else:
         notes.append(f"rotation: {why}")
+    comp = getattr(g.graph.get("theory"), "components", None)
+    if comp is not None:
+        ok, why = internal_rotation(g, comp)
+        if ok:
+            proven["internal_rotation"] = f"by construction: {why}"
+        else:
+            notes.append(f"internal_rotation: {why}")
     _insertion_effects(g, proven, notes)
     return StaticSymmetries(proven=proven, notes=tuple(notes))
 
@@ -327,3 +340,50 @@ def _isotropic(g, memo) -> tuple[bool, str]:
     if not layers:
         return False, "x enters through no isotropic linear layer"
     return True, "x enters only through " + ", ".join(f"{s} @ x" for s in layers) + " and norm(x)"
+
+
+def internal_rotation(g, comp: str) -> tuple[bool, str]:
+    """Whether SO(D) rotations of the components (axis ``comp``) leave the law of φ invariant by
+    construction (rule ``internal_rotation`` of the module docstring), and why (or why not proven)."""
+    carriers = [p for p in ir.params(g) if comp in ir.axes(g, p)]
+    if len(carriers) != 1:
+        return False, f"{len(carriers)} parameters carry the component axis {comp} (the rule needs one readout)"
+    v = carriers[0]
+    name, kind = ir.name(g, v), ir.density(g, v)
+    args = _density_args(g, v)
+    if args is None:
+        return False, f"the density of {name} depends on other parameters"
+    dens = get_density(kind)
+    if not (dens.isotropic(args) and (dens.event_dims == 0 or ir.axes(g, v)[-1] == comp)):
+        centre = dens.centre(args) if dens.event_dims == 0 else None
+        extra = f" (its centre is {centre:g}, not 0: a readout mean)" if centre not in (None, 0.0) else ""
+        return False, f"{name} ~ {kind} is not isotropic along {comp}{extra}"
+    if ir.feeds_a_density(g, v):
+        return False, f"{name} is used in another density"
+    path = nx.descendants(g, v) & (nx.ancestors(g, ir.OUTPUT) | {ir.OUTPUT})
+    if ir.OUTPUT not in path:
+        return False, f"{name} does not reach the field"
+
+    def dep(u):
+        return u == v or u in path
+    for n in path:
+        if ir.kind(g, n) == "output":
+            continue
+        a, ins, op = g.nodes[n], ir.inputs(g, n), ir.op(g, n)
+        d = [dep(i) for i in ins]
+        free = [i for i, di in zip(ins, d) if not di]
+        if any(comp in ir.axes(g, i) for i in free):
+            return False, f"{op} mixes {name} with another value along {comp}"
+        if op in ("mul", "matmul") and sum(d) == 1:
+            if op == "matmul" and comp in a.get("contract", ()):
+                return False, f"a contraction over {comp} mixes the components"
+            continue
+        if op == "div" and d == [True, False]:
+            continue
+        if op == "neg" or (op == "reduce" and a["reduce"] in ("sum", "mean") and a["axis"] != comp):
+            continue
+        if op in ("add", "sub") and all(d):
+            continue
+        return False, f"φ is not linear in {name} component by component ({op} on the way)"
+    return True, (f"{name} ~ {kind} is isotropic along {comp} and φ is linear in it without mixing components "
+                  f"({name} → {name}Rᵀ gives φ → Rφ; SO({comp}) at every width)")

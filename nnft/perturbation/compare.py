@@ -191,8 +191,8 @@ def compare(theory_or_model, tuples=None, *, lambdas=DEFAULT_LAMBDAS, samples: i
       orders: correlator orders of the default tuples.
       points: (P, d) points for the default tuples (default: the spec's study points).
       threshold: |z| above which a row is flagged as "first order no longer holds".
-      chunk, dtype: networks per jitted step and sampling precision (default: the spec's study; the
-        numbers do not depend on ``chunk``).
+      chunk: networks per jitted step (default: the spec's study; the numbers do not depend on it).
+      dtype: sampling precision (default: the spec's study).
 
     Returns:
       a :class:`Comparison` (print it, or ``.plot()``).

@@ -62,7 +62,8 @@ def first_order(model, tuples, points, weights, couplings=None, widths=None) -> 
     Args:
       model: a compiled theory (``nnft.compile``) whose spec declares a ``reference:``.
       tuples: list of (n, d) point tuples.
-      points, weights: the lattice of the action, (M, d) and (M,).
+      points: the lattice points of the action, (M, d).
+      weights: their weights w_z, (M,).
       couplings: {k: g_k}; default {4: 1.0}, so ``.full`` of a 2-point tuple is c1 itself (the shift
         is linear in the couplings: multiply by λ, or pass {4: λ} to get the shift δG = λ·c1).
       widths: widths N (default: the spec's).

@@ -30,9 +30,10 @@ from nnft.plot.correlators import report, sweep, two_point, width_sweep
 from nnft.plot.criticality import phase_diagram
 from nnft.plot.kernels import kernel
 from nnft.plot.perturbation import lambda_sweep
+from nnft.plot.spectrum import spectrum
 
 __all__ = ["FORMATS", "check_evidence", "check_path", "kernel", "lambda_sweep", "phase_diagram", "plot",
-           "pyplot", "report", "sweep", "two_point", "width_sweep"]
+           "pyplot", "report", "spectrum", "sweep", "two_point", "width_sweep"]
 
 #: Dataset kind -> the figure drawn by :func:`plot`
 BY_KIND = {
@@ -44,6 +45,7 @@ BY_KIND = {
     "CheckResults": check_evidence,
     "Criticality": phase_diagram,
     "Kernels": kernel,
+    "PowerSpectrum": spectrum,
 }
 
 

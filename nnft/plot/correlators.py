@@ -128,7 +128,8 @@ def width_sweep(result, tuple_index: int = 0, connected: bool = True, exact=None
         eq. 50-51) or the full G⁽ⁿ⁾.
       exact: optional theory at the same widths: an Exact (``nnft.exact(model, tuples, widths=...)``),
         its Dataset, or an array of length W.
-      ax, path: axes to draw into; file to write (.png, .pdf or .svg).
+      ax: axes to draw into.
+      path: file to write (.png, .pdf or .svg).
 
     Returns:
       the matplotlib Figure. The guides pass through the estimate at the smallest width:
@@ -182,7 +183,8 @@ def sweep(result, rows=None, ax=None, path=None):
     Args:
       result: a Sweep (``nnft.run_sweep``, ``nnft run --set N=8,16,32``) or its Dataset.
       rows: row indices to draw (default: up to 6 of them).
-      ax, path: axes to draw into; file to write (.png, .pdf or .svg).
+      ax: axes to draw into.
+      path: file to write (.png, .pdf or .svg).
 
     Returns:
       the matplotlib Figure (error bars ``*_stderr``; theory lines with gid ``theory <row>``).

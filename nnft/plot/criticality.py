@@ -18,11 +18,13 @@ def phase_diagram(result=None, *, activation: str | None = None, C_W=None, C_b=N
       result: a Criticality (``nnft criticality``) or its Dataset: draws the diagram of its activation
         and residual weight γ with its (C_W, C_b) marked. Or None and ``activation=``.
       activation: e.g. "tanh", "relu" (when no result is given).
-      C_W, C_b: the grid vectors (default: C_W ∈ [0.5, 3.5] and C_b ∈ [0, 0.3], widened to hold the point).
+      C_W: the grid vector of C_W (default: [0.5, 3.5], widened to hold the point).
+      C_b: the grid vector of C_b (default: [0, 0.3], widened to hold the point).
       gamma: residual weight γ (a result's own is used when given).
       resolution: (C_b points, C_W points) of the default grid. tanh costs ~0.4 s per cell (it solves
         for K* by quadrature); relu is closed form.
-      ax, path: axes to draw into; file to write (.png, .pdf or .svg).
+      ax: axes to draw into.
+      path: file to write (.png, .pdf or .svg).
 
     Returns:
       the matplotlib Figure. The colour mesh holds χ⊥ (gid "chi_perp"); the critical line is exact

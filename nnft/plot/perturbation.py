@@ -18,7 +18,8 @@ def lambda_sweep(result, series=None, ax=None, path=None):
     Args:
       result: a Comparison or its Dataset (``nnft.load_result``).
       series: tuple indices to draw (default: all).
-      ax, path: axes to draw into; file to write (.png, .pdf or .svg).
+      ax: axes to draw into.
+      path: file to write (.png, .pdf or .svg).
 
     Returns:
       the matplotlib Figure. Plotted values are −shift, ±``shift_stderr``; lines −first_order, −gaussian.

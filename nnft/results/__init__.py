@@ -66,6 +66,8 @@ _BY_CLASS = {
     "Sweep": "nnft.results.sweep",
     "Kernels": "nnft.results.kernels",
     "Criticality": "nnft.results.criticality",
+    **dict.fromkeys(("GaussianAction", "QuarticCoupling", "RunningCoupling", "Extrapolation"), "nnft.results.couplings"),
+    "PowerSpectrum": "nnft.results.spectrum",
 }
 #: Dataset kind -> module
 _BY_KIND = {
@@ -79,6 +81,8 @@ _BY_KIND = {
     "Sweep": "nnft.results.sweep",
     "Kernels": "nnft.results.kernels",
     "Criticality": "nnft.results.criticality",
+    **dict.fromkeys(("GaussianAction", "QuarticCoupling", "RunningCoupling", "Extrapolation"), "nnft.results.couplings"),
+    "PowerSpectrum": "nnft.results.spectrum",
 }
 
 

@@ -143,6 +143,9 @@ class Theory(Strict):
     #: in density arguments and in later definitions; each is evaluated once
     define: dict[Ident, ExprField] = Field(default_factory=dict, max_length=10_000)
     field: ExprField | None = None
+    #: the output axis of a vector-valued field φ: ℝᵈ → ℝᴰ (a size in ``dims``): the field keeps this one
+    #: free axis, whose index is the component a of φ_a(x) (TASI arXiv:2408.00082 eq. 52-54)
+    components: Ident | None = None
     mlp: MLP | None = None
     insertions: builtins.list[Insertion] = Field(default_factory=list, max_length=8)
     reference: Reference | None = None
@@ -172,6 +175,22 @@ class Theory(Strict):
             raise LocatedError("required field 'params' is missing (or give an 'mlp')", ("params",))
         elif self.field is None:
             raise LocatedError("required field 'field' is missing (or give an 'mlp')", ("field",))
+        return self
+
+    @model_validator(mode="after")
+    def _components(self) -> "Theory":
+        """``components: D`` names a declared size other than d, and goes with ``params`` + ``field`` only."""
+        c = self.components
+        if c is None:
+            return self
+        if c == "d" or c not in self.dims:
+            raise LocatedError(f"components: {c!r} is {'the input dimension' if c == 'd' else 'not a declared size'}",
+                               ("components",), allowed="a size declared in dims other than d: "
+                               + (", ".join(k for k in self.dims if k != "d") or "(none)"),
+                               hint=f"declare the number of components in dims, e.g. dims: {{d: 1, {c if c != 'd' else 'D'}: 3}}")
+        if self.mlp is not None or self.insertions:
+            raise LocatedError("a vector field (components:) goes with params + field, without mlp or insertions",
+                               ("components",), hint="write the layers out, or drop components: for a scalar field")
         return self
 
     @model_validator(mode="after")

@@ -85,7 +85,7 @@ class Correlators(Strict):
 
 #: the axiom checks a spec may name in ``study.checks`` (``nnft.checks.CHECKS``)
 CHECK_NAMES = ("translation", "rotation", "reflection", "permutation", "z2", "cluster", "cluster_point",
-               "reflection_positivity")
+               "reflection_positivity", "internal_rotation")
 EXPECT_WORDS = ("pass", "fail", "inconclusive", "run")
 
 

@@ -88,7 +88,7 @@ def test_shipped_spec_loads_and_compiles(path: Path):
     assert theory.source == str(path)
     assert theory.nnft == 1 and theory.name
     model = nnft.compile(theory)
-    assert model.graph.nodes["phi"]["axes"] == ()
+    assert model.graph.nodes["phi"]["axes"] == ((theory.components,) if theory.components else ())  # vector: D
     # by name too, with the same content
     by_name = nnft.load(path.stem)
     assert by_name == theory

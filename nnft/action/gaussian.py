@@ -1,0 +1,161 @@
+"""The Gaussian (NNGP) action of a field on a lattice of points: S₀[φ] = ½ φᵀ K⁻¹ φ.
+
+At infinite width a neuron sum is a Gaussian process with kernel K (TASI arXiv:2408.00082 eq. 42-43:
+P[φ] ∝ exp(−S₀), S₀ = ½ ∫∫ φ(x) K⁻¹(x, y) φ(y)); on P points x₁..x_P the integral kernel is the
+inverse of the P×P Gram matrix K_ij = K(x_i, x_j). K comes from the kernel map (``nnft.kernels``: the
+graph's recursion, or the exact G2 of the neuron reference) or is measured (the G2 matrix of an
+ensemble, with its jackknife errors).
+
+Check: whatever the ensemble's higher cumulants, ⟨φᵀ A φ⟩ = tr(A G2), so an ensemble whose two-point
+function is K has ⟨S₀⟩ = ½ tr(K⁻¹ G2) = P/2 (rank/2 with dropped modes); a wrong K does not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from nnft.action.lattice import RCOND, check_points, inverse, sorted_tuples, tensor_index
+from nnft.errors import EstimatorError, InputError
+from nnft.stats import Estimate
+
+__all__ = ["GaussianAction", "gaussian_action", "NOISE_LIMIT"]
+
+#: a measured K is refused when the typical relative error of its inverse reaches this fraction:
+#: ‖K⁻¹ δK K⁻¹‖_F/‖K⁻¹‖_F with independent entry errors δK_ij of the measured standard errors (first order)
+NOISE_LIMIT = 0.2
+
+
+def inverse_noise(H: np.ndarray, err: np.ndarray) -> float:
+    """The first-order relative error of an inverse H = K⁻¹ from independent errors ``err`` of the entries
+    of K: √(Σ_ij err_ij² ‖H_:i‖² ‖H_j:‖²)/‖H‖_F (δ(K⁻¹) = −K⁻¹ δK K⁻¹)."""
+    r = np.sqrt((H ** 2).sum(0))
+    return float(np.sqrt(((err * r[:, None] * r[None]) ** 2).sum()) / np.linalg.norm(H))
+
+
+@dataclass(frozen=True)
+class GaussianAction:
+    """S₀[φ] = ½ φᵀ K⁻¹ φ on a lattice of points.
+
+    Attributes:
+      points: (P, d) the lattice.
+      kernel: (P, P) K, units of φ².
+      precision: (P, P) K⁻¹ (a pseudo-inverse when ``dropped`` > 0), units of φ⁻².
+      condition: the condition number λ_max/λ_min of K.
+      dropped: eigenmodes of K dropped as unresolved (0 unless ``truncate=True``).
+      source: where K comes from ("kernel map: …" or "measured G2 (n networks)").
+      kernel_err: (P, P) standard errors of a measured K (None for the kernel map).
+      mean: ⟨S₀⟩ over a Monte Carlo ensemble (an Estimate, dimensionless) or None; its expectation
+        is :attr:`expected` when the ensemble's G2 is K.
+    """
+
+    points: np.ndarray
+    kernel: np.ndarray
+    precision: np.ndarray
+    condition: float
+    dropped: int
+    source: str
+    kernel_err: np.ndarray | None = None
+    mean: Estimate | None = None
+
+    @property
+    def expected(self) -> float:
+        """½ rank(K⁻¹) = (P − dropped)/2: ⟨S₀⟩ of any ensemble whose two-point function is K."""
+        return 0.5 * (len(self.points) - self.dropped)
+
+    def __call__(self, phi) -> np.ndarray:
+        """S₀ of field configurations ``phi`` (..., P) -> (...,) (dimensionless)."""
+        phi = np.asarray(phi, dtype=np.float64)
+        if phi.shape[-1:] != (len(self.points),):
+            raise InputError(f"phi must have last axis P = {len(self.points)}, got shape {phi.shape}")
+        return 0.5 * np.einsum("...i,ij,...j->...", phi, self.precision, phi)
+
+    def table(self) -> str:
+        """The action as text: K, its condition number, ⟨S₀⟩ against P/2 (what ``nnft couplings`` prints)."""
+        from nnft.stats import format_value
+        with np.printoptions(precision=6, suppress=True, linewidth=120):
+            lines = [f"Gaussian action S₀ = ½ φᵀK⁻¹φ on {len(self.points)} points (TASI arXiv:2408.00082 eq. 42-43)",
+                     f"K [{self.source}]\n{self.kernel}",
+                     f"condition number {self.condition:.4g}" + (f", {self.dropped} unresolved modes dropped" if self.dropped else "")]
+        if self.mean is not None:
+            lines.append(f"⟨S₀⟩ = {format_value(float(self.mean.mean), float(self.mean.stderr))} over {self.mean.n} networks; "
+                         f"expected {self.expected:g} when G2 = K (z = {float(self.mean.z(self.expected)):+.2f})")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        m = "" if self.mean is None else f", ⟨S₀⟩ = {self.mean!r} (expected {self.expected:g})"
+        return (f"GaussianAction(P={len(self.points)}, condition={self.condition:.3g}, dropped={self.dropped}, "
+                f"source={self.source!r}{m})")
+
+
+def kernel_matrix(model, points) -> tuple[np.ndarray, str]:
+    """K(x_i, x_j) of the model on the points from the kernel map (``nnft.kernels``) and its source."""
+    from nnft.kernels_reference import kernels_or_reference
+    k = kernels_or_reference(model, points)
+    return np.asarray(k.nngp, dtype=np.float64), f"kernel map: {k.source}"
+
+
+def _pairs(X: np.ndarray) -> list[np.ndarray]:
+    return [X[list(t)] for t in sorted_tuples(len(X), 2)]
+
+
+def gaussian_action(model, points, *, kernel="nngp", samples: int | None = None, key=0, blocks: int = 64,
+                    rcond: float = RCOND, truncate: bool = False, dtype: str = "float32") -> GaussianAction:
+    """The Gaussian action S₀ = ½ φᵀ K⁻¹ φ of a model on a lattice of points (TASI arXiv:2408.00082
+    eq. 42-43), and optionally ⟨S₀⟩ measured over an ensemble.
+
+    Args:
+      model: a compiled theory (``nnft.compile``).
+      points: (P, d) lattice points, 2 ≤ P ≤ 12, distinct.
+      kernel: "nngp" (the kernel map: graph recursion or the neuron reference's exact G2), "measured"
+        (the G2 matrix of ``samples`` networks drawn with ``key``), or a (P, P) array.
+      samples: networks for ⟨S₀⟩ (with ``kernel="nngp"`` or an array; None: not measured) or for the
+        measured K (then ⟨S₀⟩ is not measured: on the same ensemble it is P/2 identically; measure it
+        with the measured K passed as an array and another ``key``).
+      key: seed of the ensemble.
+      rcond, truncate: see ``nnft.action.lattice.inverse``: eigenvalues below rcond·λ_max are refused,
+        or with ``truncate=True`` dropped.
+
+    Returns:
+      :class:`GaussianAction`.
+
+    Raises:
+      EstimatorError: K not positive definite, ill-conditioned (condition number > 1/rcond), or (measured
+        K) its statistical error amplified by the condition number reaches :data:`NOISE_LIMIT`; what
+        the ensemble raises.
+      KernelError: ``kernel="nngp"`` on a model with no kernel map and no reference.
+    """
+    from nnft.estimators.npoint import ensemble
+    X = check_points(points, model.d)
+    P = len(X)
+    idx = tensor_index(P, 2)
+    kernel_err = None
+    if isinstance(kernel, str) and kernel == "nngp":
+        K, source = kernel_matrix(model, X)
+    elif isinstance(kernel, str) and kernel == "measured":
+        if samples is None or int(samples) < 2:
+            raise InputError("kernel='measured' needs samples ≥ 2 networks to measure G2 from")
+        ens = ensemble(model, _pairs(X), samples=int(samples), key=key, blocks=blocks, dtype=dtype)
+        g2 = ens.connected()
+        K, kernel_err = g2.mean[idx], g2.stderr[idx]
+        source = f"measured G2 ({g2.n} networks)"
+    elif isinstance(kernel, str):
+        raise InputError(f"kernel must be 'nngp', 'measured' or a (P, P) array, got {kernel!r}")
+    else:
+        K = np.asarray(kernel, dtype=np.float64)
+        if K.shape != (P, P):
+            raise InputError(f"kernel array must have shape ({P}, {P}), got {K.shape}")
+        source = "given"
+    inv = inverse(K, rcond=rcond, truncate=truncate, what=f"K ({source})")
+    if kernel_err is not None and (noise := inverse_noise(inv.matrix, kernel_err)) >= NOISE_LIMIT:
+        raise EstimatorError(f"the measured K is too noisy to invert: its statistical errors give K⁻¹ a relative error "
+                             f"~{noise:.2g} ≥ {NOISE_LIMIT} (condition number {inv.condition:.3g}); measure more networks "
+                             "(the error falls as 1/√samples) or spread the points")
+    mean = None
+    if samples is not None and not (isinstance(kernel, str) and kernel == "measured"):
+        ens = ensemble(model, _pairs(X), samples=int(samples), key=key, blocks=blocks, dtype=dtype)
+        H = inv.matrix
+        mean = ens.derived(lambda full, conn: 0.5 * np.sum(H * full[..., idx], axis=(-2, -1)))
+    return GaussianAction(points=X, kernel=K, precision=inv.matrix, condition=inv.condition, dropped=inv.dropped,
+                          source=source, kernel_err=kernel_err, mean=mean)

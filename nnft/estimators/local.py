@@ -1,0 +1,394 @@
+"""Correlators of local operators: components φ_a(x) of a vector field, derivatives ∂_μφ(x), ∂_μ∂_νφ(x)
+and the composites φ·φ and ∂φ·∂φ, with standard errors.
+
+⟨O₁(x₁)…Oₙ(xₙ)⟩ and its connected part (joint cumulant) for local operators Oᵢ of the field, from one
+ensemble of whole networks. Derivatives are taken by forward-mode automatic differentiation of the
+compiled field in its input coordinates (``jax.jvp``: exact to rounding, no finite differences), so
+⟨∂_μφ(x)∂_νφ(y)⟩ = ∂_{x_μ}∂_{y_ν}G(x, y) can be compared with the kernel's derivatives
+(Halverson–Maiti–Stoner arXiv:2008.08601; TASI arXiv:2408.00082 eq. 52-54 for vector fields
+φ: ℝᵈ → ℝᴰ, whose correlators carry component indices G_{a₁…aₙ}(x₁…xₙ)).
+
+Each distinct (point, operator) pair is one column of the streamed field values, so the moment and
+cumulant machinery of :mod:`nnft.estimators.npoint` (features, block jackknife, k̂ tail diagnostic)
+applies unchanged: an operator at a point plays the role of a point.
+
+Operators (:func:`operator`): ``"phi"`` (a scalar field), ``"phi[a]"`` (component a),
+``"d0 phi"``, ``"d0 d1 phi[2]"`` (up to two derivatives, coordinates 0 … d−1), ``"phi^2"`` (φ_aφ_a, summed
+over components), ``"(dphi)^2"`` (∂_μφ_a∂_μφ_a, summed over μ and a), or an :class:`Operator` with a
+direction c in component space (c·φ, used by the SO(D) checker).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from nnft.errors import InputError, TailWarning
+from nnft.estimators.npoint import Correlators, Ensemble, Plan, periodic
+from nnft.graph import ir
+from nnft.graph.compile import Model
+from nnft.graph.moments import field_moment_check
+
+#: highest number of derivatives of one operator
+MAX_DERIVATIVES = 2
+#: most distinct operators in one call
+MAX_OPERATORS = 256
+
+KINDS = ("linear", "phi^2", "(dphi)^2")
+
+
+@dataclass(frozen=True)
+class Operator:
+    """A local operator of the field at a point.
+
+    Attributes:
+      kind: ``"linear"``: ∂_{μ₁}…∂_{μₖ}(c·φ)(x); ``"phi^2"``: Σ_a φ_a(x)²; ``"(dphi)^2"``: Σ_{μ,a} (∂_μφ_a(x))².
+      derivs: the coordinates μ₁… differentiated (``linear`` only; at most :data:`MAX_DERIVATIVES`).
+      direction: c, D numbers (``linear`` only): the operator is Σ_a c_a ∂…φ_a.
+    """
+
+    kind: str = "linear"
+    derivs: tuple[int, ...] = ()
+    direction: tuple[float, ...] = (1.0,)
+
+    def label(self) -> str:
+        """How the operator is written (``d0 phi[1]``, ``phi^2``, ``c·phi`` for a general direction)."""
+        if self.kind != "linear":
+            return self.kind
+        c = np.asarray(self.direction)
+        nz = np.flatnonzero(c)
+        if len(c) == 1 and c[0] == 1.0:
+            base = "phi"
+        elif len(nz) == 1 and c[nz[0]] == 1.0:
+            base = f"phi[{nz[0]}]"
+        else:
+            base = "(" + ",".join(f"{v:.3g}" for v in c) + ")·phi"
+        return " ".join(f"d{m}" for m in self.derivs) + (" " if self.derivs else "") + base
+
+
+_LINEAR = re.compile(r"^((?:d\d+\s+)*)phi(?:\[(\d+)\])?$")
+
+
+def operator(spec, d: int, D: int) -> Operator:
+    """The :class:`Operator` ``spec`` names, checked against the input dimension d and D components.
+
+    Raises:
+      InputError: an unknown operator, a derivative index ≥ d, a component ≥ D, a bare ``phi`` of a
+        vector field (name a component), more than :data:`MAX_DERIVATIVES` derivatives, a direction
+        of the wrong length or not finite.
+    """
+    if isinstance(spec, Operator):
+        op = spec
+    elif isinstance(spec, str):
+        text = " ".join(spec.split())
+        if text in ("phi^2", "(dphi)^2"):
+            op = Operator(text, (), tuple([1.0] * D))
+        else:
+            m = _LINEAR.match(text)
+            if not m:
+                raise InputError(f"unknown local operator {spec!r}; write 'phi', 'phi[a]', 'd0 phi', 'd0 d1 phi[a]', "
+                                 "'phi^2' or '(dphi)^2' (derivatives separated by spaces)")
+            derivs = tuple(int(t[1:]) for t in m.group(1).split())
+            if m.group(2) is None:
+                if D != 1:
+                    raise InputError(f"{spec!r}: the field has {D} components; name one, e.g. 'phi[0]'")
+                c = (1.0,)
+            else:
+                a = int(m.group(2))
+                if not 0 <= a < D:
+                    raise InputError(f"{spec!r}: component {a} out of range 0..{D - 1}")
+                c = tuple(float(i == a) for i in range(D))
+            op = Operator("linear", derivs, c)
+    else:
+        raise InputError(f"a local operator is a string like 'd0 phi[1]' or an Operator, got {type(spec).__name__}")
+    if op.kind not in KINDS:
+        raise InputError(f"unknown operator kind {op.kind!r}; one of {', '.join(KINDS)}")
+    if len(op.derivs) > MAX_DERIVATIVES:
+        raise InputError(f"{op.label()}: at most {MAX_DERIVATIVES} derivatives")
+    if any(not 0 <= m < d for m in op.derivs):
+        raise InputError(f"{op.label()}: derivative index out of range 0..{d - 1} (d = {d})")
+    c = np.asarray(op.direction, dtype=np.float64)
+    if op.kind == "linear" and (c.shape != (D,) or not np.all(np.isfinite(c))):
+        raise InputError(f"an operator's direction must be {D} finite numbers (one per component), got {op.direction}")
+    return Operator(op.kind, tuple(int(m) for m in op.derivs), tuple(float(v) for v in c))
+
+
+class LocalPlan:
+    """The (point, operator) columns a list of tuples needs, and the :class:`Plan` of their products.
+
+    Args:
+      tuples: list of (n_i, d) point arrays.
+      operators: per tuple, n_i operators (strings or :class:`Operator`), or one operator for every
+        point of every tuple.
+    """
+
+    def __init__(self, model: Model, tuples, operators):
+        d, D = model.d, model.components
+        arrs = [np.atleast_2d(np.asarray(t, dtype=np.float64)) for t in tuples]
+        if not arrs:
+            raise InputError("no point tuples given")
+        if isinstance(operators, (str, Operator)):
+            operators = [[operators] * len(a) for a in arrs]
+        operators = list(operators)
+        if len(operators) != len(arrs):
+            raise InputError(f"{len(arrs)} tuples but {len(operators)} operator lists")
+        self.ops: list[Operator] = []
+        index: dict[Operator, int] = {}
+        rows = []
+        for i, (a, ops) in enumerate(zip(arrs, operators)):
+            ops = [ops] if isinstance(ops, (str, Operator)) else list(ops)
+            if a.ndim != 2 or a.shape[1] != d:
+                raise InputError(f"tuple {i} has shape {a.shape}; expected (n, d) with d = {d}")
+            if len(ops) != len(a):
+                raise InputError(f"tuple {i} has {len(a)} points but {len(ops)} operators")
+            ids = []
+            for o in ops:
+                op = operator(o, d, D)
+                if op not in index:
+                    index[op] = len(self.ops)
+                    self.ops.append(op)
+                ids.append(index[op])
+            rows.append(np.concatenate([a, np.asarray(ids, dtype=np.float64)[:, None]], axis=1))
+        if len(self.ops) > MAX_OPERATORS:
+            raise InputError(f"{len(self.ops)} distinct operators (at most {MAX_OPERATORS})")
+        self.plan = Plan(rows, d + 1)
+        cols = self.plan.points                                  # (K, d+1): point, operator id
+        self.xs, self.x_of_col = np.unique(cols[:, :d], axis=0, return_inverse=True)
+        self.x_of_col = self.x_of_col.ravel()
+        self.op_of_col = cols[:, d].astype(int)
+        self.d, self.D = d, D
+
+    def tuple_ops(self) -> list[list[Operator]]:
+        """Per tuple, its operators (in the order given)."""
+        return [[self.ops[self.op_of_col[i]] for i in ids] for ids in self.plan.ids]
+
+    def field_order(self) -> int:
+        """The highest power of the field a tuple's product holds (φ² and (∂φ)² count twice): the order
+        whose moment E|φ|ⁿ must exist."""
+        return max(sum(1 if op.kind == "linear" else 2 for op in ops) for ops in self.tuple_ops())
+
+    def derivative_power(self) -> int:
+        """max over tuples of n × (the most factors of x-weights one operator brings down): ∂ᵏφ carries
+        Wᵏ for each weight W multiplying x, (∂φ)² carries W², so by Hölder a tuple of order n needs
+        E|W|^{n·k} < ∞; 0 without derivatives."""
+        out = 0
+        for ops in self.tuple_ops():
+            k = max(len(op.derivs) if op.kind == "linear" else 2 if op.kind == "(dphi)^2" else 0 for op in ops)
+            out = max(out, k * len(ops))
+        return out
+
+    def derivative_sets(self) -> tuple[set, set, bool]:
+        """(first-derivative coordinates, second-derivative pairs, whether φ itself is needed)."""
+        first, second, plain = set(), set(), False
+        for op in self.ops:
+            if op.kind == "phi^2" or (op.kind == "linear" and not op.derivs):
+                plain = True
+            elif op.kind == "(dphi)^2":
+                first |= set(range(self.d))
+            elif len(op.derivs) == 1:
+                first.add(op.derivs[0])
+            else:
+                second.add(tuple(op.derivs))
+        return first, second, plain
+
+    def values_fn(self, model: Model):
+        """θ-batch -> (n, 1, K) values of the K columns (operator at point), in the plan's column order.
+
+        Linear operators with the same derivatives share one product with the matrix of their
+        directions, and every column is one gather, so the compiled step has a few operations whatever
+        the number of operators (a symmetry check asks for ~100 directions)."""
+        first, second, _ = self.derivative_sets()
+        d = self.d
+        xs = self.xs
+        sources: dict = {}                                    # source -> operator ids
+        for j, op in enumerate(self.ops):
+            src = op.kind if op.kind != "linear" else ("d",) + op.derivs
+            sources.setdefault(src, []).append(j)
+        plan = []                                             # (source, direction matrix, columns, x idx, local op idx)
+        for src, ids in sources.items():
+            local = {j: i for i, j in enumerate(ids)}
+            cols = np.flatnonzero(np.isin(self.op_of_col, ids))
+            C = np.asarray([self.ops[j].direction for j in ids], dtype=np.float64).T      # (D, J)
+            plan.append((src, C, cols, self.x_of_col[cols], np.asarray([local[j] for j in self.op_of_col[cols]])))
+        perm = np.argsort(np.concatenate([p[2] for p in plan]))
+
+        def values(theta):
+            dt = next(iter(theta.values())).dtype
+            pts = jnp.asarray(xs, dtype=dt)
+
+            def f(p):
+                return model.vector_fields(theta, p)           # (n, P, D)
+
+            def tangent(mu):
+                return jnp.zeros_like(pts).at[:, mu].set(1.0)
+
+            arrays = {("d",): f(pts)}
+            for mu in sorted(first):
+                arrays[("d", mu)] = jax.jvp(f, (pts,), (tangent(mu),))[1]
+            for mu, nu in sorted(second):
+                def g(p, nu=nu):
+                    return jax.jvp(f, (p,), (tangent(nu),))[1]
+                arrays[("d", mu, nu)] = jax.jvp(g, (pts,), (tangent(mu),))[1]
+            parts = []
+            for src, C, cols, xi, jl in plan:
+                if src == "phi^2":
+                    parts.append(jnp.sum(arrays[("d",)] ** 2, axis=-1)[:, xi])
+                elif src == "(dphi)^2":
+                    parts.append(sum(jnp.sum(arrays[("d", mu)] ** 2, axis=-1) for mu in range(d))[:, xi])
+                else:
+                    parts.append((arrays[src] @ jnp.asarray(C, dtype=dt))[:, xi, jl])
+            return jnp.concatenate(parts, axis=1)[:, perm][:, None, :]
+
+        return values
+
+
+def local_ensemble(model: Model, tuples, operators, *, samples: int, key=0, chunk: int = 4096, blocks: int = 64,
+                   dtype: str = "float32") -> Ensemble:
+    """Sample ``samples`` networks once and accumulate what ⟨O₁(x₁)…Oₙ(xₙ)⟩ per tuple needs.
+
+    Args:
+      model: a compiled theory (scalar, or vector with ``components:``).
+      tuples: list of (n, d) arrays of points, n = 1..8.
+      operators: per tuple, n local operators (see :func:`operator`), or one for every point.
+      samples, key, chunk, blocks, dtype: as for ``nnft.estimators.npoint.ensemble``.
+
+    Returns:
+      An :class:`~nnft.estimators.npoint.Ensemble` whose ``full()`` / ``connected()`` are the correlators
+      and their joint cumulants per tuple, with jackknife standard errors. Its plan's "points" are the
+      columns (x₁..x_d, operator id) into :class:`LocalPlan`'s operator list; save the
+      :func:`local_correlator` result with ``tuples=`` the point tuples instead.
+
+    Raises:
+      InputError: bad operators or tuples (see :func:`operator`), or a second derivative at a point where
+        a norm of x in the field vanishes (|x| has no second derivative there).
+      EstimatorError: as ``npoint.ensemble`` (infinite moments of the field, points that coincide in ``dtype``).
+      SamplingError: a network gave non-finite values.
+    """
+    lp = LocalPlan(model, tuples, operators)
+    first, second, _ = lp.derivative_sets()
+    if second and _norm_of_x(model) and np.any(np.all(lp.xs == 0.0, axis=1)):
+        raise InputError("a second derivative at x = 0 of a field that uses norm(x): |x| has no second "
+                         "derivative at the origin; use points away from it")
+    notes = field_moment_check(model, lp.field_order()) + _derivative_moments(model, lp)
+    for note in notes:
+        warnings.warn(f"{model.theory.source}: {note}", TailWarning, stacklevel=2)
+    Plan.check_precision(SimpleNamespace(points=lp.xs), dtype, periodic(model))
+    acc = lp.plan.stream(model, key, samples, lp.values_fn(model), chunk=chunk, n_blocks=blocks, dtype=dtype,
+                         cache_key=("local", lp.plan.signature, tuple(lp.ops)),
+                         points=len(lp.xs) * (1 + len(first) + 2 * len(second)))
+    return Ensemble(lp.plan, acc, notes)
+
+
+def local_correlator(model: Model, tuples, operators, **kw) -> Correlators:
+    """⟨O₁(x₁)…Oₙ(xₙ)⟩ and its connected part per tuple, with standard errors.
+
+    ``local_correlator(m, [[x, y]], [["d0 phi", "d0 phi"]])`` is ⟨∂₀φ(x)∂₀φ(y)⟩ = ∂_{x₀}∂_{y₀}G(x, y);
+    ``local_correlator(m, [[x, y]], [["phi[0]", "phi[1]"]])`` is G₀₁(x, y) of a vector field. Arguments
+    are those of :func:`local_ensemble`; the result is a :class:`~nnft.estimators.npoint.Correlators`
+    (``full``, ``connected``: Estimates of shape (T,), ``orders``).
+    """
+    ens = local_ensemble(model, tuples, operators, **kw)
+    return Correlators(full=ens.full(), connected=ens.connected(), orders=ens.orders)
+
+
+def component_two_point(model: Model, x, y, **kw):
+    """The D × D matrix G_ab(x, y) = ⟨φ_a(x)φ_b(y)⟩ of a vector field at two points (each (d,)), one
+    ensemble: an :class:`~nnft.stats.Estimate` of shape (D, D) (arguments of :func:`local_ensemble`)."""
+    from nnft.stats import Estimate
+    D = model.components
+    pair = np.stack([np.asarray(x, dtype=np.float64).reshape(-1), np.asarray(y, dtype=np.float64).reshape(-1)])
+    ab = [(a, b) for a in range(D) for b in range(D)]
+    est = local_correlator(model, [pair] * len(ab), [[f"phi[{a}]", f"phi[{b}]"] if D > 1 else ["phi", "phi"]
+                                                     for a, b in ab], **kw).full
+    khat = None if est.khat is None else np.asarray(est.khat).reshape(D, D)
+    return Estimate(np.asarray(est.mean).reshape(D, D), np.asarray(est.stderr).reshape(D, D), est.n, est.ess, khat,
+                    est.notes)
+
+
+#: longest product text :func:`parse_product` reads
+MAX_PRODUCT_CHARS = 2000
+_FACTOR = re.compile(r"^\s*(.+?)\s*\(([^()]*)\)\s*$")
+
+
+def parse_product(text: str, d: int, D: int) -> tuple[np.ndarray, list[Operator]]:
+    """A product of local operators at points, ``"d0 phi(0.3,-0.2) * d1 phi(-0.1,0.4)"``, as its points
+    (n, d) and operators (factors separated by ``*``; each an operator of :func:`operator` followed by
+    the point's d coordinates in parentheses; at most 8 factors).
+
+    Raises:
+      InputError: a malformed factor, a point with other than d finite coordinates, too many factors,
+        or a bad operator (see :func:`operator`).
+    """
+    from nnft.estimators.npoint import MAX_ORDER
+    if not isinstance(text, str) or not text.strip() or len(text) > MAX_PRODUCT_CHARS:
+        raise InputError(f"a correlator is a product like 'd0 phi(0.3) * phi(0.1)' (1..{MAX_PRODUCT_CHARS} characters)")
+    factors = text.split("*")
+    if len(factors) > MAX_ORDER:
+        raise InputError(f"{text[:60]!r}: {len(factors)} factors (at most {MAX_ORDER})")
+    pts, ops = [], []
+    for f in factors:
+        m = _FACTOR.match(f)
+        if not m:
+            raise InputError(f"{f.strip()[:60]!r}: write each factor as OPERATOR(x1,...,xd), e.g. 'd0 phi[1](0.2)'")
+        try:
+            x = [float(c) for c in m.group(2).split(",")]
+        except ValueError:
+            raise InputError(f"{f.strip()[:60]!r}: coordinates must be numbers separated by commas") from None
+        if len(x) != d or not np.all(np.isfinite(x)):
+            raise InputError(f"{f.strip()[:60]!r}: a point needs {d} finite coordinate(s)")
+        pts.append(x)
+        ops.append(operator(m.group(1), d, D))
+    return np.asarray(pts, dtype=np.float64), ops
+
+
+def _derivative_moments(model: Model, lp: LocalPlan) -> tuple[str, ...]:
+    """Refuse, before sampling, derivative correlators whose moments are infinite because a parameter
+    multiplying x has a heavy tail (∂_μ cos(w·x + b) = −w_μ sin(...): Cauchy w gives E|∂φ|² = ∞ although
+    φ is bounded); notes when a law's tail is not known (arguments that depend on other parameters).
+
+    Raises:
+      EstimatorError: E|W|^p is infinite for p = :meth:`LocalPlan.derivative_power`.
+    """
+    import networkx as nx
+
+    from nnft.densities import get_density
+    from nnft.errors import EstimatorError
+    power = lp.derivative_power()
+    if power == 0:
+        return ()
+    g = model.graph
+    weights = set()
+    for v, _ in ir.consumers(g, ir.INPUT):
+        for u in ir.inputs(g, v):
+            if u != ir.INPUT:
+                weights |= {p for p in nx.ancestors(g, u) | {u} if ir.kind(g, p) == "param"}
+    notes = []
+    for p in sorted(weights):
+        args = ir.constant_args(g, p)
+        name, kind = ir.name(g, p), ir.density(g, p)
+        if args is None:
+            notes.append(f"the moments of the derivative could not be decided: {name} ~ {kind} multiplies x and its "
+                         "arguments depend on other parameters; judge the estimate by its tail diagnostic k̂")
+            continue
+        dens = get_density(kind)
+        tail = dens.tail({**dens.defaults, **args})
+        if not tail.has_moment(power):
+            raise EstimatorError(f"{model.theory.source}: a derivative correlator needing E|{name}|^{power} does not "
+                                 f"exist: {name} ~ {kind} multiplies x, so each derivative brings it down, and it has "
+                                 f"finite moments only of order < {tail.alpha:g}. Fix: fewer derivatives or a lower "
+                                 f"order, or a density for {name} with more moments")
+    return tuple(notes)
+
+
+def _norm_of_x(model: Model) -> bool:
+    """Whether the field takes a norm of something that depends on x."""
+    import networkx as nx
+    g = model.graph
+    below = nx.descendants(g, ir.INPUT)
+    return any(ir.is_op(g, n, "reduce") and g.nodes[n].get("reduce") == "norm" for n in below)

@@ -1,0 +1,47 @@
+"""Actions, couplings and extrapolations as results: xarray round trips (.nc and .json, float64 exact),
+``nnft show`` text, and the ``nnft couplings`` command (one-line errors, exit 2)."""
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import nnft
+import nnft.results as R
+from nnft.cli import main
+
+X = np.array([[0.0, 0.0], [0.8, 0.0], [1.6, 0.0]])
+
+
+@pytest.fixture(scope="module")
+def results():
+    m = nnft.compile(nnft.load("cos_net", N=4))
+    return [nnft.gaussian_action(m, X, samples=2000, key=1), nnft.gaussian_action(m, X),
+            nnft.quartic_coupling(m, X, samples=2000, key=2),
+            nnft.extrapolate([2, 4, 8, 16], [1.0, 0.6, 0.4, 0.3], [0.01] * 4)]
+
+
+@pytest.mark.parametrize("ext", [".nc", ".json"])
+def test_round_trip(results, ext, tmp_path):
+    for i, obj in enumerate(results):
+        path = tmp_path / f"r{i}{ext}"
+        R.save(obj, path)
+        back = nnft.load_result(path)
+        assert type(back) is type(obj) and R.table(back) == obj.table()
+        ds = R.to_dataset(back)
+        for name, var in R.to_dataset(obj).data_vars.items():
+            np.testing.assert_array_equal(ds[name].values, var.values)
+
+
+def test_cli_couplings(tmp_path):
+    out = tmp_path / "q.nc"
+    r = CliRunner().invoke(main, ["couplings", "cos_net", "--set", "N=4", "--samples", "2000", "--points",
+                                  "0,0;0.8,0;1.6,0", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "quartic vertex" in r.output and "locality" in r.output and out.exists()
+    assert type(nnft.load_result(out)).__name__ == "QuarticCoupling"
+    r = CliRunner().invoke(main, ["couplings", "cos_net", "--kind", "action", "--samples", "2000",
+                                  "--points", "0,0;0.8,0;1.6,0"])
+    assert r.exit_code == 0 and "expected 1.5" in r.output
+    for bad in (["--kind", "running"], ["--kind", "running", "--cutoffs", "7,x,9"]):
+        r = CliRunner().invoke(main, ["couplings", "cos_net", "--samples", "100", *bad])
+        assert r.exit_code == 2 and r.output.count("\n") == 1 and r.output.startswith("error:")
