@@ -19,6 +19,7 @@ import numpy as np
 from nnft.action.lattice import RCOND, check_points, inverse, sorted_tuples, tensor_index
 from nnft.errors import EstimatorError, InputError
 from nnft.stats import Estimate
+from nnft.tables import TextTable
 
 __all__ = ["GaussianAction", "gaussian_action", "NOISE_LIMIT"]
 
@@ -35,7 +36,7 @@ def inverse_noise(H: np.ndarray, err: np.ndarray) -> float:
 
 
 @dataclass(frozen=True)
-class GaussianAction:
+class GaussianAction(TextTable):
     """S₀[φ] = ½ φᵀ K⁻¹ φ on a lattice of points.
 
     Attributes:

@@ -27,6 +27,7 @@ import numpy as np
 from nnft.action.lattice import RCOND, amputate, check_points, inverse, sorted_tuples, tensor_index
 from nnft.errors import EstimatorError
 from nnft.stats import Estimate
+from nnft.tables import TextTable
 
 __all__ = ["QuarticCoupling", "quartic_coupling", "vertex"]
 
@@ -55,7 +56,7 @@ def diameters(X: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class QuarticCoupling:
+class QuarticCoupling(TextTable):
     """The quartic vertex λ_{abcd} of an ensemble on P lattice points, with jackknife errors.
 
     Attributes:

@@ -52,13 +52,13 @@ class _Checker(HTMLParser):
             self._cell.append(data)
 
 
-def parse(html: str) -> _Checker:
+def parse(html: str, tables: int = 1) -> _Checker:
     assert "\x00" not in html and "\x1b" not in html
     p = _Checker()
     p.feed(html)
     p.close()
     assert not p.errors and not p.stack, (p.errors, p.stack)
-    assert p.tables >= 1
+    assert p.tables >= tables
     return p
 
 
@@ -190,3 +190,23 @@ def test_text_tables_fit_the_width():
         assert max(display_width(x) for x in text.split("\n")) <= 40, text
     wide = k.table(width=200)
     assert max(len(x) for x in wide.split("\n")) > 40           # the twin: unfitted it would not fit
+
+
+def test_actions_couplings_spectra(cos_model):
+    """The result types of the couplings and spectrum modules print their table and show it as HTML."""
+    from nnft.estimators.spectrum import PowerSpectrum
+    m = cos_model
+    X = np.array([[0.0, 0.0], [0.8, 0.0], [1.6, 0.0]])
+    act = nnft.gaussian_action(m, X)
+    html = act._repr_html_()
+    parse(html, tables=0)                             # K printed as a matrix in prose (a <pre> block)
+    assert f"{act.condition:.4g}" in html and str(act) == act.table()
+    ex = nnft.extrapolate([2, 4, 8, 16], [1.0, 0.6, 0.4, 0.3], [0.01] * 4)
+    html = ex._repr_html_()
+    parse(html, tables=0)
+    assert str(ex) == ex.table() and format_value(float(ex.value.mean), float(ex.value.stderr)) in html
+    ps = PowerSpectrum(momenta=np.array([[0.5], [1.0]]), spectrum=_est([1.25, 0.5], [0.05, 0.02]), route="neurons",
+                       window=0.1, theory=np.array([1.2, 0.49]), theory_label="reference")
+    p = parse(ps._repr_html_())
+    _expect(p, (1.25, 0.05), (0.5, 0.02))
+    assert str(ps) == ps.table() and "1.2" in p.cells
