@@ -110,8 +110,8 @@ def kernels(k, *, name: str = "", layers: bool = False, width: int | None = None
     per Gaussian node with the diagonals of its K and Θ."""
     lines = wrap_text([f"{name + ': ' if name else ''}NNGP K(xᵢ, xⱼ) [{k.source}]"], width) + matrix(k.nngp, width=width)
     if np.isnan(np.asarray(k.ntk, dtype=float)).all():
-        lines += wrap_text(["NTK Θ: not available (no kernel map in the graph; the neuron reference gives K only)"],
-                           width)
+        lines += wrap_text(["NTK Θ: not available (the neuron reference gives K only, or an activation's derivative "
+                            "is a δ, as sign' and step', so E σ'(u)σ'(v) is infinite at coinciding points)"], width)
     else:
         lines += ["NTK Θ(xᵢ, xⱼ) (NTK parameterisation)"] + matrix(k.ntk, width=width)
     if layers:
