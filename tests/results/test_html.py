@@ -210,3 +210,12 @@ def test_actions_couplings_spectra(cos_model):
     p = parse(ps._repr_html_())
     _expect(p, (1.25, 0.05), (0.5, 0.02))
     assert str(ps) == ps.table() and "1.2" in p.cells
+
+
+def test_posterior_prints_and_shows():
+    """The NNGP posterior (analytic, no sampling) prints its table and shows it as well-formed HTML."""
+    m = nnft.compile(nnft.load("relu_mlp"))
+    post = nnft.nngp_posterior(m, [[1.0, 0.0, 0.0], [0.6, 0.8, 0.0]], [0.6, 0.9], [[0.0, 1.0, 0.0]], 0.2)
+    html = post._repr_html_()
+    parse(html, tables=0)
+    assert str(post) == post.table() and f"{float(post.mean[0]):.4g}"[:4] in html
