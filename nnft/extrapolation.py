@@ -32,6 +32,7 @@ import numpy as np
 
 from nnft.errors import InputError
 from nnft.stats import Estimate
+from nnft.tables import TextTable
 
 __all__ = ["Extrapolation", "extrapolate", "sweep_limits"]
 
@@ -61,7 +62,7 @@ class Fit:
 
 
 @dataclass(frozen=True)
-class Extrapolation:
+class Extrapolation(TextTable):
     """The N → ∞ value of a quantity from a width sweep.
 
     Attributes:

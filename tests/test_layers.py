@@ -42,6 +42,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.inputs",              # checks of user arguments and their bounds
         "nnft.stats",               # Estimate, BlockSums, z-scores, ESS
         "nnft.tables",              # text tables fitted to the terminal, estimate notation, verdict colours
+        "nnft.result_tables",       # text of the lower layers' result types (duck typed), for print and HTML
         "nnft.tails",               # Pareto-k̂ tail diagnostic (stats reads KHAT_FLAG)
         "nnft.partitions",          # set partitions, moment <-> cumulant relations
         "nnft.checkpoint",          # checkpoint files of streams (imports no runtime)

@@ -20,11 +20,12 @@ import numpy as np
 from nnft.action.lattice import NOISE_LIMIT, RCOND, check_points, inverse, inverse_noise, sorted_tuples, tensor_index
 from nnft.errors import EstimatorError, InputError
 from nnft.stats import Estimate
+from nnft.tables import TextTable
 
 __all__ = ["GaussianAction", "gaussian_action", "NOISE_LIMIT"]
 
 @dataclass(frozen=True)
-class GaussianAction:
+class GaussianAction(TextTable):
     """S₀[φ] = ½ φᵀ K⁻¹ φ on a lattice of points.
 
     Attributes:

@@ -37,6 +37,7 @@ from nnft.action.lattice import (NOISE_LIMIT, RCOND, amputate, check_points, che
                                  sorted_tuples, tensor_index)
 from nnft.errors import EstimatorError
 from nnft.stats import Estimate
+from nnft.tables import TextTable
 
 __all__ = ["QuarticCoupling", "quartic_coupling", "vertex"]
 
@@ -68,7 +69,7 @@ def diameters(X: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class QuarticCoupling:
+class QuarticCoupling(TextTable):
     """The quartic vertex λ_{abcd} of an ensemble on P lattice points, with jackknife errors.
 
     Attributes:

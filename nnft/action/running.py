@@ -36,6 +36,7 @@ import numpy as np
 from nnft.action.lattice import check_points, sorted_tuples
 from nnft.errors import EstimatorError, InputError, KernelError
 from nnft.stats import Estimate
+from nnft.tables import TextTable
 
 __all__ = ["PAPER_CUTOFFS", "RunningCoupling", "running_coupling", "cutoff_integrals", "kernel_cross", "check_cutoffs"]
 
@@ -140,7 +141,7 @@ def _fit(u: np.ndarray, y: np.ndarray) -> tuple[float, float, np.ndarray]:
 
 
 @dataclass(frozen=True)
-class RunningCoupling:
+class RunningCoupling(TextTable):
     """λ(Λ) of 2008.08601 §4-5 at the 4-point tuples of a set of inputs.
 
     Attributes:

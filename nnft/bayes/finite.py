@@ -29,6 +29,7 @@ from nnft.bayes.gp import GPPosterior, nngp_posterior
 from nnft.bayes.likelihood import condition
 from nnft.sample.reweight import ess_floor
 from nnft.stats import Estimate
+from nnft.tables import TextTable
 
 __all__ = ["MAX_TEST", "Posterior", "posterior"]
 
@@ -37,7 +38,7 @@ MAX_TEST = 64
 
 
 @dataclass(frozen=True)
-class Posterior:
+class Posterior(TextTable):
     """Finite-width posterior correlators at test points, with the NNGP posterior beside them.
 
     Attributes:

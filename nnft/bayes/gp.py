@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nnft.errors import EstimatorError, InputError
+from nnft.tables import TextTable
 
 __all__ = ["GPPosterior", "MAX_JITTER", "cholesky_jitter", "gp_posterior", "nngp_posterior"]
 
@@ -34,7 +35,7 @@ MIN_JITTER = 1e-12
 
 
 @dataclass(frozen=True)
-class GPPosterior:
+class GPPosterior(TextTable):
     """The GP posterior of the latent field at test points.
 
     Attributes:

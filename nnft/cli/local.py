@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import click
 
-from nnft.cli.invocation import execution, load_theory, result, sampling_options
+from nnft.cli.invocation import execution, load_theory, notation_option, result, sampling_options
 from nnft.inputs import MAX_CHUNK, MAX_SAMPLES, MAX_SEED
 
 #: correlators one command measures
@@ -27,13 +27,13 @@ MAX_PRODUCTS = 64
 @click.option("--chunk", type=click.IntRange(1, MAX_CHUNK), help="networks per jitted chunk (does not change the numbers)")
 @click.option("--dtype", type=click.Choice(["float32", "float64"]), help="sampling precision (sums are float64)")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="override a size, constant or spec path")
+@notation_option
 @sampling_options
 def local(spec, products, samples, seed, chunk, dtype, sets, devices, checkpoint, resume, quiet):
     """Measure ⟨O1(x1)…On(xn)⟩ of local operators of SPEC: "d0 phi(0.3) * d0 phi(-0.1)", "phi[1](0.2)", "(dphi)^2(0)"."""
     from nnft.estimators.local import local_correlator, parse_product
     from nnft.graph.compile import compile as compile_theory
-    from nnft.stats import format_value
-    from nnft.tables import render
+    from nnft.tables import estimate, render
     if len(products) > MAX_PRODUCTS:
         raise click.BadParameter(f"{len(products)} correlators (at most {MAX_PRODUCTS})", param_hint="PRODUCTS")
     theory = load_theory(spec, sets)
@@ -45,7 +45,7 @@ def local(spec, products, samples, seed, chunk, dtype, sets, devices, checkpoint
                              samples=samples or study.samples, key=study.seed if seed is None else seed,
                              chunk=chunk or study.chunk, dtype=dtype or study.dtype)
     rows = [(" * ".join(f"{o.label()}({','.join(f'{v:g}' for v in x)})" for o, x in zip(ops, pts)),
-             format_value(c.full.mean[i], c.full.stderr[i]), format_value(c.connected.mean[i], c.connected.stderr[i]))
+             estimate(c.full.mean[i], c.full.stderr[i]), estimate(c.connected.mean[i], c.connected.stderr[i]))
             for i, (pts, ops) in enumerate(parsed)]
     lines = render(("correlator", "full", "connected"), rows, align="<>>", label=0, label_sep="*", gap="  ")
     result("\n".join(lines) + f"\n{c.full.n:,} networks; errors: block jackknife")

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nnft.stats import Estimate
+from nnft.tables import TextTable
 
 
 @dataclass(frozen=True)
-class Training:
+class Training(TextTable):
     """Statistics of a trained ensemble at the recorded steps (T of them), with jackknife errors.
 
     Attributes:
