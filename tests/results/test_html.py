@@ -201,7 +201,7 @@ def test_actions_couplings_spectra(cos_model):
     html = act._repr_html_()
     parse(html, tables=0)                             # K printed as a matrix in prose (a <pre> block)
     assert f"{act.condition:.4g}" in html and str(act) == act.table()
-    ex = nnft.extrapolate([2, 4, 8, 16], [1.0, 0.6, 0.4, 0.3], [0.01] * 4)
+    ex = nnft.extrapolate([2, 4, 8, 16, 32], [1.0, 0.62, 0.41, 0.3, 0.26], [0.01] * 5)
     html = ex._repr_html_()
     parse(html, tables=0)
     assert str(ex) == ex.table() and format_value(float(ex.value.mean), float(ex.value.stderr)) in html
