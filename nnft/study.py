@@ -349,7 +349,8 @@ def run(theory, *, samples: int | None = None, seed: int | None = None, chunk: i
     Args:
       theory: a :class:`Theory`, a compiled model, a spec file, a shipped spec name or a spec mapping
         (read as :func:`nnft.run_sweep` reads its spec).
-      neurons: neurons drawn for the exact-in-N estimate (None or 0: skip it).
+      neurons: neurons drawn for the exact-in-N estimate (None or 0: skip it), from networks of width
+        :data:`NEURON_WIDTH` when ψ's law does not depend on the width (:func:`neuron_model`).
       sampler: ``"iid"`` (default: i.i.d. networks, importance-reweighted under an insertion; the
         Report shows the Kish ESS) or ``"mcmc"`` (``nnft.mcmc_ensemble``, ``chains`` NUTS chains; the
         Report shows split-R̂ and bulk ESS).

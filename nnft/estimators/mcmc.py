@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnft.estimators.npoint import Ensemble, Plan
+from nnft.estimators.npoint import Ensemble, Plan, plan_for
 from nnft.tails import MIN_TAIL, tail_size
 from nnft.graph.compile import Model
 from nnft.sample.diagnostics import Diagnostics
@@ -54,7 +54,7 @@ def _run(model: Model, tuples, *, samples: int, chains: int, blocks: int, thin: 
          state: ChainState | None, **kw):
     """Plan the tuples' features, run the chains, wrap their sums: (Ensemble, Diagnostics, ChainState)."""
     per_chain, _, _ = chain_layout(samples, chains, blocks, thin)
-    plan = Plan(tuples, model.d)
+    plan = plan_for(tuples, model.d)
     names, cols = observables(plan)
     n_top = min(tail_size(per_chain * chains) + 1, TAIL_ELEMENTS // max(1, plan.n_features))
     # the largest per-draw contributions of every feature, for the Pareto k̂ tail diagnostic
@@ -111,7 +111,8 @@ def mcmc_ensemble(model: Model, tuples, *, samples: int, chains: int = 4, warmup
 
     Raises:
       InputError: fewer than 2 chains, fewer than 4 draws per chain, thin < 1, an unknown
-        ``algorithm``, ``chain_batch`` not dividing ``chains``, too many ``devices``, or malformed tuples (:class:`~nnft.estimators.npoint.Plan`).
+        ``algorithm``, ``chain_batch`` not dividing ``chains``, too many ``devices``, or malformed
+        tuples (:class:`~nnft.estimators.npoint.Plan`).
       SamplingError: a draw gave non-finite field values (never masked).
     Warns:
       ConvergenceWarning: R̂ > 1.01 or bulk ESS < 100·chains for an observable, blocks shorter

@@ -1,4 +1,4 @@
-"""MCMC chains in fixed groups, one group per local device per dispatch.
+"""MCMC chains in fixed groups, group j on local device j mod D.
 
 The i.i.d. stream shards chunks of networks over devices (``nnft.sample.iid``); MCMC shards chains the
 same way. The C chains are cut into C/G groups of G chains (``chain_batch``); every group is computed by
@@ -44,11 +44,11 @@ def chain_batch(chains: int, batch: int | None) -> int:
 
 
 class GroupDispatch:
-    """``fn(*replicated, *per_group)`` run on D devices, one group each.
+    """``fn(*replicated, *per_group)`` run for every group of chains, group j on device j mod D.
 
-    ``fn`` is the per-group program (``replicated`` arguments first): ``per_group`` arguments are pytrees with a leading axis of the G
-    chains of the group; its outputs are pytrees of arrays. :meth:`__call__` runs all C/G groups, group
-    j on device j mod D (dispatched asynchronously, so the devices work at once), and returns the
+    ``fn`` is the per-group program (``replicated`` arguments first): ``per_group`` arguments are
+    pytrees with a leading axis of the G chains of the group; its outputs are pytrees of arrays.
+    :meth:`__call__` runs all C/G groups, group j on device j mod D (dispatched asynchronously, so the devices work at once), and returns the
     outputs on the host, stacked on a leading group axis (C/G, ...).
 
     Every device runs the same jitted program (one XLA compilation per device, of the same HLO): a
@@ -65,7 +65,8 @@ class GroupDispatch:
 
     def __call__(self, replicated: tuple, per_chain: tuple, groups: int, devices: list):
         """Run every group on ``devices``. ``per_chain``: pytrees with a leading axis of C = groups·G
-        chains (chain c is in group c // G). Returns the outputs as numpy arrays with a leading axis of ``groups``."""
+        chains (chain c is in group c // G). Returns the outputs as numpy arrays with a leading axis of
+        ``groups``."""
         by_group = jax.tree_util.tree_map(lambda a: a.reshape((groups, -1) + a.shape[1:]), tuple(per_chain))
         outs = []
         for g in range(groups):

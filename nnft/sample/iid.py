@@ -159,6 +159,7 @@ def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable,
         keep = min(keep, TAIL_ELEMENTS // max(1, width))
         if keep < MIN_TAIL + 1:
             keep = 0
+    requested = int(chunk)               # the step shape follows from it, the run size and the model
     chunk = step_chunk(chunk_size(model, chunk, n_samples, points, rows, n_features, features), n_samples, n_blocks)
     key = as_key(key)
     run = runtime.current()
@@ -172,7 +173,7 @@ def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable,
 
     ck = checkpoints.Checkpoint(checkpoint, resume=resume) if checkpoint is not None else run.checkpoint
     section = ck.open_section() if ck is not None else None
-    fingerprint = (_fingerprint(model, key, cache_key, n_samples=n_samples, n_blocks=n_blocks, chunk=chunk,
+    fingerprint = (_fingerprint(model, key, cache_key, n_samples=n_samples, n_blocks=n_blocks, chunk=requested,
                                 dtype=dtype, keep=keep, n_features=n_features, rows=rows, width=width)
                    if ck is not None else None)
     acc = BlockSums(n_blocks, n_features)

@@ -313,8 +313,9 @@ _rt.init_distributed()           # NNFT_COORDINATOR, NNFT_NUM_PROCESSES, NNFT_PR
 def _two(tmp_path, port, *args):
     code = _runs.script(RUN, JOIN_FROM_ENV)
     return [subprocess.Popen([sys.executable, "-c", code, *map(str, args[:3]), f"out{i}.npz"],
-                             env=_runs.env(tmp_path, NNFT_CHECKPOINT_SECONDS="0.2", NNFT_COORDINATOR=f"127.0.0.1:{port}",
-                                           NNFT_NUM_PROCESSES=2, NNFT_PROCESS_ID=i),
+                             env=_runs.env(tmp_path, NNFT_CHECKPOINT_SECONDS="0.2",
+                                           NNFT_COORDINATOR=f"127.0.0.1:{port}", NNFT_NUM_PROCESSES=2,
+                                           NNFT_PROCESS_ID=i),
                              cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in (0, 1)]
 
 
