@@ -11,6 +11,8 @@ Environment variables:
   there; unset: ``$XDG_CACHE_HOME/nnft/jax`` (else ``~/.cache/nnft/jax``).
 * ``NNFT_COORDINATOR`` (``host:port``), ``NNFT_NUM_PROCESSES``, ``NNFT_PROCESS_ID``: read by
   :func:`init_distributed` (and so by the command line) when it is not given them.
+* ``NNFT_DISTRIBUTED_TIMEOUT``: seconds the processes of a multi-process run wait for each other to
+  join (default :data:`JOIN_TIMEOUT`); past it the process prints one line and exits with status 2.
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ CACHE_MIN_COMPILE_SECONDS = 0.1
 CACHE_MIN_ENTRY_BYTES = 0
 #: progress bars appear only after the run has taken this long (s)
 PROGRESS_DELAY = 2.0
+#: seconds the processes of a run wait for each other in :func:`init_distributed` (NNFT_DISTRIBUTED_TIMEOUT)
+JOIN_TIMEOUT = 120.0
+#: JAX's own deadline is this much later, so nnft's one-line exit comes before JAX's abort
+_JAX_DEADLINE_MARGIN = 30
 
 _CACHE_STATE: dict = {}
 _CACHE_LOCK = threading.Lock()
@@ -120,7 +126,7 @@ def process_count() -> int:
 
 
 def init_distributed(coordinator: str | None = None, num_processes: int | None = None,
-                     process_id: int | None = None) -> tuple[int, int]:
+                     process_id: int | None = None, timeout: float | None = None) -> tuple[int, int]:
     """Join a multi-process run with ``jax.distributed.initialize``; call it before any other JAX work.
 
     Every process then runs the same program; each stream takes a contiguous range of whole jackknife
@@ -133,12 +139,16 @@ def init_distributed(coordinator: str | None = None, num_processes: int | None =
       process_id: this process, 0..num_processes−1 (default ``$NNFT_PROCESS_ID``).
       With none of the three given or set, JAX detects the cluster itself (a Slurm job step started
       by ``srun``, Open MPI, cloud TPU).
+      timeout: seconds to wait for all processes to join (default ``$NNFT_DISTRIBUTED_TIMEOUT``, else
+        :data:`JOIN_TIMEOUT`). JAX aborts a process whose peers never come (a C++ fatal error, no
+        Python exception), so past the timeout this process writes one line to stderr ("error: ...",
+        naming the coordinator and the process) and exits with status 2 (``os._exit``) instead.
 
     Returns:
       (process_index, process_count).
 
     Raises:
-      InputError: an incomplete or malformed coordinator/count/id.
+      InputError: an incomplete or malformed coordinator/count/id or timeout.
     """
     import jax
     from nnft.inputs import as_count
@@ -147,8 +157,11 @@ def init_distributed(coordinator: str | None = None, num_processes: int | None =
         jax.config.update("jax_cpu_collectives_implementation", "gloo")
     except Exception:  # noqa: BLE001 - a jax without the option uses its default
         pass
+    timeout = join_timeout(timeout)
+    deadline = {"initialization_timeout": int(timeout) + _JAX_DEADLINE_MARGIN}
     if coordinator is None:
-        jax.distributed.initialize()
+        with _exit_after(timeout, "the processes of the cluster JAX detected did not all join"):
+            jax.distributed.initialize(**deadline)
     else:
         host, sep, port = str(coordinator).rpartition(":")
         if not sep or not host or not (port.isascii() and port.isdigit()) or not 1 <= int(port) <= 65535:
@@ -156,8 +169,54 @@ def init_distributed(coordinator: str | None = None, num_processes: int | None =
         n = as_count(num_processes, "num_processes", lo=1, hi=65536)
         i = as_count(process_id, "process_id", lo=0, hi=n - 1)
         if n > 1:
-            jax.distributed.initialize(coordinator_address=str(coordinator), num_processes=n, process_id=i)
+            why = (f"process {i} of {n} could not join the run at {str(coordinator)[:80]}: not all {n} processes "
+                   "started with the same coordinator, or it is unreachable")
+            with _exit_after(timeout, why):
+                jax.distributed.initialize(coordinator_address=str(coordinator), num_processes=n, process_id=i,
+                                           **deadline)
     return jax.process_index(), jax.process_count()
+
+
+def join_timeout(timeout: float | None = None) -> float:
+    """Seconds :func:`init_distributed` waits: ``timeout``, else ``$NNFT_DISTRIBUTED_TIMEOUT``, else
+    :data:`JOIN_TIMEOUT`.
+
+    Raises:
+      InputError: not a number in [1, 86400].
+    """
+    source = "timeout"
+    if timeout is None:
+        env = os.environ.get("NNFT_DISTRIBUTED_TIMEOUT", "").strip()
+        if not env:
+            return JOIN_TIMEOUT
+        source = "$NNFT_DISTRIBUTED_TIMEOUT"
+        try:
+            timeout = float(env[:40])
+        except ValueError:
+            raise InputError(f"{source} must be a number of seconds, got {env[:40]!r}") from None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 1 <= timeout <= 86400:
+        raise InputError(f"{source} must be a number of seconds in [1, 86400], got {timeout!r}")
+    return float(timeout)
+
+
+@contextlib.contextmanager
+def _exit_after(seconds: float, why: str):
+    """Within the block, after ``seconds``: one line on stderr and ``os._exit(2)`` (the block is blocked
+    in C++ that would otherwise abort the process with a stack trace)."""
+    def give_up():
+        try:
+            sys.stderr.write(f"error: {why} (waited {seconds:g} s; NNFT_DISTRIBUTED_TIMEOUT sets the wait)\n")
+            sys.stderr.flush()
+        finally:
+            os._exit(2)
+
+    timer = threading.Timer(seconds, give_up)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 def distributed_options(coordinator=None, num_processes=None, process_id=None):
@@ -197,9 +256,39 @@ def allgather(arrays: dict):
     names = sorted(arrays)
     raw = {k: np.ascontiguousarray(arrays[k]) for k in names}
     as_bytes = {k: v.reshape(-1).view(np.uint8) for k, v in raw.items()}
-    with jax.enable_x64(True):
+    with jax.enable_x64(True), _stdout_to_stderr():
         got = multihost_utils.process_allgather(as_bytes)
     return {k: np.asarray(got[k]).view(raw[k].dtype).reshape((-1,) + raw[k].shape) for k in names}
+
+
+_GLOO_QUIET: dict = {}
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr():
+    """The first collective of a process: file descriptor 1 points at stderr, so the line gloo writes
+    when it connects ("[Gloo] Rank 0 is connected to ...") is not mixed into the results on stdout."""
+    if _GLOO_QUIET:
+        yield
+        return
+    _GLOO_QUIET["done"] = True
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        os.dup2(2, 1)
+    except (OSError, ValueError, AttributeError):       # no real descriptors (embedded interpreter)
+        yield
+        return
+    try:
+        yield
+    finally:
+        try:
+            import ctypes
+            ctypes.CDLL(None).fflush(None)              # C's stdout buffer, written while fd 1 is stderr
+        except (OSError, AttributeError, TypeError):
+            pass
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 # ----------------------------------------------------------------------------- run settings

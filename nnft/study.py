@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnft.errors import EstimatorError
+from nnft.errors import EstimatorError, NnftError
 from nnft.estimators.neuron import neuron_measure
 from nnft.estimators.npoint import measure
 from nnft.graph.compile import Model, compile
@@ -313,6 +313,34 @@ class Report(TextTable):
         return "\n".join(lines)
 
 
+#: width of the networks whose neurons the neuron-level estimate draws, whatever the spec's width (when
+#: the neuron's law does not depend on it): a width sweep then compiles and draws one neuron program
+NEURON_WIDTH = 64
+_NEURON_MODELS: dict = {}
+
+
+def neuron_model(model: Model) -> Model:
+    """The model whose networks :func:`run` draws neurons from for the neuron-level (exact-in-N) estimate:
+    ``model`` at width :data:`NEURON_WIDTH` when ψ's law does not depend on the width (the readout's
+    moments are exact at every N, ``nnft.estimators.neuron``), else ``model`` itself. The same for
+    every value of a width sweep, so the neuron step compiles once and every width gets the same neurons
+    (the brute-force step changes shape with N and compiles once per width).
+    """
+    ns = model.structure.neuron_sum
+    if ns is None or ns.width_dependent or model.theory.dims.get(ns.width) == NEURON_WIDTH:
+        return model
+    try:
+        theory = model.theory.with_dims(**{ns.width: NEURON_WIDTH})
+    except NnftError:                      # the spec refuses that width: draw at its own
+        return model
+    key = theory.model_dump_json()
+    if key not in _NEURON_MODELS:
+        if len(_NEURON_MODELS) >= 8:
+            _NEURON_MODELS.pop(next(iter(_NEURON_MODELS)))
+        _NEURON_MODELS[key] = compile(theory)
+    return _NEURON_MODELS[key]
+
+
 def run(theory, *, samples: int | None = None, seed: int | None = None, chunk: int | None = None,
         dtype: str | None = None, points=None, orders=None, neurons: int | None = 1_000_000,
         sampler: str = "iid", chains: int = 4) -> Report:
@@ -321,7 +349,8 @@ def run(theory, *, samples: int | None = None, seed: int | None = None, chunk: i
     Args:
       theory: a :class:`Theory`, a compiled model, a spec file, a shipped spec name or a spec mapping
         (read as :func:`nnft.run_sweep` reads its spec).
-      neurons: neurons drawn for the exact-in-N estimate (None or 0: skip it).
+      neurons: neurons drawn for the exact-in-N estimate (None or 0: skip it), from networks of width
+        :data:`NEURON_WIDTH` when ψ's law does not depend on the width (:func:`neuron_model`).
       sampler: ``"iid"`` (default: i.i.d. networks, importance-reweighted under an insertion; the
         Report shows the Kish ESS) or ``"mcmc"`` (``nnft.mcmc_ensemble``, ``chains`` NUTS chains; the
         Report shows split-R̂ and bulk ESS).
@@ -376,7 +405,8 @@ def run(theory, *, samples: int | None = None, seed: int | None = None, chunk: i
     fill_theory(model, rows, tuples, notes)
     if neurons and model.structure.neuron_sum:
         try:
-            nl = neuron_measure(model, tuples, neurons=neurons, key=seed + 1, dtype=dtype)
+            nl = neuron_measure(neuron_model(model), tuples, neurons=neurons, key=seed + 1, dtype=dtype,
+                                widths=[model.theory.dims[model.structure.neuron_sum.width]])
             for i, r in enumerate(rows):
                 r.neuron_connected = (float(nl.connected.mean[0, i]), float(nl.connected.stderr[0, i]))
         except EstimatorError as err:

@@ -131,6 +131,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.sample.step",
         "nnft.sample.iid",
         "nnft.sample.noise",        # MCMC noise map T(eps) -> parameters
+        "nnft.sample.groups",       # MCMC chains in fixed groups, one per device (shard_map)
         "nnft.sample.transition",   # BlackJAX kernel and warmup
         "nnft.sample.diagnostics",  # R-hat, ESS, autocorrelation time
         "nnft.sample.mcmc",

@@ -32,7 +32,9 @@ The package: :mod:`~nnft.cli.output` (filtered streams, one-line errors and warn
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
 import warnings
 
@@ -63,6 +65,8 @@ class _Group(click.Group):
             except click.exceptions.Abort:
                 click.echo("error: aborted", err=True)
                 code = 1
+        if "sigint" in RUN and not standalone_mode:
+            signal.signal(signal.SIGINT, RUN.pop("sigint"))
         if standalone_mode:
             sys.exit(code)
         return code
@@ -72,6 +76,8 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
+            with contextlib.suppress(ValueError):      # more Ctrl-C while exiting would break atexit callbacks
+                RUN["sigint"] = signal.signal(signal.SIGINT, signal.SIG_IGN)
             saved = RUN.get("checkpoint")
             if saved is not None and os.path.exists(saved):
                 click.echo(f"interrupted; checkpoint saved to {saved}, resume with --resume", err=True)

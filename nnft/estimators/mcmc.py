@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnft.estimators.npoint import Ensemble, Plan
+from nnft.estimators.npoint import Ensemble, Plan, plan_for
 from nnft.tails import MIN_TAIL, tail_size
 from nnft.graph.compile import Model
 from nnft.sample.diagnostics import Diagnostics
@@ -54,7 +54,7 @@ def _run(model: Model, tuples, *, samples: int, chains: int, blocks: int, thin: 
          state: ChainState | None, **kw):
     """Plan the tuples' features, run the chains, wrap their sums: (Ensemble, Diagnostics, ChainState)."""
     per_chain, _, _ = chain_layout(samples, chains, blocks, thin)
-    plan = Plan(tuples, model.d)
+    plan = plan_for(tuples, model.d)
     names, cols = observables(plan)
     n_top = min(tail_size(per_chain * chains) + 1, TAIL_ELEMENTS // max(1, plan.n_features))
     # the largest per-draw contributions of every feature, for the Pareto k̂ tail diagnostic
@@ -70,8 +70,8 @@ def mcmc_ensemble(model: Model, tuples, *, samples: int, chains: int = 4, warmup
                   blocks: int = 64, thin: int = 1, chunk: int = 1024, dtype: str = "float64",
                   target_acceptance: float = 0.8, step_size: float = 0.5, init_scale: float = 1.0,
                   trace_max: int = TRACE_MAX, warn: bool = True, algorithm: str = "nuts",
-                  integration_steps: int = HMC_INTEGRATION_STEPS,
-                  return_state: bool = False) -> tuple[Ensemble, Diagnostics]:
+                  integration_steps: int = HMC_INTEGRATION_STEPS, chain_batch: int | None = None,
+                  devices: int | None = None, return_state: bool = False) -> tuple[Ensemble, Diagnostics]:
     """An ensemble of networks from P̃(θ) ∝ P(θ)·e^{log_weight(θ)} by BlackJAX NUTS (docs/physics.md §7).
 
     Each chain starts from ε ~ N(0, I)·init_scale (i.e. θ ~ P(θ) for ``init_scale = 1``), is tuned
@@ -99,6 +99,10 @@ def mcmc_ensemble(model: Model, tuples, *, samples: int, chains: int = 4, warmup
       warn: emit :class:`~nnft.errors.ConvergenceWarning` when a diagnostic fails.
       algorithm: the BlackJAX kernel, "nuts" (default) or "hmc" (``integration_steps`` leapfrog steps
         per trajectory); both sample the same P̃.
+      chain_batch: chains vmapped together in one program (a divisor of ``chains``; default: all of
+        them on a one-device machine, ⌈chains / devices⌉ or less with several local devices).
+      devices: local devices the chain groups run on, one group each (default: those of
+        ``nnft.runtime.settings``, else all). The results do not depend on it.
       return_state: also return the chains' :class:`~nnft.sample.mcmc.ChainState`, to continue them
         with :func:`mcmc_continue`.
 
@@ -107,7 +111,8 @@ def mcmc_ensemble(model: Model, tuples, *, samples: int, chains: int = 4, warmup
 
     Raises:
       InputError: fewer than 2 chains, fewer than 4 draws per chain, thin < 1, an unknown
-        ``algorithm``, or malformed tuples (:class:`~nnft.estimators.npoint.Plan`).
+        ``algorithm``, ``chain_batch`` not dividing ``chains``, too many ``devices``, or malformed
+        tuples (:class:`~nnft.estimators.npoint.Plan`).
       SamplingError: a draw gave non-finite field values (never masked).
     Warns:
       ConvergenceWarning: R̂ > 1.01 or bulk ESS < 100·chains for an observable, blocks shorter
@@ -117,20 +122,23 @@ def mcmc_ensemble(model: Model, tuples, *, samples: int, chains: int = 4, warmup
                             blocks=blocks, thin=thin, chunk=chunk, dtype=dtype,
                             target_acceptance=target_acceptance, step_size=step_size,
                             init_scale=init_scale, trace_max=trace_max, warn=warn, algorithm=algorithm,
-                            integration_steps=integration_steps, state=None)
+                            integration_steps=integration_steps, chain_batch=chain_batch, devices=devices,
+                            state=None)
     return (ens, diag, state) if return_state else (ens, diag)
 
 
 def mcmc_continue(model: Model, tuples, state: ChainState, *, samples: int, blocks: int = 64, thin: int = 1,
                   chunk: int = 1024, dtype: str = "float64", trace_max: int = TRACE_MAX,
-                  warn: bool = True) -> tuple[Ensemble, Diagnostics, ChainState]:
+                  warn: bool = True, chain_batch: int | None = None,
+                  devices: int | None = None) -> tuple[Ensemble, Diagnostics, ChainState]:
     """Continue the chains of an earlier :func:`mcmc_ensemble` (``return_state=True``) for ``samples``
     more kept draws, without a new warmup: the adapted step sizes and mass matrices are kept, and
     transition t of a chain uses the key ``fold_in(chain key, t)`` counted from the start of the chain.
 
     Args:
       state: the :class:`~nnft.sample.mcmc.ChainState` of the earlier run (chains, kernel).
-      tuples, samples, blocks, thin, chunk, dtype, trace_max, warn: as in :func:`mcmc_ensemble`; the
+      tuples, samples, blocks, thin, chunk, dtype, trace_max, warn, chain_batch, devices: as in
+        :func:`mcmc_ensemble`; the
         ensemble and diagnostics cover the new draws only.
 
     Returns:
@@ -140,4 +148,4 @@ def mcmc_continue(model: Model, tuples, state: ChainState, *, samples: int, bloc
       InputError, SamplingError: as :func:`mcmc_ensemble`.
     """
     return _run(model, tuples, samples=samples, chains=state.chains, blocks=blocks, thin=thin, chunk=chunk,
-                dtype=dtype, trace_max=trace_max, warn=warn, state=state)
+                dtype=dtype, trace_max=trace_max, warn=warn, state=state, chain_batch=chain_batch, devices=devices)

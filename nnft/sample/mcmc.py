@@ -33,7 +33,9 @@ import numpy as np
 from nnft.errors import InputError, SamplingError
 from nnft.errors import ConvergenceWarning  # noqa: F401 - defined in nnft.errors, importable here too
 from nnft.graph.compile import Model
+from nnft import runtime
 from nnft.sample.diagnostics import Diagnostics, diagnose
+from nnft.sample.groups import GroupDispatch, chain_batch as group_size
 from nnft.sample.iid import as_key
 from nnft.tails import merge_top
 from nnft.sample.noise import noise_logdensity, sample_noise, theta_from_noise
@@ -116,11 +118,13 @@ def chain_layout(samples: int, chains: int, blocks: int, thin: int) -> tuple[int
 def _chunk_compiled(model: Model, points: np.ndarray, features: Callable, n_features: int, *, cache_key,
                     chains: int, thin: int, chunk: int, kb_max: int, dtype: str, has_ins: bool,
                     obs_cols: np.ndarray, algorithm: str, integration_steps: int):
-    """The jitted sampling step ``chunk_fn(states, steps, imms, chain_keys, start, per_chain, kb, first)``:
+    """The sampling step of one group of ``chains`` chains, ``chunk_fn(start, per_chain, kb, first, states,
+    steps, imms, chain_keys)``, run one group per device (:class:`~nnft.sample.groups.GroupDispatch`):
     ``chunk`` kept draws per chain (a fixed ``lax.scan`` length) from draw ``start`` on, kept on the
     model and reused for every number of draws.
 
-    Compiled once per (model, features' ``cache_key``, chains, thin, chunk, blocks, dtype, kernel): the
+    Compiled once per (model, features' ``cache_key``, group size, thin, chunk, blocks, dtype, kernel)
+    and device: the
     draws per chain ``per_chain``, the blocks per chain ``kb`` (≤ ``kb_max``) and the transitions made
     before (``first``) are traced, the block sums have the fixed shape (chains·kb_max, F) of which the
     first chains·kb rows are used, and draws at or beyond ``per_chain`` skip the transition
@@ -149,8 +153,7 @@ def _chunk_compiled(model: Model, points: np.ndarray, features: Callable, n_feat
         extra = -jax.vmap(model.log_weight)(theta) if has_ins else jnp.mean(vals * vals, axis=1)
         return vals, extra
 
-    @jax.jit
-    def chunk_fn(states, steps, imms, chain_keys, start, per_chain, kb, first):
+    def chunk_fn(start, per_chain, kb, first, states, steps, imms, chain_keys):
         def one_draw(carry, j):
             states, sums, w, ndiv, acc, nbad = carry
             i = start + j                                                       # draw index in this run
@@ -190,8 +193,9 @@ def _chunk_compiled(model: Model, points: np.ndarray, features: Callable, n_feat
                                                                         jnp.arange(chunk, dtype=jnp.int64))
         return states, sums, w, ndiv, acc, nbad, obs, feats
 
-    remember(model, cache_key, chunk_fn)
-    return chunk_fn
+    dispatch = GroupDispatch(chunk_fn, "chunk_fn")
+    remember(model, cache_key, dispatch)
+    return dispatch
 
 
 def sample_chains(model: Model, points, features: Callable, n_features: int, *, samples: int,
@@ -200,7 +204,8 @@ def sample_chains(model: Model, points, features: Callable, n_features: int, *, 
                   chunk: int = 1024, dtype: str = "float64", target_acceptance: float = 0.8,
                   step_size: float = 0.5, init_scale: float = 1.0, trace_max: int = TRACE_MAX,
                   tail_keep: int = 0, algorithm: str = "nuts", integration_steps: int = HMC_INTEGRATION_STEPS,
-                  state: ChainState | None = None, warn: bool = True, stacklevel: int = 2) -> ChainRun:
+                  state: ChainState | None = None, chain_batch: int | None = None, devices: int | None = None,
+                  warn: bool = True, stacklevel: int = 2) -> ChainRun:
     """Run MCMC chains on P̃(θ) ∝ P(θ)·e^{log_weight(θ)} and accumulate per-draw features.
 
     Each chain starts from ε ~ N(0, I)·init_scale (θ ~ P(θ) for ``init_scale = 1``), is tuned by
@@ -235,6 +240,11 @@ def sample_chains(model: Model, points, features: Callable, n_features: int, *, 
       algorithm: "nuts" (default) or "hmc"; integration_steps: leapfrog steps per HMC trajectory.
       state: a previous run's :attr:`ChainRun.state`: continue those chains (no new initialisation or
         warmup; ``key``, ``warmup``, ``chains``, ``algorithm`` are taken from the state).
+      chain_batch: G, chains vmapped together in one per-device program (must divide ``chains``;
+        default ``nnft.sample.groups.chain_batch``: all chains on a one-device machine). The C/G groups
+        run one per device; results depend on the key, ``chains`` and G, never on ``devices``.
+      devices: local devices to run the groups on (default: those of ``nnft.runtime.settings``, else
+        all; at most C/G are used).
       warn: emit the diagnostics' messages as :class:`~nnft.errors.ConvergenceWarning`, attributed
         ``stacklevel`` frames up as in ``warnings.warn``.
 
@@ -242,42 +252,48 @@ def sample_chains(model: Model, points, features: Callable, n_features: int, *, 
       :class:`ChainRun` (block sums of this run's draws, diagnostics, the chains' state).
 
     Raises:
-      InputError: see :func:`chain_layout`; an unknown ``algorithm``.
+      InputError: see :func:`chain_layout`; an unknown ``algorithm``; ``chain_batch`` not dividing
+        ``chains``; ``devices`` not in [1, local devices].
       SamplingError: a draw gave non-finite field values or features (never masked).
     """
     if state is not None:
         chains, algorithm, integration_steps = state.chains, state.algorithm, state.integration_steps
     check_algorithm(algorithm, integration_steps)
     per_chain, kb, kb_max = chain_layout(samples, chains, blocks, thin)
+    g = group_size(chains, chain_batch)
+    groups = chains // g
+    devs = runtime.local_devices(devices if devices is not None else runtime.current().devices)[:groups]
     has_ins = bool(getattr(model.theory, "insertions", None))
     obs_names = list(observable_names) + ["S = -log_weight" if has_ins else "mean φ²"]
     obs_cols = np.asarray(observe, dtype=np.int64)
     n_blocks = kb * chains
     chunk = max(1, int(chunk))           # a fixed scan length: one compile whatever ``samples``
     stride = max(1, math.ceil(per_chain / trace_max))
+    runtime.enable_compile_cache()
+
+    def chains_first(tree):               # (groups, G, ...) -> (C, ...)
+        return jax.tree_util.tree_map(lambda a: a.reshape((chains,) + a.shape[2:]), tree)
 
     with jax.enable_x64(True):
         chunk_fn = _chunk_compiled(model, np.asarray(points, np.float64), features, int(n_features),
-                                   cache_key=cache_key, chains=chains, thin=int(thin), chunk=chunk,
+                                   cache_key=cache_key, chains=g, thin=int(thin), chunk=chunk,
                                    kb_max=kb_max, dtype=dtype, has_ins=has_ins, obs_cols=obs_cols,
                                    algorithm=algorithm, integration_steps=int(integration_steps))
         if state is None:
             k_init, k_warm, k_samp = jax.random.split(as_key(key), 3)
-            warm_fn = warmup_compiled(model, chains=chains, warmup=int(warmup), dtype=dtype,
+            warm_fn = warmup_compiled(model, chains=g, warmup=int(warmup), dtype=dtype,
                                       target_acceptance=float(target_acceptance), algorithm=algorithm,
                                       integration_steps=int(integration_steps))
             init = jax.vmap(lambda k: sample_noise(model, k))(jax.random.split(k_init, chains))   # float64
             init = jax.tree_util.tree_map(lambda e: e * init_scale, init)
-            states, steps, imms = warm_fn(jax.random.split(k_warm, chains), init,
-                                          jnp.asarray(step_size, jnp.float64))
+            states, steps, imms = chains_first(warm_fn((jnp.asarray(step_size, jnp.float64),),
+                                                       (jax.random.split(k_warm, chains), init), groups, devs))
             chain_keys = jax.random.split(k_samp, chains)
             first = 0
         else:
             states, steps, imms = state.states, state.step_size, state.inverse_mass_matrix
             chain_keys, first = state.keys, int(state.transitions)
-        n_per = jnp.asarray(per_chain, jnp.int64)
-        kb_t = jnp.asarray(kb, jnp.int64)
-        first_t = jnp.asarray(first, jnp.int64)
+        consts = (jnp.asarray(per_chain, jnp.int64), jnp.asarray(kb, jnp.int64), jnp.asarray(first, jnp.int64))
 
         acc_sums = BlockSums(n_blocks, int(n_features))
         top_pos = top_neg = None
@@ -285,22 +301,27 @@ def sample_chains(model: Model, points, features: Callable, n_features: int, *, 
         acc_rate = np.zeros(chains)
         trace: list[np.ndarray] = []
         for start in range(0, per_chain, chunk):
-            states, sums, w, ndiv, acc, nbad, obs, feats = chunk_fn(states, steps, imms, chain_keys,
-                                                                    jnp.asarray(start, jnp.int64), n_per, kb_t,
-                                                                    first_t)
-            if int(nbad):
-                raise SamplingError(f"{int(nbad)} MCMC draws in draws {start}..{start + chunk - 1} gave "
+            out = chunk_fn((jnp.asarray(start, jnp.int64),) + consts, (states, steps, imms, chain_keys), groups,
+                           devs)
+            states, sums, w, ndiv, acc, nbad, obs, feats = out
+            states = chains_first(states)
+            if int(np.sum(nbad)):
+                raise SamplingError(f"{int(np.sum(nbad))} MCMC draws in draws {start}..{start + chunk - 1} gave "
                                     "non-finite field values; they are not averaged.")
             count = min(chunk, per_chain - start)
-            acc_sums.add(np.asarray(sums)[:n_blocks], np.asarray(w)[:n_blocks], count * chains)
+            # group j's first G·kb rows are chains jG..(j+1)G−1, chain-major: rows of the whole run in order
+            sums = np.asarray(sums)[:, :g * kb].reshape(n_blocks, -1)
+            acc_sums.add(sums, np.asarray(w)[:, :g * kb].reshape(n_blocks), count * chains)
+            obs = np.moveaxis(np.asarray(obs), 0, 1).reshape((chunk, chains, -1))       # (chunk, C, n_obs)
             if tail_keep:
-                c = np.asarray(feats)[:count].reshape(-1, int(n_features)).T              # (F, draws)
+                f = np.moveaxis(np.asarray(feats), 0, 1).reshape((chunk, chains, -1))
+                c = f[:count].reshape(-1, int(n_features)).T                          # (F, draws)
                 top_pos, top_neg = merge_top(top_pos, c, tail_keep), merge_top(top_neg, -c, tail_keep)
-            n_div += np.asarray(ndiv)
-            acc_rate += np.asarray(acc)
+            n_div += np.asarray(ndiv).reshape(chains)
+            acc_rate += np.asarray(acc).reshape(chains)
             idx = np.arange(start, start + count)
             keep = idx % stride == 0
-            trace.append(np.asarray(obs)[:count][keep])                      # (kept, chains, n_obs)
+            trace.append(obs[:count][keep])                                    # (kept, chains, n_obs)
         steps_np, acc_rate = np.asarray(steps), acc_rate / (per_chain * thin)
         if top_pos is not None:
             acc_sums.tail = (top_pos, top_neg)

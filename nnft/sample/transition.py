@@ -82,12 +82,13 @@ def remember(model: Model, cache_key, value) -> None:
 
 def warmup_compiled(model: Model, *, chains: int, warmup: int, dtype: str, target_acceptance: float,
                     algorithm: str = "nuts", integration_steps: int = HMC_INTEGRATION_STEPS):
-    """The jitted per-chain adaptation ``warm_fn(keys, init, step_size) -> (states, step sizes,
-    inverse mass matrices)``, kept on the model. It depends on the sampler configuration only,
-    never on the number of draws, the plan or the chunk.
+    """The per-chain adaptation ``warm_fn((step_size,), (keys, init), groups) -> (states, step sizes,
+    inverse mass matrices)`` stacked by group, kept on the model. It depends on the sampler
+    configuration only, never on the number of draws, the plan or the chunk.
 
     Args:
-      chains: C, chains adapted in parallel (vmapped).
+      chains: G, chains adapted together (vmapped) in one group; the groups run one per device
+        (``nnft.sample.groups.GroupDispatch``), so a chain's adaptation does not depend on the devices.
       warmup: adaptation steps per chain (``blackjax.window_adaptation``); 0 skips adaptation: every
         chain gets the given ``step_size`` and a unit inverse mass matrix.
       dtype: precision of the network evaluation ("float32" or "float64"); the chain state is float64.
@@ -95,10 +96,12 @@ def warmup_compiled(model: Model, *, chains: int, warmup: int, dtype: str, targe
       algorithm, integration_steps: the kernel (:func:`kernel`).
 
     Returns:
-      ``warm_fn(keys (C, 2), init {name: (C, *shape)}, step_size ()) -> (states, (C,) step sizes,
-      (C, D) inverse mass matrices)``, D = total number of parameters.
+      a :class:`~nnft.sample.groups.GroupDispatch`: called with ``((step_size,), (keys (C,), init
+      {name: (C, *shape)}), C // G, devices)`` it returns (states, step sizes, inverse mass matrices) with
+      leading axes (C // G, G), D = total number of parameters.
     """
     import blackjax
+    from nnft.sample.groups import GroupDispatch
 
     cache_key = ("mcmc-warmup", chains, warmup, dtype, target_acceptance)
     if algorithm != "nuts":
@@ -123,15 +126,14 @@ def warmup_compiled(model: Model, *, chains: int, warmup: int, dtype: str, targe
             (state, params), _ = adapt.run(k, pos, num_steps=warmup)
             return state, params["step_size"], params["inverse_mass_matrix"]
 
-        @jax.jit
-        def warm_fn(keys, init, step_size):
+        def warm_fn(step_size, keys, init):
             return jax.vmap(warm_one)(keys, init)
     else:
-        @jax.jit
-        def warm_fn(keys, init, step_size):
+        def warm_fn(step_size, keys, init):
             imm = jnp.ones(size, jnp.float64)
             states = jax.vmap(lambda p: make(step_size, imm).init(p))(init)
             return states, jnp.full((chains,), step_size, jnp.float64), jnp.ones((chains, size), jnp.float64)
 
-    remember(model, cache_key, warm_fn)
-    return warm_fn
+    dispatch = GroupDispatch(warm_fn, "warm_fn")
+    remember(model, cache_key, dispatch)
+    return dispatch

@@ -8,35 +8,25 @@ diagnostics, BlackJAX's, are small programs compiled per trace length). Results
 depend on the key only: a run is reproduced by the same key at another chunk size.
 """
 
-import collections
-
-import jax
 import numpy as np
 import pytest
 
 import nnft
+from helpers import jax_events
 from nnft.estimators.mcmc import mcmc_ensemble
 
 TUPLES = [np.array([[0.0], [0.5]]), np.array([[0.2], [0.2], [0.2], [0.2]])]
 CFG = dict(chains=2, warmup=20, blocks=8, warn=False)
 SAMPLER = ("jit(warm_fn)", "jit(chunk_fn)")
 
-_compiles: collections.Counter = collections.Counter()
-
-
-def _on_event(event, secs, fun_name=None, **_):
-    if event == "/jax/core/compile/backend_compile_duration":
-        _compiles[fun_name] += 1
-
-
-jax.monitoring.register_event_duration_secs_listener(_on_event)
+EVENTS = jax_events()
 
 
 def _sampler_compiles(fn):
-    """(fn(), compilations of the two sampler functions); ``_compiles`` keeps all of them."""
-    _compiles.clear()
+    """(fn(), compilations of the two sampler functions)."""
+    EVENTS.clear()
     out = fn()
-    return out, {name: _compiles[name] for name in SAMPLER}
+    return out, {name: EVENTS.compiles[name] for name in SAMPLER}
 
 
 @pytest.fixture(scope="module")

@@ -189,6 +189,27 @@ def test_ctrl_c_saves_the_checkpoint_and_exits_130_then_resume_gives_the_same_ta
     assert res.stdout == plain.stdout
 
 
+@pytest.mark.slow
+def test_repeated_ctrl_c_while_exiting_is_still_one_line(tmp_path):
+    """Ctrl-C pressed three times within 0.1 s: status 130 and one line, never "Exception ignored in
+    atexit callback" (further Ctrl-C are ignored once the first has been handled)."""
+    env = _runs.env(tmp_path, NNFT_CHECKPOINT_SECONDS="0.2")
+    ck = tmp_path / "twice.ck.npz"
+    proc = subprocess.Popen(_cli(tmp_path, "--checkpoint", ck.name), env=env, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(ck, proc)
+        for _ in range(3):
+            proc.send_signal(signal.SIGINT)
+            time.sleep(0.04)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert proc.returncode == 130 and len(lines) == 1 and lines[0].startswith("interrupted"), err[-3000:]
+
+
 @pytest.mark.parametrize("args,needle", [
     (["--resume"], "--resume needs --checkpoint"),
     (["--devices", "0"], "--devices"),
@@ -281,3 +302,75 @@ def test_a_checkpoint_with_damaged_arrays_is_refused(tmp_path):
     np.savez(ck, **data)
     with pytest.raises(CheckpointError, match="damaged: sums has shape"):
         _stream_once(ck, resume=True)
+
+
+JOIN_FROM_ENV = """
+from nnft import runtime as _rt
+_rt.init_distributed()           # NNFT_COORDINATOR, NNFT_NUM_PROCESSES, NNFT_PROCESS_ID
+"""
+
+
+def _two(tmp_path, port, *args):
+    code = _runs.script(RUN, JOIN_FROM_ENV)
+    return [subprocess.Popen([sys.executable, "-c", code, *map(str, args[:3]), f"out{i}.npz"],
+                             env=_runs.env(tmp_path, NNFT_CHECKPOINT_SECONDS="0.2",
+                                           NNFT_COORDINATOR=f"127.0.0.1:{port}", NNFT_NUM_PROCESSES=2,
+                                           NNFT_PROCESS_ID=i),
+                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in (0, 1)]
+
+
+@pytest.mark.slow
+def test_two_processes_killed_then_resumed_are_bitwise_an_uninterrupted_run(uninterrupted, tmp_path):
+    """Each process checkpoints its own blocks (FILE.<process>-of-2); both killed with SIGKILL, both
+    resumed: every process returns the single-process result bit for bit. The line gloo prints when the
+    processes connect stays off stdout."""
+    plain, _ = uninterrupted
+    ck = tmp_path / "run.ck.npz"
+    procs = _two(tmp_path, _runs.free_port(), 120_000, ck, "fresh")
+    try:
+        for i, p in enumerate(procs):
+            _wait_for(f"{ck}.{i}-of-2", p)
+        time.sleep(0.3)
+        for p in procs:
+            p.send_signal(signal.SIGKILL)
+            p.communicate(timeout=60)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    assert [p.returncode for p in procs] == [-signal.SIGKILL] * 2
+    saved = [_sections(f"{ck}.{i}-of-2")[0]["n"] for i in (0, 1)]
+    assert 0 < min(saved) and sum(saved) < 120_000, ("the kill did not land mid-run", saved)
+    procs = _two(tmp_path, _runs.free_port(), 120_000, ck, "resume")
+    results = [p.communicate(timeout=900) for p in procs]
+    for p, (out, err) in zip(procs, results):
+        assert p.returncode == 0, err[-3000:]
+        assert "[Gloo]" not in out, out[-2000:]
+    for i in (0, 1):
+        got = dict(np.load(tmp_path / f"out{i}.npz"))
+        assert set(got) == set(plain)
+        for name in plain:
+            assert got[name].tobytes() == plain[name].tobytes(), (i, name)
+
+
+@pytest.mark.parametrize("process", [0, 1])
+def test_a_missing_peer_is_one_line_and_status_2_after_the_timeout(tmp_path, process):
+    """Process 0 (the coordinator) waiting for a peer that never comes, and process 1 with no
+    coordinator to reach: JAX would abort after its own deadline with a C++ stack trace."""
+    res = subprocess.run([sys.executable, "-m", "nnft.cli", "--coordinator", f"127.0.0.1:{_runs.free_port()}",
+                          "--num-processes", "2", "--process-id", str(process), "specs"],
+                         env=_runs.env(tmp_path, NNFT_DISTRIBUTED_TIMEOUT="2"), cwd=tmp_path, capture_output=True,
+                         text=True, timeout=120)
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert res.returncode == 2, res.stderr[-2000:]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and f"process {process} of 2" in lines[0], lines
+    assert "NNFT_DISTRIBUTED_TIMEOUT" in lines[0]
+
+
+def test_the_join_timeout_is_checked():
+    from nnft import runtime
+    from nnft.errors import InputError
+    assert runtime.join_timeout(5) == 5.0
+    for bad in (0, -1, 1e9, "5", True):
+        with pytest.raises(InputError, match="seconds"):
+            runtime.join_timeout(bad)

@@ -8,14 +8,13 @@ Compilations are counted by the traces JAX reports (``jax.monitoring`` jaxpr-tra
 step, by function name: a hit in the persistent compilation cache still traces), not by time.
 """
 
-import collections
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 import nnft
+from helpers import jax_events
 from nnft.sample import iid
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -23,15 +22,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 RUN = dict(samples=64, points=[[0.0], [0.7]], orders=[2], neurons=0)
 STEP = "per_device"                       # the jitted per-chunk program of nnft.sample.iid
 
-_traces: collections.Counter = collections.Counter()
-
-
-def _on_event(event, secs, fun_name=None, **_):
-    if event == "/jax/core/compile/jaxpr_trace_duration":
-        _traces[fun_name] += 1
-
-
-jax.monitoring.register_event_duration_secs_listener(_on_event)
+EVENTS = jax_events()
+_traces = EVENTS.traces
 
 
 def _numbers(report):
@@ -42,7 +34,7 @@ def _numbers(report):
 def fresh(monkeypatch):
     """No compiled step shared from earlier tests."""
     monkeypatch.setattr(iid, "_SHARED", {})
-    _traces.clear()
+    EVENTS.clear()
 
 
 @pytest.mark.parametrize("dtype", ["float32"])
