@@ -29,7 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from nnft.errors import InputError, TailWarning
+from nnft.errors import InputError, SamplingError, TailWarning
 from nnft.estimators.npoint import Correlators, Ensemble, Plan, periodic
 from nnft.graph import ir
 from nnft.graph.compile import Model
@@ -72,7 +72,7 @@ class Operator:
         return " ".join(f"d{m}" for m in self.derivs) + (" " if self.derivs else "") + base
 
 
-_LINEAR = re.compile(r"^((?:d\d+\s+)*)phi(?:\[(\d+)\])?$")
+_LINEAR = re.compile(r"^((?:d\d+\s+)*)phi(?:\[(\d+)\])?$", re.ASCII)
 
 
 def operator(spec, d: int, D: int) -> Operator:
@@ -279,9 +279,16 @@ def local_ensemble(model: Model, tuples, operators, *, samples: int, key=0, chun
     for note in notes:
         warnings.warn(f"{model.theory.source}: {note}", TailWarning, stacklevel=2)
     Plan.check_precision(SimpleNamespace(points=lp.xs), dtype, periodic(model))
-    acc = lp.plan.stream(model, key, samples, lp.values_fn(model), chunk=chunk, n_blocks=blocks, dtype=dtype,
-                         cache_key=("local", lp.plan.signature, tuple(lp.ops)),
-                         points=len(lp.xs) * (1 + len(first) + 2 * len(second)))
+    try:
+        acc = lp.plan.stream(model, key, samples, lp.values_fn(model), chunk=chunk, n_blocks=blocks, dtype=dtype,
+                             cache_key=("local", lp.plan.signature, tuple(lp.ops)),
+                             points=len(lp.xs) * (1 + len(first) + 2 * len(second)))
+    except SamplingError as err:
+        if second and _norm_of_x(model):      # the norm's kink: its second derivative is NaN by design
+            raise InputError("a second derivative where a norm in the field vanishes (|v| has no second "
+                             "derivative at v = 0, e.g. norm(x - c) at x = c); use points away from it "
+                             f"({err})") from None
+        raise
     return Ensemble(lp.plan, acc, notes)
 
 
@@ -314,6 +321,7 @@ def component_two_point(model: Model, x, y, **kw):
 #: longest product text :func:`parse_product` reads
 MAX_PRODUCT_CHARS = 2000
 _FACTOR = re.compile(r"^\s*(.+?)\s*\(([^()]*)\)\s*$")
+_NUMBER = re.compile(r"^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$", re.ASCII)
 
 
 def parse_product(text: str, d: int, D: int) -> tuple[np.ndarray, list[Operator]]:
@@ -337,7 +345,7 @@ def parse_product(text: str, d: int, D: int) -> tuple[np.ndarray, list[Operator]
         if not m:
             raise InputError(f"{f.strip()[:60]!r}: write each factor as OPERATOR(x1,...,xd), e.g. 'd0 phi[1](0.2)'")
         try:
-            x = [float(c) for c in m.group(2).split(",")]
+            x = [float(c) if _NUMBER.match(c) else float("x") for c in m.group(2).split(",")]
         except ValueError:
             raise InputError(f"{f.strip()[:60]!r}: coordinates must be numbers separated by commas") from None
         if len(x) != d or not np.all(np.isfinite(x)):
