@@ -174,14 +174,11 @@ class LocalPlan:
         return max(sum(1 if op.kind == "linear" else 2 for op in ops) for ops in self.tuple_ops())
 
     def derivative_power(self) -> int:
-        """max over tuples of n × (the most factors of x-weights one operator brings down): ∂ᵏφ carries
-        Wᵏ for each weight W multiplying x, (∂φ)² carries W², so by Hölder a tuple of order n needs
-        E|W|^{n·k} < ∞; 0 without derivatives."""
-        out = 0
-        for ops in self.tuple_ops():
-            k = max(len(op.derivs) if op.kind == "linear" else 2 if op.kind == "(dphi)^2" else 0 for op in ops)
-            out = max(out, k * len(ops))
-        return out
+        """max over tuples of the total number of derivatives of its factors ((∂φ)² counts 2): one neuron's
+        term of the product carries each weight W that x passes through (W @ x, or a factor inside a
+        nonlinearity) once per derivative, so the tuple needs E|W|^p < ∞ for this p; 0 without derivatives."""
+        return max(sum(len(op.derivs) if op.kind == "linear" else 2 if op.kind == "(dphi)^2" else 0 for op in ops)
+                   for ops in self.tuple_ops())
 
     def derivative_sets(self) -> tuple[set, set, bool]:
         """(first-derivative coordinates, second-derivative pairs, whether φ itself is needed)."""
@@ -357,8 +354,11 @@ def parse_product(text: str, d: int, D: int) -> tuple[np.ndarray, list[Operator]
 
 def _derivative_moments(model: Model, lp: LocalPlan) -> tuple[str, ...]:
     """Refuse, before sampling, derivative correlators whose moments are infinite because a parameter
-    multiplying x has a heavy tail (∂_μ cos(w·x + b) = −w_μ sin(...): Cauchy w gives E|∂φ|² = ∞ although
-    φ is bounded); notes when a law's tail is not known (arguments that depend on other parameters).
+    that derivatives bring down (:func:`_brought_down`) has a heavy tail (∂_μ cos(w·x + b) = −w_μ sin(...):
+    Cauchy w gives E|∂φ|² = ∞ although φ is bounded); notes when the error bar's moment E|W|^{2p} is
+    infinite or a law's tail is not known (arguments that depend on other parameters). Conservative: a
+    saturating activation (tanh(w·x) with w·x ≠ 0) can make E|w ∂tanh| finite where E|w| is not; refused
+    all the same.
 
     Raises:
       EstimatorError: E|W|^p is infinite for p = :meth:`LocalPlan.derivative_power`.
@@ -372,10 +372,8 @@ def _derivative_moments(model: Model, lp: LocalPlan) -> tuple[str, ...]:
         return ()
     g = model.graph
     weights = set()
-    for v, _ in ir.consumers(g, ir.INPUT):
-        for u in ir.inputs(g, v):
-            if u != ir.INPUT:
-                weights |= {p for p in nx.ancestors(g, u) | {u} if ir.kind(g, p) == "param"}
+    for n in _brought_down(g):
+        weights |= {p for p in nx.ancestors(g, n) | {n} if ir.kind(g, p) == "param"}
     notes = []
     for p in sorted(weights):
         args = ir.constant_args(g, p)
@@ -388,10 +386,53 @@ def _derivative_moments(model: Model, lp: LocalPlan) -> tuple[str, ...]:
         tail = dens.tail({**dens.defaults, **args})
         if not tail.has_moment(power):
             raise EstimatorError(f"{model.theory.source}: a derivative correlator needing E|{name}|^{power} does not "
-                                 f"exist: {name} ~ {kind} multiplies x, so each derivative brings it down, and it has "
-                                 f"finite moments only of order < {tail.alpha:g}. Fix: fewer derivatives or a lower "
-                                 f"order, or a density for {name} with more moments")
+                                 f"exist: {name} ~ {kind} multiplies an x-dependent value, so each derivative brings "
+                                 f"it down, and it has finite moments only of order < {tail.alpha:g}. Fix: fewer "
+                                 f"derivatives, or a density for {name} with more moments")
+        if not tail.has_moment(2 * power):
+            notes.append(f"the error bar needs E|{name}|^{2 * power}, which is infinite ({name} ~ {kind}, brought down "
+                         "by the derivatives): the estimate exists, its error bar is not reliable")
     return tuple(notes)
+
+
+def _brought_down(g) -> set:
+    """The x-free inputs of x-dependent operations that a derivative in x brings down (factors, not shifts):
+    those of W @ x and of every operation followed by a nonlinearity on its way to φ. A readout
+    W2 * ψ(x) (linear all the way to φ) or a bias is not; W0 in cos(W0 @ x + b), s in cos((W0 @ x) * s)
+    and W1 in tanh(W1 @ tanh(W0 @ x)) are."""
+    import networkx as nx
+    xdep = nx.descendants(g, ir.INPUT) | {ir.INPUT}
+    memo: dict = {}
+
+    def linear_in(n, u) -> bool:          # is node n linear in its x-dependent input u (others x-free)?
+        op, ins = ir.op(g, n), ir.inputs(g, n)
+        if ir.kind(g, n) == "output":
+            return True
+        dep = [i in xdep for i in ins]
+        if op in ("mul", "matmul"):
+            return sum(dep) == 1
+        if op == "div":
+            return dep == [True, False]
+        if op in ("add", "sub", "neg"):
+            return True
+        return op == "reduce" and g.nodes[n].get("reduce") in ("sum", "mean")
+
+    def linear_to_out(n) -> bool:
+        if n not in memo:
+            memo[n] = n == ir.OUTPUT or all(linear_in(c, n) and linear_to_out(c) for c, _ in ir.consumers(g, n)
+                                            if c in xdep)
+        return memo[n]
+
+    out = set()
+    for n in xdep - {ir.INPUT}:
+        if ir.kind(g, n) != "op":
+            continue
+        side = [u for u in ir.inputs(g, n) if u not in xdep]
+        if not side or ir.op(g, n) in ("add", "sub"):       # a shift stays inside: ∂f(h + b) = f'(h + b) ∂h
+            continue
+        if ir.INPUT in ir.inputs(g, n) or not linear_to_out(n):
+            out |= set(side)
+    return out
 
 
 def _norm_of_x(model: Model) -> bool:

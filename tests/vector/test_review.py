@@ -47,3 +47,40 @@ def test_products_accept_only_ascii_digits_and_plain_numbers(text):
 def test_products_accept_ordinary_numbers():
     pts, ops = parse_product("d0 phi[1](-1.5e-1) * phi[0](+.25) * phi[2](3.)", 1, 3)
     assert pts.ravel().tolist() == [-0.15, 0.25, 3.0] and [o.label() for o in ops] == ["d0 phi[1]", "phi[0]", "phi[2]"]
+
+
+def _net(field, **params):
+    base = {"W0": {"shape": ["N", "d"], "density": {"normal": {"std": 1.0}}},
+            "b0": {"shape": ["N"], "density": {"uniform": {"low": -3.0, "high": 3.0}}},
+            "W1": {"shape": ["N"], "density": {"normal": {"std": 0.5}}}}
+    return nnft.compile(nnft.from_dict({"nnft": 1, "name": "t", "dims": {"d": 1, "N": 4, "N2": 3},
+                                        "params": base | params, "field": field}))
+
+
+def test_a_heavy_tailed_weight_behind_the_first_layer_is_refused():
+    """cos((W0 @ x)·s + b) with s ~ Cauchy: ∂φ brings s down, E|s| = ∞ (the old rule looked only at the
+    operation consuming x and measured a number that does not exist); a Cauchy second-layer weight of a
+    tanh net likewise; a Cauchy bias (a shift, never brought down) is not refused."""
+    from nnft.errors import EstimatorError
+    cauchy = {"density": {"cauchy": {"scale": 1.0}}}
+    pair = [[[0.3], [0.1]]]
+    m = _net("sum_N(W1 * cos((W0 @ x) * s + b0))", s={"shape": ["N"], **cauchy})
+    with pytest.raises(EstimatorError, match="E\\|s\\|\\^1"):
+        local_correlator(m, pair, [["d0 phi", "phi"]], samples=100)
+    m = _net("sum_N2(V * tanh(U @ tanh(W0 @ x + b0)))", U={"shape": ["N2", "N"], **cauchy},
+             V={"shape": ["N2"], "density": {"normal": {"std": 1.0}}})
+    with pytest.raises(EstimatorError, match="E\\|U\\|\\^2"):
+        local_correlator(m, pair, [["d0 phi", "d0 phi"]], samples=100)
+    m = _net("sum_N(W1 * cos(W0 @ x + b0))", b0={"shape": ["N"], **cauchy})
+    local_correlator(m, pair, [["d0 phi", "d0 phi"]], samples=100)
+
+
+def test_the_derivative_moment_is_the_total_number_of_derivatives():
+    """⟨∂φ(x)φ(y)⟩ carries W0 once per neuron term: with W0 ~ Student-t(1.5) (E|W0| < ∞ = E|W0|²) it
+    exists, with a note that its error bar does not; ⟨∂φ∂φ⟩ needs E|W0|² and is refused."""
+    from nnft.errors import EstimatorError, TailWarning
+    m = _net("sum_N(W1 * cos(W0 @ x + b0))", W0={"shape": ["N", "d"], "density": {"student_t": {"df": 1.5}}})
+    with pytest.warns(TailWarning, match="error bar"):
+        local_correlator(m, [[[0.3], [0.1]]], [["d0 phi", "phi"]], samples=100)
+    with pytest.raises(EstimatorError, match="E\\|W0\\|\\^2"):
+        local_correlator(m, [[[0.3], [0.1]]], [["d0 phi", "d0 phi"]], samples=100)
