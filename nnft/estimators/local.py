@@ -139,6 +139,7 @@ class LocalPlan:
         if len(operators) != len(arrs):
             raise InputError(f"{len(arrs)} tuples but {len(operators)} operator lists")
         self.ops: list[Operator] = []
+        self.given: list[tuple[Operator, ...]] = []          # per tuple, its operators as given (point order)
         index: dict[Operator, int] = {}
         rows = []
         for i, (a, ops) in enumerate(zip(arrs, operators)):
@@ -155,6 +156,7 @@ class LocalPlan:
                     self.ops.append(op)
                 ids.append(index[op])
             rows.append(np.concatenate([a, np.asarray(ids, dtype=np.float64)[:, None]], axis=1))
+            self.given.append(tuple(self.ops[j] for j in ids))
         if len(self.ops) > MAX_OPERATORS:
             raise InputError(f"{len(self.ops)} distinct operators (at most {MAX_OPERATORS})")
         self.plan = Plan(rows, d + 1)
@@ -289,16 +291,50 @@ def local_ensemble(model: Model, tuples, operators, *, samples: int, key=0, chun
     return Ensemble(lp.plan, acc, notes)
 
 
-def local_correlator(model: Model, tuples, operators, **kw) -> Correlators:
+@dataclass(frozen=True)
+class LocalCorrelators(Correlators):
+    """:class:`~nnft.estimators.npoint.Correlators` of local operators, with what they were measured at.
+
+    Attributes:
+      full, connected, orders: as for Correlators (Estimates of shape (T,); the connected part is the joint
+        cumulant of the operators, e.g. ⟨φ²(x)φ²(y)⟩ − ⟨φ²(x)⟩⟨φ²(y)⟩).
+      tuples: per tuple, its (n, d) points.
+      operators: per tuple, its n :class:`Operator` objects.
+
+    Saved by ``nnft.results`` (``--out`` of ``nnft local``) with an ``operator`` coordinate.
+    """
+
+    tuples: tuple = ()
+    operators: tuple = ()
+
+    def labels(self) -> list[str]:
+        """Per tuple, the product as ``nnft local`` writes it: ``d0 phi(0.3,-0.2) * phi^2(0.1,0)``."""
+        return [" * ".join(f"{o.label()}({','.join(f'{v:g}' for v in x)})" for o, x in zip(ops, pts))
+                for pts, ops in zip(self.tuples, self.operators)]
+
+    def table(self) -> str:
+        """The text table ``nnft local`` and ``nnft show`` print: one line per product, G and G_c ± error."""
+        from nnft.stats import format_value
+        from nnft.tables import render
+        rows = [(lab, format_value(self.full.mean[i], self.full.stderr[i]),
+                 format_value(self.connected.mean[i], self.connected.stderr[i])) for i, lab in enumerate(self.labels())]
+        lines = render(("correlator", "full", "connected"), rows, align="<>>", label=0, label_sep="*", gap="  ")
+        return "\n".join(lines) + f"\n{self.full.n:,} networks; errors: block jackknife"
+
+
+def local_correlator(model: Model, tuples, operators, **kw) -> LocalCorrelators:
     """⟨O₁(x₁)…Oₙ(xₙ)⟩ and its connected part per tuple, with standard errors.
 
     ``local_correlator(m, [[x, y]], [["d0 phi", "d0 phi"]])`` is ⟨∂₀φ(x)∂₀φ(y)⟩ = ∂_{x₀}∂_{y₀}G(x, y);
     ``local_correlator(m, [[x, y]], [["phi[0]", "phi[1]"]])`` is G₀₁(x, y) of a vector field. Arguments
-    are those of :func:`local_ensemble`; the result is a :class:`~nnft.estimators.npoint.Correlators`
-    (``full``, ``connected``: Estimates of shape (T,), ``orders``).
+    are those of :func:`local_ensemble`; the result is a :class:`LocalCorrelators` (``full``,
+    ``connected``: Estimates of shape (T,), ``orders``, ``tuples``, ``operators``).
     """
+    lp = LocalPlan(model, tuples, operators)
     ens = local_ensemble(model, tuples, operators, **kw)
-    return Correlators(full=ens.full(), connected=ens.connected(), orders=ens.orders)
+    pts = tuple(np.atleast_2d(np.asarray(t, dtype=np.float64)) for t in tuples)
+    return LocalCorrelators(full=ens.full(), connected=ens.connected(), orders=ens.orders, tuples=pts,
+                            operators=tuple(lp.given))
 
 
 def component_two_point(model: Model, x, y, **kw):
