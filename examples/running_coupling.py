@@ -6,6 +6,8 @@ parameterisation of Halverson–Maiti–Stoner arXiv:2008.08601 (bench/bench_pap
 ΔG⁽⁴⁾ does not depend on Λ, so the slope is that of the cutoff integral: −(Σa_i + d) with K(x, x_i) ~ |x|^{a_i},
 i.e. −1 for Gauss-net and Erf (kernels tend to constants), −5 for ReLU (the kernel grows like |x|); over
 7 … 10⁵ the Gauss-net and Erf slopes are shallower (−0.92, −0.95): the kernels' bumps near the inputs still count.
+With the readout bias removed from the legs (``bias_variance=σ_b²``, as the arXiv:2108.01403 reimplementation
+does) the Gauss-net's legs decay and λ(Λ) tends to a constant instead (docs/couplings.md §3).
 
 Run:  python examples/running_coupling.py [--out running_coupling.png] [--samples 200000]   (~1 min on 2 cores)
 """

@@ -78,6 +78,11 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "PowerSpectrum": ("nnft.estimators.spectrum", "PowerSpectrum"),
     "power_spectrum": ("nnft.spectrum", "power_spectrum"),
     "scalar_net_design": ("nnft.analytic.scalar_design", "scalar_net_design"),
+    "train": ("nnft.training.run", "train"),
+    "Training": ("nnft.training.result", "Training"),
+    "posterior": ("nnft.bayes.finite", "posterior"),
+    "nngp_posterior": ("nnft.bayes.gp", "nngp_posterior"),
+    "condition": ("nnft.bayes.likelihood", "condition"),
 }
 
 # -- checked re-exports (nnft.inputs): arguments are validated before any work starts
@@ -101,6 +106,7 @@ _CHECKED: dict[str, dict] = {
     "quartic_coupling": {"points": "points"},
     "running_coupling": {"points": "inputs"},
     "power_spectrum": {},
+    "posterior": {"points": "x_test"},
 }
 
 #: subpackages reachable as attributes after ``import nnft`` (imported on first use), e.g. ``nnft.results.save``

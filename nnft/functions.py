@@ -16,8 +16,10 @@ and ``Function.jnp`` imports JAX (float32 cos/sin/tan/arctan: ``nnft.fastmath``'
 when it is first asked for.
 
 Kernel maps (docs/physics.md §4): for (u, v) ~ N(0, [[k11, k12], [k12, k22]]), F = E σ(u)σ(v) (NNGP)
-and Ḟ = E σ'(u)σ'(v) (NTK). Closed forms: relu (arc-cosine kernel, Cho & Saul, NeurIPS 2009, n = 1),
-erf (Williams, NeurIPS 1997), abs and sign (the arcsine law, Sheppard 1899; Cho & Saul's n = 0 kernel),
+and Ḟ = E σ'(u)σ'(v) (NTK; it does not exist for sign and step, whose σ' is a δ: ``KernelMap.ntk_note``).
+Closed forms: relu (arc-cosine kernel, Cho & Saul, NeurIPS 2009, n = 1),
+erf (Williams, NeurIPS 1997), abs, sign and step (the arcsine law, Sheppard 1899; Cho & Saul's n = 0 kernel),
+leaky_relu and every piecewise linear p·u/q·u (:func:`piecewise_linear_kernel`: α u + β|u|),
 cos, sin, exp, cosh, sinh (the Gaussian moment generating function E e^{au+bv}), square (Isserlis).
 """
 
@@ -58,12 +60,16 @@ class KernelMap:
       dF: (k11, k22, k12) -> E σ'(u)σ'(v) (the NTK map).
       both: (k11, k22, k12) -> (F, dF) sharing work, or None.
       source: where the formula comes from.
+      ntk_note: "" when Ḟ exists; otherwise why the NTK map does not exist (then ``dF`` returns NaN, so an
+        NTK built from it is NaN, "not available"): a σ' with a δ at a jump (sign, step) gives
+        E σ'(u)σ'(v) ∝ p_{uv}(0, 0) = 1/(2π√(k11k22 − k12²)), infinite at coinciding points.
     """
 
     F: Callable
     dF: Callable
     source: str
     both: Callable | None = None
+    ntk_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,9 @@ class Function:
       kinks: points of ``interval`` where f is not smooth.
       keeps_nonfinite: whether f(±inf) and f(NaN) are non-finite, so a non-finite argument surely reaches
         the result (``nnft.graph.compile`` then needs no finiteness check of the argument).
+      slopes: (p, q) when f is piecewise linear and positively homogeneous, f(u) = p·u for u > 0 and
+        q·u for u < 0 (relu (1, 0), abs (1, −1), leaky_relu (1, 0.01)), else None. The kernel maps
+        compose such functions of one Gaussian node exactly (:func:`piecewise_linear_kernel`).
     """
 
     name: str
@@ -110,6 +119,7 @@ class Function:
     interval: tuple[float, float] = (-6.0, 6.0)
     kinks: tuple[float, ...] = ()
     keeps_nonfinite: bool = False
+    slopes: tuple[float, float] | None = None
 
     @property
     def jnp(self) -> Callable:
@@ -218,6 +228,47 @@ def _abs_F(k11, k22, k12):
     return 2 / np.pi * np.sqrt(k11 * k22) * (np.sin(t) + (np.pi / 2 - t) * np.cos(t))
 
 
+def _step_F(k11, k22, k12):
+    """E H(u)H(v) = P(u > 0, v > 0) = (π − θ)/(2π) (Sheppard 1899; Cho & Saul's arc-cosine kernel n = 0)."""
+    return (np.pi - _theta(k11, k22, k12)) / (2 * np.pi)
+
+
+def _no_ntk(k11, k22, k12):
+    """NaN of the broadcast shape: Ḟ does not exist (``KernelMap.ntk_note``)."""
+    return np.full(np.broadcast(np.asarray(k11), np.asarray(k22), np.asarray(k12)).shape, np.nan)
+
+
+def piecewise_linear_kernel(p: float, q: float) -> KernelMap:
+    """Kernel maps of σ(u) = p·u (u > 0), q·u (u < 0), i.e. σ = α u + β |u| with α = (p+q)/2, β = (p−q)/2.
+
+    F = E σ(u)σ(v) = α² k12 + β² E|u||v| and Ḟ = E σ'(u)σ'(v) = α² + β² E sign(u)sign(v) (the cross
+    terms E u|v| and E sign(v) vanish by u, v → −u, −v), with E|u||v| = (2/π)√(k11k22)(sin θ + (π/2 − θ)cos θ)
+    and E sign(u)sign(v) = 1 − 2θ/π, θ = arccos(k12/√(k11k22)): the arc-cosine kernels n = 1 and n = 0
+    of Cho & Saul (NeurIPS 2009) on relu(u) and relu(−u). p = 1, q = 0 is relu's map; p = 1, q = −1 is abs;
+    p = 1, q = a the leaky ReLU max(u, a u) (0 ≤ a ≤ 1).
+
+    Args:
+      p, q: the slopes for u > 0 and u < 0 (finite floats).
+
+    Returns:
+      a :class:`KernelMap`, elementwise in arrays k11, k22, k12.
+    """
+    a, b = (p + q) / 2, (p - q) / 2
+
+    def both(k11, k22, k12):
+        t = _theta(k11, k22, k12)
+        absF = 2 / np.pi * np.sqrt(k11 * k22) * (np.sin(t) + (np.pi / 2 - t) * np.cos(t))
+        return a * a * k12 + b * b * absF, a * a + b * b * (1 - 2 * t / np.pi)
+
+    return KernelMap(lambda k11, k22, k12: both(k11, k22, k12)[0], lambda k11, k22, k12: both(k11, k22, k12)[1],
+                     f"σ = {a:g}·u + {b:g}·|u|: arc-cosine kernels n = 1, 0 (Cho & Saul, NeurIPS 2009)", both=both)
+
+
+#: negative slope of the grammar's leaky_relu (JAX's default ``jax.nn.leaky_relu``); other slopes a are
+#: written ``maximum(z, a*z)`` or ``relu(z) - a*relu(-z)``, which the kernel maps recognise
+LEAKY_SLOPE = 0.01
+
+
 def _damp(k11, k22):
     return np.exp(-(k11 + k22) / 2)
 
@@ -231,6 +282,8 @@ def _exp_F(k11, k22, k12):
 
 
 _MGF = "E e^{au+bv} = e^{(a²k11 + b²k22)/2 + ab k12} (Gaussian moment generating function)"
+_DELTA = ("no NTK: {f}'(u) = {c}δ(u), so E {f}'(u){f}'(v) ∝ 1/(2π√(k11k22 − k12²)) is infinite at coinciding "
+          "points (the a.e. derivative 0 would drop the δ)")
 _QUAD = "no closed form: graded Gaussian quadrature (nnft.analytic.gaussian)"
 
 _RECORDS = [
@@ -268,11 +321,17 @@ _RECORDS = [
              "", gaussian=True, smoothness="C∞", parity="odd", growth="bounded"),
     Function("abs", 1, abs, np.abs, lambda: _jnp().abs, (np.sign, np.zeros_like),
              KernelMap(_abs_F, _sign_F, "arcsine law (Sheppard 1899); Cho & Saul, NeurIPS 2009"),
-             "", gaussian=True, smoothness="C⁰", parity="even", growth="modulus", kinks=(0.0,), keeps_nonfinite=True),
+             "", gaussian=True, smoothness="C⁰", parity="even", growth="modulus", kinks=(0.0,), keeps_nonfinite=True,
+             slopes=(1.0, -1.0)),
     Function("relu", 1, lambda v: max(v, 0.0), lambda u: np.maximum(u, 0.0), lambda: _jax().nn.relu,
              (lambda u: (u > 0).astype(float), lambda u: np.zeros_like(u)),
              KernelMap(_relu_F, _relu_dF, "arc-cosine kernel n = 1, Cho & Saul, NeurIPS 2009", both=_relu_both),
-             "", gaussian=True, smoothness="C⁰", parity="none", growth="linear", kinks=(0.0,)),
+             "", gaussian=True, smoothness="C⁰", parity="none", growth="linear", kinks=(0.0,), slopes=(1.0, 0.0)),
+    Function("leaky_relu", 1, lambda v: v if v > 0 else LEAKY_SLOPE * v,
+             lambda u: np.where(u > 0, u, LEAKY_SLOPE * u), lambda: _leaky_jax,
+             (lambda u: np.where(u > 0, 1.0, LEAKY_SLOPE), np.zeros_like),
+             piecewise_linear_kernel(1.0, LEAKY_SLOPE), "", gaussian=True, smoothness="C⁰", parity="none",
+             growth="linear", kinks=(0.0,), keeps_nonfinite=True, slopes=(1.0, LEAKY_SLOPE)),
     Function("sigmoid", 1, lambda v: 0.5 * (1.0 + math.tanh(0.5 * v)), _expit, lambda: _jax().nn.sigmoid,
              (_dsigmoid, _d2sigmoid), None, _QUAD, gaussian=True, smoothness="C∞", parity="none", growth="bounded"),
     Function("gelu", 1, lambda v: 0.5 * v * (1.0 + math.erf(v / math.sqrt(2.0))), _gelu, lambda: _gelu_jax,
@@ -297,9 +356,13 @@ _RECORDS = [
              interval=(0.1, 6.0)),
     Function("sign", 1, lambda v: float((v > 0) - (v < 0)), np.sign, lambda: _jnp().sign,
              (np.zeros_like, np.zeros_like),
-             KernelMap(_sign_F, lambda k11, k22, k12: np.zeros_like(k12),
-                       "arcsine law (Sheppard 1899); Ḟ = 0: sign' = 0 away from u = 0 (its δ at 0 is dropped)"),
+             KernelMap(_sign_F, _no_ntk, "arcsine law (Sheppard 1899)", ntk_note=_DELTA.format(f="sign", c="2")),
              "", gaussian=True, smoothness="discontinuous", parity="odd", growth="bounded", kinks=(0.0,)),
+    Function("step", 1, lambda v: 1.0 if v > 0 else (0.5 if v == 0 else 0.0), lambda u: np.heaviside(u, 0.5),
+             lambda: _step_jax, (np.zeros_like, np.zeros_like),
+             KernelMap(_step_F, _no_ntk, "Heaviside step H(u) = (1 + sign u)/2, H(0) = ½: P(u > 0, v > 0), "
+                       "arc-cosine kernel n = 0 (Cho & Saul, NeurIPS 2009)", ntk_note=_DELTA.format(f="step", c="")),
+             "", gaussian=True, smoothness="discontinuous", parity="none", growth="bounded", kinks=(0.0,)),
     Function("square", 1, lambda v: v * v, np.square, lambda: _jnp().square,
              (lambda u: 2 * u, lambda u: np.full_like(u, 2.0)),
              KernelMap(lambda k11, k22, k12: k11 * k22 + 2 * k12 ** 2, lambda k11, k22, k12: 4 * k12,
@@ -348,6 +411,18 @@ def _jax():
 def _fm():
     import nnft.fastmath as fastmath
     return fastmath
+
+
+def _leaky_jax(v):
+    """max(v, 0.01 v) (``jax.nn.leaky_relu`` with ``LEAKY_SLOPE``)."""
+    import jax
+    return jax.nn.leaky_relu(v, negative_slope=LEAKY_SLOPE)
+
+
+def _step_jax(v):
+    """The Heaviside step with H(0) = ½."""
+    import jax.numpy as jnp
+    return jnp.heaviside(v, jnp.asarray(0.5, dtype=jnp.result_type(v, float)))
 
 
 def _gelu_jax(v):

@@ -28,16 +28,18 @@ from nnft.graph.compile import Model
 from nnft.spec.constants import evaluate_constants
 from nnft.spec.points import study_points
 from nnft.stats import zscore
+from nnft.tables import TextTable
 
 
 @dataclass(frozen=True)
-class Exact:
+class Exact(TextTable):
     """Exact correlators, arrays (len(widths), T).
 
     Attributes:
       label: what kind of theory the values are: ``"exact"`` (at the given widths), or for an ``mlp:``
         net the kinds used, e.g. ``"NNGP (N→∞)"`` or ``"leading order"`` (``nnft.reference_mlp``).
-      kinds: per tuple, the kind of its value (None: all ``"exact"``).
+      kinds: per tuple, the kind of its value (None: all ``"exact"``; ``"unavailable"``: see ``reasons``).
+      reasons: tuple index -> why nnft has no theory for it; its values are NaN (None: every tuple has one).
     """
 
     widths: tuple[int, ...]
@@ -47,6 +49,12 @@ class Exact:
     accuracy: float
     label: str = "exact"
     kinds: tuple[str, ...] | None = None
+    reasons: dict[int, str] | None = None
+
+    def table(self, width: int | None = None) -> str:
+        """One row per (width, tuple): G and G_c of the theory (``print`` shows it, Jupyter as HTML)."""
+        from nnft.result_tables import correlators
+        return correlators(self, width=width)
 
 
 #: a declared reference is refused when its G2 differs from the spec's neuron-level estimate by more
@@ -304,7 +312,9 @@ def exact(model: Model, tuples, widths=None) -> Exact:
     An ``mlp:`` net (not a neuron sum) gets its theory from ``nnft.reference_mlp.mlp_exact``: the NNGP
     G2 (exact for one hidden layer, linear nets and ReLU at one input), deep-linear G_c⁽⁴⁾ exactly,
     ReLU/smooth G_c⁽⁴⁾ at one input; ``Exact.label`` / ``Exact.kinds`` say which values are exact,
-    ``"NNGP (N→∞)"`` or ``"leading order"``.
+    ``"NNGP (N→∞)"`` or ``"leading order"``. A tuple nnft has no formula for (e.g. G_c⁽⁴⁾ of a residual
+    net) gets NaN values, kind ``"unavailable"`` and its reason in ``Exact.reasons`` (the table footnotes
+    it, as ``nnft run``'s theory column does); the others keep their values.
 
     Args:
       tuples: list of (n, d) point tuples.
@@ -315,8 +325,9 @@ def exact(model: Model, tuples, widths=None) -> Exact:
 
     Raises:
       EstimatorError: one line naming why there is no theory: an insertion (first-order perturbation
-        theory is ``nnft.compare``), no ``reference:`` and not an ``mlp:`` net, a tuple outside the
-        formulas nnft has, or a reference without the moments asked.
+        theory is ``nnft.compare``), no ``reference:`` and not an ``mlp:`` net, no tuple asked within the
+        formulas nnft has (for an ``mlp:`` net; some within: the others are NaN with a reason), or a
+        reference without the moments asked.
     """
     if model.insertions:
         raise EstimatorError(f"{model.theory.source}: an insertion deforms the theory, which has no exact "
@@ -326,9 +337,12 @@ def exact(model: Model, tuples, widths=None) -> Exact:
         from nnft.reference_mlp import mlp_exact, mlp_info
         if mlp_info(model) is not None:
             th, kinds, width = mlp_exact(model, tuples, widths)
+            bad = {j: th.reasons.get(j, "not available") for j in range(len(tuples))
+                   if not (np.isfinite(th.full[j]) and np.isfinite(th.connected[j]))}
             return Exact(widths=(width,), full=th.full[None], connected=th.connected[None],
                          orders=tuple(len(t) for t in tuples), accuracy=0.0,
-                         label=", ".join(dict.fromkeys(kinds)), kinds=kinds)
+                         label=", ".join(dict.fromkeys(k for ks in kinds for k in ks.split(" / ") if k != "unavailable")), kinds=kinds,
+                         reasons=bad or None)
     _require(model)
     neuron = neuron_reference(model)
     check_reference(model)

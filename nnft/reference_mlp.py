@@ -289,12 +289,14 @@ def mlp_theory(model, tuples, info: MLPInfo | None = None) -> MLPTheory:
 
 
 def mlp_exact(model, tuples, widths=None) -> tuple[MLPTheory, tuple[str, ...], int]:
-    """The theory of an ``mlp:`` net with every tuple covered: (values, kind per tuple, last hidden
+    """The theory of an ``mlp:`` net per tuple: (values, kind per tuple, last hidden
     width n_L). ``nnft.reference.exact`` wraps it in an ``Exact`` (labelled).
+
+    A tuple with no theory has NaN values (its reason in ``reasons``) and kind ``"unavailable"``.
 
     Raises:
       EstimatorError: other widths asked (the NNGP is width-free, the 1/n terms are at the spec's widths),
-        or a tuple with no theory (naming why).
+        or no tuple with a theory (naming why for the first).
     """
     if widths is not None:
         raise EstimatorError("widths= is not available for an 'mlp:' net: its theory is at the spec's widths "
@@ -302,8 +304,10 @@ def mlp_exact(model, tuples, widths=None) -> tuple[MLPTheory, tuple[str, ...], i
     info = mlp_info(model)
     th = mlp_theory(model, tuples, info)
     bad = [j for j in range(len(tuples)) if not (np.isfinite(th.full[j]) and np.isfinite(th.connected[j]))]
-    if bad:
+    if bad and len(bad) == len(tuples):
         raise EstimatorError(f"no theory for tuple {bad[0]} (order {len(tuples[bad[0]])}): "
                              f"{th.reasons.get(bad[0], 'not available')}")
-    kinds = tuple(kf if kf == kc else f"{kf} / {kc}" for kf, kc in zip(th.kind_full, th.kind_connected))
+    kf = [k if np.isfinite(v) else "unavailable" for k, v in zip(th.kind_full, th.full)]
+    kc = [k if np.isfinite(v) else "unavailable" for k, v in zip(th.kind_connected, th.connected)]
+    kinds = tuple(a if a == b else f"{a} / {b}" for a, b in zip(kf, kc))
     return th, kinds, int(info.widths[-1])

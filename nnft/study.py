@@ -22,7 +22,7 @@ from nnft.spec.models import Theory
 from nnft.study_theory import fill_theory
 from nnft.spec.points import study_points
 from nnft.stats import require_ess, zscore
-from nnft.tables import estimate, render, versions, wrap_text
+from nnft.tables import TextTable, estimate, render, versions, wrap_text
 from nnft.tails import KHAT_FLAG
 
 MAX_TUPLES_PER_ORDER = 24
@@ -151,7 +151,7 @@ class Row:
 
 
 @dataclass
-class Report:
+class Report(TextTable):
     """What :func:`run` returns: the theory, its compiled model, the number of networks and the seed,
     one :class:`Row` per point tuple (all from one ensemble, so their z-scores are correlated) and notes."""
 

@@ -20,10 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from nnft.errors import SpecError
+from nnft.errors import InputError, SpecError
 from nnft.spec.load import from_dict, spec_mapping
 from nnft.spec.models import Theory
-from nnft.tables import estimate, render, wrap_text
+from nnft.tables import TextTable, estimate, render, wrap_text
 from nnft.study import Report
 from nnft.study import run as run_study
 
@@ -32,7 +32,7 @@ MAX_SWEEP_VALUES = 1000
 
 
 @dataclass
-class Sweep:
+class Sweep(TextTable):
     """What :func:`run_sweep` returns: the swept name, its values and one :class:`~nnft.study.Report`
     per value (same seed, same point tuples and orders).
 
@@ -72,6 +72,11 @@ class Sweep:
             lines.append("  " + "  ".join(x for x in (f"nnft {ver['nnft']}" if "nnft" in ver else "",
                                                       f"JAX {ver['jax']}" if "jax" in ver else "",
                                                       f"dtype {first.dtype}" if first.dtype else "") if x))
+        blocks = min(min(64, max(2, r.samples // 2)) for r in self.reports)   # as nnft.sample.iid.stream
+        if blocks < 64:
+            lines.append(f"  few networks: the error bars of the smallest ensemble come from {blocks} jackknife blocks, so z "
+                         f"follows a Student-t with {blocks - 1} degrees of freedom, not a normal law: |z| of 4-7 is not "
+                         "decisive there")
         notes = list(dict.fromkeys(f"{_show(v)}: {n}" for v, r in self for n in r.notes))
         lines += [f"  note: {n}" for n in notes]
         header = [self.name, " n", "points", "G (MC)", "G (theory)", "z", "G_c (MC)", "G_c (theory)", "z"]
@@ -191,8 +196,14 @@ def run_sweep(spec, name: str, values: Sequence, *, overrides: dict | None = Non
 
     Raises:
       SpecError: an unknown name, a value the spec refuses, no values (all before anything runs).
+      InputError: ``samples=`` with a sweep over ``study.samples`` (``seed=`` with ``study.seed``): the
+        argument would override every swept value.
       EstimatorError, SamplingError: as :func:`nnft.study.run`.
     """
+    for path, arg, given in (("study.samples", "samples", samples), ("study.seed", "seed", seed)):
+        if name == path and given is not None:
+            raise InputError(f"{arg}={given}: {path} is swept, and {arg}= would override every value; give one "
+                             f"of them (drop {arg}=, or sweep another name)")
     ths = theories(spec, name, values, overrides)
     reports = [run_study(t, samples=samples, seed=seed, chunk=chunk, dtype=dtype, points=points, orders=orders,
                          neurons=neurons) for t in ths]

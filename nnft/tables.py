@@ -10,7 +10,14 @@ the target width (:func:`terminal_width`); otherwise
    key columns (e.g. the order n) and the labels, so every block can be read alone.
 
 No line is then wider than the target, except a single unbreakable token (one point or one cell) that
-is itself wider. No third-party table library is used: ``rich`` would handle widths and colour but
+is itself wider.
+
+The same tables as HTML (Jupyter's ``_repr_html_``): :func:`html` runs a result's text-table function
+with :func:`render` recording its header and rows instead of laying them out, and returns the prose
+lines as ``<pre>`` blocks and every recorded table as a ``<table>``. A result type defines its table
+once (header and cells) and gets both media; :class:`TextTable` gives a class whose ``table()`` builds
+the text its ``__str__`` and ``_repr_html_``. The renderer lives here, in the bottom layer, so result
+types of any layer use it without importing upward. No third-party table library is used: ``rich`` would handle widths and colour but
 costs ~40 ms of import and a dependency for what ~150 lines do here, and its tables wrap *inside*
 cells (a tuple cut mid-way), which these tables must never do.
 
@@ -18,8 +25,9 @@ Settings, each read in one place:
 
 ``COLUMNS``         the target width (``shutil.get_terminal_size``); when stdout is not a terminal and
                     ``COLUMNS`` is unset the width is :data:`PIPE_WIDTH` (files and pipes keep long rows)
-``NNFT_NOTATION``   ``pm`` (default: ``0.4989 ± 0.0015``) or ``paren`` (``0.4989(15)``,
-                    :func:`nnft.stats.format_paren`) for every estimate in the tables
+``NNFT_NOTATION``   ``pm`` (default: ``0.4989 ± 0.0015``; alias ``plain``) or ``paren`` (``0.4989(15)``,
+                    :func:`nnft.stats.format_paren`) for every estimate in the tables; the CLI's
+                    ``--notation`` overrides it (:func:`use_notation`)
 ``NO_COLOR``        set and non-empty: never colour (https://no-color.org); verdicts are otherwise
                     coloured only when stdout is a terminal, or always with ``NNFT_COLOR=always``
                     (``NNFT_COLOR=never`` turns colour off too)
@@ -27,11 +35,13 @@ Settings, each read in one place:
 
 from __future__ import annotations
 
+import contextvars
+import html as _html
 import os
 import shutil
 import sys
 import unicodedata
-from typing import Sequence
+from typing import Callable, Sequence
 
 from nnft.stats import format_paren, format_value
 
@@ -40,11 +50,23 @@ PIPE_WIDTH = 200
 #: ANSI colours of the verdicts a check prints
 VERDICT_COLOURS = {"PASS": "32", "FAIL": "31", "INCONCLUSIVE": "33"}
 NOTATIONS = ("pm", "paren")
+#: other names of a notation (the CLI's ``--notation plain`` is ``pm``)
+NOTATION_ALIASES = {"plain": "pm"}
+#: the tables :func:`render` records while :func:`html` runs (None: not recording)
+_RECORDING: contextvars.ContextVar = contextvars.ContextVar("nnft_tables_recording", default=None)
+#: a recorded table's place in the text: this prefix, its index, then :data:`_MARK_END`
+_MARK, _MARK_END = "\x00nnft-table:", "\x00"
+#: the width while recording (the text around the tables is not wrapped for HTML)
+_RECORD_WIDTH = 10_000
+#: explicit notation (the CLI's ``--notation``), overriding ``NNFT_NOTATION``; None: read the environment
+_NOTATION: contextvars.ContextVar = contextvars.ContextVar("nnft_tables_notation", default=None)
 
 
 def terminal_width(stream=None) -> int:
     """The width tables are fitted to: ``COLUMNS`` if set, the terminal's width when ``stream``
     (default stdout) is a terminal, else :data:`PIPE_WIDTH`. At least 20."""
+    if _RECORDING.get() is not None:
+        return _RECORD_WIDTH
     stream = sys.stdout if stream is None else stream
     env = os.environ.get("COLUMNS", "")
     if env.isdigit() and int(env) > 0:
@@ -58,15 +80,39 @@ def terminal_width(stream=None) -> int:
 
 
 def notation() -> str:
-    """The estimate notation of the tables: ``NNFT_NOTATION`` (``pm`` or ``paren``), default ``pm``.
+    """The estimate notation of the tables: the one :func:`use_notation` set (the CLI's ``--notation``),
+    else ``NNFT_NOTATION`` (``pm`` or ``paren``), default ``pm``.
 
     Raises:
       InputError: another value of ``NNFT_NOTATION`` (a ValueError; one line on the command line)."""
+    chosen = _NOTATION.get()
+    if chosen is not None:
+        return chosen
     got = os.environ.get("NNFT_NOTATION", "pm").strip().lower() or "pm"
+    got = NOTATION_ALIASES.get(got, got)
     if got not in NOTATIONS:
         from nnft.errors import InputError
-        raise InputError(f"NNFT_NOTATION must be one of {', '.join(NOTATIONS)}, got {got!r}")
+        raise InputError(f"NNFT_NOTATION must be one of {', '.join(NOTATIONS + tuple(NOTATION_ALIASES))}, got {got!r}")
     return got
+
+
+def use_notation(style: str | None):
+    """Set the estimate notation for what follows in this context (``pm`` or its alias ``plain``,
+    ``paren``; None: back to ``NNFT_NOTATION``), overriding the environment; returns a token for
+    :func:`reset_notation`.
+
+    Raises:
+      InputError: another value."""
+    style = NOTATION_ALIASES.get(style, style) if style is not None else None
+    if style is not None and style not in NOTATIONS:
+        from nnft.errors import InputError
+        raise InputError(f"--notation must be one of {', '.join(NOTATIONS)}, got {str(style)[:40]!r}")
+    return _NOTATION.set(style)
+
+
+def reset_notation(token) -> None:
+    """Undo a :func:`use_notation`."""
+    _NOTATION.reset(token)
 
 
 def estimate(mean: float, err: float, style: str | None = None) -> str:
@@ -79,7 +125,7 @@ def estimate(mean: float, err: float, style: str | None = None) -> str:
 def colour_enabled(stream=None) -> bool:
     """Whether to colour: never with ``NO_COLOR`` set (non-empty) or ``NNFT_COLOR=never``; always
     with ``NNFT_COLOR=always``; otherwise when ``stream`` (default stdout) is a terminal."""
-    if os.environ.get("NO_COLOR"):
+    if os.environ.get("NO_COLOR") or _RECORDING.get() is not None:
         return False
     force = os.environ.get("NNFT_COLOR", "").strip().lower()
     if force in ("always", "never"):
@@ -155,6 +201,12 @@ def render(header: Sequence[str], rows: Sequence[Sequence[str]], *, align: Seque
       label_below: a moved label goes below its row's numbers instead of above.
       after: per row, lines printed under it (in the last block), wrapped as :func:`wrap_text`.
     """
+    recording = _RECORDING.get()
+    if recording is not None:                      # html(): keep the cells, mark the table's place
+        recording.append((list(header), [[str(c) for c in r] for r in rows],
+                          list(align) if align is not None else [">"] * len(header),
+                          [list(a) for a in after] if after is not None else None))
+        return [f"{_MARK}{len(recording) - 1}{_MARK_END}"]
     width = terminal_width() if width is None else width
     align = list(align) if align is not None else [">"] * len(header)
     mins = list(minwidth) if minwidth is not None else [0] * len(header)
@@ -211,6 +263,73 @@ def render(header: Sequence[str], rows: Sequence[Sequence[str]], *, align: Seque
             out.append("")
         out += block(cols, moved, i == len(blocks) - 1)
     return out
+
+
+def html(text: Callable[[], str]) -> str:
+    """The HTML of a text table: ``text()`` (a result's ``table`` method, or any function that builds
+    its tables with :func:`render`) is run with every :func:`render` recorded; its prose lines come
+    back escaped in ``<pre>`` blocks, each table as a ``<table>`` (header row, one row per cell row,
+    the lines :func:`render` would print under a row as a row spanning the table). Columns with
+    nothing in them are left out, as in the text. Estimates follow :func:`notation`; never coloured.
+
+    Returns:
+      well-formed HTML (every element closed), one ``<div class="nnft-result">``."""
+    recorded: list = []
+    token = _RECORDING.set(recorded)
+    try:
+        out_text = text()
+    finally:
+        _RECORDING.reset(token)
+    parts, prose = ['<div class="nnft-result">'], []
+
+    def flush():
+        while prose and not prose[-1].strip():
+            prose.pop()
+        if prose:
+            parts.append("<pre>" + _html.escape("\n".join(prose)) + "</pre>")
+        prose.clear()
+
+    for line in str(out_text).split("\n"):
+        mark = line.strip()
+        if mark.startswith(_MARK) and mark.endswith(_MARK_END) and mark[len(_MARK):-1].isdigit():
+            flush()
+            parts.append(_html_table(*recorded[int(mark[len(_MARK):-1])]))
+        elif prose or line.strip():
+            prose.append(line)
+    flush()
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def _html_table(header, rows, align, after) -> str:
+    shown = [j for j in range(len(header)) if header[j].strip() or any(r[j].strip() for r in rows)]
+    side = {"<": "left", ">": "right"}
+    esc = _html.escape
+    out = ["<table>", "<tr>" + "".join(f"<th>{esc(header[j].strip())}</th>" for j in shown) + "</tr>"]
+    for i, r in enumerate(rows):
+        out.append("<tr>" + "".join(f'<td style="text-align:{side.get(align[j], "right")}">{esc(r[j].strip())}</td>'
+                                    for j in shown) + "</tr>")
+        if after is not None and after[i]:
+            out.append(f'<tr><td colspan="{len(shown)}" style="text-align:left"><small>'
+                       + "<br/>".join(esc(x.strip()) for x in after[i]) + "</small></td></tr>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
+def recording() -> bool:
+    """Whether :func:`html` is running (a text function may then give a table where text has prose)."""
+    return _RECORDING.get() is not None
+
+
+class TextTable:
+    """Mixin of a result with a ``table(width=None) -> str`` method (built with :func:`render`):
+    ``print(result)`` shows the text table, Jupyter the same table as HTML (:func:`html`)."""
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def _repr_html_(self) -> str:
+        return html(self.table)
 
 
 def versions() -> dict[str, str]:

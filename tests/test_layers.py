@@ -42,6 +42,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.inputs",              # checks of user arguments and their bounds
         "nnft.stats",               # Estimate, BlockSums, z-scores, ESS
         "nnft.tables",              # text tables fitted to the terminal, estimate notation, verdict colours
+        "nnft.result_tables",       # text of the lower layers' result types (duck typed), for print and HTML
         "nnft.tails",               # Pareto-k̂ tail diagnostic (stats reads KHAT_FLAG)
         "nnft.partitions",          # set partitions, moment <-> cumulant relations
         "nnft.checkpoint",          # checkpoint files of streams (imports no runtime)
@@ -63,6 +64,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.spec.fields",         # field types and validators the models share
         "nnft.spec.hints",          # hints of spec errors (undeclared names, free axes)
         "nnft.spec.study",          # the study: block (points, correlators, checks)
+        "nnft.spec.train",          # the train: block (data, loss, optimiser, parameterisation)
         "nnft.spec.models",         # Theory and its parts
         "nnft.spec.read",           # text and files -> plain mappings, safely (YAML/TOML/JSON)
         "nnft.spec.resolve",        # names and paths -> spec files (shipped specs, confined extends:)
@@ -76,6 +78,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("densities / analytic", (
         "nnft.densities",
         "nnft.densities.ball",
+        "nnft.densities.discrete",
+        "nnft.densities.orthogonal",
         "nnft.densities.base",
         "nnft.densities.constraints",
         "nnft.densities.draws",
@@ -172,6 +176,12 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.action.gaussian",         # S0 = 1/2 phi K^-1 phi (kernel map or measured G2)
         "nnft.action.quartic",          # quartic vertex: amputated connected 4-point function
         "nnft.action.running",          # 2008.08601 running coupling lambda(Lambda)
+        "nnft.training",                # training of ensembles (docs/training.md)
+        "nnft.training.setup",          # the train: block as numbers (data, targets, lr, recorded steps)
+        "nnft.training.dynamics",       # vmapped, chunked gradient descent; per-network features
+        "nnft.training.theory",         # infinite-width linearised GP, eta_crit
+        "nnft.training.result",         # Training: time-dependent statistics and their table
+        "nnft.training.run",            # nnft.train
         "nnft.results",                 # results as xarray Datasets, files (knows every result type)
         "nnft.results.provenance",      # resolved spec, hash, versions, settings, timestamp
         "nnft.results.files",           # netCDF / JSON files of a Dataset
@@ -186,6 +196,12 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.results.criticality",     # MLP criticality analysis <-> Dataset
         "nnft.results.couplings",       # actions, couplings, extrapolations <-> Dataset
         "nnft.results.spectrum",        # PowerSpectrum <-> Dataset
+        "nnft.results.training",        # Training (time as a dimension) <-> Dataset
+        "nnft.bayes",               # Bayesian inference: NNGP posterior, finite-width posteriors
+        "nnft.bayes.gp",            # exact GP algebra on the NNGP kernel (Cholesky with jitter)
+        "nnft.bayes.likelihood",    # Gaussian likelihood of data as an insertion -> P(theta | D)
+        "nnft.bayes.finite",        # posterior mean/covariance by reweighting or NUTS, NNGP beside
+        "nnft.results.posterior",       # Posterior <-> Dataset
     )),
     # Figures of results (matplotlib imported on first use), drawn from their Datasets.
     ("plot", (
@@ -209,6 +225,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.cli.local",           # nnft local: correlators of local operators (components, derivatives)
         "nnft.cli.couplings",       # nnft couplings: action, quartic vertex, running coupling
         "nnft.cli.spectrum",        # nnft spectrum: the power spectrum command
+        "nnft.cli.train",           # nnft train
+        "nnft.cli.posterior",       # nnft posterior: NNGP and finite-width posteriors from a data file
     )),
     # The public API (lazy re-exports) sits on top; nothing inside nnft imports the package itself.
     ("public API", (

@@ -11,13 +11,16 @@ PUBLIC = {
     "local_correlator",
     "gaussian_action", "quartic_coupling", "running_coupling", "extrapolate",
     "power_spectrum", "PowerSpectrum", "scalar_net_design",
+    "train", "Training",
+    "posterior", "nngp_posterior", "condition",
 }
 
 
 def test_public_names():
     names = {n for n in dir(nnft) if not n.startswith("_")}
     modules = {"analytic", "checks", "cli", "insertions", "densities", "errors", "estimators", "graph", "perturbation", "reference", "sample", "inputs",
-               "spec", "stats", "study", "sweep", "results"}
+               "spec", "stats", "study", "sweep", "results",
+               "training", "bayes"}
     assert names - modules == PUBLIC
 
 

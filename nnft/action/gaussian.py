@@ -1,4 +1,5 @@
-"""The Gaussian (NNGP) action of a field on a lattice of points: S₀[φ] = ½ φᵀ K⁻¹ φ.
+"""The Gaussian (NNGP) action of a field on a lattice of points: S₀[φ] = ½ φᵀ K⁻¹ φ (½(φ − μ)ᵀK⁻¹(φ − μ) for a
+field with mean μ).
 
 At infinite width a neuron sum is a Gaussian process with kernel K (TASI arXiv:2408.00082 eq. 42-43:
 P[φ] ∝ exp(−S₀), S₀ = ½ ∫∫ φ(x) K⁻¹(x, y) φ(y)); on P points x₁..x_P the integral kernel is the
@@ -16,26 +17,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnft.action.lattice import RCOND, check_points, inverse, sorted_tuples, tensor_index
+from nnft.action.lattice import NOISE_LIMIT, RCOND, check_points, inverse, inverse_noise, sorted_tuples, tensor_index
 from nnft.errors import EstimatorError, InputError
 from nnft.stats import Estimate
+from nnft.tables import TextTable
 
 __all__ = ["GaussianAction", "gaussian_action", "NOISE_LIMIT"]
 
-#: a measured K is refused when the typical relative error of its inverse reaches this fraction:
-#: ‖K⁻¹ δK K⁻¹‖_F/‖K⁻¹‖_F with independent entry errors δK_ij of the measured standard errors (first order)
-NOISE_LIMIT = 0.2
-
-
-def inverse_noise(H: np.ndarray, err: np.ndarray) -> float:
-    """The first-order relative error of an inverse H = K⁻¹ from independent errors ``err`` of the entries
-    of K: √(Σ_ij err_ij² ‖H_:i‖² ‖H_j:‖²)/‖H‖_F (δ(K⁻¹) = −K⁻¹ δK K⁻¹)."""
-    r = np.sqrt((H ** 2).sum(0))
-    return float(np.sqrt(((err * r[:, None] * r[None]) ** 2).sum()) / np.linalg.norm(H))
-
-
 @dataclass(frozen=True)
-class GaussianAction:
+class GaussianAction(TextTable):
     """S₀[φ] = ½ φᵀ K⁻¹ φ on a lattice of points.
 
     Attributes:
@@ -46,8 +36,11 @@ class GaussianAction:
       dropped: eigenmodes of K dropped as unresolved (0 unless ``truncate=True``).
       source: where K comes from ("kernel map: …" or "measured G2 (n networks)").
       kernel_err: (P, P) standard errors of a measured K (None for the kernel map).
+      precision_err: (P, P) jackknife standard errors of a measured K⁻¹ (over the whole map sample → K̂ → K̂⁻¹;
+        None for the kernel map or a given K).
       mean: ⟨S₀⟩ over a Monte Carlo ensemble (an Estimate, dimensionless) or None; its expectation
-        is :attr:`expected` when the ensemble's G2 is K.
+        is :attr:`expected` when the ensemble's mean is ``field_mean`` and its connected G2 is K.
+      field_mean: (P,) μ, the field's mean the action is centred on, S₀ = ½(φ − μ)ᵀK⁻¹(φ − μ) (None: 0).
     """
 
     points: np.ndarray
@@ -58,6 +51,8 @@ class GaussianAction:
     source: str
     kernel_err: np.ndarray | None = None
     mean: Estimate | None = None
+    precision_err: np.ndarray | None = None
+    field_mean: np.ndarray | None = None
 
     @property
     def expected(self) -> float:
@@ -65,17 +60,20 @@ class GaussianAction:
         return 0.5 * (len(self.points) - self.dropped)
 
     def __call__(self, phi) -> np.ndarray:
-        """S₀ of field configurations ``phi`` (..., P) -> (...,) (dimensionless)."""
+        """S₀ = ½(φ − μ)ᵀK⁻¹(φ − μ) of field configurations ``phi`` (..., P) -> (...,) (dimensionless)."""
         phi = np.asarray(phi, dtype=np.float64)
         if phi.shape[-1:] != (len(self.points),):
             raise InputError(f"phi must have last axis P = {len(self.points)}, got shape {phi.shape}")
+        if self.field_mean is not None:
+            phi = phi - self.field_mean
         return 0.5 * np.einsum("...i,ij,...j->...", phi, self.precision, phi)
 
     def table(self) -> str:
         """The action as text: K, its condition number, ⟨S₀⟩ against P/2 (what ``nnft couplings`` prints)."""
         from nnft.stats import format_value
         with np.printoptions(precision=6, suppress=True, linewidth=120):
-            lines = [f"Gaussian action S₀ = ½ φᵀK⁻¹φ on {len(self.points)} points (TASI arXiv:2408.00082 eq. 42-43)",
+            lines = [f"Gaussian action S₀ = ½ (φ − μ)ᵀK⁻¹(φ − μ) on {len(self.points)} points (TASI arXiv:2408.00082 "
+                     f"eq. 42-43), μ = {'0' if self.field_mean is None else self.field_mean}",
                      f"K [{self.source}]\n{self.kernel}",
                      f"condition number {self.condition:.4g}" + (f", {self.dropped} unresolved modes dropped" if self.dropped else "")]
         if self.mean is not None:
@@ -96,12 +94,13 @@ def kernel_matrix(model, points) -> tuple[np.ndarray, str]:
     return np.asarray(k.nngp, dtype=np.float64), f"kernel map: {k.source}"
 
 
-def _pairs(X: np.ndarray) -> list[np.ndarray]:
-    return [X[list(t)] for t in sorted_tuples(len(X), 2)]
+def _tuples(X: np.ndarray) -> list[np.ndarray]:
+    """The P one-point tuples (the mean), then the sorted pairs (G2)."""
+    return [X[[i]] for i in range(len(X))] + [X[list(t)] for t in sorted_tuples(len(X), 2)]
 
 
 def gaussian_action(model, points, *, kernel="nngp", samples: int | None = None, key=0, blocks: int = 64,
-                    rcond: float = RCOND, truncate: bool = False, dtype: str = "float32") -> GaussianAction:
+                    rcond: float = RCOND, truncate: bool = False, field_mean=None, dtype: str = "float32") -> GaussianAction:
     """The Gaussian action S₀ = ½ φᵀ K⁻¹ φ of a model on a lattice of points (TASI arXiv:2408.00082
     eq. 42-43), and optionally ⟨S₀⟩ measured over an ensemble.
 
@@ -116,13 +115,16 @@ def gaussian_action(model, points, *, kernel="nngp", samples: int | None = None,
       key: seed of the ensemble.
       rcond, truncate: see ``nnft.action.lattice.inverse``: eigenvalues below rcond·λ_max are refused,
         or with ``truncate=True`` dropped.
+      field_mean: (P,) the mean μ of φ at the points, the action then ½(φ − μ)ᵀK⁻¹(φ − μ); None: 0 (the kernel
+        map refuses fields with a mean), or with ``kernel="measured"`` the measured mean (K is then the
+        connected G2, the covariance). A field with a mean and S₀ = ½φᵀK⁻¹φ would give ⟨S₀⟩ = P/2 + ½μᵀK⁻¹μ.
 
     Returns:
       :class:`GaussianAction`.
 
     Raises:
       EstimatorError: K not positive definite, ill-conditioned (condition number > 1/rcond), or (measured
-        K) its statistical error amplified by the condition number reaches :data:`NOISE_LIMIT`; what
+        K) the jackknife relative error of K̂⁻¹ reaches ``nnft.action.lattice.NOISE_LIMIT``; what
         the ensemble raises.
       KernelError: ``kernel="nngp"`` on a model with no kernel map and no reference.
     """
@@ -131,14 +133,29 @@ def gaussian_action(model, points, *, kernel="nngp", samples: int | None = None,
     P = len(X)
     idx = tensor_index(P, 2)
     kernel_err = None
+    mu = None
+    if field_mean is not None:
+        if isinstance(kernel, str) and kernel == "measured":
+            raise InputError("field_mean: with kernel='measured' the mean is measured from the same networks; "
+                             "pass field_mean only with kernel='nngp' or an array")
+        try:
+            mu = np.asarray(field_mean, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise InputError(f"field_mean must be {P} numbers (the mean of φ at each point), got {field_mean!r}") from None
+        if mu.shape != (P,) or not np.all(np.isfinite(mu)):
+            raise InputError(f"field_mean must be {P} finite numbers (the mean of φ at each point), got shape {mu.shape}")
+
+    def two(arr):                                       # per-tuple array -> (P, P) G2 block
+        return arr[..., P:][..., idx]
     if isinstance(kernel, str) and kernel == "nngp":
         K, source = kernel_matrix(model, X)
     elif isinstance(kernel, str) and kernel == "measured":
         if samples is None or int(samples) < 2:
             raise InputError("kernel='measured' needs samples ≥ 2 networks to measure G2 from")
-        ens = ensemble(model, _pairs(X), samples=int(samples), key=key, blocks=blocks, dtype=dtype)
+        ens = ensemble(model, _tuples(X), samples=int(samples), key=key, blocks=blocks, dtype=dtype)
         g2 = ens.connected()
-        K, kernel_err = g2.mean[idx], g2.stderr[idx]
+        K, kernel_err = two(g2.mean), two(g2.stderr)
+        mu = g2.mean[:P]
         source = f"measured G2 ({g2.n} networks)"
     elif isinstance(kernel, str):
         raise InputError(f"kernel must be 'nngp', 'measured' or a (P, P) array, got {kernel!r}")
@@ -148,14 +165,25 @@ def gaussian_action(model, points, *, kernel="nngp", samples: int | None = None,
             raise InputError(f"kernel array must have shape ({P}, {P}), got {K.shape}")
         source = "given"
     inv = inverse(K, rcond=rcond, truncate=truncate, what=f"K ({source})")
-    if kernel_err is not None and (noise := inverse_noise(inv.matrix, kernel_err)) >= NOISE_LIMIT:
-        raise EstimatorError(f"the measured K is too noisy to invert: its statistical errors give K⁻¹ a relative error "
-                             f"~{noise:.2g} ≥ {NOISE_LIMIT} (condition number {inv.condition:.3g}); measure more networks "
-                             "(the error falls as 1/√samples) or spread the points")
+    precision_err = None
+    if kernel_err is not None:
+        try:
+            inv_est = ens.derived(lambda full, conn: inverse(two(conn), rcond=rcond, truncate=truncate).matrix)
+            noise, precision_err = inverse_noise(inv_est), inv_est.stderr
+        except EstimatorError:                          # a leave-one-block-out K̂ is singular: no trustworthy inverse
+            noise = float("inf")
+        if not noise < NOISE_LIMIT:
+            raise EstimatorError(f"the measured K is too noisy to invert: the jackknife relative error of K⁻¹ is "
+                                 f"{noise:.2g} ≥ {NOISE_LIMIT} ({g2.n} networks, condition number {inv.condition:.3g}); "
+                                 "measure more networks (the error falls as 1/√samples) or spread the points")
     mean = None
     if samples is not None and not (isinstance(kernel, str) and kernel == "measured"):
-        ens = ensemble(model, _pairs(X), samples=int(samples), key=key, blocks=blocks, dtype=dtype)
+        ens = ensemble(model, _tuples(X), samples=int(samples), key=key, blocks=blocks, dtype=dtype)
         H = inv.matrix
-        mean = ens.derived(lambda full, conn: 0.5 * np.sum(H * full[..., idx], axis=(-2, -1)))
+        m0 = np.zeros(P) if mu is None else mu
+        # ⟨(φ − μ)ᵀH(φ − μ)⟩ = tr(H⟨φφᵀ⟩) − 2μᵀH⟨φ⟩ + μᵀHμ, from the full moments
+        mean = ens.derived(lambda full, conn: 0.5 * (np.sum(H * two(full), axis=(-2, -1))
+                                                     - 2 * (full[..., :P] @ H @ m0) + m0 @ H @ m0))
     return GaussianAction(points=X, kernel=K, precision=inv.matrix, condition=inv.condition, dropped=inv.dropped,
-                          source=source, kernel_err=kernel_err, mean=mean)
+                          source=source, kernel_err=kernel_err, mean=mean, precision_err=precision_err,
+                          field_mean=mu)

@@ -16,6 +16,15 @@ term is ½φᵀ(G⁻¹ − ½ λ·G)φ when G is the *full* two-point function (
 For a single-layer neuron sum G2 is independent of the width N and G_c⁽⁴⁾ ∝ 1/N exactly (TASI
 arXiv:2408.00082 eq. 50-51), so λ ∝ 1/N exactly. Errors: one ensemble, one delete-one-block jackknife
 over the whole non-linear map (G2, G4) -> λ.
+
+Bias: λ̂ is a non-linear function of sample means (four inverses of the noisy Ĝ2), so it is biased at
+O(1/samples) while its error falls as 1/√samples. Two guards: the measured G2 is refused when the jackknife
+relative error of Ĝ2⁻¹ reaches ``nnft.action.lattice.NOISE_LIMIT`` (for Gaussian data the inverse's bias is
+O(P/samples) whatever the conditioning: the inverse-Wishart mean), and the jackknife bias estimate
+(k − 1)(mean of the leave-one-block-out λ − λ̂) is reported per entry (:attr:`QuarticCoupling.bias`, in the
+table as a fraction of the error; not subtracted: the correction adds variance and is itself noisy).
+Measured for the Cos-net (N = 4, three points 0.8 apart): |bias| ≤ 0.05 σ at 60 000 networks, ≤ 0.35 σ at
+2 000.
 """
 
 from __future__ import annotations
@@ -24,17 +33,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnft.action.lattice import RCOND, amputate, check_points, inverse, sorted_tuples, tensor_index
+from nnft.action.lattice import (NOISE_LIMIT, RCOND, amputate, check_points, check_rcond, inverse, inverse_noise,
+                                 sorted_tuples, tensor_index)
 from nnft.errors import EstimatorError
 from nnft.stats import Estimate
+from nnft.tables import TextTable
 
 __all__ = ["QuarticCoupling", "quartic_coupling", "vertex"]
+
+#: advice when the G2 that amputates the legs is ill-conditioned (the vertex takes no pseudo-inverse)
+_HINT = "Spread the points further apart or use fewer (the vertex needs the full inverse, no pseudo-inverse)"
 
 
 def vertex(g2: np.ndarray, g4c: np.ndarray, *, rcond: float = RCOND) -> np.ndarray:
     """λ_{abcd} = −Σ G⁻¹G⁻¹G⁻¹G⁻¹ G_c⁽⁴⁾ from a (P, P) two-point matrix and a (P, P, P, P) connected
     4-point tensor (units: φ⁻⁴ for φ on the lattice). Raises EstimatorError for an ill-conditioned G."""
-    H = inverse(g2, rcond=rcond, what="G2").matrix
+    H = inverse(g2, rcond=rcond, what="G2", hint=_HINT).matrix
     return -amputate(np.asarray(g4c, dtype=np.float64), H)
 
 
@@ -55,7 +69,7 @@ def diameters(X: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class QuarticCoupling:
+class QuarticCoupling(TextTable):
     """The quartic vertex λ_{abcd} of an ensemble on P lattice points, with jackknife errors.
 
     Attributes:
@@ -68,6 +82,8 @@ class QuarticCoupling:
       locality: per radius, RMS of λ over tuples of that diameter divided by the RMS of the diagonal
         λ_{aaaa} (Estimate (len(radii),); 1 at radius 0): how fast the vertex decays off the diagonal.
       source: what G2 amputates the legs ("measured" or "exact …").
+      bias: (P, P, P, P) the jackknife bias estimate of λ̂ (k − 1)(mean of the leave-one-block-out λ − λ̂), or
+        None when not computed (results saved before it existed); not subtracted from ``vertex``.
     """
 
     points: np.ndarray
@@ -78,6 +94,17 @@ class QuarticCoupling:
     radii: np.ndarray
     locality: Estimate
     source: str = "measured"
+    bias: np.ndarray | None = None
+
+    @property
+    def bias_ratio(self) -> float:
+        """max over entries of |bias|/stderr of λ (NaN when the bias was not computed): the O(1/samples) bias of the
+        plug-in λ̂ in units of its error; ≪ 1 means it is negligible."""
+        if self.bias is None:
+            return float("nan")
+        with np.errstate(all="ignore"):
+            r = np.abs(self.bias) / self.vertex.stderr
+        return float(np.nanmax(np.where(self.vertex.stderr > 0, r, 0.0)))
 
     @property
     def mass_shift(self) -> np.ndarray:
@@ -91,6 +118,8 @@ class QuarticCoupling:
         P = len(self.points)
         lines = [f"quartic vertex λ_abcd = −Σ G⁻¹G⁻¹G⁻¹G⁻¹ G_c⁽⁴⁾ on {P} points, S ⊃ (1/4!) Σ λ_abcd φ_aφ_bφ_cφ_d "
                  f"(arXiv:2307.03223); {self.vertex.n} networks, G2 condition number {self.condition:.4g}"]
+        if self.bias is not None:
+            lines.append(f"jackknife bias estimate of λ: at most {self.bias_ratio:.2g} standard errors (not subtracted)")
         for a in range(P):
             x = ",".join(f"{c:.4g}" for c in self.points[a])
             lines.append(f"  λ_aaaa at ({x}): {format_value(float(self.vertex.mean[(a,) * 4]), float(self.vertex.stderr[(a,) * 4]))}")
@@ -127,11 +156,14 @@ def quartic_coupling(model, points, *, samples: int, key=0, blocks: int = 64, rc
       :class:`QuarticCoupling` (λ, G2, G_c⁽⁴⁾ with jackknife errors, the locality profile).
 
     Raises:
-      EstimatorError: G2 ill-conditioned (condition number > 1/rcond) or not positive definite; what
-        ``nnft.ensemble`` raises (divergent 4th moments, not estimable).
+      EstimatorError: G2 ill-conditioned (condition number > 1/rcond) or not positive definite, or too noisy
+        (jackknife relative error of G2⁻¹ ≥ ``nnft.action.lattice.NOISE_LIMIT``); what ``nnft.ensemble``
+        raises (divergent 4th moments, not estimable).
+      InputError: bad points, rcond outside (0, 1).
     """
     from nnft.estimators.npoint import ensemble
     X = check_points(points, model.d)
+    rcond = check_rcond(rcond)
     P = len(X)
     t2, t4 = sorted_tuples(P, 2), sorted_tuples(P, 4)
     tuples = [X[list(t)] for t in t2] + [X[list(t)] for t in t4]
@@ -140,7 +172,17 @@ def quartic_coupling(model, points, *, samples: int, key=0, blocks: int = 64, rc
     conn = ens.connected()
     g2 = Estimate(conn.mean[:n2][tensor_index(P, 2)], conn.stderr[:n2][tensor_index(P, 2)], conn.n)
     g4c = Estimate(conn.mean[n2:][tensor_index(P, 4)], conn.stderr[n2:][tensor_index(P, 4)], conn.n)
-    cond = inverse(g2.mean, rcond=rcond, what="the measured G2").condition
+    inv = inverse(g2.mean, rcond=rcond, what="the measured G2", hint=_HINT)
+    cond = inv.condition
+    try:
+        noise = inverse_noise(ens.derived(lambda f, c: inverse(c[:n2][tensor_index(P, 2)], rcond=rcond).matrix))
+    except EstimatorError:                              # a leave-one-block-out Ĝ2 is singular
+        noise = float("inf")
+    if not noise < NOISE_LIMIT:
+        raise EstimatorError(f"quartic vertex: the measured G2 is too noisy to amputate the legs with: the jackknife "
+                             f"relative error of G2⁻¹ is {noise:.2g} ≥ {NOISE_LIMIT} ({conn.n} networks, condition number "
+                             f"{cond:.3g}), and λ carries four of them; measure more networks (the error falls as "
+                             "1/√samples)")
     diam = diameters(X)
     radii = np.unique(np.round(diam, 12))
 
@@ -150,6 +192,24 @@ def quartic_coupling(model, points, *, samples: int, key=0, blocks: int = 64, rc
     try:
         lam_est = ens.derived(lam)
         loc = ens.derived(lambda f, c: _locality(lam(f, c), diam, radii))
+        bias = _jackknife_bias(ens, lam)
     except EstimatorError as err:
-        raise EstimatorError(f"quartic vertex: {err} (G2 condition number {cond:.3g})") from None
-    return QuarticCoupling(points=X, vertex=lam_est, g2=g2, g4c=g4c, condition=cond, radii=radii, locality=loc)
+        raise EstimatorError(f"quartic vertex: {err} (in a leave-one-block-out replicate of G2, condition number "
+                             f"{cond:.3g} on all {conn.n} networks: too few networks per jackknife block; measure more)") from None
+    return QuarticCoupling(points=X, vertex=lam_est, g2=g2, g4c=g4c, condition=cond, radii=radii, locality=loc,
+                           bias=bias)
+
+
+def _jackknife_bias(ens, fn) -> np.ndarray:
+    """(k − 1)(mean_b fn(leave block b out) − fn(all)) over the k non-empty blocks: the jackknife estimate of the
+    O(1/samples) bias of the plug-in estimator fn(means) (Quenouille; Efron & Stein 1981)."""
+    S, W = ens.sums.sums, ens.sums.weights
+    keep = np.nonzero(W > 0)[0]
+    tot, wt = S.sum(0), W.sum()
+
+    def at(means):
+        return np.asarray(fn(ens.plan.full(means), ens.plan.connected(means)), dtype=np.float64)
+
+    full = at(tot / wt)
+    loo = np.mean([at((tot - S[b]) / (wt - W[b])) for b in keep], axis=0)
+    return (len(keep) - 1) * (loo - full)

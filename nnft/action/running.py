@@ -9,6 +9,14 @@ perturbation theory gives ΔG⁽⁴⁾(x₁..x₄) = G⁽⁴⁾ − G⁽⁴⁾_G
 G⁽⁴⁾ measured, G⁽⁴⁾_GP the Wick sum of the NNGP kernel K (2008.08601 §4-5, the cutoffs 7 … 10⁵ of its
 running-coupling figures; conventions differing by the constant 4! or the sign leave the slope unchanged).
 
+**Which kernel on the legs.** By default the legs are the full NNGP kernel K, the propagator of S_GP. A
+readout bias b ~ N(0, σ_b²) adds σ_b² to K but is an independent Gaussian that takes no part in the
+interaction; the public reimplementation of the paper's experiment by Erbin, Lahoche and Ousmane Samary
+(arXiv:2108.01403, code HaroldErbin/nnqft) puts K − σ_b² on the legs (and the full K in the Wick sum).
+``bias_variance=σ_b²`` does that. The choice matters for the slope: the Gauss-net's bias-free kernel decays,
+so I(Λ) converges and λ(Λ) tends to a constant (asymptotic slope 0), while the full kernel tends to σ_b²
+(slope −d). Erf (the arcsine part tends to a constant) and the bias-free ReLU are unaffected.
+
 **The slope is the quadrature's.** ΔG⁽⁴⁾ does not depend on Λ, so d log|λ|/d log Λ = −d log I/d log Λ for
 every tuple: the Monte Carlo error moves each tuple's intercept, never its slope. If |K(x, x_i)| ~ |x|^{a_i}
 as |x| → ∞ on the side that dominates, I(Λ) ~ Λ^{Σa_i + d}, so λ ~ Λ^{−(Σa_i + d)}: Gauss-net and Erf
@@ -28,8 +36,9 @@ import numpy as np
 from nnft.action.lattice import check_points, sorted_tuples
 from nnft.errors import EstimatorError, InputError, KernelError
 from nnft.stats import Estimate
+from nnft.tables import TextTable
 
-__all__ = ["PAPER_CUTOFFS", "RunningCoupling", "running_coupling", "cutoff_integrals", "kernel_cross"]
+__all__ = ["PAPER_CUTOFFS", "RunningCoupling", "running_coupling", "cutoff_integrals", "kernel_cross", "check_cutoffs"]
 
 #: the cutoffs Λ of 2008.08601's running-coupling experiments
 PAPER_CUTOFFS = (7, 10, 15, 20, 30, 40, 50, 70, 100, 200, 500, 1000, 2000, 5000, 7000, 10_000, 20_000,
@@ -83,8 +92,8 @@ def _breaks(cutoffs: np.ndarray, xs: np.ndarray) -> np.ndarray:
     return br[(br >= -lmax) & (br <= lmax)]
 
 
-def cutoff_integrals(model, xs, quads, cutoffs) -> np.ndarray:
-    """I(Λ) = ∫_{−Λ}^{Λ} dx Π_{i∈q} K(x, x_{q_i}) per cutoff and index tuple q: (C, Q), d = 1.
+def cutoff_integrals(model, xs, quads, cutoffs, bias_variance: float = 0.0) -> np.ndarray:
+    """I(Λ) = ∫_{−Λ}^{Λ} dx Π_{i∈q} (K(x, x_{q_i}) − bias_variance) per cutoff and index tuple q: (C, Q), d = 1.
 
     Raises:
       EstimatorError: the two Gauss–Legendre orders disagree by more than :data:`QUAD_TOL` (relative).
@@ -96,7 +105,7 @@ def cutoff_integrals(model, xs, quads, cutoffs) -> np.ndarray:
     res = []
     for n in (ORDER, CHECK_ORDER):
         x, w = composite_nodes(br, n)
-        Kx = kernel_cross(model, x[:, None], xs)                   # (G, P)
+        Kx = kernel_cross(model, x[:, None], xs) - bias_variance   # (G, P): the legs
         f = np.prod(Kx[:, q], axis=-1) * w[:, None]                # (G, Q)
         panel = np.repeat(np.arange(len(br) - 1), n)
         per_panel = np.zeros((len(br) - 1, f.shape[1]))
@@ -132,7 +141,7 @@ def _fit(u: np.ndarray, y: np.ndarray) -> tuple[float, float, np.ndarray]:
 
 
 @dataclass(frozen=True)
-class RunningCoupling:
+class RunningCoupling(TextTable):
     """λ(Λ) of 2008.08601 §4-5 at the 4-point tuples of a set of inputs.
 
     Attributes:
@@ -147,6 +156,7 @@ class RunningCoupling:
         regression's standard error (deviation from a power law; the Monte Carlo error does not enter).
       asymptotic_slope: −max(0, max over sides of Σa_i + d), the a_i read off the kernel's growth at the largest
         cutoff (0: I(Λ) converges, λ(Λ) tends to a constant).
+      bias_variance: the constant removed from the kernel on the legs (0: the full kernel).
     """
 
     inputs: np.ndarray
@@ -159,6 +169,7 @@ class RunningCoupling:
     slope: float
     slope_err: float
     asymptotic_slope: float
+    bias_variance: float = 0.0
 
     def fit(self, low: float = 0.0, high: float = np.inf) -> tuple[float, float]:
         """(slope, stderr) of log|λ| vs log Λ over the cutoffs in [low, high] (≥ 3 needed)."""
@@ -172,7 +183,8 @@ class RunningCoupling:
         """λ(Λ) as text: per cutoff the median |λ| over resolved tuples, then the slopes (``nnft couplings``)."""
         from nnft.stats import format_value
         lines = [f"running coupling λ(Λ) = −ΔG⁽⁴⁾/∫_[−Λ,Λ] ΠK (arXiv:2008.08601 §4-5), S ⊃ (λ/4!)∫φ⁴; "
-                 f"{int(self.resolved.sum())}/{len(self.quads)} tuples resolved (|ΔG4| ≥ {RESOLVED:g}σ)",
+                 f"{int(self.resolved.sum())}/{len(self.quads)} tuples resolved (|ΔG4| ≥ {RESOLVED:g}σ)"
+                 + (f"; legs K − {self.bias_variance:g} (readout bias variance removed)" if self.bias_variance else ""),
                  f"{'Λ':>10}  {'median |λ|':>12}  λ at tuple 0"]
         r = self.resolved
         for c, L in enumerate(self.cutoffs):
@@ -188,11 +200,35 @@ class RunningCoupling:
                 f"resolved: slope {self.slope:.4f} ± {self.slope_err:.2g}, asymptotic {self.asymptotic_slope:.4g})")
 
 
-def _asymptotic(model, xs: np.ndarray, quads: np.ndarray, lmax: float) -> float:
+def check_cutoffs(cutoffs) -> np.ndarray:
+    """Cutoffs Λ as a float64 array: ≥ 3 values, finite, in (0, :data:`MAX_CUTOFF`], strictly increasing.
+
+    Raises:
+      InputError: anything else (one message naming what is allowed).
+    """
+    allowed = f"≥ 3 strictly increasing numbers in (0, {MAX_CUTOFF:g}], e.g. (7, 10, 100, 1000)"
+    if isinstance(cutoffs, (str, bytes)):
+        raise InputError(f"cutoffs must be {allowed}, got a string {str(cutoffs)[:40]!r}")
+    try:
+        cut = np.asarray(cutoffs, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(f"cutoffs must be {allowed}, got {str(cutoffs)[:60]}") from None
+    if cut.ndim != 1 or len(cut) < 3:
+        raise InputError(f"cutoffs must be {allowed}, got {np.asarray(cutoffs).tolist()} (shape {cut.shape})")
+    shown = [float(c) for c in cut[:8]]
+    if not np.all(np.isfinite(cut)) or cut.min() <= 0 or cut.max() > MAX_CUTOFF:
+        raise InputError(f"cutoffs must be {allowed}, got {shown}")
+    if np.any(np.diff(cut) <= 0):
+        raise InputError(f"cutoffs must be {allowed}, got {shown}: not strictly increasing (sort them, drop repeats; "
+                         "the result's cutoff axis is the order given)")
+    return cut
+
+
+def _asymptotic(model, xs: np.ndarray, quads: np.ndarray, lmax: float, bias_variance: float = 0.0) -> float:
     """−max(0, max over the sides ±∞ of Σ_i a_i + d), a_i = d log|K(x, x_i)|/d log|x| at x = ±lmax: the power
     of Λ that I(Λ) grows with (0 when the integrand decays faster than |x|^−d on both sides: I converges)."""
     pts = np.array([[-lmax], [-lmax / 2], [lmax / 2], [lmax]])
-    K = np.abs(kernel_cross(model, pts, xs))
+    K = np.abs(kernel_cross(model, pts, xs) - bias_variance)
     growth = 0.0
     for lo, hi in ((1, 0), (2, 3)):
         if not np.all(K[hi] > 0) or not np.all(K[lo] > 0):
@@ -203,7 +239,7 @@ def _asymptotic(model, xs: np.ndarray, quads: np.ndarray, lmax: float) -> float:
 
 
 def running_coupling(model, inputs, *, samples: int, cutoffs=PAPER_CUTOFFS, key=0, blocks: int = 64,
-                     method: str = "networks", dtype: str = "float32") -> RunningCoupling:
+                     method: str = "networks", bias_variance: float = 0.0, dtype: str = "float32") -> RunningCoupling:
     """λ(Λ) = −ΔG⁽⁴⁾/∫_{[−Λ,Λ]} ΠK at every sorted 4-tuple of the inputs (2008.08601 §4-5; module docstring).
 
     Args:
@@ -214,7 +250,12 @@ def running_coupling(model, inputs, *, samples: int, cutoffs=PAPER_CUTOFFS, key=
         ΔG⁽⁴⁾ = the neuron-level G_c⁽⁴⁾ at the spec's width (``nnft.neuron_measure``, exact in N; equal in
         expectation for a neuron sum, whose G2 = K at every width, and with a relative error that does
         not grow with N; but heavy-tailed neurons, e.g. the lognormal Gauss-net units, may leave it unresolved).
-      cutoffs: Λ values, > 0, ≤ 10⁷ (default: the paper's 21 from 7 to 10⁵).
+      cutoffs: Λ values, ≥ 3, strictly increasing, in (0, 10⁷] (default: the paper's 21 from 7 to 10⁵).
+      bias_variance: a constant removed from the kernel on the legs of the cutoff integral, K(x, x_i) − σ_b²
+        (the readout bias's variance: the bias is an independent Gaussian that does not interact, as in the
+        public reimplementation of Erbin, Lahoche, Ousmane Samary arXiv:2108.01403); 0 (default): the full
+        kernel. The Wick subtraction always uses the full K. For the Gauss-net it decides the asymptotic slope:
+        the bias-free legs decay, I(Λ) converges and λ(Λ) tends to a constant (slope 0, not −1).
 
     Returns:
       :class:`RunningCoupling`.
@@ -230,9 +271,14 @@ def running_coupling(model, inputs, *, samples: int, cutoffs=PAPER_CUTOFFS, key=
         raise InputError(f"running_coupling: the model has d = {model.d} inputs; the cutoff integral is "
                          "implemented for d = 1 (the 2008.08601 experiments), not for a d-dimensional box")
     xs = check_points(inputs, 1)
-    cut = np.sort(np.asarray(cutoffs, dtype=np.float64).ravel())
-    if len(cut) < 3 or not np.all(np.isfinite(cut)) or cut[0] <= 0 or cut[-1] > MAX_CUTOFF or len(np.unique(cut)) < len(cut):
-        raise InputError(f"cutoffs must be ≥ 3 distinct values in (0, {MAX_CUTOFF:g}], got {np.asarray(cutoffs).tolist()}")
+    cut = check_cutoffs(cutoffs)
+    try:
+        bv = float(bias_variance)
+    except (TypeError, ValueError):
+        bv = float("nan")
+    if not (np.isfinite(bv) and bv >= 0):
+        raise InputError(f"bias_variance must be a finite number ≥ 0 (the readout bias variance σ_b² removed from the "
+                         f"legs, 0 for the full kernel), got {bias_variance!r}")
     quads = np.asarray(sorted_tuples(len(xs), 4), dtype=np.int64)
     K = np.asarray(kernels_or_reference(model, xs).nngp, dtype=np.float64)
     tuples = [xs[list(q)] for q in quads]
@@ -245,7 +291,7 @@ def running_coupling(model, inputs, *, samples: int, cutoffs=PAPER_CUTOFFS, key=
         dg4 = Estimate(g4.mean - _wick4(K, quads), g4.stderr, g4.n, g4.ess, g4.khat, g4.notes)
     else:
         raise InputError(f"method must be 'networks' or 'neurons', got {method!r}")
-    I = cutoff_integrals(model, xs, quads, cut)
+    I = cutoff_integrals(model, xs, quads, cut, bv)
     lam = Estimate(-dg4.mean[None] / I, np.abs(dg4.stderr[None] / I), dg4.n, dg4.ess)
     resolved = np.abs(dg4.mean) >= RESOLVED * dg4.stderr
     if not resolved.any():
@@ -254,4 +300,4 @@ def running_coupling(model, inputs, *, samples: int, cutoffs=PAPER_CUTOFFS, key=
     s, e, _ = _fit(np.log(cut), -np.log(np.abs(I[:, resolved])))
     return RunningCoupling(inputs=xs, quads=quads, cutoffs=cut, delta_g4=dg4, integrals=I, coupling=lam,
                            resolved=resolved, slope=s, slope_err=e,
-                           asymptotic_slope=_asymptotic(model, xs, quads, float(cut[-1])))
+                           asymptotic_slope=_asymptotic(model, xs, quads, float(cut[-1]), bv), bias_variance=bv)

@@ -63,7 +63,7 @@ class Activation:
 
 
 #: the activations offered by name (``nnft.analytic.criticality``): grammar functions, and linear
-NAMED = ("relu", "erf", "tanh", "linear", "cos", "sin", "exp", "gelu", "sigmoid", "softplus")
+NAMED = ("relu", "erf", "tanh", "linear", "cos", "sin", "exp", "gelu", "sigmoid", "softplus", "abs", "leaky_relu")
 
 
 def from_function(fn: Function) -> Activation:
@@ -95,6 +95,10 @@ def as_activation(activation) -> Activation:
     if isinstance(activation, Activation):
         return activation
     if isinstance(activation, str):
+        fn = FUNCTIONS.get(activation)
+        if activation not in ACTIVATIONS and fn is not None and fn.kernel is not None and fn.kernel.ntk_note:
+            raise InputError(f"activation {activation!r}: no susceptibilities: "
+                             + fn.kernel.ntk_note.removeprefix("no NTK: "))
         try:
             return ACTIVATIONS[activation]
         except KeyError:

@@ -49,6 +49,7 @@ from nnft.analytic.activations import Activation, as_activation, is_relu  # noqa
 from nnft.analytic.activations import is_relu as _is_relu  # noqa: F401 - imported from here by finite_width
 from nnft.analytic.fixed_points import (FixedPoint, _check_hyper, correlation_fixed_point,  # noqa: F401
                                         correlation_map, fixed_point, residual_fixed_point)
+from nnft.tables import TextTable
 from nnft.analytic.susceptibility import chi_parallel, chi_perp, gaussian_expect, sigma2_mean  # noqa: F401
 
 __all__ = [
@@ -62,7 +63,7 @@ CRITICAL_TOL = 1e-9
 
 
 @dataclass(frozen=True)
-class Criticality:
+class Criticality(TextTable):
     """Fixed point, susceptibilities, depths and phase at (C_W, C_b).
 
     Attributes:
@@ -87,6 +88,11 @@ class Criticality:
     c_star: float = 1.0
     chi_c: float = math.nan
     note: str = ""
+
+    def table(self, width: int | None = None) -> str:
+        """K*, χ∥, χ⊥, ξ_q, c*, ξ_c and the phase as text (``print`` shows it, Jupyter as an HTML table)."""
+        from nnft.result_tables import criticality as text
+        return text(self, header=f"Criticality: {self.phase} phase", width=width)
 
 
 def _depth(chi: float) -> float:

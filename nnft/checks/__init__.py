@@ -9,7 +9,7 @@ import dataclasses
 
 from nnft.checks.cluster import check_cluster
 from nnft.checks.reflection import check_reflection_positivity, positive_time_points, rp_analytic, rp_exact, rp_matrix
-from nnft.checks.result import ALPHA, FAIL, INCONCLUSIVE, PASS, CheckResult, table
+from nnft.checks.result import ALPHA, FAIL, INCONCLUSIVE, PASS, CheckResult, CheckResults, table
 from nnft.checks.symmetry import ACTIONS, Action, check_symmetry, linear
 from nnft.checks.internal import check_internal_rotation
 
@@ -91,10 +91,10 @@ def check(model, only=None, *, samples: int | None = None, seed: int | None = No
                                             key=key, alpha=alpha)
         exp, why = expect.get(name, (None, None))
         out.append(dataclasses.replace(r, name=name, expected=exp, reason=why))
-    return out
+    return CheckResults(out)
 
 
-__all__ = ["ACTIONS", "ALPHA", "Action", "CHECKS", "CheckResult", "FAIL", "INCONCLUSIVE", "PASS", "check",
+__all__ = ["ACTIONS", "ALPHA", "Action", "CHECKS", "CheckResult", "CheckResults", "FAIL", "INCONCLUSIVE", "PASS", "check",
            "check_key", "expectations",
            "check_cluster", "check_internal_rotation", "check_reflection_positivity", "check_symmetry", "linear", "positive_time_points",
            "rp_analytic", "rp_exact", "rp_matrix", "table"]

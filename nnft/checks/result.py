@@ -107,6 +107,26 @@ class CheckResult:
     def __str__(self) -> str:
         return table([self], evidence=3)
 
+    def _repr_html_(self) -> str:
+        from nnft.tables import html
+        return html(lambda: table([self], evidence=3))
+
+
+class CheckResults(list):
+    """A list of :class:`CheckResult` (what :func:`nnft.check` returns) that prints as the table
+    ``nnft check`` prints (evidence under each row) and shows in Jupyter as an HTML table."""
+
+    def table(self, width: int | None = None) -> str:
+        """The results as text (:func:`table` with the two worst configurations under each row)."""
+        return table(list(self), evidence=2, width=width)
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def _repr_html_(self) -> str:
+        from nnft.tables import html
+        return html(self.table)
+
 
 def _fmt(v) -> str:
     if isinstance(v, (float, np.floating)):

@@ -101,8 +101,14 @@ for _command in (describe.validate, sampling.run, sampling.check, sampling.pertu
     main.add_command(_command)
 from nnft.cli.spectrum import spectrum as _spectrum  # noqa: E402 - nnft spectrum (docs/spectrum.md)
 main.add_command(_spectrum)
+from nnft.cli.train import train as _train  # noqa: E402 - nnft train (docs/training.md)
+main.add_command(_train)
 
 
 from nnft.cli import couplings as _couplings  # noqa: E402 - nnft couplings (docs/couplings.md)
 
 main.add_command(_couplings.couplings)
+
+from nnft.cli import posterior as _posterior  # noqa: E402 - nnft posterior (docs/posterior.md)
+
+main.add_command(_posterior.posterior)

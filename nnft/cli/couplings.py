@@ -1,7 +1,8 @@
 """``nnft couplings SPEC``: the action and couplings an ensemble has, measured on a lattice of points.
 
     nnft couplings SPEC [--kind quartic|action|running] [--points "x1,x2;y1,y2;..."] [--samples 100000]
-                   [--seed 0] [--set N=8] [--cutoffs 7,10,...] [--method networks|neurons] [--out FILE]
+                   [--seed 0] [--set N=8] [--cutoffs 7,10,...] [--method networks|neurons]
+                   [--bias-variance S2] [--out FILE]
 
 ``action``: the Gaussian action S₀ = ½φᵀK⁻¹φ with K from the kernel map, and ⟨S₀⟩ against P/2;
 ``quartic`` (default): the quartic vertex λ_abcd and its locality; ``running``: the 2008.08601 running
@@ -47,9 +48,11 @@ def _cutoffs(text: str | None):
 @click.option("--cutoffs", default=None, help="running: cutoffs Λ, comma list (default: the paper's 7 … 10⁵)")
 @click.option("--method", type=click.Choice(["networks", "neurons"]), default="networks", show_default=True,
               help="running: ΔG4 from whole networks or from the neuron-level estimator (exact in N)")
+@click.option("--bias-variance", type=click.FloatRange(0, 1e6), default=0.0, show_default=True,
+              help="running: σ_b² removed from the kernel on the legs (the readout bias does not interact)")
 @click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
               help="save the result with provenance: FILE.nc (netCDF-4) or FILE.json")
-def couplings(spec, kind, points, samples, seed, sets, cutoffs, method, out):
+def couplings(spec, kind, points, samples, seed, sets, cutoffs, method, bias_variance, out):
     """Action and couplings of SPEC measured on a lattice of points (docs/couplings.md)."""
     import time
 
@@ -67,6 +70,10 @@ def couplings(spec, kind, points, samples, seed, sets, cutoffs, method, out):
         from nnft.spec.points import study_points
         pts = np.atleast_2d(np.asarray(study_points(theory), dtype=np.float64))
         if pts.shape[1] != model.d:
+            if pts.size % model.d:
+                from nnft.errors import InputError
+                raise InputError(f"{spec}: the study points have {pts.shape[1]} coordinates, the field d = {model.d}; "
+                                 "pass --points 'x1,..;y1,..'")
             pts = pts.reshape(-1, model.d)
     else:
         pts = points_option(points, model.d)
@@ -78,7 +85,8 @@ def couplings(spec, kind, points, samples, seed, sets, cutoffs, method, out):
         result = quartic_coupling(model, pts, samples=samples, key=seed)
     else:
         from nnft.action.running import PAPER_CUTOFFS, running_coupling
-        result = running_coupling(model, pts, samples=samples, key=seed, cutoffs=cut or PAPER_CUTOFFS, method=method)
+        result = running_coupling(model, pts, samples=samples, key=seed, cutoffs=cut or PAPER_CUTOFFS, method=method,
+                                  bias_variance=bias_variance)
     click.echo(f"{theory.name}: " + result.table())
     if out is not None:
         from nnft.results import save

@@ -8,7 +8,7 @@ import json
 
 import click
 
-from nnft.cli.invocation import load_theory, points_option
+from nnft.cli.invocation import load_theory, notation_option, points_option
 from nnft.cli.plotting import plot_option, write_plot
 from nnft.errors import InputError, NnftError
 
@@ -80,6 +80,10 @@ def kernel(spec, points, sets, layers, out, plot_path):
     else:
         pts = points_option(points, model.d)
     k = kernels_or_reference(model, pts)
+    if model.insertions:                     # the graph's kernels are the free networks': say so, in the file too
+        from dataclasses import replace
+        k = replace(k, source=f"{k.source}; of the FREE networks: the insertion e^(-∫V) is not included (an "
+                              "interacting theory is not a Gaussian process)")
     from nnft.results.kernels import table as kernel_table
     click.echo(kernel_table(k, name=model.theory.name, layers=layers))
     if out is not None:
@@ -154,19 +158,8 @@ def criticality(spec, sets, out, plot_path):
 
 def criticality_table(name: str, act: str, C_W: float, C_b: float, gamma: float, c) -> str:
     """The text ``nnft criticality`` prints for an analysis ``c`` (also ``nnft show``)."""
-    lines = []
-    lines.append(f"{name}: σ = {act}, C_W = {C_W:g}, C_b = {C_b:g}" + (f", residual γ = {gamma:g}" if gamma else ""))
-    lines.append(f"  fixed point K* = {c.fixed.K:.6g} ({c.fixed.kind}: {c.fixed.message})")
-    lines.append(f"  χ∥ = {c.chi_parallel:.6g}   χ⊥ = {c.chi_perp:.6g}   ξ_q = {c.xi_q:.4g}")
-    if c.phase == "chaotic" and c.note:
-        lines.append(f"  c*, ξ_c: not defined ({c.note})")
-    elif c.phase == "chaotic":
-        lines.append(f"  correlation fixed point c* = {c.c_star:.6g} (c = 1 is unstable: χ⊥ > 1)   "
-                   f"χ_c(c*) = {c.chi_c:.6g}   ξ_c = {c.xi_c:.4g}")
-    else:
-        lines.append(f"  correlation fixed point c* = 1   ξ_c = {c.xi_c:.4g}")
-    lines.append(f"  phase: {c.phase}")
-    return "\n".join(lines)
+    from nnft.result_tables import criticality as text
+    return text(c, header=f"{name}: σ = {act}, C_W = {C_W:g}, C_b = {C_b:g}" + (f", residual γ = {gamma:g}" if gamma else ""))
 
 
 @click.command()
@@ -189,6 +182,7 @@ def specs():
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--provenance/--no-provenance", default=False, help="also print the provenance (versions, seed, hash...)")
 @plot_option
+@notation_option
 def show(file, provenance, plot_path):
     """Print the table of a result saved with --out (FILE.nc or FILE.json)."""
     from nnft.results import from_dataset, load_dataset, table
@@ -218,4 +212,7 @@ def show(file, provenance, plot_path):
         for k in (*KEYS, "provenance_missing"):
             if k in ds.attrs and k != "spec":
                 click.echo(f"  {k}: {ds.attrs[k]}")
+        for k in str(ds.attrs.get("per_value", "")).split(", "):      # a sweep's provenance that varies by value
+            if k and k in ds:
+                click.echo(f"  {k} (per swept value): {', '.join(str(v) for v in ds[k].values)}")
     write_plot(plot_path, ds)

@@ -104,7 +104,8 @@ def run_sweep(spec: str, sets: tuple[str, ...], *, samples, seed, chunk, dtype, 
     from nnft.spec.load import resolve
     from nnft.sweep import Sweep, swept_value, theories
     from nnft.study import run as run_study
-    if checkpoint is not None or resume:
+    require_checkpoint(checkpoint, resume)
+    if checkpoint is not None:
         raise click.BadParameter("a sweep cannot be checkpointed (one run per value): drop --checkpoint/--resume "
                                  "or run one value at a time", param_hint="--checkpoint")
     over, (name, values) = parse_sets(sets)
@@ -180,11 +181,32 @@ def sampling_options(f):
     return f
 
 
+def _set_notation(ctx, param, value):
+    if value is not None:
+        from nnft.tables import reset_notation, use_notation
+        token = use_notation(value)
+        ctx.call_on_close(lambda: reset_notation(token))
+    return value
+
+
+def notation_option(f):
+    """``--notation {plain,paren}``: how estimates print (``0.4989 ± 0.0015`` or ``0.4989(15)``);
+    overrides ``NNFT_NOTATION`` for this command."""
+    return click.option("--notation", type=click.Choice(["plain", "paren"]), callback=_set_notation,
+                        expose_value=False, is_eager=True,
+                        help="estimates as 0.4989 ± 0.0015 (plain) or 0.4989(15) (paren); overrides NNFT_NOTATION")(f)
+
+
+def require_checkpoint(checkpoint, resume) -> None:
+    """Refuse ``--resume`` without ``--checkpoint`` (one line, exit 2), before anything is loaded."""
+    if resume and checkpoint is None:
+        raise click.UsageError("--resume needs --checkpoint FILE (the file the run was saved to)")
+
+
 @contextlib.contextmanager
 def execution(devices, checkpoint, resume, quiet):
     """The run settings every stream of the command uses (``nnft.runtime.settings``)."""
-    if resume and checkpoint is None:
-        raise click.BadParameter("--resume needs --checkpoint FILE", param_hint="--resume")
+    require_checkpoint(checkpoint, resume)
     from nnft import runtime
     runtime.enable_compile_cache()
     if devices is not None:

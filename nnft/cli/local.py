@@ -14,7 +14,7 @@ import click
 
 import time
 
-from nnft.cli.invocation import execution, load_theory, result, sampling_options
+from nnft.cli.invocation import execution, load_theory, notation_option, result, sampling_options
 from nnft.cli.sampling import check_out, out_option, save_out
 from nnft.inputs import MAX_CHUNK, MAX_SAMPLES, MAX_SEED
 
@@ -31,6 +31,7 @@ MAX_PRODUCTS = 64
 @click.option("--dtype", type=click.Choice(["float32", "float64"]), help="sampling precision (sums are float64)")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="override a size, constant or spec path")
 @out_option
+@notation_option
 @sampling_options
 def local(spec, products, samples, seed, chunk, dtype, sets, out, devices, checkpoint, resume, quiet):
     """Measure ⟨O1(x1)…On(xn)⟩ of local operators of SPEC: "d0 phi(0.3) * d0 phi(-0.1)", "phi[1](0.2)", "(dphi)^2(0)"."""

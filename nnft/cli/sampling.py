@@ -10,7 +10,7 @@ import time
 import click
 
 from nnft.cli.invocation import (RUN, Finite, check_spec_reference, execution, has_sweep, load_theory, points_option,
-                                 result, run_sweep, sampling_options)
+                                 notation_option, require_checkpoint, result, run_sweep, sampling_options)
 from nnft.cli.plotting import plot_option, write_plot
 from nnft.inputs import MAX_CHUNK, MAX_NEURONS, MAX_SAMPLES, MAX_SEED, parse_numbers, parse_orders
 
@@ -55,10 +55,12 @@ def save_out(out, result, started: float, devices, **provenance) -> None:
               help="neurons drawn for the exact-in-N estimate (0: skip)")
 @out_option
 @plot_option
+@notation_option
 @sampling_options
 def run(spec, samples, seed, chunk, dtype, sets, points, orders, neurons, out, plot_path, devices, checkpoint, resume,
         quiet):
     """Measure correlators of SPEC and print them beside theory with z-scores."""
+    require_checkpoint(checkpoint, resume)
     check_out(out)
     if has_sweep(sets):                    # --set NAME=v1,v2,...: one study per value, one table (nnft.sweep)
         started = time.monotonic()
@@ -104,9 +106,10 @@ def check(spec, only, samples, seed, alpha, sets, evidence, out, plot_path, devi
     from nnft.checks import CHECKS
     from nnft.checks import check as run_checks
     from nnft.checks.result import table
+    require_checkpoint(checkpoint, resume)
     check_out(out)
     theory = load_theory(spec, sets)
-    names = [n.strip() for n in only.split(",") if n.strip()] if only is not None else None
+    names = list(dict.fromkeys(n.strip() for n in only.split(",") if n.strip())) if only is not None else None
     if names is not None and not names:
         raise click.BadParameter(f"names no check; allowed: {', '.join(CHECKS)}", param_hint="--only")
     bad = [n for n in names or [] if n not in CHECKS]
@@ -144,6 +147,7 @@ def check(spec, only, samples, seed, alpha, sets, evidence, out, plot_path, devi
               help="flag rows with |z| above this: first order no longer holds")
 @out_option
 @plot_option
+@notation_option
 @sampling_options
 def perturb(spec, lambdas, samples, seed, sets, points, orders, coupling, threshold, plot_path, out, devices,
             checkpoint, resume, quiet):
@@ -151,6 +155,7 @@ def perturb(spec, lambdas, samples, seed, sets, points, orders, coupling, thresh
     from nnft.graph.compile import compile
     from nnft.perturbation.compare import compare
     from nnft.reference import check_reference
+    require_checkpoint(checkpoint, resume)
     lams = parse_numbers(lambdas, "--lambdas")
     order_list = parse_orders(orders)
     check_out(out)

@@ -11,7 +11,7 @@ import time
 
 import click
 
-from nnft.cli.invocation import Finite, execution, load_theory, points_option, result, sampling_options
+from nnft.cli.invocation import Finite, execution, load_theory, notation_option, points_option, result, sampling_options
 from nnft.cli.plotting import plot_option, write_plot
 from nnft.cli.sampling import check_out, out_option, save_out
 from nnft.inputs import MAX_CHUNK, MAX_NEURONS, MAX_SAMPLES, MAX_SEED, parse_points
@@ -53,6 +53,7 @@ def _domain(box: str, lattice: int, d: int):
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="override a size, constant or spec path")
 @out_option
 @plot_option
+@notation_option
 @sampling_options
 def spectrum(spec, momenta, window, neurons, box, lattice, modes, samples, seed, chunk, dtype, sets, out, plot_path,
              devices, checkpoint, resume, quiet):

@@ -14,7 +14,7 @@ constraints and defaults are read from :data:`nnft.spec.signatures.DENSITIES`, t
   transforms of a uniform number, a per-network key otherwise), so a network's parameters do not
   depend on how a run is cut into chunks;
 * :meth:`Density.log_prob` is the log density, elementwise for ``event_dims == 0`` and reduced over
-  the last axis for ``event_dims == 1``; ``-inf`` outside the support;
+  the last axis for ``event_dims == 1`` (the last two for ``event_dims == 2``); ``-inf`` outside the support;
 * :meth:`Density.moment` is the exact raw moment ``E[X^k]`` of a scalar density (floats in,
   float out), raising :class:`DensityArgError` when the moment is infinite or undefined.
 
@@ -61,7 +61,8 @@ class Density:
     Fields:
       name: registry key, e.g. ``"normal"``; also the key of its signature in
         :data:`nnft.spec.signatures.DENSITIES`, from which :attr:`args` and :attr:`defaults` are read.
-      event_dims: 0 for elementwise densities; 1 when the last axis of the shape is one vector draw.
+      event_dims: 0 for elementwise densities; 1 when the last axis of the shape is one vector draw; 2
+        when the last two axes are one matrix draw (``haar_orthogonal``).
       doc: one line, with the formula of the pdf.
 
     Raises:
@@ -77,6 +78,9 @@ class Density:
     elementwise = False
     #: the density is constant on its support (a uniform law)
     flat = False
+    #: the law is a finite set of atoms (``nnft.densities.discrete``): ``log_prob`` is the log of the
+    #: probability mass, and there is no differentiable noise map (no NUTS/HMC)
+    discrete = False
     #: arguments a draw depends on only affinely: θ = a + b·Y with a, b linear in these arguments and
     #: Y's law free of every argument (loc / scale / low / high / radius; not a shape like student_t's
     #: df, nor an inverse scale like exponential's rate)
@@ -84,10 +88,10 @@ class Density:
 
     def __post_init__(self):
         sig = SIGNATURES.get(self.name)
-        if sig is None or any(c not in CONSTRAINTS for c in sig.args.values()) or self.event_dims not in (0, 1) \
+        if sig is None or any(c not in CONSTRAINTS for c in sig.args.values()) or self.event_dims not in (0, 1, 2) \
                 or not self.affine_args <= set(sig.args):
             raise NnftError(f"malformed density definition {self.name!r}: no signature in "
-                            "nnft.spec.signatures.DENSITIES, an unknown constraint, event_dims not 0 or 1, "
+                            "nnft.spec.signatures.DENSITIES, an unknown constraint, event_dims not 0, 1 or 2, "
                             "or affine_args not among its arguments")
 
     # ------------------------------------------------------------------ arguments

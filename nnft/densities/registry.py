@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from nnft.densities.ball import UniformBall
 from nnft.densities.base import Density
+from nnft.densities.discrete import Discrete, Rademacher
+from nnft.densities.orthogonal import HaarOrthogonal
 from nnft.densities.scalar import Cauchy, Exponential, Laplace, Normal, StudentT, Uniform
 from nnft.errors import UnknownNameError, suggest
 
@@ -25,6 +27,10 @@ def _build() -> dict[str, Density]:
                  "(1 + z^2/df)^(-(df+1)/2), z = (x-loc)/scale"),
         Laplace("laplace", 0, "p(x) = exp(-|x-loc| / scale) / (2 scale)"),
         Exponential("exponential", 0, "p(x) = rate exp(-rate (x-loc)) for x >= loc, else 0"),
+        Rademacher("rademacher", 0, "P(x = -scale) = P(x = scale) = 1/2"),
+        Discrete("discrete", 0, "P(x = v_i) = p_i, i = 1..4, p_1 + p_2 + p_3 + p_4 = 1"),
+        HaarOrthogonal("haar_orthogonal", 2, "W = scale Q, Q Haar on the Stiefel manifold of the last two axes "
+                       "(orthonormal columns if n >= m, rows otherwise)"),
     ]
     return {d.name: d for d in ds}
 

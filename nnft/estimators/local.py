@@ -312,13 +312,14 @@ class LocalCorrelators(Correlators):
         return [" * ".join(f"{o.label()}({','.join(f'{v:g}' for v in x)})" for o, x in zip(ops, pts))
                 for pts, ops in zip(self.tuples, self.operators)]
 
-    def table(self) -> str:
-        """The text table ``nnft local`` and ``nnft show`` print: one line per product, G and G_c ± error."""
-        from nnft.stats import format_value
-        from nnft.tables import render
-        rows = [(lab, format_value(self.full.mean[i], self.full.stderr[i]),
-                 format_value(self.connected.mean[i], self.connected.stderr[i])) for i, lab in enumerate(self.labels())]
-        lines = render(("correlator", "full", "connected"), rows, align="<>>", label=0, label_sep="*", gap="  ")
+    def table(self, width: int | None = None) -> str:
+        """The text table ``nnft local`` and ``nnft show`` print: one line per product, G and G_c ± error
+        (in the notation of ``--notation`` / ``NNFT_NOTATION``)."""
+        from nnft.tables import estimate, render
+        rows = [(lab, estimate(self.full.mean[i], self.full.stderr[i]),
+                 estimate(self.connected.mean[i], self.connected.stderr[i])) for i, lab in enumerate(self.labels())]
+        lines = render(("correlator", "full", "connected"), rows, align="<>>", width=width, label=0, label_sep="*",
+                       gap="  ")
         return "\n".join(lines) + f"\n{self.full.n:,} networks; errors: block jackknife"
 
 

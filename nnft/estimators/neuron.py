@@ -28,18 +28,24 @@ from nnft.partitions import all_masks, cumulants, moments_from_cumulants
 from nnft.spec import expr as E
 from nnft.spec.constants import evaluate_constants
 from nnft.stats import Estimate
+from nnft.tables import TextTable
 
 MAX_NEURON_ROWS = 1 << 18
 
 
 @dataclass(frozen=True)
-class WidthCorrelators:
+class WidthCorrelators(TextTable):
     """G⁽ⁿ⁾ and G_c⁽ⁿ⁾ at each width (axis 0) and point tuple (axis 1)."""
 
     widths: tuple[int, ...]
     full: Estimate
     connected: Estimate
     orders: tuple[int, ...]
+
+    def table(self, width: int | None = None) -> str:
+        """One row per (width, tuple): G and G_c ± standard error (``print`` shows it, Jupyter as HTML)."""
+        from nnft.result_tables import correlators
+        return correlators(self, width=width)
 
 
 def _require(model: Model):

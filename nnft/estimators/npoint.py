@@ -25,6 +25,7 @@ from nnft.partitions import all_masks, cumulants
 from nnft.sample.iid import stream
 from nnft.sample.step import Products
 from nnft.stats import BlockSums, Estimate
+from nnft.tables import TextTable
 
 MAX_ORDER = 8
 MAX_FEATURES = 200_000
@@ -34,7 +35,7 @@ PERIODIC_FLOAT32_MAX = float(2 ** 17)
 
 
 @dataclass(frozen=True)
-class Correlators:
+class Correlators(TextTable):
     """Full and connected n-point functions at a list of point tuples (same order as given).
 
     Attributes:
@@ -46,6 +47,12 @@ class Correlators:
     full: Estimate
     connected: Estimate
     orders: tuple[int, ...]
+
+    def table(self, width: int | None = None) -> str:
+        """One row per tuple: G and G_c (mean ± standard error), fitted to ``width`` cells (``print``
+        shows it, Jupyter as HTML; :func:`nnft.result_tables.correlators`)."""
+        from nnft.result_tables import correlators
+        return correlators(self, width=width)
 
 
 class Plan:
@@ -224,7 +231,7 @@ def periodic(model: Model) -> bool:
 
 
 @dataclass(frozen=True)
-class Ensemble:
+class Ensemble(TextTable):
     """Accumulated feature sums of one ensemble at a set of point tuples.
 
     Every estimate derived from it shares the same samples, so differences (e.g. G(x) − G(g·x) for
@@ -254,6 +261,18 @@ class Ensemble:
         jackknife error over the whole function."""
         return self._noted(self.sums.jackknife(lambda m: fn(self.plan.full(m), self.plan.connected(m)),
                                                self.plan.uses(True), "derived estimate"))
+
+    def table(self, width: int | None = None) -> str:
+        """The ensemble's correlators as text, one row per tuple with its points (``print`` shows it,
+        Jupyter as HTML); the reason when they are not estimable."""
+        from nnft.errors import NnftError
+        from nnft.result_tables import correlators
+        try:
+            corr = Correlators(full=self.full(), connected=self.connected(), orders=self.orders)
+        except NnftError as err:
+            return f"Ensemble: {len(self.orders)} point tuple(s), not estimable: {err}"
+        return correlators(corr, tuples=[self.plan.points[list(ids)] for ids in self.plan.ids],
+                           title=f"Ensemble: {len(self.orders)} point tuple(s)", width=width)
 
     def _noted(self, est: Estimate) -> Estimate:
         return replace(est, notes=est.notes + self.notes) if self.notes else est

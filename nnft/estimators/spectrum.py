@@ -40,6 +40,7 @@ from nnft.graph.symmetry import _feeds_linearly, _phase_nodes
 from nnft.insertions import lattice as midpoint_lattice
 from nnft.sample.iid import as_key, stream
 from nnft.stats import Estimate
+from nnft.tables import TextTable
 
 CONVENTION = "G̃(p) = ∫dᵈr e^{−ip·r} G_c(r),  G_c(r) = ∫dᵈp/(2π)ᵈ e^{ip·r} G̃(p)"
 #: largest lattice (points) and number of momenta a spectrum may ask for
@@ -50,7 +51,7 @@ ATOM_FRACTION = 0.01
 
 
 @dataclass(frozen=True)
-class PowerSpectrum:
+class PowerSpectrum(TextTable):
     """G̃(p) with standard errors at M momenta.
 
     Attributes:

@@ -132,7 +132,15 @@ def _neuron_sum(g: nx.MultiDiGraph, notes: list[str]) -> NeuronSum | None:
             readout = ir.name(g, f)
             break
     if readout is None:
-        notes.append(f"no readout factor v with shape [{width}], constant density and a single use in sum_{width}(v * ...)")
+        fn = next((f for f in factors if ir.is_op(g, f) and ir.op(g, f).startswith("fn:")
+                   and len(ir.inputs(g, f)) == 1 and ir.kind(g, ir.inputs(g, f)[0]) == "param"
+                   and ir.axes(g, ir.inputs(g, f)[0]) == (width,)), None)
+        hint = "" if fn is None else (
+            f" (the readout {ir.op(g, fn)[3:]}({ir.name(g, ir.inputs(g, fn)[0])}) is a function of a parameter: "
+            "declare its law as the parameter's density instead, e.g. a ±s readout as "
+            "density: {rademacher: {scale: s}}, any finite law as density: {discrete: {...}})")
+        notes.append(f"no readout factor v with shape [{width}], constant density and a single use in "
+                     f"sum_{width}(v * ...){hint}")
         return None
     without_readout = g.subgraph(n for n in g.nodes if n != ir.param_node(readout))
     neuron_nodes = nx.ancestors(without_readout, body) if body in without_readout else set()
@@ -145,8 +153,10 @@ def _neuron_sum(g: nx.MultiDiGraph, notes: list[str]) -> NeuronSum | None:
             if width not in p_axes:
                 notes.append(f"parameter {p} is shared by all neurons (no axis {width})")
                 return None
-            if get_density(ir.density(g, n)).event_dims and p_axes[-1] == width:
-                notes.append(f"parameter {p} draws vectors along the width axis")
+            ev = get_density(ir.density(g, n)).event_dims
+            if ev and width in p_axes[len(p_axes) - ev:]:     # one draw spans the neurons: not independent
+                notes.append(f"parameter {p} draws {'vectors' if ev == 1 else 'matrices'} along the width axis "
+                             f"{width} (its neurons are dependent, e.g. the rows of a Haar-orthogonal matrix)")
                 return None
         na = g.nodes[n]
         if ir.is_op(g, n) and (width in (na.get("contract") or ()) or na.get("axis") == width):

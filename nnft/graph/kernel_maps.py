@@ -25,7 +25,7 @@ import numpy as np
 
 from nnft.analytic.gaussian import expect2_converged
 from nnft.errors import KernelError
-from nnft.functions import FUNCTIONS
+from nnft.functions import FUNCTIONS, piecewise_linear_kernel
 from nnft.graph import ir
 
 
@@ -54,6 +54,12 @@ class KState:
       mean: gp/fgp: a deterministic per-point shift m (P,) of the Gaussian units (module docstring).
       phase: gp/fgp: the units carry an independent uniform phase on [−π, π] (module docstring).
       vec: dvec: the per-point values (P,) of a deterministic function of x.
+      lin: gp: (node, c) when the units are exactly c times the centred Gaussian units of ``node``
+        (``-z``, ``a*z``), so that functions of both are functions of one Gaussian node; else None.
+      slopes: fgp: (p, q) when f(u) = p·u for u > 0 and q·u for u < 0 of the base units (relu, abs,
+        leaky_relu, ``maximum(z, a*z)``, ``relu(z) - a*relu(-z)``, their sums and scalings): the closed
+        form ``nnft.functions.piecewise_linear_kernel``; else None.
+      ntk_note: fgp: why E f'(u)f'(v) does not exist (a δ in f', as sign or step), else "".
     """
 
     kind: str
@@ -71,6 +77,9 @@ class KState:
     mean: np.ndarray | None = None
     phase: bool = False
     vec: np.ndarray | None = None
+    lin: tuple[str, float] | None = None
+    slopes: tuple[float, float] | None = None
+    ntk_note: str = ""
 
 
 # --- pointwise functions: value and derivative, composed ------------------------------------------
@@ -99,6 +108,14 @@ def _pair_maps(s: KState) -> tuple[np.ndarray, np.ndarray]:
     if s.mean is not None and s.name != "exp":          # pragma: no cover - _fold handles the rest
         raise KernelError("a per-point shift of the Gaussian units has no kernel map here")
     closed = FUNCTIONS[s.name].kernel if s.name is not None else None
+    if closed is None and s.slopes is not None and s.mean is None:
+        closed = piecewise_linear_kernel(*s.slopes)
+    if s.ntk_note:                                      # σ' has a δ: no NTK map (NaN), the NNGP map only
+        F = closed.F(*np.broadcast_arrays(*(np.asarray(k, float) for k in (k11, k22, K)))) if closed is not None \
+            else expect2_converged(s.f, s.f, k11, k22, K)
+        if s.mean is not None:
+            F = F * np.exp(m[:, None] + m[None, :])
+        return F, np.full_like(F, np.nan)
     if closed is not None:
         k11, k22, K = np.broadcast_arrays(*(np.asarray(k, float) for k in (k11, k22, K)))
         if closed.both is not None:
@@ -129,8 +146,12 @@ def _as_fgp(s: KState, node: str) -> KState:
     if s.kind == "gp":
         if s.phase:
             raise KernelError("Gaussian units with a uniform phase have a kernel map only under cos or sin")
+        if s.lin is not None and s.mean is None:        # c·z: a function of z's units (base K = K/c²)
+            n, c = s.lin
+            return KState("fgp", s.axes, s.K / c ** 2, s.T / c ** 2, f=lambda u: c * u,
+                          df=lambda u: np.full_like(u, c), base=n, params=s.params, slopes=(c, c))
         return KState("fgp", s.axes, s.K, s.T, f=lambda u: u, df=np.ones_like, name="linear", base=node,
-                      params=s.params, mean=s.mean)
+                      params=s.params, mean=s.mean, slopes=(1.0, 1.0) if s.mean is None else None)
     raise KernelError(f"cannot treat a {s.kind} value as a function of a Gaussian")
 
 
@@ -147,7 +168,7 @@ def _fold(s: KState) -> KState:
         raise KernelError("a shift of the Gaussian units that differs between points has a kernel map only "
                           "under exp or in the linear readout")
     f, df = s.f, s.df
-    return replace(s, f=lambda u: f(u + c), df=lambda u: df(u + c), name=None, mean=None)
+    return replace(s, f=lambda u: f(u + c), df=lambda u: df(u + c), name=None, mean=None, slopes=None)
 
 
 def _shifted(s: KState, m, sign: float = 1.0) -> KState:
@@ -185,7 +206,8 @@ def _scale(s: KState, c: float) -> KState:
     if s.kind == "fgp":
         s = _fold(s)
         f, df = s.f, s.df
-        return replace(s, f=lambda u: c * f(u), df=lambda u: c * df(u), name=None)
+        return replace(s, f=lambda u: c * f(u), df=lambda u: c * df(u), name=None,
+                       slopes=None if s.slopes is None else (c * s.slopes[0], c * s.slopes[1]))
     if s.kind == "det":
         return replace(s, K=s.K * c2)
     raise KernelError(f"cannot scale a {s.kind}")
@@ -288,7 +310,26 @@ def _function_binary(op: str, a: KState, b: KState, na: str, nb: str) -> KState:
         df = lambda u: np.where((f1(u) >= f2(u)) == (op == "maximum"), d1(u), d2(u))  # noqa: E731
     else:  # pragma: no cover
         raise KernelError(f"no kernel map for {op}")
-    return KState("fgp", ref.axes, ref.K, ref.T, f=f, df=df, base=ref.base, params=ref.params)
+    return KState("fgp", ref.axes, ref.K, ref.T, f=f, df=df, base=ref.base, params=ref.params,
+                  slopes=_binary_slopes(op, fa, fb), ntk_note=(fa and fa.ntk_note) or (fb and fb.ntk_note) or "")
+
+
+def _binary_slopes(op: str, fa: KState | None, fb: KState | None) -> tuple[float, float] | None:
+    """Slopes (p, q) of a sum, difference, maximum or minimum of two piecewise linear functions of the same
+    units (for u < 0, max(q₁u, q₂u) = min(q₁, q₂)·u); None otherwise."""
+    if fa is None or fb is None or fa.slopes is None or fb.slopes is None:
+        return None
+    (p1, q1), (p2, q2) = fa.slopes, fb.slopes
+    return {"add": (p1 + p2, q1 + q2), "sub": (p1 - p2, q1 - q2), "maximum": (max(p1, p2), min(q1, q2)),
+            "minimum": (min(p1, p2), max(q1, q2))}.get(op)
+
+
+def _compose_slopes(g: tuple[float, float] | None, f: tuple[float, float] | None) -> tuple[float, float] | None:
+    """Slopes of g∘f for piecewise linear g, f (u > 0: f = p·u has the sign of p; u < 0: that of −q)."""
+    if g is None or f is None:
+        return None
+    (pg, qg), (p, q) = g, f
+    return ((pg if p > 0 else qg) * p, (pg if q < 0 else qg) * q)
 
 
 def _map_fn(name: str, s: KState, node: str) -> KState:
@@ -302,11 +343,16 @@ def _map_fn(name: str, s: KState, node: str) -> KState:
     if direct and s.mean is not None and name == "exp":
         return KState("fgp", s.axes, s.K, s.T, f=np.exp, df=np.exp, name="exp", base=node, params=s.params,
                       mean=s.mean)
+    rec = FUNCTIONS.get(name)
+    if direct and s.lin is not None and (rec is None or rec.slopes is None):
+        s = replace(s, lin=None)                        # σ(c·z) keeps its own closed form over c·z's units
     fs = _fold(_as_fgp(s, node))
     g, dg = _fn(name, direct)
-    direct = direct and s.mean is None                  # a closed form needs centred units
+    direct = direct and s.mean is None and s.lin is None   # a closed form needs centred units of this node
     f, df = fs.f, fs.df
-    return replace(fs, f=lambda u: g(f(u)), df=lambda u: dg(f(u)) * df(u), name=name if direct else None)
+    note = fs.ntk_note or (rec.kernel.ntk_note if rec.kernel is not None else "")
+    return replace(fs, f=lambda u: g(f(u)), df=lambda u: dg(f(u)) * df(u), name=name if direct else None,
+                   slopes=_compose_slopes(rec.slopes, fs.slopes), ntk_note=note)
 
 
 def _map_matmul(w: KState, h: KState, contract: tuple[str, ...], dims, hn: str) -> KState:
@@ -362,7 +408,7 @@ def _param_state(g: nx.MultiDiGraph, node: str) -> KState:
 
 
 #: op -> kernel map (node attrs, input states, input node ids, dims) -> state
-KERNEL_MAPS: dict[str, Callable] = {
+_MAPS: dict[str, Callable] = {
     "matmul": lambda a, s, n, dims: _map_matmul(s[0], s[1], a["contract"], dims, n[1] if s[0].kind == "weight" else n[0]),
     "reduce": lambda a, s, n, dims: _map_reduce(s[0], a, dims),
     "rename": lambda a, s, n, dims: _map_rename(s[0], a["axis"], n[0]),
@@ -370,9 +416,35 @@ KERNEL_MAPS: dict[str, Callable] = {
     **{op: (lambda op: lambda a, s, n, dims: _elementwise(op, s[0], s[1], n[0], n[1]))(op)
        for op in ("add", "sub", "mul", "div", "pow", "maximum", "minimum")},
 }
+KERNEL_MAPS: dict[str, Callable] = {
+    op: (lambda op, m: lambda a, s, n, dims: _linear_origin(op, s, n, m(a, s, n, dims)))(op, m)
+    for op, m in _MAPS.items()}
 
 
 def _map_fn_neg(s: KState) -> KState:
     s = _fold(s)
     f, df = s.f, s.df
-    return replace(s, f=lambda u: -f(u), df=lambda u: -df(u), name=None)
+    return replace(s, f=lambda u: -f(u), df=lambda u: -df(u), name=None,
+                   slopes=None if s.slopes is None else (-s.slopes[0], -s.slopes[1]))
+
+
+def _linear_origin(op: str, states: list, nodes: list, out: KState) -> KState:
+    """Mark Gaussian units made by scaling other centred units (``-z``, ``c*z``, ``z/c``) with ``lin``
+    (the node they are a multiple of) and clear it on every other result."""
+    if out.kind != "gp":
+        return out
+    src, c = None, None
+    if op == "neg":
+        src, c = 0, -1.0
+    elif op in ("mul", "div") and len(states) == 2:
+        kinds = [st.kind for st in states]
+        if kinds == ["gp", "const"]:
+            src, c = 0, (states[1].value if op == "mul" else 1.0 / states[1].value)
+        elif kinds == ["const", "gp"] and op == "mul":
+            src, c = 1, states[0].value
+    base = states[src] if src is not None else None
+    if base is None or base.kind != "gp" or base.mean is not None or base.phase or out.mean is not None \
+            or not c or not np.isfinite(c):
+        return replace(out, lin=None) if out.lin is not None else out
+    origin, c0 = base.lin if base.lin is not None else (nodes[src], 1.0)
+    return replace(out, lin=(origin, c0 * c))

@@ -46,10 +46,11 @@ import numpy as np
 from nnft.errors import KernelError  # noqa: F401 - defined in nnft.errors, importable here too
 from nnft.graph import ir
 from nnft.graph.kernel_maps import KERNEL_MAPS, KState, _map_fn, _param_state
+from nnft.tables import TextTable
 
 
 @dataclass(frozen=True)
-class Kernels:
+class Kernels(TextTable):
     """NNGP and NTK on a point set.
 
     Attributes:
@@ -65,6 +66,12 @@ class Kernels:
     ntk: np.ndarray
     layers: tuple[tuple[str, np.ndarray, np.ndarray], ...]
     source: str = "graph recursion"
+
+    def table(self, width: int | None = None, *, name: str = "", layers: bool = False) -> str:
+        """K and Θ as tables fitted to ``width`` cells, as ``nnft kernel`` prints them (``print`` shows
+        it, Jupyter as HTML); ``layers``: also the diagonals layer by layer."""
+        from nnft.result_tables import kernels as text
+        return text(self, name=name, layers=layers, width=width)
 
 
 def kernels(model, points) -> Kernels:

@@ -115,7 +115,8 @@ def _iid_along(g, axis: str, params: frozenset[str]) -> bool:
             return False
         if ir.constant_args(g, node) is None:
             return False
-        if get_density(ir.density(g, node)).event_dims and p_axes[-1] == axis:
+        ev = get_density(ir.density(g, node)).event_dims
+        if ev and axis in p_axes[len(p_axes) - ev:]:
             return False
     return True
 

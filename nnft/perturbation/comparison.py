@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nnft.stats import ESS_NOT_ESTIMABLE, Estimate, zscore
-from nnft.tables import display_width, estimate, render, terminal_width, wrap_text, wrap_tokens
+from nnft.tables import TextTable, display_width, estimate, render, terminal_width, wrap_text, wrap_tokens
 
 __all__ = ["THRESHOLD", "Comparison", "ComparisonRow"]
 
@@ -89,7 +89,7 @@ class ComparisonRow:
 
 
 @dataclass(frozen=True)
-class Comparison:
+class Comparison(TextTable):
     """Reweighted MC vs first-order perturbation theory over a λ sweep (returned by :func:`compare`).
 
     Attributes:

@@ -12,7 +12,8 @@ Supported (one module each): ``nnft.run``'s :class:`~nnft.study.Report` (:mod:`.
 :class:`~nnft.perturbation.comparison.Comparison` (:mod:`.comparison`) and MCMC
 :class:`~nnft.sample.diagnostics.Diagnostics` (:mod:`.diagnostics`), a :class:`~nnft.sweep.Sweep`
 (:mod:`.sweep`) the infinite-width :class:`~nnft.graph.kernels.Kernels` (:mod:`.kernels`) and the MLP
-:class:`~nnft.analytic.criticality.Criticality` (:mod:`.criticality`). The provenance attributes are
+:class:`~nnft.analytic.criticality.Criticality` (:mod:`.criticality`) and a trained ensemble
+:class:`~nnft.training.result.Training` (:mod:`.training`, time as a dimension). The provenance attributes are
 described in :mod:`.provenance`, the file formats in :mod:`.files`.
 """
 
@@ -68,6 +69,8 @@ _BY_CLASS = {
     "Criticality": "nnft.results.criticality",
     **dict.fromkeys(("GaussianAction", "QuarticCoupling", "RunningCoupling", "Extrapolation"), "nnft.results.couplings"),
     "PowerSpectrum": "nnft.results.spectrum",
+    "Training": "nnft.results.training",
+    **dict.fromkeys(("Posterior", "GPPosterior"), "nnft.results.posterior"),
     "LocalCorrelators": "nnft.results.local",
 }
 #: Dataset kind -> module
@@ -84,6 +87,8 @@ _BY_KIND = {
     "Criticality": "nnft.results.criticality",
     **dict.fromkeys(("GaussianAction", "QuarticCoupling", "RunningCoupling", "Extrapolation"), "nnft.results.couplings"),
     "PowerSpectrum": "nnft.results.spectrum",
+    "Training": "nnft.results.training",
+    **dict.fromkeys(("Posterior", "GPPosterior"), "nnft.results.posterior"),
     "LocalCorrelators": "nnft.results.local",
 }
 

@@ -58,8 +58,9 @@ def to_dataset(results, *, theory=None, seed=None, samples=None, blocks=None, **
 
 
 def from_dataset(ds) -> list:
-    """The list of :class:`~nnft.checks.CheckResult` a Dataset of :func:`to_dataset` holds."""
-    from nnft.checks.result import CheckResult
+    """The list (a :class:`~nnft.checks.result.CheckResults`) of :class:`~nnft.checks.CheckResult` a
+    Dataset of :func:`to_dataset` holds."""
+    from nnft.checks.result import CheckResult, CheckResults
     out = []
     for i in range(ds.sizes["check"]):
         def v(name):
@@ -71,4 +72,4 @@ def from_dataset(ds) -> list:
                                evidence=tuple(unpack(v("evidence"))), needed_samples=None if need < 0 else need,
                                message=str(v("message")), data=unpack(v("data")), name=str(ds["name"].values[i]),
                                expected=unpack(v("expected")), reason=unpack(v("reason"))))
-    return out
+    return CheckResults(out)

@@ -14,8 +14,9 @@ Layout (T tuples; W widths for WidthCorrelators, which have the leading dim ``wi
 ``*_khat`` is absent when the estimate does not track it.
 
 The exact reference :class:`~nnft.reference.Exact` (``nnft.exact``) has the same coordinates and
-``G_exact``, ``G_c_exact`` (width, tuple) with its stated relative ``accuracy`` as an attribute (an
-analytic result: the sampling provenance is not applicable).
+``G_exact``, ``G_c_exact`` (width, tuple) with its stated relative ``accuracy``, its ``label``, the
+``kinds`` per tuple and the ``reasons`` of the tuples without theory (NaN values; packed JSON) as
+attributes (an analytic result: the sampling provenance is not applicable).
 """
 
 from __future__ import annotations
@@ -81,6 +82,9 @@ def to_dataset(result, *, tuples=None, theory=None, seed=None, samples=None, blo
                         coords=coords)
         ds.attrs.update(nnft_result=kind, **provenance(theory, analytic=True, **known))
         ds.attrs["accuracy"] = float(result.accuracy)
+        ds.attrs["label"] = str(result.label)
+        ds.attrs["kinds"] = pack(None if result.kinds is None else list(result.kinds))
+        ds.attrs["reasons"] = pack(None if result.reasons is None else {str(k): v for k, v in result.reasons.items()})
         return ds
     if kind == "Ensemble":
         plan = result.plan
@@ -110,8 +114,12 @@ def from_dataset(ds):
     orders = tuple(int(n) for n in ds["order"].values)
     if ds.attrs["nnft_result"] == "Exact":
         from nnft.reference import Exact
+        kinds = unpack(ds.attrs["kinds"]) if "kinds" in ds.attrs else None
+        reasons = unpack(ds.attrs["reasons"]) if "reasons" in ds.attrs else None
         return Exact(widths=tuple(int(w) for w in ds["width"].values), full=ds["G_exact"].values,
-                     connected=ds["G_c_exact"].values, orders=orders, accuracy=float(ds.attrs["accuracy"]))
+                     connected=ds["G_c_exact"].values, orders=orders, accuracy=float(ds.attrs["accuracy"]),
+                     label=str(ds.attrs.get("label", "exact")), kinds=None if kinds is None else tuple(kinds),
+                     reasons=None if reasons is None else {int(k): str(v) for k, v in reasons.items()})
     full, conn = _estimate(ds, "G"), _estimate(ds, "G_c")
     if ds.attrs["nnft_result"] == "WidthCorrelators":
         from nnft.estimators.neuron import WidthCorrelators
@@ -129,22 +137,10 @@ def tuples_of(ds) -> list[np.ndarray] | None:
 
 
 def table(ds) -> str:
-    """A saved correlator Dataset as text: one line per (width,) tuple with G and G_c (± standard error)."""
-    from nnft.stats import format_value
-    tuples = tuples_of(ds)
+    """A saved correlator Dataset as text: one line per (width,) tuple with G and G_c (± standard error),
+    fitted to the terminal (:func:`nnft.result_tables.correlators`)."""
+    from nnft.result_tables import correlators
     kind = ds.attrs["nnft_result"]
-    widths = list(ds["width"].values) if "width" in ds.dims else [None]
-    head = (f"{'width':>7} " if widths[0] is not None else "") + f"{'n':>2} {'points':<28} "
-    head += f"{'G (exact)':>20} {'G_c (exact)':>20}" if kind == "Exact" else f"{'G':>22} {'G_c':>22}"
-    lines = [f"{kind}" + (f"  ({ds.attrs['spec_source']})" if "spec_source" in ds.attrs else ""), head, "-" * len(head)]
-    for wi, w in enumerate(widths):
-        for i, n in enumerate(ds["order"].values):
-            pts = "—" if tuples is None else ";".join(",".join(f"{c:.6g}" for c in p) for p in tuples[i])
-            pts = pts if len(pts) <= 28 else pts[:25] + "..."
-            at = dict(width=wi, tuple=i) if w is not None else dict(tuple=i)
-            if kind == "Exact":
-                cells = f"{float(ds['G_exact'][at]):>20.6g} {float(ds['G_c_exact'][at]):>20.6g}"
-            else:
-                cells = " ".join(f"{format_value(float(ds[v][at]), float(ds[v + '_stderr'][at])):>22}" for v in ("G", "G_c"))
-            lines.append((f"{w:>7} " if w is not None else "") + f"{int(n):>2} {pts:<28} {cells}")
-    return "\n".join(lines)
+    return correlators(from_dataset(ds), tuples=tuples_of(ds),
+                       title=kind + (f"  ({ds.attrs['spec_source']})" if "spec_source" in ds.attrs else ""))
+

@@ -3,13 +3,14 @@
 
 Layouts (P lattice points in d dimensions; ``*_err`` the standard errors)::
 
-    GaussianAction   x (point_i, coord) · kernel, precision (point_i, point_j) · kernel_err (when measured)
+    GaussianAction   x (point_i, coord) · kernel, precision (point_i, point_j) · kernel_err, precision_err (when measured) · field_mean (point_i)
                      · mean, mean_err (scalars, NaN when not measured) · attrs condition, dropped, source
-    QuarticCoupling  x (point_i, coord) · vertex, vertex_err, g4c, g4c_err (a, b, c, d) · g2, g2_err (a, b)
+    QuarticCoupling  x (point_i, coord) · vertex, vertex_err, vertex_bias (jackknife bias estimate, when computed),
+                     g4c, g4c_err (a, b, c, d) · g2, g2_err (a, b)
                      · locality, locality_err (radius) · attrs condition, source
     RunningCoupling  x (input) · quad (quad, leg) · cutoff (cutoff) · delta_g4, delta_g4_err, resolved (quad)
                      · integral (cutoff, quad) · coupling, coupling_err (cutoff, quad) · attrs slope, slope_err,
-                     asymptotic_slope
+                     asymptotic_slope, bias_variance
     Extrapolation    width (width) · coefficients, coefficients_err (fit, power) · covariance (fit, power, power_j)
                      · chi2, dof (fit) · attrs order, criterion, flagged, value, value_err
 
@@ -41,6 +42,10 @@ def to_dataset(result, *, theory=None, **known):
                 "mean_err": ((), float("nan") if a.mean is None else float(a.mean.stderr))}
         if a.kernel_err is not None:
             data["kernel_err"] = (("point_i", "point_j"), a.kernel_err)
+        if a.precision_err is not None:
+            data["precision_err"] = (("point_i", "point_j"), a.precision_err)
+        if a.field_mean is not None:
+            data["field_mean"] = (("point_i",), np.asarray(a.field_mean, dtype=np.float64))
         ds = xr.Dataset(data, coords={"x": (("point_i", "coord"), a.points)})
         ds.attrs.update(condition=float(a.condition), dropped=int(a.dropped), source=str(a.source),
                         n=int(a.mean.n) if a.mean is not None else 0)
@@ -53,6 +58,8 @@ def to_dataset(result, *, theory=None, **known):
                          "g2": (("a", "b"), q.g2.mean), "g2_err": (("a", "b"), q.g2.stderr),
                          "locality": (("radius",), q.locality.mean), "locality_err": (("radius",), q.locality.stderr)},
                         coords={"x": (("a", "coord"), q.points), "radius": q.radii})
+        if q.bias is not None:
+            ds["vertex_bias"] = (ax4, np.asarray(q.bias, dtype=np.float64))
         ds.attrs.update(condition=float(q.condition), source=str(q.source), n=int(q.vertex.n))
         analytic = False
     elif kind == "RunningCoupling":
@@ -65,7 +72,7 @@ def to_dataset(result, *, theory=None, **known):
                          "coupling_err": (("cutoff", "quad"), r.coupling.stderr)},
                         coords={"x": (("input", "coord"), r.inputs), "cutoff": r.cutoffs})
         ds.attrs.update(slope=float(r.slope), slope_err=float(r.slope_err), asymptotic_slope=float(r.asymptotic_slope),
-                        n=int(r.delta_g4.n))
+                        bias_variance=float(r.bias_variance), n=int(r.delta_g4.n))
         analytic = False
     elif kind == "Extrapolation":
         e = result
@@ -102,19 +109,23 @@ def from_dataset(ds):
                               condition=float(ds.attrs["condition"]), dropped=int(ds.attrs["dropped"]),
                               source=str(ds.attrs["source"]),
                               kernel_err=ds["kernel_err"].values if "kernel_err" in ds else None,
+                              precision_err=ds["precision_err"].values if "precision_err" in ds else None,
+                              field_mean=ds["field_mean"].values if "field_mean" in ds else None,
                               mean=None if np.isnan(m) else Estimate(m, float(ds["mean_err"].values), n))
     if kind == "QuarticCoupling":
         from nnft.action.quartic import QuarticCoupling
         return QuarticCoupling(points=ds["x"].values, vertex=_est(ds, "vertex", n), g2=_est(ds, "g2", n),
                                g4c=_est(ds, "g4c", n), condition=float(ds.attrs["condition"]),
-                               radii=ds["radius"].values, locality=_est(ds, "locality", n), source=str(ds.attrs["source"]))
+                               radii=ds["radius"].values, locality=_est(ds, "locality", n), source=str(ds.attrs["source"]),
+                               bias=ds["vertex_bias"].values if "vertex_bias" in ds else None)
     if kind == "RunningCoupling":
         from nnft.action.running import RunningCoupling
         return RunningCoupling(inputs=ds["x"].values, quads=ds["quads"].values.astype(np.int64),
                                cutoffs=ds["cutoff"].values, delta_g4=_est(ds, "delta_g4", n),
                                integrals=ds["integral"].values, coupling=_est(ds, "coupling", n),
                                resolved=ds["resolved"].values.astype(bool), slope=float(ds.attrs["slope"]),
-                               slope_err=float(ds.attrs["slope_err"]), asymptotic_slope=float(ds.attrs["asymptotic_slope"]))
+                               slope_err=float(ds.attrs["slope_err"]), asymptotic_slope=float(ds.attrs["asymptotic_slope"]),
+                               bias_variance=float(ds.attrs.get("bias_variance", 0.0)))
     if kind == "Extrapolation":
         from nnft.extrapolation import Extrapolation, Fit
         fits = []

@@ -59,18 +59,11 @@ def from_dataset(ds):
 
 
 def table(k, name: str = "", layers: bool = False) -> str:
-    """K and Θ as text, as ``nnft kernel`` prints them: ``name: `` first when given, then with
-    ``layers`` one line per Gaussian node with the diagonals of its K and Θ."""
-    with np.printoptions(precision=6, suppress=True, linewidth=120):
-        lines = [f"{name + ': ' if name else ''}NNGP K(xᵢ, xⱼ) [{k.source}]\n{np.asarray(k.nngp)}"]
-        if np.isnan(np.asarray(k.ntk, dtype=float)).all():
-            lines.append("NTK Θ: not available (no kernel map in the graph; the neuron reference gives K only)")
-        else:
-            lines.append(f"NTK Θ(xᵢ, xⱼ) (NTK parameterisation)\n{np.asarray(k.ntk)}")
-        if layers:
-            for i, (where, K, T) in enumerate(k.layers, start=1):
-                lines.append(f"layer {i} ({where}): diag K = {np.diag(np.asarray(K))}  diag Θ = {np.diag(np.asarray(T))}")
-    return "\n".join(lines)
+    """K and Θ as text, as ``nnft kernel`` prints them (:func:`nnft.result_tables.kernels`: tables fitted
+    to the terminal): ``name: `` first when given, then with ``layers`` one line per Gaussian node with
+    the diagonals of its K and Θ."""
+    from nnft.result_tables import kernels as text
+    return text(k, name=name, layers=layers)
 
 
 def text_of_dataset(ds) -> str:

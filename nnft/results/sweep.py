@@ -9,6 +9,9 @@ Layout: the :mod:`nnft.results.report` layout of every value stacked along a lea
                            (after the override) and sha256 among them
     attrs    swept (the name), values (packed, types kept), and the provenance of the first value
              (``spec``/``spec_sha256`` are the first value's; every value's are in ``report_attrs``)
+    samples, seed, blocks (sweep)   only when they differ between values (a sweep over
+             ``study.samples`` or ``study.seed``): then each value's, and no top-level attribute of
+             that name claims one value for all (the ``per_value`` attribute lists them)
 
 Every value's report must have the same rows (the same point tuples and orders), as a Sweep's do.
 """
@@ -21,6 +24,8 @@ from nnft.results import report as report_io
 from nnft.results.files import pack, unpack
 
 KIND = "Sweep"
+#: provenance that may differ between the values of a sweep (stored per value when it does)
+PER_VALUE = ("samples", "seed", "blocks")
 
 
 def to_dataset(sweep, **known):
@@ -39,7 +44,13 @@ def to_dataset(sweep, **known):
     col = np.asarray(values, dtype=np.float64) if numeric else np.array([str(v) for v in values], dtype=object)
     ds = ds.assign_coords(sweep=np.arange(len(values)), value=("sweep", col))
     ds["report_attrs"] = ("sweep", np.array([pack(a) for a in attrs], dtype=object))
-    ds.attrs.update({k: v for k, v in attrs[0].items() if k != "nnft_result"})
+    varying = [k for k in PER_VALUE if len({repr(a.get(k)) for a in attrs}) > 1]
+    for k in varying:                          # differs between values: a variable along the sweep, no attribute
+        ds[k] = ("sweep", np.array([-1 if a.get(k) is None else int(a[k]) for a in attrs], dtype=np.int64))
+        ds[k].attrs["missing_value_meaning"] = "-1: not recorded"
+    ds.attrs.update({k: v for k, v in attrs[0].items() if k != "nnft_result" and k not in varying})
+    if varying:
+        ds.attrs["per_value"] = ", ".join(varying)
     ds.attrs.update(nnft_result=KIND, swept=str(sweep.name), values=pack(values),
                     spec_note="spec and spec_sha256 are the first value's; every value's are in report_attrs")
     return ds
@@ -50,7 +61,7 @@ def from_dataset(ds):
     from nnft.sweep import Sweep
     reports = []
     for i in range(ds.sizes["sweep"]):
-        sub = ds.isel(sweep=i).drop_vars(["report_attrs", "value", "sweep"])
+        sub = ds.isel(sweep=i).drop_vars(["report_attrs", "value", "sweep", *(k for k in PER_VALUE if k in ds)])
         sub.attrs = unpack(ds["report_attrs"].values[i])
         reports.append(report_io.from_dataset(sub))
     return Sweep(name=str(ds.attrs["swept"]), values=list(unpack(ds.attrs["values"])), reports=reports)

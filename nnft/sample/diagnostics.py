@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from nnft.errors import ConvergenceWarning
+from nnft.tables import TextTable
 
 __all__ = ["Diagnostics", "diagnose", "split_rhat", "bulk_ess", "rank_normalise", "RHAT_MAX",
            "ESS_PER_CHAIN_MIN"]
@@ -84,7 +85,7 @@ def bulk_ess(x: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Diagnostics:
+class Diagnostics(TextTable):
     """Convergence diagnostics on field-level observables (not raw parameters: a permutation of
     the neurons, or a sign flip of (w1, b), leaves φ unchanged, so parameter R̂ is meaningless).
 
@@ -138,13 +139,14 @@ class Diagnostics:
         return int(np.sum(self.divergences))
 
     def summary(self) -> str:
-        """A table of R̂, ESS and τ per observable, then the run's totals (one line each)."""
-        rows = [f"{'observable':<28} {'R̂':>7} {'ESS':>9} {'τ':>7}"]
-        rows += [f"{n:<28} {r:7.4f} {e:9.1f} {t:7.2f}" for n, r, e, t in zip(self.names, self.rhat, self.ess, self.tau)]
-        rows.append(f"chains {self.chains}, draws/chain {self.draws_per_chain}, block length {self.block_length:g}, "
-                    f"divergences {self.n_divergent}, acceptance {np.mean(self.acceptance):.3f}, "
-                    f"converged {self.converged}, blocks_ok {self.blocks_ok}")
-        return "\n".join(rows)
+        """A table of R̂, ESS and τ per observable, then the run's totals (:meth:`table`)."""
+        return self.table()
+
+    def table(self, width: int | None = None) -> str:
+        """R̂, ESS and τ per observable fitted to ``width`` cells, then the totals and warnings (``print``
+        shows it, Jupyter as HTML; :func:`nnft.result_tables.diagnostics`)."""
+        from nnft.result_tables import diagnostics as text
+        return text(self, width=width)
 
     def warn(self, stacklevel: int = 1) -> None:
         """Emit every message as a :class:`~nnft.errors.ConvergenceWarning`; ``stacklevel`` as in

@@ -297,7 +297,12 @@ def evaluate_constant(expr: Expr, env: dict[str, float]) -> float:
                 return a ** b
             raise ExprError("'@' needs arrays, not constants")
         if isinstance(e, Call) and e.axis is None and e.func in UNARY:
-            return UNARY[e.func](ev(e.args[0]))  # type: ignore[operator]
+            u = ev(e.args[0])
+            try:
+                return UNARY[e.func](u)  # type: ignore[operator]
+            except (ValueError, ZeroDivisionError):       # outside the domain: say which value, and the domain
+                raise ExprError(f"{e.func}(u) needs {FUNCTIONS[e.func].domain}, got u = {to_source(e.args[0])} = "
+                                f"{u:.6g}" + (" (a variance must be ≥ 0)" if e.func == "sqrt" else "")) from None
         if isinstance(e, Call) and e.func in ("maximum", "minimum"):
             return BINARY[e.func](ev(e.args[0]), ev(e.args[1]))  # type: ignore[operator]
         if isinstance(e, Call) and e.axis is not None:

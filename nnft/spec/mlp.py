@@ -162,6 +162,16 @@ def expand(theory: Theory) -> Theory:
         raise _err(theory, "mlp.bias_var", f"bias variance must be a constant: {err}") from None
     if bias_value < 0:
         raise _err(theory, "mlp.bias_var", f"bias variance must be ≥ 0, got {bias_value}")
+    for fan, n_fan in [("d", dims["d"])] + [(ax, n) for ax, (n, _) in zip(axes, widths)]:
+        try:
+            w_value = E.evaluate_constant(_substitute(wvar, "fan_in", E.Num(float(n_fan))), env)
+        except E.ExprError as err:
+            raise _err(theory, "mlp.weight_var", f"weight variance must be a constant of fan_in: {err}",
+                       got=m.weight_var) from None
+        if not w_value > 0:
+            raise _err(theory, "mlp.weight_var", f"weight variance must be > 0 (the variance of the normal law "
+                       f"of the weights), got {w_value:.6g} at fan_in = {fan} = {n_fan}", got=m.weight_var,
+                       hint="C_W > 0 in weight_var = C_W / fan_in")
     no_bias = bias_value == 0.0
     sigma = activation_expr(theory)
     gamma = _residual(theory, env, widths)

@@ -24,6 +24,7 @@ from nnft.spec.fields import (MAX_AXES, MAX_DIM, MAX_INPUT_DIM, NO_BOOL, Count, 
 from nnft.spec.hints import declared_text, undeclared_hint
 from nnft.spec.study import (CHECK_NAMES, EXPECT_WORDS, Correlators, ExpectedCheck, Line, Points,  # noqa: F401
                              Study)
+from nnft.spec.train import Train
 from nnft.spec.validation import to_spec_error
 
 
@@ -150,6 +151,8 @@ class Theory(Strict):
     insertions: builtins.list[Insertion] = Field(default_factory=list, max_length=8)
     reference: Reference | None = None
     study: Study = Field(default_factory=Study)
+    #: training of the ensemble (``nnft.spec.train``, docs/training.md)
+    train: Train | None = None
     #: file the theory was loaded from (set by the loader; "<dict>" otherwise)
     source: SkipJsonSchema[str] = Field(default="<dict>", exclude=True)
     #: field path -> the parent file it was inherited from, for parents the user did not name (set by

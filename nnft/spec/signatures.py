@@ -71,6 +71,10 @@ DENSITIES: Mapping[str, Signature] = _table(
     Signature("student_t", {"df": "positive", "scale": "positive", "loc": "real"}, {"scale": 1.0, "loc": 0.0}),
     Signature("laplace", {"scale": "positive", "loc": "real"}, {"loc": 0.0}),
     Signature("exponential", {"rate": "positive", "loc": "real"}, {"loc": 0.0}),
+    Signature("rademacher", {"scale": "positive"}, {"scale": 1.0}),
+    Signature("discrete", {f"{a}{i}": c for i in range(1, 5) for a, c in (("v", "real"), ("p", "nonnegative"))},
+              {"v1": -1.0, "p1": 0.5, "v2": 1.0, "p2": 0.5, "v3": 0.0, "p3": 0.0, "v4": 0.0, "p4": 0.0}),
+    Signature("haar_orthogonal", {"scale": "positive"}, {"scale": 1.0}),
 )
 
 #: Analytic single-neuron references (``nnft.analytic``, the ``reference:`` block of a spec).
@@ -106,6 +110,7 @@ DENSITY_ALIASES: Mapping[str, str] = _aliases(DENSITIES, {
     "lorentzian": "cauchy", "lorentz": "cauchy",
     "student": "student_t", "students_t": "student_t",
     "double_exponential": "laplace",
+    "orthogonal": "haar_orthogonal",
 })
 #: other names of references -> the canonical name (none yet)
 REFERENCE_ALIASES: Mapping[str, str] = _aliases(REFERENCES, {})

@@ -82,6 +82,20 @@ def _clean_loc(error: dict) -> tuple:
     return tuple(parts)
 
 
+#: what an axis is, for a number (or another non-name) where a shape names its axes
+AXIS_ALLOWED = "axes are names declared under dims: (e.g. shape: [N] with dims: {N: 64})"
+
+
+def _is_axis_error(e: dict) -> bool:
+    """A type error at ``...shape[i]``: a number (or list) where an axis name is expected."""
+    loc = _clean_loc(e)
+    return e["type"] in _TYPE_ERRORS and len(loc) >= 2 and loc[-2] == "shape" and isinstance(loc[-1], int)
+
+
+def _axis_msg(e: dict) -> str:
+    return f"an axis must be a name, got {str(e.get('input'))[:40]!r}; {AXIS_ALLOWED}"
+
+
 def to_spec_error(err: ValidationError, source: str, root: type[BaseModel], inherited=None) -> SpecError:
     """The first (most specific) error of a validation of ``root`` (the spec's top model, ``Theory``)
     as a :class:`~nnft.errors.SpecError` naming ``source``, the field, what was given, what is
@@ -123,6 +137,11 @@ def to_spec_error(err: ValidationError, source: str, root: type[BaseModel], inhe
     elif "[key]" in first["loc"]:
         msg = f"invalid name {got!r}: {msg}"
         allowed = "names that start with a letter and use letters, digits and _ (at most 64 characters)"
+    if _is_axis_error(first):
+        got = first.get("input")
+        msg, allowed = f"an axis must be a name, not {type(got).__name__} {str(got)[:40]}", AXIS_ALLOWED
+        hint = (f"declare the size under dims: (dims: {{N: {got}}}) and write its name in the shape"
+                if isinstance(got, int) else None)
     if first["type"] == "extra_forbidden":
         key = first["loc"][-1]     # the user's key, whatever characters it has (never an internal marker)
         if not loc or loc[-1] != key:
@@ -154,7 +173,8 @@ def to_spec_error(err: ValidationError, source: str, root: type[BaseModel], inhe
     rest = [e for e in errors[1:] if _clean_loc(e) != here
             and not (e["type"] in _TYPE_ERRORS + ("list_type",) and here[:len(_clean_loc(e))] == _clean_loc(e))]
     if rest:
-        more = "; ".join(format_path(_clean_loc(e)) + ": " + e["msg"].removeprefix("Value error, ")
+        more = "; ".join(format_path(_clean_loc(e)) + ": " + (_axis_msg(e) if _is_axis_error(e) else
+                                                                 e["msg"].removeprefix("Value error, "))
                          for e in rest[:3])
         msg += f"  [{len(rest)} more: {more}]"
     if isinstance(got, (dict, list)) and len(repr(got)) > 200:

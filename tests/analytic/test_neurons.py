@@ -314,8 +314,8 @@ def test_constructor_errors():
 
 def test_moment_input_errors():
     n = NEURONS["relu_layer"](2, weight_std=1.0, bias_std=0.1)
-    with pytest.raises(NeuronArgError, match="max_order=4"):
-        n.moment(np.zeros((5, 2)))
+    with pytest.raises(NeuronArgError, match="max_order=6"):
+        n.moment(np.zeros((7, 2)))
     with pytest.raises(NeuronArgError, match="shape"):
         n.moment(np.zeros((2, 3)))
     c = NEURONS["cauchy_net"](1, mass=1.0)

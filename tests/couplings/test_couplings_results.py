@@ -17,7 +17,7 @@ def results():
     m = nnft.compile(nnft.load("cos_net", N=4))
     return [nnft.gaussian_action(m, X, samples=2000, key=1), nnft.gaussian_action(m, X),
             nnft.quartic_coupling(m, X, samples=2000, key=2),
-            nnft.extrapolate([2, 4, 8, 16], [1.0, 0.6, 0.4, 0.3], [0.01] * 4)]
+            nnft.extrapolate([2, 4, 8, 16], [1.0, 0.61, 0.39, 0.3], [0.01] * 4)]
 
 
 @pytest.mark.parametrize("ext", [".nc", ".json"])
@@ -45,3 +45,19 @@ def test_cli_couplings(tmp_path):
     for bad in (["--kind", "running"], ["--kind", "running", "--cutoffs", "7,x,9"]):
         r = CliRunner().invoke(main, ["couplings", "cos_net", "--samples", "100", *bad])
         assert r.exit_code == 2 and r.output.count("\n") == 1 and r.output.startswith("error:")
+
+
+@pytest.mark.parametrize("args", [
+    ["--points", "0,0"],                                              # one point
+    ["--points", "0,0;0,0"],                                          # duplicate points
+    ["--points", "0,0,0;1,0,0"],                                      # outside the spec's input dimension
+    ["--points", "nan,0;1,0"],
+    ["--kind", "action", "--points", "0,0;1e-5,0;2e-5,0"],            # ill-conditioned K
+    ["--samples", "10", "--points", "0,0;0.8,0;1.6,0"],               # G2 too noisy to amputate with
+    ["--set", "d=1", "--kind", "running", "--points", "0;0.5", "--cutoffs", "10,5,100"],     # unsorted
+    ["--set", "d=1", "--kind", "running", "--points", "0;0.5", "--cutoffs", "0,5,100"],      # Λ ≤ 0
+    ["--set", "d=1", "--kind", "running", "--points", "0;0.5", "--cutoffs", "7,10,100", "--bias-variance", "-1"],
+])
+def test_cli_edge_inputs_one_line_exit_2(args):
+    r = CliRunner().invoke(main, ["couplings", "cos_net", "--samples", "100", *args])
+    assert r.exit_code == 2 and r.output.count("\n") == 1 and r.output.startswith("error:"), r.output

@@ -73,5 +73,52 @@ def test_vertex_scales_as_one_over_width():
 def test_ill_conditioned_g2_is_refused():
     from nnft.errors import EstimatorError
     m = nnft.compile(nnft.load("cos_net", N=4))
-    with pytest.raises(EstimatorError, match="ill-conditioned"):
+    with pytest.raises(EstimatorError, match="ill-conditioned") as err:
         nnft.quartic_coupling(m, [[0.0, 0.0], [1e-5, 0.0], [2e-5, 0.0]], samples=500, key=0)
+    assert "truncate" not in str(err.value)          # the vertex takes no pseudo-inverse: no such advice
+
+
+def test_bias_reported_and_noisy_g2_refused():
+    """The jackknife bias estimate of λ̂ is reported (negligible here: < 0.5σ at 5k networks) and round-trips;
+    a G2 measured from too few networks to invert is refused (not a vertex with a meaningless error)."""
+    from nnft.errors import EstimatorError
+    m = nnft.compile(nnft.load("cos_net", N=4))
+    q = nnft.quartic_coupling(m, X, samples=5_000, key=4)
+    assert q.bias is not None and q.bias.shape == (3,) * 4 and q.bias_ratio < 0.5
+    assert "jackknife bias estimate" in q.table()
+    with pytest.raises(EstimatorError, match="too noisy"):
+        nnft.quartic_coupling(m, X, samples=20, key=0)
+
+
+def test_convention_sign_and_four_factorial_at_tree_level():
+    """The convention checked from its definition, no Monte Carlo: a two-site theory
+    S = ½φᵀAφ + (1/4!) Σ λ_abcd φ_aφ_bφ_cφ_d with a small positive quartic form λ_abcd = ε Σ_k v_ka v_kb v_kc v_kd,
+    its moments by quadrature on a grid. `vertex(G2, G_c4)` returns λ up to O(ε²) (λ/4!, 4!λ and −λ fail), and
+    the tadpole `mass_shift` gives the quadratic term A = G⁻¹ + δ to the same order."""
+    from nnft.action.quartic import QuarticCoupling, vertex
+    from nnft.stats import Estimate
+    rng = np.random.default_rng(0)
+    A = np.array([[1.2, -0.3], [-0.3, 0.9]])
+    V = rng.normal(size=(3, 2))
+    eps = 2e-3
+    lam = eps * np.einsum("ka,kb,kc,kd->abcd", V, V, V, V)
+    g = np.linspace(-9, 9, 721)
+    p1, p2 = np.meshgrid(g, g, indexing="ij")
+    phi = np.stack([p1.ravel(), p2.ravel()], 1)                          # (M, 2)
+    S = 0.5 * np.einsum("ma,ab,mb->m", phi, A, phi) + np.einsum("abcd,ma,mb,mc,md->m", lam, phi, phi, phi, phi) / 24
+    w = np.exp(-(S - S.min()))
+    w /= w.sum()
+    G = np.einsum("m,ma,mb->ab", w, phi, phi)
+    G4 = np.einsum("m,ma,mb,mc,md->abcd", w, phi, phi, phi, phi)
+    C4 = G4 - (np.einsum("ab,cd->abcd", G, G) + np.einsum("ac,bd->abcd", G, G) + np.einsum("ad,bc->abcd", G, G))
+    got = vertex(G, C4)
+    scale = np.abs(lam).max()
+    assert np.abs(got - lam).max() < 0.01 * scale                        # O(ε²) remainder: measured 0.06 %, ∝ ε
+    for wrong in (-lam, lam / 24, 24 * lam):
+        assert np.abs(got - wrong).max() > 0.5 * scale
+    zeros = np.zeros((2,) * 4)
+    q = QuarticCoupling(points=np.zeros((2, 1)), vertex=Estimate(got, zeros, 1), g2=Estimate(G, np.zeros((2, 2)), 1),
+                        g4c=Estimate(C4, zeros, 1), condition=1.0, radii=np.zeros(1), locality=Estimate(np.ones(1), np.zeros(1), 1))
+    shift = np.linalg.inv(G) - A                                          # = ½ λ·G at first order
+    assert np.abs(-q.mass_shift - shift).max() < 0.01 * np.abs(shift).max()      # measured 0.04 %
+    assert np.abs(q.mass_shift - shift).max() > 0.5 * np.abs(shift).max()   # the opposite sign fails

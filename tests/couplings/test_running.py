@@ -137,3 +137,34 @@ def test_gauss_net_monte_carlo_coupling():
     r = nnft.running_coupling(model, xs, samples=100_000, cutoffs=(7, 100, 1000), key=0)
     ref = -nnft.exact(model, [xs[list(q)][:, None] for q in r.quads]).connected[0][None] / r.integrals
     assert np.abs(r.coupling.z(ref)).max() < Z_MAX and np.abs(r.coupling.z(2 * ref)).max() > Z_MAX
+
+
+@pytest.mark.parametrize("bad", [(-1, 5, 10), (0, 5, 10), (10, 5, 100), (5, 5, 10), (5, float("nan"), 10), "abc", 10,
+                                 (7, 10), (5, 10, 1e9), [[7, 10, 100]]])
+def test_bad_cutoffs_refused(bad):
+    """≤ 0, unsorted, repeated, NaN, non-numeric, scalar, too few, too large, 2-d: one InputError naming cutoffs."""
+    from nnft.errors import InputError
+    with pytest.raises(InputError, match="cutoffs must be"):
+        nnft.running_coupling(relu_net(), RELU_INPUTS, samples=100, cutoffs=bad)
+
+
+def test_bias_free_legs_make_the_gauss_net_integral_converge():
+    """bias_variance = σ_b² puts K − σ_b² = σ_w² exp(−|x − y|²/2) on the legs (the reimplementation of
+    arXiv:2108.01403): I(Λ) against scipy on that kernel, converged by Λ = 40 (λ(Λ) tends to a constant,
+    asymptotic slope 0), where the full kernel's grows like 2Λσ_b⁸ (slope −1)."""
+    from nnft.action.running import _asymptotic
+    model = nnft.compile(nnft.from_dict(GAUSS_SPEC))
+    xs = 0.01 * INPUTS[:, None]
+    quads = np.array([(0, 0, 0, 0), (0, 2, 3, 5)])
+    cut = (7.0, 40.0, 300.0)
+    I = cutoff_integrals(model, xs, quads, cut, bias_variance=1.0)
+    for j, q in enumerate(quads):
+        f = lambda x: np.prod([np.exp(-(x - xs[i, 0]) ** 2 / 2) for i in q])
+        ref = integrate.quad(f, -10, 10, epsabs=0, epsrel=1e-12, limit=200)[0]     # the tails beyond ±10: < 1e-40
+        np.testing.assert_allclose(I[:, j], ref, rtol=1e-9)
+        assert abs(I[0, j] / (2 * 7.0 + ref) - 1) > 0.5                    # not the full kernel's integral
+    assert _asymptotic(model, xs, quads, 1e5, 1.0) == 0.0 and _asymptotic(model, xs, quads, 1e5) == pytest.approx(-1.0, abs=1e-6)
+    from nnft.errors import InputError
+    for bad in (-1.0, float("nan"), "x"):
+        with pytest.raises(InputError, match="bias_variance"):
+            nnft.running_coupling(model, INPUTS * 0.01, samples=100, cutoffs=cut, bias_variance=bad)

@@ -56,12 +56,13 @@ def moment_samples():
 # ---------------------------------------------------------------- registry / metadata
 def test_registry():
     assert set(DENSITIES) == {"normal", "uniform", "uniform_ball", "cauchy", "student_t",
-                              "laplace", "exponential"}
+                              "laplace", "exponential", "rademacher", "discrete",
+                              "haar_orthogonal"}                      # the last three: tests/coverage
     for name, d in DENSITIES.items():
         assert isinstance(d, Density) and d.name == name and get_density(name) is d
         assert set(d.args.values()) <= {"real", "positive", "nonnegative"}
         assert set(d.defaults) <= set(d.args)
-        assert d.event_dims == (1 if name == "uniform_ball" else 0)
+        assert d.event_dims == {"uniform_ball": 1, "haar_orthogonal": 2}.get(name, 0)
         assert d.doc and "\n" not in d.doc
     assert DENSITIES["normal"].defaults == {"mean": 0.0}
     assert DENSITIES["student_t"].defaults == {"scale": 1.0, "loc": 0.0}

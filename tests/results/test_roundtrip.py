@@ -152,13 +152,13 @@ def test_ensemble_saves_its_correlators(cos_model, tmp_path):
 
 
 def test_check_results_roundtrip(tmp_path):
-    from nnft.checks import CheckResult
-    rs = [CheckResult(check="translation G2", verdict="PASS", statistic=1.25, threshold=3.9, samples=1000,
+    from nnft.checks import CheckResult, CheckResults
+    rs = CheckResults([CheckResult(check="translation G2", verdict="PASS", statistic=1.25, threshold=3.9, samples=1000,
                       evidence=({"points": [[0.0], [0.5]], "z": 0.5, "t": (1, 2.5)},), message="fine",
                       data={"profile": np.array([1.0, np.nan, np.inf])}, name="translation"),
           CheckResult(check="reflection positivity (fields)", verdict="INCONCLUSIVE", statistic=float("nan"),
                       threshold=2.0, samples=0, basis="analytic", needed_samples=10 ** 12, name="reflection_positivity",
-                      expected="PASS", reason="k̂ ≥ 1")]
+                      expected="PASS", reason="k̂ ≥ 1")])     # what nnft.check returns: a list that prints
     ds, backs = roundtrip(rs, tmp_path, seed=0)
     assert list(ds["verdict"].values) == ["PASS", "INCONCLUSIVE"]
     for back in backs:

@@ -89,7 +89,8 @@ def test_declared_tails_agree_with_the_exact_moments(name):
     """One concept, one home: Density.tail says which moments exist, Density.moment computes them."""
     dens = DENSITIES[name]
     args = {"normal": {"std": 1.0}, "uniform": {"low": 0.0, "high": 1.0}, "cauchy": {"scale": 1.0},
-            "student_t": {"df": 4.5}, "laplace": {"scale": 1.0}, "exponential": {"rate": 1.0}}[name]
+            "student_t": {"df": 4.5}, "laplace": {"scale": 1.0}, "exponential": {"rate": 1.0},
+            "rademacher": {"scale": 1.0}, "discrete": {}}[name]
     tail = dens.tail(args)
     for k in range(1, 9):
         if tail.has_moment(k):

@@ -191,7 +191,8 @@ def relu_orthant_moment(c: np.ndarray, a, panels: int = 6, nodes: int = 10, zmax
 class ReluLayer(GaussianPreactivation):
     """First-layer ReLU neuron ψ = relu(w·x + b), w ~ N(0, weight_std² I_d), b ~ N(0, bias_std²)
     (docs/physics.md §4; LH arXiv:2309.01592 eq. 16 for the (1,1) kernel). Arguments: ``weight_std``
-    ≥ 0 (units 1/|x|), ``bias_std`` ≥ 0. K ≤ 4.
+    ≥ 0 (units 1/|x|), ``bias_std`` ≥ 0. K ≤ 6 (the 6-point references of Halverson–Maiti–Stoner
+    arXiv:2008.08601 §4 by the neuron-sum theorem, TASI arXiv:2408.00082 eq. 39).
 
     Let n = number of distinct points, a = multiplicities, C their preactivation covariance and
     r = rank C (eigenvalues below RANK_TOL·min_j C_jj are dropped: by Price's theorem this changes
@@ -199,14 +200,17 @@ class ReluLayer(GaussianPreactivation):
     * n = 1: C^{K/2} 2^{K/2}Γ((K+1)/2)/(2√π) (K=1: sqrt(C/2π); K=4: 3C²/2), exact;
     * r ≤ 2 (e.g. any two points, or d = 1): exact polar arc formula :func:`relu_arc_moment`
       (reproduces the arc-cosine kernels J_1, J_2 of Cho & Saul 2009 for (1,1) and (2,2));
-    * r = 3 or 4: spherical-simplex quadrature of the polar form, :func:`relu_cone_moment`
-      (robust to near-degenerate C). :func:`relu_orthant_moment` is an independent nested
+    * r = 3 (any n, e.g. d = 2), or r = 4 with n = 4 distinct points: spherical-simplex quadrature of
+      the polar form, :func:`relu_cone_moment` (robust to near-degenerate C);
+    * otherwise (K ≥ 5 at ≥ 5 distinct points in general position, d ≥ 3): QuadratureError — the cone
+      is a 4-polytope (or higher) that the quadrature does not tile. :func:`relu_orthant_moment` is an independent nested
       quadrature used in the tests as a cross-check.
     The quadrature is computed at two resolutions (8 and 12 nodes per direction) which must agree
     within error_bound/10, else :class:`QuadratureError`.
     """
 
     name = "relu_layer"
+    max_order = 6
     equation = "docs/physics.md §4; Cho & Saul 2009 arc-cosine kernels J_1, J_2"
     REL_ACC = 1e-9
     RANK_TOL = 1e-12
@@ -238,6 +242,10 @@ class ReluLayer(GaussianPreactivation):
         r = L.shape[1]
         if r <= 2:
             return relu_arc_moment(np.pad(L, ((0, 0), (0, 2 - r))), mult)
+        if r > 4 or (r == 4 and len(mult) > 4):
+            raise QuadratureError(f"relu_layer: {len(mult)} distinct points with a rank-{r} preactivation "
+                                  "covariance: the quadrature covers rank ≤ 3, or rank 4 at 4 distinct points "
+                                  "(use d ≤ 2, or fewer distinct points)")
         coarse, fine = relu_cone_moment(L, mult), relu_cone_moment(L, mult, nodes=12)
         if abs(fine - coarse) > self.error_bound(points) / 10.0:
             raise QuadratureError(f"relu_layer: quadrature not converged for rank {r} "

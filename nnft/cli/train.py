@@ -1,0 +1,66 @@
+"""``nnft train SPEC``: train the spec's ensemble as its ``train:`` block says and print the
+time-dependent statistics beside the infinite-width linearised theory (docs/training.md).
+
+    nnft train SPEC [--set lr=0.5] [--networks 1024] [--seed 0] [--steps 200] [--dynamics gd|flow] [--out FILE]
+    nnft train SPEC --set lr=0.1,0.5,1.0      # a sweep: one training per value, same seed
+"""
+
+from __future__ import annotations
+
+import time
+
+import click
+
+from nnft.cli.invocation import LOADED, load_theory, parse_sets, result
+from nnft.inputs import MAX_CHUNK, MAX_SEED
+
+
+@click.command("train")
+@click.argument("spec")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
+              help="override a size, a constant or a dotted spec path (repeatable; a comma list sweeps one name)")
+@click.option("--networks", type=click.IntRange(4, 10_000_000), help="ensemble size (default: train.networks)")
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), help="PRNG seed (default: train.seed)")
+@click.option("--steps", type=click.IntRange(0, 1_000_000), help="gradient steps (default: train.steps)")
+@click.option("--chunk", type=click.IntRange(1, MAX_CHUNK), help="networks per jitted step (does not change the numbers)")
+@click.option("--dynamics", type=click.Choice(["gd", "flow"]), default="gd", show_default=True,
+              help="the theory's time evolution: discrete gradient descent or gradient flow (t = η k)")
+@click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
+              help="save the result with its provenance: FILE.nc (netCDF-4) or FILE.json (time as a dimension)")
+def train(spec, sets, networks, seed, steps, chunk, dynamics, out):
+    """Train the ensemble of SPEC (its train: block) and print E f_t, Var f_t, the loss, |ΔΘ| and
+    |f − f_lin| at the recorded steps beside the linearised-GP theory."""
+    from nnft.graph.compile import compile
+    from nnft.training.run import train as run_train
+    if out is not None:
+        from nnft.results.files import check_writable
+        check_writable(out)
+    over, sweep = parse_sets(sets)
+    kw = {"networks": networks, "seed": seed, "steps": steps, "chunk": chunk}
+    if sweep is not None:
+        if out is not None:
+            raise click.BadParameter("--out saves one training; run one value at a time to save it", param_hint="--out")
+        from nnft.spec.load import resolve
+        from nnft.sweep import theories
+        ths = theories(resolve(spec), sweep[0], sweep[1], over)
+        LOADED.extend(ths)
+        for t, v in zip(ths, sweep[1]):
+            r = run_train(compile(t), dynamics=dynamics, **_given(t, kw))
+            result(f"--- {sweep[0]} = {v}\n{r.table()}")
+        return
+    started = time.monotonic()
+    theory = load_theory(spec, sets)
+    r = run_train(compile(theory), dynamics=dynamics, **_given(theory, kw))
+    result(r.table())
+    if out is not None:
+        from nnft.results import save
+        save(r, out, theory=theory, wall_time_s=time.monotonic() - started)
+        click.echo(f"saved: {out}")
+
+
+def _given(theory, kw: dict) -> dict:
+    """The options given on the command line (a new ``--steps`` drops the spec's recorded steps)."""
+    out = {k: v for k, v in kw.items() if v is not None}
+    if "steps" in out and theory.train is not None and theory.train.record is not None:
+        out["record"] = None
+    return out

@@ -1,0 +1,200 @@
+"""Gradient descent of an ensemble of networks, vmapped over networks and streamed in chunks: per
+network and recorded step, the features the time-dependent statistics are built from (docs/training.md).
+
+Coordinates. The trainable parameters are those with a Gaussian density of constant std s_p > 0
+(``nnft.estimators.ntk.trainable_scales``, the ones the NTK is defined for); the others stay at their
+initial values. The optimiser moves coordinates ω_p with θ_p = c_p ω_p:
+
+- ``ntk``:      c_p = s_p, so ω_p ~ N(0, 1) at initialisation: the 1/√n of W ~ N(0, σ²/n) sits in the
+                forward pass (Jacot et al. arXiv:1806.07572; Les Houches arXiv:2309.01592 §2.3.3);
+- ``standard``: c_p = 1, θ_p itself is trained.
+
+The empirical NTK is the one of those coordinates, Θ̂(x, x') = Σ_p ∂f(x)/∂ω_p · ∂f(x')/∂ω_p (in
+``ntk``: Σ_p s_p² ∂f/∂θ_p ∂f/∂θ_p, as ``nnft.empirical_ntk``), so that gradient flow on
+L = (c/2) Σ_α (f(x_α) − y_α)² gives df/dt = −η c Θ̂ (f − y) in both parameterisations.
+
+Network ``i`` starts from the same θ as network ``i`` of ``nnft.measure`` with the same seed and dtype
+(``Model.sample(key, n, start)``), whatever the chunk size. Network ``i`` is in jackknife block
+``i·K // n`` (``nnft.sample.iid.work_list``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from nnft.graph import ir
+from nnft.graph.compile import Model
+
+#: the names of the per-network features at each recorded step, in order (F = their total size)
+FEATURES = ("f", "ff", "f3", "f4", "ntk", "dntk", "dntk2", "dntk_fro2", "loss", "lin2")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each feature sits in a recorded step's feature vector: name -> (slice, shape)."""
+
+    P: int
+    Q: int
+
+    @property
+    def parts(self) -> dict[str, tuple[slice, tuple]]:
+        P, Q = self.P, self.Q
+        shapes = {"f": (P,), "ff": (P, P), "f3": (P,), "f4": (P,), "ntk": (Q, Q), "dntk": (Q, Q), "dntk2": (Q, Q),
+                  "dntk_fro2": (), "loss": (), "lin2": ()}
+        out, at = {}, 0
+        for name in FEATURES:
+            size = int(np.prod(shapes[name], dtype=np.int64))
+            out[name] = (slice(at, at + size), shapes[name])
+            at += size
+        return out
+
+    @property
+    def size(self) -> int:
+        return sum(s.stop - s.start for s, _ in self.parts.values())
+
+
+def coordinates(model: Model, parameterisation: str) -> dict[str, float]:
+    """The trained parameters and their factors c_p (θ_p = c_p ω_p): s_p in ``ntk``, 1 in ``standard``."""
+    from nnft.estimators.ntk import trainable_scales
+    scales = {k: float(s) for k, s in trainable_scales(model).items() if float(s) > 0}
+    return scales if parameterisation == "ntk" else {k: 1.0 for k in scales}
+
+
+def optimizer(name: str, lr, momentum, weight_decay, decay: bool):
+    """The optax transformation: ``sgd`` (plain gradient descent), ``momentum`` (heavy ball β), ``adam``;
+    with ``decay`` the L2 term (λ/2)Σω² of the loss (its gradient λω added before the optimiser). The
+    rates may be traced values (one compilation serves every learning rate)."""
+    import optax
+    base = {"sgd": lambda: optax.sgd(lr),
+            "momentum": lambda: optax.sgd(lr, momentum=momentum),
+            "adam": lambda: optax.adam(lr)}[name]()
+    if decay:
+        return optax.chain(optax.add_decayed_weights(weight_decay), base)
+    return base
+
+
+def unchecked_field(model: Model, dtype):
+    """(θ of one network, points (P, d)) -> φ_θ at the points, (P,), evaluated without the non-finite
+    rule of ``Model.fields`` (which masks a point whose intermediate values were non-finite: ~35 % of a
+    training step at N = 2048). Used for the gradient steps only: a non-finite value during training
+    reaches the parameters and is caught at the next recorded step, where φ is evaluated with the rule."""
+    from nnft.graph.evaluate import BATCH_AXES, align
+    ev, pt = model._ev, BATCH_AXES[1]
+    own = tuple(ir.axes(model.graph, ir.OUTPUT))
+
+    def f(theta, pts):
+        values = {ir.param_node(k): v for k, v in theta.items()}
+        values[ir.INPUT] = pts.astype(dtype)
+        axes = {ir.INPUT: (pt, "d")}
+        ev.run(ev.needed([ir.OUTPUT], stop=set(values)), values, axes)
+        out = align(values[ir.OUTPUT], axes.get(ir.OUTPUT, own), (pt,) + own)
+        return jnp.broadcast_to(out, (pts.shape[0],) + out.shape[1:])
+    return f
+
+
+def network_features(model: Model, setup, coords: dict[str, float], dtype, rates):
+    """θ₀ of one network -> its features (T, F) (:class:`Layout` of P test and Q = M + P NTK points);
+    ``rates`` = (lr, momentum, weight_decay), possibly traced.
+
+    The network and, when ``setup.block.linearised``, its linearisation f_lin(ω) = f(ω₀) + J₀(ω − ω₀)
+    (Lee et al. arXiv:1902.06720 eq. 6) are trained side by side with the same optimiser on the same loss.
+    """
+    lr, mom, wd = (jnp.asarray(v, dtype) for v in rates)
+    opt = optimizer(setup.block.optimizer, lr, mom, wd, setup.weight_decay > 0)
+    X = jnp.asarray(setup.X, dtype)
+    Y = jnp.asarray(setup.Y, dtype)
+    T = jnp.asarray(setup.test, dtype)
+    Z = jnp.concatenate([X, T])                                   # NTK points: train, then test
+    M = X.shape[0]
+    c = setup.loss_factor
+    segments = np.diff(np.concatenate([[0], setup.record])).astype(int)
+    lin = setup.block.linearised
+    raw = unchecked_field(model, dtype)
+
+    def one(theta0):
+        fixed = {k: v for k, v in theta0.items() if k not in coords}
+        w0 = {k: theta0[k] / jnp.asarray(coords[k], dtype) for k in coords}
+
+        def theta_of(w):
+            return {**fixed, **{k: w[k] * jnp.asarray(coords[k], dtype) for k in coords}}
+
+        def f(w, pts):                                   # with the non-finite rule: recorded values
+            return model._evaluate(ir.OUTPUT, theta_of(w), pts, batched=False, points=True)
+
+        def f_fast(w, pts):                              # without it: the gradient steps
+            return raw(theta_of(w), pts)
+
+        if lin:
+            f0_all, jvp = jax.linearize(lambda w: f(w, Z), w0)
+
+        def f_lin(w):
+            return f0_all + jvp(jax.tree.map(jnp.subtract, w, w0))
+
+        def loss_of(out):
+            return 0.5 * c * jnp.sum((out[:M] - Y) ** 2)
+
+        def step(_, state):
+            w, s, wl, sl = state
+            g = jax.grad(lambda v: loss_of(f_fast(v, X)))(w)
+            upd, s = opt.update(g, s, w)
+            w = jax.tree.map(jnp.add, w, upd)
+            if lin:
+                gl = jax.grad(lambda v: loss_of(f_lin(v)))(wl)
+                upd, sl = opt.update(gl, sl, wl)
+                wl = jax.tree.map(jnp.add, wl, upd)
+            return w, s, wl, sl
+
+        def ntk(w):
+            jac = jax.jacrev(lambda v: f(v, Z))(w)
+            total = 0.0
+            for k in coords:
+                J = jac[k].reshape(Z.shape[0], -1)
+                total = total + J @ J.T
+            return total
+
+        ntk0 = ntk(w0)
+
+        def record(w, wl, first):
+            out = f(w, Z)
+            ft = out[M:]
+            th = ntk0 if first else ntk(w)
+            dth = th - ntk0
+            lin2 = jnp.mean((ft - f_lin(wl)[M:]) ** 2) if lin else jnp.zeros((), dtype)
+            feats = [ft, jnp.outer(ft, ft).ravel(), ft ** 3, ft ** 4, th.ravel(), dth.ravel(), (dth ** 2).ravel(),
+                     jnp.sum(dth ** 2)[None], loss_of(out)[None], lin2[None]]
+            return jnp.concatenate([jnp.ravel(a).astype(dtype) for a in feats])
+
+        state = (w0, opt.init(w0), w0, opt.init(w0))
+        rows = []
+        for i, seg in enumerate(segments):
+            if seg:
+                state = jax.lax.fori_loop(0, int(seg), step, state)
+            rows.append(record(state[0], state[2], i == 0 and seg == 0))
+        return jnp.stack(rows)
+
+    return one
+
+
+def chunk_step(model: Model, setup, coords: dict[str, float], chunk: int, dtype):
+    """The jitted step of one chunk: (key, start) -> features (chunk, T·F) of networks start … start+chunk−1
+    (float64; the caller drops the rows past the ensemble's end). Compiled once per model, data, recorded
+    steps, optimiser and chunk shape (kept in ``model.jit_cache``); the learning rate, momentum and weight
+    decay are traced arguments, so a learning-rate sweep compiles once."""
+    b = setup.block
+    cache_key = ("train", setup.X.tobytes(), setup.Y.tobytes(), setup.test.tobytes(), setup.record.tobytes(),
+                 setup.loss_factor, b.optimizer, b.linearised, setup.weight_decay > 0, tuple(sorted(coords.items())),
+                 int(chunk), np.dtype(dtype).name)
+    if cache_key not in model.jit_cache:
+        def step(key, start, rates):
+            one = network_features(model, setup, coords, dtype, rates)
+            theta = model.sample(key, chunk, start, dtype)
+            return jax.vmap(one)(theta).reshape(chunk, -1).astype(jnp.float64)
+
+        model.jit_cache[cache_key] = jax.jit(step)
+    fn = model.jit_cache[cache_key]
+    rates = (setup.lr, setup.momentum, setup.weight_decay)
+    return lambda key, start: fn(key, start, rates)

@@ -1,0 +1,116 @@
+"""The result of training an ensemble: time-dependent statistics with standard errors, the theory
+beside them, and its table (docs/training.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nnft.stats import Estimate
+from nnft.tables import TextTable
+
+
+@dataclass(frozen=True)
+class Training(TextTable):
+    """Statistics of a trained ensemble at the recorded steps (T of them), with jackknife errors.
+
+    Attributes:
+      name: the theory's name.
+      steps: the recorded gradient steps k, (T,); times: t = η k, (T,).
+      X, Y: training inputs (M, d) and targets (M,); test: the test points (P, d).
+      mean: E f_t(x) at the test points, (T, P) (G_t⁽¹⁾).
+      cov: Cov f_t(x, x') = G_t⁽²⁾ − G_t⁽¹⁾G_t⁽¹⁾, (T, P, P) (the connected two-point function; TASI
+        arXiv:2408.00082 eq. 17-19 at time t).
+      kappa4: connected G_{c,t}⁽⁴⁾(x, x, x, x) at each test point, (T, P).
+      ntk: E Θ̂_t on Z = (X; test), (T, Q, Q), Q = M + P (the trained coordinates' NTK).
+      dntk: E[Θ̂_t − Θ̂_0], (T, Q, Q); dntk_rms: √E‖Θ̂_t − Θ̂_0‖_F², (T,).
+      loss: E L_t on the training set, (T,).
+      lin_dist: √E[(1/P)Σ_x (f_t(x) − f_t^lin(x))²] at the test points, (T,), or None when the
+        linearised model was not trained.
+      theory: the infinite-width linearised GP (``nnft.training.theory.LinearisedGP``) or None;
+      theory_note: why there is none.
+      settings: optimizer, lr, parameterisation, loss, networks, seed, dtype, widths (the spec's dims).
+    """
+
+    name: str
+    steps: np.ndarray
+    times: np.ndarray
+    X: np.ndarray
+    Y: np.ndarray
+    test: np.ndarray
+    mean: Estimate
+    cov: Estimate
+    kappa4: Estimate
+    ntk: Estimate
+    dntk: Estimate
+    dntk_rms: Estimate
+    loss: Estimate
+    lin_dist: Estimate | None
+    theory: object | None = None
+    theory_note: str = ""
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def eta_crit_empirical(self) -> float:
+        """2/(c λ_max(E Θ̂_0(X, X))): the critical learning rate of gradient descent read off the measured
+        NTK at initialisation (any parameterisation; the finite-width counterpart of the theory's η_crit)."""
+        M = len(self.X)
+        lam = float(np.linalg.eigvalsh(self.ntk.mean[0][:M, :M]).max())
+        c = float(self.settings.get("loss_factor", 1.0))
+        return 2.0 / (c * lam) if lam > 0 else float("inf")
+
+    @property
+    def var(self) -> Estimate:
+        """Var f_t(x) at the test points, (T, P): the diagonal of :attr:`cov`."""
+        i = np.arange(self.cov.mean.shape[-1])
+        return Estimate(self.cov.mean[:, i, i], self.cov.stderr[:, i, i], self.cov.n)
+
+    def table(self) -> str:
+        """One row per recorded step: loss, ‖ΔΘ‖, ‖f − f_lin‖, and per test point mean and variance,
+        with the theory and z beside them where there is one."""
+        from nnft.stats import format_value, zscore
+        th = self.theory
+        s = self.settings
+        lines = [f"{self.name}: trained ensemble of {self.mean.n} networks — {s.get('optimizer')} "
+                 f"lr = {s.get('lr'):g}, {s.get('parameterisation')} parameterisation, loss {s.get('loss')}"]
+        if th is not None:
+            lines.append(f"theory: infinite-width linearised GP ({th.dynamics}); η_crit = 2/(c λ_max) = "
+                         f"{th.eta_crit:.6g}: regime {th.regime}")
+            if th.regime != "stable":
+                lines.append(f"warning: lr = {s.get('lr'):g} ≥ η_crit = {th.eta_crit:.6g}: {th.regime} regime "
+                             "(the linearised theory does not hold there)")
+        else:
+            lines.append(f"theory: none ({self.theory_note})")
+            ec = self.eta_crit_empirical
+            flag = "" if s.get("lr", 0) < ec else f" — lr = {s.get('lr'):g} is above it (catapult or divergence)"
+            lines.append(f"η_crit from the measured NTK at t = 0: 2/(c λ_max(E Θ̂_0)) = {ec:.6g}{flag}")
+        head = f"{'step':>6} {'t':>9} {'loss':>22} {'|ΔΘ|_F':>20} {'|f-f_lin|':>20}"
+        lines.append(head)
+        for i, k in enumerate(self.steps):
+            loss = format_value(self.loss.mean[i], self.loss.stderr[i])
+            if th is not None:
+                loss += f" [{th.loss[i]:.4g}]"
+            dn = format_value(self.dntk_rms.mean[i], self.dntk_rms.stderr[i])
+            ln = format_value(self.lin_dist.mean[i], self.lin_dist.stderr[i]) if self.lin_dist is not None else "—"
+            lines.append(f"{int(k):>6} {self.times[i]:>9.4g} {loss:>22} {dn:>20} {ln:>20}")
+        lines.append("")
+        lines.append(f"{'step':>6} {'x':>16} {'E f_t(x)':>20} {'μ_t':>10} {'z':>6} {'Var f_t(x)':>20} "
+                     f"{'Σ_t':>10} {'z':>6}")
+        var = self.var
+        for i, k in enumerate(self.steps):
+            for p, x in enumerate(self.test):
+                xs = ",".join(f"{c:.3g}" for c in np.atleast_1d(x))
+                m = format_value(self.mean.mean[i, p], self.mean.stderr[i, p])
+                v = format_value(var.mean[i, p], var.stderr[i, p])
+                if th is not None:
+                    zm = float(zscore(self.mean[i, p], th.mean[i, p]))
+                    zv = float(zscore(var[i, p], th.cov[i, p, p]))
+                    lines.append(f"{int(k):>6} {xs:>16} {m:>20} {th.mean[i, p]:>10.4g} {zm:>6.2f} {v:>20} "
+                                 f"{th.cov[i, p, p]:>10.4g} {zv:>6.2f}")
+                else:
+                    lines.append(f"{int(k):>6} {xs:>16} {m:>20} {'—':>10} {'':>6} {v:>20} {'—':>10}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.table()

@@ -1,0 +1,148 @@
+"""``nnft.train``: train an ensemble of networks of a compiled model as its spec's ``train:`` block
+says, and return the time-dependent statistics with standard errors beside the infinite-width theory
+(docs/training.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nnft.errors import SamplingError, SpecError
+from nnft.graph.compile import Model
+from nnft.stats import BlockSums
+
+#: jackknife blocks (fewer when the ensemble is small: at least 2 networks per block)
+N_BLOCKS = 64
+#: array elements a chunk's training step may hold (parameters × NTK points × networks)
+CHUNK_ELEMENTS = 1 << 24
+#: float64 accumulator elements (blocks × recorded steps × features per step) a run may hold (512 MB)
+MAX_ACCUMULATOR = 1 << 26
+
+
+def _block(model: Model, overrides: dict):
+    """The model's ``train:`` block with keyword overrides (fields of the block), re-validated."""
+    from pydantic import ValidationError
+
+    from nnft.spec.train import Train
+    from nnft.spec.validation import to_spec_error
+    theory = model.theory
+    if theory.train is None and not overrides:
+        raise SpecError("the spec has no train: block", file=theory.source, field="train",
+                        hint="add train: {inputs: {list: [[0.5]]}, targets: [1.0], steps: 100}")
+    data = theory.train.model_dump() if theory.train is not None else {}
+    data.update(overrides)
+    try:
+        return Train.model_validate(data)
+    except ValidationError as err:
+        raise to_spec_error(err, theory.source, Train).with_location(prefix=("train",)) from None
+
+
+def train(model: Model, *, dynamics: str | None = None, **overrides):
+    """Train ``train.networks`` networks θ⁽ⁱ⁾ ~ P(θ) of ``model`` by the spec's ``train:`` block and
+    measure them at the recorded steps (docs/training.md).
+
+    Network i starts from network i of ``nnft.measure(model, ..., key=seed)`` (same dtype); the
+    ensemble is trained vmapped in chunks of fixed shape; every number is the same for any chunk size.
+
+    Args:
+      model: a compiled model whose spec has a ``train:`` block (or give the block's fields here).
+      dynamics: the theory's time evolution, "gd" (default: the exact discrete map of the linearised
+        model) or "flow" (gradient flow at t = η k).
+      overrides: fields of the ``train:`` block (``lr=0.5``, ``steps=200``, ``networks=1024``, ``seed=1``,
+        ``parameterisation="standard"``, ...).
+
+    Returns:
+      :class:`nnft.training.result.Training`: E f_t, Cov f_t, κ₄ at the test points, E Θ̂_t, E ΔΘ̂_t,
+      √E‖ΔΘ̂_t‖², the loss and ‖f − f_lin‖, each an Estimate over (T, ...), and the linearised GP
+      theory (Lee et al. arXiv:1902.06720 eq. 14-16) where it applies.
+
+    Raises:
+      SpecError: no ``train:`` block, or a bad one (naming the field).
+      SamplingError: a network's training produced a non-finite value (divergence: the message gives
+        η_crit where the theory has it).
+    """
+    import jax
+
+    from nnft.sample.iid import as_key
+    from nnft.training.dynamics import Layout, chunk_step, coordinates
+    from nnft.training.result import Training
+    from nnft.training.setup import resolve
+    from nnft.training.theory import theory_for
+
+    if dynamics not in (None, "gd", "flow"):
+        from nnft.errors import InputError
+        raise InputError(f"dynamics must be 'gd' or 'flow', got {str(dynamics)[:40]!r}")
+    block = _block(model, overrides)
+    setup = resolve(model.theory.model_copy(update={"train": block}))
+    coords = coordinates(model, block.parameterisation)
+    if not coords:
+        raise SpecError("nothing to train: no parameter has a Gaussian density of constant std > 0",
+                        file=model.theory.source, field="params",
+                        hint="trainable parameters are those with density normal(std = a constant expression)")
+    n = block.networks
+    K = max(2, min(N_BLOCKS, n // 2))
+    P, M = len(setup.test), len(setup.X)
+    layout = Layout(P=P, Q=M + P)
+    T = len(setup.record)
+    if K * T * layout.size > MAX_ACCUMULATOR:
+        raise SpecError(f"{T} recorded steps × {layout.size} statistics each (NTK on {M + P} points) × {K} jackknife "
+                        f"blocks is above the bound of {MAX_ACCUMULATOR} accumulated values", file=model.theory.source,
+                        field="train.record", allowed=f"T·(P² + 4P + 3Q² + 3) ≤ {MAX_ACCUMULATOR // K} (P test points, Q = M + P)",
+                        hint="record fewer steps, or use fewer training or test points")
+    th, note = theory_for(model, setup, dynamics)
+    per_net = max(1, model.param_elements) * (M + P + 4) + (M + P) * model.point_elements + T * layout.size
+    chunk = max(1, min(block.chunk, n, CHUNK_ELEMENTS // per_net))
+    chunk = 1 << (chunk.bit_length() - 1) if chunk < block.chunk else chunk   # a power of two: few compiled shapes
+    acc = BlockSums(K, T * layout.size)
+    key = as_key(block.seed)
+    dtype = {"float32": np.float32, "float64": np.float64}[block.dtype]
+    block_of = (np.arange(n, dtype=np.int64) * K) // n                  # network i -> block i·K // n
+    with jax.enable_x64(True):
+        step = chunk_step(model, setup, coords, chunk, dtype)
+        for start in range(0, n, chunk):
+            count = min(chunk, n - start)
+            feats = np.asarray(step(key, start))[:count]
+            finite = np.all(np.isfinite(feats), axis=1)
+            if not finite.all():
+                first = start + int(np.nonzero(~finite)[0][0])
+                hint = (f"; lr = {setup.lr:g} vs η_crit = {th.eta_crit:.4g} ({th.regime})" if th is not None else "")
+                raise SamplingError(f"training diverged: network {first} (and {int((~finite).sum()) - 1} more in its "
+                                    f"chunk) gave a non-finite output, loss or NTK{hint}; lower train.lr or steps")
+            blocks = block_of[start:start + count]
+            np.add.at(acc.sums, blocks, feats)
+            np.add.at(acc.weights, blocks, 1.0)
+            acc.n += count
+    parts = layout.parts
+
+    def part(m, name):
+        s, shape = parts[name]
+        return m.reshape(T, -1)[:, s].reshape((T,) + shape)
+
+    nn = n / max(n - 1, 1)
+
+    def cov(m):
+        f = part(m, "f")
+        return nn * (part(m, "ff") - f[:, :, None] * f[:, None, :])
+
+    def kappa4(m):
+        m1, m2, m3, m4 = part(m, "f"), np.diagonal(part(m, "ff"), axis1=1, axis2=2), part(m, "f3"), part(m, "f4")
+        return m4 - 4 * m3 * m1 - 3 * m2 ** 2 + 12 * m2 * m1 ** 2 - 6 * m1 ** 4
+
+    jk = acc.jackknife
+    result = Training(
+        name=model.theory.name, steps=setup.record.copy(), times=setup.times, X=setup.X, Y=setup.Y, test=setup.test,
+        mean=jk(lambda m: part(m, "f"), what="E f_t"),
+        cov=jk(cov, what="Cov f_t"),
+        kappa4=jk(kappa4, what="κ4_t"),
+        ntk=jk(lambda m: part(m, "ntk"), what="E Θ_t"),
+        dntk=jk(lambda m: part(m, "dntk"), what="E ΔΘ_t"),
+        dntk_rms=jk(lambda m: np.sqrt(np.maximum(part(m, "dntk_fro2"), 0.0)), what="|ΔΘ_t|"),
+        loss=jk(lambda m: part(m, "loss"), what="loss"),
+        lin_dist=(jk(lambda m: np.sqrt(np.maximum(part(m, "lin2"), 0.0)), what="|f - f_lin|")
+                  if block.linearised else None),
+        theory=th, theory_note=note,
+        settings={"optimizer": block.optimizer, "lr": setup.lr, "momentum": setup.momentum,
+                  "weight_decay": setup.weight_decay, "parameterisation": block.parameterisation,
+                  "loss": block.loss, "loss_factor": setup.loss_factor, "networks": n, "seed": block.seed,
+                  "dtype": block.dtype, "blocks": K, "chunk": chunk, "dims": dict(model.theory.dims)})
+    return result
+
