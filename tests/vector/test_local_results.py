@@ -57,3 +57,8 @@ def test_cli_out_and_show(tmp_path):
     assert r.output.split("saved:")[0].strip() == s.output.strip()
     bad = CliRunner().invoke(main, ["local", "gauss_net_vector", "phi[0](0.2)", "--out", str(tmp_path / "x.txt")])
     assert bad.exit_code == 2 and bad.output.count("\n") == 1
+
+
+def test_prints_and_shows_its_table(result):
+    html = result._repr_html_()
+    assert str(result) == result.table() and "d0 d0 phi[2]" in html and "<table" in html
