@@ -188,6 +188,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.results.files",           # netCDF / JSON files of a Dataset
         "nnft.results.report",          # Report <-> Dataset
         "nnft.results.correlators",     # Correlators, Ensemble, WidthCorrelators <-> Dataset
+        "nnft.results.local",           # LocalCorrelators (nnft local) <-> Dataset
         "nnft.results.checks",          # CheckResult list <-> Dataset
         "nnft.results.comparison",      # perturbative Comparison <-> Dataset
         "nnft.results.diagnostics",     # MCMC Diagnostics <-> Dataset

@@ -29,7 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from nnft.errors import InputError, TailWarning
+from nnft.errors import InputError, SamplingError, TailWarning
 from nnft.estimators.npoint import Correlators, Ensemble, Plan, periodic
 from nnft.graph import ir
 from nnft.graph.compile import Model
@@ -72,7 +72,7 @@ class Operator:
         return " ".join(f"d{m}" for m in self.derivs) + (" " if self.derivs else "") + base
 
 
-_LINEAR = re.compile(r"^((?:d\d+\s+)*)phi(?:\[(\d+)\])?$")
+_LINEAR = re.compile(r"^((?:d\d+\s+)*)phi(?:\[(\d+)\])?$", re.ASCII)
 
 
 def operator(spec, d: int, D: int) -> Operator:
@@ -139,6 +139,7 @@ class LocalPlan:
         if len(operators) != len(arrs):
             raise InputError(f"{len(arrs)} tuples but {len(operators)} operator lists")
         self.ops: list[Operator] = []
+        self.given: list[tuple[Operator, ...]] = []          # per tuple, its operators as given (point order)
         index: dict[Operator, int] = {}
         rows = []
         for i, (a, ops) in enumerate(zip(arrs, operators)):
@@ -155,6 +156,7 @@ class LocalPlan:
                     self.ops.append(op)
                 ids.append(index[op])
             rows.append(np.concatenate([a, np.asarray(ids, dtype=np.float64)[:, None]], axis=1))
+            self.given.append(tuple(self.ops[j] for j in ids))
         if len(self.ops) > MAX_OPERATORS:
             raise InputError(f"{len(self.ops)} distinct operators (at most {MAX_OPERATORS})")
         self.plan = Plan(rows, d + 1)
@@ -174,14 +176,11 @@ class LocalPlan:
         return max(sum(1 if op.kind == "linear" else 2 for op in ops) for ops in self.tuple_ops())
 
     def derivative_power(self) -> int:
-        """max over tuples of n × (the most factors of x-weights one operator brings down): ∂ᵏφ carries
-        Wᵏ for each weight W multiplying x, (∂φ)² carries W², so by Hölder a tuple of order n needs
-        E|W|^{n·k} < ∞; 0 without derivatives."""
-        out = 0
-        for ops in self.tuple_ops():
-            k = max(len(op.derivs) if op.kind == "linear" else 2 if op.kind == "(dphi)^2" else 0 for op in ops)
-            out = max(out, k * len(ops))
-        return out
+        """max over tuples of the total number of derivatives of its factors ((∂φ)² counts 2): one neuron's
+        term of the product carries each weight W that x passes through (W @ x, or a factor inside a
+        nonlinearity) once per derivative, so the tuple needs E|W|^p < ∞ for this p; 0 without derivatives."""
+        return max(sum(len(op.derivs) if op.kind == "linear" else 2 if op.kind == "(dphi)^2" else 0 for op in ops)
+                   for ops in self.tuple_ops())
 
     def derivative_sets(self) -> tuple[set, set, bool]:
         """(first-derivative coordinates, second-derivative pairs, whether φ itself is needed)."""
@@ -279,22 +278,64 @@ def local_ensemble(model: Model, tuples, operators, *, samples: int, key=0, chun
     for note in notes:
         warnings.warn(f"{model.theory.source}: {note}", TailWarning, stacklevel=2)
     Plan.check_precision(SimpleNamespace(points=lp.xs), dtype, periodic(model))
-    acc = lp.plan.stream(model, key, samples, lp.values_fn(model), chunk=chunk, n_blocks=blocks, dtype=dtype,
-                         cache_key=("local", lp.plan.signature, tuple(lp.ops)),
-                         points=len(lp.xs) * (1 + len(first) + 2 * len(second)))
+    try:
+        acc = lp.plan.stream(model, key, samples, lp.values_fn(model), chunk=chunk, n_blocks=blocks, dtype=dtype,
+                             cache_key=("local", lp.plan.signature, tuple(lp.ops)),
+                             points=len(lp.xs) * (1 + len(first) + 2 * len(second)))
+    except SamplingError as err:
+        if second and _norm_of_x(model):      # the norm's kink: its second derivative is NaN by design
+            raise InputError("a second derivative where a norm in the field vanishes (|v| has no second "
+                             "derivative at v = 0, e.g. norm(x - c) at x = c); use points away from it "
+                             f"({err})") from None
+        raise
     return Ensemble(lp.plan, acc, notes)
 
 
-def local_correlator(model: Model, tuples, operators, **kw) -> Correlators:
+@dataclass(frozen=True)
+class LocalCorrelators(Correlators):
+    """:class:`~nnft.estimators.npoint.Correlators` of local operators, with what they were measured at.
+
+    Attributes:
+      full, connected, orders: as for Correlators (Estimates of shape (T,); the connected part is the joint
+        cumulant of the operators, e.g. ⟨φ²(x)φ²(y)⟩ − ⟨φ²(x)⟩⟨φ²(y)⟩).
+      tuples: per tuple, its (n, d) points.
+      operators: per tuple, its n :class:`Operator` objects.
+
+    Saved by ``nnft.results`` (``--out`` of ``nnft local``) with an ``operator`` coordinate.
+    """
+
+    tuples: tuple = ()
+    operators: tuple = ()
+
+    def labels(self) -> list[str]:
+        """Per tuple, the product as ``nnft local`` writes it: ``d0 phi(0.3,-0.2) * phi^2(0.1,0)``."""
+        return [" * ".join(f"{o.label()}({','.join(f'{v:g}' for v in x)})" for o, x in zip(ops, pts))
+                for pts, ops in zip(self.tuples, self.operators)]
+
+    def table(self, width: int | None = None) -> str:
+        """The text table ``nnft local`` and ``nnft show`` print: one line per product, G and G_c ± error
+        (in the notation of ``--notation`` / ``NNFT_NOTATION``)."""
+        from nnft.tables import estimate, render
+        rows = [(lab, estimate(self.full.mean[i], self.full.stderr[i]),
+                 estimate(self.connected.mean[i], self.connected.stderr[i])) for i, lab in enumerate(self.labels())]
+        lines = render(("correlator", "full", "connected"), rows, align="<>>", width=width, label=0, label_sep="*",
+                       gap="  ")
+        return "\n".join(lines) + f"\n{self.full.n:,} networks; errors: block jackknife"
+
+
+def local_correlator(model: Model, tuples, operators, **kw) -> LocalCorrelators:
     """⟨O₁(x₁)…Oₙ(xₙ)⟩ and its connected part per tuple, with standard errors.
 
     ``local_correlator(m, [[x, y]], [["d0 phi", "d0 phi"]])`` is ⟨∂₀φ(x)∂₀φ(y)⟩ = ∂_{x₀}∂_{y₀}G(x, y);
     ``local_correlator(m, [[x, y]], [["phi[0]", "phi[1]"]])`` is G₀₁(x, y) of a vector field. Arguments
-    are those of :func:`local_ensemble`; the result is a :class:`~nnft.estimators.npoint.Correlators`
-    (``full``, ``connected``: Estimates of shape (T,), ``orders``).
+    are those of :func:`local_ensemble`; the result is a :class:`LocalCorrelators` (``full``,
+    ``connected``: Estimates of shape (T,), ``orders``, ``tuples``, ``operators``).
     """
+    lp = LocalPlan(model, tuples, operators)
     ens = local_ensemble(model, tuples, operators, **kw)
-    return Correlators(full=ens.full(), connected=ens.connected(), orders=ens.orders)
+    pts = tuple(np.atleast_2d(np.asarray(t, dtype=np.float64)) for t in tuples)
+    return LocalCorrelators(full=ens.full(), connected=ens.connected(), orders=ens.orders, tuples=pts,
+                            operators=tuple(lp.given))
 
 
 def component_two_point(model: Model, x, y, **kw):
@@ -314,6 +355,7 @@ def component_two_point(model: Model, x, y, **kw):
 #: longest product text :func:`parse_product` reads
 MAX_PRODUCT_CHARS = 2000
 _FACTOR = re.compile(r"^\s*(.+?)\s*\(([^()]*)\)\s*$")
+_NUMBER = re.compile(r"^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$", re.ASCII)
 
 
 def parse_product(text: str, d: int, D: int) -> tuple[np.ndarray, list[Operator]]:
@@ -337,7 +379,7 @@ def parse_product(text: str, d: int, D: int) -> tuple[np.ndarray, list[Operator]
         if not m:
             raise InputError(f"{f.strip()[:60]!r}: write each factor as OPERATOR(x1,...,xd), e.g. 'd0 phi[1](0.2)'")
         try:
-            x = [float(c) for c in m.group(2).split(",")]
+            x = [float(c) if _NUMBER.match(c) else float("x") for c in m.group(2).split(",")]
         except ValueError:
             raise InputError(f"{f.strip()[:60]!r}: coordinates must be numbers separated by commas") from None
         if len(x) != d or not np.all(np.isfinite(x)):
@@ -349,8 +391,11 @@ def parse_product(text: str, d: int, D: int) -> tuple[np.ndarray, list[Operator]
 
 def _derivative_moments(model: Model, lp: LocalPlan) -> tuple[str, ...]:
     """Refuse, before sampling, derivative correlators whose moments are infinite because a parameter
-    multiplying x has a heavy tail (∂_μ cos(w·x + b) = −w_μ sin(...): Cauchy w gives E|∂φ|² = ∞ although
-    φ is bounded); notes when a law's tail is not known (arguments that depend on other parameters).
+    that derivatives bring down (:func:`_brought_down`) has a heavy tail (∂_μ cos(w·x + b) = −w_μ sin(...):
+    Cauchy w gives E|∂φ|² = ∞ although φ is bounded); notes when the error bar's moment E|W|^{2p} is
+    infinite or a law's tail is not known (arguments that depend on other parameters). Conservative: a
+    saturating activation (tanh(w·x) with w·x ≠ 0) can make E|w ∂tanh| finite where E|w| is not; refused
+    all the same.
 
     Raises:
       EstimatorError: E|W|^p is infinite for p = :meth:`LocalPlan.derivative_power`.
@@ -364,10 +409,8 @@ def _derivative_moments(model: Model, lp: LocalPlan) -> tuple[str, ...]:
         return ()
     g = model.graph
     weights = set()
-    for v, _ in ir.consumers(g, ir.INPUT):
-        for u in ir.inputs(g, v):
-            if u != ir.INPUT:
-                weights |= {p for p in nx.ancestors(g, u) | {u} if ir.kind(g, p) == "param"}
+    for n in _brought_down(g):
+        weights |= {p for p in nx.ancestors(g, n) | {n} if ir.kind(g, p) == "param"}
     notes = []
     for p in sorted(weights):
         args = ir.constant_args(g, p)
@@ -380,10 +423,53 @@ def _derivative_moments(model: Model, lp: LocalPlan) -> tuple[str, ...]:
         tail = dens.tail({**dens.defaults, **args})
         if not tail.has_moment(power):
             raise EstimatorError(f"{model.theory.source}: a derivative correlator needing E|{name}|^{power} does not "
-                                 f"exist: {name} ~ {kind} multiplies x, so each derivative brings it down, and it has "
-                                 f"finite moments only of order < {tail.alpha:g}. Fix: fewer derivatives or a lower "
-                                 f"order, or a density for {name} with more moments")
+                                 f"exist: {name} ~ {kind} multiplies an x-dependent value, so each derivative brings "
+                                 f"it down, and it has finite moments only of order < {tail.alpha:g}. Fix: fewer "
+                                 f"derivatives, or a density for {name} with more moments")
+        if not tail.has_moment(2 * power):
+            notes.append(f"the error bar needs E|{name}|^{2 * power}, which is infinite ({name} ~ {kind}, brought down "
+                         "by the derivatives): the estimate exists, its error bar is not reliable")
     return tuple(notes)
+
+
+def _brought_down(g) -> set:
+    """The x-free inputs of x-dependent operations that a derivative in x brings down (factors, not shifts):
+    those of W @ x and of every operation followed by a nonlinearity on its way to φ. A readout
+    W2 * ψ(x) (linear all the way to φ) or a bias is not; W0 in cos(W0 @ x + b), s in cos((W0 @ x) * s)
+    and W1 in tanh(W1 @ tanh(W0 @ x)) are."""
+    import networkx as nx
+    xdep = nx.descendants(g, ir.INPUT) | {ir.INPUT}
+    memo: dict = {}
+
+    def linear_in(n, u) -> bool:          # is node n linear in its x-dependent input u (others x-free)?
+        op, ins = ir.op(g, n), ir.inputs(g, n)
+        if ir.kind(g, n) == "output":
+            return True
+        dep = [i in xdep for i in ins]
+        if op in ("mul", "matmul"):
+            return sum(dep) == 1
+        if op == "div":
+            return dep == [True, False]
+        if op in ("add", "sub", "neg"):
+            return True
+        return op == "reduce" and g.nodes[n].get("reduce") in ("sum", "mean")
+
+    def linear_to_out(n) -> bool:
+        if n not in memo:
+            memo[n] = n == ir.OUTPUT or all(linear_in(c, n) and linear_to_out(c) for c, _ in ir.consumers(g, n)
+                                            if c in xdep)
+        return memo[n]
+
+    out = set()
+    for n in xdep - {ir.INPUT}:
+        if ir.kind(g, n) != "op":
+            continue
+        side = [u for u in ir.inputs(g, n) if u not in xdep]
+        if not side or ir.op(g, n) in ("add", "sub"):       # a shift stays inside: ∂f(h + b) = f'(h + b) ∂h
+            continue
+        if ir.INPUT in ir.inputs(g, n) or not linear_to_out(n):
+            out |= set(side)
+    return out
 
 
 def _norm_of_x(model: Model) -> bool:

@@ -79,17 +79,42 @@ _EXACT: list = []
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
 def _norm(v: jax.Array, axis: int) -> jax.Array:
-    """|v| along ``axis``; its derivative (v·t)/|v| is taken as 0 where |v| = 0 (the kink of |x| at the
-    origin: the symmetric subgradient, so ∂(|x|²) = 0 there, right; JAX's own rule gives NaN)."""
-    return jnp.sqrt(jnp.sum(jnp.square(v), axis=axis))
+    """|v| along ``axis``. Its derivative is u·t with u = v/|v| (v rescaled by max|vᵢ| so that a tiny v
+    whose squares underflow still has its unit vector); at v = 0 (the kink of |x|) the first derivative is
+    taken as 0 (the symmetric subgradient, so ∂(|x|²) = 0 there, right; JAX's own rule gives NaN) and any
+    higher derivative is NaN, so a second derivative at the kink is refused as non-finite, never invented.
+    The value is also computed rescaled (as hypot does), so |v| of a tiny v is not 0 by underflow."""
+    safe = _scale(v, axis)
+    return jnp.squeeze(safe, axis) * jnp.sqrt(jnp.sum(jnp.square(v / safe), axis=axis))
+
+
+def _scale(v: jax.Array, axis: int) -> jax.Array:
+    """max|vᵢ| along ``axis`` (kept) when it is in (0, 1), else 1: dividing by it keeps tiny vectors' squares
+    from underflowing, and never divides by a number whose reciprocal is subnormal (flushed to 0 by XLA)."""
+    m = jnp.max(jnp.abs(v), axis=axis, keepdims=True)
+    return jnp.where((m > 0) & (m < 1), m, 1.0)
+
+
+@jax.custom_jvp
+def _kink(n: jax.Array) -> jax.Array:
+    """0 shaped like ``n``, whose own derivative is NaN (the derivative of |v|'s subgradient at v = 0)."""
+    return jnp.zeros_like(n)
+
+
+@_kink.defjvp
+def _kink_jvp(primals, tangents):
+    (n,), _ = primals, tangents
+    return jnp.zeros_like(n), jnp.full_like(n, jnp.nan)
 
 
 @_norm.defjvp
 def _norm_jvp(axis, primals, tangents):
     (v,), (t,) = primals, tangents
     n = _norm(v, axis)
-    safe = jnp.where(n > 0, n, 1.0)
-    return n, jnp.where(n > 0, jnp.sum(v * t, axis=axis) / safe, 0.0)
+    w = v / jax.lax.stop_gradient(_scale(v, axis))      # u = w/|w| = v/|v| whatever the constant scale
+    ns = jnp.sqrt(jnp.sum(jnp.square(w), axis=axis, keepdims=True))
+    u = w / jnp.where(ns > 0, ns, 1.0)
+    return n, jnp.where(jnp.squeeze(ns, axis) > 0, jnp.sum(u * t, axis=axis), _kink(n))
 
 
 class Evaluator:

@@ -7,7 +7,7 @@
 Supported (one module each): ``nnft.run``'s :class:`~nnft.study.Report` (:mod:`.report`),
 :class:`~nnft.estimators.npoint.Correlators`, :class:`~nnft.estimators.npoint.Ensemble` and
 :class:`~nnft.estimators.neuron.WidthCorrelators` and the reference :class:`~nnft.reference.Exact`
-(:mod:`.correlators`), a list of
+(:mod:`.correlators`), local-operator :class:`~nnft.estimators.local.LocalCorrelators` (:mod:`.local`), a list of
 :class:`~nnft.checks.CheckResult` (:mod:`.checks`), the perturbative
 :class:`~nnft.perturbation.comparison.Comparison` (:mod:`.comparison`) and MCMC
 :class:`~nnft.sample.diagnostics.Diagnostics` (:mod:`.diagnostics`), a :class:`~nnft.sweep.Sweep`
@@ -71,6 +71,7 @@ _BY_CLASS = {
     "PowerSpectrum": "nnft.results.spectrum",
     "Training": "nnft.results.training",
     **dict.fromkeys(("Posterior", "GPPosterior"), "nnft.results.posterior"),
+    "LocalCorrelators": "nnft.results.local",
 }
 #: Dataset kind -> module
 _BY_KIND = {
@@ -88,6 +89,7 @@ _BY_KIND = {
     "PowerSpectrum": "nnft.results.spectrum",
     "Training": "nnft.results.training",
     **dict.fromkeys(("Posterior", "GPPosterior"), "nnft.results.posterior"),
+    "LocalCorrelators": "nnft.results.local",
 }
 
 
