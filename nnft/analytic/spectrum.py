@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from nnft.errors import NeuronArgError
+from nnft.errors import InputError, NeuronArgError
 
 
 def ball_volume(d: int, radius: float) -> float:
@@ -130,8 +130,18 @@ def lattice_modes(n: int, d: int, modes=None) -> np.ndarray:
         k = k[keep]
         order = np.lexsort(tuple(k.T[::-1]) + (np.sum(k * k, axis=1),))
         return k[order].astype(np.int64)
+    if isinstance(modes, str):
+        raise InputError(f"modes: 'all' or (M, d) integers, got {modes!r}")
     if modes is not None:
-        return np.atleast_2d(np.asarray(modes, dtype=np.int64))
+        try:
+            k = np.asarray(modes, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise InputError(f"modes must be (M, d) integers, got {modes!r}") from None
+        if k.ndim == 1 and d == 1:
+            k = k[:, None]
+        if not np.all(np.isfinite(k)) or np.any(k != np.round(k)):
+            raise InputError(f"modes must be integers (p_k = 2πk/(na)), got {np.asarray(modes).tolist()!r}"[:300])
+        return np.atleast_2d(k.astype(np.int64))
     k = np.zeros((n // 2 + 1, d), dtype=np.int64)
     k[:, 0] = np.arange(n // 2 + 1)
     return k

@@ -35,6 +35,7 @@ from nnft.estimators.neuron import _require, width_moments
 from nnft.estimators.npoint import Plan, periodic
 from nnft.graph import ir
 from nnft.graph.compile import Model
+from nnft.inputs import MAX_NEURONS, MAX_SAMPLES
 from nnft.graph.moments import field_moment_check
 from nnft.graph.symmetry import _feeds_linearly, _phase_nodes
 from nnft.insertions import lattice as midpoint_lattice
@@ -45,6 +46,8 @@ CONVENTION = "G̃(p) = ∫dᵈr e^{−ip·r} G_c(r),  G_c(r) = ∫dᵈp/(2π)ᵈ
 #: largest lattice (points) and number of momenta a spectrum may ask for
 MAX_LATTICE_POINTS = 1 << 16
 MAX_MOMENTA = 4096
+#: largest window half-width h (units 1/|x|): (2h)ᵈ must stay finite in float64
+MAX_WINDOW = 1e6
 #: fraction of repeated frequencies among the drawn neurons above which the law is taken to have atoms
 ATOM_FRACTION = 0.01
 
@@ -136,7 +139,13 @@ def _neuron_law(model: Model, phase: str):
 
 
 def _checked_momenta(momenta, d: int) -> np.ndarray:
-    p = np.atleast_2d(np.asarray(momenta, dtype=np.float64))
+    try:
+        p = np.asarray(momenta, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(f"momenta must be an (M, d) array of numbers with d = {d}") from None
+    if p.ndim == 1 and d == 1:                    # d = 1: a list of momenta [p1, p2, ...]
+        p = p[:, None]
+    p = np.atleast_2d(p)
     if p.ndim != 2 or p.shape[1] != d:
         raise InputError(f"momenta have shape {np.shape(momenta)}; expected (M, d) with d = {d}")
     if not 1 <= len(p) <= MAX_MOMENTA or not np.all(np.isfinite(p)):
@@ -158,8 +167,10 @@ def check_law(model: Model, phase: str, *, key=0, neurons: int = 4096) -> None:
     live = law[law[:, 0] > 0]
     if len(live):
         # w is read off in the sampling precision: equal frequencies may differ in the last bits (a random
-        # amplitude divides out), so frequencies are compared to 1e-6 of their rms size
-        scale = float(np.sqrt(np.mean(live[:, 1:] ** 2))) or 1.0
+        # amplitude divides out), so frequencies are compared to 1e-6 of their typical size: the median |w|,
+        # not the rms, which a heavy-tailed law (Cauchy frequencies: no variance) blows up until distinct
+        # frequencies near 0 share a rounding cell and look like atoms
+        scale = float(np.median(np.linalg.norm(live[:, 1:], axis=1))) or 1.0
         live = live.copy()
         live[:, 1:] = np.round(live[:, 1:] / (1e-6 * scale)) * (1e-6 * scale)
         _, counts = np.unique(live[:, 1:], axis=0, return_counts=True)
@@ -212,8 +223,10 @@ def neuron_spectrum(model: Model, momenta, *, window: float, neurons: int = 1_00
     ns = _require(model)
     p = _checked_momenta(momenta, model.d)
     h = float(window)
-    if not (math.isfinite(h) and h > 0):
-        raise InputError(f"window must be a finite half-width > 0 (units 1/|x|), got {window!r}")
+    if not (math.isfinite(h) and 0 < h <= MAX_WINDOW):
+        raise InputError(f"window must be a finite half-width in (0, {MAX_WINDOW:g}] (units 1/|x|), got {window!r}")
+    if isinstance(neurons, bool) or not float(neurons).is_integer() or not 2 <= neurons <= MAX_NEURONS:
+        raise InputError(f"neurons must be an integer in 2 .. {MAX_NEURONS}, got {neurons!r}")
     moment_notes = field_moment_check(model, 2, "the power spectrum")
     check_law(model, phase, key=key)
     W = model.theory.dims[ns.width]
@@ -270,16 +283,28 @@ def lattice_spectrum(model: Model, box, n: int, *, modes=None, samples: int = 20
     """
     from nnft.analytic.spectrum import lattice_modes
     d = model.d
-    box = [[float(lo), float(hi)] for lo, hi in box]
-    if len(box) != d or any(not lo < hi for lo, hi in box):
-        raise InputError(f"box must give one [lo, hi] with lo < hi per input dimension (d = {d}), got {box}")
+    try:
+        box = [[float(lo), float(hi)] for lo, hi in box]
+    except (TypeError, ValueError):
+        raise InputError(f"box must be [[lo, hi], ...], one edge per input dimension (d = {d}), got {box!r}") from None
+    if len(box) != d or any(not (math.isfinite(lo) and math.isfinite(hi) and lo < hi) for lo, hi in box):
+        raise InputError(f"box must give one finite [lo, hi] with lo < hi per input dimension (d = {d}), got {box}")
+    if isinstance(n, bool) or not float(n).is_integer():
+        raise InputError(f"lattice: points per axis must be an integer, got {n!r}")
     n = int(n)
+    if isinstance(samples, bool) or not float(samples).is_integer() or not 2 <= samples <= MAX_SAMPLES:
+        raise InputError(f"samples must be an integer in 2 .. {MAX_SAMPLES} (networks), got {samples!r}")
     if not 2 <= n or n ** d > MAX_LATTICE_POINTS:
         raise InputError(f"lattice: {n} points per axis in d = {d} gives {n ** d} points; allowed 2 .. "
                          f"{MAX_LATTICE_POINTS} in all")
     k = lattice_modes(n, d, modes)
-    if k.shape[1] != d or len(k) > MAX_MOMENTA:
-        raise InputError(f"modes must be (M, {d}) integers, M ≤ {MAX_MOMENTA}")
+    if k.ndim != 2 or k.shape[1] != d or not 1 <= len(k) <= MAX_MOMENTA:
+        raise InputError(f"modes must be (M, {d}) integers, 1 ≤ M ≤ {MAX_MOMENTA}")
+    if np.any(2 * k <= -n) or np.any(2 * k > n):
+        # k and k + n·e give the same DFT coefficient: reporting p = 2πk/(na) beyond Nyquist would label the
+        # aliased periodogram with a momentum it does not measure
+        raise InputError(f"modes: every component must lie in −n/2 < k ≤ n/2 (n = {n}; k is defined mod n, "
+                         f"p = 2πk/(na) up to the Nyquist momentum), got {k[np.any((2 * k <= -n) | (2 * k > n), axis=1)][:3].tolist()}")
     moment_notes = field_moment_check(model, 2, "the power spectrum")
     pts, _ = midpoint_lattice(box, n)
     Plan([p[None] for p in pts], d).check_precision(dtype, periodic(model))

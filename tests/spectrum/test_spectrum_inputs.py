@@ -1,0 +1,62 @@
+"""Odd input to ``nnft.power_spectrum`` / ``nnft spectrum``: refused with an InputError (CLI: one line, exit 2),
+never a traceback, a silently truncated value, or a relabelled momentum; and a heavy-tailed (Cauchy) frequency
+law, which has a spectral density, is not mistaken for one with atoms."""
+
+import math
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import nnft
+from helpers import Z_MAX
+from nnft.cli import main
+from nnft.errors import InputError
+from nnft.spectrum import power_spectrum
+
+
+@pytest.fixture(scope="module")
+def scalar():
+    return nnft.compile(nnft.load("scalar_net", N=4))
+
+
+@pytest.mark.parametrize("kw", [
+    dict(momenta=[[np.nan]]), dict(momenta=[[1.0, 2.0]]), dict(momenta=[]), dict(momenta=[["a"]]),
+    dict(momenta=[[1.0]], window=1e300), dict(momenta=[[1.0]], neurons=0), dict(momenta=[[1.0]], neurons=10.5),
+    dict(box=[[-1, 1]], lattice=4.5), dict(box=[[-1, 1]], lattice=1), dict(box=[[-1, 1]], lattice=10 ** 6),
+    dict(box=[-1, 1], lattice=4), dict(box=[[-np.inf, 1]], lattice=4), dict(box=[[1, 1]], lattice=4),
+    dict(box=[[-1, 1], [-1, 1]], lattice=4), dict(box=[[-1, 1]], lattice=4, samples=1),
+    dict(box=[[-1, 1]], lattice=4, modes=[[0.5]]), dict(box=[[-1, 1]], lattice=4, modes=[[3]]),
+    dict(box=[[-1, 1]], lattice=4, modes="foo"), dict(box=[[-1, 1]], lattice=4, modes=[]),
+    dict(momenta=[[1.0]], box=[[-1, 1]], lattice=4),
+])
+def test_bad_input_is_an_input_error(scalar, kw):
+    with pytest.raises(InputError):
+        power_spectrum(scalar, **({"samples": 100, **kw} if "box" in kw else kw))
+
+
+def test_one_dimensional_momenta_and_huge_momentum(scalar):
+    res = power_spectrum(scalar, [0.5, 1e30], neurons=2000, key=0)        # d = 1: a flat list is M momenta
+    assert res.momenta.shape == (2, 1) and res.window <= 1e6
+    assert res.spectrum.mean[1] == 0 and res.theory[1] == 0               # beyond the cutoff: G̃ = 0, flagged
+    assert any("no drawn frequency" in n for n in res.notes)
+
+
+def test_cli_momenta_with_a_box_is_refused():
+    r = CliRunner().invoke(main, ["spectrum", "scalar_net", "--box", "-1,1", "--lattice", "4", "--momenta", "1"])
+    assert r.exit_code == 2 and len(r.output.strip().splitlines()) == 1 and "Traceback" not in r.output, r.output
+
+
+def test_cauchy_frequencies_are_a_density_not_atoms():
+    """cauchy_scalar_1d: w ~ Cauchy(0, m) (no variance) gives G̃(p) = m μ2A²/(p² + m²) = 1/(p² + m²) for the spec's
+    σ_w1² = 1/m; the atom check used to round w to 1e-6 of the (divergent) rms and refused it."""
+    m = 1.0
+    model = nnft.compile(nnft.load("cauchy_scalar_1d"))
+    p, h = np.array([0.0, 1.0, 3.0]), 0.1
+    res = power_spectrum(model, p, window=h, neurons=40_000, key=2)
+
+    def avg(m2):
+        return np.array([(math.atan((q + h) / math.sqrt(m2)) - math.atan((q - h) / math.sqrt(m2))) / math.sqrt(m2) * m / (2 * h)
+                         for q in p])
+    assert np.all(np.abs(res.spectrum.z(avg(m * m))) < Z_MAX)
+    assert np.max(np.abs(res.spectrum.z(avg(1.44 * m * m)))) > Z_MAX
