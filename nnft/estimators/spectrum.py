@@ -22,6 +22,7 @@ Errors: the delete-one-block jackknife of ``nnft.stats.BlockSums`` over neurons 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -50,6 +51,9 @@ MAX_MOMENTA = 4096
 MAX_WINDOW = 1e6
 #: fraction of repeated frequencies among the drawn neurons above which the law is taken to have atoms
 ATOM_FRACTION = 0.01
+#: fewest drawn frequencies in a window for its error bar to be trusted (a Poisson count of k has relative
+#: error 1/sqrt(k), itself uncertain by ~1/sqrt(2k)); fewer is noted beside the table
+MIN_HITS = 25
 
 
 @dataclass(frozen=True)
@@ -238,16 +242,24 @@ def neuron_spectrum(model: Model, momenta, *, window: float, neurons: int = 1_00
     def features(vals):
         a2, w = vals[:, :1], vals[:, 1:]
         inside = lambda q: jnp.all(jnp.abs(q) <= h, axis=-1).astype(vals.dtype)   # noqa: E731
-        return a2 * (inside(pj[None] - w[:, None]) + inside(pj[None] + w[:, None]))
+        hits = inside(pj[None] - w[:, None]) + inside(pj[None] + w[:, None])
+        return jnp.concatenate([a2 * hits, hits], axis=1)
 
     law = _neuron_law(model, phase)
-    acc = stream(model, key, networks, law, features, len(p), chunk=max(1, min(chunk, (1 << 18) // W)),
+    acc = stream(model, key, networks, law, features, 2 * len(p), chunk=max(1, min(chunk, (1 << 18) // W)),
                  n_blocks=blocks, dtype=dtype, cache_key=("spectrum-neurons", p.tobytes(), h), points=1 + 2 * model.d,
                  rows=W)
     acc.n = networks * W
     c = (2 * math.pi) ** model.d * mu2 / 4.0 / (2 * h) ** model.d
-    est = acc.jackknife(lambda m: c * m, [np.asarray([i]) for i in range(len(p))], "G̃ (neuron-level)")
+    est = acc.jackknife(lambda m: c * m[:len(p)], [np.asarray([i]) for i in range(len(p))], "G̃ (neuron-level)")
     notes = list(moment_notes)
+    hits = np.rint(acc.mean()[len(p):] * acc.n).astype(np.int64)        # drawn frequencies in each window (±p)
+    few = np.nonzero((hits > 0) & (hits < MIN_HITS))[0]
+    if len(few):
+        notes.append(f"only {', '.join(str(hits[i]) for i in few[:4])} drawn frequencies in the window at p = "
+                     f"{', '.join(np.array2string(p[i], precision=4) for i in few[:4])}{' …' if len(few) > 4 else ''} "
+                     f"(fewer than {MIN_HITS}): a count that small makes the error bar unreliable; draw more neurons "
+                     "or widen the window")
     empty = np.nonzero(~(est.stderr > 0))[0]
     if len(empty):
         notes.append(f"no drawn frequency fell in the window at p = {', '.join(np.array2string(p[i], precision=4) for i in empty[:4])}"
@@ -319,21 +331,33 @@ def lattice_spectrum(model: Model, box, n: int, *, modes=None, samples: int = 20
 
     def features(vals):
         F = jnp.fft.fftn(vals.reshape((vals.shape[0],) + (n,) * d), axes=tuple(range(1, d + 1)))
+        power = jnp.sum(vals.reshape(vals.shape[0], -1) ** 2, axis=1, keepdims=True)    # Σ_j φ_j² = mean_k |F_k|²
         F = F.reshape(vals.shape[0], -1)[:, flat_j]
-        return jnp.concatenate([jnp.abs(F) ** 2, F.real, F.imag], axis=1)
+        return jnp.concatenate([jnp.abs(F) ** 2, F.real, F.imag, power], axis=1)
 
-    acc = stream(model, key, int(samples), values, features, 3 * M, chunk=chunk, n_blocks=blocks, dtype=dtype,
+    acc = stream(model, key, int(samples), values, features, 3 * M + 1, chunk=chunk, n_blocks=blocks, dtype=dtype,
                  cache_key=("spectrum-lattice", pts.tobytes(), flat.tobytes()), points=len(pts))
     c = float(np.prod(a)) / n ** d
-    est = acc.jackknife(lambda m: c * (m[:M] - m[M:2 * M] ** 2 - m[2 * M:] ** 2),
+    est = acc.jackknife(lambda m: c * (m[:M] - m[M:2 * M] ** 2 - m[2 * M:3 * M] ** 2),
                         [np.asarray([i, M + i, 2 * M + i]) for i in range(M)], "G̃ (lattice)")
+    # a mode whose F_k vanishes identically (e.g. k = 0 for a field odd in x on a symmetric box) carries only the
+    # sampling precision's rounding: E|F_k|² below (10³ eps)² of the mean mode power Σ_j φ_j² is exactly zero
+    means = acc.mean()
+    eps = float(np.finfo(np.dtype(dtype)).eps)
+    zero = means[:M] <= (1e3 * eps) ** 2 * means[3 * M]
+    exact_zero = ()
+    if np.any(zero):
+        est = dataclasses.replace(est, mean=np.where(zero, 0.0, est.mean), stderr=np.where(zero, 0.0, est.stderr))
+        exact_zero = (f"F_k vanishes identically at k = {', '.join(str(r.tolist()) for r in k[zero][:4])}"
+                      f"{' …' if zero.sum() > 4 else ''} (a symmetry of the field on this lattice, e.g. φ odd in x on "
+                      "a symmetric box): G̃ = 0 there, 0 ± 0 (the Monte Carlo value was the precision's rounding)",)
     p = 2 * math.pi * k / (n * a)[None, :]
     nyq = math.pi / float(np.min(a))
     info = {"box": box, "n": n, "spacing": a.tolist(), "nyquist": nyq,
             "resolution": float(2 * math.pi / np.max(n * a)), "modes": k}
     notes = (f"lattice: Nyquist momentum π/a = {nyq:.4g}; power above it is folded back (aliasing, p + 2πm/a); "
              f"resolution 2π/(na) = {info['resolution']:.4g}: the box smooths G̃ with the Fejér window (finite volume)",
-             *moment_notes)
+             *moment_notes, *exact_zero)
     if model.insertions:
         notes += ("the theory has insertions: networks reweighted by e^{−∫V(φ)} (Kish ESS on the estimate); the "
                   "insertion's box breaks translation invariance, so G̃ is the spectrum of the lattice box only",)

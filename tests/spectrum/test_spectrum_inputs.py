@@ -60,3 +60,18 @@ def test_cauchy_frequencies_are_a_density_not_atoms():
                          for q in p])
     assert np.all(np.abs(res.spectrum.z(avg(m * m))) < Z_MAX)
     assert np.max(np.abs(res.spectrum.z(avg(1.44 * m * m)))) > Z_MAX
+
+
+def test_too_few_frequencies_in_a_window_are_noted(scalar):
+    res = power_spectrum(scalar, [[1.0]], window=0.01, neurons=2000, key=0)      # ~8 expected in [0.99, 1.01] ∪ −
+    assert any("drawn frequencies in the window" in n and "unreliable" in n for n in res.notes), res.notes
+
+
+def test_identically_vanishing_mode_is_exactly_zero():
+    """deep_linear is odd in x: on a symmetric box F_0 = Σ_j φ(x_j) = 0 for every network, so G̃(p = 0) = 0 exactly
+    (before: ~1e-15 ± 1e-16 of float rounding, and a z of 10¹³ against a theory of ~0)."""
+    model = nnft.compile(nnft.load("deep_linear"))
+    res = power_spectrum(model, box=[[-2.0, 2.0], [-2.0, 2.0]], lattice=4, samples=200, key=0)
+    assert res.spectrum.mean[0] == 0 and res.spectrum.stderr[0] == 0 and np.all(res.spectrum.stderr[1:] > 0)
+    assert any("vanishes identically" in n for n in res.notes)
+    assert "—" in res.table().splitlines()[4]                   # no z for an exact zero
