@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from nnft.analytic.spectrum import box_average, continuum, formula, lattice_expectation
+from nnft.analytic.spectrum import box_average, continuum, formula, jumps, lattice_expectation
 from nnft.errors import EstimatorError, InputError, NnftError
 from nnft.estimators.neuron import width_moments
 from nnft.estimators.spectrum import (MAX_WINDOW, PowerSpectrum, _checked_momenta, lattice_spectrum, neuron_spectrum,
@@ -129,7 +129,7 @@ def power_spectrum(model: Model, momenta=None, *, route: str = "auto", window: f
         if cont is not None:
             nr = _reference(model)
             mu2 = _mu2(model)
-            theory = box_average(lambda q: continuum(nr, mu2, q), res.momenta, res.window)
+            theory = box_average(lambda q: continuum(nr, mu2, q), res.momenta, res.window, breaks=jumps(nr))
             label = f"window average of {label}"
         return replace(res, theory=theory, continuum=cont, theory_label=label)
     if route == "lattice":
