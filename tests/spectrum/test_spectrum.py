@@ -195,7 +195,7 @@ def test_f_net_closed_forms_are_fourier_transforms_of_the_references(name, args)
 @pytest.mark.slow
 def test_neuron_route_error_does_not_grow_with_width():
     """The same neurons at widths 2 and 500: the same relative error, and the one a binomial count gives (A² is
-    constant in the Scalar-net, so each neuron's feature is 2A² × [w in a window], probability f = 2·2h/(2Λ)):
+    constant in the Scalar-net, so each neuron's feature is A² × [w in the window at p or −p], probability f = 2·2h/(2Λ)):
     sqrt((1 − f)/(f·neurons)) — the error bar is honest and does not grow with N (μ2 is exact). The jackknife's
     own error with 64 blocks is ~9 %, so ±40 % is ~4.5σ (seeds 0-4 gave 0.86-1.30; the ratio of two such, bounded by
     0.3, came out 1.33 at seed 2); an error growing like sqrt(N) would be off by a factor 16."""
