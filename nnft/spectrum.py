@@ -13,10 +13,11 @@ from dataclasses import replace
 
 import numpy as np
 
-from nnft.analytic.spectrum import box_average, continuum, formula, lattice_expectation
+from nnft.analytic.spectrum import box_average, continuum, formula, jumps, lattice_expectation
 from nnft.errors import EstimatorError, InputError, NnftError
 from nnft.estimators.neuron import width_moments
-from nnft.estimators.spectrum import PowerSpectrum, lattice_spectrum, neuron_spectrum, plane_wave
+from nnft.estimators.spectrum import (MAX_WINDOW, PowerSpectrum, _checked_momenta, lattice_spectrum, neuron_spectrum,
+                                      plane_wave)
 from nnft.graph.compile import Model
 from nnft.graph.symmetry import static_symmetries
 
@@ -108,15 +109,18 @@ def power_spectrum(model: Model, momenta=None, *, route: str = "auto", window: f
     """
     if route == "auto":
         route = "lattice" if box is not None else "neurons"
+    if route == "lattice" and momenta is not None:
+        raise InputError("momenta are for the neuron route; the lattice route measures p_k = 2πk/(na) at the "
+                         "integer modes k (modes=...): give momenta or box/lattice, not both")
     if route == "neurons":
         if model.insertions:
             raise EstimatorError(f"{model.theory.source}: the theory has insertions: e^{{−∫V(φ)}} couples the neurons, so "
                                  "the neuron route does not apply; use the lattice route (box=..., lattice=...)")
         if momenta is None:
             raise InputError("the neuron route needs momenta (M, d)")
-        p = np.atleast_2d(np.asarray(momenta, dtype=np.float64))
+        p = _checked_momenta(momenta, model.d)
         if window is None:
-            window = max(0.05, 0.02 * float(np.max(np.abs(p)))) if p.size else 0.05
+            window = min(MAX_WINDOW, max(0.05, 0.02 * float(np.max(np.abs(p)))))
         plane_wave(model)
         res = neuron_spectrum(model, p, window=window, neurons=neurons, key=key, chunk=chunk, blocks=blocks,
                               dtype=dtype)
@@ -125,7 +129,7 @@ def power_spectrum(model: Model, momenta=None, *, route: str = "auto", window: f
         if cont is not None:
             nr = _reference(model)
             mu2 = _mu2(model)
-            theory = box_average(lambda q: continuum(nr, mu2, q), res.momenta, res.window)
+            theory = box_average(lambda q: continuum(nr, mu2, q), res.momenta, res.window, breaks=jumps(nr))
             label = f"window average of {label}"
         return replace(res, theory=theory, continuum=cont, theory_label=label)
     if route == "lattice":

@@ -65,6 +65,9 @@ def spectrum(spec, momenta, window, neurons, box, lattice, modes, samples, seed,
     d = theory.dims["d"]
     if (box is None) != (lattice is None):
         raise click.BadParameter("give both --box and --lattice (the lattice route), or neither", param_hint="--box")
+    if box is not None and momenta is not None:
+        raise click.BadParameter("--momenta is for the neuron route; the lattice route (--box, --lattice) measures "
+                                 "p_k = 2πk/(na) at its modes (--modes): give one or the other", param_hint="--momenta")
     if box is None and momenta is None:
         raise click.BadParameter("give --momenta (neuron route) or --box and --lattice (lattice route)",
                                  param_hint="--momenta")

@@ -22,6 +22,7 @@ Errors: the delete-one-block jackknife of ``nnft.stats.BlockSums`` over neurons 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -35,6 +36,7 @@ from nnft.estimators.neuron import _require, width_moments
 from nnft.estimators.npoint import Plan, periodic
 from nnft.graph import ir
 from nnft.graph.compile import Model
+from nnft.inputs import MAX_NEURONS, MAX_SAMPLES
 from nnft.graph.moments import field_moment_check
 from nnft.graph.symmetry import _feeds_linearly, _phase_nodes
 from nnft.insertions import lattice as midpoint_lattice
@@ -46,8 +48,13 @@ CONVENTION = "G̃(p) = ∫dᵈr e^{−ip·r} G_c(r),  G_c(r) = ∫dᵈp/(2π)ᵈ
 #: largest lattice (points) and number of momenta a spectrum may ask for
 MAX_LATTICE_POINTS = 1 << 16
 MAX_MOMENTA = 4096
+#: largest window half-width h (units 1/|x|): (2h)ᵈ must stay finite in float64
+MAX_WINDOW = 1e6
 #: fraction of repeated frequencies among the drawn neurons above which the law is taken to have atoms
 ATOM_FRACTION = 0.01
+#: fewest drawn frequencies in a window for its error bar to be trusted (a Poisson count of k has relative
+#: error 1/sqrt(k), itself uncertain by ~1/sqrt(2k)); fewer is noted beside the table
+MIN_HITS = 25
 
 
 @dataclass(frozen=True)
@@ -137,7 +144,13 @@ def _neuron_law(model: Model, phase: str):
 
 
 def _checked_momenta(momenta, d: int) -> np.ndarray:
-    p = np.atleast_2d(np.asarray(momenta, dtype=np.float64))
+    try:
+        p = np.asarray(momenta, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(f"momenta must be an (M, d) array of numbers with d = {d}") from None
+    if p.ndim == 1 and d == 1:                    # d = 1: a list of momenta [p1, p2, ...]
+        p = p[:, None]
+    p = np.atleast_2d(p)
     if p.ndim != 2 or p.shape[1] != d:
         raise InputError(f"momenta have shape {np.shape(momenta)}; expected (M, d) with d = {d}")
     if not 1 <= len(p) <= MAX_MOMENTA or not np.all(np.isfinite(p)):
@@ -159,8 +172,10 @@ def check_law(model: Model, phase: str, *, key=0, neurons: int = 4096) -> None:
     live = law[law[:, 0] > 0]
     if len(live):
         # w is read off in the sampling precision: equal frequencies may differ in the last bits (a random
-        # amplitude divides out), so frequencies are compared to 1e-6 of their rms size
-        scale = float(np.sqrt(np.mean(live[:, 1:] ** 2))) or 1.0
+        # amplitude divides out), so frequencies are compared to 1e-6 of their typical size: the median |w|,
+        # not the rms, which a heavy-tailed law (Cauchy frequencies: no variance) blows up until distinct
+        # frequencies near 0 share a rounding cell and look like atoms
+        scale = float(np.median(np.linalg.norm(live[:, 1:], axis=1))) or 1.0
         live = live.copy()
         live[:, 1:] = np.round(live[:, 1:] / (1e-6 * scale)) * (1e-6 * scale)
         _, counts = np.unique(live[:, 1:], axis=0, return_counts=True)
@@ -213,8 +228,10 @@ def neuron_spectrum(model: Model, momenta, *, window: float, neurons: int = 1_00
     ns = _require(model)
     p = _checked_momenta(momenta, model.d)
     h = float(window)
-    if not (math.isfinite(h) and h > 0):
-        raise InputError(f"window must be a finite half-width > 0 (units 1/|x|), got {window!r}")
+    if not (math.isfinite(h) and 0 < h <= MAX_WINDOW):
+        raise InputError(f"window must be a finite half-width in (0, {MAX_WINDOW:g}] (units 1/|x|), got {window!r}")
+    if isinstance(neurons, bool) or not float(neurons).is_integer() or not 2 <= neurons <= MAX_NEURONS:
+        raise InputError(f"neurons must be an integer in 2 .. {MAX_NEURONS}, got {neurons!r}")
     moment_notes = field_moment_check(model, 2, "the power spectrum")
     check_law(model, phase, key=key)
     W = model.theory.dims[ns.width]
@@ -226,16 +243,24 @@ def neuron_spectrum(model: Model, momenta, *, window: float, neurons: int = 1_00
     def features(vals):
         a2, w = vals[:, :1], vals[:, 1:]
         inside = lambda q: jnp.all(jnp.abs(q) <= h, axis=-1).astype(vals.dtype)   # noqa: E731
-        return a2 * (inside(pj[None] - w[:, None]) + inside(pj[None] + w[:, None]))
+        hits = inside(pj[None] - w[:, None]) + inside(pj[None] + w[:, None])
+        return jnp.concatenate([a2 * hits, hits], axis=1)
 
     law = _neuron_law(model, phase)
-    acc = stream(model, key, networks, law, features, len(p), chunk=max(1, min(chunk, (1 << 18) // W)),
+    acc = stream(model, key, networks, law, features, 2 * len(p), chunk=max(1, min(chunk, (1 << 18) // W)),
                  n_blocks=blocks, dtype=dtype, cache_key=("spectrum-neurons", p.tobytes(), h), points=1 + 2 * model.d,
                  rows=W)
     acc.n = networks * W
     c = (2 * math.pi) ** model.d * mu2 / 4.0 / (2 * h) ** model.d
-    est = acc.jackknife(lambda m: c * m, [np.asarray([i]) for i in range(len(p))], "G̃ (neuron-level)")
+    est = acc.jackknife(lambda m: c * m[:len(p)], [np.asarray([i]) for i in range(len(p))], "G̃ (neuron-level)")
     notes = list(moment_notes)
+    hits = np.rint(acc.mean()[len(p):] * acc.n).astype(np.int64)        # drawn frequencies in each window (±p)
+    few = np.nonzero((hits > 0) & (hits < MIN_HITS))[0]
+    if len(few):
+        notes.append(f"only {', '.join(str(hits[i]) for i in few[:4])} drawn frequencies in the window at p = "
+                     f"{', '.join(np.array2string(p[i], precision=4) for i in few[:4])}{' …' if len(few) > 4 else ''} "
+                     f"(fewer than {MIN_HITS}): a count that small makes the error bar unreliable; draw more neurons "
+                     "or widen the window")
     empty = np.nonzero(~(est.stderr > 0))[0]
     if len(empty):
         notes.append(f"no drawn frequency fell in the window at p = {', '.join(np.array2string(p[i], precision=4) for i in empty[:4])}"
@@ -271,16 +296,28 @@ def lattice_spectrum(model: Model, box, n: int, *, modes=None, samples: int = 20
     """
     from nnft.analytic.spectrum import lattice_modes
     d = model.d
-    box = [[float(lo), float(hi)] for lo, hi in box]
-    if len(box) != d or any(not lo < hi for lo, hi in box):
-        raise InputError(f"box must give one [lo, hi] with lo < hi per input dimension (d = {d}), got {box}")
+    try:
+        box = [[float(lo), float(hi)] for lo, hi in box]
+    except (TypeError, ValueError):
+        raise InputError(f"box must be [[lo, hi], ...], one edge per input dimension (d = {d}), got {box!r}") from None
+    if len(box) != d or any(not (math.isfinite(lo) and math.isfinite(hi) and lo < hi) for lo, hi in box):
+        raise InputError(f"box must give one finite [lo, hi] with lo < hi per input dimension (d = {d}), got {box}")
+    if isinstance(n, bool) or not float(n).is_integer():
+        raise InputError(f"lattice: points per axis must be an integer, got {n!r}")
     n = int(n)
+    if isinstance(samples, bool) or not float(samples).is_integer() or not 2 <= samples <= MAX_SAMPLES:
+        raise InputError(f"samples must be an integer in 2 .. {MAX_SAMPLES} (networks), got {samples!r}")
     if not 2 <= n or n ** d > MAX_LATTICE_POINTS:
         raise InputError(f"lattice: {n} points per axis in d = {d} gives {n ** d} points; allowed 2 .. "
                          f"{MAX_LATTICE_POINTS} in all")
     k = lattice_modes(n, d, modes)
-    if k.shape[1] != d or len(k) > MAX_MOMENTA:
-        raise InputError(f"modes must be (M, {d}) integers, M ≤ {MAX_MOMENTA}")
+    if k.ndim != 2 or k.shape[1] != d or not 1 <= len(k) <= MAX_MOMENTA:
+        raise InputError(f"modes must be (M, {d}) integers, 1 ≤ M ≤ {MAX_MOMENTA}")
+    if np.any(2 * k <= -n) or np.any(2 * k > n):
+        # k and k + n·e give the same DFT coefficient: reporting p = 2πk/(na) beyond Nyquist would label the
+        # aliased periodogram with a momentum it does not measure
+        raise InputError(f"modes: every component must lie in −n/2 < k ≤ n/2 (n = {n}; k is defined mod n, "
+                         f"p = 2πk/(na) up to the Nyquist momentum), got {k[np.any((2 * k <= -n) | (2 * k > n), axis=1)][:3].tolist()}")
     moment_notes = field_moment_check(model, 2, "the power spectrum")
     pts, _ = midpoint_lattice(box, n)
     Plan([p[None] for p in pts], d).check_precision(dtype, periodic(model))
@@ -295,21 +332,33 @@ def lattice_spectrum(model: Model, box, n: int, *, modes=None, samples: int = 20
 
     def features(vals):
         F = jnp.fft.fftn(vals.reshape((vals.shape[0],) + (n,) * d), axes=tuple(range(1, d + 1)))
+        power = jnp.sum(vals.reshape(vals.shape[0], -1) ** 2, axis=1, keepdims=True)    # Σ_j φ_j² = mean_k |F_k|²
         F = F.reshape(vals.shape[0], -1)[:, flat_j]
-        return jnp.concatenate([jnp.abs(F) ** 2, F.real, F.imag], axis=1)
+        return jnp.concatenate([jnp.abs(F) ** 2, F.real, F.imag, power], axis=1)
 
-    acc = stream(model, key, int(samples), values, features, 3 * M, chunk=chunk, n_blocks=blocks, dtype=dtype,
+    acc = stream(model, key, int(samples), values, features, 3 * M + 1, chunk=chunk, n_blocks=blocks, dtype=dtype,
                  cache_key=("spectrum-lattice", pts.tobytes(), flat.tobytes()), points=len(pts))
     c = float(np.prod(a)) / n ** d
-    est = acc.jackknife(lambda m: c * (m[:M] - m[M:2 * M] ** 2 - m[2 * M:] ** 2),
+    est = acc.jackknife(lambda m: c * (m[:M] - m[M:2 * M] ** 2 - m[2 * M:3 * M] ** 2),
                         [np.asarray([i, M + i, 2 * M + i]) for i in range(M)], "G̃ (lattice)")
+    # a mode whose F_k vanishes identically (e.g. k = 0 for a field odd in x on a symmetric box) carries only the
+    # sampling precision's rounding: E|F_k|² below (10³ eps)² of the mean mode power Σ_j φ_j² is exactly zero
+    means = acc.mean()
+    eps = float(np.finfo(np.dtype(dtype)).eps)
+    zero = means[:M] <= (1e3 * eps) ** 2 * means[3 * M]
+    exact_zero = ()
+    if np.any(zero):
+        est = dataclasses.replace(est, mean=np.where(zero, 0.0, est.mean), stderr=np.where(zero, 0.0, est.stderr))
+        exact_zero = (f"F_k vanishes identically at k = {', '.join(str(r.tolist()) for r in k[zero][:4])}"
+                      f"{' …' if zero.sum() > 4 else ''} (a symmetry of the field on this lattice, e.g. φ odd in x on "
+                      "a symmetric box): G̃ = 0 there, 0 ± 0 (the Monte Carlo value was the precision's rounding)",)
     p = 2 * math.pi * k / (n * a)[None, :]
     nyq = math.pi / float(np.min(a))
     info = {"box": box, "n": n, "spacing": a.tolist(), "nyquist": nyq,
             "resolution": float(2 * math.pi / np.max(n * a)), "modes": k}
     notes = (f"lattice: Nyquist momentum π/a = {nyq:.4g}; power above it is folded back (aliasing, p + 2πm/a); "
              f"resolution 2π/(na) = {info['resolution']:.4g}: the box smooths G̃ with the Fejér window (finite volume)",
-             *moment_notes)
+             *moment_notes, *exact_zero)
     if model.insertions:
         notes += ("the theory has insertions: networks reweighted by e^{−∫V(φ)} (Kish ESS on the estimate); the "
                   "insertion's box breaks translation invariance, so G̃ is the spectrum of the lattice box only",)
