@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnft.checks.result import ALPHA, FAIL, INCONCLUSIVE, PASS, CheckResult, decide, degenerate_result, dof_of
+from nnft.checks.result import ALPHA, PASS, CheckResult, decide, degenerate_result, dof_of, with_proof
 from nnft.checks.symmetry import _random_rotation, configurations
 from nnft.errors import InputError
 from nnft.estimators.local import Operator, local_ensemble
@@ -101,12 +101,4 @@ def check_internal_rotation(model, *, orders=(1, 2, 4), configs: int = 6, sample
     res = decide(label, est.mean / tol, est.stderr / tol, est.n, alpha=alpha, tolerance=1.0, dof=dof,
                  labels=labels, basis=basis, what="violation/tol",
                  data={"diff": est.mean, "diff_err": est.stderr, "tolerance": tol})
-    if proof and res.verdict == FAIL:
-        res = CheckResult(res.check, FAIL, res.statistic, res.threshold, res.samples, alpha,
-                          "statistical (CONTRADICTS the static proof: " + proof + ")", res.evidence,
-                          message=res.message, data=res.data)
-    elif proof and res.verdict == INCONCLUSIVE:
-        res = CheckResult(res.check, PASS, res.statistic, res.threshold, res.samples, alpha, proof
-                          + "; statistics consistent but not decisive alone", res.evidence,
-                          message="PASS by construction; " + res.message, data=res.data)
-    return res
+    return with_proof(res, proof, alpha)

@@ -277,6 +277,24 @@ def needed(n: int, err: float, room: float, zcrit: float) -> int:
     return int(math.ceil(n * (zcrit * err / room) ** 2))
 
 
+
+def with_proof(res: CheckResult, proof: str | None, alpha: float) -> CheckResult:
+    """A statistical verdict read beside a static proof of the same symmetry (``nnft.graph.symmetry``).
+
+    A FAIL stays FAIL and says that it contradicts the proof; an INCONCLUSIVE becomes PASS "by construction"
+    (the samples, too few to decide alone, do not contradict it); PASS and no proof are returned unchanged.
+    Not from a paper: the verdict rule of nnft's checkers (docs/checkers.md).
+    """
+    if proof and res.verdict == FAIL:
+        return CheckResult(res.check, FAIL, res.statistic, res.threshold, res.samples, alpha,
+                           "statistical (CONTRADICTS the static proof: " + proof + ")", res.evidence,
+                           message=res.message, data=res.data)
+    if proof and res.verdict == INCONCLUSIVE:
+        return CheckResult(res.check, PASS, res.statistic, res.threshold, res.samples, alpha, proof
+                           + "; statistics consistent but not decisive alone", res.evidence,
+                           message="PASS by construction; " + res.message, data=res.data)
+    return res
+
 def decide(check: str, value: np.ndarray, err: np.ndarray, n: int, *, alpha: float, tolerance: float,
            dof: int | None, labels: list[dict], basis: str = "statistical", expected=0.0,
            data: dict | None = None, what: str = "violation", worst: int = 5) -> CheckResult:

@@ -26,8 +26,8 @@ from typing import Callable
 
 import numpy as np
 
-from nnft.checks.result import (ALPHA, DEGENERATE_VAR, FAIL, INCONCLUSIVE, PASS, CheckResult, decide,
-                                degenerate_result, dof_of)
+from nnft.checks.result import (ALPHA, DEGENERATE_VAR, PASS, CheckResult, decide,
+                                degenerate_result, dof_of, with_proof)
 from nnft.estimators.npoint import ensemble
 
 ACTIONS = ("translation", "rotation", "reflection", "permutation", "z2")
@@ -219,16 +219,7 @@ def check_symmetry(model, action="translation", *, orders=(2, 4), configs: int =
         res = CheckResult(res.check, res.verdict, res.statistic, res.threshold, res.samples, alpha, res.basis,
                           res.evidence, res.needed_samples, res.message + f"; {m - len(keep)} degenerate configuration(s) "
                           "skipped (φ deterministic at a point)", res.data)
-    if proof and res.verdict == FAIL:
-        res = CheckResult(res.check, FAIL, res.statistic, res.threshold, res.samples, alpha,
-                          "statistical (CONTRADICTS the static proof: " + proof + ")", res.evidence,
-                          message=res.message, data=res.data)
-    elif proof and res.verdict == INCONCLUSIVE:
-        # proven from the graph, and the samples (too few to decide alone) do not contradict it
-        res = CheckResult(res.check, PASS, res.statistic, res.threshold, res.samples, alpha, proof
-                          + "; statistics consistent but not decisive alone", res.evidence,
-                          message="PASS by construction; " + res.message, data=res.data)
-    return res
+    return with_proof(res, proof, alpha)
 
 
 def _vector_ensemble(model, X_all, gX_all, diag, is_z2, perms, rng, **kw):
