@@ -182,6 +182,11 @@ def zscore(est, reference=0.0, *, reference_err=0.0) -> np.ndarray:
 
     Returns:
       z, float64, the broadcast shape of mean, stderr, reference and reference_err (dimensionless).
+
+    Raises:
+      ValueError: the shapes do not broadcast (NumPy's error).
+
+    Source: not from a paper: the standard score of a difference with independent errors.
     """
     mean, stderr = (est.mean, est.stderr) if isinstance(est, Estimate) else est
     mean = np.asarray(mean, dtype=np.float64)

@@ -166,8 +166,17 @@ def load_dataset(path):
 def load_result(path):
     """The result saved in a ``.nc`` or ``.json`` file (a Report, Correlators, list of CheckResult, ...).
 
+    Args:
+      path: a ``.nc`` (netCDF, via xarray) or ``.json`` file written by ``nnft.results.save`` or a
+        CLI ``--out``.
+
+    Returns:
+      The result object it holds, of the type that was saved (shapes as when saved).
+
     Raises:
       InputError: wrong extension, missing, damaged or foreign file.
+
+    Source: not from a paper: a file format (xarray Dataset).
     """
     ds = load_dataset(path)
     try:
