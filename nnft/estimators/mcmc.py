@@ -94,11 +94,15 @@ def mcmc_ensemble(model: Model, tuples, *, samples: int, chains: int = 4, warmup
         chunk, blocks, dtype) whatever ``samples`` (draws past the last one skip NUTS).
       dtype: precision of the network evaluation, "float64" (default) or "float32"; the chain
         state (ε, energies, adaptation) is float64 either way.
+      target_acceptance: NUTS/HMC target acceptance rate for the step-size adaptation (0..1).
+      step_size: initial leapfrog step size (in units of the noise ε; the only step size when
+        ``warmup`` is 0).
       init_scale: scale of the initial noise (> 1 gives over-dispersed starts).
       trace_max: diagnostic trace entries kept per chain (strided beyond).
       warn: emit :class:`~nnft.errors.ConvergenceWarning` when a diagnostic fails.
       algorithm: the BlackJAX kernel, "nuts" (default) or "hmc" (``integration_steps`` leapfrog steps
         per trajectory); both sample the same P̃.
+      integration_steps: leapfrog steps per HMC trajectory (ignored by NUTS).
       chain_batch: chains vmapped together in one program (a divisor of ``chains``; default: all of
         them on a one-device machine, ⌈chains / devices⌉ or less with several local devices).
       devices: local devices the chain groups run on, one group each (default: those of
@@ -117,6 +121,9 @@ def mcmc_ensemble(model: Model, tuples, *, samples: int, chains: int = 4, warmup
     Warns:
       ConvergenceWarning: R̂ > 1.01 or bulk ESS < 100·chains for an observable, blocks shorter
         than 10·τ, or divergent transitions (``nnft.sample.diagnostics``).
+
+    Source: the interacting theory P̃(θ) ∝ P(θ)e^{−∫V(φ_θ)} (arXiv:2408.00082 §5.2 eq. 135-137, with the
+    sign of docs/physics.md §10; arXiv:2307.03223); NUTS as in Hoffman & Gelman arXiv:1111.4246.
     """
     ens, diag, state = _run(model, tuples, samples=samples, chains=chains, warmup=warmup, key=key,
                             blocks=blocks, thin=thin, chunk=chunk, dtype=dtype,

@@ -181,6 +181,10 @@ def kernel_fn(model, batch_size: int = 256) -> Callable:
     (:func:`kernels`; recursions of Lee et al. arXiv:1711.00165 and Jacot et al. arXiv:1806.07572), so
     it equals the corresponding block of the one-set Gram on concat(x1, x2). Units: those of φ², as K.
 
+    Returns:
+      ``fn(x1, x2=None, get=("nngp", "ntk"))``: an (n1, n2) float64 array for one name, else a
+      namedtuple of such arrays.
+
     Raises:
       KernelError: as :func:`kernels`; also an unknown ``get``, or a batch_size < 1.
     """
