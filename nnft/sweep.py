@@ -40,6 +40,8 @@ class Sweep(TextTable):
       name: the swept size, constant or dotted path (``"C_W"``, ``"N"``, ``"study.samples"``).
       values: the values, in the order run (length V), as validated (``"1e3"`` -> 1000).
       reports: ``reports[i]`` is the study at ``values[i]`` (its ``rows`` in the same order for every i).
+
+    Source: not from a paper: a container of :class:`~nnft.study.Report` per value.
     """
 
     name: str

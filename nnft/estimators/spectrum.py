@@ -73,6 +73,8 @@ class PowerSpectrum(TextTable):
       continuum: the continuum G̃(p) at the momenta (None without a closed form).
       theory_label: what ``theory`` is, or why there is none.
       notes: findings printed beside the table (offset deltas, aliasing, finite volume).
+
+    Source: G̃(p) = ∫dᵈr e^{−ip·r} G_c(r) (arXiv:2408.00082 eq. 65-74); the container is not from a paper.
     """
 
     momenta: np.ndarray

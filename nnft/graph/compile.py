@@ -50,6 +50,8 @@ class Model:
       theory: the validated spec.
       graph: the checked computation graph.
       structure: what ``graph.analyse`` found (neuron-sum form, independence).
+
+    Source: not from a paper: the network φ_θ with its density P(θ) (arXiv:2008.08601 §2) as a compiled graph.
     """
 
     theory: Theory

@@ -60,6 +60,8 @@ class Kernels(TextTable):
         layer as the spec does (:func:`layer_labels`: ``z1`` … ``zL``, ``field``).
       source: where the kernels come from: "graph recursion" (this module), or the neuron reference
         (``nnft.kernels_reference``).
+
+    Source: NNGP and NTK recursions (Lee et al. arXiv:1711.00165 eq. 4; Jacot et al. arXiv:1806.07572); the container is not from a paper.
     """
 
     nngp: np.ndarray
