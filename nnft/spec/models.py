@@ -127,10 +127,7 @@ def _extends_schema(schema: dict) -> None:
 
 class Theory(Strict):
     """A neural-network field theory (φ_θ, P(θ)) as declared in a spec file: either ``params`` and
-    ``field``, or an ``mlp`` in compact form.
-
-    Source: not from a paper: the validated spec (docs/spec.md).
-    """
+    ``field``, or an ``mlp`` in compact form."""
 
     # ``extends:`` is read by the loader before validation (``nnft.spec.extends``); the schema lists it
     model_config = ConfigDict(**Strict.model_config, json_schema_extra=lambda schema: _extends_schema(schema))
