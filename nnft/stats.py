@@ -212,6 +212,11 @@ def kish_ess(sum_w, sum_w2):
 
     Returns:
       the ESS, in samples (float, or float64 array); 0 where Σw² = 0 (no weight at all).
+
+    Raises:
+      ValueError: the two shapes do not broadcast (NumPy's error).
+
+    Source: not from a paper: Kish's survey-sampling formula (1965).
     """
     a = np.asarray(sum_w, dtype=np.float64)
     b = np.asarray(sum_w2, dtype=np.float64)
@@ -356,7 +361,23 @@ class BlockSums:
 def jackknife_joint(accumulators: list[BlockSums], fn: Callable[..., np.ndarray]) -> Estimate:
     """Jackknife of ``fn(means_1, means_2, …)`` over several accumulators that share their block
     structure (e.g. the same networks with and without an insertion's weights): leaving block b out of
-    all of them at once keeps their correlation, so differences get correlated-difference errors."""
+    all of them at once keeps their correlation, so differences get correlated-difference errors.
+
+    Args:
+      accumulators: the :class:`BlockSums` to combine, all with the same number of blocks.
+      fn: ``fn(means_1, means_2, …) -> array``, one block-mean array per accumulator.
+
+    Returns:
+      :class:`Estimate` of ``fn``'s output shape, with the jackknife standard error over the blocks
+      that are non-empty in every accumulator (n of the first, ESS of the last).
+
+    Raises:
+      InputError: the accumulators have different numbers of blocks.
+      EstimatorError: fewer than 2 blocks non-empty in every accumulator, or a non-finite estimate
+        or error.
+
+    Source: not from a paper: the delete-one-block jackknife (Quenouille 1956; Efron 1982).
+    """
     K = len(accumulators[0].weights)
     if any(len(a.weights) != K for a in accumulators):
         raise InputError("accumulators must have the same number of blocks")

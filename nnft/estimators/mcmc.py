@@ -142,17 +142,30 @@ def mcmc_continue(model: Model, tuples, state: ChainState, *, samples: int, bloc
     more kept draws, without a new warmup: the adapted step sizes and mass matrices are kept, and
     transition t of a chain uses the key ``fold_in(chain key, t)`` counted from the start of the chain.
 
+    The ensemble and diagnostics cover the new draws only.
+
     Args:
+      model: the compiled theory of the earlier run.
+      tuples: as in :func:`mcmc_ensemble`.
       state: the :class:`~nnft.sample.mcmc.ChainState` of the earlier run (chains, kernel).
-      tuples, samples, blocks, thin, chunk, dtype, trace_max, warn, chain_batch, devices: as in
-        :func:`mcmc_ensemble`; the
-        ensemble and diagnostics cover the new draws only.
+      samples: as in :func:`mcmc_ensemble`.
+      blocks: as in :func:`mcmc_ensemble`.
+      thin: as in :func:`mcmc_ensemble`.
+      chunk: as in :func:`mcmc_ensemble`.
+      dtype: as in :func:`mcmc_ensemble`.
+      trace_max: as in :func:`mcmc_ensemble`.
+      warn: as in :func:`mcmc_ensemble`.
+      chain_batch: as in :func:`mcmc_ensemble`.
+      devices: as in :func:`mcmc_ensemble`.
 
     Returns:
       (Ensemble, Diagnostics, ChainState) of the continued run.
 
     Raises:
-      InputError, SamplingError: as :func:`mcmc_ensemble`.
+      InputError: as :func:`mcmc_ensemble`.
+      SamplingError: as :func:`mcmc_ensemble`.
+
+    Source: as :func:`mcmc_ensemble` (arXiv:2408.00082 §5.2; NUTS, arXiv:1111.4246).
     """
     return _run(model, tuples, samples=samples, chains=state.chains, blocks=blocks, thin=thin, chunk=chunk,
                 dtype=dtype, trace_max=trace_max, warn=warn, state=state, chain_batch=chain_batch, devices=devices)

@@ -81,8 +81,13 @@ def kernels(model, points) -> Kernels:
     the module docstring: Lee et al. arXiv:1711.00165, Jacot et al. arXiv:1806.07572, LH
     arXiv:2309.01592 eq. 25-26).
 
+    Args:
+      model: a compiled model (``nnft.compile``).
+      points: (P, d) array-like of input points (a single point (d,) is read as P = 1).
+
     Returns:
-      :class:`Kernels` with (P, P) matrices ``nngp`` and ``ntk`` and the per-layer (K, Θ).
+      :class:`Kernels` with (P, P) float64 matrices ``nngp`` and ``ntk`` (units of φ²) and the
+      per-layer (K, Θ).
 
     Raises:
       KernelError: points without d coordinates; a node has no kernel map (non-Gaussian densities

@@ -143,8 +143,19 @@ def from_dataset(ds):
 def save(result, path, **provenance) -> None:
     """Write a result (or a Dataset of one) to ``path``: netCDF-4 for ``.nc``, JSON for ``.json``.
 
+    Args:
+      result: a result object (Report, Correlators, list of CheckResult, ...) or an
+        :class:`xarray.Dataset` from :func:`to_dataset`.
+      path: the file to write, ending in ``.nc`` or ``.json``.
+      **provenance: extra attributes stored with the result (passed to :func:`to_dataset`).
+
+    Returns:
+      None; the file is written.
+
     Raises:
       InputError: another extension, an unwritable path, or an unsupported result type.
+
+    Source: not from a paper: a file format (xarray Dataset).
     """
     from nnft.results.files import check_writable, write
     check_writable(path)
@@ -156,8 +167,16 @@ def save(result, path, **provenance) -> None:
 def load_dataset(path):
     """The Dataset saved in a ``.nc`` or ``.json`` result file.
 
+    Args:
+      path: a ``.nc`` or ``.json`` file written by :func:`save`.
+
+    Returns:
+      The :class:`xarray.Dataset` as stored (its ``nnft_result`` attribute names the result type).
+
     Raises:
       InputError: wrong extension, missing, damaged or foreign file.
+
+    Source: not from a paper: a file format (xarray Dataset).
     """
     from nnft.results.files import read
     return read(path)
