@@ -148,6 +148,8 @@ def check_symmetry(model, action="translation", *, orders=(2, 4), configs: int =
 
     Raises:
       ValueError: an unknown action name, or rotations in d = 1.
+
+    Source: symmetries of NN-FT correlators, G⁽ⁿ⁾(g·x) = G⁽ⁿ⁾(x) (arXiv:2106.00694; arXiv:2408.00082 §3.3).
     """
     from nnft.graph.symmetry import static_symmetries
     is_z2 = action == "z2"

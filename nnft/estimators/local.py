@@ -268,6 +268,8 @@ def local_ensemble(model: Model, tuples, operators, *, samples: int, key=0, chun
         a norm of x in the field vanishes (|x| has no second derivative there).
       EstimatorError: as ``npoint.ensemble`` (infinite moments of the field, points that coincide in ``dtype``).
       SamplingError: a network gave non-finite values.
+
+    Source: derivatives of G⁽ⁿ⁾ = ∫dθ P(θ) φ_θ(x₁)…φ_θ(xₙ) (arXiv:2408.00082 eq. 14, 29-30).
     """
     lp = LocalPlan(model, tuples, operators)
     first, second, _ = lp.derivative_sets()
