@@ -41,7 +41,20 @@ ESS_NOT_ESTIMABLE = 10.0
 
 
 def format_value(mean: float, err: float) -> str:
-    """``0.12345 ± 0.00067`` with two significant digits of the error."""
+    """``0.12345 ± 0.00067`` with two significant digits of the error.
+
+    Args:
+      mean: the value.
+      err: its standard error (a non-finite or non-positive one is printed with ``.2g``).
+
+    Returns:
+      The text, in the units of ``mean``; scientific notation for very large or small values.
+
+    Raises:
+      TypeError: non-numeric arguments (from the float formatting).
+
+    Source: not from a paper: formatting.
+    """
     if not math.isfinite(err) or err <= 0:
         return f"{mean:.6g} ± {err:.2g}"
     digits = max(0, 1 - int(math.floor(math.log10(err))))
@@ -75,8 +88,17 @@ def format_paren(mean: float, stderr: float) -> str:
     (the value with 6 significant digits), ``0.5(nan)`` / ``0.5(inf)`` for a non-finite one, and a
     non-finite value prints as ``nan`` / ``inf`` / ``-inf`` followed by its error in parentheses.
 
+    Args:
+      mean: the value.
+      stderr: its standard error, ≥ 0.
+
+    Returns:
+      The text, e.g. ``0.4989(15)`` or ``1.23(6)e3``.
+
     Raises:
       InputError: a negative standard error.
+
+    Source: not from a paper: the physics convention for error digits.
     """
     mean, err = float(mean), float(stderr)
     if err < 0:
@@ -399,8 +421,17 @@ def jackknife_joint(accumulators: list[BlockSums], fn: Callable[..., np.ndarray]
 def require_ess(est: Estimate, what: str = "the estimate") -> None:
     """Refuse an importance-weighted estimate whose weights collapsed (Kish ESS < :data:`ESS_NOT_ESTIMABLE`).
 
+    Args:
+      est: the estimate (its ``ess`` is None for an unweighted ensemble: nothing to check).
+      what: what it is, for the message.
+
+    Returns:
+      None.
+
     Raises:
       EstimatorError: "not estimable", with the ESS and the fixes.
+
+    Source: not from a paper: the Kish effective sample size (1965) with a floor.
     """
     if est.ess is not None and not est.ess >= ESS_NOT_ESTIMABLE:
         raise EstimatorError(f"{what} not estimable: the importance weights collapsed onto {est.ess:.3g} effective "
@@ -424,7 +455,20 @@ def _require_finite(full: np.ndarray, var: np.ndarray, what: str, ess, n: int) -
 
 
 def warn_tails(est: Estimate, what: str = "estimate") -> None:
-    """Issue a :class:`~nnft.errors.TailWarning` when some entry has k̂ > 0.7 (``nnft.tails``)."""
+    """Issue a :class:`~nnft.errors.TailWarning` when some entry has k̂ > 0.7 (``nnft.tails``).
+
+    Args:
+      est: the estimate (its ``khat`` is None when not computed: nothing to check).
+      what: what it is, for the message.
+
+    Returns:
+      None.
+
+    Raises:
+      Nothing: it warns, never raises.
+
+    Source: the Pareto k̂ > 0.7 threshold of PSIS, arXiv:1507.02646 §3.
+    """
     if est.khat is None or not np.any(est.flagged):
         return
     kmax = float(np.nanmax(est.khat))

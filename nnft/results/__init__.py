@@ -115,8 +115,14 @@ def to_dataset(result, **provenance):
     A result returned by :func:`load_result` keeps the provenance of its file (spec, seed, samples,
     dtype, blocks, devices, wall time) where ``provenance`` does not give it, so a re-save loses none.
 
+    Returns:
+      An :class:`xarray.Dataset` whose ``nnft_result`` attribute names the result type; estimates
+      are stored as value and standard-error variables over labelled dims (e.g. ``tuple``, ``width``).
+
     Raises:
       InputError: an unsupported type.
+
+    Source: not from a paper: a file format (xarray Dataset).
     """
     ds = _module_for(result).to_dataset(result, **provenance)
     _restore(ds, _carried(result))
@@ -126,8 +132,16 @@ def to_dataset(result, **provenance):
 def from_dataset(ds):
     """The result a Dataset of :func:`to_dataset` holds (the type its ``nnft_result`` attribute names).
 
+    Args:
+      ds: an :class:`xarray.Dataset` from :func:`to_dataset` or :func:`load_dataset`.
+
+    Returns:
+      The result object of the named type.
+
     Raises:
       InputError: not an nnft result Dataset, or damaged.
+
+    Source: not from a paper: a file format (xarray Dataset).
     """
     kind = ds.attrs.get("nnft_result")
     if kind not in _BY_KIND:

@@ -311,8 +311,18 @@ def spec_mapping(spec) -> tuple[dict, str]:
     :class:`Theory` or a compiled model (its theory): what :func:`nnft.run` and :func:`nnft.run_sweep`
     accept.
 
+    Args:
+      spec: a spec file path, a shipped spec name, a mapping, a Theory or a compiled Model.
+
+    Returns:
+      (mapping, source): the spec as a dict (a Theory's set fields) and where it came from
+      (``"<dict>"`` for a mapping).
+
     Raises:
-      InputError: anything else. SpecError: a file or name that cannot be read.
+      InputError: anything else.
+      SpecError: a file or name that cannot be read.
+
+    Source: not from a paper: spec handling.
     """
     spec = _theory_of(spec)
     if isinstance(spec, Theory):
@@ -327,7 +337,20 @@ def spec_mapping(spec) -> tuple[dict, str]:
 
 
 def as_theory(spec) -> Theory:
-    """A validated :class:`Theory` from anything :func:`spec_mapping` accepts (a Theory as it is)."""
+    """A validated :class:`Theory` from anything :func:`spec_mapping` accepts (a Theory as it is).
+
+    Args:
+      spec: a spec file path, a shipped spec name, a mapping, a Theory or a compiled Model.
+
+    Returns:
+      The :class:`Theory` (a compiled Model's own theory).
+
+    Raises:
+      InputError: ``spec`` is none of those.
+      SpecError: a file or name that cannot be read, or a mapping that does not validate.
+
+    Source: not from a paper: spec handling.
+    """
     spec = _theory_of(spec)
     if isinstance(spec, Theory):
         return spec
