@@ -158,8 +158,17 @@ def layer_labels(layers: list) -> tuple:
 def nngp(model, points) -> np.ndarray:
     """The NNGP kernel K(xᵢ, xⱼ) of the field (infinite width), (P, P) for points (P, d).
 
+    Args:
+      model: a compiled model (``nnft.compile``).
+      points: (P, d) input points.
+
+    Returns:
+      (P, P) float64 array in units of φ².
+
     Raises:
       KernelError: as :func:`kernels`.
+
+    Source: Lee et al. arXiv:1711.00165 eq. 4; arXiv:2309.01592 eq. 13-14.
     """
     return kernels(model, points).nngp
 
@@ -167,8 +176,17 @@ def nngp(model, points) -> np.ndarray:
 def ntk(model, points) -> np.ndarray:
     """The NTK Θ(xᵢ, xⱼ) of the field (infinite width, NTK parameterisation), (P, P) for points (P, d).
 
+    Args:
+      model: a compiled model (``nnft.compile``).
+      points: (P, d) input points.
+
+    Returns:
+      (P, P) float64 array in units of φ².
+
     Raises:
       KernelError: as :func:`kernels`.
+
+    Source: Jacot et al. arXiv:1806.07572; arXiv:2309.01592 eq. 25-26.
     """
     return kernels(model, points).ntk
 
