@@ -12,7 +12,10 @@ from collections.abc import Iterable, Sequence
 
 
 class NnftError(Exception):
-    """Base class of every nnft error."""
+    """Base class of every nnft error.
+
+    Source: not from a paper: the error hierarchy.
+    """
 
 
 #: C0 and C1 control characters (ESC, CSI, BEL, ...) and the Unicode format characters that can
@@ -62,6 +65,8 @@ class SpecError(NnftError, ValueError):
       got: what was given (repr), or None.
       allowed: what would have been accepted, or None.
       hint: a suggestion ("did you mean 'normal'?"), or None.
+
+    Source: not from a paper: spec-file validation.
     """
 
     def __init__(self, message: str, *, file: str | None = None, field: Sequence[str | int] | str | None = None,
@@ -96,7 +101,10 @@ class SpecError(NnftError, ValueError):
 
 
 class GraphError(SpecError):
-    """The spec is well-formed but its graph is not: undefined names, shape mismatches, cycles."""
+    """The spec is well-formed but its graph is not: undefined names, shape mismatches, cycles.
+
+    Source: not from a paper: computation-graph validation.
+    """
 
 
 class ReferenceMismatchError(SpecError):
@@ -108,19 +116,31 @@ class ReferenceMismatchError(SpecError):
 class InputError(NnftError, ValueError):
     """An argument of the Python API or the command line is malformed, ambiguous or out of bounds
     (e.g. a sample count that is not an integer, point tuples that can be read two ways, a size
-    above its documented limit). The message names the argument, what was given and what is allowed."""
+    above its documented limit). The message names the argument, what was given and what is allowed.
+
+    Source: not from a paper: argument validation.
+    """
 
 
 class SamplingError(NnftError, RuntimeError):
-    """Sampling produced non-finite values (NaN/inf); they are reported, never averaged."""
+    """Sampling produced non-finite values (NaN/inf); they are reported, never averaged.
+
+    Source: not from a paper: sampling failures.
+    """
 
 
 class EstimatorError(NnftError, ValueError):
-    """An estimator was asked for something the ensemble or structure cannot give."""
+    """An estimator was asked for something the ensemble or structure cannot give.
+
+    Source: not from a paper: estimator refusals.
+    """
 
 
 class ReweightingWarning(UserWarning):
-    """Importance weights degenerated: the effective sample size is too small to trust the estimate."""
+    """Importance weights degenerated: the effective sample size is too small to trust the estimate.
+
+    Source: not from a paper (the Kish effective sample size of importance weights).
+    """
 
 
 class TailWarning(UserWarning):
@@ -159,7 +179,10 @@ class LocatedError(NnftError, ValueError):
 
 
 class KernelError(NnftError, ValueError):
-    """The graph has an operation (or density) with no infinite-width kernel map."""
+    """The graph has an operation (or density) with no infinite-width kernel map.
+
+    Source: not from a paper: kernel-map refusals.
+    """
 
 
 class ConvergenceWarning(UserWarning):

@@ -198,6 +198,9 @@ def extrapolate(widths, values, errors=None, *, covariance=None, max_order: int 
         errors not > 0 or of the wrong shape, a singular covariance, values exactly on a polynomial in 1/N
         (χ²/dof < :data:`EXACT_CHI2`: not independent noisy measurements), max_order not an integer ≥ 0, alpha outside (0, 1), an
         unknown criterion.
+
+    Source: the 1/N expansion of correlators (arXiv:2408.00082 eq. 50-51); AIC model averaging as in Jay &
+    Neil arXiv:2008.01069 eq. 18-20.
     """
     n = 0
     if isinstance(values, Estimate):

@@ -26,12 +26,19 @@ def kernels_or_reference(model, points) -> Kernels:
     spec is a neuron sum with a ``reference:``, K from that reference (``Kernels.source`` says so; Θ is
     NaN, layers hold the one reference layer).
 
+    Args:
+      model: a compiled theory (``nnft.compile``).
+      points: (P, d) array-like of input points (P <= ``nnft.inputs.MAX_KERNEL_POINTS``).
+
     Returns:
       :class:`nnft.graph.kernels.Kernels`, (P, P) matrices in units of φ².
 
     Raises:
       KernelError: the graph's error, with why the reference cannot stand in (no neuron sum, no
         ``reference:``, an insertion: an interacting theory is not a Gaussian process).
+
+    Source: NNGP kernel recursion (Lee et al. ICLR 2018; arXiv:2309.01592 eq. 13-14) and NTK
+    (Jacot et al. NeurIPS 2018); the neuron reference is G⁽²⁾ of arXiv:2408.00082 eq. 34-41.
     """
     try:
         return kernels(model, points)

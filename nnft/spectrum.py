@@ -91,9 +91,16 @@ def power_spectrum(model: Model, momenta=None, *, route: str = "auto", window: f
         periodogram on the midpoint lattice of ``box`` with ``lattice`` points per axis), or ``"auto"``
         (lattice when ``box`` is given, else neurons).
       window: h of the neuron route (default: 0.02 × the largest |p|, at least 0.05).
-      neurons: neurons drawn (neuron route); samples: networks (lattice route).
-      box, lattice, modes: the lattice route's box [[lo, hi], ...], points per axis, and integer modes
-        (default k = (j, 0, …), j = 0 … ⌊n/2⌋; p_k = 2πk/(na)).
+      neurons: neurons drawn (neuron route).
+      box: the lattice route's box [[lo, hi], ...] (d rows), in the units of x.
+      lattice: the lattice route's points per axis n.
+      modes: the lattice route's integer modes (K, d) (default k = (j, 0, …), j = 0 … ⌊n/2⌋;
+        p_k = 2πk/(na)).
+      samples: networks (lattice route).
+      key: seed of the draws (integer or JAX key).
+      chunk: networks (or neuron rows) per compiled step; memory only.
+      blocks: jackknife blocks.
+      dtype: "float32" or "float64" sampling precision.
 
     Returns:
       :class:`~nnft.estimators.spectrum.PowerSpectrum`; ``theory`` is the estimator's expectation (window

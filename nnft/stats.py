@@ -41,7 +41,20 @@ ESS_NOT_ESTIMABLE = 10.0
 
 
 def format_value(mean: float, err: float) -> str:
-    """``0.12345 ± 0.00067`` with two significant digits of the error."""
+    """``0.12345 ± 0.00067`` with two significant digits of the error.
+
+    Args:
+      mean: the value.
+      err: its standard error (a non-finite or non-positive one is printed with ``.2g``).
+
+    Returns:
+      The text, in the units of ``mean``; scientific notation for very large or small values.
+
+    Raises:
+      TypeError: non-numeric arguments (from the float formatting).
+
+    Source: not from a paper: formatting.
+    """
     if not math.isfinite(err) or err <= 0:
         return f"{mean:.6g} ± {err:.2g}"
     digits = max(0, 1 - int(math.floor(math.log10(err))))
@@ -75,8 +88,17 @@ def format_paren(mean: float, stderr: float) -> str:
     (the value with 6 significant digits), ``0.5(nan)`` / ``0.5(inf)`` for a non-finite one, and a
     non-finite value prints as ``nan`` / ``inf`` / ``-inf`` followed by its error in parentheses.
 
+    Args:
+      mean: the value.
+      stderr: its standard error, ≥ 0.
+
+    Returns:
+      The text, e.g. ``0.4989(15)`` or ``1.23(6)e3``.
+
     Raises:
       InputError: a negative standard error.
+
+    Source: not from a paper: the physics convention for error digits.
     """
     mean, err = float(mean), float(stderr)
     if err < 0:
@@ -182,6 +204,11 @@ def zscore(est, reference=0.0, *, reference_err=0.0) -> np.ndarray:
 
     Returns:
       z, float64, the broadcast shape of mean, stderr, reference and reference_err (dimensionless).
+
+    Raises:
+      ValueError: the shapes do not broadcast (NumPy's error).
+
+    Source: not from a paper: the standard score of a difference with independent errors.
     """
     mean, stderr = (est.mean, est.stderr) if isinstance(est, Estimate) else est
     mean = np.asarray(mean, dtype=np.float64)
@@ -207,6 +234,11 @@ def kish_ess(sum_w, sum_w2):
 
     Returns:
       the ESS, in samples (float, or float64 array); 0 where Σw² = 0 (no weight at all).
+
+    Raises:
+      ValueError: the two shapes do not broadcast (NumPy's error).
+
+    Source: not from a paper: Kish's survey-sampling formula (1965).
     """
     a = np.asarray(sum_w, dtype=np.float64)
     b = np.asarray(sum_w2, dtype=np.float64)
@@ -351,7 +383,23 @@ class BlockSums:
 def jackknife_joint(accumulators: list[BlockSums], fn: Callable[..., np.ndarray]) -> Estimate:
     """Jackknife of ``fn(means_1, means_2, …)`` over several accumulators that share their block
     structure (e.g. the same networks with and without an insertion's weights): leaving block b out of
-    all of them at once keeps their correlation, so differences get correlated-difference errors."""
+    all of them at once keeps their correlation, so differences get correlated-difference errors.
+
+    Args:
+      accumulators: the :class:`BlockSums` to combine, all with the same number of blocks.
+      fn: ``fn(means_1, means_2, …) -> array``, one block-mean array per accumulator.
+
+    Returns:
+      :class:`Estimate` of ``fn``'s output shape, with the jackknife standard error over the blocks
+      that are non-empty in every accumulator (n of the first, ESS of the last).
+
+    Raises:
+      InputError: the accumulators have different numbers of blocks.
+      EstimatorError: fewer than 2 blocks non-empty in every accumulator, or a non-finite estimate
+        or error.
+
+    Source: not from a paper: the delete-one-block jackknife (Quenouille 1956; Efron 1982).
+    """
     K = len(accumulators[0].weights)
     if any(len(a.weights) != K for a in accumulators):
         raise InputError("accumulators must have the same number of blocks")
@@ -373,8 +421,17 @@ def jackknife_joint(accumulators: list[BlockSums], fn: Callable[..., np.ndarray]
 def require_ess(est: Estimate, what: str = "the estimate") -> None:
     """Refuse an importance-weighted estimate whose weights collapsed (Kish ESS < :data:`ESS_NOT_ESTIMABLE`).
 
+    Args:
+      est: the estimate (its ``ess`` is None for an unweighted ensemble: nothing to check).
+      what: what it is, for the message.
+
+    Returns:
+      None.
+
     Raises:
       EstimatorError: "not estimable", with the ESS and the fixes.
+
+    Source: not from a paper: the Kish effective sample size (1965) with a floor.
     """
     if est.ess is not None and not est.ess >= ESS_NOT_ESTIMABLE:
         raise EstimatorError(f"{what} not estimable: the importance weights collapsed onto {est.ess:.3g} effective "
@@ -398,7 +455,20 @@ def _require_finite(full: np.ndarray, var: np.ndarray, what: str, ess, n: int) -
 
 
 def warn_tails(est: Estimate, what: str = "estimate") -> None:
-    """Issue a :class:`~nnft.errors.TailWarning` when some entry has k̂ > 0.7 (``nnft.tails``)."""
+    """Issue a :class:`~nnft.errors.TailWarning` when some entry has k̂ > 0.7 (``nnft.tails``).
+
+    Args:
+      est: the estimate (its ``khat`` is None when not computed: nothing to check).
+      what: what it is, for the message.
+
+    Returns:
+      None.
+
+    Raises:
+      Nothing: it warns, never raises.
+
+    Source: the Pareto k̂ > 0.7 threshold of PSIS, arXiv:1507.02646 §3.
+    """
     if est.khat is None or not np.any(est.flagged):
         return
     kmax = float(np.nanmax(est.khat))

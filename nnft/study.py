@@ -153,7 +153,10 @@ class Row:
 @dataclass
 class Report(TextTable):
     """What :func:`run` returns: the theory, its compiled model, the number of networks and the seed,
-    one :class:`Row` per point tuple (all from one ensemble, so their z-scores are correlated) and notes."""
+    one :class:`Row` per point tuple (all from one ensemble, so their z-scores are correlated) and notes.
+
+    Source: not from a paper: a container (the estimators are those of :func:`nnft.measure`).
+    """
 
     theory: Theory
     model: Model
@@ -349,14 +352,28 @@ def run(theory, *, samples: int | None = None, seed: int | None = None, chunk: i
     Args:
       theory: a :class:`Theory`, a compiled model, a spec file, a shipped spec name or a spec mapping
         (read as :func:`nnft.run_sweep` reads its spec).
+      samples: networks (default: the spec's ``study.samples``).
+      seed: integer seed (default: the spec's ``study.seed``).
+      chunk: networks per compiled step (default: the spec's ``study.chunk``; memory only).
+      dtype: "float32" or "float64" sampling (default: the spec's ``study.dtype``).
+      points: (P, d) study points (default: the spec's ``study.points``).
+      orders: correlator orders n (default: the spec's ``study.correlators.orders``); the point
+        tuples are built from ``points`` for each order.
       neurons: neurons drawn for the exact-in-N estimate (None or 0: skip it), from networks of width
         :data:`NEURON_WIDTH` when ψ's law does not depend on the width (:func:`neuron_model`).
       sampler: ``"iid"`` (default: i.i.d. networks, importance-reweighted under an insertion; the
         Report shows the Kish ESS) or ``"mcmc"`` (``nnft.mcmc_ensemble``, ``chains`` NUTS chains; the
         Report shows split-R̂ and bulk ESS).
+      chains: NUTS chains with ``sampler="mcmc"``.
+
+    Returns:
+      A :class:`Report`: one row per point tuple with G⁽ⁿ⁾ and G_c⁽ⁿ⁾ (mean, standard error) in units
+      of φⁿ, the exact reference and z-scores where the spec has one, notes and the sampler's
+      diagnostics (Kish ESS or R̂).
 
     Raises:
-      InputError: ``theory`` is none of those. SpecError: a spec that does not validate.
+      InputError: ``theory`` is none of those, or ``sampler`` is neither "iid" nor "mcmc".
+      SpecError: a spec that does not validate.
       EstimatorError: an order whose moments do not exist (``nnft.graph.moments``), or a
         correlator that is not estimable (NaN/inf, fewer than 2 jackknife blocks, importance
         weights collapsed below ESS 10): never a row.
@@ -364,6 +381,8 @@ def run(theory, *, samples: int | None = None, seed: int | None = None, chunk: i
 
     Rows carry the Pareto k̂ of their largest per-network contributions; rows with k̂ > 0.7 are
     marked HEAVY TAIL in :meth:`Report.table` (``nnft.tails``; PSIS, arXiv:1507.02646).
+
+    Source: G⁽ⁿ⁾ and G_c⁽ⁿ⁾ as in :func:`nnft.measure` (arXiv:2408.00082 eq. 14, 29-30, 49).
     """
     if isinstance(theory, Model):
         model, theory = theory, theory.theory

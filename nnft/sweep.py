@@ -40,6 +40,8 @@ class Sweep(TextTable):
       name: the swept size, constant or dotted path (``"C_W"``, ``"N"``, ``"study.samples"``).
       values: the values, in the order run (length V), as validated (``"1e3"`` -> 1000).
       reports: ``reports[i]`` is the study at ``values[i]`` (its ``rows`` in the same order for every i).
+
+    Source: not from a paper: a container of :class:`~nnft.study.Report` per value.
     """
 
     name: str
@@ -186,10 +188,14 @@ def run_sweep(spec, name: str, values: Sequence, *, overrides: dict | None = Non
         dotted path (``"study.samples"``), as in :func:`nnft.load`.
       values: the values (V ≥ 1), run in order.
       overrides: other overrides, the same at every value (``{"N": 64}``).
-      samples: as :func:`nnft.study.run` (as are ``chunk``, ``dtype``, ``points``, ``orders``,
-        ``neurons``).
+      samples: as :func:`nnft.study.run`.
       seed: as :func:`nnft.study.run`; the same seed is used at every value, so the sweep equals
         separate runs of edited specs.
+      chunk: as :func:`nnft.study.run`.
+      dtype: as :func:`nnft.study.run`.
+      points: as :func:`nnft.study.run`.
+      orders: as :func:`nnft.study.run`.
+      neurons: as :func:`nnft.study.run`.
 
     Returns:
       a :class:`Sweep` (``values``, ``reports`` with one :class:`~nnft.study.Report` per value).
@@ -198,7 +204,10 @@ def run_sweep(spec, name: str, values: Sequence, *, overrides: dict | None = Non
       SpecError: an unknown name, a value the spec refuses, no values (all before anything runs).
       InputError: ``samples=`` with a sweep over ``study.samples`` (``seed=`` with ``study.seed``): the
         argument would override every swept value.
-      EstimatorError, SamplingError: as :func:`nnft.study.run`.
+      EstimatorError: as :func:`nnft.study.run`.
+      SamplingError: as :func:`nnft.study.run`.
+
+    Source: not from a paper: repeated :func:`nnft.study.run` (whose estimators cite arXiv:2408.00082).
     """
     for path, arg, given in (("study.samples", "samples", samples), ("study.seed", "seed", seed)):
         if name == path and given is not None:

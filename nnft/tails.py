@@ -116,6 +116,12 @@ def khat_two_sided(top_pos: np.ndarray, top_neg: np.ndarray) -> np.ndarray:
 
     Returns:
       (F,) k̂ (NaN where no fit was possible).
+
+    Raises:
+      Nothing: no check of its own; the two arrays must have the same length F (with a shorter
+        ``top_neg`` the later entries would be left unset).
+
+    Source: Pareto k̂ of PSIS, arXiv:1507.02646 §3.
     """
     out = np.empty(len(top_pos))
     for i, (a, b) in enumerate(zip(top_pos, top_neg)):

@@ -113,11 +113,14 @@ def gaussian_action(model, points, *, kernel="nngp", samples: int | None = None,
         measured K (then ⟨S₀⟩ is not measured: on the same ensemble it is P/2 identically; measure it
         with the measured K passed as an array and another ``key``).
       key: seed of the ensemble.
-      rcond, truncate: see ``nnft.action.lattice.inverse``: eigenvalues below rcond·λ_max are refused,
-        or with ``truncate=True`` dropped.
+      blocks: jackknife blocks of the ensemble.
+      rcond: relative eigenvalue cut-off in (0, 1) (``nnft.action.lattice.inverse``): eigenvalues below
+        rcond·λ_max are refused, or with ``truncate=True`` dropped.
+      truncate: drop the eigenvalues below rcond·λ_max instead of refusing K.
       field_mean: (P,) the mean μ of φ at the points, the action then ½(φ − μ)ᵀK⁻¹(φ − μ); None: 0 (the kernel
         map refuses fields with a mean), or with ``kernel="measured"`` the measured mean (K is then the
         connected G2, the covariance). A field with a mean and S₀ = ½φᵀK⁻¹φ would give ⟨S₀⟩ = P/2 + ½μᵀK⁻¹μ.
+      dtype: "float32" or "float64" sampling precision of the ensemble.
 
     Returns:
       :class:`GaussianAction`.
@@ -127,6 +130,9 @@ def gaussian_action(model, points, *, kernel="nngp", samples: int | None = None,
         K) the jackknife relative error of K̂⁻¹ reaches ``nnft.action.lattice.NOISE_LIMIT``; what
         the ensemble raises.
       KernelError: ``kernel="nngp"`` on a model with no kernel map and no reference.
+      InputError: bad points, rcond outside (0, 1), an unknown ``kernel``, ``kernel="measured"`` with
+        fewer than 2 samples, or a ``field_mean`` that is not P finite numbers (or given with
+        ``kernel="measured"``).
     """
     from nnft.estimators.npoint import ensemble
     X = check_points(points, model.d)

@@ -150,7 +150,11 @@ def quartic_coupling(model, points, *, samples: int, key=0, blocks: int = 64, rc
     Args:
       model: a compiled theory.
       points: (P, d) lattice points, 2 ≤ P ≤ 12, distinct.
-      samples: networks; key: their seed; blocks: jackknife blocks.
+      samples: networks drawn.
+      key: their seed (integer or JAX key).
+      blocks: jackknife blocks.
+      rcond: relative eigenvalue cut-off in (0, 1): G2 with condition number > 1/rcond is refused.
+      dtype: "float32" or "float64" sampling precision.
 
     Returns:
       :class:`QuarticCoupling` (λ, G2, G_c⁽⁴⁾ with jackknife errors, the locality profile).

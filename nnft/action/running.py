@@ -245,7 +245,7 @@ def running_coupling(model, inputs, *, samples: int, cutoffs=PAPER_CUTOFFS, key=
     Args:
       model: a compiled theory with d = 1 inputs and an NNGP kernel (kernel map or neuron reference).
       inputs: (P,) or (P, 1) inputs, 2 ≤ P ≤ 12 (2008.08601 uses 6).
-      samples: networks (``method="networks"``) or neurons (``"neurons"``) drawn; key: their seed.
+      samples: networks (``method="networks"``) or neurons (``"neurons"``) drawn.
       method: "networks": ΔG⁽⁴⁾ = G⁽⁴⁾ − Wick(K) from whole networks (the paper's estimator); "neurons":
         ΔG⁽⁴⁾ = the neuron-level G_c⁽⁴⁾ at the spec's width (``nnft.neuron_measure``, exact in N; equal in
         expectation for a neuron sum, whose G2 = K at every width, and with a relative error that does
@@ -256,6 +256,9 @@ def running_coupling(model, inputs, *, samples: int, cutoffs=PAPER_CUTOFFS, key=
         public reimplementation of Erbin, Lahoche, Ousmane Samary arXiv:2108.01403); 0 (default): the full
         kernel. The Wick subtraction always uses the full K. For the Gauss-net it decides the asymptotic slope:
         the bias-free legs decay, I(Λ) converges and λ(Λ) tends to a constant (slope 0, not −1).
+      key: seed of the draws (integer or JAX key).
+      blocks: jackknife blocks.
+      dtype: "float32" or "float64" sampling precision.
 
     Returns:
       :class:`RunningCoupling`.

@@ -50,8 +50,33 @@ def check(model, only=None, *, samples: int | None = None, seed: int | None = No
     result carries its check ``name`` and the verdict the spec declares (``expected``, ``reason``;
     see :func:`expectations`); ``result.unexpected`` is what ``nnft check`` exits 1 on.
 
+    Args:
+      model: a compiled :class:`~nnft.graph.compile.Model` or a :class:`~nnft.spec.models.Theory`
+        (compiled here).
+      only: check names to run (``translation``, ``rotation``, ``reflection``, ``permutation``,
+        ``z2``, ``internal_rotation``, ``cluster``, ``cluster_point``, ``reflection_positivity``);
+        None: the spec's ``study.checks``, else every applicable check.
+      samples: networks per symmetry check (default 50 000; 10× in neurons for the neuron-level
+        cluster / RP estimators).
+      seed: integer seed (default the spec's ``study.seed``); each check gets its own stream.
+      alpha: significance level of each check's test (dimensionless).
+      statistical: when a symmetry is proven by construction (static analysis of the graph), still
+        run the Monte Carlo test; False returns the proof alone.
+
+    Returns:
+      A list of :class:`~nnft.checks.result.CheckResult`, one per check run, in the order asked
+      (checks that do not apply, e.g. rotation in d = 1, are skipped unless named explicitly).
+
     Raises:
-      ValueError: an unknown check name in ``only``.
+      InputError: an unknown check name, or a check named explicitly that does not apply to the
+        field (``internal_rotation`` on a scalar field, a scalar-only check on a vector field).
+      SpecError: ``model`` is a Theory that does not compile (see :func:`nnft.compile`).
+      EstimatorError: a check's estimate is not estimable (infinite moments, too few blocks).
+      SamplingError: a network gave non-finite values.
+
+    Source: symmetries as invariance of the correlators, arXiv:2106.00694 and arXiv:2408.00082 §3.3;
+    cluster decomposition and reflection positivity as in arXiv:2112.04527 (Osterwalder & Schrader,
+    Commun. Math. Phys. 31 (1973) 83); docs/physics.md §8-9.
     """
     from nnft.graph.compile import Model, compile
     from nnft.graph.symmetry import static_symmetries

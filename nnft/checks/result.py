@@ -52,6 +52,8 @@ class CheckResult:
       needed_samples: for INCONCLUSIVE, the sample size that would resolve ``tolerance``.
       message: one line for a physicist.
       data: arrays for plots (decay profiles, eigenvalue spectra).
+
+    Source: not from a paper: a result container (the tests are cited by each checker).
     """
 
     check: str

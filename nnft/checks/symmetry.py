@@ -51,7 +51,19 @@ def _random_rotation(d: int, rng) -> np.ndarray:
 
 
 def translation(shift: float = 1.0) -> Action:
-    """x → x + c, c a random vector of length ``shift``."""
+    """x → x + c, c a random vector of length ``shift``.
+
+    Args:
+      shift: |c|, in the units of x.
+
+    Returns:
+      An :class:`Action` mapping (n, d) point tuples to (n, d) point tuples.
+
+    Raises:
+      Nothing: no checks of its own.
+
+    Source: spacetime symmetries of NN-FT correlators (arXiv:2106.00694; arXiv:2408.00082 §3.3).
+    """
     def apply(X, rng):
         c = rng.normal(size=X.shape[1])
         return X + shift * c / np.linalg.norm(c)
@@ -59,7 +71,16 @@ def translation(shift: float = 1.0) -> Action:
 
 
 def rotation() -> Action:
-    """x → R x, R a random SO(d) matrix (about the origin)."""
+    """x → R x, R a random SO(d) matrix (about the origin).
+
+    Returns:
+      An :class:`Action` mapping (n, d) point tuples to (n, d) point tuples.
+
+    Raises:
+      InputError: when applied to points with d < 2.
+
+    Source: spacetime symmetries of NN-FT correlators (arXiv:2106.00694; arXiv:2408.00082 §3.3).
+    """
     def apply(X, rng):
         if X.shape[1] < 2:
             raise InputError("rotations need d ≥ 2 (SO(1) is trivial); use 'reflection' in d = 1")
@@ -68,7 +89,19 @@ def rotation() -> Action:
 
 
 def reflection(axis: int | None = None) -> Action:
-    """x → x − 2(x·e)e through the origin (e a coordinate axis, or random)."""
+    """x → x − 2(x·e)e through the origin (e a coordinate axis, or random).
+
+    Args:
+      axis: the coordinate axis e (0 … d−1), or None for a random unit vector.
+
+    Returns:
+      An :class:`Action` mapping (n, d) point tuples to (n, d) point tuples.
+
+    Raises:
+      IndexError: when applied, an ``axis`` outside 0 … d−1.
+
+    Source: spacetime symmetries of NN-FT correlators (arXiv:2106.00694; arXiv:2408.00082 §3.3).
+    """
     def apply(X, rng):
         d = X.shape[1]
         e = np.eye(d)[axis] if axis is not None else rng.normal(size=d)
@@ -78,12 +111,36 @@ def reflection(axis: int | None = None) -> Action:
 
 
 def permutation() -> Action:
-    """A random permutation of the points of the correlator."""
+    """A random permutation of the points of the correlator.
+
+    Returns:
+      An :class:`Action` mapping (n, d) point tuples to (n, d) point tuples.
+
+    Raises:
+      Nothing: a permutation applies to any tuple.
+
+    Source: spacetime symmetries of NN-FT correlators (arXiv:2106.00694; arXiv:2408.00082 §3.3).
+    """
     return Action("permutation", lambda X, rng: X[rng.permutation(len(X))])
 
 
 def linear(A, c=None, name: str = "linear") -> Action:
-    """A user-given affine map x → A x + c."""
+    """A user-given affine map x → A x + c.
+
+    Args:
+      A: (d, d) matrix.
+      c: (d,) shift, in the units of x (None: 0).
+      name: the label in the result.
+
+    Returns:
+      An :class:`Action` mapping (n, d) point tuples to (n, d) point tuples.
+
+    Raises:
+      ValueError: ``A`` or ``c`` not numeric (NumPy's conversion); shapes that do not match d fail when
+        applied.
+
+    Source: spacetime symmetries of NN-FT correlators (arXiv:2106.00694; arXiv:2408.00082 §3.3).
+    """
     A = np.atleast_2d(np.asarray(A, dtype=float))
     c0 = np.zeros(A.shape[0]) if c is None else np.asarray(c, dtype=float)
     return Action(name, lambda X, rng: X @ A.T + c0)
@@ -148,6 +205,8 @@ def check_symmetry(model, action="translation", *, orders=(2, 4), configs: int =
 
     Raises:
       ValueError: an unknown action name, or rotations in d = 1.
+
+    Source: symmetries of NN-FT correlators, G⁽ⁿ⁾(g·x) = G⁽ⁿ⁾(x) (arXiv:2106.00694; arXiv:2408.00082 §3.3).
     """
     from nnft.graph.symmetry import static_symmetries
     is_z2 = action == "z2"

@@ -268,6 +268,8 @@ def local_ensemble(model: Model, tuples, operators, *, samples: int, key=0, chun
         a norm of x in the field vanishes (|x| has no second derivative there).
       EstimatorError: as ``npoint.ensemble`` (infinite moments of the field, points that coincide in ``dtype``).
       SamplingError: a network gave non-finite values.
+
+    Source: derivatives of G⁽ⁿ⁾ = ∫dθ P(θ) φ_θ(x₁)…φ_θ(xₙ) (arXiv:2408.00082 eq. 14, 29-30).
     """
     lp = LocalPlan(model, tuples, operators)
     first, second, _ = lp.derivative_sets()
@@ -330,6 +332,28 @@ def local_correlator(model: Model, tuples, operators, **kw) -> LocalCorrelators:
     ``local_correlator(m, [[x, y]], [["phi[0]", "phi[1]"]])`` is G₀₁(x, y) of a vector field. Arguments
     are those of :func:`local_ensemble`; the result is a :class:`LocalCorrelators` (``full``,
     ``connected``: Estimates of shape (T,), ``orders``, ``tuples``, ``operators``).
+
+    Args:
+      model: a compiled theory (scalar, or vector with ``components:``).
+      tuples: list of T point tuples, each an (n, d) array-like, n = 1..8.
+      operators: per tuple, n local operators (``"phi"``, ``"d0 phi"``, ``"phi[1]"``, ...; see
+        :func:`operator`), or one list used for every tuple.
+      **kw: ``samples`` (required), ``key``, ``chunk``, ``blocks``, ``dtype`` as in
+        :func:`local_ensemble`.
+
+    Returns:
+      :class:`LocalCorrelators` with ``full`` and ``connected`` :class:`~nnft.stats.Estimate` of shape
+      (T,), in units of φⁿ divided by a length per derivative.
+
+    Raises:
+      InputError: bad operators or tuples, or a second derivative at a point where a norm of x in the
+        field vanishes.
+      EstimatorError: infinite moments of the field or its derivatives, points that coincide in
+        ``dtype``, or a non-estimable estimate.
+      SamplingError: a network gave non-finite values.
+
+    Source: derivatives of G⁽ⁿ⁾ = ∫dθ P(θ) φ_θ(x₁)…φ_θ(xₙ) (arXiv:2408.00082 eq. 14, 29-30),
+    differentiated under the parameter integral sample by sample.
     """
     lp = LocalPlan(model, tuples, operators)
     ens = local_ensemble(model, tuples, operators, **kw)

@@ -94,11 +94,15 @@ def mcmc_ensemble(model: Model, tuples, *, samples: int, chains: int = 4, warmup
         chunk, blocks, dtype) whatever ``samples`` (draws past the last one skip NUTS).
       dtype: precision of the network evaluation, "float64" (default) or "float32"; the chain
         state (ε, energies, adaptation) is float64 either way.
+      target_acceptance: NUTS/HMC target acceptance rate for the step-size adaptation (0..1).
+      step_size: initial leapfrog step size (in units of the noise ε; the only step size when
+        ``warmup`` is 0).
       init_scale: scale of the initial noise (> 1 gives over-dispersed starts).
       trace_max: diagnostic trace entries kept per chain (strided beyond).
       warn: emit :class:`~nnft.errors.ConvergenceWarning` when a diagnostic fails.
       algorithm: the BlackJAX kernel, "nuts" (default) or "hmc" (``integration_steps`` leapfrog steps
         per trajectory); both sample the same P̃.
+      integration_steps: leapfrog steps per HMC trajectory (ignored by NUTS).
       chain_batch: chains vmapped together in one program (a divisor of ``chains``; default: all of
         them on a one-device machine, ⌈chains / devices⌉ or less with several local devices).
       devices: local devices the chain groups run on, one group each (default: those of
@@ -117,6 +121,9 @@ def mcmc_ensemble(model: Model, tuples, *, samples: int, chains: int = 4, warmup
     Warns:
       ConvergenceWarning: R̂ > 1.01 or bulk ESS < 100·chains for an observable, blocks shorter
         than 10·τ, or divergent transitions (``nnft.sample.diagnostics``).
+
+    Source: the interacting theory P̃(θ) ∝ P(θ)e^{−∫V(φ_θ)} (arXiv:2408.00082 §5.2 eq. 135-137, with the
+    sign of docs/physics.md §10; arXiv:2307.03223); NUTS as in Hoffman & Gelman arXiv:1111.4246.
     """
     ens, diag, state = _run(model, tuples, samples=samples, chains=chains, warmup=warmup, key=key,
                             blocks=blocks, thin=thin, chunk=chunk, dtype=dtype,
@@ -135,17 +142,30 @@ def mcmc_continue(model: Model, tuples, state: ChainState, *, samples: int, bloc
     more kept draws, without a new warmup: the adapted step sizes and mass matrices are kept, and
     transition t of a chain uses the key ``fold_in(chain key, t)`` counted from the start of the chain.
 
+    The ensemble and diagnostics cover the new draws only.
+
     Args:
+      model: the compiled theory of the earlier run.
+      tuples: as in :func:`mcmc_ensemble`.
       state: the :class:`~nnft.sample.mcmc.ChainState` of the earlier run (chains, kernel).
-      tuples, samples, blocks, thin, chunk, dtype, trace_max, warn, chain_batch, devices: as in
-        :func:`mcmc_ensemble`; the
-        ensemble and diagnostics cover the new draws only.
+      samples: as in :func:`mcmc_ensemble`.
+      blocks: as in :func:`mcmc_ensemble`.
+      thin: as in :func:`mcmc_ensemble`.
+      chunk: as in :func:`mcmc_ensemble`.
+      dtype: as in :func:`mcmc_ensemble`.
+      trace_max: as in :func:`mcmc_ensemble`.
+      warn: as in :func:`mcmc_ensemble`.
+      chain_batch: as in :func:`mcmc_ensemble`.
+      devices: as in :func:`mcmc_ensemble`.
 
     Returns:
       (Ensemble, Diagnostics, ChainState) of the continued run.
 
     Raises:
-      InputError, SamplingError: as :func:`mcmc_ensemble`.
+      InputError: as :func:`mcmc_ensemble`.
+      SamplingError: as :func:`mcmc_ensemble`.
+
+    Source: as :func:`mcmc_ensemble` (arXiv:2408.00082 §5.2; NUTS, arXiv:1111.4246).
     """
     return _run(model, tuples, samples=samples, chains=state.chains, blocks=blocks, thin=thin, chunk=chunk,
                 dtype=dtype, trace_max=trace_max, warn=warn, state=state, chain_batch=chain_batch, devices=devices)

@@ -35,7 +35,10 @@ MAX_NEURON_ROWS = 1 << 18
 
 @dataclass(frozen=True)
 class WidthCorrelators(TextTable):
-    """G⁽ⁿ⁾ and G_c⁽ⁿ⁾ at each width (axis 0) and point tuple (axis 1)."""
+    """G⁽ⁿ⁾ and G_c⁽ⁿ⁾ at each width (axis 0) and point tuple (axis 1).
+
+    Source: the neuron-sum theorem, arXiv:2408.00082 eq. 39, 50-51 (see :func:`neuron_measure`).
+    """
 
     widths: tuple[int, ...]
     full: Estimate
@@ -112,12 +115,30 @@ def neuron_measure(model: Model, tuples, *, neurons: int = 1_000_000, widths=Non
       neurons: number of neurons drawn (rounded up to whole networks of the spec's width).
       widths: widths N to report (default: the spec's); any N works when ψ's law does not
         depend on N.
+      key: integer seed or JAX key; the numbers do not depend on ``chunk``.
+      chunk: networks per compiled step (capped so chunk × width rows fit; memory only).
+      blocks: jackknife blocks.
+      dtype: "float32" or "float64" sampling; sums are float64 either way.
       devices: passed to ``nnft.sample.iid.stream`` when set (as are the next three).
       checkpoint: checkpoint file.
       resume: resume from ``checkpoint``.
       progress: show a progress bar.
 
     k̂ per entry is the per-point-power bound of ``nnft.sample.step.Products`` over single-neuron rows.
+
+    Returns:
+      :class:`WidthCorrelators`: ``full`` and ``connected`` :class:`~nnft.stats.Estimate` of shape
+      (W, T) for W widths and T tuples, in units of φⁿ; ``widths`` and ``orders`` label the axes.
+
+    Raises:
+      EstimatorError: the theory has insertions or no neuron-sum form φ = Σᵢ vᵢψᵢ(x); widths other
+        than the spec's when ψ's law depends on N; infinite moments; points that coincide in
+        ``dtype``; a non-estimable estimate.
+      InputError: malformed tuples (as :func:`nnft.measure`).
+      SamplingError: a neuron gave non-finite values.
+
+    Source: the neuron-sum theorem κₙ(φ) = N·κₙ(vψ) (arXiv:2408.00082 eq. 39, 50-51; appendix
+    eq. 141-143), with moments of sums of N i.i.d. neurons assembled exactly in N.
     """
     ns = _require(model)
     W_s = model.theory.dims[ns.width]

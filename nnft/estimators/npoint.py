@@ -42,6 +42,8 @@ class Correlators(TextTable):
       full: G⁽ⁿ⁾ per tuple.
       connected: G_c⁽ⁿ⁾ per tuple.
       orders: n per tuple.
+
+    Source: arXiv:2408.00082 eq. 14, 29-30 (G⁽ⁿ⁾) and eq. 49 (G_c⁽⁴⁾); the container itself is not from a paper.
     """
 
     full: Estimate
@@ -236,6 +238,8 @@ class Ensemble(TextTable):
 
     Every estimate derived from it shares the same samples, so differences (e.g. G(x) − G(g·x) for
     a symmetry g) get the small variance of correlated differences, with jackknife errors.
+
+    Source: not from a paper: a container of block sums (the estimators are those of :func:`measure`).
     """
 
     plan: Plan
@@ -288,6 +292,7 @@ def ensemble(model: Model, tuples, *, samples: int, key=0, chunk: int = 4096, bl
       tuples: list of (n, d) arrays of points, n = 1..8.
       samples: number of networks.
       key: integer seed or JAX key; the numbers do not depend on ``chunk``.
+      chunk: networks per compiled step (memory only; results do not depend on it).
       blocks: jackknife blocks.
       dtype: "float32" or "float64" sampling; sums are float64 either way.
       devices: passed to ``nnft.sample.iid.stream`` when set (as are the next three).
@@ -295,7 +300,13 @@ def ensemble(model: Model, tuples, *, samples: int, key=0, chunk: int = 4096, bl
       resume: resume from ``checkpoint``.
       progress: show a progress bar.
 
+    Returns:
+      :class:`Ensemble`: the float64 block sums of every product the tuples need; its ``full()``,
+      ``connected()`` and ``derived(fn)`` give :class:`~nnft.stats.Estimate` of shape (T,).
+
     Raises:
+      InputError: a tuple is not an (n, d) array of finite points with 1 <= n <= 8, or too many
+        distinct products are needed (> 200 000).
       EstimatorError: before sampling, when E|φ|ⁿ is infinite for the highest order n asked
         (``nnft.graph.moments``: e.g. a Student-t(ν) readout and n ≥ ν), or when distinct points
         coincide in ``dtype``; after sampling, when an estimate is not estimable (NaN/inf, or
@@ -305,6 +316,9 @@ def ensemble(model: Model, tuples, *, samples: int, key=0, chunk: int = 4096, bl
       TailWarning: an estimate with Pareto k̂ > 0.7 (``nnft.tails``; per feature the bound
         max over its points p of k̂(|φ(x_p)|ⁿ), ``nnft.sample.step.Products``), or whose moments could
         not be decided from the graph.
+
+    Source: G⁽ⁿ⁾ = ∫dθ P(θ) φ_θ(x₁)…φ_θ(xₙ) (arXiv:2408.00082 eq. 14, 29-30), estimated by the
+    sample mean over i.i.d. networks.
     """
     plan = plan_for(tuples, model.d)
     notes = field_moment_check(model, max(plan.orders))
@@ -347,23 +361,107 @@ def plan_for(tuples, d: int) -> Plan:
 
 
 def measure(model: Model, tuples, **kw) -> Correlators:
-    """G⁽ⁿ⁾ and G_c⁽ⁿ⁾ at each point tuple from one ensemble (arguments of :func:`ensemble`)."""
+    """G⁽ⁿ⁾ and G_c⁽ⁿ⁾ at each point tuple from one ensemble (arguments of :func:`ensemble`).
+
+    Args:
+      model: a compiled theory (``nnft.compile``).
+      tuples: list of point tuples, each an (n, d) array-like (n = 1..8; orders may differ),
+        coordinates in the spec's input units.
+      **kw: ``samples``, ``key``, ``chunk``, ``blocks``, ``dtype``, ``devices``, ``checkpoint``,
+        ``resume``, ``progress`` as in :func:`ensemble` (``samples`` is required).
+
+    Returns:
+      :class:`Correlators`: ``full`` and ``connected`` are :class:`~nnft.stats.Estimate` of shape
+      (T,) for T tuples, in units of φⁿ, with standard errors (jackknife over blocks); ``orders`` gives
+      n per tuple.
+
+    Raises:
+      InputError: a tuple is not an (n, d) array of finite points with 1 <= n <= 8, or the tuples
+        need more than 200 000 distinct products (and, through ``nnft.measure``, a bad count or seed).
+      EstimatorError: E|φ|ⁿ is infinite for the highest order n (checked before sampling), distinct
+        points coincide in ``dtype``, or an estimate is not estimable (NaN/inf, < 2 jackknife blocks).
+      SamplingError: a network gave non-finite field values.
+
+    Source: G⁽ⁿ⁾ = ∫dθ P(θ) φ_θ(x₁)…φ_θ(xₙ) (arXiv:2408.00082 eq. 14, 29-30); G_c⁽ⁿ⁾ = joint cumulant
+    (set-partition formula; the n = 4 case is arXiv:2408.00082 eq. 49).
+    """
     ens = ensemble(model, tuples, **kw)
     return Correlators(full=ens.full(), connected=ens.connected(), orders=ens.orders)
 
 
 def correlator(model: Model, tuples, **kw) -> Estimate:
-    """G⁽ⁿ⁾(x₁..xₙ) = ⟨φ(x₁)…φ(xₙ)⟩ per tuple, with standard errors (see :func:`measure`)."""
+    """G⁽ⁿ⁾(x₁..xₙ) = ⟨φ(x₁)…φ(xₙ)⟩ per tuple, with standard errors (see :func:`measure`).
+
+    Args:
+      model: a compiled theory (``nnft.compile``).
+      tuples: list of point tuples, each an (n, d) array-like (n = 1..8; orders may differ),
+        coordinates in the spec's input units.
+      **kw: ``samples``, ``key``, ``chunk``, ``blocks``, ``dtype``, ``devices``, ``checkpoint``,
+        ``resume``, ``progress`` as in :func:`ensemble` (``samples`` is required).
+
+    Returns:
+      :class:`~nnft.stats.Estimate` of shape (T,) for T tuples, in units of φⁿ.
+
+    Raises:
+      InputError: a tuple is not an (n, d) array of finite points with 1 <= n <= 8, or the tuples
+        need more than 200 000 distinct products (and, through ``nnft.measure``, a bad count or seed).
+      EstimatorError: E|φ|ⁿ is infinite for the highest order n (checked before sampling), distinct
+        points coincide in ``dtype``, or an estimate is not estimable (NaN/inf, < 2 jackknife blocks).
+      SamplingError: a network gave non-finite field values.
+
+    Source: G⁽ⁿ⁾ = ∫dθ P(θ) φ_θ(x₁)…φ_θ(xₙ), arXiv:2408.00082 eq. 14, 29-30.
+    """
     return measure(model, tuples, **kw).full
 
 
 def connected(model: Model, tuples, **kw) -> Estimate:
-    """Connected G_c⁽ⁿ⁾ per tuple (joint cumulants), jackknife errors (see :func:`measure`)."""
+    """Connected G_c⁽ⁿ⁾ per tuple (joint cumulants), jackknife errors (see :func:`measure`).
+
+    Args:
+      model: a compiled theory (``nnft.compile``).
+      tuples: list of point tuples, each an (n, d) array-like (n = 1..8; orders may differ),
+        coordinates in the spec's input units.
+      **kw: ``samples``, ``key``, ``chunk``, ``blocks``, ``dtype``, ``devices``, ``checkpoint``,
+        ``resume``, ``progress`` as in :func:`ensemble` (``samples`` is required).
+
+    Returns:
+      :class:`~nnft.stats.Estimate` of shape (T,) for T tuples, in units of φⁿ (jackknife error over
+      the whole non-linear estimator).
+
+    Raises:
+      InputError: a tuple is not an (n, d) array of finite points with 1 <= n <= 8, or the tuples
+        need more than 200 000 distinct products (and, through ``nnft.measure``, a bad count or seed).
+      EstimatorError: E|φ|ⁿ is infinite for the highest order n (checked before sampling), distinct
+        points coincide in ``dtype``, or an estimate is not estimable (NaN/inf, < 2 jackknife blocks).
+      SamplingError: a network gave non-finite field values.
+
+    Source: joint cumulants by the set-partition formula; the n = 4 case with vanishing odd moments is
+    arXiv:2408.00082 eq. 49.
+    """
     return measure(model, tuples, **kw).connected
 
 
 def two_point(model: Model, points, **kw) -> Estimate:
-    """The G⁽²⁾ matrix G(xᵢ, xⱼ) on a point set (P, d), from one ensemble."""
+    """The G⁽²⁾ matrix G(xᵢ, xⱼ) on a point set (P, d), from one ensemble.
+
+    Args:
+      model: a compiled theory (``nnft.compile``).
+      points: (P, d) array-like of points (a single point (d,) is read as P = 1).
+      **kw: ``samples``, ``key``, ``chunk``, ``blocks``, ``dtype``, ... as in :func:`ensemble`.
+
+    Returns:
+      :class:`~nnft.stats.Estimate` with ``mean``/``stderr`` (and ``khat`` when computed) of shape
+      (P, P), symmetric, in units of φ²; the P(P+1)/2 distinct pairs are estimated from one ensemble.
+
+    Raises:
+      InputError: ``points`` is not a (P, d) array of finite points, or the pairs
+        need more than 200 000 distinct products (and, through ``nnft.measure``, a bad count or seed).
+      EstimatorError: E|φ|ⁿ is infinite for the highest order n (checked before sampling), distinct
+        points coincide in ``dtype``, or an estimate is not estimable (NaN/inf, < 2 jackknife blocks).
+      SamplingError: a network gave non-finite field values.
+
+    Source: G⁽²⁾(x, y) = ∫dθ P(θ) φ_θ(x)φ_θ(y), arXiv:2408.00082 eq. 14.
+    """
     pts = np.atleast_2d(np.asarray(points, dtype=np.float64))
     P = len(pts)
     pairs = [np.stack([pts[i], pts[j]]) for i in range(P) for j in range(i, P)]

@@ -59,11 +59,18 @@ def empirical_ntk(model: Model, theta: dict, points) -> np.ndarray:
     arXiv:2408.00082 §4), computed in float64.
 
     Args:
+      model: a compiled theory (``nnft.compile``); its trainable blocks and their scales s_p.
       theta: one network (unbatched θ: arrays of the blocks' shapes).
       points: (P, d).
 
     Returns:
-      (P, P) numpy array.
+      (P, P) float64 numpy array, symmetric positive semi-definite, in units of φ².
+
+    Only parameters with a Gaussian density of constant arguments are trainable
+    (:func:`trainable_scales`); with none, the sum is empty and the result is the scalar 0.
+
+    Raises:
+      KeyError: ``theta`` lacks one of the model's parameter blocks.
     """
     scales = trainable_scales(model)
     with jax.enable_x64(True):
@@ -76,13 +83,22 @@ def ntk_ensemble(model: Model, points, *, samples: int = 200, key=0, dtype=jnp.f
     """Ensemble mean of the empirical NTK over θ ~ P(θ), and the per-network spread (std of Θ̂).
 
     Args:
+      model: a compiled theory (``nnft.compile``).
       points: (P, d).
       samples: number of networks θ ~ P(θ) (``model.sample``, ``chunk`` at a time).
       key: a JAX key or an integer seed.
+      dtype: precision of θ and the points (float64 by default, under JAX's x64 mode).
+      chunk: networks per jitted step (memory only).
 
     Returns:
       (mean, spread): Estimates of E Θ̂ (with its standard error) and of the standard deviation of
-      Θ̂ across networks (error by the delta method), each (P, P).
+      Θ̂ across networks (error by the delta method), each (P, P), in units of φ².
+
+    Raises:
+      InputError: through ``nnft.ntk_ensemble``, bad points or counts (P above the kernel limit).
+
+    Source: the empirical NTK Θ̂ = Σ_p ∂φ/∂θ_p ∂φ/∂θ_p and its infinite-width limit (arXiv:2408.00082
+    §4, eq. 92-99; Jacot et al. arXiv:1806.07572).
     """
     scales = trainable_scales(model)
     key = as_key(key)
@@ -128,13 +144,19 @@ def ntk_predict(model: Model, X_train, y_train, X_test, *, kernel: str = "ntk", 
     TASI arXiv:2408.00082 eq. 99) or of Bayesian inference with the NNGP prior (``kernel="nngp"``).
 
     Args:
-      X_train: (n, d); y_train: (n,) or (n, k); X_test: (m, d).
+      model: a compiled theory with an infinite-width kernel (``nnft.graph.kernels.kernels``).
+      X_train: (n, d) training inputs.
+      y_train: (n,) or (n, k) training targets, in units of φ.
+      X_test: (m, d) test inputs.
+      kernel: "ntk" (gradient flow to convergence) or "nngp" (any other value selects the NNGP).
+      ridge: added to the diagonal of K(X, X) (units of φ²; 0 for exact interpolation).
 
     Returns:
       μ at X_test, (m,) or (m, k).
 
     Raises:
       KernelError: the model has no infinite-width kernel (``nnft.graph.kernels.kernels``).
+      numpy.linalg.LinAlgError: K(X, X) + ridge·I is singular (e.g. repeated training points, ridge 0).
     """
     from nnft.graph.kernels import kernels
     X_train = np.atleast_2d(np.asarray(X_train, dtype=np.float64))

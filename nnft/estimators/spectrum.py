@@ -73,6 +73,8 @@ class PowerSpectrum(TextTable):
       continuum: the continuum G̃(p) at the momenta (None without a closed form).
       theory_label: what ``theory`` is, or why there is none.
       notes: findings printed beside the table (offset deltas, aliasing, finite volume).
+
+    Source: G̃(p) = ∫dᵈr e^{−ip·r} G_c(r) (arXiv:2408.00082 eq. 65-74); the container is not from a paper.
     """
 
     momenta: np.ndarray
@@ -223,6 +225,8 @@ def neuron_spectrum(model: Model, momenta, *, window: float, neurons: int = 1_00
     Raises:
       EstimatorError: not a plane-wave neuron sum, a frequency law with atoms, an insertion, E φ² infinite.
       InputError: bad momenta or window.
+
+    Source: plane-wave neuron sums and their spectra, arXiv:2408.00082 eq. 65-74.
     """
     phase, _ = plane_wave(model)
     ns = _require(model)
@@ -293,6 +297,8 @@ def lattice_spectrum(model: Model, box, n: int, *, modes=None, samples: int = 20
         (``Plan.check_precision``), or the estimate is not estimable.
 
     A theory with insertions is reweighted like every other estimator (the weights enter the block sums).
+
+    Source: G̃(p) = ∫dᵈr e^{−ip·r} G_c(r) (arXiv:2408.00082 eq. 65-74) by its lattice periodogram; the estimator is not from a paper.
     """
     from nnft.analytic.spectrum import lattice_modes
     d = model.d

@@ -27,6 +27,8 @@ class NeuronSum:
       neuron_params: parameters that ψ depends on.
       width_dependent: whether ψ's law depends on the *value* of the width (then a width sweep from
         one run is impossible).
+
+    Source: the neuron-sum form φ = Σᵢ vᵢψᵢ(x) (arXiv:2408.00082 eq. 44).
     """
 
     width: str
@@ -47,6 +49,8 @@ class Structure:
       neuron_sum: the neuron-sum form, or None (see ``notes`` for why not).
       unused: parameters the field does not use.
       notes: human-readable findings (why something is not a neuron sum, ...).
+
+    Source: the neuron-sum form φ = Σᵢ vᵢψᵢ(x) (arXiv:2408.00082 eq. 44) found by graph analysis.
     """
 
     order: tuple[str, ...]

@@ -50,6 +50,8 @@ class Model:
       theory: the validated spec.
       graph: the checked computation graph.
       structure: what ``graph.analyse`` found (neuron-sum form, independence).
+
+    Source: not from a paper: the network φ_θ with its density P(θ) (arXiv:2008.08601 §2) as a compiled graph.
     """
 
     theory: Theory
@@ -329,6 +331,16 @@ class Model:
 
 def compile(theory: Theory) -> Model:  # noqa: A001 - the name a physicist expects
     """Spec -> graph -> checks -> analysis -> :class:`Model` (an ``mlp:`` is expanded into layers first).
+
+    Args:
+      theory: a validated :class:`~nnft.spec.models.Theory` (``nnft.load`` / ``nnft.from_dict``).
+
+    Returns:
+      :class:`Model`: the checked computation graph, its structure analysis (neuron sum or not) and
+      compiled insertions; ``model.fields(theta, points)`` maps (P, d) points to φ values.
+
+    Source: not from a paper: the network φ_θ and its parameter density P(θ) (arXiv:2008.08601 §2,
+    arXiv:2408.00082 eq. 14) as a graph.
 
     Raises:
       SpecError / GraphError: naming file and field; about a value inherited from a private parent

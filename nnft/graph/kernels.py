@@ -60,6 +60,8 @@ class Kernels(TextTable):
         layer as the spec does (:func:`layer_labels`: ``z1`` … ``zL``, ``field``).
       source: where the kernels come from: "graph recursion" (this module), or the neuron reference
         (``nnft.kernels_reference``).
+
+    Source: NNGP and NTK recursions (Lee et al. arXiv:1711.00165 eq. 4; Jacot et al. arXiv:1806.07572); the container is not from a paper.
     """
 
     nngp: np.ndarray
@@ -79,8 +81,13 @@ def kernels(model, points) -> Kernels:
     the module docstring: Lee et al. arXiv:1711.00165, Jacot et al. arXiv:1806.07572, LH
     arXiv:2309.01592 eq. 25-26).
 
+    Args:
+      model: a compiled model (``nnft.compile``).
+      points: (P, d) array-like of input points (a single point (d,) is read as P = 1).
+
     Returns:
-      :class:`Kernels` with (P, P) matrices ``nngp`` and ``ntk`` and the per-layer (K, Θ).
+      :class:`Kernels` with (P, P) float64 matrices ``nngp`` and ``ntk`` (units of φ²) and the
+      per-layer (K, Θ).
 
     Raises:
       KernelError: points without d coordinates; a node has no kernel map (non-Gaussian densities
@@ -151,8 +158,17 @@ def layer_labels(layers: list) -> tuple:
 def nngp(model, points) -> np.ndarray:
     """The NNGP kernel K(xᵢ, xⱼ) of the field (infinite width), (P, P) for points (P, d).
 
+    Args:
+      model: a compiled model (``nnft.compile``).
+      points: (P, d) input points.
+
+    Returns:
+      (P, P) float64 array in units of φ².
+
     Raises:
       KernelError: as :func:`kernels`.
+
+    Source: Lee et al. arXiv:1711.00165 eq. 4; arXiv:2309.01592 eq. 13-14.
     """
     return kernels(model, points).nngp
 
@@ -160,8 +176,17 @@ def nngp(model, points) -> np.ndarray:
 def ntk(model, points) -> np.ndarray:
     """The NTK Θ(xᵢ, xⱼ) of the field (infinite width, NTK parameterisation), (P, P) for points (P, d).
 
+    Args:
+      model: a compiled model (``nnft.compile``).
+      points: (P, d) input points.
+
+    Returns:
+      (P, P) float64 array in units of φ².
+
     Raises:
       KernelError: as :func:`kernels`.
+
+    Source: Jacot et al. arXiv:1806.07572; arXiv:2309.01592 eq. 25-26.
     """
     return kernels(model, points).ntk
 
@@ -180,6 +205,10 @@ def kernel_fn(model, batch_size: int = 256) -> Callable:
     fields, each (n1, n2)). Each block is read off the graph on the union of the two blocks' points
     (:func:`kernels`; recursions of Lee et al. arXiv:1711.00165 and Jacot et al. arXiv:1806.07572), so
     it equals the corresponding block of the one-set Gram on concat(x1, x2). Units: those of φ², as K.
+
+    Returns:
+      ``fn(x1, x2=None, get=("nngp", "ntk"))``: an (n1, n2) float64 array for one name, else a
+      namedtuple of such arrays.
 
     Raises:
       KernelError: as :func:`kernels`; also an unknown ``get``, or a batch_size < 1.

@@ -199,6 +199,10 @@ def compare(theory_or_model, tuples=None, *, lambdas=DEFAULT_LAMBDAS, samples: i
 
     Raises:
       SpecError: the theory has no insertion, or the coupling cannot be determined / is not a constant.
+
+    Source: the interacting theory e^{−S_λ} as a reweighting (arXiv:2408.00082 §5.2 eq. 135-137, sign as
+    in docs/physics.md §10), first-order perturbation theory with connected correlators as vertices
+    (arXiv:2307.03223).
     """
     from nnft.insertions import compile_insertions
     from nnft.sample.reweight import ess_floor

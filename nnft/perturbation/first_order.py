@@ -73,6 +73,12 @@ def first_order(model, tuples, points, weights, couplings=None, widths=None) -> 
       EstimatorError: when n + max k exceeds the order the reference (or the planner) provides —
         e.g. the φ⁴ shift of a 4-point function needs 8-point moments: Cos-net has them, Scalar-net
         (moments up to order 6) does not; or the model has no usable reference.
+
+    Returns:
+      :class:`FirstOrder`: shifts and undeformed G⁽ⁿ⁾, G_c⁽ⁿ⁾ as arrays (len(widths), T), units of φⁿ.
+
+    Source: first-order perturbation theory, −κ(O, S), with connected correlators as vertices
+    (arXiv:2307.03223; arXiv:2408.00082 §5.2, sign as in docs/physics.md §10).
     """
     from nnft.analytic.perturbative import first_order_from_moments
     from nnft.estimators.npoint import MAX_ORDER

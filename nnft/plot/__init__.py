@@ -63,6 +63,8 @@ def plot(result, path=None, **options):
 
     Raises:
       InputError: a result kind with no figure, a bad path, or matplotlib missing.
+
+    Source: not from a paper: figures.
     """
     if path is not None:
         check_path(path)

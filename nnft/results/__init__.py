@@ -115,8 +115,14 @@ def to_dataset(result, **provenance):
     A result returned by :func:`load_result` keeps the provenance of its file (spec, seed, samples,
     dtype, blocks, devices, wall time) where ``provenance`` does not give it, so a re-save loses none.
 
+    Returns:
+      An :class:`xarray.Dataset` whose ``nnft_result`` attribute names the result type; estimates
+      are stored as value and standard-error variables over labelled dims (e.g. ``tuple``, ``width``).
+
     Raises:
       InputError: an unsupported type.
+
+    Source: not from a paper: a file format (xarray Dataset).
     """
     ds = _module_for(result).to_dataset(result, **provenance)
     _restore(ds, _carried(result))
@@ -126,8 +132,16 @@ def to_dataset(result, **provenance):
 def from_dataset(ds):
     """The result a Dataset of :func:`to_dataset` holds (the type its ``nnft_result`` attribute names).
 
+    Args:
+      ds: an :class:`xarray.Dataset` from :func:`to_dataset` or :func:`load_dataset`.
+
+    Returns:
+      The result object of the named type.
+
     Raises:
       InputError: not an nnft result Dataset, or damaged.
+
+    Source: not from a paper: a file format (xarray Dataset).
     """
     kind = ds.attrs.get("nnft_result")
     if kind not in _BY_KIND:
@@ -143,8 +157,19 @@ def from_dataset(ds):
 def save(result, path, **provenance) -> None:
     """Write a result (or a Dataset of one) to ``path``: netCDF-4 for ``.nc``, JSON for ``.json``.
 
+    Args:
+      result: a result object (Report, Correlators, list of CheckResult, ...) or an
+        :class:`xarray.Dataset` from :func:`to_dataset`.
+      path: the file to write, ending in ``.nc`` or ``.json``.
+      **provenance: extra attributes stored with the result (passed to :func:`to_dataset`).
+
+    Returns:
+      None; the file is written.
+
     Raises:
       InputError: another extension, an unwritable path, or an unsupported result type.
+
+    Source: not from a paper: a file format (xarray Dataset).
     """
     from nnft.results.files import check_writable, write
     check_writable(path)
@@ -156,8 +181,16 @@ def save(result, path, **provenance) -> None:
 def load_dataset(path):
     """The Dataset saved in a ``.nc`` or ``.json`` result file.
 
+    Args:
+      path: a ``.nc`` or ``.json`` file written by :func:`save`.
+
+    Returns:
+      The :class:`xarray.Dataset` as stored (its ``nnft_result`` attribute names the result type).
+
     Raises:
       InputError: wrong extension, missing, damaged or foreign file.
+
+    Source: not from a paper: a file format (xarray Dataset).
     """
     from nnft.results.files import read
     return read(path)
@@ -166,8 +199,17 @@ def load_dataset(path):
 def load_result(path):
     """The result saved in a ``.nc`` or ``.json`` file (a Report, Correlators, list of CheckResult, ...).
 
+    Args:
+      path: a ``.nc`` (netCDF, via xarray) or ``.json`` file written by ``nnft.results.save`` or a
+        CLI ``--out``.
+
+    Returns:
+      The result object it holds, of the type that was saved (shapes as when saved).
+
     Raises:
       InputError: wrong extension, missing, damaged or foreign file.
+
+    Source: not from a paper: a file format (xarray Dataset).
     """
     ds = load_dataset(path)
     try:

@@ -242,8 +242,13 @@ def from_dict(data: dict, source: str = "<dict>", dims: dict[str, int] | None = 
       overrides: sizes, constants or dotted paths to override (e.g. ``{"C_W": 0.9, "study.seed": 3}``;
         see :func:`apply_overrides`).
 
+    Returns:
+      The validated :class:`~nnft.spec.models.Theory` (``source`` set to ``source``).
+
     Raises:
       SpecError: naming the file, the field, what was given and what is allowed.
+
+    Source: not from a paper: the spec grammar (docs/spec.md).
     """
     own = dict(data)
     private: list = []
@@ -283,9 +288,19 @@ def load(path: str | Path, **overrides) -> Theory:
         theory = nnft.load("specs/cos_net.yaml", N=64)
         theory = nnft.load("tanh_mlp", C_W=0.9, **{"study.samples": 1000})
 
+    Args:
+      path: a spec file (``.yaml``/``.yml``/``.json``) or the name of a shipped spec
+        (:func:`nnft.shipped_specs`).
+      **overrides: sizes, constants, dotted paths or block mappings, as above.
+
+    Returns:
+      The validated :class:`~nnft.spec.models.Theory` (``source`` is the resolved file).
+
     Raises:
       SpecError: naming the file, the field, what was given and what is allowed (an unknown name
-        gets "did you mean" and the spec's sizes and constants).
+        gets "did you mean" and the spec's sizes and constants); also a missing or unreadable file.
+
+    Source: not from a paper: the spec grammar (docs/spec.md).
     """
     p = resolve(path)
     return from_dict(read_mapping(p), source=str(p), overrides=overrides or None)
@@ -296,8 +311,18 @@ def spec_mapping(spec) -> tuple[dict, str]:
     :class:`Theory` or a compiled model (its theory): what :func:`nnft.run` and :func:`nnft.run_sweep`
     accept.
 
+    Args:
+      spec: a spec file path, a shipped spec name, a mapping, a Theory or a compiled Model.
+
+    Returns:
+      (mapping, source): the spec as a dict (a Theory's set fields) and where it came from
+      (``"<dict>"`` for a mapping).
+
     Raises:
-      InputError: anything else. SpecError: a file or name that cannot be read.
+      InputError: anything else.
+      SpecError: a file or name that cannot be read.
+
+    Source: not from a paper: spec handling.
     """
     spec = _theory_of(spec)
     if isinstance(spec, Theory):
@@ -312,7 +337,20 @@ def spec_mapping(spec) -> tuple[dict, str]:
 
 
 def as_theory(spec) -> Theory:
-    """A validated :class:`Theory` from anything :func:`spec_mapping` accepts (a Theory as it is)."""
+    """A validated :class:`Theory` from anything :func:`spec_mapping` accepts (a Theory as it is).
+
+    Args:
+      spec: a spec file path, a shipped spec name, a mapping, a Theory or a compiled Model.
+
+    Returns:
+      The :class:`Theory` (a compiled Model's own theory).
+
+    Raises:
+      InputError: ``spec`` is none of those.
+      SpecError: a file or name that cannot be read, or a mapping that does not validate.
+
+    Source: not from a paper: spec handling.
+    """
     spec = _theory_of(spec)
     if isinstance(spec, Theory):
         return spec
