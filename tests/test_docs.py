@@ -66,6 +66,8 @@ def test_docs_build_strict(tmp_path):
                            "-f", str(ROOT / "mkdocs.yml"), "-d", str(tmp_path / "site")],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, f"mkdocs build --strict failed:\n{done.stdout}\n{done.stderr}"
+    # --quiet would hide warnings from the strict count: the build runs without it, and none may be printed
+    assert "WARNING" not in done.stderr + done.stdout, done.stderr
     assert (tmp_path / "site" / "index.html").is_file()
     api = (tmp_path / "site" / "api" / "estimators" / "index.html").read_text(encoding="utf-8")
     assert "neuron_measure" in api                       # the reference really came from the docstrings
