@@ -302,3 +302,15 @@ def test_the_finite_width_deviation_is_resolved_at_small_width():
     raw = max(np.abs(r.mean.z(r.theory.mean)).max(), np.abs(r.var.z(var_th)).max())
     assert raw > Z_MAX
     assert max(_worst_z(r, r.theory, 8)) < Z_MAX
+
+
+def test_recorded_steps_are_traced_one_compilation_for_any_steps():
+    """The recorded steps are a traced scan: changing ``steps``/``record`` (same count) reuses the compiled
+    program and gives the same numbers at the shared steps; many recorded steps compile like few."""
+    model = nnft.compile(nnft.from_dict(erf_spec(16, networks=4, record=[0, 1, 3, 20])))
+    a = nnft.train(model)
+    b = nnft.train(model, steps=40, record=[0, 1, 3, 40])
+    assert len([k for k in model.jit_cache if k[0] == "train"]) == 1
+    np.testing.assert_array_equal(a.mean.mean[:3], b.mean.mean[:3])
+    c = nnft.train(model, steps=60, record=list(range(0, 60, 2)), optimizer="momentum")
+    assert c.mean.mean.shape == (30, 3) and np.all(np.isfinite(c.loss.mean))
