@@ -160,12 +160,12 @@ def network_features(model: Model, setup, coords: dict[str, float], dtype, rates
 
         ntk0 = ntk(w0)
 
-        def record(w, wl):
+        def record(w, wl, at_start):
             out = f(w, Z)
             ft = out[M:]
-            th = ntk(w)
+            th = jnp.where(at_start, ntk0, ntk(w))         # at step 0: ΔΘ = 0 and f − f_lin = 0 exactly
             dth = th - ntk0
-            lin2 = jnp.mean((ft - f_lin(wl)[M:]) ** 2) if lin else jnp.zeros((), dtype)
+            lin2 = jnp.where(at_start, 0.0, jnp.mean((ft - f_lin(wl)[M:]) ** 2)) if lin else jnp.zeros((), dtype)
             feats = [ft, jnp.outer(ft, ft).ravel(), ft ** 3, ft ** 4, th.ravel(), dth.ravel(), (dth ** 2).ravel(),
                      jnp.sum(dth ** 2)[None], loss_of(out)[None], lin2[None]]
             return jnp.concatenate([jnp.ravel(a).astype(dtype) for a in feats])
@@ -173,12 +173,14 @@ def network_features(model: Model, setup, coords: dict[str, float], dtype, rates
         # one traced segment (a loop of traced length, then a record) scanned over the recorded steps:
         # the program is compiled once whatever the number of recorded steps (unrolled, compile time
         # grew with T: ~2 min for 11 recorded steps of a 16-wide net under load)
-        def segment(state, seg):
+        def segment(state, seg_at):
+            seg, at = seg_at
             state = jax.lax.fori_loop(0, seg, step, state)
-            return state, record(state[0], state[2])
+            return state, record(state[0], state[2], at == 0)
 
         state = (w0, opt.init(w0), w0, opt.init(w0))
-        _, rows = jax.lax.scan(segment, state, jnp.asarray(segments, dtype=jnp.int32))
+        segs = jnp.asarray(segments, dtype=jnp.int32)
+        _, rows = jax.lax.scan(segment, state, (segs, jnp.cumsum(segs)))
         return rows
 
     return one
