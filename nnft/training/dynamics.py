@@ -163,7 +163,9 @@ def network_features(model: Model, setup, coords: dict[str, float], dtype, rates
         def record(w, wl, at_start):
             out = f(w, Z)
             ft = out[M:]
-            th = jnp.where(at_start, ntk0, ntk(w))         # at step 0: ΔΘ = 0 and f − f_lin = 0 exactly
+            # at step 0: ΔΘ = 0 and f − f_lin = 0 exactly; a cond (the predicate is not batched), so the
+            # NTK is not evaluated again there
+            th = jax.lax.cond(at_start, lambda v: ntk0, ntk, w)
             dth = th - ntk0
             lin2 = jnp.where(at_start, 0.0, jnp.mean((ft - f_lin(wl)[M:]) ** 2)) if lin else jnp.zeros((), dtype)
             feats = [ft, jnp.outer(ft, ft).ravel(), ft ** 3, ft ** 4, th.ravel(), dth.ravel(), (dth ** 2).ravel(),

@@ -312,7 +312,7 @@ def test_recorded_steps_are_traced_one_compilation_for_any_steps():
     b = nnft.train(model, steps=40, record=[0, 1, 3, 40])
     assert len([k for k in model.jit_cache if k[0] == "train"]) == 1
     np.testing.assert_array_equal(a.mean.mean[:3], b.mean.mean[:3])
-    c = nnft.train(model, steps=60, record=list(range(0, 60, 2)), optimizer="momentum")
+    c = nnft.train(model, steps=60, record=list(range(0, 60, 2)))
     assert c.mean.mean.shape == (30, 3) and np.all(np.isfinite(c.loss.mean))
     # at step 0 nothing has moved: ΔΘ and f − f_lin are exactly 0 (also for a net with a fixed uniform phase)
     cos = {**erf_spec(16, networks=4, steps=2, record=[0, 2]), "field": "sum_N(W1 * cos(W0 @ x + b0)) + b1"}
