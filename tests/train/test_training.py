@@ -319,3 +319,13 @@ def test_recorded_steps_are_traced_one_compilation_for_any_steps():
     cos["params"] = {**cos["params"], "b0": {"shape": ["N"], "density": {"uniform": {"low": "-pi", "high": "pi"}}}}
     r = nnft.train(nnft.compile(nnft.from_dict(cos)))
     assert r.dntk_rms.mean[0] == 0 and r.lin_dist.mean[0] == 0 and r.dntk_rms.mean[1] > 0
+
+
+def test_targets_from_numpy_in_the_python_api():
+    """``targets`` may be a numpy vector (or numpy scalars) in ``nnft.train``; a matrix is refused naming the field."""
+    from nnft.spec.train import Train
+    base = {"inputs": {"list": [[0.0], [1.0]]}}
+    assert Train.model_validate({**base, "targets": np.array([1.0, 2.0], np.float32)}).targets == [1.0, 2.0]
+    assert Train.model_validate({**base, "targets": [np.float32(0.5), 1]}).targets == [0.5, 1.0]
+    with pytest.raises(Exception, match="list of numbers"):
+        Train.model_validate({**base, "targets": np.ones((2, 2))})
