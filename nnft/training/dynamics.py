@@ -151,7 +151,9 @@ def network_features(model: Model, setup, coords: dict[str, float], dtype, rates
             return w, s, wl, sl
 
         def ntk(w):
-            jac = jax.jacrev(lambda v: f(v, Z))(w)
+            # without the non-finite rule: a point whose intermediates overflowed has φ = NaN by the rule in
+            # the recorded f(w, Z) at the same ω (test points' f, training points' loss), which stops the run
+            jac = jax.jacrev(lambda v: f_fast(v, Z))(w)
             total = 0.0
             for k in coords:
                 J = jac[k].reshape(Z.shape[0], -1)

@@ -329,3 +329,12 @@ def test_targets_from_numpy_in_the_python_api():
     assert Train.model_validate({**base, "targets": [np.float32(0.5), 1]}).targets == [0.5, 1.0]
     with pytest.raises(Exception, match="list of numbers"):
         Train.model_validate({**base, "targets": np.ones((2, 2))})
+
+
+def test_a_diverging_ensemble_stops_with_eta_crit_in_the_message():
+    """Far above η_crit the outputs overflow: the run stops with a SamplingError giving η_crit (the NTK is
+    taken without the non-finite rule; the rule on the recorded f(w, Z) at the same ω catches it)."""
+    from nnft.errors import SamplingError
+    model = nnft.compile(nnft.from_dict(erf_spec(16, networks=4, steps=200, record=[0, 200], linearised=False)))
+    with pytest.raises(SamplingError, match="η_crit"):
+        nnft.train(model, lr=50.0)
