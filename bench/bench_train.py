@@ -108,7 +108,7 @@ def main():
         fn = next(v for k, v in model.jit_cache.items() if isinstance(k, tuple) and k and k[0] == "train")
         with jax.enable_x64(True):
             rates = (LR, 0.9, 0.0)
-            mem_n = fn.lower(jax.random.key(0), 0, rates).compile().memory_analysis()
+            mem_n = fn.lower(jax.random.key(0), 0, rates, np.array([0, steps], np.int32)).compile().memory_analysis()
         mem_h = hand.lower(jax.random.key(0)).compile().memory_analysis()
 
         def per_net(m):

@@ -28,6 +28,8 @@ from nnft.tables import TextTable
 
 __all__ = ["GPPosterior", "MAX_JITTER", "cholesky_jitter", "gp_posterior", "nngp_posterior"]
 
+#: most training + test points of one NNGP posterior (its kernel matrix, float64: 512 MB)
+MAX_GP_POINTS = 8192
 #: largest jitter tried, relative to the mean diagonal of K (a larger one would change the model)
 MAX_JITTER = 1e-6
 #: smallest nonzero jitter tried, relative to the mean diagonal of K
@@ -167,13 +169,17 @@ def nngp_posterior(model, x_train, y_train, x_test, noise_var: float) -> GPPoste
       :class:`GPPosterior`.
 
     Raises:
-      InputError: malformed arrays or σ_ε².  KernelError: no NNGP for this model.
+      InputError: malformed arrays or σ_ε², no training point, or more than :data:`MAX_GP_POINTS` training and
+        test points together.  KernelError: no NNGP for this model.
       EstimatorError: K + σ_ε² I not positive definite even with the largest jitter.
     """
     from nnft.kernels_reference import kernels_or_reference
     X, y, Xs, nv = _check(x_train, y_train, x_test, noise_var)
     if X.shape[1] != model.d:
         raise InputError(f"points must have d = {model.d} coordinates, got {X.shape[1]}")
+    if not 1 <= len(X) or len(X) + len(Xs) > MAX_GP_POINTS:
+        raise InputError(f"need at least 1 training point and at most {MAX_GP_POINTS} training + test points "
+                         f"(the kernel matrix is their square); got {len(X)} + {len(Xs)}")
     k = kernels_or_reference(model, np.concatenate([X, Xs]))
     K = np.asarray(k.nngp, dtype=np.float64)
     n = len(X)

@@ -83,6 +83,10 @@ class Train(Strict):
     def _numbers(cls, v):
         if v is None:
             return v
+        if isinstance(v, tuple) or (type(v).__module__ == "numpy" and getattr(v, "ndim", None) == 1):
+            v = list(v.tolist() if hasattr(v, "tolist") else v)      # the Python API: a tuple or a numpy vector
+        v = [y.item() if type(y).__module__ == "numpy" and getattr(y, "ndim", None) == 0 else y for y in v] \
+            if isinstance(v, list) else v
         if not isinstance(v, list):
             raise LocatedError("expected a list of numbers (one target per training input)",
                                allowed="[0.1, -0.3, ...]")

@@ -96,9 +96,10 @@ def unchecked_field(model: Model, dtype):
     return f
 
 
-def network_features(model: Model, setup, coords: dict[str, float], dtype, rates):
+def network_features(model: Model, setup, coords: dict[str, float], dtype, rates, segments=None):
     """θ₀ of one network -> its features (T, F) (:class:`Layout` of P test and Q = M + P NTK points);
-    ``rates`` = (lr, momentum, weight_decay), possibly traced.
+    ``rates`` = (lr, momentum, weight_decay), possibly traced; ``segments`` (T,) the steps between recorded
+    steps (default from ``setup.record``), possibly traced.
 
     The network and, when ``setup.block.linearised``, its linearisation f_lin(ω) = f(ω₀) + J₀(ω − ω₀)
     (Lee et al. arXiv:1902.06720 eq. 6) are trained side by side with the same optimiser on the same loss.
@@ -111,7 +112,8 @@ def network_features(model: Model, setup, coords: dict[str, float], dtype, rates
     Z = jnp.concatenate([X, T])                                   # NTK points: train, then test
     M = X.shape[0]
     c = setup.loss_factor
-    segments = np.diff(np.concatenate([[0], setup.record])).astype(int)
+    if segments is None:
+        segments = np.diff(np.concatenate([[0], setup.record])).astype(np.int32)
     lin = setup.block.linearised
     raw = unchecked_field(model, dtype)
 
@@ -149,7 +151,9 @@ def network_features(model: Model, setup, coords: dict[str, float], dtype, rates
             return w, s, wl, sl
 
         def ntk(w):
-            jac = jax.jacrev(lambda v: f(v, Z))(w)
+            # without the non-finite rule: a point whose intermediates overflowed has φ = NaN by the rule in
+            # the recorded f(w, Z) at the same ω (test points' f, training points' loss), which stops the run
+            jac = jax.jacrev(lambda v: f_fast(v, Z))(w)
             total = 0.0
             for k in coords:
                 J = jac[k].reshape(Z.shape[0], -1)
@@ -158,23 +162,30 @@ def network_features(model: Model, setup, coords: dict[str, float], dtype, rates
 
         ntk0 = ntk(w0)
 
-        def record(w, wl, first):
+        def record(w, wl, at_start):
             out = f(w, Z)
             ft = out[M:]
-            th = ntk0 if first else ntk(w)
+            # at step 0: ΔΘ = 0 and f − f_lin = 0 exactly; a cond (the predicate is not batched), so the
+            # NTK is not evaluated again there
+            th = jax.lax.cond(at_start, lambda v: ntk0, ntk, w)
             dth = th - ntk0
-            lin2 = jnp.mean((ft - f_lin(wl)[M:]) ** 2) if lin else jnp.zeros((), dtype)
+            lin2 = jnp.where(at_start, 0.0, jnp.mean((ft - f_lin(wl)[M:]) ** 2)) if lin else jnp.zeros((), dtype)
             feats = [ft, jnp.outer(ft, ft).ravel(), ft ** 3, ft ** 4, th.ravel(), dth.ravel(), (dth ** 2).ravel(),
                      jnp.sum(dth ** 2)[None], loss_of(out)[None], lin2[None]]
             return jnp.concatenate([jnp.ravel(a).astype(dtype) for a in feats])
 
+        # one traced segment (a loop of traced length, then a record) scanned over the recorded steps:
+        # the program is compiled once whatever the number of recorded steps (unrolled, compile time
+        # grew with T: ~2 min for 11 recorded steps of a 16-wide net under load)
+        def segment(state, seg_at):
+            seg, at = seg_at
+            state = jax.lax.fori_loop(0, seg, step, state)
+            return state, record(state[0], state[2], at == 0)
+
         state = (w0, opt.init(w0), w0, opt.init(w0))
-        rows = []
-        for i, seg in enumerate(segments):
-            if seg:
-                state = jax.lax.fori_loop(0, int(seg), step, state)
-            rows.append(record(state[0], state[2], i == 0 and seg == 0))
-        return jnp.stack(rows)
+        segs = jnp.asarray(segments, dtype=jnp.int32)
+        _, rows = jax.lax.scan(segment, state, (segs, jnp.cumsum(segs)))
+        return rows
 
     return one
 
@@ -182,19 +193,20 @@ def network_features(model: Model, setup, coords: dict[str, float], dtype, rates
 def chunk_step(model: Model, setup, coords: dict[str, float], chunk: int, dtype):
     """The jitted step of one chunk: (key, start) -> features (chunk, T·F) of networks start … start+chunk−1
     (float64; the caller drops the rows past the ensemble's end). Compiled once per model, data, recorded
-    steps, optimiser and chunk shape (kept in ``model.jit_cache``); the learning rate, momentum and weight
-    decay are traced arguments, so a learning-rate sweep compiles once."""
+    steps' count, optimiser and chunk shape (kept in ``model.jit_cache``); the learning rate, momentum and weight
+    decay and the recorded steps are traced arguments, so a learning-rate or steps sweep compiles once."""
     b = setup.block
-    cache_key = ("train", setup.X.tobytes(), setup.Y.tobytes(), setup.test.tobytes(), setup.record.tobytes(),
+    cache_key = ("train", setup.X.tobytes(), setup.Y.tobytes(), setup.test.tobytes(), len(setup.record),
                  setup.loss_factor, b.optimizer, b.linearised, setup.weight_decay > 0, tuple(sorted(coords.items())),
                  int(chunk), np.dtype(dtype).name)
     if cache_key not in model.jit_cache:
-        def step(key, start, rates):
-            one = network_features(model, setup, coords, dtype, rates)
+        def step(key, start, rates, segments):
+            one = network_features(model, setup, coords, dtype, rates, segments)
             theta = model.sample(key, chunk, start, dtype)
             return jax.vmap(one)(theta).reshape(chunk, -1).astype(jnp.float64)
 
         model.jit_cache[cache_key] = jax.jit(step)
     fn = model.jit_cache[cache_key]
     rates = (setup.lr, setup.momentum, setup.weight_decay)
-    return lambda key, start: fn(key, start, rates)
+    segments = np.diff(np.concatenate([[0], setup.record])).astype(np.int32)
+    return lambda key, start: fn(key, start, rates, segments)

@@ -107,3 +107,19 @@ def test_gp_posterior_round_trips_through_xarray(relu, tmp_path):
     np.testing.assert_array_equal(back.cov, gp.cov)
     assert back.log_evidence == gp.log_evidence and back.jitter == gp.jitter
     assert "log evidence" in back.table()
+
+
+def test_nngp_posterior_refuses_no_data_and_too_many_points_before_any_work():
+    """No training point, or more points than the kernel matrix bound (10⁶ points would be a 7 TiB matrix)."""
+    import numpy as np
+    import pytest
+
+    import nnft
+    from nnft.bayes.gp import MAX_GP_POINTS
+    from nnft.errors import InputError
+    m = nnft.compile(nnft.load("relu_net", N=8))
+    xs = np.zeros((1, 1))
+    with pytest.raises(InputError, match="at least 1 training point"):
+        nnft.nngp_posterior(m, np.zeros((0, 1)), np.zeros(0), xs, 0.1)
+    with pytest.raises(InputError, match=str(MAX_GP_POINTS)):
+        nnft.nngp_posterior(m, np.zeros((10 ** 6, 1)), np.zeros(10 ** 6), xs, 0.1)

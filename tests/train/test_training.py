@@ -302,3 +302,39 @@ def test_the_finite_width_deviation_is_resolved_at_small_width():
     raw = max(np.abs(r.mean.z(r.theory.mean)).max(), np.abs(r.var.z(var_th)).max())
     assert raw > Z_MAX
     assert max(_worst_z(r, r.theory, 8)) < Z_MAX
+
+
+def test_recorded_steps_are_traced_one_compilation_for_any_steps():
+    """The recorded steps are a traced scan: changing ``steps``/``record`` (same count) reuses the compiled
+    program and gives the same numbers at the shared steps; many recorded steps compile like few."""
+    model = nnft.compile(nnft.from_dict(erf_spec(16, networks=4, record=[0, 1, 3, 20])))
+    a = nnft.train(model)
+    b = nnft.train(model, steps=40, record=[0, 1, 3, 40])
+    assert len([k for k in model.jit_cache if k[0] == "train"]) == 1
+    np.testing.assert_array_equal(a.mean.mean[:3], b.mean.mean[:3])
+    c = nnft.train(model, steps=60, record=list(range(0, 60, 2)))
+    assert c.mean.mean.shape == (30, 3) and np.all(np.isfinite(c.loss.mean))
+    # at step 0 nothing has moved: ΔΘ and f − f_lin are exactly 0 (also for a net with a fixed uniform phase)
+    cos = {**erf_spec(16, networks=4, steps=2, record=[0, 2]), "field": "sum_N(W1 * cos(W0 @ x + b0)) + b1"}
+    cos["params"] = {**cos["params"], "b0": {"shape": ["N"], "density": {"uniform": {"low": "-pi", "high": "pi"}}}}
+    r = nnft.train(nnft.compile(nnft.from_dict(cos)))
+    assert r.dntk_rms.mean[0] == 0 and r.lin_dist.mean[0] == 0 and r.dntk_rms.mean[1] > 0
+
+
+def test_targets_from_numpy_in_the_python_api():
+    """``targets`` may be a numpy vector (or numpy scalars) in ``nnft.train``; a matrix is refused naming the field."""
+    from nnft.spec.train import Train
+    base = {"inputs": {"list": [[0.0], [1.0]]}}
+    assert Train.model_validate({**base, "targets": np.array([1.0, 2.0], np.float32)}).targets == [1.0, 2.0]
+    assert Train.model_validate({**base, "targets": [np.float32(0.5), 1]}).targets == [0.5, 1.0]
+    with pytest.raises(Exception, match="list of numbers"):
+        Train.model_validate({**base, "targets": np.ones((2, 2))})
+
+
+def test_a_diverging_ensemble_stops_with_eta_crit_in_the_message():
+    """Far above η_crit the outputs overflow: the run stops with a SamplingError giving η_crit (the NTK is
+    taken without the non-finite rule; the rule on the recorded f(w, Z) at the same ω catches it)."""
+    from nnft.errors import SamplingError
+    model = nnft.compile(nnft.from_dict(erf_spec(16, networks=4, steps=200, record=[0, 200], linearised=False)))
+    with pytest.raises(SamplingError, match="η_crit"):
+        nnft.train(model, lr=50.0)
