@@ -218,8 +218,8 @@ def _erf_dF(k11, k22, k12):
 
 
 def _sign_F(k11, k22, k12):
-    """E sign(u)sign(v) = (2/π) arcsin ρ = 1 − 2θ/π."""
-    return 1 - 2 * _theta(k11, k22, k12) / np.pi
+    """E sign(u)sign(v) = (2/π) arcsin ρ = 1 − 2θ/π; 0 if a unit has variance 0 (sign(0) = 0)."""
+    return np.where(np.asarray(k11) * np.asarray(k22) > 0, 1 - 2 * _theta(k11, k22, k12) / np.pi, 0.0)
 
 
 def _abs_F(k11, k22, k12):
@@ -229,8 +229,11 @@ def _abs_F(k11, k22, k12):
 
 
 def _step_F(k11, k22, k12):
-    """E H(u)H(v) = P(u > 0, v > 0) = (π − θ)/(2π) (Sheppard 1899; Cho & Saul's arc-cosine kernel n = 0)."""
-    return (np.pi - _theta(k11, k22, k12)) / (2 * np.pi)
+    """E H(u)H(v) = P(u > 0, v > 0) = (π − θ)/(2π) (Sheppard 1899; Cho & Saul's arc-cosine kernel n = 0).
+
+    A unit of variance 0 is u = 0 with H(0) = ½ (the JAX function's convention), so then E H(u)H(v) = ½·½.
+    """
+    return np.where(np.asarray(k11) * np.asarray(k22) > 0, (np.pi - _theta(k11, k22, k12)) / (2 * np.pi), 0.25)
 
 
 def _no_ntk(k11, k22, k12):

@@ -132,6 +132,8 @@ class Discrete(_Atoms):
         bad = ~(np.abs(total - 1.0) <= PROB_TOL)
         if np.any(bad):
             t = float(total[bad][0]) if np.ndim(total) else float(total)
+            dflt = ", ".join(f"p{i} = {self.defaults[f'p{i}']:g}" for i in range(1, 5))
             raise DensityArgError(f"{self.name}: the probabilities p1 + p2 + p3 + p4 must sum to 1, got {t!r} "
-                                  "(unused atoms: leave their p at 0)", density=self.name, arg="p1", value=t,
+                                  f"(a p left out takes its default: {dflt}; give every p you use, and 0 for "
+                                  "unused atoms)", density=self.name, arg="p1", value=t,
                                   constraint="p1 + p2 + p3 + p4 = 1")

@@ -234,8 +234,10 @@ class _Builder:
                            hint="use smaller sizes in dims (e.g. nnft.load(path, N=...))")
             dens = get_density(p.density_kind)
             if dens.event_dims > len(p.shape):
-                raise _err(t, where, f"density {p.density_kind} draws vectors along the last axis; "
-                           "the parameter needs at least one axis", got=p.shape)
+                what = "vectors along the last axis" if dens.event_dims == 1 else \
+                    f"one block over the last {dens.event_dims} axes (a matrix: its last two)"
+                raise _err(t, where, f"density {p.density_kind} draws {what}; the parameter needs at least "
+                           f"{dens.event_dims} axes", got=p.shape)
             self.g.add_node(ir.param_node(name), kind="param", name=name, axes=tuple(p.shape),
                             density=p.density_kind, field=f"params.{name}")
         self.build_definitions()

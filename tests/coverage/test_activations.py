@@ -187,3 +187,43 @@ def test_criticality_of_the_new_activations():
     for name in ("step", "sign"):
         with pytest.raises(InputError, match="δ"):
             criticality(name, 1.0, 0.0)
+
+
+def test_step_and_sign_kernels_at_a_unit_of_variance_zero():
+    """A unit of variance 0 is u = 0 (e.g. x = 0 in a bias-free net): the JAX functions give H(0) = ½ and
+    sign(0) = 0, so E H(u)H(v) = ¼ and E sign(u)sign(v) = 0 — not the ρ → 1 limits ½ and 1."""
+    step, sign = FUNCTIONS["step"].kernel.F, FUNCTIONS["sign"].kernel.F
+    for k22 in (0.0, 1.3):
+        assert step(0.0, k22, 0.0) == pytest.approx(0.25, abs=1e-15)
+        assert sign(0.0, k22, 0.0) == pytest.approx(0.0, abs=1e-15)
+    assert step(1.0, 1.0, 1.0) == pytest.approx(0.5, abs=1e-15)   # non-degenerate ρ = 1 unchanged
+    assert sign(1.0, 1.0, 1.0) == pytest.approx(1.0, abs=1e-15)
+
+
+ORIGIN_SPEC = """nnft: 1
+name: origin
+dims: {d: 1, N: 4}
+constants: {C_W: 2.0}
+mlp: {depth: 1, width: N, activation: ACT, weight_var: C_W / fan_in, bias_var: 0}
+"""
+
+
+@pytest.mark.parametrize("act", ["step", "sign"])
+def test_step_sign_net_at_the_origin_matches_monte_carlo(act, tmp_path):
+    """d = 1, C_b = 0, x = 0: G(0, x) = C_W E σ(0)σ(v) from samples vs the kernel map, |z| < Z_MAX; the
+    ρ → 1 value (the old kernel's answer) fails the same comparison."""
+    spec = tmp_path / "origin.yaml"
+    spec.write_text(ORIGIN_SPEC.replace("ACT", act))
+    model = nnft.compile(nnft.load(str(spec)))
+    pts = np.array([[0.0], [1.0]])
+    K = kernels(model, pts).nngp
+    mc = nnft.measure(model, [pts[[0, 0]], pts[[0, 1]]], samples=4000, key=3).full
+    for k, (i, j) in enumerate([(0, 0), (0, 1)]):
+        m, s = float(np.ravel(mc.mean)[k]), float(np.ravel(mc.stderr)[k])
+        if s > 0:
+            assert abs(m - K[i, j]) / s < Z_MAX
+        else:
+            assert m == pytest.approx(K[i, j], abs=1e-6)
+    old = {"step": 2.0 * 0.5, "sign": 2.0 * 1.0}[act]            # C_W·(ρ → 1 limit) at (0, 0)
+    m, s = float(np.ravel(mc.mean)[0]), float(np.ravel(mc.stderr)[0])
+    assert abs(m - old) > Z_MAX * max(s, 1e-3)

@@ -81,6 +81,8 @@ def test_validation_and_refusals():
         d.check({"v1": 0.0, "p1": 0.5, "v2": 1.0, "p2": 0.4})
     with pytest.raises(DensityArgError, match="p2"):
         d.check({"p2": -0.1})
+    with pytest.raises(DensityArgError, match="default: p1 = 0.5, p2 = 0.5"):   # {v1: 2, p1: 1}: p2 defaults to ½
+        d.check({"v1": 2.0, "p1": 1.0})
     with pytest.raises(DensityArgError, match="noise map"):
         get_density("rademacher").noise_map(np.zeros(3), {})
     with pytest.raises(NnftError, match="sum to 1"):

@@ -114,3 +114,17 @@ def test_haar_first_layer_is_not_a_neuron_sum_and_g2_matches_the_sphere():
     assert np.all(np.abs(g2.z(want)) < Z_MAX), g2.z(want)
     gauss = 3 * float(np.mean(np.tanh(np.random.default_rng(0).normal(size=400_000)) ** 2))
     assert abs(g2.z(np.array([gauss, 0.0]))[0]) > Z_MAX          # twin: the Gaussian-weight value
+
+
+def test_haar_on_a_vector_is_one_clear_error(tmp_path):
+    """A matrix law on a parameter with one axis: one line, exit 2, saying it needs 2 axes."""
+    from click.testing import CliRunner
+
+    from nnft.cli import main
+    spec = tmp_path / "haar_vec.yaml"
+    spec.write_text("nnft: 1\nname: hv\ndims: {d: 1, N: 4}\nparams:\n"
+                    "  W: {shape: [N], density: {haar_orthogonal: {scale: 1}}}\n"
+                    "field: sum_N(W * x[0])\n")
+    res = CliRunner().invoke(main, ["validate", str(spec)])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert "params.W.shape" in res.output and "at least 2 axes" in res.output

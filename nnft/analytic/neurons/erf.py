@@ -126,7 +126,7 @@ class ErfLayer(GaussianPreactivation):
     equation = "docs/physics.md §4 (erf kernel); Price's theorem for K = 4 and 6"
     accuracy_abs = 1e-10
     #: (outer, inner) Gauss–Legendre nodes of the K = 6 path integral, tried in turn
-    K6_RULES = ((16, 32), (24, 48), (40, 96), (64, 160), (96, 256))
+    K6_RULES = ((16, 32), (24, 48), (40, 96), (64, 160), (96, 256), (160, 400), (256, 640))
 
     @property
     def accuracy(self) -> float:
@@ -148,7 +148,11 @@ class ErfLayer(GaussianPreactivation):
                 fine = sign_moment6(sig, *rule)
                 if abs(fine - coarse) <= self.accuracy_abs:
                     return fine
-                coarse = fine
+                coarse, last = fine, coarse
+            raise QuadratureError(f"erf_layer: K=6 path integral not converged to {self.accuracy_abs:g} with "
+                                  f"{self.K6_RULES[-1]} Gauss–Legendre nodes ({last!r} vs {fine!r}): the "
+                                  "preactivation variance is large and points nearly coincide (use smaller "
+                                  "weight_std / bias_std, or points further apart)")
         if abs(fine - coarse) > self.accuracy_abs:
             raise QuadratureError(f"erf_layer: K={k} path integral not converged ({coarse!r} vs {fine!r})")
         return fine
