@@ -34,3 +34,14 @@ def test_brute_force_agrees_with_neuron_level_and_scales_as_one_over_n():
     rel_nl = nl.connected.stderr[:, 0] / np.abs(nl.connected.mean[:, 0])
     assert np.ptp(rel_nl) < 1e-9
     assert s[-1] / g[-1] > 3 * s[0] / g[0]
+
+
+def test_neuron_level_error_bars_from_few_blocks_are_flagged():
+    """2000 neurons of width-1000 networks are 2 networks, so 2 jackknife blocks: the error bar is a Student-t(1)
+    quantity and must carry the flag; 32 networks (16 blocks) do not."""
+    import nnft
+    model = nnft.compile(nnft.load("gauss_net", N=100))
+    few = nnft.neuron_measure(model, [((0.0,), (0.5,))], neurons=200, key=1)
+    assert any(n.startswith("few blocks") and "1 degrees of freedom" in n for n in few.connected.notes)
+    many = nnft.neuron_measure(model, [((0.0,), (0.5,))], neurons=3200, key=1)
+    assert not any(n.startswith("few blocks") for n in many.connected.notes)

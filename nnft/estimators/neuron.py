@@ -104,6 +104,9 @@ def combine(plan: Plan, M: np.ndarray, widths, v_mom: np.ndarray, b_mom: np.ndar
     return full, conn
 
 
+#: below this many jackknife blocks an error bar is itself too noisy to read z on a normal scale: flagged
+MIN_TRUSTED_BLOCKS = 16
+
 def neuron_measure(model: Model, tuples, *, neurons: int = 1_000_000, widths=None, key=0, chunk: int = 4096,
                    blocks: int = 64, dtype: str = "float32", devices=None, checkpoint=None, resume: bool = False,
                    progress=None) -> WidthCorrelators:
@@ -165,6 +168,12 @@ def neuron_measure(model: Model, tuples, *, neurons: int = 1_000_000, widths=Non
     acc.n = networks * W_s
     full = acc.jackknife(lambda M: combine(plan, M, widths, v_mom, b_mom)[0], plan.uses(False), "G (neuron-level)")
     conn = acc.jackknife(lambda M: combine(plan, M, widths, v_mom, b_mom)[1], plan.uses(True), "G_c (neuron-level)")
+    used = blocks if networks >= 2 * blocks else max(2, networks // 2)     # as nnft.sample.iid.stream splits them
+    if used < MIN_TRUSTED_BLOCKS:
+        notes = tuple(notes) + (f"few blocks: {neurons} neurons are {networks} networks of width {W_s}, so the error "
+                                f"bars come from {used} jackknife blocks and z follows a Student-t with {used - 1} "
+                                f"degrees of freedom (heavier tails than normal); draw ≥ "
+                                f"{2 * MIN_TRUSTED_BLOCKS * W_s} neurons for {MIN_TRUSTED_BLOCKS}+ blocks",)
     if notes:
-        full, conn = replace(full, notes=full.notes + notes), replace(conn, notes=conn.notes + notes)
+        full, conn = replace(full, notes=full.notes + tuple(notes)), replace(conn, notes=conn.notes + tuple(notes))
     return WidthCorrelators(widths=widths, full=full, connected=conn, orders=plan.orders)
