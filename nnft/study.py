@@ -197,7 +197,8 @@ class Report(TextTable):
         n = 1 row, and an n = 2 row of a theory with ⟨φ⟩ = 0 by symmetry (:attr:`zero_mean`), shows
         G_c as "= G": one estimate, not two equal columns."""
         t = self.theory
-        lines = [f"{t.name}  ({t.source})", "  " + "  ".join(f"{k}={v}" for k, v in t.dims.items()),
+        lines = [f"{t.name}  ({t.source})", "  " + "  ".join([f"{k}={v}" for k, v in t.dims.items()]
+                                                            + [f"{k}={v}" for k, v in t.constants.items()]),
                  f"  {self.samples} networks, seed {self.seed}"]
         if self.versions or self.dtype:
             v = self.versions or {}

@@ -366,7 +366,8 @@ def lattice_spectrum(model: Model, box, n: int, *, modes=None, samples: int = 20
              f"resolution 2π/(na) = {info['resolution']:.4g}: the box smooths G̃ with the Fejér window (finite volume)",
              *moment_notes, *exact_zero)
     if model.insertions:
-        notes += ("the theory has insertions: networks reweighted by e^{−∫V(φ)} (Kish ESS on the estimate); the "
+        notes += (f"the theory has insertions: networks reweighted by e^{{−∫V(φ)}} (Kish ESS = {acc.ess:.4g} of "
+                  f"{int(samples)} networks; a degenerate ESS warns); the "
                   "insertion's box breaks translation invariance, so G̃ is the spectrum of the lattice box only",)
     return PowerSpectrum(momenta=p, spectrum=est, route="lattice", lattice=info, notes=notes,
                          source=model.theory.source)

@@ -86,6 +86,8 @@ class Training(TextTable):
             flag = "" if s.get("lr", 0) < ec else f" — lr = {s.get('lr'):g} is above it (catapult or divergence)"
             lines.append(f"η_crit from the measured NTK at t = 0: 2/(c λ_max(E Θ̂_0)) = {ec:.6g}{flag}")
         head = f"{'step':>6} {'t':>9} {'loss':>22} {'|ΔΘ|_F':>20} {'|f-f_lin|':>20}"
+        if th is not None:
+            lines.append("loss: ensemble mean ± standard error [linearised-GP theory]")
         lines.append(head)
         for i, k in enumerate(self.steps):
             loss = format_value(self.loss.mean[i], self.loss.stderr[i])
