@@ -105,8 +105,9 @@ class Model:
 
     def _scalar_only(self, what: str) -> None:
         if self.is_vector:
-            raise InputError(f"Model.{what}: this theory is a vector field with {self.components} components "
-                             f"(components: {self.theory.components}); use Model.vector_fields, or "
+            raise InputError(f"{self.theory.source}: scalar correlators (nnft run/spectrum, measure; Model.{what}) "
+                             f"need a scalar field, and this theory is a vector field with {self.components} "
+                             f"components (components: {self.theory.components}); use Model.vector_fields, or "
                              "nnft.local_correlator (command line: nnft local SPEC 'phi[0](x) * phi[1](y)') "
                              "for correlators with component indices, and nnft check for its symmetries")
 

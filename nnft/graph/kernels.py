@@ -94,6 +94,10 @@ def kernels(model, points) -> Kernels:
         feeding the units, shared parameters, activations whose Gaussian integrals diverge, ...),
         naming the spec field; a field that is not a Gaussian process at infinite width.
     """
+    if getattr(model, "is_vector", False):
+        raise KernelError(f"{model.theory.source}: kernel maps are built for scalar fields, and this theory is a "
+                          f"vector field with {model.components} components (components: {model.theory.components}); "
+                          "measure its component correlators with nnft local SPEC 'phi[0](x) * phi[0](y)'")
     g = model.graph
     dims = model.theory.dims
     X = np.atleast_2d(np.asarray(points, dtype=np.float64))

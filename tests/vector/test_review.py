@@ -84,3 +84,11 @@ def test_the_derivative_moment_is_the_total_number_of_derivatives():
         local_correlator(m, [[[0.3], [0.1]]], [["d0 phi", "phi"]], samples=100)
     with pytest.raises(EstimatorError, match="E\\|W0\\|\\^2"):
         local_correlator(m, [[[0.3], [0.1]]], [["d0 phi", "d0 phi"]], samples=100)
+
+
+def test_kernel_of_a_vector_field_is_refused_in_one_line_naming_components():
+    from click.testing import CliRunner
+    from nnft.cli import main
+    res = CliRunner().invoke(main, ["kernel", "gauss_net_vector"])
+    assert res.exit_code == 2 and "vector field with 3 components" in res.output
+    assert "Traceback" not in res.output and len(res.output.strip().splitlines()) == 1
