@@ -234,7 +234,7 @@ class Report(TextTable):
         if tails:
             header += ["k̂"]
             minw += [9]
-        header += ["theory"]
+        header += ["source"]                                  # the kind of theory, told apart from the k̂ column
         minw += [13]
         if self.ess is not None:
             header += ["ESS"]
@@ -287,7 +287,7 @@ class Report(TextTable):
         foot: list[str] = []
         used = list(dict.fromkeys(k for r in self.rows for k in (r.kind_full, r.kind_connected) if k))
         if used:
-            foot += [""] + [f"  theory {KINDS[k][0]}: {KINDS[k][1]}" for k in used if k in KINDS]
+            foot += [""] + [f"  source {KINDS[k][0]}: {KINDS[k][1]}" for k in used if k in KINDS]
             if any(r.allow_full or r.allow_connected for r in self.rows):
                 foot.append("  z~ : an asymptotic theory, z = (MC − theory)/√(se² + a²) with the stated allowance a — "
                              "not an exact test")

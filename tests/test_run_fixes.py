@@ -125,3 +125,10 @@ def test_sweep_values_integral_float_empty_and_duplicates():
         theories("deep_linear", "study.samples", ["1e3", 1000])     # the same value, written two ways
     res = CliRunner().invoke(main, ["run", "deep_linear", "--set", "N=4,8,4"])
     assert res.exit_code == 2 and "swept twice" in res.output and len(res.output.strip().splitlines()) == 1
+
+
+def test_theory_kind_column_has_its_own_header(one_report):
+    """The kind-of-theory column is headed `source`, not `theory` (which read as `k̂ theory`)."""
+    text = one_report.table()
+    header = next(line for line in text.splitlines() if line.lstrip().startswith("n ") and "points" in line)
+    assert header.split()[-1] == "source" and not header.rstrip().endswith("theory")

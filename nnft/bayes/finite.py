@@ -94,7 +94,19 @@ class Posterior(TextTable):
                 f"\nlog evidence {estimate(float(self.log_evidence.mean), float(self.log_evidence.stderr))}")
         tail += ("" if self.nngp is None else
                  f"\nNNGP log evidence {self.nngp.log_evidence:.6g} (jitter {self.nngp.jitter:.3g}, {self.nngp.source})")
+        if self.nngp is not None:
+            tail += "\n" + self.width_note()
         return head + "\n" + "\n".join(render(header, rows)) + tail
+
+    def width_note(self) -> str:
+        """The table note on z against the NNGP: a finite-width posterior differs from the NNGP (N = ∞) one by
+        O(1/N) (the prior's connected 4-point function is O(1/N), arXiv:2408.00082 eq. 39, 50-51), so z measures
+        that shift plus Monte Carlo noise (MC error only in the denominator), not a failure."""
+        scale = ("" if not self.width else
+                 f" (for relu_net the mean shifts by ≈ 0.5/N = {0.5 / self.width:.2g} here; docs/posterior.md §3)")
+        return ("note: z (MC error only) is against the NNGP, the N = ∞ posterior; at finite N the posterior is "
+                f"expected to differ from it by O(1/N){scale}, so a large |z| measures that finite-width shift plus "
+                "noise, not a failure")
 
     def z_mean(self) -> np.ndarray:
         """(m,) z-scores of the posterior mean against the NNGP mean (MC error only)."""

@@ -82,6 +82,14 @@ class ComparisonRow:
         return float(self.mc.mean) / self.first_order
 
     @property
+    def ratio_stderr(self) -> float | None:
+        """Standard error of :attr:`ratio`: the MC standard error over |first order| (the first order is
+        exact, so only the MC error propagates); None when :attr:`ratio` is."""
+        if self.ratio is None:
+            return None
+        return float(self.mc.stderr) / abs(self.first_order)
+
+    @property
     def breaks(self) -> bool | None:
         """|z| > threshold: the MC resolves a departure from first order (None if unavailable)."""
         z = self.z
@@ -146,10 +154,11 @@ class Comparison(TextTable):
                   "  first order: −κ(O, S), exact at finite N from the reference (docs/physics.md §7); "
                   "N→∞: textbook Gaussian diagram with the same G2",
                   f"  flag 'breaks': |z| > {self.threshold:g} vs first order (O(λ²) resolved at this precision); "
-                  "'ESS low': too few effective samples"]
+                  "'ESS low': too few effective samples",
+                  "  MC/PT: MC over first order, ± the MC standard error over |first order| (first order is exact)"]
         lines += [f"  note: {n}" for n in self.notes]
         header = ["λ", "MC", "1st order", "z", "MC/PT", "N→∞", "z", "ESS", "flag"]
-        minw = [8, 24, 11, 7, 6, 11, 7, 9, 0]
+        minw = [8, 24, 11, 7, 13, 11, 7, 9, 0]
         align = [">"] * 8 + ["<"]
         lines = wrap_text(lines, width)
         for i, tp in enumerate(self.tuples):
@@ -182,7 +191,7 @@ class Comparison(TextTable):
                 flags = [f for f, on in (("breaks", r.breaks), ("ESS low", r.ess_low),
                                          ("HEAVY TAIL", bool(r.mc.flagged))) if on]
                 cells.append([f"{r.lam:g}", estimate(float(r.mc.mean), float(r.mc.stderr)), _num(r.first_order),
-                              _zs(r.z), _num(r.ratio, ".3f"), _num(r.gaussian), _zs(r.z_gaussian), _num(r.ess, ".0f"),
+                              _zs(r.z), _ratio(r), _num(r.gaussian), _zs(r.z_gaussian), _num(r.ess, ".0f"),
                               ", ".join(flags)])
             lines += render(header, cells, align=align, width=width, keep=(0,), minwidth=minw)
         return "\n".join(lines)
@@ -253,3 +262,10 @@ def _num(v, fmt: str = ".5g") -> str:
 def _zs(v) -> str:
     return "—" if v is None else f"{v:+.2f}"
 
+
+
+def _ratio(r) -> str:
+    """The MC/PT cell: the ratio with its propagated standard error (— without one)."""
+    if r.ratio is None or not math.isfinite(r.ratio):
+        return "—"
+    return estimate(r.ratio, r.ratio_stderr)

@@ -118,56 +118,92 @@ def report(result, path=None):
     return finish(fig, path, spec_name(ds) or None)
 
 
-def width_sweep(result, tuple_index: int = 0, connected: bool = True, exact=None, ax=None, path=None):
-    """A correlator against the width N (log-log) with ∝ 1/N and ∝ 1/N² guide lines.
+def width_sweep(result, tuple_index=None, connected: bool = True, exact=None, ax=None, path=None):
+    """Correlators against the width N (log-log) with ∝ 1/N and ∝ 1/N² guide lines, one colour per tuple.
 
     Args:
       result: WidthCorrelators (``nnft.neuron_measure(..., widths=...)``) or its Dataset.
-      tuple_index: which tuple to draw.
+      tuple_index: which tuple(s) to draw: an int, a list of ints, or None (default: every tuple, up to 6).
       connected: G_c⁽ⁿ⁾ (default; its non-Gaussian part falls like 1/N, TASI arXiv:2408.00082
         eq. 50-51) or the full G⁽ⁿ⁾.
       exact: optional theory at the same widths: an Exact (``nnft.exact(model, tuples, widths=...)``),
-        its Dataset, or an array of length W.
+        its Dataset, an array (W,) (one tuple drawn) or (W, T) (every tuple).
       ax: axes to draw into.
       path: file to write (.png, .pdf or .svg).
 
     Returns:
-      the matplotlib Figure. The guides pass through the estimate at the smallest width:
-      y₀·N₀/N (gid "1/N") and y₀·(N₀/N)² (gid "1/N²").
+      the matplotlib Figure. The guides pass through each tuple's estimate at the smallest width:
+      y₀·N₀/N and y₀·(N₀/N)². Artist gids: "estimate", "theory", "1/N", "1/N²" when one tuple is drawn,
+      else the same with the tuple index appended ("estimate 1").
+
+    Raises:
+      InputError: not a WidthCorrelators, a tuple index out of range, or a 1-D ``exact`` with several tuples.
     """
     ds, kind = dataset(result)
     if kind != "WidthCorrelators":
         raise InputError(f"width_sweep plots WidthCorrelators, got {kind}")
     name = "G_c" if connected else "G"
     N = ds["width"].values.astype(np.float64)
-    y = ds[name].values[:, tuple_index]
-    e = ds[f"{name}_stderr"].values[:, tuple_index]
-    n = int(ds["order"].values[tuple_index])
-    given = ax
-    fig, (ax,) = new_axes(ax)
+    T = int(ds[name].shape[1])
+    picked = list(range(min(6, T))) if tuple_index is None else \
+        [int(tuple_index)] if np.ndim(tuple_index) == 0 else [int(i) for i in tuple_index]
+    if not picked or any(not 0 <= i < T for i in picked):
+        raise InputError(f"tuple_index must pick tuples among 0..{T - 1}, got {tuple_index}")
+    one = len(picked) == 1
     if exact is not None:
         import xarray as xr
         if not isinstance(exact, np.ndarray) and not isinstance(exact, (list, tuple)):
             eds = exact if isinstance(exact, xr.Dataset) else dataset(exact)[0]
-            exact = eds[f"{name}_exact"].values[:, tuple_index]
-        ax.plot(N, np.asarray(exact, dtype=np.float64), "k-", lw=1.2, label="theory", gid="theory")
-    ax.errorbar(N, y, e, fmt="o", ms=5, capsize=3, color="C0", label="neuron level ± 1 s.e.", gid="estimate")
-    y0, N0 = float(y[0]), float(N[0])
-    ax.plot(N, y0 * N0 / N, "--", color="0.45", lw=1, label="∝ 1/N", gid="1/N")
-    ax.plot(N, y0 * (N0 / N) ** 2, ":", color="0.45", lw=1, label="∝ 1/N²", gid="1/N²")
-    if np.all(y > 0):
+            exact = eds[f"{name}_exact"].values
+        exact = np.asarray(exact, dtype=np.float64)
+        if exact.ndim == 1:
+            if not one:
+                raise InputError(f"exact of shape {exact.shape} is one tuple's theory: pick that tuple with "
+                                 f"tuple_index, or give shape (W, T) = ({len(N)}, {T})")
+            exact = np.repeat(exact[:, None], T, axis=1)
+    given = ax
+    fig, (ax,) = new_axes(ax)
+    positive = True
+    for k, i in enumerate(picked):
+        tag = "" if one else f" {i}"
+        col = f"C{k % 10}"
+        y = ds[name].values[:, i]
+        e = ds[f"{name}_stderr"].values[:, i]
+        n = int(ds["order"].values[i])
+        pts = ("; ".join(",".join(f"{c:g}" for c in p) for p in ds["points"].values[i, :n])
+               if "points" in ds else "")
+        what = f"{_label(n, connected)}({pts})" if pts else f"{_label(n, connected)}  (tuple {i})"
+        if exact is not None:
+            ax.plot(N, exact[:, i], "-", color="k" if one else col, lw=1.2, label="theory" if k == 0 else None,
+                    gid="theory" + tag)
+        ax.errorbar(N, y, e, fmt="o", ms=5, capsize=3, color=col,
+                    label="neuron level ± 1 s.e." if one else
+                    f"tuple {i}: {_label(n, connected)}" + (f"({pts})" if pts else ""), gid="estimate" + tag)
+        y0, N0 = float(y[0]), float(N[0])
+        guide = "0.45" if one else col
+        ax.plot(N, y0 * N0 / N, "--", color=guide, lw=1, label="∝ 1/N" if k == 0 else None, gid="1/N" + tag)
+        ax.plot(N, y0 * (N0 / N) ** 2, ":", color=guide, lw=1, label="∝ 1/N²" if k == 0 else None, gid="1/N²" + tag)
+        positive = positive and bool(np.all(y > 0))
+    if positive:
         ax.set_yscale("log")
-    ax.set_xscale("log")
-    ax.set_xticks(N, [str(int(w)) for w in N], fontsize=8)
-    ax.xaxis.set_minor_locator(_null())
-    pts = ""
-    if "points" in ds:
-        pts = "; ".join(",".join(f"{c:g}" for c in p) for p in ds["points"].values[tuple_index, :n])
+    _width_ticks(ax, N)
     ax.set_xlabel("width N (neurons)")
-    ax.set_ylabel(f"{_label(n, connected)}({pts})" if pts else f"{_label(n, connected)}  (tuple {tuple_index})")
+    if one:
+        ax.set_ylabel(what)
+    else:
+        ax.set_ylabel(f"{'connected' if connected else 'full'} correlator (neuron level ± 1 s.e.)")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8 if one else 7)
     return finish(fig, path, spec_name(ds) or None, ax=given)
+
+
+def _width_ticks(ax, x):
+    """Log x axis ticked at the drawn values only, as plain numbers (no colliding 3×10¹ minor labels)."""
+    from matplotlib.ticker import NullFormatter
+    ax.set_xscale("log")
+    ax.set_xticks(x, [f"{int(v)}" if float(v).is_integer() else f"{v:g}" for v in x], fontsize=8)
+    ax.xaxis.set_minor_locator(_null())
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def _null():
@@ -212,7 +248,7 @@ def sweep(result, rows=None, ax=None, path=None):
     if not numeric:
         ax.set_xticks(x, [str(v) for v in values])
     elif np.all(x > 0) and x.max() / x.min() >= 8:
-        ax.set_xscale("log")
+        _width_ticks(ax, x)
     ax.set_xlabel(f"{ds.attrs.get('swept', 'value')} (swept)")
     ax.set_ylabel("correlator (Monte Carlo ± 1 s.e.; lines: theory)")
     ax.grid(True, alpha=0.3)

@@ -139,3 +139,13 @@ def test_shifts_carry_the_tail_diagnostic():
     with pytest.warns(nnft.errors.TailWarning):
         heavy = nnft.compare(nnft.from_dict(d), lambdas=[1e-4], samples=4000, key=0, orders=(4,))
     assert any(bool(r.mc.flagged) for r in heavy.rows) and "HEAVY TAIL" in heavy.table()
+
+
+def test_ratio_carries_the_propagated_error(sweep):
+    """MC/PT ± se/|PT|: (ratio − 1)/se_ratio is the row's z up to the sign of PT (PT is exact)."""
+    for lam in (SMALL, LARGE):
+        r = _row(sweep, 0, lam)
+        assert r.ratio_stderr > 0
+        assert abs((r.ratio - 1) / r.ratio_stderr) == pytest.approx(abs(r.z), rel=1e-9)
+        assert abs(float(r.mc.stderr) / r.ratio_stderr - 1) > 0.01      # the unscaled MC error would fail
+    assert "MC/PT: MC over first order, ±" in str(sweep)

@@ -249,3 +249,39 @@ def test_check_evidence_from_objects_with_object_arrays():
                            "profile_err": perr, "widths": (16,), "degenerate_reason": np.array([None], dtype=object)})
     fig = P.plot([cl])
     np.testing.assert_allclose(bars(fig.axes[1], "profile 0 0")[2], perr[0, 0], rtol=1e-9)
+
+
+def test_width_sweep_draws_every_tuple():
+    """Two tuples measured: both drawn (error bars = each tuple's stderr), guides through each one's first point."""
+    from nnft.estimators.neuron import WidthCorrelators
+    W = np.array([2, 8, 32, 128])
+    mean = np.stack([0.4 / W, 0.1 / W], axis=1) * (1 + 0.01 * RNG.normal(size=(4, 2)))
+    err = np.stack([0.002 / np.sqrt(W), 0.001 / np.sqrt(W)], axis=1)
+    est = Estimate(mean=mean, stderr=err, n=10_000)
+    wc = WidthCorrelators(widths=tuple(W), full=est, connected=est, orders=(4, 4))
+    ax = P.width_sweep(wc, exact=np.stack([0.4 / W, 0.1 / W], axis=1)).axes[0]
+    for i in (0, 1):
+        x, y, e = bars(ax, f"estimate {i}")
+        np.testing.assert_allclose(x, W)
+        np.testing.assert_allclose(e, err[:, i], rtol=1e-12)
+        np.testing.assert_allclose(line(ax, f"1/N {i}")[1], mean[0, i] * 2 / W, rtol=1e-12)
+        np.testing.assert_allclose(line(ax, f"theory {i}")[1], [0.4, 0.1][i] / W, rtol=1e-12)
+    assert not np.allclose(bars(ax, "estimate 1")[2], err[:, 0])        # tuple 0 drawn twice would fail
+    assert sum("tuple" in t.get_text() for t in ax.get_legend().get_texts()) == 2
+    one = P.width_sweep(wc, tuple_index=1).axes[0]                      # one tuple on request
+    np.testing.assert_allclose(bars(one, "estimate")[2], err[:, 1], rtol=1e-12)
+    with pytest.raises(InputError):
+        P.width_sweep(wc, tuple_index=2)
+
+
+def test_log_width_axes_have_plain_ticks_at_the_widths():
+    """Log-N axes are ticked at the swept widths as integers, with no minor labels to collide."""
+    from nnft.sweep import Sweep
+    reps = [_report(theory_scale=s) for s in (1.0, 1.1, 1.2)]
+    fig = P.plot(to_dataset(Sweep(name="N", values=[4, 16, 64], reports=reps)))
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    np.testing.assert_allclose(ax.get_xticks(), [4, 16, 64])
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["4", "16", "64"]
+    assert not any(t.get_text() for t in ax.xaxis.get_minorticklabels())
