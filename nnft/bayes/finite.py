@@ -102,8 +102,7 @@ class Posterior(TextTable):
         """The table note on z against the NNGP: a finite-width posterior differs from the NNGP (N = ∞) one by
         O(1/N) (the prior's connected 4-point function is O(1/N), arXiv:2408.00082 eq. 39, 50-51), so z measures
         that shift plus Monte Carlo noise (MC error only in the denominator), not a failure."""
-        scale = ("" if not self.width else
-                 f" (for relu_net the mean shifts by ≈ 0.5/N = {0.5 / self.width:.2g} here; docs/posterior.md §3)")
+        scale = "" if not self.width else f" (N = {self.width}; docs/posterior.md §3 measures the shift vs N)"
         return ("note: z (MC error only) is against the NNGP, the N = ∞ posterior; at finite N the posterior is "
                 f"expected to differ from it by O(1/N){scale}, so a large |z| measures that finite-width shift plus "
                 "noise, not a failure")

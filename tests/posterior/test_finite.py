@@ -167,4 +167,4 @@ def test_table_notes_the_expected_finite_width_shift():
     """z against the NNGP comes with the note that a finite-N posterior differs from it by O(1/N)."""
     p = posterior(nnft.compile(nnft.load("relu_net", N=16)), X, Y, XS, NOISE, samples=1024, key=3, blocks=8)
     note = p.table().splitlines()[-1]
-    assert "O(1/N)" in note and f"{0.5 / 16:.2g}" in note and "not a failure" in note
+    assert "O(1/N)" in note and "N = 16" in note and "not a failure" in note
