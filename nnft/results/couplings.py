@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnft.errors import InputError
 from nnft.results.provenance import provenance
 
 KINDS = ("GaussianAction", "QuarticCoupling", "RunningCoupling", "Extrapolation")
@@ -92,7 +93,7 @@ def to_dataset(result, *, theory=None, **known):
                         value=float(e.value.mean), value_err=float(e.value.stderr), n=int(e.value.n))
         analytic = True
     else:                                                        # pragma: no cover - dispatched by class name
-        raise TypeError(kind)
+        raise InputError(f"not an action/coupling/extrapolation result: {kind}")
     ds.attrs.update(nnft_result=kind, **provenance(theory, analytic=analytic, **known))
     return ds
 
@@ -138,4 +139,4 @@ def from_dataset(ds):
         return Extrapolation(value=Estimate(float(ds.attrs["value"]), float(ds.attrs["value_err"]), n),
                              order=int(ds.attrs["order"]), fits=tuple(fits), criterion=str(ds.attrs["criterion"]),
                              flagged=bool(int(ds.attrs["flagged"])), widths=ds["width"].values)
-    raise KeyError(kind)
+    raise InputError(f"not an action/coupling/extrapolation Dataset: nnft_result = {kind}")

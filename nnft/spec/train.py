@@ -99,7 +99,8 @@ class Train(Strict):
     @classmethod
     def _sorted(cls, v):
         if v is not None and any(b <= a for a, b in zip(v, v[1:])):
-            raise ValueError(f"record steps must be strictly increasing, got {v[:10]}")
+            raise LocatedError(f"record steps must be strictly increasing, got {v[:10]}",
+                               allowed="strictly increasing step numbers", hint="sort the list and drop repeats")
         return v
 
     @model_validator(mode="after")
