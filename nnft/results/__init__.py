@@ -73,24 +73,10 @@ _BY_CLASS = {
     **dict.fromkeys(("Posterior", "GPPosterior"), "nnft.results.posterior"),
     "LocalCorrelators": "nnft.results.local",
 }
-#: Dataset kind -> module
-_BY_KIND = {
-    "Report": "nnft.results.report",
-    "Correlators": "nnft.results.correlators",
-    "WidthCorrelators": "nnft.results.correlators",
-    "Exact": "nnft.results.correlators",
-    "CheckResults": "nnft.results.checks",
-    "Comparison": "nnft.results.comparison",
-    "Diagnostics": "nnft.results.diagnostics",
-    "Sweep": "nnft.results.sweep",
-    "Kernels": "nnft.results.kernels",
-    "Criticality": "nnft.results.criticality",
-    **dict.fromkeys(("GaussianAction", "QuarticCoupling", "RunningCoupling", "Extrapolation"), "nnft.results.couplings"),
-    "PowerSpectrum": "nnft.results.spectrum",
-    "Training": "nnft.results.training",
-    **dict.fromkeys(("Posterior", "GPPosterior"), "nnft.results.posterior"),
-    "LocalCorrelators": "nnft.results.local",
-}
+#: Dataset kind -> module: the same, except that an Ensemble is saved as Correlators and check results as one
+#: CheckResults list
+_BY_KIND = {**{k: v for k, v in _BY_CLASS.items() if k not in ("Ensemble", "CheckResult")},
+            "CheckResults": _BY_CLASS["CheckResult"]}
 
 
 def _module_for(result):
