@@ -69,7 +69,8 @@ class Criticality(TextTable):
     Attributes:
       fixed: the :class:`FixedPoint`.
       chi_parallel, chi_perp: χ∥(K*), χ⊥(K*) (at a divergent K* the large-K limit for ReLU-like maps).
-      xi_q: −1/ln χ∥(K*) (``inf`` at χ∥ = 1).
+      xi_q: −1/ln χ∥(K*), the depth over which K⁽ˡ⁾ approaches K* (``inf`` at χ∥ = 1; NaN when
+        χ∥ > 1: K* is then not approached, and −1/ln χ∥ would be a negative "depth" — see ``growth_depth``).
       xi_c: −1/ln χ_c(c*), the depth over which correlations approach their stable fixed point c*
         (``inf`` at criticality; NaN when there is no finite K* and so no correlation map).
       phase: ``"ordered"`` (χ⊥ < 1), ``"chaotic"`` (χ⊥ > 1) or ``"critical"`` (|χ⊥ − 1| ≤ tol).
@@ -77,6 +78,8 @@ class Criticality(TextTable):
         chaotic phase (Poole et al. arXiv 1606.05340), NaN without a finite K* > 0.
       chi_c: χ_c(c*) = C_W E σ'(u)σ'(v) (+ γ²) at (K*, c*): χ⊥ when c* = 1.
       note: why c* or ξ_c is not available, else "".
+      growth_depth: 1/ln χ∥ when χ∥ > 1, the number of layers over which K⁽ˡ⁾ moves away from K* (or
+        grows, K* divergent) by a factor e; NaN when χ∥ ≤ 1 (then ``xi_q`` is the depth).
     """
 
     fixed: FixedPoint
@@ -88,6 +91,7 @@ class Criticality(TextTable):
     c_star: float = 1.0
     chi_c: float = math.nan
     note: str = ""
+    growth_depth: float = math.nan
 
     def table(self, width: int | None = None) -> str:
         """K*, χ∥, χ⊥, ξ_q, c*, ξ_c and the phase as text (``print`` shows it, Jupyter as an HTML table)."""
@@ -96,10 +100,19 @@ class Criticality(TextTable):
 
 
 def _depth(chi: float) -> float:
+    """−1/ln χ, the e-folding depth of an approach to a fixed point: 0 at χ ≤ 0, inf at χ = 1, NaN at
+    χ > 1 (no approach: the fixed point is unstable; :func:`_growth_depth`)."""
     if chi <= 0:
         return 0.0
+    if chi > 1:
+        return math.nan
     lg = math.log(chi)
     return math.inf if lg == 0 else -1.0 / lg
+
+
+def _growth_depth(chi: float) -> float:
+    """1/ln χ for χ > 1 (the e-folding depth of a departure from an unstable fixed point), else NaN."""
+    return 1.0 / math.log(chi) if chi > 1 else math.nan
 
 
 def criticality(activation, C_W: float, C_b: float, K0: float = 1.0, *, tol: float = CRITICAL_TOL,
@@ -125,17 +138,20 @@ def criticality(activation, C_W: float, C_b: float, K0: float = 1.0, *, tol: flo
         phase = "critical"
     else:
         phase = "ordered" if cperp < 1 else "chaotic"
+    grow = _growth_depth(cpar)
     if phase != "chaotic":
-        return Criticality(fp, cpar, cperp, _depth(cpar), _depth(cperp), phase, 1.0, cperp)
+        return Criticality(fp, cpar, cperp, _depth(cpar), _depth(cperp), phase, 1.0, cperp, growth_depth=grow)
     if fp.kind not in ("finite", "every") or not fp.K > 0:
         return Criticality(fp, cpar, cperp, _depth(cpar), math.nan, phase, math.nan, math.nan,
-                           f"no finite K* > 0 ({fp.message}): the correlation map, c* and ξ_c are not defined")
+                           f"no finite K* > 0 ({fp.message}): the correlation map, c* and ξ_c are not defined",
+                           growth_depth=grow)
     c_star, chi_c = correlation_fixed_point(act, C_W, C_b, fp.K, gamma=gamma)
-    return Criticality(fp, cpar, cperp, _depth(cpar), _depth(chi_c), phase, c_star, chi_c)
+    return Criticality(fp, cpar, cperp, _depth(cpar), _depth(chi_c), phase, c_star, chi_c, growth_depth=grow)
 
 
 def correlation_depths(activation, C_W: float, C_b: float, K0: float = 1.0) -> tuple[float, float]:
-    """(ξ_q, ξ_c) = (−1/ln χ∥(K*), −1/ln χ_c(c*)) — see :class:`Criticality` (c* = 1 unless chaotic)."""
+    """(ξ_q, ξ_c) = (−1/ln χ∥(K*), −1/ln χ_c(c*)) — see :class:`Criticality` (c* = 1 unless chaotic; ξ_q is
+    NaN when χ∥ > 1, K* then not being approached)."""
     c = criticality(activation, C_W, C_b, K0)
     return c.xi_q, c.xi_c
 
@@ -182,7 +198,8 @@ class PhaseDiagram:
 
     Attributes:
       C_b, C_W: the grid vectors.
-      K: K* (inf where divergent), chi_parallel, chi_perp, xi_q, xi_c, c_star: as in :class:`Criticality`.
+      K: K* (inf where divergent), chi_parallel, chi_perp, xi_q, xi_c, c_star: as in :class:`Criticality`
+        (xi_q NaN where χ∥ > 1).
       phase: integer codes −1 ordered, 0 critical, +1 chaotic.
       critical_C_W: the critical line C_W(C_b) (:func:`critical_line`).
     """
