@@ -127,9 +127,11 @@ class QuarticCoupling(TextTable):
         G is the full two-point function (the tadpole counterterm; central values)."""
         return -0.5 * np.einsum("abcd,ab->cd", self.vertex.mean, self.g2.mean)
 
-    def table(self) -> str:
-        """The vertex as text: λ_aaaa per point, the locality profile (what ``nnft couplings`` prints)."""
-        from nnft.stats import format_value
+    def table(self, width: int | None = None) -> str:
+        """The vertex as text (what ``nnft couplings`` prints; ``print`` shows it, Jupyter as HTML tables):
+        λ_aaaa per point with the exact vertex and z beside it where there is one, then the locality profile;
+        fitted to ``width`` cells (None: the terminal's)."""
+        from nnft.tables import estimate, render, wrap_text
         P = len(self.points)
         lines = [f"quartic vertex λ_abcd = −Σ G⁻¹G⁻¹G⁻¹G⁻¹ G_c⁽⁴⁾ on {P} points, S ⊃ (1/4!) Σ λ_abcd φ_aφ_bφ_cφ_d "
                  f"(arXiv:2307.03223); {self.vertex.n} networks, G2 condition number {self.condition:.4g}"]
@@ -140,17 +142,19 @@ class QuarticCoupling(TextTable):
             lines.append(f"theory: {self.theory_note}; max |z| over all {P ** 4} entries: {np.nanmax(np.abs(z)):.2f}")
         elif self.theory_note:
             lines.append(f"theory: none ({self.theory_note})")
+        header = ["point a", "λ_aaaa"] + (["theory", "z"] if z is not None else [])
+        cells = []
         for a in range(P):
-            x = ",".join(f"{c:.4g}" for c in self.points[a])
             i = (a,) * 4
-            text = f"  λ_aaaa at ({x}): {format_value(float(self.vertex.mean[i]), float(self.vertex.stderr[i]))}"
-            if z is not None:
-                text += f"   theory {self.theory[i]:.6g}   z = {z[i]:+.2f}"
-            lines.append(text)
-        lines.append("locality: RMS λ over 4-tuples of diameter r / RMS λ_aaaa")
-        for r, m, e in zip(self.radii, self.locality.mean, self.locality.stderr):
-            lines.append(f"  r = {r:<10.4g} {format_value(float(m), float(e))}")
-        return "\n".join(lines)
+            row = [",".join(f"{c:.4g}" for c in self.points[a]),
+                   estimate(float(self.vertex.mean[i]), float(self.vertex.stderr[i]))]
+            cells.append(row + ([f"{self.theory[i]:.6g}", f"{z[i]:+.2f}"] if z is not None else []))
+        loc = [[f"{r:.4g}", estimate(float(m), float(e))]
+               for r, m, e in zip(self.radii, self.locality.mean, self.locality.stderr)]
+        return "\n".join(wrap_text(lines, width) + render(header, cells, align=["<"] + [">"] * (len(header) - 1),
+                                                          width=width)
+                         + wrap_text(["locality: RMS λ over 4-tuples of diameter r / RMS λ_aaaa"], width)
+                         + render(["r", "RMS λ / RMS λ_aaaa"], loc, width=width))
 
     def __repr__(self) -> str:
         P = len(self.points)

@@ -179,23 +179,26 @@ class RunningCoupling(TextTable):
         s, e, _ = _fit(np.log(self.cutoffs[m]), -np.log(np.abs(self.integrals[m][:, self.resolved])))
         return s, e
 
-    def table(self) -> str:
-        """λ(Λ) as text: per cutoff the median |λ| over resolved tuples, then the slopes (``nnft couplings``)."""
-        from nnft.stats import format_value
+    def table(self, width: int | None = None) -> str:
+        """λ(Λ) as text: per cutoff the median |λ| over resolved tuples, then the slopes (``nnft couplings``;
+        ``print`` shows it, Jupyter as HTML), fitted to ``width`` cells."""
+        from nnft.tables import estimate, render, wrap_text
         lines = [f"running coupling λ(Λ) = −ΔG⁽⁴⁾/∫_[−Λ,Λ] ΠK (arXiv:2008.08601 §4-5), S ⊃ (λ/4!)∫φ⁴; "
                  f"{int(self.resolved.sum())}/{len(self.quads)} tuples resolved (|ΔG4| ≥ {RESOLVED:g}σ)"
-                 + (f"; legs K − {self.bias_variance:g} (readout bias variance removed)" if self.bias_variance else ""),
-                 f"{'Λ':>10}  {'median |λ| *':>12}  λ at tuple 0 (± MC error)"]
+                 + (f"; legs K − {self.bias_variance:g} (readout bias variance removed)" if self.bias_variance else "")]
         r = self.resolved
-        for c, L in enumerate(self.cutoffs):
-            med = float(np.median(np.abs(self.coupling.mean[c, r])))
-            lines.append(f"{L:>10.4g}  {med:>12.4e}  {format_value(float(self.coupling.mean[c, 0]), float(self.coupling.stderr[c, 0]))}")
-        lines.append("* median |λ| over the resolved tuples: a summary of the Λ dependence with no error bar; every "
+        cells = [[f"{L:.4g}", f"{float(np.median(np.abs(self.coupling.mean[c, r]))):.4e}",
+                  estimate(float(self.coupling.mean[c, 0]), float(self.coupling.stderr[c, 0]))]
+                 for c, L in enumerate(self.cutoffs)]
+        rows = render(["Λ", "median |λ| *", "λ at tuple 0 (± MC error)"], cells, width=width, minwidth=[10, 12, 0])
+        lines = wrap_text(lines, width) + rows
+        notes = []
+        notes.append("* median |λ| over the resolved tuples: a summary of the Λ dependence with no error bar; every "
                      "λ carries its own MC standard error (Python: result.coupling.stderr, shape (cutoff, tuple); --out "
                      "saves ΔG4 ± error per tuple), shown here for tuple 0")
-        lines.append(f"slope d log|λ|/d log Λ over all cutoffs: {self.slope:.4f} ± {self.slope_err:.2g} (fit; ΔG4 is "
+        notes.append(f"slope d log|λ|/d log Λ over all cutoffs: {self.slope:.4f} ± {self.slope_err:.2g} (fit; ΔG4 is "
                      f"Λ-independent, so the slope is the quadrature's); asymptotic −(Σa_i + d) = {self.asymptotic_slope:.4g}")
-        return "\n".join(lines)
+        return "\n".join(lines + wrap_text(notes, width))
 
     def __repr__(self) -> str:
         return (f"RunningCoupling(inputs={self.inputs.ravel().tolist()}, {len(self.cutoffs)} cutoffs "
