@@ -163,6 +163,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # reference, so the whole perturbation package sits here).
     ("workflows", (
         "nnft.study_theory",        # the theory column of a study (exact / NNGP / leading order / 1st-order PT)
+        "nnft.study_report",        # Row, Report: a study's result and the table nnft run prints
         "nnft.study",
         "nnft.spectrum",            # power_spectrum: MC beside the reference's spectrum
         "nnft.sweep",               # one study per value of a size, constant or spec path (Sweep)
