@@ -143,6 +143,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.estimators.neuron",
         "nnft.estimators.ntk",
         "nnft.estimators.mcmc",     # mcmc_ensemble: builds the Plan, hands features to the sampler
+        "nnft.estimators.operators",  # local operators as data: names, directions, products as text
         "nnft.estimators.local",    # local operators: components, derivatives by jvp, phi^2, (dphi)^2
         "nnft.estimators.spectrum",  # power spectrum: neuron-level window (plane waves), lattice periodogram
     )),
