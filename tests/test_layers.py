@@ -52,6 +52,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # The grammar's function table: the expression parser (spec) reads which functions exist from it,
     # so it sits below spec; it imports numpy only (scipy and JAX on first use of a version).
     ("functions", (
+        "nnft.function_kernels",    # closed-form Gaussian kernel maps (KernelMap) the function records carry
         "nnft.functions",           # one record per grammar function (numpy/JAX versions, kernel maps)
         "nnft.fastmath",            # vectorised float32 cos/sin/tan/arctan (JAX), used by functions
     )),
