@@ -108,6 +108,11 @@ def piecewise_linear_kernel(p: float, q: float) -> KernelMap:
 
     Returns:
       a :class:`KernelMap`, elementwise in arrays k11, k22, k12.
+
+    Raises:
+      nothing (non-finite slopes give non-finite maps).
+
+    Source: the arc-cosine kernels of Cho & Saul (NeurIPS 2009).
     """
     a, b = (p + q) / 2, (p - q) / 2
 

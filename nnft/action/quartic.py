@@ -52,7 +52,19 @@ _HINT = "Spread the points further apart or use fewer (the vertex needs the full
 
 def vertex(g2: np.ndarray, g4c: np.ndarray, *, rcond: float = RCOND) -> np.ndarray:
     """λ_{abcd} = −Σ G⁻¹G⁻¹G⁻¹G⁻¹ G_c⁽⁴⁾ from a (P, P) two-point matrix and a (P, P, P, P) connected
-    4-point tensor (units: φ⁻⁴ for φ on the lattice). Raises EstimatorError for an ill-conditioned G."""
+    4-point tensor (units: φ⁻⁴ for φ on the lattice; arXiv:2307.03223, the module docstring's convention).
+
+    Args:
+      g2: (P, P) symmetric two-point matrix G.
+      g4c: (P, P, P, P) connected 4-point tensor G_c⁽⁴⁾.
+      rcond: relative eigenvalue cut-off in (0, 1): G with condition number > 1/rcond is refused.
+
+    Returns:
+      (P, P, P, P) array λ.
+
+    Raises:
+      EstimatorError: G ill-conditioned or not positive definite.
+    """
     H = inverse(g2, rcond=rcond, what="G2", hint=_HINT).matrix
     return -amputate(np.asarray(g4c, dtype=np.float64), H)
 

@@ -59,6 +59,15 @@ def kernel_cross(model, grid: np.ndarray, xs: np.ndarray, block: int = 256) -> n
     |x| ≳ 26) taken from the neuron reference's exact G2 (``nnft.exact``; exact at every width for
     single-layer nets).
 
+    Args:
+      model: a compiled theory.
+      grid: (G, d) grid points.
+      xs: (P, d) inputs.
+      block: grid points per kernel evaluation (memory only).
+
+    Returns:
+      (G, P) array K(g, x_i) (units φ²); not from a paper: the kernel map evaluated on a grid.
+
     Raises:
       KernelError: no kernel map and no reference, or non-finite values neither can replace.
     """
@@ -93,7 +102,18 @@ def _breaks(cutoffs: np.ndarray, xs: np.ndarray) -> np.ndarray:
 
 
 def cutoff_integrals(model, xs, quads, cutoffs, bias_variance: float = 0.0) -> np.ndarray:
-    """I(Λ) = ∫_{−Λ}^{Λ} dx Π_{i∈q} (K(x, x_{q_i}) − bias_variance) per cutoff and index tuple q: (C, Q), d = 1.
+    """I(Λ) = ∫_{−Λ}^{Λ} dx Π_{i∈q} (K(x, x_{q_i}) − bias_variance) per cutoff and index tuple q: (C, Q), d = 1
+    (arXiv:2008.08601 §4-5).
+
+    Args:
+      model: a compiled theory with d = 1.
+      xs: (P, 1) inputs.
+      quads: (Q, 4) index tuples into ``xs``.
+      cutoffs: (C,) Λ (:func:`check_cutoffs`).
+      bias_variance: the constant removed from K on each leg.
+
+    Returns:
+      (C, Q) array of I(Λ) (units φ⁸ × length).
 
     Raises:
       EstimatorError: the two Gauss–Legendre orders disagree by more than :data:`QUAD_TOL` (relative).
@@ -208,6 +228,12 @@ class RunningCoupling(TextTable):
 
 def check_cutoffs(cutoffs) -> np.ndarray:
     """Cutoffs Λ as a float64 array: ≥ 3 values, finite, in (0, :data:`MAX_CUTOFF`], strictly increasing.
+
+    Args:
+      cutoffs: a sequence of numbers.
+
+    Returns:
+      (C,) float64 array; not from a paper: an input check.
 
     Raises:
       InputError: anything else (one message naming what is allowed).

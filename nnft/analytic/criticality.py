@@ -122,6 +122,23 @@ def criticality(activation, C_W: float, C_b: float, K0: float = 1.0, *, tol: flo
     ``gamma``: residual strength γ (z⁽ˡ⁾ = Wσ(z⁽ˡ⁻¹⁾) + b + γz⁽ˡ⁻¹⁾): the map gains γ²K, so both
     susceptibilities gain γ² (χ∥ = C_W⟨σ'² + σσ''⟩ + γ², χ⊥ = C_W⟨σ'²⟩ + γ²) and K* is
     :func:`residual_fixed_point`.
+
+    Args:
+      activation: a registry name, an :class:`Activation` or ``(f, df, d2f)`` (module docstring).
+      C_W: weight variance times fan-in (> 0).
+      C_b: bias variance (≥ 0).
+      K0: the input's variance, where the iteration towards K* starts.
+      tol: |χ⊥ − 1| at or below which the phase is "critical".
+      gamma: residual strength γ.
+
+    Returns:
+      a :class:`Criticality` (ξ_q NaN and ``growth_depth`` = 1/ln χ∥ when χ∥ > 1).
+
+    Raises:
+      InputError: C_W, C_b or K0 out of range, or Gaussian integrals of the activation that do not converge
+        (``nnft.analytic.gaussian``).
+
+    Source: Poole et al. arXiv:1606.05340 eq. 4-5; Schoenholz et al. arXiv:1611.01232 eq. 5, 9.
     """
     act = as_activation(activation)
     fp = residual_fixed_point(act, C_W, C_b, gamma, K0)
@@ -151,7 +168,22 @@ def criticality(activation, C_W: float, C_b: float, K0: float = 1.0, *, tol: flo
 
 def correlation_depths(activation, C_W: float, C_b: float, K0: float = 1.0) -> tuple[float, float]:
     """(ξ_q, ξ_c) = (−1/ln χ∥(K*), −1/ln χ_c(c*)) — see :class:`Criticality` (c* = 1 unless chaotic; ξ_q is
-    NaN when χ∥ > 1, K* then not being approached)."""
+    NaN when χ∥ > 1, K* then not being approached).
+
+    Args:
+      activation: as in :func:`criticality`.
+      C_W: weight variance times fan-in.
+      C_b: bias variance.
+      K0: the input's variance.
+
+    Returns:
+      (ξ_q, ξ_c), floats (layers).
+
+    Raises:
+      InputError: as :func:`criticality`.
+
+    Source: Schoenholz et al. arXiv:1611.01232 eq. 5, 9.
+    """
     c = criticality(activation, C_W, C_b, K0)
     return c.xi_q, c.xi_c
 
@@ -159,7 +191,23 @@ def correlation_depths(activation, C_W: float, C_b: float, K0: float = 1.0) -> t
 def critical_line(activation, C_b_values, *, C_W_bracket=(1e-3, 1e3), K0: float = 1.0,
                   xtol: float = 1e-12) -> np.ndarray:
     """C_W on the critical line χ⊥(K*(C_W, C_b)) = 1 for each C_b (NaN where there is no crossing in
-    ``C_W_bracket``). ReLU: C_W = 2 for every C_b (for C_b > 0 K* diverges linearly there)."""
+    ``C_W_bracket``). ReLU: C_W = 2 for every C_b (for C_b > 0 K* diverges linearly there).
+
+    Args:
+      activation: as in :func:`criticality`.
+      C_b_values: bias variances (≥ 0), any shape.
+      C_W_bracket: (lo, hi) where the crossing is searched.
+      K0: the input's variance.
+      xtol: absolute tolerance of the root in C_W.
+
+    Returns:
+      array of C_W, the shape of ``C_b_values``.
+
+    Raises:
+      InputError: a C_b not finite or negative.
+
+    Source: Poole et al. arXiv:1606.05340; Schoenholz et al. arXiv:1611.01232 (χ⊥ = 1).
+    """
     act = as_activation(activation)
     cbs = np.atleast_1d(np.asarray(C_b_values, dtype=np.float64))
     if np.any(~np.isfinite(cbs)) or np.any(cbs < 0):
@@ -217,7 +265,22 @@ class PhaseDiagram:
 
 
 def phase_diagram(activation, C_b_grid, C_W_grid, K0: float = 1.0) -> PhaseDiagram:
-    """:func:`criticality` on every (C_b, C_W) of the grid plus the critical line."""
+    """:func:`criticality` on every (C_b, C_W) of the grid plus the critical line.
+
+    Args:
+      activation: as in :func:`criticality`.
+      C_b_grid: bias variances (axis 0).
+      C_W_grid: weight variances (axis 1).
+      K0: the input's variance.
+
+    Returns:
+      a :class:`PhaseDiagram` of (len(C_b_grid), len(C_W_grid)) arrays.
+
+    Raises:
+      InputError: as :func:`criticality`.
+
+    Source: Schoenholz et al. arXiv:1611.01232 (the phase diagram of their Fig. 1).
+    """
     act = as_activation(activation)
     cbs = np.asarray(C_b_grid, dtype=np.float64).ravel()
     cws = np.asarray(C_W_grid, dtype=np.float64).ravel()

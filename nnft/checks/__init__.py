@@ -64,7 +64,20 @@ def _run_judging_tails(run, n: int):
 
 def check_key(seed, name: str):
     """The PRNG stream of check ``name``: ``fold_in(key(seed), crc32(name))``. Each check draws from
-    its own stream, so adding or removing a check never changes another check's numbers."""
+    its own stream, so adding or removing a check never changes another check's numbers.
+
+    Args:
+      seed: an integer seed or a JAX key.
+      name: the check's name.
+
+    Returns:
+      a JAX PRNG key.
+
+    Raises:
+      InputError: a seed that is not an integer or a key.
+
+    Source: not from a paper: independent random streams per check.
+    """
     import zlib
 
     import jax
@@ -75,7 +88,19 @@ def check_key(seed, name: str):
 
 def expectations(theory) -> dict[str, tuple[str, str | None]]:
     """The verdicts a spec declares as known physics, ``{check: (VERDICT, reason)}``, from
-    ``study.checks`` (``run`` entries and the list form declare none)."""
+    ``study.checks`` (``run`` entries and the list form declare none).
+
+    Args:
+      theory: a validated Theory.
+
+    Returns:
+      dict check name -> (``"PASS"`` | ``"FAIL"`` | ``"INCONCLUSIVE"``, reason or None).
+
+    Raises:
+      nothing.
+
+    Source: not from a paper: reads the spec.
+    """
     checks = getattr(getattr(theory, "study", None), "checks", None)
     if not isinstance(checks, dict):
         return {}

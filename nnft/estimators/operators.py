@@ -60,6 +60,14 @@ _LINEAR = re.compile(r"^((?:d\d+\s+)*)phi(?:\[(\d+)\])?$", re.ASCII)
 def operator(spec, d: int, D: int) -> Operator:
     """The :class:`Operator` ``spec`` names, checked against the input dimension d and D components.
 
+    Args:
+      spec: a name (``"phi"``, ``"phi[a]"``, ``"d0 d1 phi[a]"``, ``"phi^2"``, ``"(dphi)^2"``) or an Operator.
+      d: the input dimension.
+      D: the number of field components.
+
+    Returns:
+      the checked :class:`Operator`; not from a paper: parsing.
+
     Raises:
       InputError: an unknown operator, a derivative index ≥ d, a component ≥ D, a bare ``phi`` of a
         vector field (name a component), more than :data:`MAX_DERIVATIVES` derivatives, a direction
@@ -111,6 +119,14 @@ def parse_product(text: str, d: int, D: int) -> tuple[np.ndarray, list[Operator]
     """A product of local operators at points, ``"d0 phi(0.3,-0.2) * d1 phi(-0.1,0.4)"``, as its points
     (n, d) and operators (factors separated by ``*``; each an operator of :func:`operator` followed by
     the point's d coordinates in parentheses; at most 8 factors).
+
+    Args:
+      text: the product.
+      d: the input dimension.
+      D: the number of field components.
+
+    Returns:
+      (points (n, d) float64, list of n :class:`Operator`); not from a paper: parsing.
 
     Raises:
       InputError: a malformed factor, a point with other than d finite coordinates, too many factors,

@@ -63,7 +63,20 @@ DEFAULT_LAMBDAS = (0.01, 0.1, 1.0)
 def perturbation_tuples(points, orders=(2, 4)) -> list[np.ndarray]:
     """Default tuples anchored at the first point p₀ of ``points`` (P, d): for n = 2 the pairs
     (p₀, pⱼ), j = 0…P−1; for n = 1 each point; for even n ≥ 4 the coincident (p₀,…,p₀) and the
-    paired (p₀,…,p₀, pⱼ,…,pⱼ), j ≥ 1; for odd n ≥ 3 the coincident tuple only."""
+    paired (p₀,…,p₀, pⱼ,…,pⱼ), j ≥ 1; for odd n ≥ 3 the coincident tuple only.
+
+    Args:
+      points: (P, d) points (a (d,) point is one point).
+      orders: correlator orders n ≥ 1.
+
+    Returns:
+      list of (n, d) float64 tuples, by order then j.
+
+    Raises:
+      InputError: an order < 1.
+
+    Source: not from a paper: the tuples compare() measures by default.
+    """
     pts = np.atleast_2d(np.asarray(points, dtype=np.float64))
     out = []
     for n in orders:
