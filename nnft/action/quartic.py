@@ -210,8 +210,7 @@ def exact_vertex(model, X: np.ndarray, *, rcond: float = RCOND) -> tuple[np.ndar
         lam = vertex(c[:len(t2)][tensor_index(P, 2)], c[len(t2):][tensor_index(P, 4)], rcond=rcond)
     except NnftError as err:
         return None, " ".join(str(err).split())
-    width = "" if th.kinds is not None else f" at N = {th.widths[0]}"
-    return lam, f"exact vertex of nnft.exact's G2 and G_c⁽⁴⁾{width}"
+    return lam, f"exact vertex of nnft.exact's G2 and G_c⁽⁴⁾ at N = {th.widths[0]}"
 
 
 def quartic_coupling(model, points, *, samples: int, key=0, blocks: int = 64, rcond: float = RCOND,
