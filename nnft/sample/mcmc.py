@@ -18,11 +18,20 @@ draws: O(K·F) block sums plus bounded diagnostic traces.
 **State.** :func:`sample_chains` returns the chains' :class:`ChainState` (BlackJAX states, adapted step
 sizes and mass matrices, keys, transitions made); passing it back continues the same chains without
 a new warmup.
+
+**Checkpoints.** Inside ``nnft.runtime.settings(checkpoint=...)`` (``--checkpoint FILE``) a run is one
+section of the file: the adapted chains right after warmup, then the chains' states, block sums,
+tails and diagnostic traces at the end of a segment of ``chunk`` draws every
+``NNFT_CHECKPOINT_SECONDS`` (``nnft.sample.chain_checkpoint``). With ``resume`` a killed run continues
+from its last segment end and gives bitwise the result of a run never interrupted. The segment length
+``chunk`` is part of the run's fingerprint: the block sums are added segment by segment, so another
+``chunk`` gives the same draws but block sums different in their last bits.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -30,10 +39,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from nnft.errors import InputError, SamplingError
+from nnft.errors import CheckpointError, InputError, SamplingError
 from nnft.errors import ConvergenceWarning  # noqa: F401 - defined in nnft.errors, importable here too
 from nnft.graph.compile import Model
+from nnft import checkpoint as checkpoints
 from nnft import runtime
+from nnft.sample import chain_checkpoint
 from nnft.sample.diagnostics import Diagnostics, diagnose
 from nnft.sample.groups import GroupDispatch, chain_batch as group_size
 from nnft.sample.iid import as_key
@@ -255,6 +266,9 @@ def sample_chains(model: Model, points, features: Callable, n_features: int, *, 
       InputError: see :func:`chain_layout`; an unknown ``algorithm``; ``chain_batch`` not dividing
         ``chains``; ``devices`` not in [1, local devices].
       SamplingError: a draw gave non-finite field values or features (never masked).
+      CheckpointError: the checkpoint of ``nnft.runtime.settings`` holds another run in this stream's
+        section (the fields that differ are named), or a damaged one.
+      KeyboardInterrupt: Ctrl-C; with a checkpoint, it is written first (at the end of a segment).
     """
     if state is not None:
         chains, algorithm, integration_steps = state.chains, state.algorithm, state.integration_steps
@@ -279,8 +293,51 @@ def sample_chains(model: Model, points, features: Callable, n_features: int, *, 
                                    cache_key=cache_key, chains=g, thin=int(thin), chunk=chunk,
                                    kb_max=kb_max, dtype=dtype, has_ins=has_ins, obs_cols=obs_cols,
                                    algorithm=algorithm, integration_steps=int(integration_steps))
+        ck = runtime.current().checkpoint
+        section = ck.open_section() if ck is not None else None
         if state is None:
             k_init, k_warm, k_samp = jax.random.split(as_key(key), 3)
+            chain_keys = jax.random.split(k_samp, chains)
+            first = 0
+        else:
+            chain_keys, first = state.keys, int(state.transitions)
+        n_obs = len(obs_cols) + 1
+        fp = saved = None
+        if ck is not None:
+            fp = chain_checkpoint.fingerprint(
+                model, as_key(key) if state is None else chain_keys, cache_key, start=state, samples=int(samples),
+                chains=chains, warmup=int(warmup) if state is None else 0, blocks=int(blocks), thin=int(thin),
+                chunk=chunk, segments=-(-per_chain // chunk), dtype=str(dtype), n_features=int(n_features),
+                observables=repr(obs_cols.tolist()), target_acceptance=float(target_acceptance),
+                step_size=float(step_size), init_scale=float(init_scale), trace_max=int(trace_max),
+                tail_keep=int(tail_keep), algorithm=algorithm, integration_steps=int(integration_steps),
+                chain_batch=g)
+            saved = ck.restore(section, fp)
+        acc_sums = BlockSums(n_blocks, int(n_features))
+        top_pos = top_neg = None
+        n_div = np.zeros(chains, np.int64)
+        acc_rate = np.zeros(chains)
+        trace: list[np.ndarray] = []
+        done = 0
+        if saved is not None:
+            done = int(saved["next"])
+            kept = -(-done // stride)
+            ck.check_shapes(section, saved, {"sums": acc_sums.sums.shape, "weights": acc_sums.weights.shape,
+                                             "trace": (kept, chains, n_obs), "tallies": (chains, 2)})
+            if (saved.get("chain") is None or saved.get("trace") is None or saved.get("tallies") is None
+                    or not 0 <= done <= per_chain or (done % chunk and done != per_chain)):
+                raise CheckpointError(f"checkpoint {ck.path} (stream {section}) is damaged: it lacks the chains' "
+                                      f"state or its position {done} is not a segment end of this run")
+            template = chain_checkpoint.state_template(model, chains, dtype, algorithm, int(integration_steps))
+            states, steps, imms = chain_checkpoint.unpack(saved["chain"], template, ck.path, section)
+            acc_sums.sums[...] = saved["sums"]
+            acc_sums.weights[...] = saved["weights"]
+            acc_sums.n = int(saved["n"])
+            top_pos, top_neg = saved["top_pos"], saved["top_neg"]
+            n_div = saved["tallies"][:, 0].astype(np.int64)
+            acc_rate = saved["tallies"][:, 1].copy()
+            trace = [saved["trace"]]
+        elif state is None:
             warm_fn = warmup_compiled(model, chains=g, warmup=int(warmup), dtype=dtype,
                                       target_acceptance=float(target_acceptance), algorithm=algorithm,
                                       integration_steps=int(integration_steps))
@@ -288,40 +345,49 @@ def sample_chains(model: Model, points, features: Callable, n_features: int, *, 
             init = jax.tree_util.tree_map(lambda e: e * init_scale, init)
             states, steps, imms = chains_first(warm_fn((jnp.asarray(step_size, jnp.float64),),
                                                        (jax.random.split(k_warm, chains), init), groups, devs))
-            chain_keys = jax.random.split(k_samp, chains)
-            first = 0
         else:
             states, steps, imms = state.states, state.step_size, state.inverse_mass_matrix
-            chain_keys, first = state.keys, int(state.transitions)
         consts = (jnp.asarray(per_chain, jnp.int64), jnp.asarray(kb, jnp.int64), jnp.asarray(first, jnp.int64))
 
-        acc_sums = BlockSums(n_blocks, int(n_features))
-        top_pos = top_neg = None
-        n_div = np.zeros(chains, np.int64)
-        acc_rate = np.zeros(chains)
-        trace: list[np.ndarray] = []
-        for start in range(0, per_chain, chunk):
-            out = chunk_fn((jnp.asarray(start, jnp.int64),) + consts, (states, steps, imms, chain_keys), groups,
-                           devs)
-            states, sums, w, ndiv, acc, nbad, obs, feats = out
-            states = chains_first(states)
-            if int(np.sum(nbad)):
-                raise SamplingError(f"{int(np.sum(nbad))} MCMC draws in draws {start}..{start + chunk - 1} gave "
-                                    "non-finite field values; they are not averaged.")
-            count = min(chunk, per_chain - start)
-            # group j's first G·kb rows are chains jG..(j+1)G−1, chain-major: rows of the whole run in order
-            sums = np.asarray(sums)[:, :g * kb].reshape(n_blocks, -1)
-            acc_sums.add(sums, np.asarray(w)[:, :g * kb].reshape(n_blocks), count * chains)
-            obs = np.moveaxis(np.asarray(obs), 0, 1).reshape((chunk, chains, -1))       # (chunk, C, n_obs)
-            if tail_keep:
-                f = np.moveaxis(np.asarray(feats), 0, 1).reshape((chunk, chains, -1))
-                c = f[:count].reshape(-1, int(n_features)).T                          # (F, draws)
-                top_pos, top_neg = merge_top(top_pos, c, tail_keep), merge_top(top_neg, -c, tail_keep)
-            n_div += np.asarray(ndiv).reshape(chains)
-            acc_rate += np.asarray(acc).reshape(chains)
-            idx = np.arange(start, start + count)
-            keep = idx % stride == 0
-            trace.append(obs[:count][keep])                                    # (kept, chains, n_obs)
+        def snapshot() -> dict:
+            tr = np.concatenate(trace, axis=0) if trace else np.zeros((0, chains, n_obs))
+            return {"sums": acc_sums.sums, "weights": acc_sums.weights, "n": acc_sums.n, "next": done,
+                    "top_pos": top_pos, "top_neg": top_neg, "chain": chain_checkpoint.pack(states, steps, imms),
+                    "trace": tr, "tallies": np.stack([n_div.astype(np.float64), acc_rate], axis=1)}
+
+        with runtime.deferred_interrupt(ck is not None) as interrupt:
+            if ck is not None and saved is None:
+                ck.save(section, fp, snapshot())         # the adapted chains: a kill now does not repeat the warmup
+            last_save = time.monotonic()
+            interrupt.check()
+            for start in range(done, per_chain, chunk):
+                out = chunk_fn((jnp.asarray(start, jnp.int64),) + consts, (states, steps, imms, chain_keys), groups,
+                               devs)
+                states, sums, w, ndiv, acc, nbad, obs, feats = out
+                states = chains_first(states)
+                if int(np.sum(nbad)):
+                    raise SamplingError(f"{int(np.sum(nbad))} MCMC draws in draws {start}..{start + chunk - 1} gave "
+                                        "non-finite field values; they are not averaged.")
+                count = min(chunk, per_chain - start)
+                # group j's first G·kb rows are chains jG..(j+1)G−1, chain-major: rows of the whole run in order
+                sums = np.asarray(sums)[:, :g * kb].reshape(n_blocks, -1)
+                acc_sums.add(sums, np.asarray(w)[:, :g * kb].reshape(n_blocks), count * chains)
+                obs = np.moveaxis(np.asarray(obs), 0, 1).reshape((chunk, chains, -1))       # (chunk, C, n_obs)
+                if tail_keep:
+                    f = np.moveaxis(np.asarray(feats), 0, 1).reshape((chunk, chains, -1))
+                    c = f[:count].reshape(-1, int(n_features)).T                          # (F, draws)
+                    top_pos, top_neg = merge_top(top_pos, c, tail_keep), merge_top(top_neg, -c, tail_keep)
+                n_div += np.asarray(ndiv).reshape(chains)
+                acc_rate += np.asarray(acc).reshape(chains)
+                idx = np.arange(start, start + count)
+                keep = idx % stride == 0
+                trace.append(obs[:count][keep])                                    # (kept, chains, n_obs)
+                done = start + count
+                if ck is not None and (interrupt.requested or done == per_chain
+                                       or time.monotonic() - last_save >= checkpoints.INTERVAL):
+                    ck.save(section, fp, snapshot())
+                    last_save = time.monotonic()
+                interrupt.check()
         steps_np, acc_rate = np.asarray(steps), acc_rate / (per_chain * thin)
         if top_pos is not None:
             acc_sums.tail = (top_pos, top_neg)
