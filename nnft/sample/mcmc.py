@@ -44,7 +44,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from nnft.errors import CheckpointError, InputError, SamplingError
+from nnft.errors import CheckpointError, InputError, SamplingError, printable
 from nnft.errors import ConvergenceWarning  # noqa: F401 - defined in nnft.errors, importable here too
 from nnft.graph.compile import Model
 from nnft import checkpoint as checkpoints
@@ -366,7 +366,9 @@ def sample_chains(model: Model, points, features: Callable, n_features: int, *, 
                     "top_pos": top_pos, "top_neg": top_neg, "chain": chain_checkpoint.pack(states, steps, imms),
                     "trace": tr, "tallies": np.stack([n_div.astype(np.float64), acc_rate], axis=1)}
 
-        with runtime.deferred_interrupt(ck is not None) as interrupt:
+        bar_ctx = runtime.progress_bar((per_chain - done) * chains, runtime.current().progress,
+                                       printable(f"{model.theory.name}: {algorithm} chains")[:40])
+        with bar_ctx as bar, runtime.deferred_interrupt(ck is not None) as interrupt:
             if ck is not None and saved is None:
                 ck.save(section, fp, snapshot())         # the adapted chains: a kill now does not repeat the warmup
             last_save = time.monotonic()
@@ -395,6 +397,8 @@ def sample_chains(model: Model, points, features: Callable, n_features: int, *, 
                 keep = idx % stride == 0
                 trace.append(obs[:count][keep])                                    # (kept, chains, n_obs)
                 done = start + count
+                if bar is not None:
+                    bar.update(count * chains)
                 if ck is not None and (interrupt.requested or done == per_chain
                                        or time.monotonic() - last_save >= checkpoints.INTERVAL):
                     ck.save(section, fp, snapshot())
