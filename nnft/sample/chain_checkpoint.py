@@ -32,7 +32,7 @@ from nnft.sample.noise import noise_logdensity, sample_noise
 from nnft.sample.step import DTYPES
 from nnft.sample.transition import kernel
 
-__all__ = ["fingerprint", "pack", "unpack", "state_template"]
+__all__ = ["fingerprint", "pack", "unpack", "state_template", "check"]
 
 
 def _digest(b: bytes) -> str:
@@ -111,10 +111,11 @@ def unpack(chain: np.ndarray, template, path: str, section: int):
     leaves, treedef = jax.tree_util.tree_flatten(template)
     c = leaves[0].shape[0]
     sizes = [int(np.prod(s.shape[1:])) for s in leaves]
-    imm = chain.shape[1] - sum(sizes) - 1 if chain.ndim == 2 else -1
-    if chain.ndim != 2 or chain.shape[0] != c or imm < 1:
+    d = sum(int(np.prod(s.shape[1:])) for s in jax.tree_util.tree_leaves(template.position))
+    need = (c, sum(sizes) + 1 + d)                       # state leaves, step size, diagonal mass matrix
+    if tuple(chain.shape) != need:
         raise CheckpointError(f"checkpoint {path} (stream {section}) is damaged: the chains' state has shape "
-                              f"{tuple(chain.shape)}, the run needs ({c}, {sum(sizes) + 1} + mass matrix)")
+                              f"{tuple(chain.shape)}, the run needs {need}")
     out, at = [], 0
     with jax.enable_x64(True):
         for s, n in zip(leaves, sizes):
@@ -123,3 +124,31 @@ def unpack(chain: np.ndarray, template, path: str, section: int):
         steps = jnp.asarray(chain[:, at])
         imms = jnp.asarray(chain[:, at + 1:])
     return jax.tree_util.tree_unflatten(treedef, out), steps, imms
+
+
+def check(ck, section: int, saved: dict, model: Model, *, shapes: dict, chains: int, per_chain: int, stride: int,
+          n_obs: int, dtype: str, algorithm: str, integration_steps: int):
+    """Check a restored MCMC section against the run and unpack its chains.
+
+    Args:
+      ck: the :class:`nnft.checkpoint.Checkpoint`; section: its section number; saved: the section.
+      model: the compiled theory; shapes: the block sums' shapes (name -> shape).
+      chains: C; per_chain: draws per chain of the run; stride: trace stride; n_obs: traced observables.
+      dtype, algorithm, integration_steps: the sampler (for the chains' state template).
+
+    Returns:
+      (draws per chain done, states, step sizes (C,), inverse mass matrices (C, D)).
+
+    Raises:
+      CheckpointError: a section without the chains' state, with a position outside the run, or with
+        arrays of other shapes (a damaged file).
+    """
+    done = int(saved["next"])
+    ck.check_shapes(section, saved, {**shapes, "trace": (-(-done // stride), chains, n_obs), "tallies": (chains, 2)})
+    if (saved.get("chain") is None or saved.get("trace") is None or saved.get("tallies") is None
+            or not 0 <= done <= per_chain):
+        raise CheckpointError(f"checkpoint {ck.path} (stream {section}) is damaged: it lacks the chains' "
+                              f"state or its position {done} is not within this run of {per_chain} draws")
+    template = state_template(model, chains, dtype, algorithm, integration_steps)
+    states, steps, imms = unpack(saved["chain"], template, ck.path, section)
+    return done, states, steps, imms

@@ -44,7 +44,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from nnft.errors import CheckpointError, InputError, SamplingError, printable
+from nnft.errors import InputError, SamplingError, printable
 from nnft.errors import ConvergenceWarning  # noqa: F401 - defined in nnft.errors, importable here too
 from nnft.graph.compile import Model
 from nnft import checkpoint as checkpoints
@@ -329,16 +329,10 @@ def sample_chains(model: Model, points, features: Callable, n_features: int, *, 
         run_w = np.zeros((chains, kb_max))
         done = 0
         if saved is not None:
-            done = int(saved["next"])
-            kept = -(-done // stride)
-            ck.check_shapes(section, saved, {"sums": acc_sums.sums.shape, "weights": acc_sums.weights.shape,
-                                             "trace": (kept, chains, n_obs), "tallies": (chains, 2)})
-            if (saved.get("chain") is None or saved.get("trace") is None or saved.get("tallies") is None
-                    or not 0 <= done <= per_chain):
-                raise CheckpointError(f"checkpoint {ck.path} (stream {section}) is damaged: it lacks the chains' "
-                                      f"state or its position {done} is not within this run of {per_chain} draws")
-            template = chain_checkpoint.state_template(model, chains, dtype, algorithm, int(integration_steps))
-            states, steps, imms = chain_checkpoint.unpack(saved["chain"], template, ck.path, section)
+            done, states, steps, imms = chain_checkpoint.check(
+                ck, section, saved, model, shapes={"sums": acc_sums.sums.shape, "weights": acc_sums.weights.shape},
+                chains=chains, per_chain=per_chain, stride=stride, n_obs=n_obs, dtype=dtype, algorithm=algorithm,
+                integration_steps=int(integration_steps))
             run_sums[:, :kb] = saved["sums"].reshape(chains, kb, -1)
             run_w[:, :kb] = saved["weights"].reshape(chains, kb)
             acc_sums.n = int(saved["n"])

@@ -11,6 +11,7 @@ import pytest
 import nnft
 from nnft import checkpoint as checkpoints
 from nnft import runtime
+from nnft.errors import CheckpointError
 from nnft.estimators.mcmc import mcmc_ensemble
 
 TUPLES = [np.array([[0.0], [0.5]]), np.array([[0.2]] * 4)]
@@ -41,6 +42,13 @@ def test_ctrl_c_stops_at_a_segment_end_and_the_resumed_run_is_bitwise_uninterrup
     assert writes == [0, 16]                          # after warmup, then after the first segment: stopped there
     monkeypatch.setattr(checkpoints.Checkpoint, "save", real_save)
     assert checkpoints._read(str(ck))[0]["next"] == 16
+    with np.load(ck) as z:                            # a copy with the chains' state cut short is refused
+        data = {k: z[k] for k in z.files}
+    data["s0.chain"] = data["s0.chain"][:, :-1]
+    np.savez(tmp_path / "cut.npz", **data)
+    with pytest.raises(CheckpointError, match="damaged: the chains' state has shape"), \
+            runtime.settings(checkpoint=tmp_path / "cut.npz", resume=True):
+        mcmc_ensemble(model, TUPLES, chunk=16, **CFG)
     with runtime.settings(checkpoint=ck, resume=True):
         got = _bits(*mcmc_ensemble(model, TUPLES, chunk=32, **CFG))   # another segment length: same numbers
     for name in plain:
