@@ -135,7 +135,8 @@ def _chunk_compiled(model: Model, points: np.ndarray, features: Callable, n_feat
                     chains: int, thin: int, chunk: int, kb_max: int, dtype: str, has_ins: bool,
                     obs_cols: np.ndarray, algorithm: str, integration_steps: int):
     """The sampling step of one group of ``chains`` chains, ``chunk_fn(start, per_chain, kb, first, states,
-    steps, imms, chain_keys, sums, weights, divergences, acceptance)``, run one group per device (:class:`~nnft.sample.groups.GroupDispatch`):
+    steps, imms, chain_keys, sums, weights, divergences, acceptance)``, run one group per device
+    (:class:`~nnft.sample.groups.GroupDispatch`):
     ``chunk`` kept draws per chain (a fixed ``lax.scan`` length) from draw ``start`` on, kept on the
     model and reused for every number of draws.
 

@@ -4,11 +4,9 @@ of a run never interrupted; a checkpoint of another run (seed, samples) is refus
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
