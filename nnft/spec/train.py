@@ -82,7 +82,8 @@ class Train(Strict):
       targets / target: the targets Y, written out (M numbers) or as an expression of ``x``; exactly one.
       test: the points f_t(x) is measured at (default: the study's points).
       loss: ``mse`` L = (1/M) Σ_α (f(x_α) − y_α)², or ``square`` L = ½ Σ_α (f(x_α) − y_α)² (the
-        convention of TASI arXiv:2408.00082 eq. 96 and Les Houches arXiv:2309.01592 eq. 85).
+        convention of TASI arXiv:2408.00082 eq. 96 and Les Houches arXiv:2309.01592 eq. 85), or
+        ``logistic`` L = Σ_α log(1 + e^{−y_α f(x_α)}) (binary cross-entropy, targets ±1; no theory).
       optimizer: ``sgd`` (full-batch gradient descent; small ``lr`` approximates gradient flow),
         ``momentum`` (heavy ball, ``momentum`` β), ``adam`` (optax defaults b1 = 0.9, b2 = 0.999).
       lr: the learning rate η, an expression of sizes and constants.
@@ -102,7 +103,7 @@ class Train(Strict):
     targets: list[Annotated[float, Field(allow_inf_nan=False)]] | None = Field(default=None, max_length=MAX_TRAIN_POINTS)
     target: ExprField | None = None
     test: Points | None = None
-    loss: Literal["mse", "square"] = "mse"
+    loss: Literal["mse", "square", "logistic"] = "mse"
     optimizer: Literal["sgd", "momentum", "adam"] = "sgd"
     lr: ExprField = 0.1
     momentum: ExprField = 0.9

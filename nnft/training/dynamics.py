@@ -122,6 +122,7 @@ def network_features(model: Model, setup, coords: dict, dtype, rates, segments=N
     Z = jnp.concatenate([X, T])                                   # NTK points: train, then test
     M = X.shape[0]
     c = setup.loss_factor
+    logistic = setup.block.loss == "logistic"
     if segments is None:
         segments = np.diff(np.concatenate([[0], setup.record])).astype(np.int32)
     lin = setup.block.linearised
@@ -148,6 +149,8 @@ def network_features(model: Model, setup, coords: dict, dtype, rates, segments=N
             return f0_all + jvp(jax.tree.map(jnp.subtract, w, w0))
 
         def loss_of(out):
+            if logistic:                                  # Σ log(1 + e^{−y f}), y = ±1
+                return jnp.sum(jax.nn.softplus(-Y * out[:M]))
             return 0.5 * c * jnp.sum((out[:M] - Y) ** 2)
 
         def scaled(upd):                                 # w_p moves at rate η r_p
@@ -216,7 +219,7 @@ def chunk_step(model: Model, setup, coords: dict[str, float], chunk: int, dtype)
         # program as ntk (standard), compiled once
         coords = {k: co.c if co.r == 1.0 and co.rho == 1.0 else co for k, co in scheme(model, b).items()}
     cache_key = ("train", setup.X.tobytes(), setup.Y.tobytes(), setup.test.tobytes(), len(setup.record),
-                 setup.loss_factor, b.optimizer, b.linearised, setup.weight_decay > 0, tuple(sorted(coords.items())),
+                 setup.loss_factor, b.loss, b.optimizer, b.linearised, setup.weight_decay > 0, tuple(sorted(coords.items())),
                  int(chunk), np.dtype(dtype).name)
     if cache_key not in model.jit_cache:
         def step(key, start, rates, segments):

