@@ -95,6 +95,8 @@ class Train(Strict):
         d = 1/2); ``abcd``: the exponents of ``abcd.params``.
       abcd: width, d, sigma and per-parameter exponents of ``mup``/``abcd`` (:class:`ABCD`).
       weight_decay: λ of the L2 term (λ/2) Σ ω² added to the loss (ω the trained coordinates).
+      temperature: T of Langevin noise (``sgd`` only): each step adds √(2ηr_pT)·ξ, ξ ~ N(0, 1), to the trained
+        coordinates, so the stationary law is ∝ exp(−(L + (λ/2)Σω²)/T) (Welling & Teh 2011, ULA).
       networks: ensemble size; seed, chunk (networks per jitted step), dtype.
       linearised: also train the linearised model f_lin (for ‖f − f_lin‖).
     """
@@ -112,6 +114,7 @@ class Train(Strict):
     parameterisation: Literal["ntk", "standard", "mup", "abcd"] = "ntk"
     abcd: ABCD | None = None
     weight_decay: ExprField = 0
+    temperature: ExprField = 0
     networks: Annotated[Count, count_schema(4, MAX_NETWORKS, 256)] = Field(default=256, ge=4, le=MAX_NETWORKS)
     seed: Int = Field(default=0, ge=0, le=MAX_SEED)
     chunk: Int = Field(default=64, ge=1, le=MAX_CHUNK)

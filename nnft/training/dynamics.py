@@ -31,6 +31,9 @@ import numpy as np
 from nnft.graph import ir
 from nnft.graph.compile import Model
 
+#: the Langevin noise's key stream: fold_in(seed key, NOISE_STREAM), then the network, the step, the parameter
+#: (the parameters' initial values use fold_in(seed key, j) with j their index, far below it)
+NOISE_STREAM = 1 << 30
 #: the names of the per-network features at each recorded step, in order (F = their total size)
 FEATURES = ("f", "ff", "f3", "f4", "ntk", "dntk", "dntk2", "dntk_fro2", "loss", "lin2")
 
@@ -114,7 +117,8 @@ def network_features(model: Model, setup, coords: dict, dtype, rates, segments=N
     rate = {k: v.r for k, v in coords.items() if v.r != 1.0}             # per-parameter learning rates
     rho = {k: v.rho for k, v in coords.items() if v.rho != 1.0}          # rescaled initial laws
     coords = {k: v.c for k, v in coords.items()}
-    lr, mom, wd = (jnp.asarray(v, dtype) for v in rates)
+    lr, mom, wd, *temp = (jnp.asarray(v, dtype) for v in rates)
+    langevin = setup.temperature > 0                       # rates = (lr, momentum, weight decay, T)
     opt = optimizer(setup.block.optimizer, lr, mom, wd, setup.weight_decay > 0)
     X = jnp.asarray(setup.X, dtype)
     Y = jnp.asarray(setup.Y, dtype)
@@ -128,7 +132,7 @@ def network_features(model: Model, setup, coords: dict, dtype, rates, segments=N
     lin = setup.block.linearised
     raw = unchecked_field(model, dtype)
 
-    def one(theta0):
+    def one(theta0, noise_key=None):
         fixed = {k: v for k, v in theta0.items() if k not in coords}
         w0 = {k: (theta0[k] * jnp.asarray(rho[k], dtype) if k in rho else theta0[k]) / jnp.asarray(coords[k], dtype)
               for k in coords}
@@ -156,8 +160,14 @@ def network_features(model: Model, setup, coords: dict, dtype, rates, segments=N
         def scaled(upd):                                 # w_p moves at rate η r_p
             return {k: u * jnp.asarray(rate[k], dtype) if k in rate else u for k, u in upd.items()} if rate else upd
 
+        def noise(k):
+            """√(2 η r_p T) ξ_p for gradient step k: ξ from (the network's key, k, p) only."""
+            at = jax.random.fold_in(noise_key, k)
+            return {p: jnp.sqrt(2 * lr * temp[0] * jnp.asarray(rate.get(p, 1.0), dtype))
+                    * jax.random.normal(jax.random.fold_in(at, j), w0[p].shape, dtype) for j, p in enumerate(sorted(w0))}
+
         def step(_, state):
-            w, s, wl, sl = state
+            w, s, wl, sl, *k = state
             g = jax.grad(lambda v: loss_of(f_fast(v, X)))(w)
             upd, s = opt.update(g, s, w)
             w = jax.tree.map(jnp.add, w, scaled(upd))
@@ -165,6 +175,10 @@ def network_features(model: Model, setup, coords: dict, dtype, rates, segments=N
                 gl = jax.grad(lambda v: loss_of(f_lin(v)))(wl)
                 upd, sl = opt.update(gl, sl, wl)
                 wl = jax.tree.map(jnp.add, wl, scaled(upd))
+            if langevin:                                 # the same ξ for f and f_lin
+                xi = noise(k[0])
+                w, wl = jax.tree.map(jnp.add, w, xi), jax.tree.map(jnp.add, wl, xi)
+                return w, s, wl, sl, k[0] + 1
             return w, s, wl, sl
 
         def ntk(w):
@@ -199,7 +213,7 @@ def network_features(model: Model, setup, coords: dict, dtype, rates, segments=N
             state = jax.lax.fori_loop(0, seg, step, state)
             return state, record(state[0], state[2], at == 0)
 
-        state = (w0, opt.init(w0), w0, opt.init(w0))
+        state = (w0, opt.init(w0), w0, opt.init(w0)) + ((jnp.zeros((), jnp.int32),) if langevin else ())
         segs = jnp.asarray(segments, dtype=jnp.int32)
         _, rows = jax.lax.scan(segment, state, (segs, jnp.cumsum(segs)))
         return rows
@@ -219,16 +233,20 @@ def chunk_step(model: Model, setup, coords: dict[str, float], chunk: int, dtype)
         # program as ntk (standard), compiled once
         coords = {k: co.c if co.r == 1.0 and co.rho == 1.0 else co for k, co in scheme(model, b).items()}
     cache_key = ("train", setup.X.tobytes(), setup.Y.tobytes(), setup.test.tobytes(), len(setup.record),
-                 setup.loss_factor, b.loss, b.optimizer, b.linearised, setup.weight_decay > 0, tuple(sorted(coords.items())),
+                 setup.loss_factor, b.loss, setup.temperature > 0, b.optimizer, b.linearised, setup.weight_decay > 0, tuple(sorted(coords.items())),
                  int(chunk), np.dtype(dtype).name)
     if cache_key not in model.jit_cache:
         def step(key, start, rates, segments):
             one = network_features(model, setup, coords, dtype, rates, segments)
             theta = model.sample(key, chunk, start, dtype)
+            if setup.temperature > 0:                    # network i's noise from (seed, i): chunk-independent
+                base = jax.random.fold_in(key, NOISE_STREAM)
+                keys = jax.vmap(lambda i: jax.random.fold_in(base, i))(start + jnp.arange(chunk))
+                return jax.vmap(one)(theta, keys).reshape(chunk, -1).astype(jnp.float64)
             return jax.vmap(one)(theta).reshape(chunk, -1).astype(jnp.float64)
 
         model.jit_cache[cache_key] = jax.jit(step)
     fn = model.jit_cache[cache_key]
-    rates = (setup.lr, setup.momentum, setup.weight_decay)
+    rates = (setup.lr, setup.momentum, setup.weight_decay) + ((setup.temperature,) if setup.temperature > 0 else ())
     segments = np.diff(np.concatenate([[0], setup.record])).astype(np.int32)
     return lambda key, start: fn(key, start, rates, segments)

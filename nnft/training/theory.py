@@ -208,6 +208,9 @@ def theory_for(model, setup, dynamics: str | None = None) -> tuple[LinearisedGP 
         return None, "logistic loss: the linearised dynamics are not linear in function space (no closed form)"
     if b.optimizer == "adam":
         return None, "adam: the linearised dynamics are not linear in function space (no closed form)"
+    if setup.temperature > 0:
+        return None, ("Langevin noise: the closed form is for noiseless descent (with weight decay = T in ntk "
+                      "coordinates the stationary law is the Bayesian posterior: nnft.nngp_posterior at large width)")
     if setup.weight_decay > 0:
         return None, "weight decay: the closed form is for the unregularised loss"
     Z = np.concatenate([setup.X, setup.test])
