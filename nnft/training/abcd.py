@@ -125,8 +125,13 @@ def spec_exponents(model, names, axes: list[str]) -> dict[str, float]:
     from nnft.estimators.ntk import trainable_scales
     from nnft.graph.compile import compile as compile_theory
     s1 = trainable_scales(model)
+    from nnft.errors import GraphError
     dims = dict(model.theory.dims)
-    wide = compile_theory(model.theory.model_copy(update={"dims": {**dims, **{a: 2 * dims[a] for a in axes}}}))
+    try:
+        wide = compile_theory(model.theory.model_copy(update={"dims": {**dims, **{a: 2 * dims[a] for a in axes}}}))
+    except (SpecError, GraphError) as err:
+        raise _err(model, ("abcd", "width"), f"the width exponents of the densities are read off the spec at "
+                   f"twice the width ({', '.join(axes)} doubled), which does not compile: {err}") from None
     s2 = trainable_scales(wide)
     out = {}
     for k in names:
@@ -145,6 +150,10 @@ def table(model, block, names) -> tuple[dict[str, tuple[float, float, float]], f
     """
     from nnft.estimators.ntk import trainable_scales
     if block.parameterisation == "mup":
+        if block.optimizer == "adam":
+            raise _err(model, ("optimizer",), "mup here is gradient descent's μP (TASI arXiv:2408.00082 eq. "
+                       "126-127); Adam's has other learning-rate exponents (Yang & Hu arXiv:2011.14522 Table 3)",
+                       allowed="sgd, momentum", hint="give Adam's exponents with parameterisation: abcd")
         rl = roles(model, names)
         bad = [k for k, r in rl.items() if r is None]
         if bad:

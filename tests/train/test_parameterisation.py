@@ -107,6 +107,9 @@ def test_non_trainable_parameters_and_misplaced_blocks_are_refused():
     with pytest.raises(SpecError) as err:
         nnft.train(model, parameterisation="mup", abcd={"params": {"W0": {}}})
     assert err.value.field == "train.abcd.params"
+    with pytest.raises(SpecError, match="Adam") as err:                      # μP of gradient descent only
+        nnft.train(model, parameterisation="mup", optimizer="adam")
+    assert err.value.field == "train.optimizer"
     shifted = {**erf_spec(8, networks=4, steps=1, record=[0, 1]), "field": "sum_N(W1 * erf(W0 @ x + b0)) + b1 * b1"}
     with pytest.raises(SpecError, match="MLP") as err:                       # a parameter with no μP role
         nnft.train(nnft.compile(nnft.from_dict(shifted)), parameterisation="mup")
