@@ -177,6 +177,9 @@ def table(model, block, names) -> tuple[dict[str, tuple[float, float, float]], f
     if missing:
         raise _err(model, ("abcd", "params"), f"no exponents for the trained parameter(s) {', '.join(missing)}",
                    allowed=", ".join(names), hint=f"add {missing[0]}: {{a: 0, b: 0, c: 0}}")
+    if block.abcd.d != 0 and "readout" not in roles(model, names).values():
+        raise _err(model, ("abcd", "d"), "d multiplies the readout (TASI eq. 101), and no trained parameter is one "
+                   "(a weight W in sum_N(W * σ(z)))", allowed="d: 0", hint="fold d into the a of the last layer")
     return ({k: (given[k].a, given[k].b, given[k].c) for k in names}, block.abcd.d, block.abcd.sigma)
 
 

@@ -110,6 +110,13 @@ def test_non_trainable_parameters_and_misplaced_blocks_are_refused():
     with pytest.raises(SpecError, match="Adam") as err:                      # μP of gradient descent only
         nnft.train(model, parameterisation="mup", optimizer="adam")
     assert err.value.field == "train.optimizer"
+    linear = {**erf_spec(8, networks=4, steps=1, record=[0, 1]), "field": "W0 @ x + b1"}
+    linear["params"] = {k: v for k, v in linear["params"].items() if k in ("W0", "b1")}
+    linear["params"]["W0"] = {"shape": ["d"], "density": {"normal": {"std": 1.0}}}
+    with pytest.raises(SpecError, match="readout") as err:                   # d with no readout to multiply
+        nnft.train(nnft.compile(nnft.from_dict(linear)), parameterisation="abcd",
+                   abcd={"d": 0.5, "width": "N", "params": {"W0": {}, "b1": {}}})
+    assert err.value.field == "train.abcd.d"
     shifted = {**erf_spec(8, networks=4, steps=1, record=[0, 1]), "field": "sum_N(W1 * erf(W0 @ x + b0)) + b1 * b1"}
     with pytest.raises(SpecError, match="MLP") as err:                       # a parameter with no μP role
         nnft.train(nnft.compile(nnft.from_dict(shifted)), parameterisation="mup")
