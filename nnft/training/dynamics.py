@@ -13,7 +13,7 @@ initial values. The optimiser moves coordinates ω_p with θ_p = c_p ω_p:
 
 The empirical NTK is the one of those coordinates, Θ̂(x, x') = Σ_p r_p ∂f(x)/∂ω_p · ∂f(x')/∂ω_p (in
 ``ntk``: Σ_p s_p² ∂f/∂θ_p ∂f/∂θ_p, as ``nnft.empirical_ntk``), so that gradient flow on
-L = (c/2) Σ_α (f(x_α) − y_α)² gives df/dt = −η c Θ̂ (f − y) in both parameterisations.
+L = (c/2) Σ_α (f(x_α) − y_α)² gives df/dt = −η c Θ̂ (f − y) in every parameterisation.
 
 Network ``i`` starts from the same θ as network ``i`` of ``nnft.measure`` with the same seed and dtype
 (``Model.sample(key, n, start)``), whatever the chunk size. Network ``i`` is in jackknife block
@@ -105,8 +105,8 @@ def unchecked_field(model: Model, dtype):
 
 def network_features(model: Model, setup, coords: dict, dtype, rates, segments=None):
     """θ₀ of one network -> its features (T, F) (:class:`Layout` of P test and Q = M + P NTK points);
-    ``rates`` = (lr, momentum, weight_decay), possibly traced; ``segments`` (T,) the steps between recorded
-    steps (default from ``setup.record``), possibly traced.
+    ``rates`` = (lr, momentum, weight_decay[, temperature]), possibly traced; ``segments`` (T,) the steps
+    between recorded steps (default from ``setup.record``), possibly traced.
 
     The network and, when ``setup.block.linearised``, its linearisation f_lin(ω) = f(ω₀) + J₀(ω − ω₀)
     (Lee et al. arXiv:1902.06720 eq. 6) are trained side by side with the same optimiser on the same loss.
@@ -164,7 +164,8 @@ def network_features(model: Model, setup, coords: dict, dtype, rates, segments=N
             """√(2 η r_p T) ξ_p for gradient step k: ξ from (the network's key, k, p) only."""
             at = jax.random.fold_in(noise_key, k)
             return {p: jnp.sqrt(2 * lr * temp[0] * jnp.asarray(rate.get(p, 1.0), dtype))
-                    * jax.random.normal(jax.random.fold_in(at, j), w0[p].shape, dtype) for j, p in enumerate(sorted(w0))}
+                    * jax.random.normal(jax.random.fold_in(at, j), w0[p].shape, dtype)
+                    for j, p in enumerate(sorted(w0))}
 
         def step(_, state):
             w, s, wl, sl, *k = state
@@ -224,8 +225,10 @@ def network_features(model: Model, setup, coords: dict, dtype, rates, segments=N
 def chunk_step(model: Model, setup, coords: dict[str, float], chunk: int, dtype):
     """The jitted step of one chunk: (key, start) -> features (chunk, T·F) of networks start … start+chunk−1
     (float64; the caller drops the rows past the ensemble's end). Compiled once per model, data, recorded
-    steps' count, optimiser, coordinates and chunk shape (kept in ``model.jit_cache``); the learning rate, momentum and weight
-    decay and the recorded steps are traced arguments, so a learning-rate or steps sweep compiles once."""
+    steps' count, optimiser, coordinates and chunk shape (kept in ``model.jit_cache``); the learning rate,
+    momentum, weight decay, temperature and the recorded steps are traced arguments, so a learning-rate or
+    steps sweep compiles once. With a temperature, network i's Langevin noise comes from
+    fold_in(fold_in(key, NOISE_STREAM), i): the same for any chunk."""
     b = setup.block
     if b.parameterisation in ("mup", "abcd"):                # per-parameter c_p, r_p, ρ_p from the block
         from nnft.training.abcd import coordinates as scheme
@@ -233,7 +236,8 @@ def chunk_step(model: Model, setup, coords: dict[str, float], chunk: int, dtype)
         # program as ntk (standard), compiled once
         coords = {k: co.c if co.r == 1.0 and co.rho == 1.0 else co for k, co in scheme(model, b).items()}
     cache_key = ("train", setup.X.tobytes(), setup.Y.tobytes(), setup.test.tobytes(), len(setup.record),
-                 setup.loss_factor, b.loss, setup.temperature > 0, b.optimizer, b.linearised, setup.weight_decay > 0, tuple(sorted(coords.items())),
+                 setup.loss_factor, b.loss, setup.temperature > 0, b.optimizer, b.linearised, setup.weight_decay > 0,
+                 tuple(sorted(coords.items())),
                  int(chunk), np.dtype(dtype).name)
     if cache_key not in model.jit_cache:
         def step(key, start, rates, segments):
