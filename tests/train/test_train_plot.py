@@ -120,3 +120,21 @@ def test_cli_train_plot_writes_the_figure(tmp_path):
     assert bad.exit_code == 2 and "--plot" in bad.output
     ext = CliRunner().invoke(main, ["train", str(path), "--plot", str(tmp_path / "t.txt")])
     assert ext.exit_code == 2 and len(ext.output.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_the_ntk_and_mup_example_runs_and_writes_its_figure(tmp_path):
+    """examples/train_mu_t.py at tiny sizes (the figure's numbers are the runs'; here: it runs, prints the
+    relative NTK change of both parameterisations with the fitted slopes, and writes the file)."""
+    import os
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    out = tmp_path / "mu_t.png"
+    env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    res = subprocess.run([sys.executable, os.path.join(root, "examples", "train_mu_t.py"), "--widths", "8,32",
+                          "--networks", "8", "--steps", "2", "--out", str(out)], capture_output=True, text=True,
+                         env=env, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "log-log slope against N" in res.stdout and "μP" in res.stdout
+    assert out.stat().st_size > 0
