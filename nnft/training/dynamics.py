@@ -90,7 +90,7 @@ def unchecked_field(model: Model, dtype):
         values = {ir.param_node(k): v for k, v in theta.items()}
         values[ir.INPUT] = pts.astype(dtype)
         axes = {ir.INPUT: (pt, "d")}
-        ev.run(ev.needed([ir.OUTPUT], stop=set(values)), values, axes)
+        ev.run(ev.needed([ir.OUTPUT], stop=set(values)), values, axes, dots=True)
         out = align(values[ir.OUTPUT], axes.get(ir.OUTPUT, own), (pt,) + own)
         return jnp.broadcast_to(out, (pts.shape[0],) + out.shape[1:])
     return f
