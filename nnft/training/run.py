@@ -98,9 +98,14 @@ def train(model: Model, *, dynamics: str | None = None, **overrides):
     block_of = (np.arange(n, dtype=np.int64) * K) // n                  # network i -> block i·K // n
     with jax.enable_x64(True):
         step = chunk_step(model, setup, coords, chunk, dtype)
-        for start in range(0, n, chunk):
+        starts = list(range(0, n, chunk))
+        pending = step(key, starts[0])
+        for i, start in enumerate(starts):
             count = min(chunk, n - start)
-            feats = np.asarray(step(key, start))[:count]
+            out = pending
+            if i + 1 < len(starts):           # dispatched before this chunk is read: the host's sums overlap it
+                pending = step(key, starts[i + 1])
+            feats = np.asarray(out)[:count]
             finite = np.all(np.isfinite(feats), axis=1)
             if not finite.all():
                 first = start + int(np.nonzero(~finite)[0][0])
