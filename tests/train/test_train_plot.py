@@ -138,3 +138,17 @@ def test_the_ntk_and_mup_example_runs_and_writes_its_figure(tmp_path):
     assert res.returncode == 0, res.stderr[-2000:]
     assert "log-log slope against N" in res.stdout and "μP" in res.stdout
     assert out.stat().st_size > 0
+
+
+def test_the_training_table_shows_in_jupyter_as_html_tables(small):
+    from nnft.stats import format_value
+    from tests.results.test_html import parse
+    p = parse(small._repr_html_(), tables=2)
+    loss = format_value(small.loss.mean[-1], small.loss.stderr[-1])
+    mean = format_value(small.mean.mean[-1, 2], small.mean.stderr[-1, 2])
+    assert loss in p.cells and mean in p.cells and f"{small.theory.loss[-1]:.4g}" in p.cells
+    assert loss in str(small) and mean in str(small) and "<table>" not in str(small)
+    from dataclasses import replace
+    bare = replace(small, theory=None, theory_note="none here")
+    q = parse(bare._repr_html_(), tables=2)
+    assert "μ_t" not in q.cells and "E L_t" not in q.cells and mean in q.cells
