@@ -66,7 +66,7 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "Theory": ("nnft.spec.models", "Theory"),
     "Estimate": ("nnft.stats", "Estimate"),
     "zscore": ("nnft.stats", "zscore"),
-    "Report": ("nnft.study", "Report"),
+    "Report": ("nnft.study_report", "Report"),
     "run": ("nnft.study", "run"),
     "Sweep": ("nnft.sweep", "Sweep"),
     "run_sweep": ("nnft.sweep", "run_sweep"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 
@@ -29,11 +30,52 @@ def printable(text: str) -> str:
     return _CONTROL.sub("\ufffd", str(text))
 
 
+#: Greek and Cyrillic letters drawn like Latin ones (a small part of Unicode's confusables table,
+#: UTS #39): ``--set Ν=4`` with a Greek capital Nu reads as ``N`` but is another name
+_LOOKALIKES = dict(zip(
+    "ΑΒΕΖΗΙΚΜΝΟΡΤΥΧοϲϳ"            # Greek
+    "АВЕКМНОРСТХЅІЈаеорсхуіјѕԁԛԝһ",  # Cyrillic
+    "ABEZHIKMNOPTYXocj"
+    "ABEKMHOPCTXSIJaeopcxyijsdqwh"))
+_LOOKALIKES["0"] = "O"              # a digit zero prints like a capital O (sigma_wΟ -> sigma_w0)
+
+
+def _skeleton(word: str) -> str:
+    """``word`` with compatibility forms folded (NFKC: fullwidth ``Ｎ``, mathematical ``𝑁``) and the
+    look-alike letters replaced by the Latin ones they are drawn like."""
+    return "".join(_LOOKALIKES.get(c, c) for c in unicodedata.normalize("NFKC", word))
+
+
+def lookalike_note(word: str) -> str | None:
+    """Which characters of ``word`` look like Latin letters but are not (``'Ν' is U+039D GREEK CAPITAL
+    LETTER NU, not 'N' (U+004E)``), or None when it has none."""
+    parts = []
+    for c in dict.fromkeys(str(word)):
+        latin = _skeleton(c)
+        if not c.isascii() and latin != c and latin.isascii():
+            parts.append(f"{c!r} is U+{ord(c):04X} {unicodedata.name(c, 'a look-alike')}, not {latin!r} (U+{ord(latin):04X})")
+    return "; ".join(parts) or None
+
+
+def did_you_mean(word: str, guess: str | None) -> str | None:
+    """The hint for an unknown name ``word``: ``did you mean 'N'?``, followed by the look-alike
+    characters of ``word`` when it has any (a guess that prints like ``word`` needs the reason)."""
+    note = lookalike_note(word)
+    if guess is None:
+        return note
+    return f"did you mean {guess!r}?" + (f" ({note})" if note else "")
+
+
 def suggest(word: str, options: Iterable[str]) -> str | None:
-    """The closest of ``options`` to ``word`` (for 'did you mean ...?'), or None: an option differing
-    only in case (``Tanh``), else one two swapped neighbouring letters away (``tahn`` -> ``tanh``, which
+    """The closest of ``options`` to ``word`` (for 'did you mean ...?'), or None: an option drawn the
+    same (``Ν``, Greek capital Nu, -> ``N``; see :func:`lookalike_note`), else one differing only in
+    case (``Tanh``), else one two swapped neighbouring letters away (``tahn`` -> ``tanh``, which
     difflib ranks below ``tan``), else difflib's closest match."""
     word, options = str(word), [str(o) for o in options]
+    skeleton = _skeleton(word)
+    for o in options:
+        if o != word and _skeleton(o) == skeleton:
+            return o
     for o in options:
         if o.lower() == word.lower():
             return o

@@ -110,22 +110,25 @@ class Extrapolation(TextTable):
         """c₀ … c_K of the chosen fit (Estimate (K+1,))."""
         return self.chosen.coefficients
 
-    def table(self) -> str:
-        """Every fit order as text, the chosen one marked (``nnft show``)."""
-        from nnft.stats import format_value
-        lines = [f"N → ∞ extrapolation in 1/N over widths {self.widths.astype(int).tolist() if np.all(self.widths == np.round(self.widths)) else self.widths.tolist()} "
-                 f"(order chosen by {self.criterion})", f"{'order':>5}  {'y(∞) = c0':>22}  {'χ²/dof':>12}  {'p':>8}"]
-        for f in self.fits:
-            mark = "  ← chosen" if f.order == self.order else ""
-            c0 = format_value(float(f.coefficients.mean[0]), float(f.coefficients.stderr[0]))
-            lines.append(f"{f.order:>5}  {c0:>22}  {f'{f.chi2:.3g}/{f.dof}':>12}  {f.p_value:>8.3g}{mark}")
+    def table(self, width: int | None = None) -> str:
+        """Every fit order as text, the chosen one marked (``nnft show``; ``print`` shows it, Jupyter as HTML),
+        fitted to ``width`` cells."""
+        from nnft.tables import estimate, render, wrap_text
+        w = self.widths.astype(int).tolist() if np.all(self.widths == np.round(self.widths)) else self.widths.tolist()
+        head = [f"N → ∞ extrapolation in 1/N over widths {w} (order chosen by {self.criterion})"]
+        cells = [[str(f.order), estimate(float(f.coefficients.mean[0]), float(f.coefficients.stderr[0])),
+                  f"{f.chi2:.3g}/{f.dof}", f"{f.p_value:.3g}", "← chosen" if f.order == self.order else ""]
+                 for f in self.fits]
+        rows = render(["order", "y(∞) = c0", "χ²/dof", "p", ""], cells, align=[">"] * 4 + ["<"], width=width,
+                      minwidth=[5, 22, 12, 8, 0])
+        lines = []
         av = self.averaged
         lines.append(f"model average over the orders (Akaike weights {', '.join(f'{w:.2f}' for w in self.weights)}): "
-                     f"y(∞) = {format_value(float(av.mean), float(av.stderr))} (its error includes the order choice; the "
+                     f"y(∞) = {estimate(float(av.mean), float(av.stderr))} (its error includes the order choice; the "
                      "chosen order's does not)")
         if self.flagged:
             lines.append("FLAGGED: the chosen fit does not describe the data (p < alpha): raise max_order or check the errors")
-        return "\n".join(lines)
+        return "\n".join(wrap_text(head, width) + rows + wrap_text(lines, width))
 
     def __repr__(self) -> str:
         f = self.chosen

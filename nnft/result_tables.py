@@ -126,9 +126,11 @@ def criticality(c, *, header: str | None = None, width: int | None = None) -> st
     line ``header`` when given (the spec's name, activation, C_W, C_b)."""
     lines = [header] if header else []
     lines.append(f"  fixed point K* = {c.fixed.K:.6g} ({c.fixed.kind}: {c.fixed.message})")
-    lines.append(f"  χ∥ = {c.chi_parallel:.6g}   χ⊥ = {c.chi_perp:.6g}   ξ_q = {c.xi_q:.4g}"
-                 + (f" (χ∥ > 1: K is not approached but grows, e-folding every {-c.xi_q:.4g} layers)"
-                    if c.xi_q < 0 else ""))
+    grow = getattr(c, "growth_depth", math.nan)
+    away = "grows" if c.fixed.kind == "divergent" else "moves away from it"
+    xi_q = (f"ξ_q: none (χ∥ > 1: K* is not approached; K⁽ˡ⁾ {away}, e-folding every {grow:.4g} layers)"
+            if grow > 0 else f"ξ_q = {c.xi_q:.4g}")
+    lines.append(f"  χ∥ = {c.chi_parallel:.6g}   χ⊥ = {c.chi_perp:.6g}   {xi_q}")
     if c.phase == "chaotic" and c.note:
         lines.append(f"  c*, ξ_c: not defined ({c.note})")
     elif c.phase == "chaotic":
@@ -139,7 +141,9 @@ def criticality(c, *, header: str | None = None, width: int | None = None) -> st
     lines.append(f"  phase: {c.phase}")
     header_row = ["quantity", "value"]
     cells = [["K*", f"{c.fixed.K:.6g}"], ["χ∥", f"{c.chi_parallel:.6g}"], ["χ⊥", f"{c.chi_perp:.6g}"],
-             ["ξ_q", f"{c.xi_q:.4g}"], ["c*", f"{c.c_star:.6g}"], ["ξ_c", f"{c.xi_c:.4g}"], ["phase", c.phase]]
+             ["ξ_q", f"{c.xi_q:.4g}" if not grow > 0 else "none (χ∥ > 1)"],
+             *([["growth depth 1/ln χ∥", f"{grow:.4g}"]] if grow > 0 else []),
+             ["c*", f"{c.c_star:.6g}"], ["ξ_c", f"{c.xi_c:.4g}"], ["phase", c.phase]]
     if recording():                 # HTML: the numbers as a table too
         notes = [f"  fixed point: {c.fixed.kind}: {c.fixed.message}"] + ([f"  c*, ξ_c: {c.note}"] if c.note else [])
         return "\n".join(lines[:1] + render(header_row, cells, align="<>") + notes)

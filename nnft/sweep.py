@@ -145,6 +145,15 @@ def _data(spec) -> tuple[dict, str]:
 def theories(spec, name: str, values: Sequence, overrides: dict | None = None) -> list[Theory]:
     """One validated :class:`Theory` per value of ``name`` (with ``overrides`` applied to every value).
 
+    Args:
+      spec: a spec file, shipped spec name, mapping or Theory (as :func:`run_sweep`).
+      name: a size, constant or dotted spec path.
+      values: its values (a list).
+      overrides: other names set at every value.
+
+    Returns:
+      one Theory per value, in order.
+
     Raises:
       SpecError: no values, too many, ``name`` also in ``overrides``, or any value the spec refuses
         (the first, before anything runs).
@@ -221,7 +230,18 @@ def run_sweep(spec, name: str, values: Sequence, *, overrides: dict | None = Non
 
 def swept_value(theory: Theory, name: str) -> Any:
     """The value of the size, constant or dotted path ``name`` in ``theory``, as validated (the text
-    ``"1e3"`` given for ``study.samples`` is 1000 here)."""
+    ``"1e3"`` given for ``study.samples`` is 1000 here).
+
+    Args:
+      theory: a validated Theory.
+      name: a size, constant or dotted path that the theory has.
+
+    Returns:
+      the value, as the Theory's JSON dump holds it.
+
+    Raises:
+      nothing for a name the sweep has validated (:func:`theories` refuses the others).
+    """
     if "." in name:
         path = name.split(".")
     else:

@@ -68,3 +68,55 @@ def test_a_missing_section_is_caught():
 
 def test_exempt_names_are_public():
     assert EXEMPT <= set(nnft._PUBLIC)
+
+
+#: second-level modules whose public helpers (their ``__all__`` functions) follow the same rules:
+#: Args (one entry per parameter; ``a, b:`` lines name several), Returns and Raises
+SECOND_LEVEL = ("nnft.action.quartic", "nnft.action.running", "nnft.analytic.criticality", "nnft.checks",
+                "nnft.estimators.operators", "nnft.function_kernels", "nnft.perturbation.compare",
+                "nnft.perturbation.couplings", "nnft.sweep", "nnft.bayes.likelihood", "nnft.estimators.mcmc")
+
+
+def _helpers():
+    for module in SECOND_LEVEL:
+        mod = importlib.import_module(module)
+        for name in getattr(mod, "__all__", ()):
+            obj = getattr(mod, name, None)
+            if inspect.isfunction(obj) and obj.__module__ == module and name not in EXEMPT:
+                yield f"{module}.{name}", obj
+
+
+def _documented(block: str) -> set[str]:
+    names = set()
+    for m in re.finditer(r"^\s*([\w*][\w*, ]*?)( \([^)]*\))?:", block, re.M):
+        names |= {n.strip().lstrip("*") for n in m.group(1).split(",")}
+    return names
+
+
+@pytest.mark.parametrize("name,fn", list(_helpers()))
+def test_second_level_helper_docstring(name, fn):
+    doc = inspect.getdoc(fn) or ""
+    sections = set(SECTION.findall(doc))
+    params = [p for p in inspect.signature(fn).parameters if p not in ("self", "cls")]
+    missing = [s for s in ("Returns", "Raises") if s not in sections]
+    if params:
+        if "Args" not in sections:
+            missing.append("Args")
+        else:
+            missing += [f"Args entry for {p!r}" for p in params if p not in _documented(_args_block(doc))]
+    assert not missing, f"{name}: docstring lacks {', '.join(missing)}"
+
+
+def test_second_level_rule_catches_a_gap():
+    def bad(p, q):
+        """Doc.
+
+        Args:
+          p: one.
+
+        Returns:
+          nothing.
+        """
+    doc = inspect.getdoc(bad)
+    assert "Raises" not in set(SECTION.findall(doc)) and "q" not in _documented(_args_block(doc))
+    assert {"p", "q"} <= _documented("  p, q: the slopes.\n")

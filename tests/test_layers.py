@@ -52,6 +52,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # The grammar's function table: the expression parser (spec) reads which functions exist from it,
     # so it sits below spec; it imports numpy only (scipy and JAX on first use of a version).
     ("functions", (
+        "nnft.function_kernels",    # closed-form Gaussian kernel maps (KernelMap) the function records carry
         "nnft.functions",           # one record per grammar function (numpy/JAX versions, kernel maps)
         "nnft.fastmath",            # vectorised float32 cos/sin/tan/arctan (JAX), used by functions
     )),
@@ -143,6 +144,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.estimators.neuron",
         "nnft.estimators.ntk",
         "nnft.estimators.mcmc",     # mcmc_ensemble: builds the Plan, hands features to the sampler
+        "nnft.estimators.operators",  # local operators as data: names, directions, products as text
         "nnft.estimators.local",    # local operators: components, derivatives by jvp, phi^2, (dphi)^2
         "nnft.estimators.spectrum",  # power spectrum: neuron-level window (plane waves), lattice periodogram
     )),
@@ -163,6 +165,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # reference, so the whole perturbation package sits here).
     ("workflows", (
         "nnft.study_theory",        # the theory column of a study (exact / NNGP / leading order / 1st-order PT)
+        "nnft.study_report",        # Row, Report: a study's result and the table nnft run prints
         "nnft.study",
         "nnft.spectrum",            # power_spectrum: MC beside the reference's spectrum
         "nnft.sweep",               # one study per value of a size, constant or spec path (Sweep)

@@ -68,18 +68,22 @@ class GaussianAction(TextTable):
             phi = phi - self.field_mean
         return 0.5 * np.einsum("...i,ij,...j->...", phi, self.precision, phi)
 
-    def table(self) -> str:
-        """The action as text: K, its condition number, ⟨S₀⟩ against P/2 (what ``nnft couplings`` prints)."""
-        from nnft.stats import format_value
+    def table(self, width: int | None = None) -> str:
+        """The action as text: K (a table, i, j the points), its condition number, ⟨S₀⟩ against P/2 (what
+        ``nnft couplings`` prints; ``print`` shows it, Jupyter as HTML), fitted to ``width`` cells."""
+        from nnft.result_tables import matrix
+        from nnft.tables import estimate, wrap_text
         with np.printoptions(precision=6, suppress=True, linewidth=120):
-            lines = [f"Gaussian action S₀ = ½ (φ − μ)ᵀK⁻¹(φ − μ) on {len(self.points)} points (TASI arXiv:2408.00082 "
-                     f"eq. 42-43), μ = {'0' if self.field_mean is None else self.field_mean}",
-                     f"K [{self.source}]\n{self.kernel}",
-                     f"condition number {self.condition:.4g}" + (f", {self.dropped} unresolved modes dropped" if self.dropped else "")]
+            mu = "0" if self.field_mean is None else str(self.field_mean)
+        head = [f"Gaussian action S₀ = ½ (φ − μ)ᵀK⁻¹(φ − μ) on {len(self.points)} points (TASI arXiv:2408.00082 "
+                f"eq. 42-43), μ = {mu}",
+                "points: " + "; ".join(f"{i}: " + ",".join(f"{c:.4g}" for c in p) for i, p in enumerate(self.points)),
+                f"K(x_i, x_j) [{self.source}]"]
+        tail = [f"condition number {self.condition:.4g}" + (f", {self.dropped} unresolved modes dropped" if self.dropped else "")]
         if self.mean is not None:
-            lines.append(f"⟨S₀⟩ = {format_value(float(self.mean.mean), float(self.mean.stderr))} over {self.mean.n} networks; "
-                         f"expected {self.expected:g} when G2 = K (z = {float(self.mean.z(self.expected)):+.2f})")
-        return "\n".join(lines)
+            tail.append(f"⟨S₀⟩ = {estimate(float(self.mean.mean), float(self.mean.stderr))} over {self.mean.n} networks; "
+                        f"expected {self.expected:g} when G2 = K (z = {float(self.mean.z(self.expected)):+.2f})")
+        return "\n".join(wrap_text(head, width) + matrix(self.kernel, width=width) + wrap_text(tail, width))
 
     def __repr__(self) -> str:
         m = "" if self.mean is None else f", ⟨S₀⟩ = {self.mean!r} (expected {self.expected:g})"

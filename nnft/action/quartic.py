@@ -25,6 +25,11 @@ O(P/samples) whatever the conditioning: the inverse-Wishart mean), and the jackk
 table as a fraction of the error; not subtracted: the correction adds variance and is itself noisy).
 Measured for the Cos-net (N = 4, three points 0.8 apart): |bias| ≤ 0.05 σ at 60 000 networks, ≤ 0.35 σ at
 2 000.
+
+Theory beside it: where ``nnft.exact`` has the exact G2 and G_c⁽⁴⁾ of the model at its width (a neuron sum
+with a declared reference: G_c⁽⁴⁾ ∝ 1/N exactly; an ``mlp:`` net whose values are all exact), the same
+contraction of the exact tensors is the vertex the estimator converges to (:attr:`QuarticCoupling.theory`,
+z per entry); otherwise :attr:`QuarticCoupling.theory_note` says why there is none.
 """
 
 from __future__ import annotations
@@ -35,11 +40,11 @@ import numpy as np
 
 from nnft.action.lattice import (NOISE_LIMIT, RCOND, amputate, check_points, check_rcond, inverse, inverse_noise,
                                  sorted_tuples, tensor_index)
-from nnft.errors import EstimatorError
+from nnft.errors import EstimatorError, NnftError
 from nnft.stats import Estimate
 from nnft.tables import TextTable
 
-__all__ = ["QuarticCoupling", "quartic_coupling", "vertex"]
+__all__ = ["QuarticCoupling", "exact_vertex", "quartic_coupling", "vertex"]
 
 #: advice when the G2 that amputates the legs is ill-conditioned (the vertex takes no pseudo-inverse)
 _HINT = "Spread the points further apart or use fewer (the vertex needs the full inverse, no pseudo-inverse)"
@@ -47,7 +52,19 @@ _HINT = "Spread the points further apart or use fewer (the vertex needs the full
 
 def vertex(g2: np.ndarray, g4c: np.ndarray, *, rcond: float = RCOND) -> np.ndarray:
     """λ_{abcd} = −Σ G⁻¹G⁻¹G⁻¹G⁻¹ G_c⁽⁴⁾ from a (P, P) two-point matrix and a (P, P, P, P) connected
-    4-point tensor (units: φ⁻⁴ for φ on the lattice). Raises EstimatorError for an ill-conditioned G."""
+    4-point tensor (units: φ⁻⁴ for φ on the lattice; arXiv:2307.03223, the module docstring's convention).
+
+    Args:
+      g2: (P, P) symmetric two-point matrix G.
+      g4c: (P, P, P, P) connected 4-point tensor G_c⁽⁴⁾.
+      rcond: relative eigenvalue cut-off in (0, 1): G with condition number > 1/rcond is refused.
+
+    Returns:
+      (P, P, P, P) array λ.
+
+    Raises:
+      EstimatorError: G ill-conditioned or not positive definite.
+    """
     H = inverse(g2, rcond=rcond, what="G2", hint=_HINT).matrix
     return -amputate(np.asarray(g4c, dtype=np.float64), H)
 
@@ -84,6 +101,9 @@ class QuarticCoupling(TextTable):
       source: what G2 amputates the legs ("measured" or "exact …").
       bias: (P, P, P, P) the jackknife bias estimate of λ̂ (k − 1)(mean of the leave-one-block-out λ − λ̂), or
         None when not computed (results saved before it existed); not subtracted from ``vertex``.
+      theory: (P, P, P, P) the vertex of the exact G2 and G_c⁽⁴⁾ (``nnft.exact`` at the model's width), or
+        None when there is no exact theory.
+      theory_note: what ``theory`` is (its source), or why there is none.
     """
 
     points: np.ndarray
@@ -95,6 +115,13 @@ class QuarticCoupling(TextTable):
     locality: Estimate
     source: str = "measured"
     bias: np.ndarray | None = None
+    theory: np.ndarray | None = None
+    theory_note: str = ""
+
+    @property
+    def z(self) -> np.ndarray | None:
+        """(P, P, P, P): (λ̂ − theory)/stderr per entry (``nnft.stats.zscore``), None without a theory."""
+        return None if self.theory is None else np.asarray(self.vertex.z(self.theory), dtype=np.float64)
 
     @property
     def bias_ratio(self) -> float:
@@ -112,21 +139,34 @@ class QuarticCoupling(TextTable):
         G is the full two-point function (the tadpole counterterm; central values)."""
         return -0.5 * np.einsum("abcd,ab->cd", self.vertex.mean, self.g2.mean)
 
-    def table(self) -> str:
-        """The vertex as text: λ_aaaa per point, the locality profile (what ``nnft couplings`` prints)."""
-        from nnft.stats import format_value
+    def table(self, width: int | None = None) -> str:
+        """The vertex as text (what ``nnft couplings`` prints; ``print`` shows it, Jupyter as HTML tables):
+        λ_aaaa per point with the exact vertex and z beside it where there is one, then the locality profile;
+        fitted to ``width`` cells (None: the terminal's)."""
+        from nnft.tables import estimate, render, wrap_text
         P = len(self.points)
         lines = [f"quartic vertex λ_abcd = −Σ G⁻¹G⁻¹G⁻¹G⁻¹ G_c⁽⁴⁾ on {P} points, S ⊃ (1/4!) Σ λ_abcd φ_aφ_bφ_cφ_d "
                  f"(arXiv:2307.03223); {self.vertex.n} networks, G2 condition number {self.condition:.4g}"]
         if self.bias is not None:
             lines.append(f"jackknife bias estimate of λ: at most {self.bias_ratio:.2g} standard errors (not subtracted)")
+        z = self.z
+        if z is not None:
+            lines.append(f"theory: {self.theory_note}; max |z| over all {P ** 4} entries: {np.nanmax(np.abs(z)):.2f}")
+        elif self.theory_note:
+            lines.append(f"theory: none ({self.theory_note})")
+        header = ["point a", "λ_aaaa"] + (["theory", "z"] if z is not None else [])
+        cells = []
         for a in range(P):
-            x = ",".join(f"{c:.4g}" for c in self.points[a])
-            lines.append(f"  λ_aaaa at ({x}): {format_value(float(self.vertex.mean[(a,) * 4]), float(self.vertex.stderr[(a,) * 4]))}")
-        lines.append("locality: RMS λ over 4-tuples of diameter r / RMS λ_aaaa")
-        for r, m, e in zip(self.radii, self.locality.mean, self.locality.stderr):
-            lines.append(f"  r = {r:<10.4g} {format_value(float(m), float(e))}")
-        return "\n".join(lines)
+            i = (a,) * 4
+            row = [",".join(f"{c:.4g}" for c in self.points[a]),
+                   estimate(float(self.vertex.mean[i]), float(self.vertex.stderr[i]))]
+            cells.append(row + ([f"{self.theory[i]:.6g}", f"{z[i]:+.2f}"] if z is not None else []))
+        loc = [[f"{r:.4g}", estimate(float(m), float(e))]
+               for r, m, e in zip(self.radii, self.locality.mean, self.locality.stderr)]
+        return "\n".join(wrap_text(lines, width) + render(header, cells, align=["<"] + [">"] * (len(header) - 1),
+                                                          width=width)
+                         + wrap_text(["locality: RMS λ over 4-tuples of diameter r / RMS λ_aaaa"], width)
+                         + render(["r", "RMS λ / RMS λ_aaaa"], loc, width=width))
 
     def __repr__(self) -> str:
         P = len(self.points)
@@ -142,8 +182,39 @@ def _locality(lam: np.ndarray, diam: np.ndarray, radii: np.ndarray) -> np.ndarra
     return np.array([np.sqrt(np.mean(lam[np.isclose(diam, r)] ** 2)) for r in radii]) / diag
 
 
+def exact_vertex(model, X: np.ndarray, *, rcond: float = RCOND) -> tuple[np.ndarray | None, str]:
+    """The vertex of the model's exact G2 and G_c⁽⁴⁾ on the points ``X`` (P, d), and what it is; or None and
+    why there is none (``nnft.exact`` has no exact theory of the model: an insertion, no reference, an
+    ``mlp:`` net whose values are NNGP or leading order, a reference without order 4).
+
+    Args:
+      model: a compiled theory.
+      X: (P, d) checked lattice points.
+      rcond: as in :func:`quartic_coupling`.
+
+    Returns:
+      ``(theory, note)``: the (P, P, P, P) vertex and its source, or ``(None, reason)``.
+
+    Raises:
+      nothing: every refusal of ``nnft.exact`` becomes the reason.
+    """
+    from nnft.reference import exact
+    P = len(X)
+    t2, t4 = sorted_tuples(P, 2), sorted_tuples(P, 4)
+    try:
+        th = exact(model, [X[list(t)] for t in t2] + [X[list(t)] for t in t4])
+        if th.kinds is not None and any(k != "exact" for k in th.kinds):
+            return None, (f"the theory nnft has for this net is {th.label}, not exact at width "
+                          f"{th.widths[0]}: a vertex from it is no test of the finite-width estimate")
+        c = th.connected[0]
+        lam = vertex(c[:len(t2)][tensor_index(P, 2)], c[len(t2):][tensor_index(P, 4)], rcond=rcond)
+    except NnftError as err:
+        return None, " ".join(str(err).split())
+    return lam, f"exact vertex of nnft.exact's G2 and G_c⁽⁴⁾ at N = {th.widths[0]}"
+
+
 def quartic_coupling(model, points, *, samples: int, key=0, blocks: int = 64, rcond: float = RCOND,
-                     dtype: str = "float32") -> QuarticCoupling:
+                     dtype: str = "float32", theory: bool = True) -> QuarticCoupling:
     """The quartic vertex λ_{abcd} = −Σ G⁻¹G⁻¹G⁻¹G⁻¹ G_c⁽⁴⁾ of a model on a lattice, from one ensemble
     (convention S = ½φᵀG⁻¹φ + (1/4!)Σλ_{abcd}φ_aφ_bφ_cφ_d; arXiv:2307.03223; module docstring).
 
@@ -155,9 +226,11 @@ def quartic_coupling(model, points, *, samples: int, key=0, blocks: int = 64, rc
       blocks: jackknife blocks.
       rcond: relative eigenvalue cut-off in (0, 1): G2 with condition number > 1/rcond is refused.
       dtype: "float32" or "float64" sampling precision.
+      theory: put the exact vertex beside it where there is one (:func:`exact_vertex`; its reason otherwise).
 
     Returns:
-      :class:`QuarticCoupling` (λ, G2, G_c⁽⁴⁾ with jackknife errors, the locality profile).
+      :class:`QuarticCoupling` (λ, G2, G_c⁽⁴⁾ with jackknife errors, the locality profile, the exact vertex
+      or why there is none).
 
     Raises:
       EstimatorError: G2 ill-conditioned (condition number > 1/rcond) or not positive definite, or too noisy
@@ -200,8 +273,9 @@ def quartic_coupling(model, points, *, samples: int, key=0, blocks: int = 64, rc
     except EstimatorError as err:
         raise EstimatorError(f"quartic vertex: {err} (in a leave-one-block-out replicate of G2, condition number "
                              f"{cond:.3g} on all {conn.n} networks: too few networks per jackknife block; measure more)") from None
+    th, note = exact_vertex(model, X, rcond=rcond) if theory else (None, "")
     return QuarticCoupling(points=X, vertex=lam_est, g2=g2, g4c=g4c, condition=cond, radii=radii, locality=loc,
-                           bias=bias)
+                           bias=bias, theory=th, theory_note=note)
 
 
 def _jackknife_bias(ens, fn) -> np.ndarray:

@@ -59,6 +59,15 @@ def kernel_cross(model, grid: np.ndarray, xs: np.ndarray, block: int = 256) -> n
     |x| ≳ 26) taken from the neuron reference's exact G2 (``nnft.exact``; exact at every width for
     single-layer nets).
 
+    Args:
+      model: a compiled theory.
+      grid: (G, d) grid points.
+      xs: (P, d) inputs.
+      block: grid points per kernel evaluation (memory only).
+
+    Returns:
+      (G, P) array K(g, x_i) (units φ²); not from a paper: the kernel map evaluated on a grid.
+
     Raises:
       KernelError: no kernel map and no reference, or non-finite values neither can replace.
     """
@@ -93,7 +102,18 @@ def _breaks(cutoffs: np.ndarray, xs: np.ndarray) -> np.ndarray:
 
 
 def cutoff_integrals(model, xs, quads, cutoffs, bias_variance: float = 0.0) -> np.ndarray:
-    """I(Λ) = ∫_{−Λ}^{Λ} dx Π_{i∈q} (K(x, x_{q_i}) − bias_variance) per cutoff and index tuple q: (C, Q), d = 1.
+    """I(Λ) = ∫_{−Λ}^{Λ} dx Π_{i∈q} (K(x, x_{q_i}) − bias_variance) per cutoff and index tuple q: (C, Q), d = 1
+    (arXiv:2008.08601 §4-5).
+
+    Args:
+      model: a compiled theory with d = 1.
+      xs: (P, 1) inputs.
+      quads: (Q, 4) index tuples into ``xs``.
+      cutoffs: (C,) Λ (:func:`check_cutoffs`).
+      bias_variance: the constant removed from K on each leg.
+
+    Returns:
+      (C, Q) array of I(Λ) (units φ⁸ × length).
 
     Raises:
       EstimatorError: the two Gauss–Legendre orders disagree by more than :data:`QUAD_TOL` (relative).
@@ -179,23 +199,26 @@ class RunningCoupling(TextTable):
         s, e, _ = _fit(np.log(self.cutoffs[m]), -np.log(np.abs(self.integrals[m][:, self.resolved])))
         return s, e
 
-    def table(self) -> str:
-        """λ(Λ) as text: per cutoff the median |λ| over resolved tuples, then the slopes (``nnft couplings``)."""
-        from nnft.stats import format_value
+    def table(self, width: int | None = None) -> str:
+        """λ(Λ) as text: per cutoff the median |λ| over resolved tuples, then the slopes (``nnft couplings``;
+        ``print`` shows it, Jupyter as HTML), fitted to ``width`` cells."""
+        from nnft.tables import estimate, render, wrap_text
         lines = [f"running coupling λ(Λ) = −ΔG⁽⁴⁾/∫_[−Λ,Λ] ΠK (arXiv:2008.08601 §4-5), S ⊃ (λ/4!)∫φ⁴; "
                  f"{int(self.resolved.sum())}/{len(self.quads)} tuples resolved (|ΔG4| ≥ {RESOLVED:g}σ)"
-                 + (f"; legs K − {self.bias_variance:g} (readout bias variance removed)" if self.bias_variance else ""),
-                 f"{'Λ':>10}  {'median |λ| *':>12}  λ at tuple 0 (± MC error)"]
+                 + (f"; legs K − {self.bias_variance:g} (readout bias variance removed)" if self.bias_variance else "")]
         r = self.resolved
-        for c, L in enumerate(self.cutoffs):
-            med = float(np.median(np.abs(self.coupling.mean[c, r])))
-            lines.append(f"{L:>10.4g}  {med:>12.4e}  {format_value(float(self.coupling.mean[c, 0]), float(self.coupling.stderr[c, 0]))}")
-        lines.append("* median |λ| over the resolved tuples: a summary of the Λ dependence with no error bar; every "
+        cells = [[f"{L:.4g}", f"{float(np.median(np.abs(self.coupling.mean[c, r]))):.4e}",
+                  estimate(float(self.coupling.mean[c, 0]), float(self.coupling.stderr[c, 0]))]
+                 for c, L in enumerate(self.cutoffs)]
+        rows = render(["Λ", "median |λ| *", "λ at tuple 0 (± MC error)"], cells, width=width, minwidth=[10, 12, 0])
+        lines = wrap_text(lines, width) + rows
+        notes = []
+        notes.append("* median |λ| over the resolved tuples: a summary of the Λ dependence with no error bar; every "
                      "λ carries its own MC standard error (Python: result.coupling.stderr, shape (cutoff, tuple); --out "
                      "saves ΔG4 ± error per tuple), shown here for tuple 0")
-        lines.append(f"slope d log|λ|/d log Λ over all cutoffs: {self.slope:.4f} ± {self.slope_err:.2g} (fit; ΔG4 is "
+        notes.append(f"slope d log|λ|/d log Λ over all cutoffs: {self.slope:.4f} ± {self.slope_err:.2g} (fit; ΔG4 is "
                      f"Λ-independent, so the slope is the quadrature's); asymptotic −(Σa_i + d) = {self.asymptotic_slope:.4g}")
-        return "\n".join(lines)
+        return "\n".join(lines + wrap_text(notes, width))
 
     def __repr__(self) -> str:
         return (f"RunningCoupling(inputs={self.inputs.ravel().tolist()}, {len(self.cutoffs)} cutoffs "
@@ -205,6 +228,12 @@ class RunningCoupling(TextTable):
 
 def check_cutoffs(cutoffs) -> np.ndarray:
     """Cutoffs Λ as a float64 array: ≥ 3 values, finite, in (0, :data:`MAX_CUTOFF`], strictly increasing.
+
+    Args:
+      cutoffs: a sequence of numbers.
+
+    Returns:
+      (C,) float64 array; not from a paper: an input check.
 
     Raises:
       InputError: anything else (one message naming what is allowed).

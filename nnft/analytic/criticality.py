@@ -69,7 +69,8 @@ class Criticality(TextTable):
     Attributes:
       fixed: the :class:`FixedPoint`.
       chi_parallel, chi_perp: χ∥(K*), χ⊥(K*) (at a divergent K* the large-K limit for ReLU-like maps).
-      xi_q: −1/ln χ∥(K*) (``inf`` at χ∥ = 1).
+      xi_q: −1/ln χ∥(K*), the depth over which K⁽ˡ⁾ approaches K* (``inf`` at χ∥ = 1; NaN when
+        χ∥ > 1: K* is then not approached, and −1/ln χ∥ would be a negative "depth" — see ``growth_depth``).
       xi_c: −1/ln χ_c(c*), the depth over which correlations approach their stable fixed point c*
         (``inf`` at criticality; NaN when there is no finite K* and so no correlation map).
       phase: ``"ordered"`` (χ⊥ < 1), ``"chaotic"`` (χ⊥ > 1) or ``"critical"`` (|χ⊥ − 1| ≤ tol).
@@ -77,6 +78,8 @@ class Criticality(TextTable):
         chaotic phase (Poole et al. arXiv 1606.05340), NaN without a finite K* > 0.
       chi_c: χ_c(c*) = C_W E σ'(u)σ'(v) (+ γ²) at (K*, c*): χ⊥ when c* = 1.
       note: why c* or ξ_c is not available, else "".
+      growth_depth: 1/ln χ∥ when χ∥ > 1, the number of layers over which K⁽ˡ⁾ moves away from K* (or
+        grows, K* divergent) by a factor e; NaN when χ∥ ≤ 1 (then ``xi_q`` is the depth).
     """
 
     fixed: FixedPoint
@@ -88,6 +91,7 @@ class Criticality(TextTable):
     c_star: float = 1.0
     chi_c: float = math.nan
     note: str = ""
+    growth_depth: float = math.nan
 
     def table(self, width: int | None = None) -> str:
         """K*, χ∥, χ⊥, ξ_q, c*, ξ_c and the phase as text (``print`` shows it, Jupyter as an HTML table)."""
@@ -96,10 +100,19 @@ class Criticality(TextTable):
 
 
 def _depth(chi: float) -> float:
+    """−1/ln χ, the e-folding depth of an approach to a fixed point: 0 at χ ≤ 0, inf at χ = 1, NaN at
+    χ > 1 (no approach: the fixed point is unstable; :func:`_growth_depth`)."""
     if chi <= 0:
         return 0.0
+    if chi > 1:
+        return math.nan
     lg = math.log(chi)
     return math.inf if lg == 0 else -1.0 / lg
+
+
+def _growth_depth(chi: float) -> float:
+    """1/ln χ for χ > 1 (the e-folding depth of a departure from an unstable fixed point), else NaN."""
+    return 1.0 / math.log(chi) if chi > 1 else math.nan
 
 
 def criticality(activation, C_W: float, C_b: float, K0: float = 1.0, *, tol: float = CRITICAL_TOL,
@@ -109,6 +122,23 @@ def criticality(activation, C_W: float, C_b: float, K0: float = 1.0, *, tol: flo
     ``gamma``: residual strength γ (z⁽ˡ⁾ = Wσ(z⁽ˡ⁻¹⁾) + b + γz⁽ˡ⁻¹⁾): the map gains γ²K, so both
     susceptibilities gain γ² (χ∥ = C_W⟨σ'² + σσ''⟩ + γ², χ⊥ = C_W⟨σ'²⟩ + γ²) and K* is
     :func:`residual_fixed_point`.
+
+    Args:
+      activation: a registry name, an :class:`Activation` or ``(f, df, d2f)`` (module docstring).
+      C_W: weight variance times fan-in (> 0).
+      C_b: bias variance (≥ 0).
+      K0: the input's variance, where the iteration towards K* starts.
+      tol: |χ⊥ − 1| at or below which the phase is "critical".
+      gamma: residual strength γ.
+
+    Returns:
+      a :class:`Criticality` (ξ_q NaN and ``growth_depth`` = 1/ln χ∥ when χ∥ > 1).
+
+    Raises:
+      InputError: C_W, C_b or K0 out of range, or Gaussian integrals of the activation that do not converge
+        (``nnft.analytic.gaussian``).
+
+    Source: Poole et al. arXiv:1606.05340 eq. 4-5; Schoenholz et al. arXiv:1611.01232 eq. 5, 9.
     """
     act = as_activation(activation)
     fp = residual_fixed_point(act, C_W, C_b, gamma, K0)
@@ -125,17 +155,35 @@ def criticality(activation, C_W: float, C_b: float, K0: float = 1.0, *, tol: flo
         phase = "critical"
     else:
         phase = "ordered" if cperp < 1 else "chaotic"
+    grow = _growth_depth(cpar)
     if phase != "chaotic":
-        return Criticality(fp, cpar, cperp, _depth(cpar), _depth(cperp), phase, 1.0, cperp)
+        return Criticality(fp, cpar, cperp, _depth(cpar), _depth(cperp), phase, 1.0, cperp, growth_depth=grow)
     if fp.kind not in ("finite", "every") or not fp.K > 0:
         return Criticality(fp, cpar, cperp, _depth(cpar), math.nan, phase, math.nan, math.nan,
-                           f"no finite K* > 0 ({fp.message}): the correlation map, c* and ξ_c are not defined")
+                           f"no finite K* > 0 ({fp.message}): the correlation map, c* and ξ_c are not defined",
+                           growth_depth=grow)
     c_star, chi_c = correlation_fixed_point(act, C_W, C_b, fp.K, gamma=gamma)
-    return Criticality(fp, cpar, cperp, _depth(cpar), _depth(chi_c), phase, c_star, chi_c)
+    return Criticality(fp, cpar, cperp, _depth(cpar), _depth(chi_c), phase, c_star, chi_c, growth_depth=grow)
 
 
 def correlation_depths(activation, C_W: float, C_b: float, K0: float = 1.0) -> tuple[float, float]:
-    """(ξ_q, ξ_c) = (−1/ln χ∥(K*), −1/ln χ_c(c*)) — see :class:`Criticality` (c* = 1 unless chaotic)."""
+    """(ξ_q, ξ_c) = (−1/ln χ∥(K*), −1/ln χ_c(c*)) — see :class:`Criticality` (c* = 1 unless chaotic; ξ_q is
+    NaN when χ∥ > 1, K* then not being approached).
+
+    Args:
+      activation: as in :func:`criticality`.
+      C_W: weight variance times fan-in.
+      C_b: bias variance.
+      K0: the input's variance.
+
+    Returns:
+      (ξ_q, ξ_c), floats (layers).
+
+    Raises:
+      InputError: as :func:`criticality`.
+
+    Source: Schoenholz et al. arXiv:1611.01232 eq. 5, 9.
+    """
     c = criticality(activation, C_W, C_b, K0)
     return c.xi_q, c.xi_c
 
@@ -143,7 +191,23 @@ def correlation_depths(activation, C_W: float, C_b: float, K0: float = 1.0) -> t
 def critical_line(activation, C_b_values, *, C_W_bracket=(1e-3, 1e3), K0: float = 1.0,
                   xtol: float = 1e-12) -> np.ndarray:
     """C_W on the critical line χ⊥(K*(C_W, C_b)) = 1 for each C_b (NaN where there is no crossing in
-    ``C_W_bracket``). ReLU: C_W = 2 for every C_b (for C_b > 0 K* diverges linearly there)."""
+    ``C_W_bracket``). ReLU: C_W = 2 for every C_b (for C_b > 0 K* diverges linearly there).
+
+    Args:
+      activation: as in :func:`criticality`.
+      C_b_values: bias variances (≥ 0), any shape.
+      C_W_bracket: (lo, hi) where the crossing is searched.
+      K0: the input's variance.
+      xtol: absolute tolerance of the root in C_W.
+
+    Returns:
+      array of C_W, the shape of ``C_b_values``.
+
+    Raises:
+      InputError: a C_b not finite or negative.
+
+    Source: Poole et al. arXiv:1606.05340; Schoenholz et al. arXiv:1611.01232 (χ⊥ = 1).
+    """
     act = as_activation(activation)
     cbs = np.atleast_1d(np.asarray(C_b_values, dtype=np.float64))
     if np.any(~np.isfinite(cbs)) or np.any(cbs < 0):
@@ -182,7 +246,8 @@ class PhaseDiagram:
 
     Attributes:
       C_b, C_W: the grid vectors.
-      K: K* (inf where divergent), chi_parallel, chi_perp, xi_q, xi_c, c_star: as in :class:`Criticality`.
+      K: K* (inf where divergent), chi_parallel, chi_perp, xi_q, xi_c, c_star: as in :class:`Criticality`
+        (xi_q NaN where χ∥ > 1).
       phase: integer codes −1 ordered, 0 critical, +1 chaotic.
       critical_C_W: the critical line C_W(C_b) (:func:`critical_line`).
     """
@@ -200,7 +265,22 @@ class PhaseDiagram:
 
 
 def phase_diagram(activation, C_b_grid, C_W_grid, K0: float = 1.0) -> PhaseDiagram:
-    """:func:`criticality` on every (C_b, C_W) of the grid plus the critical line."""
+    """:func:`criticality` on every (C_b, C_W) of the grid plus the critical line.
+
+    Args:
+      activation: as in :func:`criticality`.
+      C_b_grid: bias variances (axis 0).
+      C_W_grid: weight variances (axis 1).
+      K0: the input's variance.
+
+    Returns:
+      a :class:`PhaseDiagram` of (len(C_b_grid), len(C_W_grid)) arrays.
+
+    Raises:
+      InputError: as :func:`criticality`.
+
+    Source: Schoenholz et al. arXiv:1611.01232 (the phase diagram of their Fig. 1).
+    """
     act = as_activation(activation)
     cbs = np.asarray(C_b_grid, dtype=np.float64).ravel()
     cws = np.asarray(C_W_grid, dtype=np.float64).ravel()

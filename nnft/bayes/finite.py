@@ -96,7 +96,7 @@ class Posterior(TextTable):
                  f"\nNNGP log evidence {self.nngp.log_evidence:.6g} (jitter {self.nngp.jitter:.3g}, {self.nngp.source})")
         if self.nngp is not None:
             tail += "\n" + self.width_note()
-        return head + "\n" + "\n".join(render(header, rows)) + tail
+        return head + "\n" + "\n".join(render(header, rows, align=["<"] + [">"] * (len(header) - 1))) + tail
 
     def width_note(self) -> str:
         """The table note on z against the NNGP: a finite-width posterior differs from the NNGP (N = ∞) one by

@@ -66,7 +66,7 @@ class GPPosterior(TextTable):
         rows = [[", ".join(f"{c:g}" for c in x), f"{m:.6g}", f"{v:.6g}"]
                 for x, m, v in zip(self.x_test, self.mean, self.var)]
         return (f"NNGP posterior, {len(self.x_train)} training points, σ_ε² = {self.noise_var:g}\n"
-                + "\n".join(render(["x*", "mean", "variance"], rows))
+                + "\n".join(render(["x*", "mean", "variance"], rows, align=["<", ">", ">"]))
                 + f"\nlog evidence {self.log_evidence:.6g} (jitter {self.jitter:.3g}, {self.source})")
 
     @property

@@ -40,6 +40,15 @@ def likelihood_insertion(x_train, y_train, noise_var: float, d: int) -> Compiled
     """The Gaussian likelihood as a compiled insertion: points X (n, d), weights 1,
     V(φ) = (φ − y)² / (2σ_ε²) with the targets along the last (point) axis of φ; V_min = 0.
 
+    Args:
+      x_train: (n, d) training inputs.
+      y_train: (n,) targets (units of φ).
+      noise_var: σ_ε² > 0 (units of φ²).
+      d: the input dimension.
+
+    Returns:
+      a CompiledInsertion with n points, weights 1.
+
     Raises:
       InputError: malformed X (not (n, d)), y (not n finite values), n > :data:`MAX_TRAIN`, or σ_ε² not > 0.
     """

@@ -103,7 +103,7 @@ def criticality(spec, sets, out, plot_path):
     """Fixed point, χ∥, χ⊥, correlation depths and phase of an MLP spec (Schoenholz et al. arXiv 1611.01232);
     in the chaotic phase the stable correlation fixed point c* < 1 and ξ_c there (Poole et al. arXiv 1606.05340)."""
     from nnft.analytic.criticality import criticality as crit
-    from nnft.errors import SpecError, suggest
+    from nnft.errors import SpecError, did_you_mean, suggest
     from nnft.spec.constants import evaluate_constants
     from nnft.spec import expr as E
     if out is not None:
@@ -122,7 +122,7 @@ def criticality(spec, sets, out, plot_path):
             bad = [n for n in E.names(E.parse(src)) if n not in env and n not in extra and n not in E.CONSTANTS]
             guess = suggest(bad[0], list(env) + list(extra)) if bad else None
             raise SpecError(f"{err}", file=theory.source, field=f"mlp.{field}", got=src, allowed=allowed,
-                            hint=f"did you mean {guess!r}?" if guess else None) from None
+                            hint=did_you_mean(bad[0], guess) if bad else None) from None
 
     per_fan = "a constant over fan_in, e.g. C_W / fan_in (constants: " + (", ".join(theory.constants) or "none") + ")"
     wv1 = constant("weight_var", theory.mlp.weight_var, {"fan_in": 1.0}, per_fan)

@@ -151,7 +151,12 @@ def check(spec, only, samples, seed, alpha, sets, evidence, out, plot_path, devi
 @sampling_options
 def perturb(spec, lambdas, samples, seed, sets, points, orders, coupling, threshold, plot_path, out, devices,
             checkpoint, resume, quiet):
-    """Reweighted MC shifts of SPEC's correlators beside first-order perturbation theory, swept over λ."""
+    """Reweighted MC shifts of SPEC's correlators beside first-order perturbation theory, swept over λ.
+
+    Exit status: 0 when every λ is measured; 1 when some λ are refused (e.g. a φ⁴ coupling < 0, unbounded
+    below): the others are printed and saved, and each refused value gets one line on stderr; 2 when
+    every λ is refused, or on a usage or spec error.
+    """
     from nnft.graph.compile import compile
     from nnft.perturbation.compare import compare
     from nnft.reference import check_reference
@@ -171,4 +176,8 @@ def perturb(spec, lambdas, samples, seed, sets, points, orders, coupling, thresh
     result(table.table())
     save_out(out, table, started, devices, dtype=theory.study.dtype)
     write_plot(plot_path, table)
+    for lam, why in table.refused:
+        click.echo(f"refused: {table.coupling} = {lam:g}: {why}", err=True)
+    if table.refused:
+        sys.exit(1)
 

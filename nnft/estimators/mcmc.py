@@ -27,8 +27,14 @@ def observables(plan: Plan) -> tuple[list[str], np.ndarray]:
     first pair, then each tuple's full product φ(x₁)…φ(xₙ), duplicates merged, at most
     ``MAX_OBSERVABLES − 1`` (the sampler adds the action or mean φ² as the last one).
 
+    Args:
+      plan: the correlators' :class:`~nnft.estimators.npoint.Plan`.
+
     Returns:
       (names, columns): labels such as "G2 φ(0)·φ(0.5)" and the (k,) int64 feature columns.
+
+    Raises:
+      nothing.
     """
     names, cols = [], []
     pts = plan.points

@@ -14,7 +14,7 @@ import math
 
 import networkx as nx
 
-from nnft.errors import GraphError, suggest
+from nnft.errors import GraphError, did_you_mean, suggest
 from nnft.graph import ir
 from nnft.spec import expr as E
 from nnft.spec.constants import evaluate_constants
@@ -161,7 +161,7 @@ class _Builder:
         guess = suggest(name, options)
         raise _err(self.t, field, f"undefined name {name!r}", got=source,
                    allowed="parameters (" + ", ".join(self.t.params) + "), definitions, sizes, constants, x, pi, e",
-                   hint=f"did you mean {guess!r}?" if guess else None)
+                   hint=did_you_mean(name, guess))
 
     def _define(self, name: str) -> str:
         """The node of a named definition (built once; definitions may use earlier ones)."""

@@ -46,7 +46,8 @@ import warnings
 
 import numpy as np
 
-from nnft.errors import InputError, ReweightingWarning, SpecError, TailWarning
+from nnft.errors import (EstimatorError, InputError, NnftError, ReweightingWarning, SamplingError, SpecError,
+                         TailWarning)
 from nnft.perturbation.comparison import THRESHOLD, Comparison, ComparisonRow
 from nnft.perturbation.couplings import detect_coupling, insertion_couplings, unit_shifts, with_constant
 from nnft.stats import Estimate
@@ -62,7 +63,20 @@ DEFAULT_LAMBDAS = (0.01, 0.1, 1.0)
 def perturbation_tuples(points, orders=(2, 4)) -> list[np.ndarray]:
     """Default tuples anchored at the first point p₀ of ``points`` (P, d): for n = 2 the pairs
     (p₀, pⱼ), j = 0…P−1; for n = 1 each point; for even n ≥ 4 the coincident (p₀,…,p₀) and the
-    paired (p₀,…,p₀, pⱼ,…,pⱼ), j ≥ 1; for odd n ≥ 3 the coincident tuple only."""
+    paired (p₀,…,p₀, pⱼ,…,pⱼ), j ≥ 1; for odd n ≥ 3 the coincident tuple only.
+
+    Args:
+      points: (P, d) points (a (d,) point is one point).
+      orders: correlator orders n ≥ 1.
+
+    Returns:
+      list of (n, d) float64 tuples, by order then j.
+
+    Raises:
+      InputError: an order < 1.
+
+    Source: not from a paper: the tuples compare() measures by default.
+    """
     pts = np.atleast_2d(np.asarray(points, dtype=np.float64))
     out = []
     for n in orders:
@@ -162,6 +176,37 @@ def _reweighted_shifts(free, tuples, insertions_per_lam, *, samples: int, seed: 
     return est, ess
 
 
+def refusal_reason(err: NnftError) -> str:
+    """One line saying why a value of the sweep is refused: the field and message of a spec error, with
+    its hint; else the error's text on one line."""
+    if isinstance(err, SpecError):
+        where = f"{err.field}: " if err.field and err.field != "<top level>" else ""
+        return f"{where}{err.message}" + (f" ({err.hint})" if err.hint else "")
+    return "; ".join(p.strip() for p in str(err).splitlines() if p.strip()) or type(err).__name__
+
+
+def _screen(theory, coupling: str, lams, dtype: str):
+    """Per λ, the λ-theory, its couplings and compiled insertions, or the reason it is refused (a spec
+    error of the λ-theory, e.g. a potential unbounded below at λ < 0, or a coupling the sampling
+    precision cannot hold). Returns ``(accepted {λ: (theory, g, insertions)}, refused {λ: reason},
+    first error)``."""
+    from nnft.insertions import compile_insertions
+    big = float(np.finfo(np.float32 if dtype == "float32" else np.float64).max)
+    ok, refused, first = {}, {}, None
+    for lam in lams:
+        try:
+            th = with_constant(theory, coupling, lam)
+            g = insertion_couplings(th)
+            if any(abs(v) > big for gi in g if gi for v in gi.values()):
+                raise InputError(f"the coupling is beyond the {dtype} range (|g| > {big:.3g}); "
+                                 "the weights e^{-S} are not representable")
+            ok[lam] = (th, g, compile_insertions(th))
+        except NnftError as err:
+            refused[lam] = refusal_reason(err)
+            first = first or err
+    return ok, refused, first
+
+
 # ----------------------------------------------------------------------------- the comparison
 
 def compare(theory_or_model, tuples=None, *, lambdas=DEFAULT_LAMBDAS, samples: int | None = None,
@@ -195,16 +240,21 @@ def compare(theory_or_model, tuples=None, *, lambdas=DEFAULT_LAMBDAS, samples: i
       dtype: sampling precision (default: the spec's study).
 
     Returns:
-      a :class:`Comparison` (print it, or ``.plot()``).
+      a :class:`Comparison` (print it, or ``.plot()``). A value of the sweep the theory refuses (a spec
+      error of the λ-theory, e.g. a φ⁴ coupling < 0 is unbounded below; a coupling beyond the sampling
+      precision; non-finite weights at that λ alone) is left out of the rows and listed, with its reason,
+      in ``Comparison.refused``; the other values are measured as usual.
 
     Raises:
-      SpecError: the theory has no insertion, or the coupling cannot be determined / is not a constant.
+      SpecError: the theory has no insertion, or the coupling cannot be determined / is not a constant;
+        the λ-theory's error when every value of the sweep is refused.
+      InputError: a coupling beyond the sampling precision at every value of the sweep.
+      SamplingError, EstimatorError: non-finite field values, features or shifts at every λ.
 
     Source: the interacting theory e^{−S_λ} as a reweighting (arXiv:2408.00082 §5.2 eq. 135-137, sign as
     in docs/physics.md §10), first-order perturbation theory with connected correlators as vertices
     (arXiv:2307.03223).
     """
-    from nnft.insertions import compile_insertions
     from nnft.sample.reweight import ess_floor
     from nnft.spec.points import study_points
 
@@ -232,9 +282,13 @@ def compare(theory_or_model, tuples=None, *, lambdas=DEFAULT_LAMBDAS, samples: i
         tuples = perturbation_tuples(pts, orders)
     tuples = tuple(np.atleast_2d(np.asarray(t, dtype=np.float64)) for t in tuples)
 
+    accepted, refused, first_error = _screen(theory, coupling, lams, dtype)
+    if not accepted:
+        raise first_error
+    lams = tuple(accepted)
     free = model.free()                      # the sampler: the one compilation compare adds to the model's
-    per_lam = {lam: with_constant(theory, coupling, lam) for lam in lams}
-    g = {lam: insertion_couplings(th) for lam, th in per_lam.items()}
+    per_lam = {lam: accepted[lam][0] for lam in lams}
+    g = {lam: accepted[lam][1] for lam in lams}
     ks = [set().union(*(set(g[lam][i] or {}) for lam in lams)) for i in range(len(theory.insertions))]
     notes: list[str] = []
     if any(gi is None for gi in g[lams[0]]):
@@ -267,8 +321,32 @@ def compare(theory_or_model, tuples=None, *, lambdas=DEFAULT_LAMBDAS, samples: i
                 if np.all(np.isfinite(arr)) and np.allclose(arr, arr[0], rtol=1e-9, atol=0.0):
                     dest[j] = float(arr[0])
 
-    est, ess = _reweighted_shifts(free, tuples, [compile_insertions(per_lam[lam]) for lam in lams],
-                                  samples=samples, seed=seed, chunk=chunk, dtype=dtype)
+    def shifts(ls):
+        return _reweighted_shifts(free, tuples, [accepted[lam][2] for lam in ls], samples=samples, seed=seed,
+                                  chunk=chunk, dtype=dtype)
+
+    try:
+        est, ess = shifts(lams)
+    except (SamplingError, EstimatorError):
+        if len(lams) == 1:
+            raise
+        # non-finite weights or shifts at some λ (e.g. an overflowing coupling): measure λ by λ — the same
+        # networks and blocks, so the same numbers — and refuse the values that fail alone
+        parts = {}
+        for lam in lams:
+            try:
+                parts[lam] = shifts((lam,))
+            except (SamplingError, EstimatorError) as err:
+                refused[lam] = refusal_reason(err)
+                first_error = err
+        if not parts:
+            raise first_error from None
+        lams = tuple(parts)
+        khats = [parts[lam][0].khat for lam in lams]
+        est = Estimate(np.concatenate([parts[lam][0].mean for lam in lams]),
+                       np.concatenate([parts[lam][0].stderr for lam in lams]), samples, None,
+                       None if any(k is None for k in khats) else np.concatenate(khats))
+        ess = [parts[lam][1][0] for lam in lams]
     floor = ess_floor(samples)
     degenerate = [lam for lam, e in zip(lams, ess) if e < floor]
     if degenerate:
@@ -297,5 +375,5 @@ def compare(theory_or_model, tuples=None, *, lambdas=DEFAULT_LAMBDAS, samples: i
                 reason=reasons.get(j) if not np.isfinite(fo[j]) else None))
     return Comparison(theory=theory, coupling=coupling, lambdas=lams, tuples=tuples, samples=samples, seed=seed,
                       rows=tuple(rows), unit=tuple(unit), unit_gaussian=tuple(unit_g), threshold=float(threshold),
-                      notes=tuple(notes))
+                      notes=tuple(notes), refused=tuple(sorted(refused.items())))
 

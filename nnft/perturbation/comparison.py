@@ -112,6 +112,8 @@ class Comparison(TextTable):
       unit_gaussian: the same for the N = ∞ diagrams.
       threshold: |z| above which a row is flagged.
       notes: reasons and warnings (unavailable columns, degenerate importance weights).
+      refused: ``(λ, reason)`` for each value of the sweep that was refused (not in ``lambdas`` or
+        ``rows``): e.g. a φ⁴ coupling < 0, unbounded below.
     """
 
     theory: object
@@ -125,6 +127,7 @@ class Comparison(TextTable):
     unit_gaussian: tuple[float | None, ...]
     threshold: float
     notes: tuple[str, ...] = field(default_factory=tuple)
+    refused: tuple[tuple[float, str], ...] = field(default_factory=tuple)
 
     def series(self, i: int) -> list[ComparisonRow]:
         """The rows of tuple ``i`` (λ ascending)."""
@@ -157,10 +160,12 @@ class Comparison(TextTable):
                   "'ESS low': too few effective samples",
                   "  MC/PT: MC over first order, ± the MC standard error over |first order| (first order is exact)"]
         lines += [f"  note: {n}" for n in self.notes]
+        lines += [f"  refused: {self.coupling} = {lam:g}: {why}" for lam, why in self.refused]
         header = ["λ", "MC", "1st order", "z", "MC/PT", "N→∞", "z", "ESS", "flag"]
         minw = [8, 24, 11, 7, 13, 11, 7, 9, 0]
         align = [">"] * 8 + ["<"]
         lines = wrap_text(lines, width)
+        refused = dict(self.refused)
         for i, tp in enumerate(self.tuples):
             rows = self.series(i)
             obs = rows[0].observable if rows else ("δG" if len(tp) <= 2 else "δG_c")
@@ -183,7 +188,10 @@ class Comparison(TextTable):
             if reason:
                 lines += wrap_text([f"  first order unavailable: {reason}"], width)
             cells = []
-            for r in rows:
+            for r in sorted([*rows, *refused], key=lambda r: r if isinstance(r, float) else r.lam):
+                if isinstance(r, float):
+                    cells.append([f"{r:g}", "refused", "—", "—", "—", "—", "—", "—", "refused (see above)"])
+                    continue
                 if not r.estimable:
                     cells.append([f"{r.lam:g}", "not estimable", _num(r.first_order), "—", "—", _num(r.gaussian), "—",
                                   _num(r.ess, ".1f"), "importance weights collapsed"])

@@ -18,6 +18,12 @@ __all__ = ["detect_coupling", "insertion_couplings", "reference_g2", "unit_shift
 def detect_coupling(theory) -> str:
     """The constant named by the φ⁴ couplings (or polynomial g4) of the theory's insertions.
 
+    Args:
+      theory: a validated Theory with insertions.
+
+    Returns:
+      the constant's name.
+
     Raises:
       SpecError: no constant, or several, appear there (pass ``coupling=`` explicitly).
     """
@@ -38,7 +44,19 @@ def detect_coupling(theory) -> str:
 
 
 def with_constant(theory, name: str, value: float):
-    """The theory with ``constants[name] = value`` (validated again, same source file)."""
+    """The theory with ``constants[name] = value`` (validated again, same source file).
+
+    Args:
+      theory: a validated Theory.
+      name: a constant of it.
+      value: the new value.
+
+    Returns:
+      the new Theory.
+
+    Raises:
+      SpecError: the theory with that value does not validate (e.g. a potential unbounded below).
+    """
     from nnft.spec.load import from_dict
     data = theory.model_dump(mode="python")
     data["constants"] = {**data["constants"], name: float(value)}
@@ -48,7 +66,17 @@ def with_constant(theory, name: str, value: float):
 def insertion_couplings(theory) -> list[dict[int, float] | None]:
     """Per insertion, {k: g_k} of V = Σ_k g_k φᵏ/k! with the theory's constants evaluated (``phi4``:
     {4: coupling}; ``polynomial``: its non-zero g_k; None for an ``expression`` potential, which has no
-    polynomial first order). TASI §5.2 eq. 135 normalisation: V = λ/4! φ⁴."""
+    polynomial first order). TASI §5.2 eq. 135 normalisation: V = λ/4! φ⁴ (arXiv:2408.00082).
+
+    Args:
+      theory: a validated Theory.
+
+    Returns:
+      one dict (or None) per insertion, in order.
+
+    Raises:
+      SpecError: a constant that does not evaluate.
+    """
     from nnft.spec.constants import evaluate_constants
     from nnft.spec import expr as E
     env, _ = evaluate_constants(theory)
@@ -68,7 +96,17 @@ def insertion_couplings(theory) -> list[dict[int, float] | None]:
 def reference_g2(free):
     """G(X, Y) = ⟨φ(X)φ(Y)⟩ from the model's reference (``nnft.exact``), vectorised over broadcast
     (..., d) arrays -> (...): the two-point function the N = ∞ diagrams of
-    ``nnft.analytic.perturbative`` are drawn with. Raises what ``nnft.exact`` raises (no reference)."""
+    ``nnft.analytic.perturbative`` are drawn with.
+
+    Args:
+      free: the compiled free theory (with a ``reference:``).
+
+    Returns:
+      a function G(X, Y) of two broadcast (..., d) arrays -> (...) (units φ²).
+
+    Raises:
+      EstimatorError: what ``nnft.exact`` raises (no reference), when G is called.
+    """
     from nnft.reference import exact
     d = free.d
 
@@ -94,6 +132,9 @@ def unit_shifts(free, tuples, insertions, ks) -> tuple[dict, dict, dict]:
       g_k (``first_order``; full G⁽ⁿ⁾ for n ≤ 2, G_c⁽ⁿ⁾ otherwise; NaN where unavailable);
       ``gaussian[i]`` the (T,) N = ∞ diagrams per unit φ⁴ coupling (tadpole for n = 2, vertex for n = 4;
       docs/physics.md §7), for pure-φ⁴ insertions only; ``reasons[j]`` why tuple j has no exact value.
+
+    Raises:
+      EstimatorError: the reference has no two-point function for the N = ∞ diagrams.
     """
     from nnft.analytic.perturbative import delta_g2_gaussian, g4c_gaussian
     from nnft.perturbation.first_order import first_order

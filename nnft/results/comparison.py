@@ -10,7 +10,7 @@ Layout (R rows = tuples × λ values; S tuples)::
     z, z_gaussian                (row)  derived z-scores (``nnft.stats.zscore``), NaN where none
     ess, ess_low                 (row)  Kish ESS (Σw)²/Σw² of the λ-ensemble; below the reweighting floor
     threshold, reason, mc_extra  (row)  |z| flag level; why no first order; the estimate's n, k̂, notes
-    attrs  coupling, lambdas, unit, unit_gaussian, threshold, notes (packed JSON text)
+    attrs  coupling, lambdas, unit, unit_gaussian, threshold, notes, refused ((λ, reason) pairs) (packed JSON text)
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def to_dataset(comp, *, blocks=None, **known):
                                                    blocks=blocks, **known))
     ds.attrs.update(coupling=comp.coupling, lambdas=pack(tuple(comp.lambdas)), unit=pack(tuple(comp.unit)),
                     unit_gaussian=pack(tuple(comp.unit_gaussian)), threshold=float(comp.threshold),
-                    notes=pack(tuple(comp.notes)))
+                    notes=pack(tuple(comp.notes)), refused=pack([[lam, why] for lam, why in comp.refused]))
     return ds
 
 
@@ -97,4 +97,5 @@ def from_dataset(ds):
                       lambdas=tuple(unpack(ds.attrs["lambdas"])), tuples=tuples, samples=int(ds.attrs["samples"]),
                       seed=int(ds.attrs["seed"]), rows=tuple(rows), unit=tuple(unpack(ds.attrs["unit"])),
                       unit_gaussian=tuple(unpack(ds.attrs["unit_gaussian"])), threshold=float(ds.attrs["threshold"]),
-                      notes=tuple(unpack(ds.attrs["notes"])))
+                      notes=tuple(unpack(ds.attrs["notes"])),
+                      refused=tuple((float(lam), str(why)) for lam, why in unpack(ds.attrs.get("refused", "[]"))))

@@ -7,7 +7,8 @@ Layouts (P lattice points in d dimensions; ``*_err`` the standard errors)::
                      · mean, mean_err (scalars, NaN when not measured) · attrs condition, dropped, source
     QuarticCoupling  x (point_i, coord) · vertex, vertex_err, vertex_bias (jackknife bias estimate, when computed),
                      g4c, g4c_err (a, b, c, d) · g2, g2_err (a, b)
-                     · locality, locality_err (radius) · attrs condition, source
+                     · locality, locality_err (radius) · vertex_theory (a, b, c, d; when there is a theory)
+                     · attrs condition, source, theory_note
     RunningCoupling  x (input) · quad (quad, leg) · cutoff (cutoff) · delta_g4, delta_g4_err, resolved (quad)
                      · integral (cutoff, quad) · coupling, coupling_err (cutoff, quad) · attrs slope, slope_err,
                      asymptotic_slope, bias_variance
@@ -61,7 +62,10 @@ def to_dataset(result, *, theory=None, **known):
                         coords={"x": (("a", "coord"), q.points), "radius": q.radii})
         if q.bias is not None:
             ds["vertex_bias"] = (ax4, np.asarray(q.bias, dtype=np.float64))
-        ds.attrs.update(condition=float(q.condition), source=str(q.source), n=int(q.vertex.n))
+        if q.theory is not None:
+            ds["vertex_theory"] = (ax4, np.asarray(q.theory, dtype=np.float64))
+        ds.attrs.update(condition=float(q.condition), source=str(q.source), n=int(q.vertex.n),
+                        theory_note=str(q.theory_note))
         analytic = False
     elif kind == "RunningCoupling":
         r = result
@@ -118,7 +122,9 @@ def from_dataset(ds):
         return QuarticCoupling(points=ds["x"].values, vertex=_est(ds, "vertex", n), g2=_est(ds, "g2", n),
                                g4c=_est(ds, "g4c", n), condition=float(ds.attrs["condition"]),
                                radii=ds["radius"].values, locality=_est(ds, "locality", n), source=str(ds.attrs["source"]),
-                               bias=ds["vertex_bias"].values if "vertex_bias" in ds else None)
+                               bias=ds["vertex_bias"].values if "vertex_bias" in ds else None,
+                               theory=ds["vertex_theory"].values if "vertex_theory" in ds else None,
+                               theory_note=str(ds.attrs.get("theory_note", "")))
     if kind == "RunningCoupling":
         from nnft.action.running import RunningCoupling
         return RunningCoupling(inputs=ds["x"].values, quads=ds["quads"].values.astype(np.int64),

@@ -2,7 +2,7 @@
 criticality``) as an ``xarray.Dataset`` and back.
 
 Layout: every field as a 0-d variable (``chi_parallel``, ``chi_perp``, ``xi_q``, ``xi_c``, ``phase``,
-``c_star``, ``chi_c``, ``note``; the fixed point as ``fixed_K``, ``fixed_kind``, ``fixed_converged``,
+``c_star``, ``chi_c``, ``note``, ``growth_depth``; the fixed point as ``fixed_K``, ``fixed_kind``, ``fixed_converged``,
 ``fixed_message``, ``fixed_C_W``, ``fixed_C_b``); attrs ``activation``, ``C_W``, ``C_b``, ``gamma`` (the
 residual weight), and ``fields`` (packed JSON text of the whole result, what loading reads). An
 analytic result (Schoenholz et al. arXiv:1611.01232; Poole et al. arXiv:1606.05340): the sampling
@@ -41,4 +41,6 @@ def from_dataset(ds):
     from nnft.analytic.fixed_points import FixedPoint
     fields = unpack(ds.attrs["fields"])
     fields["fixed"] = FixedPoint(**fields["fixed"])
+    if "growth_depth" not in fields and fields["xi_q"] < 0:    # a file written when ξ_q kept −1/ln χ∥ at χ∥ > 1
+        fields["xi_q"], fields["growth_depth"] = float("nan"), -fields["xi_q"]
     return Criticality(**fields)

@@ -22,6 +22,7 @@ definitions (``define:``).
 from __future__ import annotations
 
 from nnft.errors import ExprError  # noqa: F401 - defined in nnft.errors, importable here too
+from nnft.errors import lookalike_note
 from nnft.functions import FUNCTIONS
 
 import ast
@@ -161,7 +162,8 @@ def _convert(node: ast.AST, depth: int) -> Expr:
         return Num(v)
     if isinstance(node, ast.Name):
         if node.id.startswith("_") or not _IDENT.match(node.id):
-            raise ExprError(f"name {node.id!r} is not allowed (names start with a letter)")
+            raise ExprError(f"name {node.id!r} is not allowed (names start with a letter and use ASCII "
+                            "letters, digits and _)", hint=lookalike_note(node.id))
         return Name(node.id)
     if isinstance(node, ast.BinOp):
         if isinstance(node.op, ast.BitXor):
@@ -182,7 +184,8 @@ def _convert(node: ast.AST, depth: int) -> Expr:
             raise ExprError("only named functions can be called, e.g. cos(x)")
         name = node.func.id
         if name.startswith("_") or not _IDENT.match(name):
-            raise ExprError(f"function name {name!r} is not allowed (names start with a letter)")
+            raise ExprError(f"function name {name!r} is not allowed (names start with a letter and use ASCII "
+                            "letters, digits and _)", hint=lookalike_note(name))
         if node.keywords:
             raise ExprError(f"keyword arguments are not allowed in {name}(...)")
         args = tuple(_convert(a, d) for a in node.args)

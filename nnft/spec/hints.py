@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 
-from nnft.errors import suggest
+from nnft.errors import did_you_mean, lookalike_note, suggest
 from nnft.spec import expr as E
 from nnft.spec.expr import parse
 from nnft.spec.fields import MAX_AXES
@@ -40,7 +40,9 @@ def undeclared_hint(theory, name: str, expr=None, also: tuple[str, ...] = ()) ->
         return f"{name!r} is a function: call it, e.g. {name}(...)"
     options = [*theory.params, *theory.define, *theory.dims, *theory.constants, "x", "pi", "e", *also]
     guess = suggest(name, options)
-    near = f"did you mean {guess!r}? If {name!r} is new, " if guess else ""
+    note = lookalike_note(name)
+    near = (did_you_mean(name, guess) + f" If {name!r} is new, " if guess else
+            f"{note}. If {name!r} is new, " if note else "")
     if expr is not None and _used_as_array(expr, name):
         axes = "[" + ", ".join([*(a for a in theory.dims if a != "d"), "d"][-MAX_AXES:]) + "]"
         return (near + f"declare it under params: with a shape and a density, e.g. "

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from nnft.errors import InputError, SpecError, format_path, suggest
+from nnft.errors import InputError, SpecError, did_you_mean, format_path, suggest
 from nnft.spec.extends import (_REPLACE_KEYS, MAX_EXTENDS, expand, inherited_from, leaves, merge,  # noqa: F401
                                present, private_source, redact_inherited)
 from nnft.spec.models import Theory
@@ -125,8 +125,7 @@ def override_path(data: dict, name: str, source: str = "<dict>") -> tuple[str, .
             return ("constants", name)
         guess = suggest(name, [*dims, *consts]) or suggest(name, _top_fields())
         raise SpecError(f"cannot override {name!r}: the spec declares no size or constant of that name",
-                        file=source, field=name, allowed=_names_hint(data),
-                        hint=f"did you mean {guess!r}?" if guess else None)
+                        file=source, field=name, allowed=_names_hint(data), hint=did_you_mean(name, guess))
     parts = tuple(name.split("."))
     if any(not p for p in parts):
         raise SpecError(f"malformed dotted path {name!r}", file=source, field=name,
@@ -135,14 +134,14 @@ def override_path(data: dict, name: str, source: str = "<dict>") -> tuple[str, .
     if parts[0] not in top:
         guess = suggest(parts[0], top)
         raise SpecError(f"cannot override {name!r}: {parts[0]!r} is not a block of a spec", file=source,
-                        field=name, allowed=", ".join(top), hint=f"did you mean {guess!r}?" if guess else None)
+                        field=name, allowed=", ".join(top), hint=did_you_mean(parts[0], guess))
     if parts[0] in _NAMED_BLOCKS:
         block = data.get(parts[0]) if isinstance(data.get(parts[0]), dict) else {}
         if parts[1] not in block:
             guess = suggest(parts[1], block)
             raise SpecError(f"cannot override {name!r}: the spec declares no {parts[1]!r} under {parts[0]}",
                             file=source, field=name, allowed=", ".join(block) or "(none declared)",
-                            hint=f"did you mean {parts[0]}.{guess}?" if guess else None)
+                            hint=did_you_mean(parts[1], guess and f"{parts[0]}.{guess}"))
     return parts
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nnft.errors import SpecError, suggest
+from nnft.errors import SpecError, did_you_mean, suggest
 from nnft.spec.read import SUFFIXES
 
 #: longest spec path or 'extends' name (longer names are refused before touching the file system)
@@ -47,7 +47,7 @@ def _no_such(name: str, shipped: dict[str, Path], file: str, field: str = "<file
     guess = suggest(stem, shipped)
     return SpecError("no such spec file or shipped spec", file=file, field=field,
                      allowed="a path to a .yaml/.yml/.toml/.json file, or a shipped spec: " + ", ".join(shipped),
-                     hint=f"did you mean {guess!r}?" if guess else None)
+                     hint=did_you_mean(stem, guess))
 
 
 def _shipped_name(name: str, shipped: dict[str, Path]) -> Path | None:

@@ -12,7 +12,7 @@ from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from nnft.errors import LocatedError, SpecError, format_path, suggest
+from nnft.errors import LocatedError, SpecError, format_path, lookalike_note, suggest
 
 
 def _model_at(root: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
@@ -136,7 +136,8 @@ def to_spec_error(err: ValidationError, source: str, root: type[BaseModel], inhe
             got = None
     elif "[key]" in first["loc"]:
         msg = f"invalid name {got!r}: {msg}"
-        allowed = "names that start with a letter and use letters, digits and _ (at most 64 characters)"
+        allowed = "names that start with a letter and use letters, digits and _ (ASCII only, at most 64 characters)"
+        hint = lookalike_note(str(got)) if isinstance(got, str) else None
     if _is_axis_error(first):
         got = first.get("input")
         msg, allowed = f"an axis must be a name, not {type(got).__name__} {str(got)[:40]}", AXIS_ALLOWED

@@ -38,7 +38,11 @@ def test_cli_couplings(tmp_path):
                                   "0,0;0.8,0;1.6,0", "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert "quartic vertex" in r.output and "locality" in r.output and out.exists()
-    assert type(nnft.load_result(out)).__name__ == "QuarticCoupling"
+    back = nnft.load_result(out)
+    assert type(back).__name__ == "QuarticCoupling" and back.theory is not None and "theory" in r.output
+    assert back.theory_note.startswith("exact vertex") and np.abs(back.z).max() < 5      # the exact 1/N vertex beside it
+    r = CliRunner().invoke(main, ["couplings", "phi4_scalar_1d", "--set", "N=8", "--samples", "300", "--points", "0;0.5"])
+    assert r.exit_code == 0 and "theory: none (" in r.output and "insertion" in r.output   # why there is none
     r = CliRunner().invoke(main, ["couplings", "cos_net", "--kind", "action", "--samples", "2000",
                                   "--points", "0,0;0.8,0;1.6,0"])
     assert r.exit_code == 0 and "expected 1.5" in r.output

@@ -1,6 +1,8 @@
 """The quartic vertex λ_abcd = −Σ G⁻¹G⁻¹G⁻¹G⁻¹ G_c⁽⁴⁾ (arXiv:2307.03223 §3) of single-layer nets:
 Monte Carlo against the vertex of nnft.exact's closed-form correlators (|z|), its 1/N scaling, locality."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -32,6 +34,13 @@ def test_vertex_matches_exact_correlators():
     assert np.abs(q.vertex.mean[(1,) * 4] / q.vertex.stderr[(1,) * 4]) > 10       # resolved, not just ~0
     for wrong in (2 * lam, -lam, 0 * lam):
         assert np.abs(q.vertex.z(wrong)).max() > Z_MAX
+    # the theory column nnft couplings prints: the same exact vertex (deterministic), its z, a wrong theory fails
+    np.testing.assert_allclose(q.theory, lam, rtol=1e-9, atol=0)
+    assert "exact" in q.theory_note and "N = 4" in q.theory_note and np.abs(q.z).max() < Z_MAX
+    assert np.abs(dataclasses.replace(q, theory=2 * lam).z).max() > Z_MAX
+    text = q.table(width=200)
+    assert any(line.split() == ["point", "a", "λ_aaaa", "theory", "z"] for line in text.splitlines())
+    assert f"{lam[(0,) * 4]:.6g}" in text
     # symmetric tensor, locality profile 1 on the diagonal and decaying
     np.testing.assert_allclose(q.vertex.mean, np.transpose(q.vertex.mean, (1, 0, 3, 2)), rtol=1e-12)
     assert q.locality.mean[0] == pytest.approx(1.0) and q.locality.mean[-1] < q.locality.mean[0]

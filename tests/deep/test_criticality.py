@@ -128,3 +128,40 @@ def test_bad_inputs():
         C.fixed_point("tanh", 1.0, -0.1)
     with pytest.raises(ValueError):
         C.chi_perp("tanh", 1.0, -1.0)
+
+
+@pytest.mark.parametrize("cw", [3.0, 2.5])
+def test_xi_q_is_nan_and_the_growth_depth_is_measured_when_chi_parallel_exceeds_one(cw):
+    """ReLU at C_b = 0: K⁽ˡ⁺¹⁾ = (C_W/2) K⁽ˡ⁾ exactly, so χ∥ = C_W/2 > 1 for C_W > 2 and K grows by e every
+    1/ln(C_W/2) layers. ξ_q (an approach depth) does not exist there: NaN, never −1/ln χ∥ < 0."""
+    c = C.criticality("relu", cw, 0.0)
+    assert c.chi_parallel == pytest.approx(cw / 2, rel=1e-14) and math.isnan(c.xi_q)
+    assert c.growth_depth == pytest.approx(1 / math.log(cw / 2), rel=1e-14)
+    # the growth by iterating the exact map: K after growth_depth layers (non-integer: interpolate in log) is e·K0
+    K, logs = 1.0, [0.0]
+    for _ in range(20):
+        K = cw * float(C.sigma2_mean("relu", K))
+        logs.append(math.log(K))
+    slope = np.polyfit(np.arange(21), logs, 1)[0]          # ln K grows by 1/growth_depth per layer
+    assert slope * c.growth_depth == pytest.approx(1.0, rel=1e-12)
+    assert not (slope * (-1 / math.log(cw / 2)) == pytest.approx(1.0, rel=1e-12))   # twin: the old negative ξ_q
+    # the ordered/critical side keeps ξ_q and has no growth depth
+    o = C.criticality("relu", 1.5, 0.0)
+    assert o.xi_q == pytest.approx(-1 / math.log(0.75), rel=1e-14) and math.isnan(o.growth_depth)
+    d = C.phase_diagram("relu", [0.0], [1.5, 2.0, cw])
+    assert not np.any(d.xi_q < 0) and math.isnan(d.xi_q[0, 2]) and d.xi_q[0, 1] == math.inf
+
+
+def test_criticality_file_of_the_old_layout_loads_without_a_negative_depth():
+    from nnft.results.criticality import from_dataset, to_dataset
+    c = C.criticality("relu", 3.0, 0.0)
+    ds = to_dataset(c)
+    back = from_dataset(ds)
+    assert math.isnan(back.xi_q) and back.growth_depth == c.growth_depth
+    from nnft.results.files import pack, unpack
+    old = unpack(ds.attrs["fields"])
+    old.pop("growth_depth")
+    old["xi_q"] = -1 / math.log(1.5)                        # what files of the old layout hold
+    ds.attrs["fields"] = pack(old)
+    back = from_dataset(ds)
+    assert math.isnan(back.xi_q) and back.growth_depth == pytest.approx(1 / math.log(1.5), rel=1e-15)

@@ -151,9 +151,10 @@ def test_notation_flag_overrides_the_environment(tmp_path):
     _one_line_error(_cli("show", path, "--notation", "latex"), "--notation")
 
 
-def test_criticality_says_what_a_negative_xi_q_means():
+def test_criticality_says_why_there_is_no_xi_q_at_chi_parallel_above_one():
     r = _cli("criticality", "relu_mlp", "--set", "C_W=3")
-    assert r.exit_code == 0 and "ξ_q = -2.466 (χ∥ > 1: K is not approached but grows, e-folding every 2.466" in r.output
+    assert r.exit_code == 0 and "ξ_q: none (χ∥ > 1: K* is not approached; K⁽ˡ⁾ grows, e-folding every 2.466" in r.output
+    assert "-2.466" not in r.output                              # no negative "depth" printed
     r = _cli("criticality", "relu_mlp")                          # the twin: critical, ξ_q = inf, no such note
     assert r.exit_code == 0 and "not approached" not in r.output
 

@@ -197,14 +197,26 @@ def test_actions_couplings_spectra(cos_model):
     from nnft.estimators.spectrum import PowerSpectrum
     m = cos_model
     X = np.array([[0.0, 0.0], [0.8, 0.0], [1.6, 0.0]])
-    act = nnft.gaussian_action(m, X)
+    act = nnft.gaussian_action(m, X, samples=500, key=1)
     html = act._repr_html_()
-    parse(html, tables=0)                             # K printed as a matrix in prose (a <pre> block)
-    assert f"{act.condition:.4g}" in html and str(act) == act.table()
+    p = parse(html, tables=1)                         # K as a table, one cell per entry
+    assert f"{act.kernel[0, 1]:.6g}" in p.cells and f"{act.condition:.4g}" in html and str(act) == act.table()
+    assert "<pre>[[" not in html                      # not numpy's matrix print in prose
     ex = nnft.extrapolate([2, 4, 8, 16, 32], [1.0, 0.62, 0.41, 0.3, 0.26], [0.01] * 5)
-    html = ex._repr_html_()
-    parse(html, tables=0)
-    assert str(ex) == ex.table() and format_value(float(ex.value.mean), float(ex.value.stderr)) in html
+    p = parse(ex._repr_html_(), tables=1)
+    assert str(ex) == ex.table() and "← chosen" in p.cells
+    _expect(p, (float(ex.value.mean), float(ex.value.stderr)))
+    q = nnft.quartic_coupling(m, X, samples=2000, key=2)
+    p = parse(q._repr_html_(), tables=2)              # λ_aaaa with its theory and z; the locality profile
+    i = (1,) * 4
+    _expect(p, (float(q.vertex.mean[i]), float(q.vertex.stderr[i])),
+            (float(q.locality.mean[1]), float(q.locality.stderr[1])))
+    assert f"{q.theory[i]:.6g}" in p.cells and f"{q.z[i]:+.2f}" in p.cells and str(q) == q.table()
+    with pytest.raises(AssertionError):               # the twin: a value it does not hold is not found
+        _expect(p, (2 * float(q.vertex.mean[i]), float(q.vertex.stderr[i])))
+    for obj in (act, ex, q):                          # the text fits a narrow terminal too
+        text = obj.table(width=50)
+        assert max(display_width(x) for x in text.split("\n") if "±" in x or x.startswith("-")) <= 50, text
     ps = PowerSpectrum(momenta=np.array([[0.5], [1.0]]), spectrum=_est([1.25, 0.5], [0.05, 0.02]), route="neurons",
                        window=0.1, theory=np.array([1.2, 0.49]), theory_label="reference")
     p = parse(ps._repr_html_())
