@@ -217,6 +217,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.plot.checks",             # check verdicts, cluster profiles, RP spectra
         "nnft.plot.criticality",        # phase diagram chi_perp(C_W, C_b) with the critical line
         "nnft.plot.kernels",            # NNGP / NTK Gram images
+        "nnft.plot.training",           # trained ensembles: E f_t, Var f_t over the linearised GP, loss, dNTK
         "nnft.plot.spectrum",           # power spectrum G~(p) against |p| with theory
     )),
     ("cli", (

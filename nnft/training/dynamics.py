@@ -84,7 +84,7 @@ def optimizer(name: str, lr, momentum, weight_decay, decay: bool):
     return base
 
 
-def unchecked_field(model: Model, dtype):
+def unchecked_field(model: Model, dtype, dots: bool = False):
     """(θ of one network, points (P, d)) -> φ_θ at the points, (P,), evaluated without the non-finite
     rule of ``Model.fields`` (which masks a point whose intermediate values were non-finite: ~35 % of a
     training step at N = 2048). Used for the gradient steps only: a non-finite value during training
@@ -97,7 +97,7 @@ def unchecked_field(model: Model, dtype):
         values = {ir.param_node(k): v for k, v in theta.items()}
         values[ir.INPUT] = pts.astype(dtype)
         axes = {ir.INPUT: (pt, "d")}
-        ev.run(ev.needed([ir.OUTPUT], stop=set(values)), values, axes)
+        ev.run(ev.needed([ir.OUTPUT], stop=set(values)), values, axes, dots=dots)
         out = align(values[ir.OUTPUT], axes.get(ir.OUTPUT, own), (pt,) + own)
         return jnp.broadcast_to(out, (pts.shape[0],) + out.shape[1:])
     return f
@@ -130,7 +130,8 @@ def network_features(model: Model, setup, coords: dict, dtype, rates, segments=N
     if segments is None:
         segments = np.diff(np.concatenate([[0], setup.record])).astype(np.int32)
     lin = setup.block.linearised
-    raw = unchecked_field(model, dtype)
+    raw = unchecked_field(model, dtype, dots=True)       # gradient steps: contractions as matrix products
+    raw_ntk = unchecked_field(model, dtype)              # the NTK's Jacobian: written out (7× less memory)
 
     def one(theta0, noise_key=None):
         fixed = {k: v for k, v in theta0.items() if k not in coords}
@@ -185,7 +186,7 @@ def network_features(model: Model, setup, coords: dict, dtype, rates, segments=N
         def ntk(w):
             # without the non-finite rule: a point whose intermediates overflowed has φ = NaN by the rule in
             # the recorded f(w, Z) at the same ω (test points' f, training points' loss), which stops the run
-            jac = jax.jacrev(lambda v: f_fast(v, Z))(w)
+            jac = jax.jacrev(lambda v: raw_ntk(theta_of(v), Z))(w)
             total = 0.0
             for k in coords:
                 J = jac[k].reshape(Z.shape[0], -1)
