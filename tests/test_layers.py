@@ -183,6 +183,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.training",                # training of ensembles (docs/training.md)
         "nnft.training.setup",          # the train: block as numbers (data, targets, lr, recorded steps)
         "nnft.training.dynamics",       # vmapped, chunked gradient descent; per-network features
+        "nnft.training.abcd",           # parameterisations as coordinates: ntk, standard, mup, abcd
         "nnft.training.theory",         # infinite-width linearised GP, eta_crit
         "nnft.training.result",         # Training: time-dependent statistics and their table
         "nnft.training.run",            # nnft.train
