@@ -4,7 +4,9 @@
   shapes), inlined under an outer ``jit``/``vmap``;
 * :func:`uniform_blocks`: uniform numbers in [0, 1) made of threefry2x32 bits of (key, network index,
   counter), so network ``i``'s parameters depend on ``(key, i)`` only (see
-  :meth:`nnft.densities.Density.sample_networks` for the bit layout);
+  :meth:`nnft.densities.Density.sample_networks` for the bit layout); the cipher is
+  :func:`nnft.densities.threefry.threefry2x32`, bit for bit ``jax.extend.random.threefry_2x32`` and ≈ 7×
+  faster on CPU;
 * :func:`open_interval`: the clamp ``jax.random`` applies before an inverse-CDF transform.
 """
 
@@ -15,7 +17,8 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-from jax.extend.random import threefry_2x32
+
+from nnft.densities.threefry import threefry2x32
 
 
 def typed_key(key: jax.Array) -> jax.Array:
@@ -41,16 +44,18 @@ def uniform_blocks(key: jax.Array, idx: jax.Array, size: int, dtype) -> jax.Arra
     float32 takes the top 23 bits of each output word (words of counter ``c`` fill elements ``2c``,
     ``2c+1``); float64 the top 52 bits of the two words of counter ``c = e`` as one 64-bit integer."""
     kd = jax.random.key_data(key).astype(jnp.uint32)
-    n = idx.shape[0]
-    cols = (size + 1) // 2 if dtype == jnp.float32 else size
-    rows = jnp.broadcast_to(idx.astype(jnp.uint32)[:, None], (n, cols))
-    ctr = jax.lax.broadcasted_iota(jnp.uint32, (n, cols), 1)
-    out = threefry_2x32(kd, jnp.concatenate([rows.ravel(), ctr.ravel()]))
-    w0, w1 = out[:n * cols].reshape(n, cols), out[n * cols:].reshape(n, cols)
+    rows = idx.astype(jnp.uint32)[:, None]
     if dtype == jnp.float32:
-        bits = jnp.stack([w0, w1], axis=-1).reshape(n, 2 * cols)[:, :size]
+        # element e takes word e mod 2 of counter e // 2. Computed per element (the cipher twice per
+        # counter, branch-free, 8 uint32 lanes per vector) rather than as two word arrays interleaved
+        # afterwards: XLA:CPU evaluates each of the two words in a fusion of its own (the cipher twice
+        # anyway) and an interleave of fused producers does not vectorise (≈ 1.5–2× slower, measured).
+        e = jax.lax.broadcasted_iota(jnp.uint32, (1, size), 1)
+        w0, w1 = threefry2x32(kd[0], kd[1], rows, e >> 1)
+        bits = jnp.where((e & 1) == 0, w0, w1)
         one = jax.lax.bitcast_convert_type((bits >> 9) | jnp.uint32(0x3F800000), jnp.float32)
         return one - jnp.float32(1.0)
+    w0, w1 = threefry2x32(kd[0], kd[1], rows, jax.lax.broadcasted_iota(jnp.uint32, (1, size), 1))
     bits = (w0.astype(jnp.uint64) << 32) | w1.astype(jnp.uint64)
     one = jax.lax.bitcast_convert_type((bits >> 12) | jnp.uint64(0x3FF0000000000000), jnp.float64)
     return one - 1.0
