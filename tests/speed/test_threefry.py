@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from jax.extend.random import threefry_2x32
 
+from nnft.densities import draws
 from nnft.densities.draws import uniform_blocks
 from nnft.densities.registry import get_density
 from nnft.densities.threefry import threefry2x32
@@ -109,12 +110,38 @@ def test_uniform_blocks_bits_unchanged(dtype):
                                        ("cauchy", {"scale": 0.3}), ("laplace", {"scale": 0.7}),
                                        ("exponential", {"rate": 2.0})])
 def test_elementwise_draws_unchanged(name, args, dtype):
-    """Every elementwise density's network draws: the inverse-CDF transform of the reference uniforms."""
+    """Every elementwise density's network draws, jitted as in ``Model.sample``: the inverse-CDF transform
+    of the reference uniforms, jitted the same way (XLA may contract a·u + b into one FMA inside a fused
+    loop, so both sides are compiled)."""
     dens, dt = get_density(name), jnp.dtype(dtype)
+    full = dens.with_defaults(args)
+    shape = (3, 5)
     with jax.enable_x64(True):
-        key, shape = jax.random.key(9), (3, 5)
-        got = np.asarray(dens.sample_networks(key, jnp.int64(40), 6, shape, args, dt))
-        u = _uniform_blocks_reference(key, 40 + jnp.arange(6, dtype=jnp.int64), 15, dt).reshape((6,) + shape)
-        full = dens.with_defaults(args)
-        ref = np.asarray(dens._from_uniform(u, {k: jnp.asarray(v, dt) for k, v in full.items()}))
+        new = jax.jit(lambda k, s: dens.sample_networks(k, s, 6, shape, args, dt))
+        old = jax.jit(lambda k, s: dens._from_uniform(
+            _uniform_blocks_reference(k, s + jnp.arange(6, dtype=jnp.int64), 15, dt).reshape((6,) + shape),
+            {k: jnp.asarray(v, dt) for k, v in full.items()}))
+        key = jax.random.key(9)
+        got, ref = np.asarray(new(key, jnp.int64(40))), np.asarray(old(key, jnp.int64(40)))
     np.testing.assert_array_equal(got.view(np.uint8), ref.view(np.uint8))
+
+
+def test_uniforms_are_computed_once_not_in_each_consumer(monkeypatch):
+    """The cipher is integer arithmetic XLA counts as cheap; ``uniform_blocks`` keeps it out of the fused
+    consumers (``draws.materialised``): compiled with a (networks, points, N) consumer and a second use, the
+    cipher's xor operations appear once (20 rounds + the key schedule), not once per consumer."""
+    dens = get_density("normal")
+    pts = jnp.linspace(-1.0, 1.0, 6, dtype=jnp.float32)
+
+    def step(k, s):
+        w = dens.sample_networks(k, s, 64, (10,), {"std": 1.0}, jnp.float32)
+        z = w[:, None, :] * pts[None, :, None]
+        return jnp.sum(jnp.cos(z), axis=-1), jnp.all(jnp.isfinite(w), axis=-1)
+
+    def n_xor():
+        with jax.enable_x64(True):
+            return jax.jit(step).lower(jax.random.key(0), jnp.int64(0)).compile().as_text().count(" xor(")
+
+    assert 20 <= n_xor() < 40
+    monkeypatch.setattr(draws, "materialised", lambda draw, key: draw())     # the twin: fused into each consumer
+    assert n_xor() >= 40
