@@ -133,12 +133,12 @@ def test_uniforms_are_computed_once_not_in_each_consumer(monkeypatch):
     dens = get_density("normal")
     pts = jnp.linspace(-1.0, 1.0, 6, dtype=jnp.float32)
 
-    def step(k, s):
-        w = dens.sample_networks(k, s, 64, (10,), {"std": 1.0}, jnp.float32)
-        z = w[:, None, :] * pts[None, :, None]
-        return jnp.sum(jnp.cos(z), axis=-1), jnp.all(jnp.isfinite(w), axis=-1)
-
     def n_xor():
+        def step(k, s):                                  # a new function each time: traced anew
+            w = dens.sample_networks(k, s, 64, (10,), {"std": 1.0}, jnp.float32)
+            z = w[:, None, :] * pts[None, :, None]
+            return jnp.sum(jnp.cos(z), axis=-1), jnp.all(jnp.isfinite(w), axis=-1)
+
         with jax.enable_x64(True):
             return jax.jit(step).lower(jax.random.key(0), jnp.int64(0)).compile().as_text().count(" xor(")
 
