@@ -88,6 +88,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.densities.noise",
         "nnft.densities.registry",
         "nnft.densities.scalar",
+        "nnft.densities.threefry",  # Threefry-2x32 in elementwise jnp (JAX's bits, fused and vectorised)
         "nnft.analytic",
         "nnft.analytic._quad",
         "nnft.analytic.activations",
