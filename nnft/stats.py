@@ -316,8 +316,7 @@ class BlockSums:
             if self.tail_columns is None:
                 self._khat = col
             else:
-                self._khat = np.array([np.nanmax(col[c]) if len(c) and not np.all(np.isnan(col[c])) else np.nan
-                                       for c in self.tail_columns])
+                self._khat = segment_nanmax(col, self.tail_columns)
         return self._khat
 
     def entry_khat(self, shape: tuple[int, ...], uses: Sequence | None) -> np.ndarray | None:
@@ -330,13 +329,9 @@ class BlockSums:
         fk = self.feature_khat()
         if fk is None or uses is None:
             return None
-        def worst(cols) -> float:
-            v = fk[np.asarray(cols, dtype=int)]
-            return float(np.nanmax(v)) if v.size and not np.all(np.isnan(v)) else float("nan")
-
         if not shape or shape[-1] != len(uses):      # entries mix tuples: the worst over all of them
-            return np.full(shape, worst(np.concatenate([np.asarray(c, dtype=int) for c in uses])))
-        return np.broadcast_to(np.array([worst(c) for c in uses]), shape).copy()
+            return np.full(shape, segment_nanmax(fk, [np.concatenate([np.asarray(c, dtype=int) for c in uses])])[0])
+        return np.broadcast_to(segment_nanmax(fk, uses), shape).copy()
 
     def jackknife(self, fn: Callable[[np.ndarray], np.ndarray], uses: Sequence | None = None,
                   what: str = "estimate") -> Estimate:
@@ -378,6 +373,20 @@ class BlockSums:
         est = Estimate(full, np.sqrt(var), self.n, self.ess, khat)
         warn_tails(est, what)
         return est
+
+
+def segment_nanmax(values: np.ndarray, segments: Sequence) -> np.ndarray:
+    """Per segment (an array of indices into ``values``), the largest value ignoring NaN; NaN for an
+    empty or all-NaN segment (``np.nanmax`` per segment, in one pass)."""
+    lengths = np.fromiter((len(c) for c in segments), dtype=np.int64, count=len(segments))
+    out = np.full(len(segments), np.nan)
+    if not lengths.sum():
+        return out
+    flat = np.asarray(values, dtype=np.float64)[np.concatenate([np.asarray(c, dtype=np.int64) for c in segments])]
+    starts = np.cumsum(lengths) - lengths
+    full = lengths > 0
+    out[full] = np.fmax.reduceat(flat, starts[full])        # fmax skips NaN; NaN only if all are
+    return out
 
 
 def jackknife_joint(accumulators: list[BlockSums], fn: Callable[..., np.ndarray]) -> Estimate:

@@ -152,3 +152,92 @@ def merge_top(old: np.ndarray | None, new: np.ndarray, keep: int) -> np.ndarray:
         both = np.concatenate([old[r], seg_vals])
         out[r] = np.partition(both, len(both) - keep)[-keep:]
     return out
+
+
+#: :class:`RunningTop` merges an added block at once (one dense partition) when more than 1/this of
+#: its values pass the threshold, else buffers the values that pass
+DENSE_MERGE = 8
+
+
+class RunningTop:
+    """The exact ``keep`` largest values per column of a stream of (rows, T) arrays.
+
+    Each added array is only compared with a per-column threshold (the smallest kept value at the last
+    merge, −inf before ``keep`` values were seen); the values above it are buffered, and merged into the
+    kept set once the buffer holds about as many values as the set (``merge``). A threshold that is
+    stale is only lower than the current one, so nothing that belongs to the top ``keep`` is dropped;
+    a value equal to the threshold changes no kept value. The kept multiset is therefore exactly that of
+    :func:`merge_top` chunk by chunk, whatever the chunking, at O(rows·T) comparisons per added array
+    plus an O(T·keep) merge per T·keep buffered values.
+
+    Args:
+      width: T, the number of columns.
+      keep: values kept per column.
+      start: (T, m ≤ keep) values kept before (a restored checkpoint), or None.
+    """
+
+    def __init__(self, width: int, keep: int, start: np.ndarray | None = None):
+        self.keep = int(keep)
+        self.top = np.full((int(width), self.keep), -np.inf)
+        self.seen = 0
+        if start is not None and start.shape[1]:
+            self.top[:, self.keep - start.shape[1]:] = start
+            self.seen = start.shape[1]
+        self.threshold = self.top.min(axis=1) if self.keep else np.zeros(int(width))
+        self._cols: list[np.ndarray] = []
+        self._vals: list[np.ndarray] = []
+        self._pending = 0
+
+    def add(self, values: np.ndarray) -> None:
+        """Add a (rows, T) array (finite values)."""
+        hit = values > self.threshold
+        self.seen += values.shape[0]
+        n_hit = int(np.count_nonzero(hit))
+        if not n_hit:
+            return
+        if DENSE_MERGE * n_hit > hit.size:       # most values may enter: one partition of the whole block
+            self.merge()
+            both = np.concatenate([self.top, values.T], axis=1)
+            self.top = np.partition(both, values.shape[0], axis=1)[:, values.shape[0]:]
+            self.threshold = self.top.min(axis=1)
+            return
+        rows, cols = np.nonzero(hit)
+        self._cols.append(cols)
+        self._vals.append(values[rows, cols])
+        self._pending += len(cols)
+        if 2 * self._pending >= self.top.size:
+            self.merge()
+
+    def merge(self) -> None:
+        """Merge the buffered values into the kept set (and raise the thresholds)."""
+        if not self._pending:
+            return
+        c = np.concatenate(self._cols)
+        v = np.concatenate(self._vals)
+        self._cols, self._vals, self._pending = [], [], 0
+        counts = np.bincount(c, minlength=len(self.top))
+        cols = np.flatnonzero(counts)
+        h = int(counts.max())
+        if len(cols) * h > 4 * self.top.size:      # very uneven columns: keep ≤ keep values of each first
+            order = np.lexsort((v, c))
+            c, v = c[order], v[order]
+            rank = np.cumsum(counts)[c] - 1 - np.arange(len(c))      # 0: the largest of its column
+            sel = rank < self.keep
+            c, v, rank = c[sel], v[sel], rank[sel]
+            h = min(h, self.keep)
+        else:                                       # slot within its column, in arrival order
+            order = np.argsort(c.astype(np.int32), kind="stable")
+            c, v = c[order], v[order]
+            rank = np.arange(len(c)) - (np.cumsum(counts) - counts)[c]
+        slot = np.zeros(len(self.top), dtype=np.int64)
+        slot[cols] = np.arange(len(cols))
+        cand = np.full((len(cols), h), -np.inf)
+        cand[slot[c], rank] = v
+        both = np.concatenate([self.top[cols], cand], axis=1)
+        self.top[cols] = np.partition(both, h, axis=1)[:, h:]
+        self.threshold = self.top.min(axis=1)
+
+    def result(self) -> np.ndarray:
+        """(T, min(keep, values seen per column)): the kept values (order not meaningful)."""
+        self.merge()
+        return self.top[:, self.keep - min(self.keep, self.seen):].copy()
