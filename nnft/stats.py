@@ -334,7 +334,7 @@ class BlockSums:
         return np.broadcast_to(segment_nanmax(fk, uses), shape).copy()
 
     def jackknife(self, fn: Callable[[np.ndarray], np.ndarray], uses: Sequence | None = None,
-                  what: str = "estimate") -> Estimate:
+                  what: str = "estimate", batched: bool = False) -> Estimate:
         """Estimate of ``fn(feature means)`` with a delete-one-block jackknife standard error.
 
         Args:
@@ -342,6 +342,8 @@ class BlockSums:
             diagnostic (``Estimate.khat``); a :class:`~nnft.errors.TailWarning` is issued when an
             entry has k̂ > 0.7.
           what: a name for messages.
+          batched: ``fn`` maps (k, F) means to (k, …) row by row with elementwise operations only, so the
+            k leave-one-out estimates are one call (the same floats as k calls).
 
         Raises:
           EstimatorError: fewer than 2 non-empty blocks (no error bar can be formed), importance
@@ -365,8 +367,12 @@ class BlockSums:
                                  "its error bar means anything (lower the coupling or the box, or sample P̃ by MCMC)")
         with np.errstate(all="ignore"):
             full = np.asarray(fn(total / wtot), dtype=np.float64)
-            loo = np.stack([np.asarray(fn((total - self.sums[b]) / (wtot - self.weights[b])), dtype=np.float64)
-                            for b in keep])
+            if batched:
+                loo = np.asarray(fn((total[None] - self.sums[keep]) / (wtot - self.weights[keep])[:, None]),
+                                 dtype=np.float64)
+            else:
+                loo = np.stack([np.asarray(fn((total - self.sums[b]) / (wtot - self.weights[b])), dtype=np.float64)
+                                for b in keep])
             var = (k - 1) / k * np.sum((loo - loo.mean(0)) ** 2, axis=0)
         _require_finite(full, var, what, self.ess, self.n)
         khat = self.entry_khat(full.shape, uses)

@@ -260,11 +260,11 @@ class Ensemble(TextTable):
 
     def full(self) -> Estimate:
         """G⁽ⁿ⁾ per tuple (with k̂ per tuple; EstimatorError when not estimable)."""
-        return self._noted(self.sums.jackknife(self.plan.full, self.plan.uses(False), "G"))
+        return self._noted(self.sums.jackknife(self.plan.full, self.plan.uses(False), "G", batched=True))
 
     def connected(self) -> Estimate:
         """G_c⁽ⁿ⁾ per tuple (with k̂ per tuple; EstimatorError when not estimable)."""
-        return self._noted(self.sums.jackknife(self.plan.connected, self.plan.uses(True), "G_c"))
+        return self._noted(self.sums.jackknife(self.plan.connected, self.plan.uses(True), "G_c", batched=True))
 
     def derived(self, fn) -> Estimate:
         """Any function ``fn(full, connected) -> array`` of the per-tuple correlators, with a

@@ -74,3 +74,20 @@ def test_segment_nanmax_is_nanmax_per_segment():
     got = segment_nanmax(vals, segs)
     assert got.tobytes() == np.asarray(want).tobytes()
     assert np.isnan(got[-1]) and np.isnan(segment_nanmax(vals, [np.zeros(0, int)])[0])
+
+
+def test_batched_khat_is_the_per_column_fit_bit_for_bit():
+    from nnft.tails import khat_from_top, khat_rows, khat_two_sided
+    rng = np.random.default_rng(6)
+    for n, cols in ((8, 40), (120, 30)):
+        draws = np.concatenate([np.abs(rng.standard_normal((20 * n, cols))) ** rng.integers(1, 5, cols),
+                                rng.pareto(0.8, (20 * n, cols))], axis=1)
+        top = np.sort(draws, axis=0)[-n:].T.copy()
+        top[0] = 1.0                      # constant: -inf
+        top[1, :3] = 0.0                  # an atom at the threshold
+        top[2, 4] = np.inf                # not finite: NaN
+        want = np.array([khat_from_top(r) for r in top])
+        assert khat_rows(top).tobytes() == want.tobytes()
+        assert np.isneginf(want[0]) and np.isnan(want[2]) and np.sum(np.isfinite(want)) > len(top) - 3
+        assert khat_two_sided(top, top[::-1]).tobytes() == np.fmax(want, want[::-1]).tobytes()
+    assert np.isnan(khat_rows(np.ones((3, 4)))).all()          # too few values for a fit
