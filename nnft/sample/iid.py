@@ -5,8 +5,9 @@ cross a block boundary (:func:`work_list`), so each chunk adds one (F,) sum to o
 fixed shape that splits the blocks evenly (:func:`step_chunk`; one compilation per shape) and padded
 rows are masked out. Non-finite field values,
 features, weights or block sums raise :class:`~nnft.errors.SamplingError`; they are never masked or
-averaged. The step also keeps the largest per-network contributions of every feature (both signs,
-``jax.lax.top_k``), merged on the host, for the Pareto-k̂ tail diagnostic of ``nnft.tails``.
+averaged. The step also returns the per-network tail columns of every chunk, whose largest values the
+host keeps (``nnft.tails.RunningTop``: a threshold test per value, exact top-M), for the Pareto-k̂ tail
+diagnostic of ``nnft.tails``.
 
 Work items run one per local device per dispatch and whole blocks per process (``jax.distributed``);
 long runs show progress and can be checkpointed and resumed (``nnft.checkpoint``). None of this changes
@@ -117,7 +118,7 @@ def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable,
     """Stream ``n_samples`` networks through ``values`` and ``features`` into :class:`BlockSums`.
 
     The work items of :func:`work_list` are computed D at a time, one per local device (``shard_map``
-    over a one-axis mesh; every device runs the same per-chunk program), and added to their blocks in
+    over a one-axis mesh, a plain jit for D = 1; every device runs the same per-chunk program), and added to their blocks in
     work-list order. In a ``jax.distributed`` run (``nnft.runtime.init_distributed``) process p of P
     takes the whole blocks [p·K/P, (p+1)·K/P) and the block sums are gathered, so the result is
     bitwise the same for any number of devices and processes at a given chunk size.

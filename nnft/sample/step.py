@@ -151,6 +151,8 @@ class Products:
             cols = np.flatnonzero(self.tail_orders == m)
             parts.append(jax.lax.integer_pow(jnp.abs(values[:, self.tail_points[cols]]), m))
             order.append(cols)
+        if not parts:
+            return jnp.zeros((values.shape[0], 0), values.dtype)
         out = parts[0] if len(parts) == 1 else jnp.concatenate(parts, axis=1)[:, np.argsort(np.concatenate(order))]
         return weights[:, None] * out
 
