@@ -127,11 +127,19 @@ def worker(route: str, arch: str, samples: int, widths: tuple[int, ...], neurons
     t0 = time.perf_counter()
     if route == "brute":
         zs = []
+        compile_s = [0.0]
+        events = ("/jax/core/compile/jaxpr_trace_duration", "/jax/core/compile/jaxpr_to_mlir_module_duration",
+                  "/jax/core/compile/backend_compile_duration")
+        jax.monitoring.register_event_duration_secs_listener(
+            lambda e, secs, **_: compile_s.__setitem__(0, compile_s[0] + secs) if e in events else None)
+        out["compile"] = {}
         for N in widths:
             model = nnft.compile(nnft.from_dict(spec, dims={"N": N}))
             t = time.perf_counter()
+            c0 = compile_s[0]
             res = nnft.measure(model, tuples, samples=samples, key=N)
             out["cells"][N] = time.perf_counter() - t
+            out["compile"][N] = compile_s[0] - c0          # tracing + lowering + XLA, as JAX reports it
             zs.append(z_by_order(nnft, model, tuples, res.full, res.connected, None))
         out["z"] = {kind: {n: (sum if kind == "flagged" else max)(z[kind][n] for z in zs) for n in zs[0][kind]}
                     for kind in ("full", "connected", "flagged")}
@@ -236,7 +244,22 @@ def main(argv=None):
                      else f"; at 10⁶ networks × {len(WIDTHS)} widths, at these per-cell rates: "
                           f"~{t * (1e6 / S) * len(WIDTHS) / len(widths):.0f} s (goal ≤ 150 s)"))
             for r in rs:
-                print("     " + r["arch"] + ": " + ", ".join(f"N={N}: {S / s:,.0f}/s" for N, s in r["cells"].items()))
+                print("     " + r["arch"] + ": " + ", ".join(f"N={N}: {S / s:,.0f}/s" for N, s in r["cells"].items())
+                      + "; without compile: " + ", ".join(f"N={N}: {S / max(s - r['compile'][N], 1e-9):,.0f}/s "
+                                                        f"(compile {r['compile'][N]:.1f} s)"
+                                                        for N, s in r["cells"].items()))
+            if not args.full and len(widths) >= 2:
+                # seconds per network linear in N (sampling and the field are), fitted per architecture to the
+                # steady rates of the quick widths, summed over the 10 widths at 10⁶ networks; + compile per cell
+                total_s = total_c = 0.0
+                for r in rs:
+                    ns = np.array([int(N) for N in r["cells"]], dtype=float)
+                    per = np.array([(s - r["compile"][N]) / S for N, s in r["cells"].items()])
+                    slope, icpt = np.polyfit(ns, per, 1)
+                    total_s += 1e6 * sum(max(icpt + slope * w, per.min()) for w in WIDTHS)
+                    total_c += np.mean(list(r["compile"].values())) * len(WIDTHS)
+                print(f"  full grid extrapolated from these steady rates (linear in N): sampling+estimating "
+                      f"~{total_s:.0f} s + compile ~{total_c:.0f} s (goal ≤ 150 s)")
         elif route == "neuron":
             print(f"  neuron level: {len(rs) * len(widths)} cells in {t:.1f} s ({tp:.1f} s with process start), "
                   f"peak RSS {mem:.0f} MB, {M} neurons per architecture"
