@@ -97,6 +97,31 @@ def crossover(rows: int, n: int = 64):
     print()
 
 
+def tail_merge(n: int = 40_000, width: int = 256):
+    """Host-side tail buffers of one run: the previous chunk-by-chunk ``merge_top`` vs ``RunningTop``
+    (thresholded, buffered), same kept values, for the chunk sizes of the Cos-net job at N = 16 and 1000."""
+    import time
+    from nnft.tails import RunningTop, merge_top
+    keep = tail_size(n) + 1
+    rng = np.random.default_rng(3)
+    data = np.abs(rng.standard_normal((n, width))) ** rng.integers(1, 5, width)
+    for rows in (640, 64):
+        t = time.perf_counter()
+        old = None
+        for s in range(0, n, rows):
+            old = merge_top(old, data[s:s + rows].T, keep)
+        t_old = time.perf_counter() - t
+        t = time.perf_counter()
+        rt = RunningTop(width, keep)
+        for s in range(0, n, rows):
+            rt.add(data[s:s + rows])
+        new = rt.result()
+        t_new = time.perf_counter() - t
+        same = np.sort(old, axis=1).tobytes() == np.sort(new, axis=1).tobytes()
+        print(f"tail top-{keep} of {n} rows × {width} columns in chunks of {rows}: merge_top {t_old:.2f} s, "
+              f"RunningTop {t_new:.2f} s (ratio {t_old / t_new:.1f}; same values: {same})")
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=4096)
@@ -104,3 +129,4 @@ if __name__ == "__main__":
     with jax.enable_x64(True):
         reduction(a.rows)
         crossover(a.rows)
+        tail_merge()

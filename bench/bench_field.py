@@ -11,11 +11,19 @@ Workload (TASI eq. 68-71, docs/physics.md §2): φ(x) = Σᵢ W1ᵢ cos(W0ᵢ·x
        jnp   : the hand-written ``cos(einsum(W0, x) + b) @ W1`` (jnp.cos, jitted),
        numpy : the same in numpy float32.
 
+  3. random numbers (``--draws``, on by default): normal draws of a (4096 networks × 1000) block per second,
+     float32 and float64 — nnft's counter-based draw (``Density.sample_networks``: threefry2x32 written in
+     jnp, then √2·erf⁻¹ of a uniform, what ``Model.sample`` runs) vs the same numbers on JAX's cipher
+     (``jax.extend.random.threefry_2x32``, nnft's construction before; bit-identical) vs
+     ``jax.random.normal`` vs numpy's ``Generator.standard_normal`` (single thread) — and, float32, the other elementwise families (nnft
+     vs their ``jax.random`` function) and the bare uniforms (``uniform_blocks``), to show which
+     transform limits.
+
 Throughput is G evaluations/s (one evaluation = one cos, i.e. one neuron at one point for the field).
 Each timing is the best of ``--repeat`` runs after a warm-up (compile excluded). Timings are wall-clock on
 a possibly shared machine: read the ratios printed in one run, not absolute numbers across runs.
 
-Run:  python bench/bench_field.py [--repeat 3] [--widths 16,1000,10000]
+Run:  python bench/bench_field.py [--repeat 3] [--widths 16,1000,10000] [--only cos|field|draws ...]
 """
 
 from __future__ import annotations
@@ -88,15 +96,78 @@ def bench_field(N: int, repeat: int) -> None:
         print(f"  {k:6s} {ev / v / 1e9:6.3f} G evals/s   ratio nnft/{k} speed {v / t['nnft']:5.2f}")
 
 
+def _uniform_on_jax_cipher(key, idx, size, dtype):
+    """nnft's uniforms built on ``jax.extend.random.threefry_2x32`` (the construction before
+    ``nnft.densities.threefry``): the same bits, JAX's CPU lowering of the cipher."""
+    from jax.extend.random import threefry_2x32
+    kd = jax.random.key_data(key).astype(jnp.uint32)
+    n = idx.shape[0]
+    cols = (size + 1) // 2 if dtype == jnp.float32 else size
+    rows = jnp.broadcast_to(idx.astype(jnp.uint32)[:, None], (n, cols))
+    ctr = jax.lax.broadcasted_iota(jnp.uint32, (n, cols), 1)
+    out = threefry_2x32(kd, jnp.concatenate([rows.ravel(), ctr.ravel()]))
+    w0, w1 = out[:n * cols].reshape(n, cols), out[n * cols:].reshape(n, cols)
+    if dtype == jnp.float32:
+        bits = jnp.stack([w0, w1], axis=-1).reshape(n, 2 * cols)[:, :size]
+        return jax.lax.bitcast_convert_type((bits >> 9) | jnp.uint32(0x3F800000), jnp.float32) - jnp.float32(1.0)
+    bits = (w0.astype(jnp.uint64) << 32) | w1.astype(jnp.uint64)
+    return jax.lax.bitcast_convert_type((bits >> 12) | jnp.uint64(0x3FF0000000000000), jnp.float64) - 1.0
+
+
+def bench_draws(repeat: int) -> None:
+    from nnft.densities.draws import uniform_blocks
+    from nnft.densities.registry import get_density
+
+    n, N = 4096, 1000
+    count = n * N
+    rng = np.random.default_rng(0)
+    key = jax.random.key(0)
+    print(f"random numbers: a ({n} networks x {N}) block per call, G numbers/s (nnft: Density.sample_networks with "
+          f"a traced start, as Model.sample; on JAX cipher: the same bits from jax.extend.random.threefry_2x32, "
+          f"nnft's draw before; numpy: Generator, single thread)")
+    with jax.enable_x64(True):                        # as in the stream (network indices are int64)
+        start = jnp.int64(0)
+        for dt, npdt in ((jnp.float32, np.float32), (jnp.float64, np.float64)):
+            dens = get_density("normal")
+            f_nnft = jax.jit(lambda k, s, dt=dt: dens.sample_networks(k, s, n, (N,), {"std": 1.0}, dt))
+            f_jax = jax.jit(lambda k, dt=dt: jax.random.normal(k, (n, N), dt))
+            f_old = jax.jit(lambda k, s, dt=dt: dens._from_uniform(
+                _uniform_on_jax_cipher(k, s + jnp.arange(n, dtype=jnp.int64), N, dt), {"mean": 0.0, "std": 1.0}))
+            t = {"nnft": best(lambda: f_nnft(key, start), repeat), "jax.random": best(lambda: f_jax(key), repeat),
+                 "on JAX cipher": best(lambda: f_old(key, start), repeat),
+                 "numpy": best(lambda: rng.standard_normal((n, N), dtype=npdt), repeat)}
+            print(f"  normal {np.dtype(npdt).name}:  " + "   ".join(
+                f"{k} {count / v / 1e9:6.3f}" for k, v in t.items())
+                + f"   | nnft/jax.random {t['jax.random'] / t['nnft']:5.2f}  nnft/numpy {t['numpy'] / t['nnft']:5.2f}"
+                  f"  nnft/on JAX cipher {t['on JAX cipher'] / t['nnft']:5.2f}")
+        f_u = jax.jit(lambda k, s: uniform_blocks(k, s + jnp.arange(n, dtype=jnp.int64), N, jnp.float32))
+        line = [f"uniform bits only (uniform_blocks) {count / best(lambda: f_u(key, start), repeat) / 1e9:6.3f}"]
+        for name, args, ref in (("uniform", {"low": 0.0, "high": 1.0}, lambda k: jax.random.uniform(k, (n, N))),
+                                ("cauchy", {"scale": 1.0}, lambda k: jax.random.cauchy(k, (n, N))),
+                                ("laplace", {"scale": 1.0}, lambda k: jax.random.laplace(k, (n, N))),
+                                ("exponential", {"rate": 1.0}, lambda k: jax.random.exponential(k, (n, N)))):
+            dens = get_density(name)
+            f_nnft = jax.jit(lambda k, s, dens=dens, args=args: dens.sample_networks(k, s, n, (N,), args, jnp.float32))
+            f_jax = jax.jit(ref)
+            tn, tj = best(lambda: f_nnft(key, start), repeat), best(lambda: f_jax(key), repeat)
+            line.append(f"{name} {count / tn / 1e9:6.3f} (jax.random {count / tj / 1e9:6.3f})")
+        print("  float32: " + "; ".join(line))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--widths", default="16,1000,10000")
+    ap.add_argument("--only", nargs="+", choices=["cos", "field", "draws"], default=["cos", "field", "draws"])
     args = ap.parse_args()
     print(f"jax {jax.__version__}, {jax.devices()[0].platform}, float32")
-    bench_cos(args.repeat)
-    for N in (int(w) for w in args.widths.split(",")):
-        bench_field(N, args.repeat)
+    if "cos" in args.only:
+        bench_cos(args.repeat)
+    if "field" in args.only:
+        for N in (int(w) for w in args.widths.split(",")):
+            bench_field(N, args.repeat)
+    if "draws" in args.only:
+        bench_draws(args.repeat)
 
 
 if __name__ == "__main__":

@@ -18,8 +18,10 @@ Routes (each in a fresh subprocess, so its peak RSS — ``resource.getrusage`` r
   brute   ``nnft.measure`` per width with S whole networks (the paper's method): 30 cells.
   neuron  ``nnft.neuron_measure(widths=all 10)``: one run of single-neuron samples per architecture gives
           all widths exactly in N (TASI eq. 39, 50-51).
-  floor   only the random numbers: jax.random normal draws of every parameter of S networks at every width
-          (jitted, chunked) — the floor any brute-force sampler pays.
+  floor   only the random numbers: every parameter of S networks of each architecture at every width, drawn
+          as the brute force draws them (``Model.sample``: counter-based threefry2x32 + the normal's inverse
+          CDF, jitted, chunks of 4096) — the floor the brute force pays — and the same count of
+          ``jax.random.normal`` numbers in the same process, for the ratio.
 Checks: every MC value against ``nnft.exact`` (the neuron-sum theorem with the declared neuron law):
 max |z| per architecture and route, for G and G_c.
 
@@ -119,17 +121,25 @@ def worker(route: str, arch: str, samples: int, widths: tuple[int, ...], neurons
     import jax
     import nnft
     warnings.simplefilter("ignore")              # tail warnings (lognormal Gauss-net neurons) are counted, not printed
-    spec, inputs = ARCHS[arch]["spec"], ARCHS[arch]["inputs"]
-    tuples = tuples_for(inputs)
+    spec, inputs = (ARCHS[arch]["spec"], ARCHS[arch]["inputs"]) if arch in ARCHS else (None, None)
+    tuples = tuples_for(inputs) if arch in ARCHS else None
     out = {"route": route, "arch": arch, "cells": {}, "z": {}}
     t0 = time.perf_counter()
     if route == "brute":
         zs = []
+        compile_s = [0.0]
+        events = ("/jax/core/compile/jaxpr_trace_duration", "/jax/core/compile/jaxpr_to_mlir_module_duration",
+                  "/jax/core/compile/backend_compile_duration")
+        jax.monitoring.register_event_duration_secs_listener(
+            lambda e, secs, **_: compile_s.__setitem__(0, compile_s[0] + secs) if e in events else None)
+        out["compile"] = {}
         for N in widths:
             model = nnft.compile(nnft.from_dict(spec, dims={"N": N}))
             t = time.perf_counter()
+            c0 = compile_s[0]
             res = nnft.measure(model, tuples, samples=samples, key=N)
             out["cells"][N] = time.perf_counter() - t
+            out["compile"][N] = compile_s[0] - c0          # tracing + lowering + XLA, as JAX reports it
             zs.append(z_by_order(nnft, model, tuples, res.full, res.connected, None))
         out["z"] = {kind: {n: (sum if kind == "flagged" else max)(z[kind][n] for z in zs) for n in zs[0][kind]}
                     for kind in ("full", "connected", "flagged")}
@@ -141,24 +151,38 @@ def worker(route: str, arch: str, samples: int, widths: tuple[int, ...], neurons
         out["z"] = z_by_order(nnft, model, tuples, res.full, res.connected, widths)
     elif route == "floor":
         import jax.numpy as jnp
-        n_par = 3                                 # W0, b0, W1: N numbers each per network (b1 is one)
         chunk = 1 << 12
+        # nnft's draws as the brute force pays them: Model.sample of every architecture at every width
+        # (counter-based threefry2x32 + the normal's inverse CDF, traced start, x64 on as in the stream);
+        # then the same count of jax.random.normal numbers (its own key per chunk), in this process
+        models = {(a, N): nnft.compile(nnft.from_dict(ARCHS[a]["spec"], dims={"N": N})) for a in ARCHS for N in widths}
 
-        def draw(key, N):
-            ks = jax.random.split(key, n_par)
-            return sum(jnp.sum(jax.random.normal(k, (chunk, N), jnp.float32)) for k in ks)
+        def total(theta):
+            return sum(jnp.sum(v) for v in theta.values())
 
-        fns = {N: jax.jit(lambda k, N=N: draw(k, N)) for N in widths}
-        for N in widths:                          # compile first: the floor is the drawing, not XLA
-            fns[N](jax.random.key(0)).block_until_ready()
-        t = time.perf_counter()
-        for N in widths:
-            acc = 0.0
-            for c in range(-(-samples // chunk)):
-                acc = acc + fns[N](jax.random.fold_in(jax.random.key(N), c))
-            jax.block_until_ready(acc)
-        out["cells"]["all"] = time.perf_counter() - t
-        out["numbers"] = n_par * samples * sum(widths)
+        with jax.enable_x64(True):
+            draw = {c: jax.jit(lambda k, s, m=m: total(m.sample(k, chunk, s, jnp.float32))) for c, m in models.items()}
+            sizes = {c: sum(v.size for v in jax.eval_shape(lambda k, m=m: m.sample(k, chunk, 0, jnp.float32), jax.random.key(0)).values())
+                     for c, m in models.items()}
+            ref = {c: jax.jit(lambda k, n=sizes[c]: jnp.sum(jax.random.normal(k, (n,), jnp.float32))) for c in models}
+            for c in models:                      # compile first: the floor is the drawing, not XLA
+                draw[c](jax.random.key(0), jnp.int64(0)).block_until_ready()
+                ref[c](jax.random.key(0)).block_until_ready()
+            n_chunks = -(-samples // chunk)
+            for name, run in (("nnft", lambda c, i: draw[c](jax.random.key(c[1]), jnp.int64(i * chunk))),
+                              ("jax.random", lambda c, i: ref[c](jax.random.fold_in(jax.random.key(c[1]), i)))):
+                t = time.perf_counter()
+                for c in models:
+                    acc = 0.0
+                    for i in range(n_chunks):
+                        acc = acc + run(c, i)
+                    jax.block_until_ready(acc)
+                out["cells"][name] = time.perf_counter() - t
+        out["numbers"] = n_chunks * sum(sizes.values())       # sizes are per chunk
+        out["per_network_full"] = {      # numbers per network of every cell of the full grid (shapes only)
+            f"{a}:{N}": sum(v.size for v in jax.eval_shape(
+                nnft.compile(nnft.from_dict(ARCHS[a]["spec"], dims={"N": N})).sample_one, jax.random.key(0)).values())
+            for a in ARCHS for N in WIDTHS}
     out["seconds"] = time.perf_counter() - t0
     out["peak_rss_mb"] = peak_rss_mb()
     return out
@@ -193,7 +217,7 @@ def main(argv=None):
           f"cores={os.cpu_count()}", flush=True)
     results = []
     for route in args.routes:
-        for arch in (ARCHS if route != "floor" else ["erf"]):
+        for arch in (ARCHS if route != "floor" else ["all"]):
             r = run_route(route, arch, S, widths, M)
             results.append(r)
             z = r.get("z", {})
@@ -220,16 +244,36 @@ def main(argv=None):
                      else f"; at 10⁶ networks × {len(WIDTHS)} widths, at these per-cell rates: "
                           f"~{t * (1e6 / S) * len(WIDTHS) / len(widths):.0f} s (goal ≤ 150 s)"))
             for r in rs:
-                print("     " + r["arch"] + ": " + ", ".join(f"N={N}: {S / s:,.0f}/s" for N, s in r["cells"].items()))
+                print("     " + r["arch"] + ": " + ", ".join(f"N={N}: {S / s:,.0f}/s" for N, s in r["cells"].items())
+                      + "; without compile: " + ", ".join(f"N={N}: {S / max(s - r['compile'][N], 1e-9):,.0f}/s "
+                                                        f"(compile {r['compile'][N]:.1f} s)"
+                                                        for N, s in r["cells"].items()))
+            if not args.full and len(widths) >= 2:
+                # seconds per network linear in N (sampling and the field are), fitted per architecture to the
+                # steady rates of the quick widths, summed over the 10 widths at 10⁶ networks; + compile per cell
+                total_s = total_c = 0.0
+                for r in rs:
+                    ns = np.array([int(N) for N in r["cells"]], dtype=float)
+                    per = np.array([(s - r["compile"][N]) / S for N, s in r["cells"].items()])
+                    slope, icpt = np.polyfit(ns, per, 1)
+                    total_s += 1e6 * sum(max(icpt + slope * w, per.min()) for w in WIDTHS)
+                    total_c += np.mean(list(r["compile"].values())) * len(WIDTHS)
+                print(f"  full grid extrapolated from these steady rates (linear in N): sampling+estimating "
+                      f"~{total_s:.0f} s + compile ~{total_c:.0f} s (goal ≤ 150 s)")
         elif route == "neuron":
             print(f"  neuron level: {len(rs) * len(widths)} cells in {t:.1f} s ({tp:.1f} s with process start), "
                   f"peak RSS {mem:.0f} MB, {M} neurons per architecture"
                   + (f"; goal ≤ 15 s: {'MET' if t <= 15 else 'NOT MET'}" if args.full else ""))
         elif route == "floor":
             r = rs[0]
-            print(f"  random-number floor: {r['numbers']:.3g} normal draws (every parameter of {S} networks at "
-                  f"each width) in {t:.2f} s = {r['numbers'] / t / 1e9:.3f} G/s; peak RSS {mem:.0f} MB")
-
+            tn, tj = r["cells"]["nnft"], r["cells"]["jax.random"]
+            full = 1_000_000 * sum(r["per_network_full"].values())
+            print(f"  random-number floor: {r['numbers']:.3g} normal draws (every parameter of {S} networks of the 3 "
+                  f"architectures at widths {list(widths)}): nnft (Model.sample) {tn:.2f} s = "
+                  f"{r['numbers'] / tn / 1e9:.3f} G/s, jax.random.normal {tj:.2f} s = {r['numbers'] / tj / 1e9:.3f} G/s "
+                  f"(nnft/jax.random speed {tj / tn:.2f}); peak RSS {mem:.0f} MB\n"
+                  f"    full grid (10⁶ networks × {len(WIDTHS)} widths × 3 architectures = {full:.3g} numbers) at this "
+                  f"rate: {full / (r['numbers'] / tn):.0f} s (jax.random.normal: {full / (r['numbers'] / tj):.0f} s)")
 
 if __name__ == "__main__":
     main()

@@ -6,7 +6,8 @@ full-batch SGD on ½Σ(f − y)² over M = 4 training inputs for ``steps`` steps
 P = 4 test points, the loss and the empirical NTK on the 8 points at steps 0 and ``steps``; networks in
 vmapped chunks of 64. nnft runs with ``linearised: false`` (no linearised twin), so the work is the same.
 Ratio = nnft networks/s ÷ hand-written networks/s, warm (compiled steps reused), best of ``--repeat``
-(issue 14 goal: ≥ 1, nnft adds no overhead). Memory per network: the compiled step's temporary and
+(issue 14 goal: ≥ 1, nnft adds no overhead); CPU ratio = the same from the process's CPU time
+(``time.process_time``: steadier than the wall clock on a loaded machine). Memory per network: the compiled step's temporary and
 argument bytes (``Compiled.memory_analysis``) ÷ the chunk.
 
     PYTHONPATH=. python bench/bench_train.py [--full] [--repeat 3]
@@ -90,21 +91,24 @@ def main():
     widths = [256, 2048] if not a.full else [256, 2048, 8192]
     networks, steps, chunk = (256, 50, 64) if not a.full else (2048, 200, 64)
     print(f"networks {networks}, steps {steps}, chunk {chunk}, M = 4, P = 4; warm, best of {a.repeat}")
-    print(f"{'N':>6} {'nnft net/s':>12} {'hand net/s':>12} {'ratio':>7} {'nnft B/net':>12} {'hand B/net':>12}")
+    print(f"{'N':>6} {'nnft net/s':>12} {'hand net/s':>12} {'ratio':>7} {'CPU ratio':>10} {'nnft B/net':>12} "
+          f"{'hand B/net':>12}")
     for N in widths:
         model = nnft.compile(nnft.from_dict(spec(N, networks, steps)))
         hand = hand_written(N, steps, chunk)
         nnft.train(model)                                          # compile
         jax.block_until_ready(hand(jax.random.key(0)))
-        tn, th = [], []
+        tn, th, cn, ch = [], [], [], []
         for r in range(a.repeat):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             nnft.train(model, seed=r + 1)
             tn.append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
+            cn.append(time.process_time() - c0)
+            t0, c0 = time.perf_counter(), time.process_time()
             for c in range(networks // chunk):
                 np.asarray(hand(jax.random.key(1000 * r + c)))      # to the host, as nnft's features
             th.append(time.perf_counter() - t0)
+            ch.append(time.process_time() - c0)
         fn = next(v for k, v in model.jit_cache.items() if isinstance(k, tuple) and k and k[0] == "train")
         with jax.enable_x64(True):
             rates = (LR, 0.9, 0.0)
@@ -114,7 +118,8 @@ def main():
         def per_net(m):
             return (m.temp_size_in_bytes + m.argument_size_in_bytes + m.output_size_in_bytes) / chunk if m else float("nan")
         rn, rh = networks / min(tn), networks / min(th)
-        print(f"{N:>6} {rn:>12.1f} {rh:>12.1f} {rn / rh:>7.2f} {per_net(mem_n):>12.0f} {per_net(mem_h):>12.0f}")
+        print(f"{N:>6} {rn:>12.1f} {rh:>12.1f} {rn / rh:>7.2f} {min(ch) / min(cn):>10.2f} {per_net(mem_n):>12.0f} "
+              f"{per_net(mem_h):>12.0f}")
 
 
 if __name__ == "__main__":

@@ -316,8 +316,7 @@ class BlockSums:
             if self.tail_columns is None:
                 self._khat = col
             else:
-                self._khat = np.array([np.nanmax(col[c]) if len(c) and not np.all(np.isnan(col[c])) else np.nan
-                                       for c in self.tail_columns])
+                self._khat = segment_nanmax(col, self.tail_columns)
         return self._khat
 
     def entry_khat(self, shape: tuple[int, ...], uses: Sequence | None) -> np.ndarray | None:
@@ -330,16 +329,12 @@ class BlockSums:
         fk = self.feature_khat()
         if fk is None or uses is None:
             return None
-        def worst(cols) -> float:
-            v = fk[np.asarray(cols, dtype=int)]
-            return float(np.nanmax(v)) if v.size and not np.all(np.isnan(v)) else float("nan")
-
         if not shape or shape[-1] != len(uses):      # entries mix tuples: the worst over all of them
-            return np.full(shape, worst(np.concatenate([np.asarray(c, dtype=int) for c in uses])))
-        return np.broadcast_to(np.array([worst(c) for c in uses]), shape).copy()
+            return np.full(shape, segment_nanmax(fk, [np.concatenate([np.asarray(c, dtype=int) for c in uses])])[0])
+        return np.broadcast_to(segment_nanmax(fk, uses), shape).copy()
 
     def jackknife(self, fn: Callable[[np.ndarray], np.ndarray], uses: Sequence | None = None,
-                  what: str = "estimate") -> Estimate:
+                  what: str = "estimate", batched: bool = False) -> Estimate:
         """Estimate of ``fn(feature means)`` with a delete-one-block jackknife standard error.
 
         Args:
@@ -347,6 +342,8 @@ class BlockSums:
             diagnostic (``Estimate.khat``); a :class:`~nnft.errors.TailWarning` is issued when an
             entry has k̂ > 0.7.
           what: a name for messages.
+          batched: ``fn`` maps (k, F) means to (k, …) row by row with elementwise operations only, so the
+            k leave-one-out estimates are one call (the same floats as k calls).
 
         Raises:
           EstimatorError: fewer than 2 non-empty blocks (no error bar can be formed), importance
@@ -370,14 +367,32 @@ class BlockSums:
                                  "its error bar means anything (lower the coupling or the box, or sample P̃ by MCMC)")
         with np.errstate(all="ignore"):
             full = np.asarray(fn(total / wtot), dtype=np.float64)
-            loo = np.stack([np.asarray(fn((total - self.sums[b]) / (wtot - self.weights[b])), dtype=np.float64)
-                            for b in keep])
+            if batched:
+                loo = np.asarray(fn((total[None] - self.sums[keep]) / (wtot - self.weights[keep])[:, None]),
+                                 dtype=np.float64)
+            else:
+                loo = np.stack([np.asarray(fn((total - self.sums[b]) / (wtot - self.weights[b])), dtype=np.float64)
+                                for b in keep])
             var = (k - 1) / k * np.sum((loo - loo.mean(0)) ** 2, axis=0)
         _require_finite(full, var, what, self.ess, self.n)
         khat = self.entry_khat(full.shape, uses)
         est = Estimate(full, np.sqrt(var), self.n, self.ess, khat)
         warn_tails(est, what)
         return est
+
+
+def segment_nanmax(values: np.ndarray, segments: Sequence) -> np.ndarray:
+    """Per segment (an array of indices into ``values``), the largest value ignoring NaN; NaN for an
+    empty or all-NaN segment (``np.nanmax`` per segment, in one pass)."""
+    lengths = np.fromiter((len(c) for c in segments), dtype=np.int64, count=len(segments))
+    out = np.full(len(segments), np.nan)
+    if not lengths.sum():
+        return out
+    flat = np.asarray(values, dtype=np.float64)[np.concatenate([np.asarray(c, dtype=np.int64) for c in segments])]
+    starts = np.cumsum(lengths) - lengths
+    full = lengths > 0
+    out[full] = np.fmax.reduceat(flat, starts[full])        # fmax skips NaN; NaN only if all are
+    return out
 
 
 def jackknife_joint(accumulators: list[BlockSums], fn: Callable[..., np.ndarray]) -> Estimate:

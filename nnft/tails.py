@@ -102,9 +102,58 @@ def khat_from_top(top: np.ndarray) -> float:
     return gpd_fit(exc)[0]
 
 
+#: elements of the (columns, grid, exceedances) array one batched fit may hold (:func:`khat_rows`)
+FIT_ELEMENTS = 1 << 17
+
+
+def khat_rows(top: np.ndarray) -> np.ndarray:
+    """:func:`khat_from_top` of every row of a (T, M+1) array, bit for bit, the fits batched.
+
+    Rows whose exceedances are all positive and finite (the usual case) are fitted together, in
+    batches of at most :data:`FIT_ELEMENTS` grid values, with exactly the operations of :func:`gpd_fit`
+    along the last axis (so each row's k̂ is the same float); the other rows go through
+    :func:`khat_from_top` one by one.
+    """
+    top = np.sort(np.asarray(top, dtype=np.float64).reshape(len(top), -1), axis=1)
+    out = np.full(len(top), np.nan)
+    width = top.shape[1]
+    if width < MIN_TAIL + 1:
+        return out
+    exc = top[:, 1:] - top[:, :1]
+    easy = np.all(np.isfinite(top), axis=1) & np.all(exc > 0, axis=1)
+    for r in np.flatnonzero(~easy):
+        out[r] = khat_from_top(top[r])
+    rows = np.flatnonzero(easy)
+    n = width - 1
+    m = 30 + int(math.sqrt(n))
+    grid = 1.0 - np.sqrt(m / (np.arange(1, m + 1) - 0.5))
+    step = max(1, FIT_ELEMENTS // (m * n))
+    for lo in range(0, len(rows), step):
+        sel = rows[lo:lo + step]
+        x = exc[sel]                                                   # (C, n), ascending
+        b = grid[None, :] / (3.0 * x[:, int(n / 4 + 0.5) - 1])[:, None]
+        b += (1.0 / x[:, -1])[:, None]
+        k = np.log1p(-b[:, :, None] * x[:, None, :]).mean(axis=2)      # (C, m)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ll = n * (np.log(-(b / k)) - k - 1.0)
+        ok = np.all(np.isfinite(ll), axis=1)
+        for j in np.flatnonzero(~ok):            # some grid points drop out: gpd_fit's posterior step per row
+            fin = np.isfinite(ll[j])
+            bj, lj = b[j][fin], ll[j][fin]
+            wj = np.exp(lj - lj.max())
+            kj = float(np.log1p(-float(np.sum(bj * wj) / np.sum(wj)) * x[j]).mean())
+            out[sel[j]] = (n * kj + 10 * 0.5) / (n + 10)
+        sel, b, ll, x = sel[ok], b[ok], ll[ok], x[ok]
+        w = np.exp(ll - ll.max(axis=1)[:, None])
+        b_post = np.sum(b * w, axis=1) / np.sum(w, axis=1)
+        k_post = np.log1p(-b_post[:, None] * x).mean(axis=1)
+        out[sel] = (n * k_post + 10 * 0.5) / (n + 10)
+    return out
+
+
 def khat_one_sided(top: np.ndarray) -> np.ndarray:
     """Per column of non-negative values, the k̂ of the upper tail (T,) from the (T, M+1) largest."""
-    return np.array([khat_from_top(a) for a in top], dtype=np.float64).reshape(len(top))
+    return khat_rows(top).reshape(len(top))
 
 
 def khat_two_sided(top_pos: np.ndarray, top_neg: np.ndarray) -> np.ndarray:
@@ -123,11 +172,7 @@ def khat_two_sided(top_pos: np.ndarray, top_neg: np.ndarray) -> np.ndarray:
 
     Source: Pareto k̂ of PSIS, arXiv:1507.02646 §3.
     """
-    out = np.empty(len(top_pos))
-    for i, (a, b) in enumerate(zip(top_pos, top_neg)):
-        ka, kb = khat_from_top(a), khat_from_top(b)
-        out[i] = np.fmax(ka, kb)
-    return out
+    return np.fmax(khat_rows(top_pos), khat_rows(top_neg)[:len(top_pos)])
 
 
 def merge_top(old: np.ndarray | None, new: np.ndarray, keep: int) -> np.ndarray:
@@ -152,3 +197,92 @@ def merge_top(old: np.ndarray | None, new: np.ndarray, keep: int) -> np.ndarray:
         both = np.concatenate([old[r], seg_vals])
         out[r] = np.partition(both, len(both) - keep)[-keep:]
     return out
+
+
+#: :class:`RunningTop` merges an added block at once (one dense partition) when more than 1/this of
+#: its values pass the threshold, else buffers the values that pass
+DENSE_MERGE = 8
+
+
+class RunningTop:
+    """The exact ``keep`` largest values per column of a stream of (rows, T) arrays.
+
+    Each added array is only compared with a per-column threshold (the smallest kept value at the last
+    merge, −inf before ``keep`` values were seen); the values above it are buffered, and merged into the
+    kept set once the buffer holds about as many values as the set (``merge``). A threshold that is
+    stale is only lower than the current one, so nothing that belongs to the top ``keep`` is dropped;
+    a value equal to the threshold changes no kept value. The kept multiset is therefore exactly that of
+    :func:`merge_top` chunk by chunk, whatever the chunking, at O(rows·T) comparisons per added array
+    plus an O(T·keep) merge per T·keep buffered values.
+
+    Args:
+      width: T, the number of columns.
+      keep: values kept per column.
+      start: (T, m ≤ keep) values kept before (a restored checkpoint), or None.
+    """
+
+    def __init__(self, width: int, keep: int, start: np.ndarray | None = None):
+        self.keep = int(keep)
+        self.top = np.full((int(width), self.keep), -np.inf)
+        self.seen = 0
+        if start is not None and start.shape[1]:
+            self.top[:, self.keep - start.shape[1]:] = start
+            self.seen = start.shape[1]
+        self.threshold = self.top.min(axis=1) if self.keep else np.zeros(int(width))
+        self._cols: list[np.ndarray] = []
+        self._vals: list[np.ndarray] = []
+        self._pending = 0
+
+    def add(self, values: np.ndarray) -> None:
+        """Add a (rows, T) array (finite values)."""
+        hit = values > self.threshold
+        self.seen += values.shape[0]
+        n_hit = int(np.count_nonzero(hit))
+        if not n_hit:
+            return
+        if DENSE_MERGE * n_hit > hit.size:       # most values may enter: one partition of the whole block
+            self.merge()
+            both = np.concatenate([self.top, values.T], axis=1)
+            self.top = np.partition(both, values.shape[0], axis=1)[:, values.shape[0]:]
+            self.threshold = self.top.min(axis=1)
+            return
+        rows, cols = np.nonzero(hit)
+        self._cols.append(cols)
+        self._vals.append(values[rows, cols])
+        self._pending += len(cols)
+        if 2 * self._pending >= self.top.size:
+            self.merge()
+
+    def merge(self) -> None:
+        """Merge the buffered values into the kept set (and raise the thresholds)."""
+        if not self._pending:
+            return
+        c = np.concatenate(self._cols)
+        v = np.concatenate(self._vals)
+        self._cols, self._vals, self._pending = [], [], 0
+        counts = np.bincount(c, minlength=len(self.top))
+        cols = np.flatnonzero(counts)
+        h = int(counts.max())
+        if len(cols) * h > 4 * self.top.size:      # very uneven columns: keep ≤ keep values of each first
+            order = np.lexsort((v, c))
+            c, v = c[order], v[order]
+            rank = np.cumsum(counts)[c] - 1 - np.arange(len(c))      # 0: the largest of its column
+            sel = rank < self.keep
+            c, v, rank = c[sel], v[sel], rank[sel]
+            h = min(h, self.keep)
+        else:                                       # slot within its column, in arrival order
+            order = np.argsort(c.astype(np.int32), kind="stable")
+            c, v = c[order], v[order]
+            rank = np.arange(len(c)) - (np.cumsum(counts) - counts)[c]
+        slot = np.zeros(len(self.top), dtype=np.int64)
+        slot[cols] = np.arange(len(cols))
+        cand = np.full((len(cols), h), -np.inf)
+        cand[slot[c], rank] = v
+        both = np.concatenate([self.top[cols], cand], axis=1)
+        self.top[cols] = np.partition(both, h, axis=1)[:, h:]
+        self.threshold = self.top.min(axis=1)
+
+    def result(self) -> np.ndarray:
+        """(T, min(keep, values seen per column)): the kept values (order not meaningful)."""
+        self.merge()
+        return self.top[:, self.keep - min(self.keep, self.seen):].copy()

@@ -88,6 +88,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.densities.noise",
         "nnft.densities.registry",
         "nnft.densities.scalar",
+        "nnft.densities.threefry",  # Threefry-2x32 in elementwise jnp (JAX's bits, fused and vectorised)
         "nnft.analytic",
         "nnft.analytic._quad",
         "nnft.analytic.activations",
@@ -184,6 +185,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.training",                # training of ensembles (docs/training.md)
         "nnft.training.setup",          # the train: block as numbers (data, targets, lr, recorded steps)
         "nnft.training.dynamics",       # vmapped, chunked gradient descent; per-network features
+        "nnft.training.abcd",           # parameterisations as coordinates: ntk, standard, mup, abcd
         "nnft.training.theory",         # infinite-width linearised GP, eta_crit
         "nnft.training.result",         # Training: time-dependent statistics and their table
         "nnft.training.run",            # nnft.train
@@ -217,6 +219,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.plot.checks",             # check verdicts, cluster profiles, RP spectra
         "nnft.plot.criticality",        # phase diagram chi_perp(C_W, C_b) with the critical line
         "nnft.plot.kernels",            # NNGP / NTK Gram images
+        "nnft.plot.training",           # trained ensembles: E f_t, Var f_t over the linearised GP, loss, dNTK
         "nnft.plot.spectrum",           # power spectrum G~(p) against |p| with theory
     )),
     ("cli", (

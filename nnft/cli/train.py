@@ -1,7 +1,8 @@
 """``nnft train SPEC``: train the spec's ensemble as its ``train:`` block says and print the
 time-dependent statistics beside the infinite-width linearised theory (docs/training.md).
 
-    nnft train SPEC [--set lr=0.5] [--networks 1024] [--seed 0] [--steps 200] [--dynamics gd|flow] [--out FILE]
+    nnft train SPEC [--set lr=0.5] [--networks 1024] [--seed 0] [--steps 200] [--dynamics gd|flow]
+                    [--devices D] [--out FILE] [--plot FILE]
     nnft train SPEC --set lr=0.1,0.5,1.0      # a sweep: one training per value, same seed
 """
 
@@ -12,6 +13,7 @@ import time
 import click
 
 from nnft.cli.invocation import LOADED, load_theory, parse_sets, result
+from nnft.cli.plotting import plot_option, write_plot
 from nnft.inputs import MAX_CHUNK, MAX_SEED
 
 
@@ -25,37 +27,49 @@ from nnft.inputs import MAX_CHUNK, MAX_SEED
 @click.option("--chunk", type=click.IntRange(1, MAX_CHUNK), help="networks per jitted step (does not change the numbers)")
 @click.option("--dynamics", type=click.Choice(["gd", "flow"]), default="gd", show_default=True,
               help="the theory's time evolution: discrete gradient descent or gradient flow (t = η k)")
+@click.option("--devices", type=click.IntRange(1, 1 << 16),
+              help="local devices to train on, chunk j on device j mod D (default: all; does not change the numbers)")
 @click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
               help="save the result with its provenance: FILE.nc (netCDF-4) or FILE.json (time as a dimension)")
-def train(spec, sets, networks, seed, steps, chunk, dynamics, out):
+@plot_option
+def train(spec, sets, networks, seed, steps, chunk, dynamics, devices, out, plot_path):
     """Train the ensemble of SPEC (its train: block) and print E f_t, Var f_t, the loss, |ΔΘ| and
-    |f − f_lin| at the recorded steps beside the linearised-GP theory."""
+    |f − f_lin| at the recorded steps beside the linearised-GP theory.
+
+    --plot FILE draws E f_t(x) and Var f_t(x) against t = η k at the test points (Monte Carlo ± 1 standard
+    error bands over the linearised GP μ_t, Σ_t), the loss with its band over E L_t, and |ΔΘ| with
+    |f − f_lin| (nnft.plot.training)."""
     from nnft.graph.compile import compile
     from nnft.training.run import train as run_train
     if out is not None:
         from nnft.results.files import check_writable
         check_writable(out)
+    from nnft import runtime
+    devs = len(runtime.local_devices(devices))          # more than there are: one line, before any work
     over, sweep = parse_sets(sets)
     kw = {"networks": networks, "seed": seed, "steps": steps, "chunk": chunk}
     if sweep is not None:
-        if out is not None:
-            raise click.BadParameter("--out saves one training; run one value at a time to save it", param_hint="--out")
+        for given, name in ((out, "--out"), (plot_path, "--plot")):
+            if given is not None:
+                raise click.BadParameter(f"{name} takes one training; run one value at a time", param_hint=name)
         from nnft.spec.load import resolve
         from nnft.sweep import theories
         ths = theories(resolve(spec), sweep[0], sweep[1], over)
         LOADED.extend(ths)
         for t, v in zip(ths, sweep[1]):
-            r = run_train(compile(t), dynamics=dynamics, **_given(t, kw))
+            r = run_train(compile(t), dynamics=dynamics, devices=devices, **_given(t, kw))
             result(f"--- {sweep[0]} = {v}\n{r.table()}")
         return
     started = time.monotonic()
     theory = load_theory(spec, sets)
-    r = run_train(compile(theory), dynamics=dynamics, **_given(theory, kw))
+    r = run_train(compile(theory), dynamics=dynamics, devices=devices, **_given(theory, kw))
     result(r.table())
+    wall = time.monotonic() - started
     if out is not None:
         from nnft.results import save
-        save(r, out, theory=theory, wall_time_s=time.monotonic() - started)
+        save(r, out, theory=theory, wall_time_s=wall, devices=devs)
         click.echo(f"saved: {out}")
+    write_plot(plot_path, r, provenance=dict(theory=theory, wall_time_s=wall, devices=devs))
 
 
 def _given(theory, kw: dict) -> dict:

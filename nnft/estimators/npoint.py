@@ -108,7 +108,13 @@ class Plan:
 
     def uses(self, connected: bool) -> list[np.ndarray]:
         """Per tuple, the feature columns its G⁽ⁿ⁾ (only the full product) or G_c⁽ⁿ⁾ (every sub-product)
-        is computed from (for the tail diagnostic)."""
+        is computed from (for the tail diagnostic; built once per plan and flag, read-only)."""
+        memo = self.__dict__.setdefault("_uses", {})
+        if connected not in memo:
+            memo[connected] = self._uses_of(connected)
+        return memo[connected]
+
+    def _uses_of(self, connected: bool) -> list[np.ndarray]:
         out: list[np.ndarray] = [np.zeros(0, dtype=int)] * len(self.ids)
         for n, (tix, cols) in self.by_order.items():
             masks = list(cols) if connected else [2 ** n - 1]
@@ -254,11 +260,11 @@ class Ensemble(TextTable):
 
     def full(self) -> Estimate:
         """G⁽ⁿ⁾ per tuple (with k̂ per tuple; EstimatorError when not estimable)."""
-        return self._noted(self.sums.jackknife(self.plan.full, self.plan.uses(False), "G"))
+        return self._noted(self.sums.jackknife(self.plan.full, self.plan.uses(False), "G", batched=True))
 
     def connected(self) -> Estimate:
         """G_c⁽ⁿ⁾ per tuple (with k̂ per tuple; EstimatorError when not estimable)."""
-        return self._noted(self.sums.jackknife(self.plan.connected, self.plan.uses(True), "G_c"))
+        return self._noted(self.sums.jackknife(self.plan.connected, self.plan.uses(True), "G_c", batched=True))
 
     def derived(self, fn) -> Estimate:
         """Any function ``fn(full, connected) -> array`` of the per-tuple correlators, with a

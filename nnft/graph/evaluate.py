@@ -160,17 +160,25 @@ class Evaluator:
         return [n for n in nodes if ir.is_op(self.g, n) and n not in reaches]
 
     def run(self, nodes: list[str], values: dict[str, jax.Array],
-            axes: dict[str, tuple[str, ...]] | None = None, domain: list | None = None) -> dict[str, jax.Array]:
+            axes: dict[str, tuple[str, ...]] | None = None, domain: list | None = None,
+            dots: bool = False) -> dict[str, jax.Array]:
         """Evaluate ``nodes`` in order into ``values``; ``axes`` (updated) holds the full axes of every
         batched value (missing: the node's own axes). With a ``domain`` list, float32 cos/sin/tan are
         ``fastmath.UNGUARDED``'s fast ones (NaN out of domain; their names are appended to the list),
-        with ``_EXACT`` JAX's exact ones."""
+        with ``_EXACT`` JAX's exact ones.
+
+        With ``dots``, contractions are matrix products: every ``@`` is an ``einsum`` (none written out)
+        and a sum over an axis of a product used only there, Σ_N a·b, is one ``einsum`` of the product's
+        operands. Under ``jax.grad`` (the training steps) written-out products turn the backward pass into
+        broadcasts and reductions, ~1.5× slower on CPU than the matrix products."""
         g = self.g
         axes = {} if axes is None else axes
         for n in nodes:
             if n in values:
                 continue
             kind = ir.kind(g, n)
+            if dots and kind == "op" and self._dot_sum(n, values, axes):
+                continue
             if kind == "const":
                 values[n] = self.consts[n] if n in self.consts else jnp.asarray(ir.value(g, n))
             elif kind == "output":
@@ -182,16 +190,42 @@ class Evaluator:
                 ins = [axes.get(i, ir.axes(g, i)) for i in self.inputs[n]]
                 batch = tuple(b for b in BATCH_AXES if any(b in x for x in ins))
                 out = batch + tuple(ir.axes(g, n))
-                values[n] = self._op(g.nodes[n], [values[i] for i in self.inputs[n]], ins, out, domain)
+                values[n] = self._op(g.nodes[n], [values[i] for i in self.inputs[n]], ins, out, domain,
+                                     small=0 if dots else SMALL_CONTRACTION)
                 if batch:
                     axes[n] = out
             elif kind in ("input", "param"):
                 raise KeyError(f"value of {n} not supplied")  # pragma: no cover
         return values
 
+    def _dot_sum(self, n: str, values: dict, axes: dict) -> bool:
+        """Σ_axis (a·b) at node ``n`` as one ``einsum`` of a and b when ``n`` sums a product that nothing
+        else uses (``run(dots=True)``); False (nothing done) otherwise."""
+        g = self.g
+        a = g.nodes[n]
+        if a["op"] != "reduce" or a["reduce"] != "sum":
+            return False
+        m = self.inputs[n][0]
+        if not ir.is_op(g, m) or ir.op(g, m) != "mul" or g.out_degree(m) != 1:
+            return False
+        src = self.inputs[m]
+        if any(i not in values for i in src):
+            return False
+        ins = [axes.get(i, ir.axes(g, i)) for i in src]
+        if not any(a["axis"] in x for x in ins):
+            return False
+        batch = tuple(b for b in BATCH_AXES if any(b in x for x in ins))
+        out = batch + tuple(ir.axes(g, n))
+        let = _letters(ins)
+        spec = ",".join("".join(let[x] for x in ax) for ax in ins) + "->" + "".join(let[x] for x in out)
+        values[n] = jnp.einsum(spec, *[values[i] for i in src])
+        if batch:
+            axes[n] = out
+        return True
+
     @staticmethod
     def _op(a: dict, args: list[jax.Array], ins: list[tuple[str, ...]], out: tuple[str, ...],
-            domain: list | None = None) -> jax.Array:
+            domain: list | None = None, small: int = SMALL_CONTRACTION) -> jax.Array:
         op = a["op"]
         if op in _BIN:
             return _BIN[op](align(args[0], ins[0], out), align(args[1], ins[1], out))
@@ -221,7 +255,7 @@ class Evaluator:
             return _norm(args[0], axis)
         if op == "matmul":
             shared = [x for x in ins[0] if x in ins[1] and x not in out]
-            if math.prod(args[0].shape[ins[0].index(x)] for x in shared) <= SMALL_CONTRACTION:
+            if math.prod(args[0].shape[ins[0].index(x)] for x in shared) <= small:
                 # a short contraction (W0 @ x over d) as broadcast products summed: one fused loop
                 # with its neighbours instead of a matrix-product call and transposes
                 # (terms summed in a fixed order, written out: no reduction op to break the fusion)

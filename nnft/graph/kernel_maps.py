@@ -60,6 +60,9 @@ class KState:
         leaky_relu, ``maximum(z, a*z)``, ``relu(z) - a*relu(-z)``, their sums and scalings): the closed
         form ``nnft.functions.piecewise_linear_kernel``; else None.
       ntk_note: fgp: why E f'(u)f'(v) does not exist (a δ in f', as sign or step), else "".
+      terms: gp/fgp: T split by trained parameter, name -> (P, P), summing to T (parameter p's term
+        s_p² Σ ∂z/∂θ_p ∂z/∂θ_p of the NTK parameterisation); wsum: split of K + T (its readout weight's term
+        is the K part). None: no parameter yet.
     """
 
     kind: str
@@ -80,6 +83,21 @@ class KState:
     lin: tuple[str, float] | None = None
     slopes: tuple[float, float] | None = None
     ntk_note: str = ""
+    terms: dict | None = None
+
+
+def _terms(*parts) -> dict:
+    """Sum of per-parameter term dicts (None: none), each part a dict or (dict, factor)."""
+    out: dict = {}
+    for part in parts:
+        d, c = part if isinstance(part, tuple) else (part, 1.0)
+        for k, v in (d or {}).items():
+            out[k] = out[k] + c * v if k in out else c * v
+    return out
+
+
+def _name(w: KState) -> str:
+    return next(iter(w.params))
 
 
 # --- pointwise functions: value and derivative, composed ------------------------------------------
@@ -149,9 +167,10 @@ def _as_fgp(s: KState, node: str) -> KState:
         if s.lin is not None and s.mean is None:        # c·z: a function of z's units (base K = K/c²)
             n, c = s.lin
             return KState("fgp", s.axes, s.K / c ** 2, s.T / c ** 2, f=lambda u: c * u,
-                          df=lambda u: np.full_like(u, c), base=n, params=s.params, slopes=(c, c))
+                          df=lambda u: np.full_like(u, c), base=n, params=s.params, slopes=(c, c),
+                          terms=_terms((s.terms, 1 / c ** 2)))
         return KState("fgp", s.axes, s.K, s.T, f=lambda u: u, df=np.ones_like, name="linear", base=node,
-                      params=s.params, mean=s.mean, slopes=(1.0, 1.0) if s.mean is None else None)
+                      params=s.params, mean=s.mean, slopes=(1.0, 1.0) if s.mean is None else None, terms=s.terms)
     raise KernelError(f"cannot treat a {s.kind} value as a function of a Gaussian")
 
 
@@ -200,7 +219,8 @@ def _scale(s: KState, c: float) -> KState:
     if s.kind == "gp" and s.phase:
         raise KernelError("scaling units with a uniform phase changes the phase's range (no kernel map)")
     if s.kind == "gp" or s.kind == "wsum":
-        return replace(s, K=s.K * c2, T=s.T * c2, mean=None if s.mean is None else s.mean * c)
+        return replace(s, K=s.K * c2, T=s.T * c2, mean=None if s.mean is None else s.mean * c,
+                       terms=_terms((s.terms, c2)))
     if s.kind == "weight":
         return replace(s, var=s.var * c2)
     if s.kind == "fgp":
@@ -242,7 +262,7 @@ def _elementwise(op: str, a: KState, b: KState, na: str, nb: str) -> KState:
         fh = _as_fgp(h, hn)
         F, dF = _pair_maps(fh)
         return KState("wsum", h.axes, K=w.var * F, T=w.var * dF * fh.T, var=w.var, params=fh.params | w.params,
-                      lead=_lead(w, fh))
+                      lead=_lead(w, fh), terms=_terms({_name(w): w.var * F}, (fh.terms, w.var * dF)))
     if op in ("add", "sub") and {a.kind, b.kind} == {"gp", "weight"}:
         g, w = (a, b) if a.kind == "gp" else (b, a)
         if not set(w.axes) <= set(g.axes):
@@ -251,7 +271,8 @@ def _elementwise(op: str, a: KState, b: KState, na: str, nb: str) -> KState:
             raise KernelError("a bias that also appears in the units it is added to")
         mean = -g.mean if op == "sub" and g is b and g.mean is not None else g.mean
         return replace(g, K=g.K + w.var, T=g.T + w.var, params=g.params | w.params, mean=mean,
-                       lead=None if g.lead is None else g.lead | w.params)
+                       lead=None if g.lead is None else g.lead | w.params,
+                       terms=_terms(g.terms, {_name(w): np.full(np.shape(g.T), w.var)}))
     if op in ("add", "sub") and a.kind == "gp" and b.kind == "gp":
         shared = a.params & b.params
         if shared and not (_uncorrelated(a, b) or _uncorrelated(b, a)):
@@ -265,7 +286,8 @@ def _elementwise(op: str, a: KState, b: KState, na: str, nb: str) -> KState:
         ma, mb = (np.zeros(len(a.K)) if s.mean is None else s.mean for s in (a, b))
         mean = None if a.mean is None and b.mean is None else ma + (mb if op == "add" else -mb)
         return replace(a, axes=tuple(dict.fromkeys(a.axes + b.axes)), K=a.K + b.K, T=a.T + b.T,
-                       params=a.params | b.params, lead=lead, mean=mean, phase=a.phase or b.phase)
+                       params=a.params | b.params, lead=lead, mean=mean, phase=a.phase or b.phase,
+                       terms=_terms(a.terms, b.terms))
     return _function_binary(op, a, b, na, nb)
 
 
@@ -311,7 +333,8 @@ def _function_binary(op: str, a: KState, b: KState, na: str, nb: str) -> KState:
     else:  # pragma: no cover
         raise KernelError(f"no kernel map for {op}")
     return KState("fgp", ref.axes, ref.K, ref.T, f=f, df=df, base=ref.base, params=ref.params,
-                  slopes=_binary_slopes(op, fa, fb), ntk_note=(fa and fa.ntk_note) or (fb and fb.ntk_note) or "")
+                  slopes=_binary_slopes(op, fa, fb), ntk_note=(fa and fa.ntk_note) or (fb and fb.ntk_note) or "",
+                  terms=ref.terms)
 
 
 def _binary_slopes(op: str, fa: KState | None, fb: KState | None) -> tuple[float, float] | None:
@@ -339,10 +362,10 @@ def _map_fn(name: str, s: KState, node: str) -> KState:
             raise KernelError(f"Gaussian units with a uniform phase have a kernel map only under cos or sin, not {name}")
         g, dg = _fn(name, True)
         return KState("fgp", s.axes, s.K, s.T, f=g, df=dg, name=name, base=node, params=s.params, mean=s.mean,
-                      phase=True)
+                      phase=True, terms=s.terms)
     if direct and s.mean is not None and name == "exp":
         return KState("fgp", s.axes, s.K, s.T, f=np.exp, df=np.exp, name="exp", base=node, params=s.params,
-                      mean=s.mean)
+                      mean=s.mean, terms=s.terms)
     rec = FUNCTIONS.get(name)
     if direct and s.lin is not None and (rec is None or rec.slopes is None):
         s = replace(s, lin=None)                        # σ(c·z) keeps its own closed form over c·z's units
@@ -365,12 +388,13 @@ def _map_matmul(w: KState, h: KState, contract: tuple[str, ...], dims, hn: str) 
     out = tuple(a for a in w.axes if a not in contract)
     if h.kind == "det":
         K = w.var * h.K
-        return KState("gp", out, K=K, T=K.copy(), params=w.params, lead=w.params)
+        return KState("gp", out, K=K, T=K.copy(), params=w.params, lead=w.params, terms={_name(w): K.copy()})
     fh = _as_fgp(h, hn)
     n = _units(h.axes, dims)
     F, dF = _pair_maps(fh)
     K = w.var * n * F
-    return KState("gp", out, K=K, T=K + w.var * n * dF * fh.T, params=w.params | fh.params, lead=_lead(w, fh))
+    return KState("gp", out, K=K, T=K + w.var * n * dF * fh.T, params=w.params | fh.params, lead=_lead(w, fh),
+                  terms=_terms({_name(w): K}, (fh.terms, w.var * n * dF)))
 
 
 def _map_reduce(s: KState, a: dict, dims) -> KState:
@@ -380,7 +404,7 @@ def _map_reduce(s: KState, a: dict, dims) -> KState:
         raise KernelError(f"no kernel map for {a['reduce']}_{a['axis']} of a {s.kind} (only sum_N(W * σ(z)))")
     n = dims[a["axis"]]
     out = tuple(x for x in s.axes if x != a["axis"])
-    return KState("gp", out, K=n * s.K, T=n * s.K + n * s.T, params=s.params, lead=s.lead)
+    return KState("gp", out, K=n * s.K, T=n * s.K + n * s.T, params=s.params, lead=s.lead, terms=_terms((s.terms, n)))
 
 
 def _map_rename(s: KState, axis: str, node: str) -> KState:

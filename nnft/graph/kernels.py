@@ -37,7 +37,7 @@ that does not converge is refused).
 from __future__ import annotations
 
 from collections import namedtuple
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import networkx as nx
@@ -60,6 +60,8 @@ class Kernels(TextTable):
         layer as the spec does (:func:`layer_labels`: ``z1`` … ``zL``, ``field``).
       source: where the kernels come from: "graph recursion" (this module), or the neuron reference
         (``nnft.kernels_reference``).
+      ntk_terms: Θ split by trained parameter p, name -> (P, P) summing to ``ntk``: s_p² Σ ∂φ/∂θ_p ∂φ/∂θ_p
+        at infinite width (the per-layer terms of the recursion; empty when not read off the graph).
 
     Source: NNGP and NTK recursions (Lee et al. arXiv:1711.00165 eq. 4; Jacot et al. arXiv:1806.07572); the container is not from a paper.
     """
@@ -68,6 +70,7 @@ class Kernels(TextTable):
     ntk: np.ndarray
     layers: tuple[tuple[str, np.ndarray, np.ndarray], ...]
     source: str = "graph recursion"
+    ntk_terms: dict = field(default_factory=dict, compare=False)
 
     def table(self, width: int | None = None, *, name: str = "", layers: bool = False) -> str:
         """K and Θ as tables fitted to ``width`` cells, as ``nnft kernel`` prints them (``print`` shows
@@ -143,7 +146,7 @@ def kernels(model, points) -> Kernels:
         what = out.kind if out.kind != "gp" else "Gaussian field with a deterministic offset or a phase"
         raise KernelError(f"{model.theory.source}: field: the field is not a centred Gaussian process at infinite "
                           f"width (its final operation gives a {what})")
-    return Kernels(nngp=out.K, ntk=out.T, layers=layer_labels(layers))
+    return Kernels(nngp=out.K, ntk=out.T, layers=layer_labels(layers), ntk_terms=dict(out.terms or {}))
 
 
 def layer_labels(layers: list) -> tuple:

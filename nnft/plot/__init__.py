@@ -15,7 +15,8 @@ standard error; theory is a black line (or crosses) through the reference values
 * :func:`lambda_sweep` — a perturbative Comparison against λ with first-order lines;
 * :func:`check_evidence` — check verdicts, cluster decay profiles, reflection-positivity spectra;
 * :func:`phase_diagram` — χ⊥ on the (C_W, C_b) plane with the critical line (Criticality);
-* :func:`kernel` — the NNGP and NTK Gram matrices (Kernels).
+* :func:`kernel` — the NNGP and NTK Gram matrices (Kernels);
+* :func:`training` — a trained ensemble against t: E f_t, Var f_t over the linearised GP, loss, ΔΘ (Training).
 
 matplotlib is imported on first use; without it every function raises :class:`~nnft.errors.InputError`
 with one line naming ``pip install 'nnft[plot]'``.
@@ -31,9 +32,10 @@ from nnft.plot.criticality import phase_diagram
 from nnft.plot.kernels import kernel
 from nnft.plot.perturbation import lambda_sweep
 from nnft.plot.spectrum import spectrum
+from nnft.plot.training import training
 
 __all__ = ["FORMATS", "check_evidence", "check_path", "kernel", "lambda_sweep", "phase_diagram", "plot",
-           "pyplot", "report", "spectrum", "sweep", "two_point", "width_sweep"]
+           "pyplot", "report", "spectrum", "sweep", "training", "two_point", "width_sweep"]
 
 #: Dataset kind -> the figure drawn by :func:`plot`
 BY_KIND = {
@@ -46,6 +48,7 @@ BY_KIND = {
     "Criticality": phase_diagram,
     "Kernels": kernel,
     "PowerSpectrum": spectrum,
+    "Training": training,
 }
 
 
@@ -54,7 +57,7 @@ def plot(result, path=None, **options):
 
     Args:
       result: a Report, Sweep, Correlators (order 2, with tuples), WidthCorrelators, Comparison, list
-        of CheckResult, Criticality or Kernels, or the Dataset of one.
+        of CheckResult, Criticality, Kernels, PowerSpectrum or Training, or the Dataset of one.
       path: write the figure there (.png, .pdf or .svg, chosen by the extension).
       options: passed to the figure function of that kind (see :data:`BY_KIND`).
 

@@ -5,8 +5,9 @@ cross a block boundary (:func:`work_list`), so each chunk adds one (F,) sum to o
 fixed shape that splits the blocks evenly (:func:`step_chunk`; one compilation per shape) and padded
 rows are masked out. Non-finite field values,
 features, weights or block sums raise :class:`~nnft.errors.SamplingError`; they are never masked or
-averaged. The step also keeps the largest per-network contributions of every feature (both signs,
-``jax.lax.top_k``), merged on the host, for the Pareto-k̂ tail diagnostic of ``nnft.tails``.
+averaged. The step also returns the per-network tail columns of every chunk, whose largest values the
+host keeps (``nnft.tails.RunningTop``: a threshold test per value, exact top-M), for the Pareto-k̂ tail
+diagnostic of ``nnft.tails``.
 
 Work items run one per local device per dispatch and whole blocks per process (``jax.distributed``);
 long runs show progress and can be checkpointed and resumed (``nnft.checkpoint``). None of this changes
@@ -31,7 +32,7 @@ from nnft.graph.compile import Model
 from nnft.sample.step import DTYPES, chunk_step, row_elements, tail_one_sided, tail_width
 from nnft.stats import BlockSums
 from nnft.sample.reweight import ess_floor
-from nnft.tails import MIN_TAIL, merge_top, tail_size
+from nnft.tails import MIN_TAIL, RunningTop, tail_size
 
 #: array elements (all networks of one chunk) a jitted step may hold; bounds memory per step
 CHUNK_ELEMENTS = 1 << 24
@@ -117,7 +118,7 @@ def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable,
     """Stream ``n_samples`` networks through ``values`` and ``features`` into :class:`BlockSums`.
 
     The work items of :func:`work_list` are computed D at a time, one per local device (``shard_map``
-    over a one-axis mesh; every device runs the same per-chunk program), and added to their blocks in
+    over a one-axis mesh, a plain jit for D = 1; every device runs the same per-chunk program), and added to their blocks in
     work-list order. In a ``jax.distributed`` run (``nnft.runtime.init_distributed``) process p of P
     takes the whole blocks [p·K/P, (p+1)·K/P) and the block sums are gathered, so the result is
     bitwise the same for any number of devices and processes at a given chunk size.
@@ -179,7 +180,7 @@ def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable,
     acc = BlockSums(n_blocks, n_features)
     if model.insertions:
         acc.weights2 = np.zeros(n_blocks)
-    tops = [None, None]
+    starts_top = [None, None]
     done = i0
     state = ck.restore(section, fingerprint) if ck is not None else None
     if state is not None:
@@ -193,12 +194,21 @@ def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable,
         if acc.weights2 is not None:
             acc.weights2[...] = state["weights2"]
         acc.n = state["n"]
-        tops = [state["top_pos"], state["top_neg"]]
+        starts_top = [state["top_pos"], state["top_neg"]]
+        for t in starts_top:
+            if t is not None and (t.ndim != 2 or len(t) != width or t.shape[1] > keep):
+                raise CheckpointError(f"checkpoint {ck.path} (stream {section}) is damaged: its tail buffer has "
+                                      f"shape {t.shape}, this run keeps at most ({width}, {keep})")
         done = i0 + state["next"]
+    running = ([RunningTop(width, keep, starts_top[0]), None if one_sided else RunningTop(width, keep, starts_top[1])]
+               if keep else [None, None])
+
+    def kept() -> list:
+        return [None if r is None or not r.seen else r.result() for r in running]
 
     def snapshot() -> dict:
         return {"sums": acc.sums, "weights": acc.weights, "weights2": acc.weights2, "n": acc.n,
-                "next": done - i0, "top_pos": tops[0], "top_neg": tops[1]}
+                "next": done - i0, **dict(zip(("top_pos", "top_neg"), kept()))}
 
     def absorb(batch: list[int], out) -> tuple | None:
         """Add a dispatch's items to their blocks in work-list order; the first failure, if any."""
@@ -213,10 +223,10 @@ def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable,
                 return (1, g, start, count, 0, 0)
             if keep:
                 c = contrib[j]
-                c = c[:count * (len(c) // chunk)].T          # (T, valid rows)
-                tops[0] = merge_top(tops[0], c, keep)
+                c = c[:count * (len(c) // chunk)]           # (valid rows, T)
+                running[0].add(c)
                 if not one_sided:                    # a one-sided tail (values ≥ 0) has no lower tail to keep
-                    tops[1] = merge_top(tops[1], -c, keep)
+                    running[1].add(-c)
         return None
 
     failure = None
@@ -254,6 +264,7 @@ def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable,
         if ck is not None and failure is None:
             ck.save(section, fingerprint, snapshot())
             interrupt.check()                        # a Ctrl-C during the last items: saved, then raised
+    tops = kept()
     if n_proc > 1:
         failure, tops = _combine(acc, tops, failure, owner, keep, width)
     if failure is not None:
@@ -354,16 +365,19 @@ def _dispatcher(model: Model, values: Callable, features: Callable, chunk: int, 
         return dispatch
     from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
     step = chunk_step(model, values, features, chunk, dtype, keep)
-    mesh = Mesh(np.array(devices), ("items",))
 
     def per_device(key, consts, starts, counts):
         return tuple(a[None] for a in step(key, starts[0], counts[0], consts))
 
-    # check_vma=False: every value inside is per-device (nothing is replicated across items), and the
-    # step's lax.conds (exact fallback of fast functions, row checks) need not type their branches
-    sharded = jax.jit(jax.shard_map(per_device, mesh=mesh, in_specs=(P(), P(), P("items"), P("items")),
-                                    out_specs=P("items"), check_vma=False))
-    dispatch = _Dispatch(sharded, NamedSharding(mesh, P()), NamedSharding(mesh, P("items")))
+    if len(devices) == 1:        # one device: a plain jit (no mesh, no per-call resharding of the arguments)
+        dispatch = _Dispatch(jax.jit(per_device), devices[0], None)
+    else:
+        mesh = Mesh(np.array(devices), ("items",))
+        # check_vma=False: every value inside is per-device (nothing is replicated across items), and the
+        # step's lax.conds (exact fallback of fast functions, row checks) need not type their branches
+        sharded = jax.jit(jax.shard_map(per_device, mesh=mesh, in_specs=(P(), P(), P("items"), P("items")),
+                                        out_specs=P("items"), check_vma=False))
+        dispatch = _Dispatch(sharded, NamedSharding(mesh, P()), NamedSharding(mesh, P("items")))
 
     if full_key is not None:
         _remember(model, full_key, dispatch)
@@ -392,4 +406,6 @@ class _Dispatch:
 
     def __call__(self, placed: tuple, starts: np.ndarray, counts: np.ndarray):
         key, consts = placed
+        if self._split is None:                        # one device: host arrays go straight to the jit
+            return self._sharded(key, consts, starts, counts)
         return self._sharded(key, consts, jax.device_put(starts, self._split), jax.device_put(counts, self._split))

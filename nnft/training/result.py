@@ -66,10 +66,12 @@ class Training(TextTable):
         i = np.arange(self.cov.mean.shape[-1])
         return Estimate(self.cov.mean[:, i, i], self.cov.stderr[:, i, i], self.cov.n)
 
-    def table(self) -> str:
-        """One row per recorded step: loss, ‖ΔΘ‖, ‖f − f_lin‖, and per test point mean and variance,
-        with the theory and z beside them where there is one."""
+    def table(self, width: int | None = None) -> str:
+        """One row per recorded step: loss, ‖ΔΘ‖, ‖f − f_lin‖; then per step and test point the mean and
+        variance, with the theory and z beside them where there is one. Text fitted to ``width`` (None:
+        the terminal's); in Jupyter the same tables as HTML (``nnft.tables.html``)."""
         from nnft.stats import format_value, zscore
+        from nnft.tables import render
         th = self.theory
         s = self.settings
         lines = [f"{self.name}: trained ensemble of {self.mean.n} networks — {s.get('optimizer')} "
@@ -85,21 +87,20 @@ class Training(TextTable):
             ec = self.eta_crit_empirical
             flag = "" if s.get("lr", 0) < ec else f" — lr = {s.get('lr'):g} is above it (catapult or divergence)"
             lines.append(f"η_crit from the measured NTK at t = 0: 2/(c λ_max(E Θ̂_0)) = {ec:.6g}{flag}")
-        head = f"{'step':>6} {'t':>9} {'loss':>22} {'|ΔΘ|_F':>20} {'|f-f_lin|':>20}"
-        if th is not None:
-            lines.append("loss: ensemble mean ± standard error [linearised-GP theory]")
-        lines.append(head)
+        lines.append("estimates: ensemble mean ± standard error" + ("; E L_t: the linearised-GP theory's loss"
+                                                                   if th is not None else ""))
+        rows = []
         for i, k in enumerate(self.steps):
-            loss = format_value(self.loss.mean[i], self.loss.stderr[i])
-            if th is not None:
-                loss += f" [{th.loss[i]:.4g}]"
-            dn = format_value(self.dntk_rms.mean[i], self.dntk_rms.stderr[i])
-            ln = format_value(self.lin_dist.mean[i], self.lin_dist.stderr[i]) if self.lin_dist is not None else "—"
-            lines.append(f"{int(k):>6} {self.times[i]:>9.4g} {loss:>22} {dn:>20} {ln:>20}")
+            rows.append([str(int(k)), f"{self.times[i]:.4g}", format_value(self.loss.mean[i], self.loss.stderr[i]),
+                         f"{th.loss[i]:.4g}" if th is not None else "",
+                         format_value(self.dntk_rms.mean[i], self.dntk_rms.stderr[i]),
+                         format_value(self.lin_dist.mean[i], self.lin_dist.stderr[i])
+                         if self.lin_dist is not None else "—"])
+        lines += render(["step", "t", "loss", "E L_t" if th is not None else "", "|ΔΘ|_F", "|f-f_lin|"], rows,
+                        width=width)                   # without a theory its columns are left out
         lines.append("")
-        lines.append(f"{'step':>6} {'x':>16} {'E f_t(x)':>20} {'μ_t':>10} {'z':>6} {'Var f_t(x)':>20} "
-                     f"{'Σ_t':>10} {'z':>6}")
         var = self.var
+        rows = []
         for i, k in enumerate(self.steps):
             for p, x in enumerate(self.test):
                 xs = ",".join(f"{c:.3g}" for c in np.atleast_1d(x))
@@ -108,10 +109,14 @@ class Training(TextTable):
                 if th is not None:
                     zm = float(zscore(self.mean[i, p], th.mean[i, p]))
                     zv = float(zscore(var[i, p], th.cov[i, p, p]))
-                    lines.append(f"{int(k):>6} {xs:>16} {m:>20} {th.mean[i, p]:>10.4g} {zm:>6.2f} {v:>20} "
-                                 f"{th.cov[i, p, p]:>10.4g} {zv:>6.2f}")
+                    rows.append([str(int(k)), xs, m, f"{th.mean[i, p]:.4g}", f"{zm:.2f}", v,
+                                 f"{th.cov[i, p, p]:.4g}", f"{zv:.2f}"])
                 else:
-                    lines.append(f"{int(k):>6} {xs:>16} {m:>20} {'—':>10} {'':>6} {v:>20} {'—':>10}")
+                    rows.append([str(int(k)), xs, m, "", "", v, "", ""])
+        head = ["step", "x", "E f_t(x)", "μ_t", "z", "Var f_t(x)", "Σ_t", "z"]
+        if th is None:
+            head = ["step", "x", "E f_t(x)", "", "", "Var f_t(x)", "", ""]
+        lines += render(head, rows, width=width, keep=(0, 1))
         return "\n".join(lines)
 
     def __str__(self) -> str:

@@ -16,8 +16,9 @@ from nnft.spec import expr as E
 from nnft.spec.models import Theory
 from nnft.spec.train import Train
 
-#: loss -> c, the factor in L = (c/2) Σ_α (f(x_α) − y_α)²: ``square`` c = 1, ``mse`` c = 2/M
-LOSSES = ("mse", "square")
+#: loss -> c, the factor in L = (c/2) Σ_α (f(x_α) − y_α)²: ``square`` c = 1, ``mse`` c = 2/M; ``logistic``
+#: L = Σ_α log(1 + e^{−y_α f_α}) has the curvature c = 1/4 at f = 0 (for its critical learning rate)
+LOSSES = ("mse", "square", "logistic")
 
 
 @dataclass(frozen=True)
@@ -26,9 +27,10 @@ class TrainSetup:
 
     Attributes:
       X: training inputs (M, d); Y: targets (M,); test: test points (P, d).
-      lr, momentum, weight_decay: the optimiser's constants (floats).
+      lr, momentum, weight_decay: the optimiser's constants (floats); temperature: T of the Langevin noise.
       steps: gradient steps; record: the recorded steps (T,), sorted, from 0 … steps.
-      loss_factor: c in L = (c/2) Σ_α (f(x_α) − y_α)² (``square``: 1, ``mse``: 2/M).
+      loss_factor: c in L = (c/2) Σ_α (f(x_α) − y_α)² (``square``: 1, ``mse``: 2/M; ``logistic``: 1/4, its
+        curvature ∂²L/∂f² at f = 0).
       block: the validated block (optimizer, parameterisation, networks, seed, chunk, dtype, ...).
     """
 
@@ -42,6 +44,7 @@ class TrainSetup:
     record: np.ndarray
     loss_factor: float
     block: Train
+    temperature: float = 0.0
 
     @property
     def times(self) -> np.ndarray:
@@ -167,6 +170,18 @@ def resolve(theory: Theory) -> TrainSetup:
     wd = _constant(theory, env, "weight_decay", block.weight_decay)
     if not wd >= 0:
         raise SpecError(f"weight_decay must be ≥ 0, got {wd:g}", file=theory.source, field=("train", "weight_decay"))
-    c = 1.0 if block.loss == "square" else 2.0 / len(X)
+    temp = _constant(theory, env, "temperature", block.temperature)
+    if not temp >= 0:
+        raise SpecError(f"the temperature must be ≥ 0, got {temp:g}", file=theory.source, field=("train", "temperature"))
+    if temp > 0 and block.optimizer != "sgd":
+        raise SpecError(f"Langevin noise is added to gradient descent (sgd), not to {block.optimizer}",
+                        file=theory.source, field=("train", "temperature"), allowed="temperature: 0, or optimizer: sgd")
+    if block.loss == "logistic" and not np.all(np.abs(Y) == 1.0):
+        bad = int(np.nonzero(np.abs(Y) != 1.0)[0][0])
+        raise SpecError(f"the logistic loss needs targets ±1, target {bad} is {Y[bad]:g}", file=theory.source,
+                        field=("train", "targets" if block.targets is not None else "target"),
+                        allowed="-1 or 1", hint="e.g. target: 'sign(x)' (nonzero at the inputs)")
+    c = {"square": 1.0, "mse": 2.0 / len(X), "logistic": 0.25}[block.loss]
     return TrainSetup(X=X, Y=Y, test=test, lr=lr, momentum=mom, weight_decay=wd, steps=block.steps,
-                      record=np.asarray(block.record_steps(), dtype=np.int64), loss_factor=c, block=block)
+                      record=np.asarray(block.record_steps(), dtype=np.int64), loss_factor=c, block=block,
+                      temperature=temp)

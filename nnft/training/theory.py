@@ -3,8 +3,9 @@
 eq. 88-90), and the critical learning rate η_crit = 2/λ_max (LH §3.3, Result 5).
 
 Conventions (docs/training.md). The loss is L = (c/2) Σ_α (f(x_α) − y_α)² (c = 1 for ``square``,
-2/M for ``mse``); Θ is the NTK of the trained coordinates (NTK parameterisation: the graph's NTK,
-``nnft.kernel_fn``); K is the NNGP kernel. With Θ = Θ(X, X) = V diag(λ) Vᵀ and after k steps:
+2/M for ``mse``); Θ is the NTK of the trained coordinates weighted by their learning rates (NTK
+parameterisation: the graph's NTK, ``nnft.kernel_fn``; standard and abcd: Σ_p w_p Θ_p from the graph's
+per-parameter terms, :func:`trained_kernel`); K is the NNGP kernel. With Θ = Θ(X, X) = V diag(λ) Vᵀ and after k steps:
 
     D_k = (I − η c Θ)^k              (gradient descent, exact for the linearised model)
     D_k = exp(−η c Θ k)              (gradient flow at time t = η k)
@@ -100,13 +101,14 @@ def linearised_gp(K: np.ndarray, Theta: np.ndarray, M: int, Y: np.ndarray, eta: 
     eta_c = eta * loss_factor
     means, covs, losses = [], [], []
     for k in np.asarray(steps, dtype=np.int64):
-        d, g = decay(lam, eta_c, int(k), dynamics)
-        A = (Ttx @ V) * g @ V.T                             # (P, M)
-        D = (V * d) @ V.T                                   # (M, M)
-        means.append(A @ Y)
-        cov = Ktt - A @ Kxt - Kxt.T @ A.T + A @ Kxx @ A.T
-        covs.append(0.5 * (cov + cov.T))
-        losses.append(0.5 * loss_factor * (np.trace(D @ Kxx @ D.T) + np.sum((D @ Y) ** 2)))
+        with np.errstate(over="ignore", invalid="ignore"):     # a divergent rate: inf/NaN theory (flagged)
+            d, g = decay(lam, eta_c, int(k), dynamics)
+            A = (Ttx @ V) * g @ V.T                             # (P, M)
+            D = (V * d) @ V.T                                   # (M, M)
+            means.append(A @ Y)
+            cov = Ktt - A @ Kxt - Kxt.T @ A.T + A @ Kxx @ A.T
+            covs.append(0.5 * (cov + cov.T))
+            losses.append(0.5 * loss_factor * (np.trace(D @ Kxx @ D.T) + np.sum((D @ Y) ** 2)))
     lmax = float(lam.max()) if lam.size else 0.0
     eta_crit = 2.0 / (loss_factor * lmax) if lmax > 0 else float("inf")
     return LinearisedGP(mean=np.array(means), cov=np.array(covs), loss=np.array(losses), eta_crit=eta_crit,
@@ -157,32 +159,68 @@ def linearised_gp_momentum(K: np.ndarray, Theta: np.ndarray, M: int, Y: np.ndarr
                         dynamics=f"heavy ball β = {beta:g}")
 
 
+def trained_kernel(model, setup, Z: np.ndarray):
+    """(K, Θ, "") on the points Z for the block's parameterisation, or (None, None, the reason there is
+    no kernel theory). Θ is the NTK of the trained coordinates weighted by their learning rates,
+    Σ_p w_p Θ_p with w_p = r_p c_p²/s_p² (``nnft.training.abcd.kernel_weights``) and Θ_p parameter p's
+    term of the NTK-parameterisation NTK (``Kernels.ntk_terms``): in ``standard`` Θ = Σ_p Θ_p/s_p²
+    (Sohl-Dickstein et al. arXiv:2001.07301). It exists when every parameter starts from the spec's law
+    (ρ_p = 1): then at infinite width the features stay put (the rates are at most the NTK
+    parameterisation's, scaled by η) and K is the spec's NNGP."""
+    from nnft.errors import KernelError
+    from nnft.graph.kernels import kernel_fn, kernels
+    b = setup.block
+    try:
+        if b.parameterisation == "ntk":
+            k = kernel_fn(model)(Z, None, ("nngp", "ntk"))
+            return k.nngp, k.ntk, ""
+        from nnft.estimators.ntk import trainable_scales
+        from nnft.training.abcd import coordinates, kernel_weights
+        coords = coordinates(model, b)
+        moved = {p: co.rho for p, co in coords.items() if co.rho != 1.0}
+        if b.parameterisation == "mup":
+            return None, None, ("mup: features move by O(1) at any width (TASI arXiv:2408.00082 eq. 119-125, "
+                                "d = 1/2; Yang & Hu arXiv:2011.14522 §3): no kernel theory at infinite width")
+        if moved:
+            what = ", ".join(f"{p} × {r:.3g}" for p, r in moved.items())
+            return None, None, (f"abcd: the initial law is not the spec's ({what}, from 2a + b ≠ the spec's width "
+                                "exponent): the spec's NNGP and NTK do not describe it, and with d = 1/2 features "
+                                "learn (TASI arXiv:2408.00082 eq. 119-120); no kernel theory")
+        k = kernels(model, Z)
+        w = kernel_weights(coords, trainable_scales(model))
+        theta = sum(w[p] * t for p, t in k.ntk_terms.items() if p in w)
+        return k.nngp, np.asarray(theta, dtype=np.float64), ""
+    except KernelError as err:
+        return None, None, f"no infinite-width kernel: {err}"
+
+
 def theory_for(model, setup, dynamics: str | None = None) -> tuple[LinearisedGP | None, str]:
     """The linearised-GP theory of a training setup, or None and the reason it does not apply.
 
-    It applies to gradient descent (``sgd``) and heavy-ball ``momentum`` without weight decay in the NTK
-    parameterisation of a model whose graph has infinite-width kernels (``nnft.kernel_fn``); for sgd
-    ``dynamics`` defaults to "gd" (the exact discrete map of the linearised model) or is "flow".
+    It applies to gradient descent (``sgd``) and heavy-ball ``momentum`` without weight decay in the
+    ``ntk`` and ``standard`` parameterisations and in an ``abcd`` one whose initial law is the spec's
+    (:func:`trained_kernel`), of a model whose graph has infinite-width kernels (``nnft.kernel_fn``); not
+    in ``mup`` (feature learning). For sgd ``dynamics`` defaults to "gd" (the exact discrete map of the
+    linearised model) or is "flow".
     """
-    from nnft.errors import KernelError
     b = setup.block
-    if b.parameterisation != "ntk":
-        return None, ("standard parameterisation: the graph's NTK is that of the NTK parameterisation; the "
-                      "standard one needs the per-layer kernels (not built yet)")
+    if b.loss == "logistic":
+        return None, "logistic loss: the linearised dynamics are not linear in function space (no closed form)"
     if b.optimizer == "adam":
         return None, "adam: the linearised dynamics are not linear in function space (no closed form)"
+    if setup.temperature > 0:
+        return None, ("Langevin noise: the closed form is for noiseless descent (with weight decay = T in ntk "
+                      "coordinates the stationary law is the Bayesian posterior: nnft.nngp_posterior at large width)")
     if setup.weight_decay > 0:
         return None, "weight decay: the closed form is for the unregularised loss"
-    from nnft.graph.kernels import kernel_fn
     Z = np.concatenate([setup.X, setup.test])
-    try:
-        k = kernel_fn(model)(Z, None, ("nngp", "ntk"))
-    except KernelError as err:
-        return None, f"no infinite-width kernel: {err}"
+    K, Theta, why = trained_kernel(model, setup, Z)
+    if K is None:
+        return None, why
     if b.optimizer == "momentum":
         if dynamics == "flow":
             return None, "momentum: the theory is the discrete heavy-ball map (no flow form)"
-        return linearised_gp_momentum(k.nngp, k.ntk, len(setup.X), setup.Y, setup.lr, setup.loss_factor,
+        return linearised_gp_momentum(K, Theta, len(setup.X), setup.Y, setup.lr, setup.loss_factor,
                                       setup.record, setup.momentum), ""
-    return linearised_gp(k.nngp, k.ntk, len(setup.X), setup.Y, setup.lr, setup.loss_factor, setup.record,
+    return linearised_gp(K, Theta, len(setup.X), setup.Y, setup.lr, setup.loss_factor, setup.record,
                          dynamics or "gd"), ""
