@@ -192,3 +192,13 @@ def _read(path: str) -> dict[int, dict]:
            for s in sections.values()):
         raise damaged("a section lacks its fingerprint, sums or position")
     return sections
+
+
+# ----------------------------------------------------------------------------- MCMC streams (nnft.sample.mcmc)
+
+#: arrays a section of an MCMC stream holds beyond the block sums (all float64): ``chain`` (C, W) the
+#: chains' BlackJAX states, adapted step sizes and inverse mass matrices, flattened per chain;
+#: ``trace`` (n, C, O) the diagnostic traces so far; ``tallies`` (C, 2) divergences and summed
+#: acceptance rates (``nnft.sample.mcmc``). An i.i.d. section leaves them out.
+CHAIN_ARRAYS = ("chain", "trace", "tallies")
+_ARRAYS = _ARRAYS + tuple(a for a in CHAIN_ARRAYS if a not in _ARRAYS)

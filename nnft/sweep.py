@@ -17,10 +17,11 @@ theory column (``reference:``, kernels) is computed on the host for every value.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from nnft.errors import InputError, SpecError
+from nnft.errors import CheckpointError, InputError, SpecError
 from nnft.spec.load import from_dict, spec_mapping
 from nnft.spec.models import Theory
 from nnft.tables import TextTable, estimate, render, wrap_text
@@ -182,7 +183,7 @@ def theories(spec, name: str, values: Sequence, overrides: dict | None = None) -
 
 def run_sweep(spec, name: str, values: Sequence, *, overrides: dict | None = None, samples: int | None = None,
           seed: int | None = None, chunk: int | None = None, dtype: str | None = None, points=None, orders=None,
-          neurons: int | None = 1_000_000) -> Sweep:
+          neurons: int | None = 1_000_000, checkpoint=None, resume: bool = False) -> Sweep:
     """Run the study of ``spec`` once per value of one size, constant or dotted path.
 
     Example::
@@ -205,6 +206,10 @@ def run_sweep(spec, name: str, values: Sequence, *, overrides: dict | None = Non
       points: as :func:`nnft.study.run`.
       orders: as :func:`nnft.study.run`.
       neurons: as :func:`nnft.study.run`.
+      checkpoint: a file to save the whole sweep to every few seconds (``nnft.checkpoint``; default: the
+        checkpoint of ``nnft.runtime.settings``, else none): one section per stream, value after value.
+      resume: continue ``checkpoint``: the finished values are read back without sampling, the
+        interrupted one continues, and the sweep is bitwise the one never interrupted.
 
     Returns:
       a :class:`Sweep` (``values``, ``reports`` with one :class:`~nnft.study.Report` per value).
@@ -215,6 +220,8 @@ def run_sweep(spec, name: str, values: Sequence, *, overrides: dict | None = Non
         argument would override every swept value.
       EstimatorError: as :func:`nnft.study.run`.
       SamplingError: as :func:`nnft.study.run`.
+      CheckpointError: ``checkpoint`` exists and ``resume`` is False, or it holds another sweep (another
+        spec, seed or value at the same position: the fields that differ are named).
 
     Source: not from a paper: repeated :func:`nnft.study.run` (whose estimators cite arXiv:2408.00082).
     """
@@ -223,9 +230,45 @@ def run_sweep(spec, name: str, values: Sequence, *, overrides: dict | None = Non
             raise InputError(f"{arg}={given}: {path} is swept, and {arg}= would override every value; give one "
                              f"of them (drop {arg}=, or sweep another name)")
     ths = theories(spec, name, values, overrides)
-    reports = [run_study(t, samples=samples, seed=seed, chunk=chunk, dtype=dtype, points=points, orders=orders,
-                         neurons=neurons) for t in ths]
+    reports = []
+    with _checkpointed(checkpoint, resume):
+        for t in ths:
+            with at_value(name, t):
+                reports.append(run_study(t, samples=samples, seed=seed, chunk=chunk, dtype=dtype, points=points,
+                                         orders=orders, neurons=neurons))
     return Sweep(name=name, values=[swept_value(t, name) for t in ths], reports=reports)
+
+
+@contextlib.contextmanager
+def at_value(name: str, theory: Theory):
+    """Within the block, a :class:`~nnft.errors.CheckpointError` names the swept value it was raised at
+    (``at N=8: checkpoint ... is of a different run: ...``).
+
+    Args:
+      name: the swept name.
+      theory: the theory of the value being run.
+
+    Returns:
+      a context manager.
+
+    Raises:
+      CheckpointError: re-raised with the value in front.
+    """
+    try:
+        yield
+    except CheckpointError as err:
+        raise CheckpointError(f"at {name}={_show(swept_value(theory, name))}: {err}") from None
+
+
+def _checkpointed(checkpoint, resume: bool):
+    """The run settings of a sweep with ``checkpoint`` (the surrounding ones without)."""
+    from nnft import runtime
+    if checkpoint is None:
+        if resume:
+            raise InputError("resume=True needs checkpoint= (the file the sweep was saved to)")
+        return contextlib.nullcontext()
+    now = runtime.current()
+    return runtime.settings(devices=now.devices, progress=now.progress, checkpoint=checkpoint, resume=resume)
 
 
 def swept_value(theory: Theory, name: str) -> Any:
@@ -252,4 +295,4 @@ def swept_value(theory: Theory, name: str) -> Any:
     return node
 
 
-__all__ = ["Sweep", "run_sweep", "theories", "swept_value", "MAX_SWEEP_VALUES"]
+__all__ = ["Sweep", "run_sweep", "theories", "swept_value", "at_value", "MAX_SWEEP_VALUES"]

@@ -136,6 +136,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.sample.groups",       # MCMC chains in fixed groups, one per device (shard_map)
         "nnft.sample.transition",   # BlackJAX kernel and warmup
         "nnft.sample.diagnostics",  # R-hat, ESS, autocorrelation time
+        "nnft.sample.chain_checkpoint",  # MCMC chain states in checkpoint sections
         "nnft.sample.mcmc",
     )),
     # Correlators, neuron-level and NTK estimates from samples.

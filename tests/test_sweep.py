@@ -93,7 +93,7 @@ def test_cli_sweep_equals_separate_cli_runs():
     (["--set", "sigma_w1=0.5,1", "--set", "sigma_w0=1,2"], "one sweep at a time"),
     (["--set", "sigma_w0=1,1e"], "sigma_w0 must be a number"),
     (["--set", "sigma_w2=0.5,1"], "did you mean 'sigma_w1'"),
-    (["--set", "sigma_w1=0.5,1", "--checkpoint", "ck.npz"], "cannot be checkpointed"),
+    (["--set", "sigma_w1=0.5,1", "--resume"], "--resume needs --checkpoint"),
 ])
 def test_cli_bad_sweep_is_one_line_exit_2(extra, words):
     r = CliRunner().invoke(main, ARGS + extra)

@@ -11,7 +11,7 @@
     nnft specs
     nnft [--coordinator HOST:PORT --num-processes N --process-id I | --distributed] run ...
 
-The sampling commands (run, check, perturb) take ``--devices N`` (local devices; default all),
+The sampling commands (run, check, perturb, local, spectrum, posterior; run also for a ``--set`` sweep) take ``--devices N`` (local devices; default all),
 ``--checkpoint FILE`` / ``--resume`` (save and continue long runs, bitwise the same result) and
 ``--quiet`` (no progress bar; it is shown only on a terminal anyway) and ``--out FILE`` (save the
 result with its provenance as netCDF-4 ``.nc`` or JSON ``.json``, checked before sampling). Ctrl-C during a run with a

@@ -97,17 +97,17 @@ def run_sweep(spec: str, sets: tuple[str, ...], *, samples, seed, chunk, dtype, 
     """``nnft run`` with a sweep in ``--set``: one study per value (same seed), printed as one table
     with the swept value as its first column; returns the :class:`nnft.sweep.Sweep`.
 
-    Every value is validated before anything runs. Each value compiles its own model (constants are
-    not traced arguments of the compiled model yet). ``--checkpoint`` is refused (one file per run).
+    Every value is validated before anything runs. With ``--checkpoint FILE`` the whole sweep is one
+    file: its streams are sections numbered in the order they run (value by value), each with its
+    fingerprint (theory with the value, key, sizes); ``--resume`` reads the finished values back
+    without sampling them and continues the interrupted one, bitwise as a sweep never interrupted. A
+    file of another sweep (another spec, seed or value at the same position) is refused in one line.
     """
     from nnft.inputs import parse_orders
     from nnft.spec.load import resolve
-    from nnft.sweep import Sweep, swept_value, theories
+    from nnft.sweep import Sweep, at_value, swept_value, theories
     from nnft.study import run as run_study
     require_checkpoint(checkpoint, resume)
-    if checkpoint is not None:
-        raise click.BadParameter("a sweep cannot be checkpointed (one run per value): drop --checkpoint/--resume "
-                                 "or run one value at a time", param_hint="--checkpoint")
     over, (name, values) = parse_sets(sets)
     for path, opt, given in (("study.samples", "--samples", samples), ("study.seed", "--seed", seed)):
         if name == path and given is not None:
@@ -118,11 +118,12 @@ def run_sweep(spec: str, sets: tuple[str, ...], *, samples, seed, chunk, dtype, 
     LOADED.extend(ths)
     pts = [points_option(points, t.dims["d"]) for t in ths]
     reports = []
-    with execution(devices, None, False, quiet):
+    with execution(devices, checkpoint, resume, quiet):
         for t, p in zip(ths, pts):
             check_spec_reference(t)
-            reports.append(run_study(t, samples=samples, seed=seed, chunk=chunk, dtype=dtype, points=p,
-                                     orders=order_list, neurons=neurons))
+            with at_value(name, t):
+                reports.append(run_study(t, samples=samples, seed=seed, chunk=chunk, dtype=dtype, points=p,
+                                         orders=order_list, neurons=neurons))
     sw = Sweep(name=name, values=[swept_value(t, name) for t in ths], reports=reports)
     result(sw.table())
     return sw

@@ -2,6 +2,7 @@
 
     nnft posterior SPEC --data FILE --noise-var 0.1 [--points "x1;x2;..."] [--method reweight|nuts|nngp]
                    [--samples 100000] [--seed 0] [--set N=8] [--out FILE]
+                   [--devices N] [--checkpoint FILE [--resume]] [--quiet]
 
 FILE is a text table, one training point a line: d input coordinates then the target, separated by
 commas or whitespace (``#`` starts a comment). ``nngp`` gives the NNGP posterior only (exact GP
@@ -15,7 +16,7 @@ import os
 
 import click
 
-from nnft.cli.invocation import load_theory, points_option
+from nnft.cli.invocation import execution, load_theory, points_option, require_checkpoint, sampling_options
 from nnft.inputs import MAX_SAMPLES
 
 #: largest data file read (bytes)
@@ -80,13 +81,17 @@ def read_data(path: str, d: int):
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="override a size, a constant or a dotted spec path (repeatable)")
 @click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
               help="save the result with provenance: FILE.nc (netCDF-4) or FILE.json")
-def posterior(spec, data, noise_var, points, method, samples, seed, sets, out):
+@sampling_options
+def posterior(spec, data, noise_var, points, method, samples, seed, sets, out, devices, checkpoint, resume, quiet):
     """Posterior mean and covariance of SPEC's field given --data (docs/posterior.md)."""
     import time
 
     import numpy as np
 
     from nnft.graph.compile import compile
+    require_checkpoint(checkpoint, resume)
+    if checkpoint is not None and method == "nngp":
+        raise click.BadParameter("nngp samples nothing to checkpoint (exact GP algebra)", param_hint="--checkpoint")
     if out is not None:
         from nnft.results.files import check_writable
         check_writable(out)
@@ -104,7 +109,8 @@ def posterior(spec, data, noise_var, points, method, samples, seed, sets, out):
         result = nngp_posterior(model, X, y, pts, noise_var)
     else:
         from nnft.bayes.finite import posterior as finite_posterior
-        result = finite_posterior(model, X, y, pts, noise_var, samples=samples, method=method, key=seed)
+        with execution(devices, checkpoint, resume, quiet):         # reweight streams or NUTS chains, resumable
+            result = finite_posterior(model, X, y, pts, noise_var, samples=samples, method=method, key=seed)
     click.echo(f"{theory.name}: " + result.table())
     if out is not None:
         from nnft.results import save

@@ -92,12 +92,14 @@ def mcmc_ensemble(model: Model, tuples, *, samples: int, chains: int = 4, warmup
       samples: total kept draws over all chains (each chain keeps ``samples // chains``).
       chains: independent chains (vmapped), each with its own adaptation.
       warmup: adaptation steps per chain; 0 skips adaptation (``step_size``, unit mass matrix).
-      key: integer seed or JAX key; results do not depend on ``chunk``.
+      key: integer seed or JAX key; results are bitwise the same for any ``chunk``.
       blocks: total jackknife blocks, ``blocks // chains`` contiguous ones per chain.
       thin: NUTS steps per kept draw.
       chunk: kept draws per jitted ``lax.scan`` (memory O(chunk·chains·observables)); the scan
         length is fixed, so the sampler compiles once per (model, tuples, chains, warmup, thin,
-        chunk, blocks, dtype) whatever ``samples`` (draws past the last one skip NUTS).
+        chunk, blocks, dtype) whatever ``samples`` (draws past the last one skip NUTS). The segments
+        are the safe points of a checkpoint (``nnft.runtime.settings(checkpoint=...)``, the chains'
+        states saved every ``NNFT_CHECKPOINT_SECONDS``; resumed bitwise).
       dtype: precision of the network evaluation, "float64" (default) or "float32"; the chain
         state (ε, energies, adaptation) is float64 either way.
       target_acceptance: NUTS/HMC target acceptance rate for the step-size adaptation (0..1).

@@ -18,11 +18,25 @@ draws: O(K·F) block sums plus bounded diagnostic traces.
 **State.** :func:`sample_chains` returns the chains' :class:`ChainState` (BlackJAX states, adapted step
 sizes and mass matrices, keys, transitions made); passing it back continues the same chains without
 a new warmup.
+
+**Checkpoints.** Inside ``nnft.runtime.settings(checkpoint=...)`` (``--checkpoint FILE``) a run is one
+section of the file: the adapted chains right after warmup, then the chains' states, block sums,
+tails and diagnostic traces at the end of a segment of ``chunk`` draws every
+``NNFT_CHECKPOINT_SECONDS`` (``nnft.sample.chain_checkpoint``). With ``resume`` a killed run continues
+from its last segment end and gives bitwise the result of a run never interrupted.
+
+**Segments.** The draws run in segments of ``chunk`` draws per chain (one jitted ``lax.scan`` each, the
+safe points of checkpoints and Ctrl-C). The running block sums, divergences and acceptance rates go
+into each segment and come out of it, every draw added to the total so far in draw order, and draw i
+uses the key ``fold_in(chain key, first + i·thin + t)``: every number (block sums, tails, R̂, ESS) is
+bitwise the same for any ``chunk``, so ``chunk`` is not part of a checkpoint's fingerprint and a run
+may be resumed with another one.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -30,10 +44,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from nnft.errors import InputError, SamplingError
+from nnft.errors import InputError, SamplingError, printable
 from nnft.errors import ConvergenceWarning  # noqa: F401 - defined in nnft.errors, importable here too
 from nnft.graph.compile import Model
+from nnft import checkpoint as checkpoints
 from nnft import runtime
+from nnft.sample import chain_checkpoint
 from nnft.sample.diagnostics import Diagnostics, diagnose
 from nnft.sample.groups import GroupDispatch, chain_batch as group_size
 from nnft.sample.iid import as_key
@@ -119,17 +135,20 @@ def _chunk_compiled(model: Model, points: np.ndarray, features: Callable, n_feat
                     chains: int, thin: int, chunk: int, kb_max: int, dtype: str, has_ins: bool,
                     obs_cols: np.ndarray, algorithm: str, integration_steps: int):
     """The sampling step of one group of ``chains`` chains, ``chunk_fn(start, per_chain, kb, first, states,
-    steps, imms, chain_keys)``, run one group per device (:class:`~nnft.sample.groups.GroupDispatch`):
+    steps, imms, chain_keys, sums, weights, divergences, acceptance)``, run one group per device
+    (:class:`~nnft.sample.groups.GroupDispatch`):
     ``chunk`` kept draws per chain (a fixed ``lax.scan`` length) from draw ``start`` on, kept on the
     model and reused for every number of draws.
 
     Compiled once per (model, features' ``cache_key``, group size, thin, chunk, blocks, dtype, kernel)
     and device: the
     draws per chain ``per_chain``, the blocks per chain ``kb`` (≤ ``kb_max``) and the transitions made
-    before (``first``) are traced, the block sums have the fixed shape (chains·kb_max, F) of which the
-    first chains·kb rows are used, and draws at or beyond ``per_chain`` skip the transition
+    before (``first``) are traced, the block sums have the fixed shape (chains, kb_max, F) of which the
+    first kb blocks of each chain are used, and draws at or beyond ``per_chain`` skip the transition
     (``lax.cond``) and are masked. Draw i of a chain uses the key fold_in(chain_key, first + i·thin + t)
-    whatever the chunk, so results depend on the key only."""
+    whatever the chunk, and the running block sums, divergences and acceptance rates go in and come
+    out (each draw is added to the total so far, in draw order), so every number is bitwise the same
+    for any ``chunk``."""
     cache_key = ("mcmc-chunk", cache_key, chains, thin, chunk, kb_max, dtype, has_ins,
                  tuple(int(c) for c in obs_cols))
     if algorithm != "nuts":
@@ -153,7 +172,7 @@ def _chunk_compiled(model: Model, points: np.ndarray, features: Callable, n_feat
         extra = -jax.vmap(model.log_weight)(theta) if has_ins else jnp.mean(vals * vals, axis=1)
         return vals, extra
 
-    def chunk_fn(start, per_chain, kb, first, states, steps, imms, chain_keys):
+    def chunk_fn(start, per_chain, kb, first, states, steps, imms, chain_keys, sums_in, w_in, ndiv_in, acc_in):
         def one_draw(carry, j):
             states, sums, w, ndiv, acc, nbad = carry
             i = start + j                                                       # draw index in this run
@@ -178,7 +197,7 @@ def _chunk_compiled(model: Model, points: np.ndarray, features: Callable, n_feat
             states, div, accr, vals, extra = jax.lax.cond(valid, transitions, skip, states)
             feats = features(vals.astype(jnp.float64))                          # (chains, F)
             finite = jnp.all(jnp.isfinite(vals), axis=1) & jnp.all(jnp.isfinite(feats), axis=1)   # never masked
-            blk = jnp.where(valid, chain_ix * kb + i * kb // per_chain, rows)
+            blk = jnp.where(valid, chain_ix * kb_max + i * kb // per_chain, rows)
             sums = sums.at[blk].add(jnp.where((finite & valid)[:, None], feats, 0.0), mode="drop")
             w = w.at[blk].add(jnp.where(finite & valid, 1.0, 0.0), mode="drop")
             ndiv = ndiv + div
@@ -187,11 +206,11 @@ def _chunk_compiled(model: Model, points: np.ndarray, features: Callable, n_feat
             obs = jnp.concatenate([feats[:, obs_cols], extra.astype(jnp.float64)[:, None]], axis=1)
             return (states, sums, w, ndiv, acc, nbad), (obs, feats)
 
-        carry0 = (states, jnp.zeros((rows, n_features)), jnp.zeros(rows),
-                  jnp.zeros(chains, jnp.int64), jnp.zeros(chains), jnp.zeros((), jnp.int64))
+        carry0 = (states, sums_in.reshape(rows, n_features), w_in.reshape(rows), ndiv_in, acc_in,
+                  jnp.zeros((), jnp.int64))
         (states, sums, w, ndiv, acc, nbad), (obs, feats) = jax.lax.scan(one_draw, carry0,
                                                                         jnp.arange(chunk, dtype=jnp.int64))
-        return states, sums, w, ndiv, acc, nbad, obs, feats
+        return states, sums.reshape(chains, kb_max, n_features), w.reshape(chains, kb_max), ndiv, acc, nbad, obs, feats
 
     dispatch = GroupDispatch(chunk_fn, "chunk_fn")
     remember(model, cache_key, dispatch)
@@ -226,7 +245,7 @@ def sample_chains(model: Model, points, features: Callable, n_features: int, *, 
       cache_key: identifies ``points`` and ``features`` for reusing the compiled step (hashable).
       chains: independent chains (vmapped), each with its own adaptation.
       warmup: adaptation steps per chain; 0 skips adaptation (``step_size``, unit mass matrix).
-      key: integer seed or JAX key; results do not depend on ``chunk``.
+      key: integer seed or JAX key; results are bitwise the same for any ``chunk``.
       blocks: total jackknife blocks, ``blocks // chains`` contiguous ones per chain.
       thin: transitions per kept draw.
       chunk: kept draws per jitted ``lax.scan`` (memory O(chunk·chains·F)); the scan length is fixed,
@@ -255,6 +274,9 @@ def sample_chains(model: Model, points, features: Callable, n_features: int, *, 
       InputError: see :func:`chain_layout`; an unknown ``algorithm``; ``chain_batch`` not dividing
         ``chains``; ``devices`` not in [1, local devices].
       SamplingError: a draw gave non-finite field values or features (never masked).
+      CheckpointError: the checkpoint of ``nnft.runtime.settings`` holds another run in this stream's
+        section (the fields that differ are named), or a damaged one.
+      KeyboardInterrupt: Ctrl-C; with a checkpoint, it is written first (at the end of a segment).
     """
     if state is not None:
         chains, algorithm, integration_steps = state.chains, state.algorithm, state.integration_steps
@@ -279,8 +301,47 @@ def sample_chains(model: Model, points, features: Callable, n_features: int, *, 
                                    cache_key=cache_key, chains=g, thin=int(thin), chunk=chunk,
                                    kb_max=kb_max, dtype=dtype, has_ins=has_ins, obs_cols=obs_cols,
                                    algorithm=algorithm, integration_steps=int(integration_steps))
+        ck = runtime.current().checkpoint
+        section = ck.open_section() if ck is not None else None
         if state is None:
             k_init, k_warm, k_samp = jax.random.split(as_key(key), 3)
+            chain_keys = jax.random.split(k_samp, chains)
+            first = 0
+        else:
+            chain_keys, first = state.keys, int(state.transitions)
+        n_obs = len(obs_cols) + 1
+        fp = saved = None
+        if ck is not None:
+            fp = chain_checkpoint.fingerprint(
+                model, as_key(key) if state is None else chain_keys, cache_key, start=state, samples=int(samples),
+                chains=chains, warmup=int(warmup) if state is None else 0, blocks=int(blocks), thin=int(thin),
+                dtype=str(dtype), n_features=int(n_features),
+                observables=repr(obs_cols.tolist()), target_acceptance=float(target_acceptance),
+                step_size=float(step_size), init_scale=float(init_scale), trace_max=int(trace_max),
+                tail_keep=int(tail_keep), algorithm=algorithm, integration_steps=int(integration_steps),
+                chain_batch=g)
+            saved = ck.restore(section, fp)
+        acc_sums = BlockSums(n_blocks, int(n_features))
+        top_pos = top_neg = None
+        n_div = np.zeros(chains, np.int64)
+        acc_rate = np.zeros(chains)
+        trace: list[np.ndarray] = []
+        run_sums = np.zeros((chains, kb_max, int(n_features)))      # the running block sums, chain by chain
+        run_w = np.zeros((chains, kb_max))
+        done = 0
+        if saved is not None:
+            done, states, steps, imms = chain_checkpoint.check(
+                ck, section, saved, model, shapes={"sums": acc_sums.sums.shape, "weights": acc_sums.weights.shape},
+                chains=chains, per_chain=per_chain, stride=stride, n_obs=n_obs, dtype=dtype, algorithm=algorithm,
+                integration_steps=int(integration_steps))
+            run_sums[:, :kb] = saved["sums"].reshape(chains, kb, -1)
+            run_w[:, :kb] = saved["weights"].reshape(chains, kb)
+            acc_sums.n = int(saved["n"])
+            top_pos, top_neg = saved["top_pos"], saved["top_neg"]
+            n_div = saved["tallies"][:, 0].astype(np.int64)
+            acc_rate = saved["tallies"][:, 1].copy()
+            trace = [saved["trace"]]
+        elif state is None:
             warm_fn = warmup_compiled(model, chains=g, warmup=int(warmup), dtype=dtype,
                                       target_acceptance=float(target_acceptance), algorithm=algorithm,
                                       integration_steps=int(integration_steps))
@@ -288,40 +349,57 @@ def sample_chains(model: Model, points, features: Callable, n_features: int, *, 
             init = jax.tree_util.tree_map(lambda e: e * init_scale, init)
             states, steps, imms = chains_first(warm_fn((jnp.asarray(step_size, jnp.float64),),
                                                        (jax.random.split(k_warm, chains), init), groups, devs))
-            chain_keys = jax.random.split(k_samp, chains)
-            first = 0
         else:
             states, steps, imms = state.states, state.step_size, state.inverse_mass_matrix
-            chain_keys, first = state.keys, int(state.transitions)
         consts = (jnp.asarray(per_chain, jnp.int64), jnp.asarray(kb, jnp.int64), jnp.asarray(first, jnp.int64))
 
-        acc_sums = BlockSums(n_blocks, int(n_features))
-        top_pos = top_neg = None
-        n_div = np.zeros(chains, np.int64)
-        acc_rate = np.zeros(chains)
-        trace: list[np.ndarray] = []
-        for start in range(0, per_chain, chunk):
-            out = chunk_fn((jnp.asarray(start, jnp.int64),) + consts, (states, steps, imms, chain_keys), groups,
-                           devs)
-            states, sums, w, ndiv, acc, nbad, obs, feats = out
-            states = chains_first(states)
-            if int(np.sum(nbad)):
-                raise SamplingError(f"{int(np.sum(nbad))} MCMC draws in draws {start}..{start + chunk - 1} gave "
-                                    "non-finite field values; they are not averaged.")
-            count = min(chunk, per_chain - start)
-            # group j's first G·kb rows are chains jG..(j+1)G−1, chain-major: rows of the whole run in order
-            sums = np.asarray(sums)[:, :g * kb].reshape(n_blocks, -1)
-            acc_sums.add(sums, np.asarray(w)[:, :g * kb].reshape(n_blocks), count * chains)
-            obs = np.moveaxis(np.asarray(obs), 0, 1).reshape((chunk, chains, -1))       # (chunk, C, n_obs)
-            if tail_keep:
-                f = np.moveaxis(np.asarray(feats), 0, 1).reshape((chunk, chains, -1))
-                c = f[:count].reshape(-1, int(n_features)).T                          # (F, draws)
-                top_pos, top_neg = merge_top(top_pos, c, tail_keep), merge_top(top_neg, -c, tail_keep)
-            n_div += np.asarray(ndiv).reshape(chains)
-            acc_rate += np.asarray(acc).reshape(chains)
-            idx = np.arange(start, start + count)
-            keep = idx % stride == 0
-            trace.append(obs[:count][keep])                                    # (kept, chains, n_obs)
+        def snapshot() -> dict:
+            acc_sums.sums[...] = run_sums[:, :kb].reshape(n_blocks, -1)
+            acc_sums.weights[...] = run_w[:, :kb].reshape(n_blocks)
+            tr = np.concatenate(trace, axis=0) if trace else np.zeros((0, chains, n_obs))
+            return {"sums": acc_sums.sums, "weights": acc_sums.weights, "n": acc_sums.n, "next": done,
+                    "top_pos": top_pos, "top_neg": top_neg, "chain": chain_checkpoint.pack(states, steps, imms),
+                    "trace": tr, "tallies": np.stack([n_div.astype(np.float64), acc_rate], axis=1)}
+
+        bar_ctx = runtime.progress_bar((per_chain - done) * chains, runtime.current().progress,
+                                       printable(f"{model.theory.name}: {algorithm} chains")[:40])
+        with bar_ctx as bar, runtime.deferred_interrupt(ck is not None) as interrupt:
+            if ck is not None and saved is None:
+                ck.save(section, fp, snapshot())         # the adapted chains: a kill now does not repeat the warmup
+            last_save = time.monotonic()
+            interrupt.check()
+            for start in range(done, per_chain, chunk):
+                out = chunk_fn((jnp.asarray(start, jnp.int64),) + consts,
+                               (states, steps, imms, chain_keys, run_sums, run_w, n_div, acc_rate), groups, devs)
+                states, sums, w, ndiv, acc, nbad, obs, feats = out
+                states = chains_first(states)
+                if int(np.sum(nbad)):
+                    raise SamplingError(f"{int(np.sum(nbad))} MCMC draws in draws {start}..{start + chunk - 1} gave "
+                                        "non-finite field values; they are not averaged.")
+                count = min(chunk, per_chain - start)
+                # group j holds chains jG..(j+1)G−1: (groups, G, ...) is chain-major, the rows of the run in order
+                run_sums = np.asarray(sums).reshape(run_sums.shape)
+                run_w = np.asarray(w).reshape(run_w.shape)
+                acc_sums.n += count * chains
+                obs = np.moveaxis(np.asarray(obs), 0, 1).reshape((chunk, chains, -1))       # (chunk, C, n_obs)
+                if tail_keep:
+                    f = np.moveaxis(np.asarray(feats), 0, 1).reshape((chunk, chains, -1))
+                    c = f[:count].reshape(-1, int(n_features)).T                          # (F, draws)
+                    top_pos, top_neg = merge_top(top_pos, c, tail_keep), merge_top(top_neg, -c, tail_keep)
+                n_div = np.asarray(ndiv).reshape(chains)
+                acc_rate = np.asarray(acc).reshape(chains)
+                idx = np.arange(start, start + count)
+                keep = idx % stride == 0
+                trace.append(obs[:count][keep])                                    # (kept, chains, n_obs)
+                done = start + count
+                if bar is not None:
+                    bar.update(count * chains)
+                if ck is not None and (interrupt.requested or done == per_chain
+                                       or time.monotonic() - last_save >= checkpoints.INTERVAL):
+                    ck.save(section, fp, snapshot())
+                    last_save = time.monotonic()
+                interrupt.check()
+        snapshot()                                      # the block sums of the run into acc_sums
         steps_np, acc_rate = np.asarray(steps), acc_rate / (per_chain * thin)
         if top_pos is not None:
             acc_sums.tail = (top_pos, top_neg)
