@@ -139,3 +139,35 @@ def test_temperature_and_abcd_are_in_the_settings_the_table_and_the_file(tmp_pat
     nnft.results.save(r, tmp_path / "r.json", theory=model.theory)
     back = nnft.load_result(tmp_path / "r.json")
     assert back.settings["temperature"] == 0.05 and "T = 0.05" in back.table()
+
+
+# --- the catapult ---------------------------------------------------------------------------------------
+def test_between_eta_crit_and_twice_it_the_ensemble_catapults_and_above_it_diverges():
+    """Les Houches arXiv:2309.01592 §3.3 (Lewkowycz et al. arXiv:2003.02218): for η_crit < η < 2η_crit
+    (2/λ < ηc < 4/λ) the loss first grows, the NTK's top eigenvalue falls until η c λ_max < 2, and the
+    loss then converges; above 2η_crit training diverges. Erf net, N = 256, mse on 3 points, 32 networks,
+    60 steps at 1.5 η_crit (measured: loss 1.37 ± 0.19 → 15 ± 1 at step 8 → 2e-8 at 60; η c λ_max/2 from
+    1.49 to 0.82). λ_max's error is bounded by the Frobenius norm of E Θ̂'s standard errors. The twin: the
+    linearised theory at the same rate (no NTK change) grows without bound and fails the final loss."""
+    from nnft.errors import SamplingError
+    from helpers import Z_MAX
+    model = nnft.compile(nnft.from_dict(erf_spec(256, networks=32, steps=60, record=[0, 2, 4, 8, 16, 30, 60],
+                                                 linearised=False, loss="mse")))
+    r0 = nnft.train(model, steps=0, record=[0])
+    ec = r0.theory.eta_crit
+    r = nnft.train(model, lr=1.5 * ec)
+    assert r.theory.regime == "catapult" and "catapult" in r.table()
+    L, dL = r.loss.mean, r.loss.stderr
+    up = int(np.argmax(L))
+    assert L[up] - L[0] > Z_MAX * np.hypot(dL[up], dL[0])                  # the loss rises ...
+    assert L[0] - L[-1] > Z_MAX * np.hypot(dL[0], dL[-1])                  # ... and converges below its start
+    c, M = 2.0 / 3, 3
+
+    def lam(i):
+        return np.linalg.eigvalsh(r.ntk.mean[i][:M, :M]).max(), np.linalg.norm(r.ntk.stderr[i][:M, :M])
+    edge = 2.0 / (c * r.settings["lr"])                                     # η c λ = 2
+    (l0, e0), (lt, et) = lam(0), lam(-1)
+    assert l0 - edge > Z_MAX * e0 and edge - lt > Z_MAX * et, (l0, lt, edge)   # the kernel shrank past the edge
+    assert r.theory.loss[-1] > 1e3 * L[0] and r.theory.loss[-1] - L[-1] > Z_MAX * dL[-1]   # linear theory: diverges
+    with pytest.raises(SamplingError, match="divergent"):
+        nnft.train(model, lr=2.5 * ec)
