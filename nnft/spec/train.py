@@ -163,7 +163,8 @@ class Train(Strict):
                                ("abcd", "params"), hint="use parameterisation: abcd to give your own")
         if self.abcd is not None and self.parameterisation == "mup" and self.abcd.d not in (None, 0.5):
             raise LocatedError(f"mup has d = 1/2 (TASI arXiv:2408.00082 eq. 125), got d = {self.abcd.d:g}",
-                               ("abcd", "d"), allowed="d: 0.5, or no d", hint="use parameterisation: abcd for another d")
+                               ("abcd", "d"), allowed="d: 0.5, or no d",
+                               hint="use parameterisation: abcd for another d")
         if self.record is not None and self.record[-1] > self.steps:
             raise LocatedError(f"record step {self.record[-1]} is after the last step ({self.steps})",
                                ("record",), allowed=f"steps 0 … {self.steps}")

@@ -22,7 +22,8 @@ def _linear_model(M=3, P=2, frozen=5, trained=7, seed=0):
 
 def _by_hand(Phi, K, Y, M, eta, c, steps, beta=0.0):
     """Mean, covariance and E L of f_k by iterating optax's heavy ball (v ← βv + ∇L, w ← w − ηv) on
-    L = (c/2)|f(X) − Y|² in parameter space: w_k = w_0 − B_k (f_0(X) − Y), so f_k = f_0 − ΦB_k (f_0(X) − Y)."""
+    L = (c/2)|f(X) − Y|² in parameter space: w_k = w_0 − B_k (f_0(X) − Y), so
+    f_k = f_0 − ΦB_k (f_0(X) − Y)."""
     B, V = np.zeros((Phi.shape[1], M)), np.zeros((Phi.shape[1], M))
     out = {}
     for k in range(max(steps) + 1):
