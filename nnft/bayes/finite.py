@@ -158,16 +158,23 @@ def _split(est: Estimate, m: int, pairs) -> tuple[Estimate, Estimate]:
 def posterior(model, x_train, y_train, x_test, noise_var: float, *, samples: int, method: str = "reweight",
               key=0, blocks: int = 64, chains: int = 4, warmup: int = 500, dtype: str = "float64",
               chunk: int = 4096, nngp: bool = True) -> Posterior:
-    """Posterior mean and covariance of φ at test points under P(θ | D), with the NNGP posterior beside.
+    """Posterior mean and covariance of φ at test points under P(θ | D), with the NNGP posterior beside
+    (Bayes' rule with a Gaussian likelihood, LH arXiv:2309.01592 eq. 32-33 at infinite width).
 
     Args:
       model: a compiled model (``nnft.compile``) without insertions.
-      x_train: (n, d) training inputs; y_train: (n,) targets; x_test: (m, d) test inputs, m ≤ :data:`MAX_TEST`.
+      x_train: training inputs, (n, d).
+      y_train: targets, (n,) (units of φ).
+      x_test: test inputs, (m, d), m ≤ :data:`MAX_TEST`.
       noise_var: σ_ε² > 0 (units of φ²).
       samples: prior networks (reweight) or kept draws over all chains (nuts).
       method: "reweight" (importance weights e^{−S} of prior networks) or "nuts" (``nnft.mcmc_ensemble``).
-      key: integer seed or JAX key.  blocks: jackknife blocks.  chains, warmup: NUTS only.
-      dtype: sampling precision (float64 default).  chunk: networks per jitted step (reweight).
+      key: integer seed or JAX key.
+      blocks: jackknife blocks.
+      chains: NUTS chains (nuts only).
+      warmup: NUTS warm-up steps per chain (nuts only).
+      dtype: sampling precision (float64 default).
+      chunk: networks per jitted step (reweight).
       nngp: also compute the NNGP posterior (skipped, with ``nngp=None``, when the model has no NNGP).
 
     Returns:

@@ -163,7 +163,10 @@ def nngp_posterior(model, x_train, y_train, x_test, noise_var: float) -> GPPoste
 
     Args:
       model: a compiled model (``nnft.compile``) without insertions.
-      x_train: (n, d); y_train: (n,); x_test: (m, d); noise_var: σ_ε² ≥ 0 (units of φ²).
+      x_train: training inputs, (n, d).
+      y_train: targets, (n,) (units of φ).
+      x_test: test inputs, (m, d).
+      noise_var: σ_ε² ≥ 0 (units of φ²).
 
     Returns:
       :class:`GPPosterior`.

@@ -107,11 +107,14 @@ def _digest(x, y, noise_var: float) -> str:
 
 
 def condition(model: Model, x_train, y_train, noise_var: float) -> ConditionedModel:
-    """The model conditioned on data D = {(x_i, y_i)}: P(θ | D) ∝ P(θ) e^{−Σ_i (φ_θ(x_i) − y_i)²/(2σ_ε²)}.
+    """The model conditioned on data D = {(x_i, y_i)}: P(θ | D) ∝ P(θ) e^{−Σ_i (φ_θ(x_i) − y_i)²/(2σ_ε²)}
+    (the Gaussian likelihood as a potential; LH arXiv:2309.01592 eq. 32-33 is its infinite-width limit).
 
     Args:
       model: a compiled model (``nnft.compile``); its own insertions, if any, are kept.
-      x_train: (n, d) inputs; y_train: (n,) targets (units of φ); noise_var: σ_ε² > 0 (units of φ²).
+      x_train: training inputs, (n, d).
+      y_train: targets, (n,) (units of φ).
+      noise_var: σ_ε² > 0 (units of φ²).
 
     Returns:
       :class:`ConditionedModel`: sample it with ``nnft.ensemble`` (reweighting) or ``nnft.mcmc_ensemble``.

@@ -31,11 +31,12 @@ def pyplot(headless: bool = False):
 
 
 def check_path(path) -> str:
-    """Refuse a figure path before any work: the extension must be .png, .pdf or .svg and the folder must
-    exist. Returns the path as a string.
+    """Refuse a figure path before any work: the extension must be .png, .pdf or .svg, the folder must
+    exist and the file must be creatable there. Returns the path as a string.
 
     Raises:
-      InputError: another extension, or a missing folder (one line).
+      InputError: another extension, a missing folder, a directory, a path under /proc, /sys or /dev, or a
+        file the system refuses to create (the OS reason; one line).
     """
     path = os.fspath(path)
     ext = os.path.splitext(path)[1].lower().lstrip(".")
@@ -45,6 +46,18 @@ def check_path(path) -> str:
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise InputError(f"cannot write a figure to {path[:200]!r}: no folder {folder[:200]!r}")
+    real = os.path.realpath(os.path.abspath(path))
+    if os.path.isdir(real) or any(real == fs or real.startswith(fs + os.sep) for fs in ("/proc", "/sys", "/dev")):
+        raise InputError(f"cannot write a figure to {path[:200]!r}: a directory or a system file system")
+    try:                                         # prove the file can be created (root ignores permissions)
+        if os.path.exists(real):
+            with open(real, "ab"):
+                pass
+        else:
+            os.close(os.open(real, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+            os.remove(real)
+    except OSError as err:
+        raise InputError(f"cannot write a figure to {path[:200]!r}: {err.strerror or err}") from None
     return path
 
 

@@ -32,8 +32,8 @@ def training(result, path=None, points=None):
        on a log scale when every value is positive;
     4. √E‖Θ̂_t − Θ̂_0‖_F² (``dntk_rms``) and, when trained, ‖f_t − f_t^lin‖ (``lin_dist``) with bands.
 
-    Without a theory (``standard``, ``adam``, weight decay) the theory lines are left out and the
-    reason is written on the figure.
+    Without a theory (``mup``, ``adam``, ``logistic``, weight decay, Langevin noise) the theory lines are
+    left out and the reason is written on the figure.
 
     Args:
       result: a Training (``nnft.train``) or its Dataset (``nnft.load_result``).

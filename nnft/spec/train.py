@@ -61,7 +61,7 @@ class ABCD(Strict):
       width: the width n of the exponents, an expression of sizes (default: the hidden width, when the
         trained parameters' width axes all have one size).
       d: TASI's output exponent (eq. 101, 106): the readout is multiplied by n^-d and every learning
-        rate by n^{2d}.
+        rate by n^{2d}; not given: 0 with ``abcd``, 1/2 with ``mup`` (which refuses another value).
       sigma: where the O(1) scale σ_p of a parameter sits: ``multiplier`` (θ = σ n^-a w, w ~ N(0, n^-b);
         TASI's 1/√D, Jacot's NTK) or ``init`` (θ = n^-a w, w ~ N(0, σ² n^-b); Yang & Hu).
       params: trained parameter -> its exponents {a, b, c}; every trained parameter, with
@@ -69,7 +69,7 @@ class ABCD(Strict):
     """
 
     width: ExprField | None = None
-    d: Exponent = 0.0
+    d: Exponent | None = None
     sigma: Literal["multiplier", "init"] = "multiplier"
     params: dict[str, Exponents] = Field(default_factory=dict, max_length=256)
 
@@ -161,6 +161,10 @@ class Train(Strict):
         if self.abcd is not None and self.parameterisation == "mup" and self.abcd.params:
             raise LocatedError("mup sets every parameter's exponents; abcd.params is for parameterisation: abcd",
                                ("abcd", "params"), hint="use parameterisation: abcd to give your own")
+        if self.abcd is not None and self.parameterisation == "mup" and self.abcd.d not in (None, 0.5):
+            raise LocatedError(f"mup has d = 1/2 (TASI arXiv:2408.00082 eq. 125), got d = {self.abcd.d:g}",
+                               ("abcd", "d"), allowed="d: 0.5, or no d",
+                               hint="use parameterisation: abcd for another d")
         if self.record is not None and self.record[-1] > self.steps:
             raise LocatedError(f"record step {self.record[-1]} is after the last step ({self.steps})",
                                ("record",), allowed=f"steps 0 … {self.steps}")

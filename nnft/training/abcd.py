@@ -38,6 +38,8 @@ from nnft.graph import ir
 MUP = {"input": (-0.5, 1.0, 1.0), "hidden": (0.0, 1.0, 1.0), "readout": (0.0, 1.0, 1.0),
        "output bias": (0.0, 0.0, 1.0)}
 MUP_D = 0.5
+#: bounds of |c_p|, r_p, ρ_p: a width and exponents whose powers leave them overflow float32 training
+COORD_RANGE = (1e-30, 1e30)
 #: a width exponent of the spec within this of a multiple of 1/4 is that multiple (so ntk/standard
 #: values of abcd give ρ = 1 and the same multipliers exactly)
 SNAP = 1e-9
@@ -177,10 +179,11 @@ def table(model, block, names) -> tuple[dict[str, tuple[float, float, float]], f
     if missing:
         raise _err(model, ("abcd", "params"), f"no exponents for the trained parameter(s) {', '.join(missing)}",
                    allowed=", ".join(names), hint=f"add {missing[0]}: {{a: 0, b: 0, c: 0}}")
-    if block.abcd.d != 0 and "readout" not in roles(model, names).values():
+    d = block.abcd.d or 0.0                              # d not given: 0 (TASI eq. 101 without the n^-d)
+    if d != 0 and "readout" not in roles(model, names).values():
         raise _err(model, ("abcd", "d"), "d multiplies the readout (TASI eq. 101), and no trained parameter is one "
                    "(a weight W in sum_N(W * σ(z)))", allowed="d: 0", hint="fold d into the a of the last layer")
-    return ({k: (given[k].a, given[k].b, given[k].c) for k in names}, block.abcd.d, block.abcd.sigma)
+    return ({k: (given[k].a, given[k].b, given[k].c) for k in names}, d, block.abcd.sigma)
 
 
 def coordinates(model, block) -> dict[str, Coord]:
@@ -203,7 +206,17 @@ def coordinates(model, block) -> dict[str, Coord]:
         a_eff = a + (d if rl[k] == "readout" else 0.0)
         mult = scales[k] * n ** (e[k] / 2 - a_eff) if sigma == "multiplier" else n ** (-a_eff)
         rho_exp = (e[k] - 2 * a_eff - b) / 2
-        out[k] = Coord(c=float(mult), r=float(n ** (2 * d - c)), rho=1.0 if rho_exp == 0 else float(n ** rho_exp))
+        with np.errstate(over="ignore", under="ignore"):
+            co = Coord(c=float(mult), r=float(np.float64(n) ** (2 * d - c)),
+                       rho=1.0 if rho_exp == 0 else float(np.float64(n) ** rho_exp))
+        if not all(COORD_RANGE[0] < abs(v) < COORD_RANGE[1] for v in (co.c, co.r, co.rho)):
+            field = ("abcd", "width") if block.abcd is None or block.abcd.width is not None else ("abcd", "params", k)
+            raise _err(model, field, f"at width n = {n:g} the exponents of {k} give a multiplier {co.c:.3g}, a "
+                       f"learning-rate factor {co.r:.3g} and an initial scale {co.rho:.3g}: not all within "
+                       f"[{COORD_RANGE[0]:g}, {COORD_RANGE[1]:g}] (float32 arithmetic)",
+                       allowed="a width and exponents whose powers n^x stay in that range",
+                       hint="a smaller width or smaller exponents")
+        out[k] = co
     return out
 
 

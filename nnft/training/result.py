@@ -30,7 +30,8 @@ class Training(TextTable):
         linearised model was not trained.
       theory: the infinite-width linearised GP (``nnft.training.theory.LinearisedGP``) or None;
       theory_note: why there is none.
-      settings: optimizer, lr, parameterisation, loss, networks, seed, dtype, widths (the spec's dims).
+      settings: optimizer, lr, momentum, weight_decay, temperature (Langevin T), parameterisation and its
+        abcd block (None unless given), loss, networks, seed, dtype, widths (the spec's dims).
     """
 
     name: str
@@ -75,7 +76,9 @@ class Training(TextTable):
         th = self.theory
         s = self.settings
         lines = [f"{self.name}: trained ensemble of {self.mean.n} networks — {s.get('optimizer')} "
-                 f"lr = {s.get('lr'):g}, {s.get('parameterisation')} parameterisation, loss {s.get('loss')}"]
+                 f"lr = {s.get('lr'):g}, {s.get('parameterisation')} parameterisation, loss {s.get('loss')}"
+                 + (f", weight decay {s['weight_decay']:g}" if s.get("weight_decay") else "")
+                 + (f", Langevin T = {s['temperature']:g}" if s.get("temperature") else "")]
         if th is not None:
             lines.append(f"theory: infinite-width linearised GP ({th.dynamics}); η_crit = 2/(c λ_max) = "
                          f"{th.eta_crit:.6g}: regime {th.regime}")

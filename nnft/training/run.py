@@ -160,7 +160,9 @@ def train(model: Model, *, dynamics: str | None = None, devices: int | None = No
                   if block.linearised else None),
         theory=th, theory_note=note,
         settings={"optimizer": block.optimizer, "lr": setup.lr, "momentum": setup.momentum,
-                  "weight_decay": setup.weight_decay, "parameterisation": block.parameterisation,
+                  "weight_decay": setup.weight_decay, "temperature": setup.temperature,
+                  "parameterisation": block.parameterisation,
+                  "abcd": block.abcd.model_dump(mode="json") if block.abcd is not None else None,
                   "loss": block.loss, "loss_factor": setup.loss_factor, "networks": n, "seed": block.seed,
                   "dtype": block.dtype, "blocks": K, "chunk": chunk, "dims": dict(model.theory.dims)})
     return result

@@ -37,7 +37,11 @@ def _worst_z(r, th, width):
     """Largest |z| of E f_t and Var f_t against a theory, with the finite-width allowance: ensemble
     averages of the trained network differ from the infinite-width GP by O(1/n) (Dyer & Gur-Ari
     arXiv:1909.11304 §3; per network ‖f − f_lin‖ = O(1/√n), Lee et al. arXiv:1902.06720 Thm 2.1), taken as
-    (|μ_t| + √Σ_t)/n beside the standard error."""
+    (|μ_t| + √Σ_t)/n beside the standard error. It enters in quadrature (the z's denominator is
+    √(se² + allowance²)), so a bias up to Z_MAX × allowance passes: at n = 1024 and 64–128 networks the
+    allowance is ~1/10 of the standard error and the comparison is the standard error's; at small n it is
+    loose (the width sweep in test_review.py checks the resolved deviation against the allowance itself:
+    it is 1/4–1/2 of it at N = 16–64)."""
     var_th = np.diagonal(th.cov, axis1=1, axis2=2)
     allow_m = (np.abs(th.mean) + np.sqrt(var_th)) / width
     allow_v = (var_th + np.abs(th.mean) * np.sqrt(var_th)) / width
@@ -240,23 +244,6 @@ def mup_spec(N: int) -> dict:
     sp["field"] = "sum_N(W1 * erf(W0 @ x + b0))"
     sp["constants"]["lr"] = "0.5 * N"
     return sp
-
-
-@pytest.mark.slow
-def test_mup_moves_the_ntk_at_every_width():
-    """In μP the relative change ‖Θ_t − Θ_0‖/‖Θ_0‖ stays O(1) as the width grows (features learn, TASI
-    §4.3), unlike the NTK parameterisation's 1/n: its log-log slope is above both −1 and −1/2 by more
-    than Z_MAX standard errors, and the training still fits the data."""
-    widths = [128, 512, 2048]
-    rel = []
-    for n in widths:
-        r = nnft.train(nnft.compile(nnft.from_dict(mup_spec(n))))
-        norm = np.linalg.norm(r.ntk.mean[0])
-        rel.append(type(r.dntk_rms)(r.dntk_rms.mean / norm, r.dntk_rms.stderr / norm, r.dntk_rms.n))
-        assert r.loss.mean[-1] < 1e-3 * r.loss.mean[0]
-    assert rel[-1].mean[-1] > Z_MAX * rel[-1].stderr[-1] and rel[-1].mean[-1] > 0.05
-    slope, se = _slope(widths, rel)
-    assert slope + 0.5 > Z_MAX * se and slope + 1 > Z_MAX * se, (slope, se)
 
 
 def test_too_many_statistics_are_refused_before_any_work():
