@@ -43,21 +43,8 @@ def check_path(path) -> str:
     if ext not in FORMATS:
         raise InputError(f"cannot write a figure to {path[:200]!r}: the extension must be "
                          + ", ".join("." + f for f in FORMATS) + (f", got .{ext[:20]}" if ext else ", got none"))
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise InputError(f"cannot write a figure to {path[:200]!r}: no folder {folder[:200]!r}")
-    real = os.path.realpath(os.path.abspath(path))
-    if os.path.isdir(real) or any(real == fs or real.startswith(fs + os.sep) for fs in ("/proc", "/sys", "/dev")):
-        raise InputError(f"cannot write a figure to {path[:200]!r}: a directory or a system file system")
-    try:                                         # prove the file can be created (root ignores permissions)
-        if os.path.exists(real):
-            with open(real, "ab"):
-                pass
-        else:
-            os.close(os.open(real, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
-            os.remove(real)
-    except OSError as err:
-        raise InputError(f"cannot write a figure to {path[:200]!r}: {err.strerror or err}") from None
+    from nnft.results.files import check_creatable
+    check_creatable(path, "figure", prefix="cannot write a figure to ")
     return path
 
 

@@ -76,18 +76,44 @@ def check_writable(path) -> None:
         system refuses to create it (the OS reason is given).
     """
     format_of(path)
+    check_creatable(path, "result file")
+
+
+def check_creatable(path, kind: str, prefix: str = "cannot write ") -> str:
+    """Refuse, before any work, a path where a file (a result, a figure) cannot be created; returns
+    the resolved path. Shared by results (``--out``) and figures (``--plot``).
+
+    A symbolic link is followed (also a dangling one): its target's directory must exist and be
+    writable. A new file is created and removed again to prove the path can be created (root
+    ignores permission bits, so only the attempt proves it).
+
+    Args:
+      path: the file path (str or path-like).
+      kind: what the file is, for the message ("result file", "figure").
+      prefix: the start of every message, e.g. "cannot write a figure to ".
+
+    Returns:
+      the real path (links resolved) as a string.
+
+    Raises:
+      InputError: the directory does not exist or is not writable, the path is a directory, an
+        existing read-only file, under /proc, /sys or /dev, or the system refuses to create it (the
+        OS reason is given). One line.
+
+    Source: not from a paper: file-system checks.
+    """
     shown = str(path)[:200]
     p = os.path.realpath(os.path.abspath(str(path)))
     via = f" (a link to {p[:200]!r})" if p != os.path.abspath(str(path)) else ""
     parent = os.path.dirname(p)
     if os.path.isdir(p):
-        raise InputError(f"{shown!r}{via} is a directory, not a result file")
+        raise InputError(f"{prefix}{shown!r}{via}: it is a directory, not a {kind}")
     if any(p == fs or p.startswith(fs + os.sep) for fs in _PSEUDO_FS):
-        raise InputError(f"cannot write {shown!r}{via}: {p.split(os.sep)[1]!r} is a system file system, not a place for files")
+        raise InputError(f"{prefix}{shown!r}{via}: {p.split(os.sep)[1]!r} is a system file system, not a place for files")
     if not os.path.isdir(parent):
-        raise InputError(f"cannot write {shown!r}{via}: directory {parent[:200]!r} does not exist")
+        raise InputError(f"{prefix}{shown!r}{via}: directory {parent[:200]!r} does not exist")
     if not os.access(parent, os.W_OK) or (os.path.exists(p) and not os.access(p, os.W_OK)):
-        raise InputError(f"cannot write {shown!r}{via}: permission denied")
+        raise InputError(f"{prefix}{shown!r}{via}: permission denied")
     try:
         if os.path.exists(p):
             with open(p, "ab"):
@@ -96,7 +122,8 @@ def check_writable(path) -> None:
             os.close(os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
             os.remove(p)
     except OSError as err:
-        raise InputError(f"cannot write {shown!r}{via}: {_reason(err)}") from None
+        raise InputError(f"{prefix}{shown!r}{via}: {_reason(err)}") from None
+    return p
 
 
 def _reason(err: OSError) -> str:

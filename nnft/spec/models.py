@@ -11,7 +11,7 @@ import builtins
 from contextvars import ContextVar
 from typing import Annotated, Literal, Union
 
-from pydantic import (AfterValidator, BeforeValidator, ConfigDict, Field, PrivateAttr, StrictFloat, StrictInt, StrictStr,
+from pydantic import (AfterValidator, BeforeValidator, ConfigDict, Field, PrivateAttr, StrictBool, StrictFloat, StrictInt, StrictStr,
                       ValidationError, field_validator, model_validator)
 from pydantic.json_schema import SkipJsonSchema
 
@@ -86,7 +86,7 @@ class Insertion(Strict):
 
     potential: Potential
     domain: Domain
-    allow_unbounded: bool = False
+    allow_unbounded: StrictBool = False
 
 
 class MLP(Strict):

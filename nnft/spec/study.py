@@ -7,7 +7,7 @@ from __future__ import annotations
 import builtins
 from typing import Annotated, Literal, Union
 
-from pydantic import AfterValidator, BeforeValidator, Field, StrictFloat, StrictInt, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, StrictBool, StrictFloat, StrictInt, field_validator, model_validator
 from pydantic.json_schema import WithJsonSchema
 
 from nnft.errors import LocatedError, suggest
@@ -80,7 +80,7 @@ class Correlators(Strict):
     connected G_c⁽ⁿ⁾ (the joint cumulants, docs/physics.md §0) beside G⁽ⁿ⁾."""
 
     orders: list[Annotated[int, Field(ge=1, le=MAX_ORDER), NO_BOOL]] = Field(default_factory=lambda: [2, 4], min_length=1)
-    connected: bool = True
+    connected: StrictBool = True
 
 
 #: the axiom checks a spec may name in ``study.checks`` (``nnft.checks.CHECKS``)

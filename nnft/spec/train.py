@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, StrictBool, field_validator, model_validator
 
 from nnft.errors import LocatedError
 from nnft.inputs import MAX_CHUNK, MAX_SEED
@@ -119,7 +119,7 @@ class Train(Strict):
     seed: Int = Field(default=0, ge=0, le=MAX_SEED)
     chunk: Int = Field(default=64, ge=1, le=MAX_CHUNK)
     dtype: Literal["float32", "float64"] = "float32"
-    linearised: bool = True
+    linearised: StrictBool = True
 
     @field_validator("targets", mode="before")
     @classmethod

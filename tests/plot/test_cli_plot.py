@@ -28,7 +28,7 @@ def test_bad_extension_refused_before_work(cmd, tmp_path):
 
 def test_missing_folder_refused(tmp_path):
     r = CliRunner().invoke(main, ["run", "cos_net", "--plot", str(tmp_path / "no" / "fig.png")])
-    assert r.exit_code == 2 and "no folder" in r.output
+    assert r.exit_code == 2 and "does not exist" in r.output
 
 
 def test_missing_matplotlib_refused(tmp_path, monkeypatch):
