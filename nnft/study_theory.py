@@ -104,7 +104,15 @@ def _fill_pt(model: Model, rows: list, tuples) -> None:
             continue
         for k, j in enumerate(idx):
             r = rows[j]
-            r.exact_full, r.exact_connected = float(f0[k] + df[k]), float(c0[k] + dc[k])
-            r.kind_full = r.kind_connected = PT1
-            r.allow_full = float(min(df[k] ** 2 / abs(f0[k]), abs(df[k]))) if f0[k] else float(abs(df[k]))
-            r.allow_connected = float(min(dc[k] ** 2 / abs(c0[k]), abs(dc[k]))) if c0[k] else float(abs(dc[k]))
+            ok_full = not (f0[k] and abs(df[k]) >= abs(f0[k]))       # a small correction, else its allowance
+            ok_conn = not (c0[k] and abs(dc[k]) >= abs(c0[k]))       # |δ| would make any z ≈ 1: no theory
+            if ok_full:
+                r.exact_full, r.kind_full = float(f0[k] + df[k]), PT1
+                r.allow_full = float(min(df[k] ** 2 / abs(f0[k]), abs(df[k]))) if f0[k] else float(abs(df[k]))
+            if ok_conn:
+                r.exact_connected, r.kind_connected = float(c0[k] + dc[k]), PT1
+                r.allow_connected = float(min(dc[k] ** 2 / abs(c0[k]), abs(dc[k]))) if c0[k] else float(abs(dc[k]))
+            if not (ok_full and ok_conn):
+                r.reason = ("1st-order PT does not apply at this coupling: its shift δ is not small against the free "
+                            "value (|δ| ≥ |G₀|), so its allowance |δ| would make any z ≈ 1; use nnft perturb for the "
+                            "λ dependence")

@@ -60,7 +60,8 @@ def train(model: Model, *, dynamics: str | None = None, devices: int | None = No
       theory (Lee et al. arXiv:1902.06720 eq. 14-16) where it applies.
 
     Raises:
-      SpecError: no ``train:`` block, or a bad one (naming the field).
+      SpecError: no ``train:`` block, a bad one (naming the field), or a theory with insertions (training
+        starts from P(θ); train the free theory).
       SamplingError: a network's training produced a non-finite value (divergence: the message gives
         η_crit where the theory has it).
       InputError: ``devices`` is not in [1, local devices].
@@ -81,6 +82,11 @@ def train(model: Model, *, dynamics: str | None = None, devices: int | None = No
         from nnft.errors import InputError
         raise InputError(f"dynamics must be 'gd' or 'flow', got {str(dynamics)[:40]!r}")
     devs = runtime.local_devices(devices if devices is not None else runtime.current().devices)
+    if model.insertions:                 # the ensemble starts from P(θ): an insertion's e^{−∫V} would be ignored
+        raise SpecError("training starts from networks drawn from the parameter densities P(θ); this theory's "
+                        "insertions (e^{−∫V(φ)}) would be ignored, and the ensemble and its theory would be the "
+                        "free theory's", file=model.theory.source, field="train",
+                        hint="train the free theory (drop 'insertions:', or model.free() in Python)")
     block = _block(model, overrides)
     setup = resolve(model.theory.model_copy(update={"train": block}))
     coords = coordinates(model, block.parameterisation)
