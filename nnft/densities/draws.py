@@ -39,6 +39,9 @@ def sample_jit(density, key, args: dict[str, Any], shape: tuple[int, ...], dtype
     return density._sample(key, shape, a, dtype)
 
 
+# jitted: one compiled cipher per (size, dtype, shapes), so an eager caller (Model.sample_one of a depth-1000
+# net: 1000 parameters) does not dispatch the cipher's ~100 operations one by one (inlined under an outer jit)
+@partial(jax.jit, static_argnums=(2, 3))
 def uniform_blocks(key: jax.Array, idx: jax.Array, size: int, dtype) -> jax.Array:
     """(len(idx), size) uniform numbers in [0, 1): row i from threefry2x32(key, (idx[i] mod 2³², counter)).
 
