@@ -188,6 +188,28 @@ class Estimate:
         return f"Estimate(shape={self.shape}, n={self.n}: [{', '.join(flat)}{more}]){flag}"
 
 
+def few_blocks_note(networks: int, what: str = "the error bars", where: str = "here") -> str | None:
+    """The table note for an ensemble of ``networks`` whose jackknife has fewer than 64 blocks
+    (``min(64, max(2, networks // 2))``, as the i.i.d. stream and training use), else None.
+
+    Args:
+      networks: ensemble size.  what: the subject of the sentence.  where: its last word.
+
+    Returns:
+      one line (no indent) saying that z follows a Student-t with blocks − 1 degrees of freedom, or None.
+
+    Raises:
+      nothing.
+
+    Source: not from a paper: the jackknife's t law with K − 1 degrees of freedom.
+    """
+    blocks = min(64, max(2, int(networks) // 2))
+    if blocks >= 64:
+        return None
+    return (f"few networks: {what} come from {blocks} jackknife blocks, so z follows a Student-t with {blocks - 1} "
+            f"degrees of freedom, not a normal law: |z| of 4-7 is not decisive {where}")
+
+
 def zscore(est, reference=0.0, *, reference_err=0.0) -> np.ndarray:
     """The one z-score convention of nnft: (mean − reference)/σ, σ = √(stderr² + reference_err²).
 

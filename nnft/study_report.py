@@ -15,7 +15,7 @@ import numpy as np
 from nnft.graph.compile import Model
 from nnft.reference_mlp import ALLOWANCE_DOC, EXACT, LEADING, NNGP, PT1
 from nnft.spec.models import Theory
-from nnft.stats import zscore
+from nnft.stats import few_blocks_note, zscore
 from nnft.tables import TextTable, estimate, render, wrap_text
 from nnft.tails import KHAT_FLAG
 
@@ -172,10 +172,9 @@ class Report(TextTable):
             lines.append(f"  reference: {next(iter(t.reference))}")
         lines += [f"  note: {n}" for n in self.notes]
         lines.append("  (all rows come from one ensemble, so their z-scores are correlated; |z| < 4-5 is agreement)")
-        blocks = min(64, max(2, self.samples // 2))       # the jackknife blocks nnft.sample.iid.stream uses
-        if blocks < 64:
-            lines.append(f"  few networks: the error bars come from {blocks} jackknife blocks, so z follows a Student-t "
-                         f"with {blocks - 1} degrees of freedom, not a normal law: |z| of 4-7 is not decisive here")
+        few = few_blocks_note(self.samples)
+        if few:
+            lines.append("  " + few)
         if self.ess is not None:
             lines.append(f"  reweighted ensemble: Kish ESS = {self.ess:.6g} of {self.samples} networks (importance weights)")
         if self.rhat is not None:

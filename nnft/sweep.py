@@ -24,6 +24,7 @@ from typing import Any, Sequence
 from nnft.errors import CheckpointError, InputError, SpecError
 from nnft.spec.load import from_dict, spec_mapping
 from nnft.spec.models import Theory
+from nnft.stats import few_blocks_note
 from nnft.tables import TextTable, estimate, render, wrap_text
 from nnft.study import Report
 from nnft.study import run as run_study
@@ -75,11 +76,9 @@ class Sweep(TextTable):
             lines.append("  " + "  ".join(x for x in (f"nnft {ver['nnft']}" if "nnft" in ver else "",
                                                       f"JAX {ver['jax']}" if "jax" in ver else "",
                                                       f"dtype {first.dtype}" if first.dtype else "") if x))
-        blocks = min(min(64, max(2, r.samples // 2)) for r in self.reports)   # as nnft.sample.iid.stream
-        if blocks < 64:
-            lines.append(f"  few networks: the error bars of the smallest ensemble come from {blocks} jackknife blocks, so z "
-                         f"follows a Student-t with {blocks - 1} degrees of freedom, not a normal law: |z| of 4-7 is not "
-                         "decisive there")
+        few = few_blocks_note(min(r.samples for r in self.reports), "the error bars of the smallest ensemble", "there")
+        if few:
+            lines.append("  " + few)
         notes = list(dict.fromkeys(f"{_show(v)}: {n}" for v, r in self for n in r.notes))
         lines += [f"  note: {n}" for n in notes]
         header = [self.name, " n", "points", "G (MC)", "G (theory)", "z", "G_c (MC)", "G_c (theory)", "z"]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnft.stats import Estimate
+from nnft.stats import Estimate, few_blocks_note
 from nnft.tables import TextTable
 
 
@@ -92,10 +92,9 @@ class Training(TextTable):
             lines.append(f"η_crit from the measured NTK at t = 0: 2/(c λ_max(E Θ̂_0)) = {ec:.6g}{flag}")
         lines.append("estimates: ensemble mean ± standard error" + ("; E L_t: the linearised-GP theory's loss"
                                                                    if th is not None else ""))
-        blocks = max(2, min(64, self.mean.n // 2))     # the jackknife blocks nnft.training.run uses
-        if blocks < 64:
-            lines.append(f"few networks: the error bars come from {blocks} jackknife blocks, so z follows a Student-t "
-                         f"with {blocks - 1} degrees of freedom, not a normal law: |z| of 4-7 is not decisive here")
+        few = few_blocks_note(self.mean.n)
+        if few:
+            lines.append(few)
         rows = []
         for i, k in enumerate(self.steps):
             rows.append([str(int(k)), f"{self.times[i]:.4g}", format_value(self.loss.mean[i], self.loss.stderr[i]),
