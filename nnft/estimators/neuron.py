@@ -123,34 +123,30 @@ def in_memory(compute, anchor: jax.Array) -> jax.Array:
     return jax.lax.cond(always, compute, lambda: jnp.zeros(out.shape, out.dtype))
 
 
-def _recursion(plan: Plan) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
-    """Per feature size m (ascending): the features' columns (n,) and, for each feature S = (s₁ ≤ … ≤ s_m),
-    the distinct pairs (T, S∖T) of sub-multisets with position 1 in T and T ≠ S, as columns (n, J) of T
-    and of S∖T with their multiplicities (n, J); padding pairs have multiplicity 0 and point at column
-    F (a zero column). Built once per plan (every sub-multiset of a tuple is one of its features)."""
+def _recursion(plan: Plan) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per feature size m (ascending): the features' columns (n,) and, for each feature S = (s₁ ≤ … ≤ s_m)
+    and each subset T of its positions that holds position 1 and is not all of them (2^{m−1} − 1 of
+    them), the columns (n, 2^{m−1} − 1) of the sub-multisets T and S∖T. Built once per plan (every
+    sub-multiset of a tuple is one of its features)."""
     memo = plan.__dict__.setdefault("_neuron_recursion", [])
     if memo:
         return memo
-    by_size: dict[int, list[tuple[int, dict]]] = {}
-    F = plan.n_features
+    by_size: dict[int, list] = {}
     for key, col in plan.key_col.items():
-        m = len(key)
-        pairs: dict[tuple[int, int], int] = {}
-        full = (1 << m) - 1
-        for t in range(1, full, 2):                          # subsets holding position 1, T ≠ S
-            pr = (plan.key_col[plan.key(key, t)], plan.key_col[plan.key(key, full ^ t)])
-            pairs[pr] = pairs.get(pr, 0) + 1
-        by_size.setdefault(m, []).append((col, pairs))
+        by_size.setdefault(len(key), []).append((key, col))
+    col_of = plan.key_col
     for m in sorted(by_size):
-        feats = by_size[m]
-        J = max(1, max(len(p) for _, p in feats))
-        tc = np.full((len(feats), J), F)
-        rc = np.full((len(feats), J), F)
-        cnt = np.zeros((len(feats), J))
-        for i, (_, pairs) in enumerate(feats):
-            for j, ((a, b), c) in enumerate(pairs.items()):
-                tc[i, j], rc[i, j], cnt[i, j] = a, b, c
-        memo.append((np.asarray([c for c, _ in feats]), tc, rc, cnt))
+        keys = np.asarray([k for k, _ in by_size[m]], dtype=np.int64).reshape(-1, m)      # rows sorted
+        full = (1 << m) - 1
+        subsets = range(1, full, 2)                       # position 1 in T, T ≠ S
+        tc = np.empty((len(keys), len(subsets)), dtype=np.int64)
+        rc = np.empty_like(tc)
+        for j, t in enumerate(subsets):
+            inside = [i for i in range(m) if t >> i & 1]
+            rest = [i for i in range(m) if not t >> i & 1]
+            tc[:, j] = [col_of[k] for k in map(tuple, keys[:, inside].tolist())]
+            rc[:, j] = [col_of[k] for k in map(tuple, keys[:, rest].tolist())]
+        memo.append((np.asarray([c for _, c in by_size[m]]), tc, rc))
     return memo
 
 
@@ -168,7 +164,7 @@ def combine_fast(plan: Plan, M: np.ndarray, widths, v_mom: np.ndarray, b_mom: np
     W = np.asarray(widths, dtype=np.float64)[:, None]
     lead = M.shape[:-1]
     F = plan.n_features
-    sizes = np.zeros(F + 1, dtype=int)
+    sizes = np.zeros(F, dtype=int)
     for key, col in plan.key_col.items():
         sizes[col] = len(key)
     kmax = max(plan.orders)
@@ -178,23 +174,23 @@ def combine_fast(plan: Plan, M: np.ndarray, widths, v_mom: np.ndarray, b_mom: np
                   for k in range(1, kmax + 1)]
     nW = len(W)
     L = int(np.prod(lead, dtype=np.int64)) * nW
-    # features on axis 0 (row gathers), leading axes × widths flattened on axis 1; row F: zeros
-    mom = np.zeros((F + 1, L))                                   # m_S(vψ) at each width
-    mom[:F] = (M.reshape(-1, F).T[:, :, None] * v_mom[:, sizes[:F]].T[:, None, :]).reshape(F, L)
-    kap = np.zeros((F + 1, L))                                   # κ_S(vψ), then κ_S(φ)
-    for cols, tc, rc, cnt in _recursion(plan):
+    # features on axis 0 (row gathers), leading axes × widths flattened on axis 1
+    mom = (M.reshape(-1, F).T[:, :, None] * v_mom[:, sizes].T[:, None, :]).reshape(F, L)     # m_S(vψ)
+    kap = np.zeros((F, L))                                       # κ_S(vψ), then κ_S(φ)
+    for cols, tc, rc in _recursion(plan):
         acc = np.zeros((len(cols), L))
         for j in range(tc.shape[1]):
-            acc += cnt[:, j, None] * kap[tc[:, j]] * mom[rc[:, j]]
+            acc += kap[tc[:, j]] * mom[rc[:, j]]
         kap[cols] = mom[cols] - acc
-    kap[:F] = (np.tile(W[:, 0], L // nW) * kap[:F] + kb[sizes[:F], None])
-    mphi = np.zeros((F + 1, L))                                  # m_S(φ)
-    for cols, tc, rc, cnt in _recursion(plan):
+    kap = np.tile(W[:, 0], L // nW) * kap + kb[sizes, None]
+    mphi = np.zeros((F, L))                                      # m_S(φ)
+    for cols, tc, rc in _recursion(plan):
         acc = kap[cols].copy()
         for j in range(tc.shape[1]):
-            acc += cnt[:, j, None] * kap[tc[:, j]] * mphi[rc[:, j]]
+            acc += kap[tc[:, j]] * mphi[rc[:, j]]
         mphi[cols] = acc
     tix = np.asarray([plan.key_col[plan.key(ids, (1 << len(ids)) - 1)] for ids in plan.ids])
+
     def out(x):                                                  # (T, L) -> (..., W, T)
         return np.moveaxis(x[tix].reshape((len(tix),) + lead + (nW,)), 0, -1)
     return out(mphi), out(kap)
