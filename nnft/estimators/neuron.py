@@ -91,7 +91,9 @@ def width_moments(model: Model, widths, kmax: int) -> tuple[np.ndarray, np.ndarr
 
 
 def combine(plan: Plan, M: np.ndarray, widths, v_mom: np.ndarray, b_mom: np.ndarray | None):
-    """(full, connected), each (len(widths), T), from per-neuron moments M (features of ψ)."""
+    """(full, connected), each (len(widths), T), from per-neuron moments M (features of ψ), by the
+    set-partition sums per tuple and subset: the reference :func:`combine_fast` (what
+    :func:`neuron_measure` uses) is tested against; ``nnft.exact`` and the checks use it."""
     W = np.asarray(widths, dtype=np.float64)[:, None]
     nW, T = len(W), len(plan.ids)
     full = np.zeros((nW, T))

@@ -16,7 +16,6 @@ import nnft
 from nnft.estimators.neuron import combine, combine_fast, in_memory
 from nnft.estimators.npoint import Plan
 from nnft.partitions import all_masks, mask_partitions, mobius
-from nnft.sample.iid import stream
 
 U = np.finfo(np.float64).eps / 2
 
