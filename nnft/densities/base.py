@@ -217,7 +217,9 @@ class Density:
         idx = jnp.asarray(first) + jnp.arange(n, dtype=jnp.asarray(first).dtype)
         if not self.elementwise:
             return jax.vmap(lambda i, ai: self.sample(jax.random.fold_in(key, i), shape, ai, dtype))(idx, a)
-        return network_draws(self, key, idx, shape, dtype, a)
+        size = math.prod(shape)
+        flat = {k: v.reshape(n, size) for k, v in a.items()}          # elementwise: batch shape = shape
+        return network_draws(self, key, idx, size, dtype, flat).reshape((n,) + shape)
 
     def log_prob(self, value: jax.Array, args: Mapping[str, Any]) -> jax.Array:
         """Log density of ``value`` (elementwise; event densities reduce over the last axis).

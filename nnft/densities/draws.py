@@ -51,24 +51,24 @@ def uniform_blocks(key: jax.Array, idx: jax.Array, size: int, dtype) -> jax.Arra
     float32 takes the top 23 bits of each output word (words of counter ``c`` fill elements ``2c``,
     ``2c+1``); float64 the top 52 bits of the two words of counter ``c = e`` as one 64-bit integer.
     The result is :func:`materialised` (computed once, not fused into each consumer)."""
-    return materialised(lambda: _uniform_bits(key, idx, size, dtype), key)
+    return materialised(lambda: _uniform_bits(key, idx, size, dtype), key, ((idx.shape[0], size), dtype))
 
 
-# jitted for the same reason as uniform_blocks; the density is static (hashable, frozen)
+# jitted for the same reason as uniform_blocks, on the flattened block: parameters of one density and one
+# block size (W0 (N, 1), b0 (N,), W1 (N,)) share one trace; the density is static (hashable, frozen)
 @partial(jax.jit, static_argnums=(0, 3, 4))
-def network_draws(density, key: jax.Array, idx: jax.Array, shape: tuple[int, ...], dtype,
+def network_draws(density, key: jax.Array, idx: jax.Array, size: int, dtype,
                   args: dict[str, jax.Array]) -> jax.Array:
-    """(len(idx),) + shape draws of an elementwise density: ``density._from_uniform`` of the uniforms of
-    :func:`uniform_blocks` (row i from network ``idx[i]``), with ``args`` broadcast to (len(idx),) + batch.
+    """(len(idx), size) draws of an elementwise density: ``density._from_uniform`` of the uniforms of
+    :func:`uniform_blocks` (row i from network ``idx[i]``, the block flattened row-major), with ``args``
+    of shape (len(idx), size).
 
     The transformed draw is :func:`materialised`: the cipher and the transform run once per number in one
     fused loop, and the consumers (e.g. a (networks, points, N) pre-activation, its non-finite checks)
-    read the parameter from memory instead of recomputing ``erf_inv`` once per point (measured: the HMS
+    read the parameter from memory instead of recomputing the transform once per point (measured: the HMS
     nets' sampled field at N = 1000 spent about as long in the recomputed transforms as in the field)."""
-    size = math.prod(shape)
-    return materialised(
-        lambda: density._from_uniform(_uniform_bits(key, idx, size, dtype).reshape((idx.shape[0],) + shape), args),
-        key)
+    return materialised(lambda: density._from_uniform(_uniform_bits(key, idx, size, dtype), args), key,
+                        ((idx.shape[0], size), dtype))
 
 
 def _uniform_bits(key: jax.Array, idx: jax.Array, size: int, dtype) -> jax.Array:
@@ -90,7 +90,7 @@ def _uniform_bits(key: jax.Array, idx: jax.Array, size: int, dtype) -> jax.Array
     return one - 1.0
 
 
-def materialised(draw, key: jax.Array) -> jax.Array:
+def materialised(draw, key: jax.Array, out: tuple | None = None) -> jax.Array:
     """``draw()``, computed once into memory rather than fused into (and recomputed by) its consumers.
 
     The cipher is integer arithmetic, which XLA counts as cheap: left alone, XLA fuses it into every
@@ -101,13 +101,15 @@ def materialised(draw, key: jax.Array) -> jax.Array:
     traced from the key (so XLA cannot fold it away), whose other branch is never taken. Under ``vmap``
     with batched keys the conditional becomes a select of both branches: same values, fused again.
 
-    Only the uniforms are materialised, not the transformed draw: the inverse-CDF transform still fuses
-    into its consumers exactly as it did on JAX's cipher (whose rolled loop kept the uniforms in memory),
-    so XLA contracts the same multiply-adds and every field value keeps its bits."""
+    ``out`` = (shape, dtype) of the draw when the caller knows it (else ``draw`` is traced once more by
+    ``jax.eval_shape``: tracing the cipher is a good part of a step's trace time)."""
     kd = jax.random.key_data(key).astype(jnp.uint32)
     always = (kd[..., 0] | jnp.uint32(1)) != 0
-    out = jax.eval_shape(draw)
-    return jax.lax.cond(always, draw, lambda: jnp.zeros(out.shape, out.dtype))
+    if out is None:
+        spec = jax.eval_shape(draw)
+        out = (spec.shape, spec.dtype)
+    shape, dtype = out
+    return jax.lax.cond(always, draw, lambda: jnp.zeros(shape, dtype))
 
 
 def open_interval(u, low, dtype):

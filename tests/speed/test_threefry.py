@@ -155,7 +155,7 @@ def test_draws_are_computed_once_not_in_each_consumer(monkeypatch):
 
     xors, one_pass = compiled()
     assert 20 <= xors < 40 and one_pass
-    monkeypatch.setattr(draws, "materialised", lambda draw, key: draw())     # the twin: fused into each consumer
+    monkeypatch.setattr(draws, "materialised", lambda draw, key, out=None: draw())     # the twin: fused into each consumer
     draws.network_draws.clear_cache()                                      # (network_draws is jitted: retrace)
     try:
         xors, one_pass = compiled()
