@@ -76,6 +76,11 @@ def tuples_for(inputs: np.ndarray) -> list[np.ndarray]:
     return [inputs[list(ix)][:, None] for n in (2, 4, 6) for ix in combinations_with_replacement(range(6), n)]
 
 
+def _load() -> str:
+    """The load average (1, 5, 15 min): timings on a shared machine are read next to it."""
+    return "load average " + " ".join(f"{v:.1f}" for v in os.getloadavg())
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0     # Linux: KiB
 
@@ -228,7 +233,7 @@ def main(argv=None):
                     f"n={n}: {c}" for n, c in z["flagged"].items() if c) + " estimates)"
             print(f"  {route:6s} {arch if route != 'floor' else 'params':6s}: {sum(r['cells'].values()):7.2f} s "
                   f"sampling+estimating (process {r['process_seconds']:6.2f} s), peak RSS {r['peak_rss_mb']:7.0f} MB"
-                  f"{zs}", flush=True)
+                  f"{zs}; {_load()}", flush=True)
 
     print("\nsummary")
     for route in args.routes:

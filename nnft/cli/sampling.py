@@ -154,8 +154,8 @@ def perturb(spec, lambdas, samples, seed, sets, points, orders, coupling, thresh
     """Reweighted MC shifts of SPEC's correlators beside first-order perturbation theory, swept over λ.
 
     Exit status: 0 when every λ is measured; 1 when some λ are refused (e.g. a φ⁴ coupling < 0, unbounded
-    below): the others are printed and saved, and each refused value gets one line on stderr; 2 when
-    every λ is refused, or on a usage or spec error.
+    below) or not estimable (importance weights collapsed): the others are printed and saved, and each
+    such value gets one line on stderr; 2 when every λ is refused, or on a usage or spec error.
     """
     from nnft.graph.compile import compile
     from nnft.perturbation.compare import compare
@@ -178,6 +178,12 @@ def perturb(spec, lambdas, samples, seed, sets, points, orders, coupling, thresh
     write_plot(plot_path, table)
     for lam, why in table.refused:
         click.echo(f"refused: {table.coupling} = {lam:g}: {why}", err=True)
-    if table.refused:
+    lost = sorted({r.lam for r in table.rows if not r.estimable})
+    for lam in lost:
+        ess = [r.ess for r in table.rows if r.lam == lam and r.ess is not None]
+        why = f"importance weights collapsed (Kish ESS {min(ess):.3g})" if ess else "the reweighted shift is not finite"
+        click.echo(f"not estimable: {table.coupling} = {lam:g}: {why}; lower the coupling or sample the "
+                   "interacting theory by MCMC (nnft.mcmc_ensemble)", err=True)
+    if table.refused or lost:
         sys.exit(1)
 

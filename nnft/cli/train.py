@@ -2,7 +2,7 @@
 time-dependent statistics beside the infinite-width linearised theory (docs/training.md).
 
     nnft train SPEC [--set lr=0.5] [--networks 1024] [--seed 0] [--steps 200] [--dynamics gd|flow]
-                    [--devices D] [--out FILE] [--plot FILE]
+                    [--devices D] [--out FILE] [--plot FILE] [--quiet]
     nnft train SPEC --set lr=0.1,0.5,1.0      # a sweep: one training per value, same seed
 """
 
@@ -12,7 +12,7 @@ import time
 
 import click
 
-from nnft.cli.invocation import LOADED, load_theory, parse_sets, result
+from nnft.cli.invocation import LOADED, execution, load_theory, parse_sets, result
 from nnft.cli.plotting import plot_option, write_plot
 from nnft.inputs import MAX_CHUNK, MAX_SEED
 
@@ -31,8 +31,9 @@ from nnft.inputs import MAX_CHUNK, MAX_SEED
               help="local devices to train on, chunk j on device j mod D (default: all; does not change the numbers)")
 @click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
               help="save the result with its provenance: FILE.nc (netCDF-4) or FILE.json (time as a dimension)")
+@click.option("--quiet", is_flag=True, help="no progress bar on stderr")
 @plot_option
-def train(spec, sets, networks, seed, steps, chunk, dynamics, devices, out, plot_path):
+def train(spec, sets, networks, seed, steps, chunk, dynamics, devices, out, plot_path, quiet):
     """Train the ensemble of SPEC (its train: block) and print E f_t, Var f_t, the loss, |ΔΘ| and
     |f − f_lin| at the recorded steps beside the linearised-GP theory.
 
@@ -57,12 +58,14 @@ def train(spec, sets, networks, seed, steps, chunk, dynamics, devices, out, plot
         ths = theories(resolve(spec), sweep[0], sweep[1], over)
         LOADED.extend(ths)
         for t, v in zip(ths, sweep[1]):
-            r = run_train(compile(t), dynamics=dynamics, devices=devices, **_given(t, kw))
+            with execution(devices, None, False, quiet):
+                r = run_train(compile(t), dynamics=dynamics, devices=devices, **_given(t, kw))
             result(f"--- {sweep[0]} = {v}\n{r.table()}")
         return
     started = time.monotonic()
     theory = load_theory(spec, sets)
-    r = run_train(compile(theory), dynamics=dynamics, devices=devices, **_given(theory, kw))
+    with execution(devices, None, False, quiet):
+        r = run_train(compile(theory), dynamics=dynamics, devices=devices, **_given(theory, kw))
     result(r.table())
     wall = time.monotonic() - started
     if out is not None:

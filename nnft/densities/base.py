@@ -46,7 +46,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from nnft.densities.constraints import CONSTRAINTS, fmt_value
-from nnft.densities.draws import sample_jit, typed_key, uniform_blocks
+from nnft.densities.draws import network_draws, sample_jit, typed_key
 from nnft.densities.facts import Gaussian, Support, Tail
 from nnft.errors import DensityArgError, NnftError, suggest
 from nnft.spec.signatures import DENSITIES as SIGNATURES
@@ -217,8 +217,9 @@ class Density:
         idx = jnp.asarray(first) + jnp.arange(n, dtype=jnp.asarray(first).dtype)
         if not self.elementwise:
             return jax.vmap(lambda i, ai: self.sample(jax.random.fold_in(key, i), shape, ai, dtype))(idx, a)
-        u = uniform_blocks(key, idx, math.prod(shape), dtype).reshape((n,) + shape)
-        return self._from_uniform(u, a)
+        size = math.prod(shape)
+        flat = {k: v.reshape(n, size) for k, v in a.items()}          # elementwise: batch shape = shape
+        return network_draws(self, key, idx, size, dtype, flat).reshape((n,) + shape)
 
     def log_prob(self, value: jax.Array, args: Mapping[str, Any]) -> jax.Array:
         """Log density of ``value`` (elementwise; event densities reduce over the last axis).

@@ -5,6 +5,12 @@ inverse-CDF transform of a uniform number), log-density, exact raw moments, and 
 :class:`nnft.densities.base.Density` (tail, support, centre of symmetry, isotropy, Gaussianity, the
 noise map ε → θ = F⁻¹(Φ(ε))). Formulas: the ``doc`` line of each registered density; moments of
 location-scale families by the binomial expansion of E[(loc + scale·Y)^k].
+
+The float32 counter-based transforms use nnft's vectorised functions where XLA:CPU's are slow or scalar
+(normal: ``nnft.fastmath.erf_inv``, ≤ 4 ulp; cauchy: the fast ``tan``; laplace and exponential: ``log``
+of the exact argument 1 − |v| instead of ``log1p(−|v|)``), so their draws differ from ``jax.random``'s
+construction in the last bits (tests/densities/test_draw_transforms.py states and tests the error of
+every possible float32 draw against float64); float64 draws use XLA's functions, as ``jax.random`` does.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from nnft import fastmath
 from nnft.densities.base import Density
 from nnft.densities.facts import Gaussian, Support, Tail
 from nnft.densities.draws import open_interval
@@ -30,6 +37,23 @@ def _shifted_moment(k: int, loc: float, scale: float, std_moment: Callable[[int]
     """E[(loc + scale*Y)^k] = sum_j C(k,j) loc^(k-j) scale^j E[Y^j]."""
     return math.fsum(math.comb(k, j) * loc ** (k - j) * scale ** j * std_moment(j)
                      for j in range(k + 1) if j == k or loc != 0)
+
+
+def _log1p_neg(a):
+    """log(1 − a) of a draw's a ∈ [0, 1) (a multiple of 2⁻²⁴ in float32: 1 − a is then exact, so XLA's
+    vectorised ``log`` of it is as accurate as ``log1p(−a)`` and about twice as fast); other dtypes:
+    ``log1p(−a)``."""
+    if a.dtype == jnp.float32:
+        return jnp.log(np.float32(1.0) - a)
+    return jnp.log1p(-a)
+
+
+def _tan_draw(x):
+    """tan x for |x| ≤ π/2 (the Cauchy transform): float32 by ``nnft.fastmath``'s vectorised tan (no
+    fallback needed: the argument is within its domain), other dtypes ``jnp.tan``."""
+    if x.dtype == jnp.float32:
+        return fastmath.UNGUARDED["tan"][0](x)
+    return jnp.tan(x)
 
 
 def _double_factorial(n: int) -> int:
@@ -47,7 +71,7 @@ class Normal(Density):
 
     def _from_uniform(self, u, a):      # as jax.random.normal: √2 erf⁻¹ of a uniform on (−1, 1)
         v = open_interval(u, np.nextafter(-1.0, 0.0, dtype=u.dtype), u.dtype)
-        return a["mean"] + a["std"] * (np.sqrt(2).astype(u.dtype) * jax.lax.erf_inv(v))
+        return a["mean"] + a["std"] * (np.sqrt(2).astype(u.dtype) * fastmath.erf_inv(v))
 
     def _log_prob(self, x, a):
         z = (x - a["mean"]) / a["std"]
@@ -132,7 +156,7 @@ class Cauchy(Density):
 
     def _from_uniform(self, u, a):      # as jax.random.cauchy: tan(π(u − ½)), u in [tiny, 1)
         v = open_interval(u, np.finfo(u.dtype).tiny, u.dtype)
-        return a["loc"] + a["scale"] * jnp.tan(np.asarray(np.pi, u.dtype) * (v - np.asarray(0.5, u.dtype)))
+        return a["loc"] + a["scale"] * _tan_draw(np.asarray(np.pi, u.dtype) * (v - np.asarray(0.5, u.dtype)))
 
     def _log_prob(self, x, a):
         z = (x - a["loc"]) / a["scale"]
@@ -208,7 +232,7 @@ class Laplace(Density):
 
     def _from_uniform(self, u, a):      # as jax.random.laplace: sign(v) log1p(−|v|), v uniform on (−1, 1)
         v = open_interval(u, np.nextafter(-1.0, 0.0, dtype=u.dtype), u.dtype)
-        return a["loc"] + a["scale"] * (jnp.sign(v) * jnp.log1p(-jnp.abs(v)))
+        return a["loc"] + a["scale"] * (jnp.sign(v) * _log1p_neg(jnp.abs(v)))
 
     def _log_prob(self, x, a):
         return -jnp.abs(x - a["loc"]) / a["scale"] - jnp.log(2 * a["scale"])
@@ -239,7 +263,7 @@ class Exponential(Density):
         return a["loc"] + jax.random.exponential(key, shape, dtype) / a["rate"]
 
     def _from_uniform(self, u, a):      # as jax.random.exponential: −log1p(−u)
-        return a["loc"] - jnp.log1p(-u) / a["rate"]
+        return a["loc"] - _log1p_neg(u) / a["rate"]
 
     def _log_prob(self, x, a):
         y = x - a["loc"]

@@ -212,7 +212,10 @@ def apply_overrides(data: dict, overrides: dict, source: str = "<dict>") -> dict
     """
     for name, raw in _flatten(data, overrides).items():
         path = override_path(data, name, source)
-        value = parse_value(raw, name) if isinstance(raw, str) else raw
+        try:
+            value = parse_value(raw, name) if isinstance(raw, str) else raw
+        except SpecError as err:
+            raise err.with_location(file=source) from None   # located in the spec it overrides
         if path[0] == "dims" and len(path) == 2 and isinstance(value, float) and value.is_integer():
             value = int(value)                   # 4.0 is the size 4, as "4" and "4e0" are
         if path[0] == "dims" and len(path) == 2 and not (isinstance(value, int) and not isinstance(value, bool)):

@@ -112,7 +112,9 @@ def train(model: Model, *, dynamics: str | None = None, devices: int | None = No
     key = as_key(block.seed)
     dtype = {"float32": np.float32, "float64": np.float64}[block.dtype]
     block_of = (np.arange(n, dtype=np.int64) * K) // n                  # network i -> block i·K // n
-    with jax.enable_x64(True):
+    from nnft import runtime
+    bar_ctx = runtime.progress_bar(n, runtime.current().progress, f"{model.theory.name[:28]}: training")
+    with jax.enable_x64(True), bar_ctx as bar:
         step = chunk_step(model, setup, coords, chunk, dtype)
         keys = [jax.device_put(key, d) for d in devs]        # a committed key runs chunk j's step on device j mod D
         starts = deque(range(0, n, chunk))
@@ -136,6 +138,8 @@ def train(model: Model, *, dynamics: str | None = None, devices: int | None = No
             np.add.at(acc.sums, blocks, feats)
             np.add.at(acc.weights, blocks, 1.0)
             acc.n += count
+            if bar is not None:
+                bar.update(count)
     parts = layout.parts
 
     def part(m, name):

@@ -184,8 +184,8 @@ def trained_kernel(model, setup, Z: np.ndarray):
         if moved:
             what = ", ".join(f"{p} × {r:.3g}" for p, r in moved.items())
             return None, None, (f"abcd: the initial law is not the spec's ({what}, from 2a + b ≠ the spec's width "
-                                "exponent): the spec's NNGP and NTK do not describe it, and with d = 1/2 features "
-                                "learn (TASI arXiv:2408.00082 eq. 119-120); no kernel theory")
+                                "exponent): the spec's NNGP and NTK do not describe it (TASI arXiv:2408.00082 "
+                                "eq. 101-106); no kernel theory")
         k = kernels(model, Z)
         w = kernel_weights(coords, trainable_scales(model))
         theta = sum(w[p] * t for p, t in k.ntk_terms.items() if p in w)
