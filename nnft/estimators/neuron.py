@@ -34,8 +34,9 @@ from nnft.tables import TextTable
 MAX_NEURON_ROWS = 1 << 18
 #: array elements of one step's rows (neurons × (points + what the reduction holds per row,
 #: ``nnft.sample.step.row_elements``)): steps are cut this small so the half-monomials stay in cache.
-#: The 2008.08601 grid (6 points, 923 products, ~170 elements per neuron) measured per width-1000
-#: network: 1 per step 1.5 s CPU, 2: 1.8 s, 4: 2.4 s, 16 (the memory cap before): 2.2 s (bench/README.md)
+#: The 2008.08601 grid (6 points, 923 products, ~170 elements per neuron), width-1000 networks per step,
+#: CPU per architecture: 1: 1.5 s, 2: 1.8 s, 4: 2.4 s, 16 (the memory cap before): 2.2 s with the per-row
+#: check compiled; without it (float32 since 52c46c6) 1 vs 16: 1.7–1.8 s vs 1.7–2.0 s (bench/README.md)
 STEP_ELEMENTS = 1 << 18
 
 
