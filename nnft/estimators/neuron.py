@@ -21,16 +21,23 @@ import numpy as np
 
 from nnft.densities import get_density
 from nnft.errors import EstimatorError
-from nnft.estimators.npoint import Plan, periodic
+from nnft.estimators.npoint import Plan, periodic, plan_for
 from nnft.graph.compile import Model
 from nnft.graph.moments import field_moment_check
 from nnft.partitions import all_masks, cumulants, moments_from_cumulants
+from nnft.sample.step import row_elements
 from nnft.spec import expr as E
 from nnft.spec.constants import evaluate_constants
 from nnft.stats import Estimate
 from nnft.tables import TextTable
 
 MAX_NEURON_ROWS = 1 << 18
+#: array elements of one step's rows (neurons × (points + what the reduction holds per row,
+#: ``nnft.sample.step.row_elements``)): steps are cut this small so the half-monomials stay in cache.
+#: The 2008.08601 grid (6 points, 923 products, ~170 elements per neuron), width-1000 networks per step,
+#: CPU per architecture: 1: 1.5 s, 2: 1.8 s, 4: 2.4 s, 16 (the memory cap before): 2.2 s with the per-row
+#: check compiled; without it (float32 since 52c46c6) 1 vs 16: 1.7–1.8 s vs 1.7–2.0 s (bench/README.md)
+STEP_ELEMENTS = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -85,7 +92,9 @@ def width_moments(model: Model, widths, kmax: int) -> tuple[np.ndarray, np.ndarr
 
 
 def combine(plan: Plan, M: np.ndarray, widths, v_mom: np.ndarray, b_mom: np.ndarray | None):
-    """(full, connected), each (len(widths), T), from per-neuron moments M (features of ψ)."""
+    """(full, connected), each (len(widths), T), from per-neuron moments M (features of ψ), by the
+    set-partition sums per tuple and subset: the reference :func:`combine_fast` (what
+    :func:`neuron_measure` uses) is tested against; ``nnft.exact`` and the checks use it."""
     W = np.asarray(widths, dtype=np.float64)[:, None]
     nW, T = len(W), len(plan.ids)
     full = np.zeros((nW, T))
@@ -104,6 +113,98 @@ def combine(plan: Plan, M: np.ndarray, widths, v_mom: np.ndarray, b_mom: np.ndar
     return full, conn
 
 
+def in_memory(compute, anchor: jax.Array) -> jax.Array:
+    """``compute()``, evaluated once into memory rather than fused into (and recomputed by) each consumer.
+
+    The step reduces the (rows, P) neuron values by a dozen matrix products of half-monomials (order-6
+    features need products of three points): left alone, XLA:CPU fuses the whole neuron — the normal
+    draws' inverse CDF and the activation — into every monomial column, ≈ 100 evaluations per value
+    (the HMS grid's step was 3–5× slower). ``lax.optimization_barrier`` does not stop it (XLA:CPU
+    removes barriers before fusing); a conditional does, as in ``nnft.densities.draws.materialised``:
+    ``lax.cond`` on a predicate that is always true (a bit pattern OR 1 is never 0) but traced from
+    ``anchor``, a drawn array, so XLA cannot fold it away. The values are the same bits: the same
+    elementwise program runs, once.
+    """
+    a = jnp.ravel(anchor)[0]
+    bits = jax.lax.bitcast_convert_type(a, jnp.uint32 if a.dtype.itemsize == 4 else jnp.uint64)
+    always = (bits | 1) != 0
+    out = jax.eval_shape(compute)
+    return jax.lax.cond(always, compute, lambda: jnp.zeros(out.shape, out.dtype))
+
+
+def _recursion(plan: Plan) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per feature size m (ascending): the features' columns (n,) and, for each feature S = (s₁ ≤ … ≤ s_m)
+    and each subset T of its positions that holds position 1 and is not all of them (2^{m−1} − 1 of
+    them), the columns (n, 2^{m−1} − 1) of the sub-multisets T and S∖T. Built once per plan (every
+    sub-multiset of a tuple is one of its features)."""
+    memo = plan.__dict__.setdefault("_neuron_recursion", [])
+    if memo:
+        return memo
+    by_size: dict[int, list] = {}
+    for key, col in plan.key_col.items():
+        by_size.setdefault(len(key), []).append((key, col))
+    col_of = plan.key_col
+    for m in sorted(by_size):
+        keys = np.asarray([k for k, _ in by_size[m]], dtype=np.int64).reshape(-1, m)      # rows sorted
+        full = (1 << m) - 1
+        subsets = range(1, full, 2)                       # position 1 in T, T ≠ S
+        tc = np.empty((len(keys), len(subsets)), dtype=np.int64)
+        rc = np.empty_like(tc)
+        for j, t in enumerate(subsets):
+            inside = [i for i in range(m) if t >> i & 1]
+            rest = [i for i in range(m) if not t >> i & 1]
+            tc[:, j] = [col_of[k] for k in map(tuple, keys[:, inside].tolist())]
+            rc[:, j] = [col_of[k] for k in map(tuple, keys[:, rest].tolist())]
+        memo.append((np.asarray([c for _, c in by_size[m]]), tc, rc))
+    return memo
+
+
+def combine_fast(plan: Plan, M: np.ndarray, widths, v_mom: np.ndarray, b_mom: np.ndarray | None):
+    """:func:`combine` for per-neuron moments M of shape (..., F), by the subset recursions
+    κ_S = m_S − Σ_{T∋s₁, T≠S} κ_T m_{S∖T} and m_S = Σ_{T∋s₁} κ_T m_{S∖T} (s₁ the first point of S) over
+    the distinct features instead of the set-partition sums per tuple and subset (Bell(6) = 203 terms
+    per order-6 tuple): (full, connected), each (..., W, T). Equal to :func:`combine` to float64
+    rounding (tests/speed/test_neuron_combine.py); rows of a leading axis are independent (the same
+    floats one by one or batched), as the jackknife's ``batched`` needs.
+
+    Source: the moment-cumulant recursion (e.g. Smith, Int. Stat. Rev. 63 (1995) 217, eq. 3.1), with the
+    neuron-sum theorem κ_S(φ) = N·κ_S(vψ) + κ_{|S|}(b) (arXiv:2408.00082 eq. 39, 50-51)."""
+    M = np.asarray(M, dtype=np.float64)
+    W = np.asarray(widths, dtype=np.float64)[:, None]
+    lead = M.shape[:-1]
+    F = plan.n_features
+    sizes = np.zeros(F, dtype=int)
+    for key, col in plan.key_col.items():
+        sizes[col] = len(key)
+    kmax = max(plan.orders)
+    kb = np.zeros(kmax + 1)
+    if b_mom is not None:
+        kb[1:] = [cumulants(lambda m: np.float64(b_mom[bin(m).count("1")]), [2 ** k - 1])[2 ** k - 1]
+                  for k in range(1, kmax + 1)]
+    nW = len(W)
+    L = int(np.prod(lead, dtype=np.int64)) * nW
+    # features on axis 0 (row gathers), leading axes × widths flattened on axis 1
+    mom = (M.reshape(-1, F).T[:, :, None] * v_mom[:, sizes].T[:, None, :]).reshape(F, L)     # m_S(vψ)
+    kap = np.zeros((F, L))                                       # κ_S(vψ), then κ_S(φ)
+    for cols, tc, rc in _recursion(plan):
+        acc = np.zeros((len(cols), L))
+        for j in range(tc.shape[1]):
+            acc += kap[tc[:, j]] * mom[rc[:, j]]
+        kap[cols] = mom[cols] - acc
+    kap = np.tile(W[:, 0], L // nW) * kap + kb[sizes, None]
+    mphi = np.zeros((F, L))                                      # m_S(φ)
+    for cols, tc, rc in _recursion(plan):
+        acc = kap[cols].copy()
+        for j in range(tc.shape[1]):
+            acc += kap[tc[:, j]] * mphi[rc[:, j]]
+        mphi[cols] = acc
+    tix = np.asarray([plan.key_col[plan.key(ids, (1 << len(ids)) - 1)] for ids in plan.ids])
+
+    def out(x):                                                  # (T, L) -> (..., W, T)
+        return np.moveaxis(x[tix].reshape((len(tix),) + lead + (nW,)), 0, -1)
+    return out(mphi), out(kap)
+
+
 #: below this many jackknife blocks an error bar is itself too noisy to read z on a normal scale: flagged
 MIN_TRUSTED_BLOCKS = 16
 
@@ -119,7 +220,9 @@ def neuron_measure(model: Model, tuples, *, neurons: int = 1_000_000, widths=Non
       widths: widths N to report (default: the spec's); any N works when ψ's law does not
         depend on N.
       key: integer seed or JAX key; the numbers do not depend on ``chunk``.
-      chunk: networks per compiled step (capped so chunk × width rows fit; memory only).
+      chunk: networks per compiled step, capped so that the step's rows (chunk × width) hold at most
+        :data:`STEP_ELEMENTS` values (speed: the products stay in cache) and :data:`MAX_NEURON_ROWS`
+        rows; at least one network. Changes only the float64 summation order.
       blocks: jackknife blocks.
       dtype: "float32" or "float64" sampling; sums are float64 either way.
       devices: passed to ``nnft.sample.iid.stream`` when set (as are the next three).
@@ -148,26 +251,37 @@ def neuron_measure(model: Model, tuples, *, neurons: int = 1_000_000, widths=Non
     widths = tuple(int(w) for w in (widths or [W_s]))
     if ns.width_dependent and any(w != W_s for w in widths):
         raise EstimatorError(f"the neuron law depends on the width {ns.width}; sweep by setting {ns.width} instead")
-    plan = Plan(tuples, model.d)
+    plan = plan_for(tuples, model.d)
     kmax = max(plan.orders)
     notes = field_moment_check(model, kmax)
     v_mom, b_mom = width_moments(model, widths, kmax)
     plan.check_precision(dtype, periodic(model))
     pts = np.asarray(plan.points, dtype=np.float64)   # converted in the step, in the sampling precision
     networks = -(-int(neurons) // W_s)
-    chunk = max(1, min(chunk, MAX_NEURON_ROWS // W_s))
+    per_row = len(pts) + row_elements(plan.products, plan.n_features)
+    chunk = max(1, min(chunk, MAX_NEURON_ROWS // W_s, STEP_ELEMENTS // (per_row * W_s)))
 
     def values(theta):
-        per_point = jax.vmap(model.neurons, in_axes=(None, 0))            # (P, W)
-        vals = jax.vmap(per_point, in_axes=(0, None))(theta, jnp.asarray(pts, dtype=theta[ns.readout].dtype))
-        return jnp.swapaxes(vals, 1, 2)                                     # (chunk, W, P)
+        def neuron_values():
+            per_point = jax.vmap(model.neurons, in_axes=(None, 0))        # (P, W)
+            vals = jax.vmap(per_point, in_axes=(0, None))(theta, jnp.asarray(pts, dtype=theta[ns.readout].dtype))
+            return jnp.swapaxes(vals, 1, 2)                                 # (chunk, W, P)
+        return in_memory(neuron_values, theta[ns.readout])
 
     acc = plan.stream(model, key, networks, values, chunk=chunk, n_blocks=blocks, dtype=dtype,
                       cache_key=("neurons", plan.signature), points=len(pts), rows=W_s, devices=devices,
                       checkpoint=checkpoint, resume=resume, progress=progress)
     acc.n = networks * W_s
-    full = acc.jackknife(lambda M: combine(plan, M, widths, v_mom, b_mom)[0], plan.uses(False), "G (neuron-level)")
-    conn = acc.jackknife(lambda M: combine(plan, M, widths, v_mom, b_mom)[1], plan.uses(True), "G_c (neuron-level)")
+    done: dict = {}
+
+    def both(M):                   # (full, connected) of one mean vector or a batch of leave-one-out means,
+        key = (M.shape, M.tobytes())                  # computed once for the two jackknifes
+        if key not in done:
+            done[key] = combine_fast(plan, M, widths, v_mom, b_mom)
+        return done[key]
+
+    full = acc.jackknife(lambda M: both(M)[0], plan.uses(False), "G (neuron-level)", batched=True)
+    conn = acc.jackknife(lambda M: both(M)[1], plan.uses(True), "G_c (neuron-level)", batched=True)
     used = blocks if networks >= 2 * blocks else max(2, networks // 2)     # as nnft.sample.iid.stream splits them
     if used < MIN_TRUSTED_BLOCKS:
         notes = tuple(notes) + (f"few blocks: {neurons} neurons are {networks} networks of width {W_s}, so the error "
