@@ -33,7 +33,7 @@ def neuron_sums(model, plan: Plan, neurons: int, key, blocks: int, widths=None):
 
     networks = -(-int(neurons) // W)
     acc = plan.stream(model, key, networks, values, chunk=max(1, min(4096, MAX_NEURON_ROWS // W)),
-                      n_blocks=blocks, dtype="float32", cache_key=("neurons", plan.signature))
+                      n_blocks=blocks, dtype="float32", cache_key=("check-neurons", plan.signature))
     acc.n = networks * W
     return acc, ws, lambda means: combine(plan, means, ws, v_mom, b_mom)
 
