@@ -213,7 +213,7 @@ class Evaluator:
             if n in values:
                 continue
             kind = ir.kind(g, n)
-            if (dots or readout) and kind == "op" and self._dot_sum(n, values, axes):
+            if (dots or readout) and kind == "op" and self._dot_sum(n, values, axes, 0 if dots else SMALL_CONTRACTION):
                 continue
             if kind == "const":
                 values[n] = self.consts[n] if n in self.consts else jnp.asarray(ir.value(g, n))
@@ -237,7 +237,7 @@ class Evaluator:
                 raise KeyError(f"value of {n} not supplied")  # pragma: no cover
         return values
 
-    def _dot_sum(self, n: str, values: dict, axes: dict) -> bool:
+    def _dot_sum(self, n: str, values: dict, axes: dict, small: int = 0) -> bool:
         """Σ_axis (a·b) at node ``n`` as one ``einsum`` of a and b when ``n`` sums a product that nothing
         else uses (``run(dots=True)``); False (nothing done) otherwise."""
         g = self.g
@@ -255,9 +255,19 @@ class Evaluator:
             return False
         batch = tuple(b for b in BATCH_AXES if any(b in x for x in ins))
         out = batch + tuple(ir.axes(g, n))
-        let = _letters(ins)
-        spec = ",".join("".join(let[x] for x in ax) for ax in ins) + "->" + "".join(let[x] for x in out)
-        values[n] = jnp.einsum(spec, *[values[i] for i in src])
+        terms = max(values[i].shape[x.index(a["axis"])] for i, x in zip(src, ins) if a["axis"] in x)
+        if small and terms <= small:
+            # a short sum (a narrow layer): written out, one fused loop with the activation
+            full = out + (a["axis"],)
+            a0, a1 = (align(values[i], x, full) for i, x in zip(src, ins))
+            total = a0[..., 0] * a1[..., 0]
+            for k in range(1, terms):
+                total = total + a0[..., min(k, a0.shape[-1] - 1)] * a1[..., min(k, a1.shape[-1] - 1)]
+            values[n] = total
+        else:
+            let = _letters(ins)
+            spec = ",".join("".join(let[x] for x in ax) for ax in ins) + "->" + "".join(let[x] for x in out)
+            values[n] = jnp.einsum(spec, *[values[i] for i in src])
         if batch:
             axes[n] = out
         return True
