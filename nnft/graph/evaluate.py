@@ -13,9 +13,13 @@ masked. Values from which a non-finite entry surely reaches φ (through +, −, 
 cos, log, sqrt, abs...: :data:`_PROPAGATES`) are not checked one by one; an elementwise operation that
 could swallow one (relu, erf, tanh, maximum, a denominator...) is guarded instead, NaN wherever such an
 input is non-finite (a select in the same fused loop: ``Evaluator.guards``); the rest (e.g. values
-feeding an index) and φ itself are checked (``Evaluator.unchecked``). The readout Σ_N a·b of a batched
-evaluation is one matrix product (``run(readout=True)``): on XLA:CPU a fused multiply-and-reduce keeps the
-activation (erf, exp...) out of XLA's own vectorised loops and runs several times slower.
+feeding an index) and φ itself are checked (``Evaluator.unchecked``). The readout Σ_N a·b
+(``run(readout=True)``) is written out in the activation's fused loop: whole for N ≤ :data:`WRITTEN_OUT`,
+else folded into ≤ :data:`MAX_FOLD` slabs whose sums (an array ≥ 8× smaller than the (…, N) activation)
+a matrix product adds up; a plain matrix product for a prime N. On XLA:CPU a multiply-and-reduce became a
+library call that stored the activation (64 MB at 256 Cos-nets × 64 points × N = 1000) or ran erf/exp
+outside XLA's vectorised loops: several times slower (bench/bench_field.py). The summation order depends
+on N only, never on the batch, so a network's φ has the same bits in any chunk.
 
 float32 cos/sin/tan are ``nnft.fastmath``'s vectorised polynomials (accuracy stated and tested
 there), fused with their neighbours; an argument outside their fast domain (|x| > 65536, ±inf) gives
@@ -119,6 +123,26 @@ def _norm_jvp(axis, primals, tangents):
     ns = jnp.sqrt(jnp.sum(jnp.square(w), axis=axis, keepdims=True))
     u = w / jnp.where(ns > 0, ns, 1.0)
     return n, jnp.where(jnp.squeeze(ns, axis) > 0, jnp.sum(u * t, axis=axis), _kink(n))
+
+
+def _fold(terms: int, small: int) -> int:
+    """Terms of a readout sum written out per output element (``Evaluator._dot_sum``): all of them up to
+    :data:`WRITTEN_OUT` terms, else the largest divisor k ≤ :data:`MAX_FOLD` of ``terms`` that leaves
+    slabs of at least :data:`MIN_SLAB` terms (the loop over a slab is the vectorised one); 0 (a plain
+    matrix product) when there is none (e.g. a prime width) or ``small`` is 0 (``run(dots=True)``)."""
+    if not small:
+        return 0
+    if terms <= WRITTEN_OUT:
+        return terms
+    return next((k for k in range(MAX_FOLD, 1, -1) if terms % k == 0 and terms // k >= MIN_SLAB), 0)
+
+
+#: readout sums of up to this many terms are written out whole (one fused loop with the activation)
+WRITTEN_OUT = 32
+#: most slabs of a folded readout sum (more: a larger fused loop, measured slower on XLA:CPU)
+MAX_FOLD = 10
+#: fewest terms per slab (the slab axis is the innermost, vectorised one)
+MIN_SLAB = 8
 
 
 class Evaluator:
@@ -256,14 +280,19 @@ class Evaluator:
         batch = tuple(b for b in BATCH_AXES if any(b in x for x in ins))
         out = batch + tuple(ir.axes(g, n))
         terms = max(values[i].shape[x.index(a["axis"])] for i, x in zip(src, ins) if a["axis"] in x)
-        if small and terms <= small:
-            # a short sum (a narrow layer): written out, one fused loop with the activation
+        fold = _fold(terms, small)
+        if fold:
+            # written out in the activation's fused loop: a narrow layer's whole sum, or a wide layer's sum
+            # folded into `fold` slabs, Σ_k a_k·b_k (terms k·m + j, j < m), then summed over j by a matrix
+            # product: the (…, N) activation is never stored, only an array `fold` times smaller
             full = out + (a["axis"],)
             a0, a1 = (align(values[i], x, full) for i, x in zip(src, ins))
-            total = a0[..., 0] * a1[..., 0]
-            for k in range(1, terms):
-                total = total + a0[..., min(k, a0.shape[-1] - 1)] * a1[..., min(k, a1.shape[-1] - 1)]
-            values[n] = total
+            m = terms // fold
+            a0, a1 = (v.reshape(v.shape[:-1] + ((fold, m) if v.shape[-1] == terms else (1, 1))) for v in (a0, a1))
+            total = a0[..., 0, :] * a1[..., 0, :]
+            for k in range(1, fold):
+                total = total + a0[..., min(k, a0.shape[-2] - 1), :] * a1[..., min(k, a1.shape[-2] - 1), :]
+            values[n] = total[..., 0] if m == 1 else total @ jnp.ones(m, total.dtype)
         else:
             let = _letters(ins)
             spec = ",".join("".join(let[x] for x in ax) for ax in ins) + "->" + "".join(let[x] for x in out)

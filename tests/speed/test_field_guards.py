@@ -85,3 +85,28 @@ def test_guards_keep_every_finite_bit(name):
     a, b = jax.jit(lambda t: phi(t, True))(th), jax.jit(lambda t: phi(t, False))(th)
     assert np.all(np.isfinite(np.asarray(a)))
     assert np.array_equal(np.asarray(a).view(np.uint32), np.asarray(b).view(np.uint32))
+
+
+def test_readout_routes():
+    """Narrow layers written out whole, wide ones folded into ≤ 10 slabs of ≥ 8 terms, a prime width (and
+    the training steps' ``dots``) a plain matrix product."""
+    from nnft.graph.evaluate import _fold
+    assert [_fold(n, 16) for n in (2, 16, 32, 40, 1000, 10_000, 37, 997)] == [2, 16, 32, 5, 10, 10, 0, 0]
+    assert _fold(1000, 0) == 0
+
+
+@pytest.mark.parametrize("N", [8, 40, 37])
+def test_each_readout_route_gives_the_field(N):
+    """Cos-net φ at 64 networks × 5 points by each route against the float64 hand-written field: float32
+    rounding only (|Δ| ≤ 1e-5·max|φ|); the same networks shifted by 10⁻³ in W1 must fail that comparison."""
+    m = nnft.compile(nnft.load("cos_net", N=N))
+    th = m.sample(jax.random.key(5), 64, 0, jnp.float32)
+    pts = np.random.default_rng(0).uniform(-1, 1, (5, 2)).astype(np.float32)
+    got = np.asarray(jax.jit(lambda t: m.fields(t, jnp.asarray(pts)))(th), np.float64)
+    t64 = {k: np.asarray(v, np.float64) for k, v in th.items()}
+    ref = np.einsum("bpn,bn->bp", np.cos(np.einsum("bnd,pd->bpn", t64["W0"], pts) + t64["b0"][:, None, :]), t64["W1"])
+    wrong = np.einsum("bpn,bn->bp", np.cos(np.einsum("bnd,pd->bpn", t64["W0"], pts) + t64["b0"][:, None, :]),
+                      t64["W1"] + 1e-3)
+    tol = 1e-5 * np.max(np.abs(ref))
+    assert np.max(np.abs(got - ref)) <= tol
+    assert np.max(np.abs(wrong - ref)) > tol
