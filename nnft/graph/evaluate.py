@@ -18,8 +18,9 @@ feeding an index) and φ itself are checked (``Evaluator.unchecked``). The reado
 else folded into ≤ :data:`MAX_FOLD` slabs whose sums (an array ≥ 8× smaller than the (…, N) activation)
 a matrix product adds up; a plain matrix product for a prime N. On XLA:CPU a multiply-and-reduce became a
 library call that stored the activation (64 MB at 256 Cos-nets × 64 points × N = 1000) or ran erf/exp
-outside XLA's vectorised loops: several times slower (bench/bench_field.py). The summation order depends
-on N only, never on the batch, so a network's φ has the same bits in any chunk.
+outside XLA's vectorised loops: several times slower (bench/bench_field.py). The written-out order
+depends on N only; the matrix product's own order is XLA's (on XLA:CPU here a network's φ had the same
+bits in batches of 1 to 300 networks; the numbers contract asks that only at a given chunk).
 
 float32 cos/sin/tan are ``nnft.fastmath``'s vectorised polynomials (accuracy stated and tested
 there), fused with their neighbours; an argument outside their fast domain (|x| > 65536, ±inf) gives
