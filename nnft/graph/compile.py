@@ -338,9 +338,12 @@ def _stored(theta: Theta) -> Theta:
     """θ unchanged, but computed once and stored before the field uses it: the operands of a conditional
     are materialised by XLA (an ``optimization_barrier`` is expanded before XLA:CPU's fusion and does not
     stop it). Without it XLA fuses the tail of the draws (the normal's inverse CDF) into the field's loop over
-    (network, point, neuron) and redoes it at every point. The branch taken when some θ entry is
-    non-finite gives the same θ (φ is then NaN there by the non-finite rule)."""
-    ok = jnp.all(jnp.stack([jnp.all(jnp.isfinite(v)) for v in theta.values()]))
+    (network, point, neuron) and redoes it at every point. Both branches give θ (the predicate, one entry
+    read, only keeps XLA from removing the conditional)."""
+    arrays = [v for v in theta.values() if jnp.size(v)]
+    if not arrays:
+        return theta
+    ok = jnp.isfinite(jnp.ravel(arrays[0])[0])
     return jax.lax.cond(ok, lambda t: t, lambda t: jax.tree.map(lambda v: v + 0, t), theta)
 
 
