@@ -19,11 +19,17 @@ Workload (TASI eq. 68-71, docs/physics.md §2): φ(x) = Σᵢ W1ᵢ cos(W0ᵢ·x
      vs their ``jax.random`` function) and the bare uniforms (``uniform_blocks``), to show which
      transform limits.
 
+  4. the grid nets' field stage (``--only grid``; arXiv:2008.08601 §4, bench_paper_grid.py): erf net, Gauss-net
+     and ReLU net, d = 1, P = 6 points, N = 1000, 614 networks per call (the stream's chunk there) —
+       nnft  : jitted ``Model.fields`` (guarded activation, readout as one matrix product),
+       jnp   : the hand-written ``σ(W0 x + b0) @ W1 + b1`` (jitted; no non-finite rule),
+       numpy : the same in numpy float32 (erf: ``scipy.special.erf``; readout by ``np.matmul``).
+
 Throughput is G evaluations/s (one evaluation = one cos, i.e. one neuron at one point for the field).
 Each timing is the best of ``--repeat`` runs after a warm-up (compile excluded). Timings are wall-clock on
 a possibly shared machine: read the ratios printed in one run, not absolute numbers across runs.
 
-Run:  python bench/bench_field.py [--repeat 3] [--widths 16,1000,10000] [--only cos|field|draws ...]
+Run:  python bench/bench_field.py [--repeat 3] [--widths 16,1000,10000] [--only cos|field|draws|grid ...]
 """
 
 from __future__ import annotations
@@ -96,6 +102,76 @@ def bench_field(N: int, repeat: int) -> None:
         print(f"  {k:6s} {ev / v / 1e9:6.3f} G evals/s   ratio nnft/{k} speed {v / t['nnft']:5.2f}")
 
 
+GRID_INPUTS = np.array([-1.0, -0.6, -0.2, 0.2, 0.6, 1.0])
+
+
+def _grid_spec(arch: str, N: int) -> dict:
+    """The bench_paper_grid architectures (paper parameterisation, σ_w = σ_b = 1) at width N."""
+    normal = lambda std: {"normal": {"std": std}}                                  # noqa: E731
+    params = {"W0": {"shape": ["N", "d"], "density": normal("sigma_w / sqrt(d)")},
+              "b0": {"shape": ["N"], "density": normal("sigma_b")},
+              "W1": {"shape": ["N"], "density": normal("sigma_w / sqrt(N)")},
+              "b1": {"shape": [], "density": normal("sigma_b")}}
+    field = {"erf": "sum_N(W1 * erf(W0 @ x + b0)) + b1",
+             "gauss": "sum_N(W1 * exp(W0 @ x + b0 - sigma_b**2 - sigma_w**2 * norm(x)**2 / d)) + b1",
+             "relu": "sum_N(W1 * relu(W0 @ x))"}[arch]
+    if arch == "relu":
+        params = {k: params[k] for k in ("W0", "W1")}
+    return {"nnft": 1, "name": f"{arch}-grid", "dims": {"d": 1, "N": N},
+            "constants": {"sigma_w": 1.0, "sigma_b": 1.0}, "params": params, "field": field}
+
+
+def bench_grid(repeat: int, N: int = 1000, chunk: int = 614) -> None:
+    from scipy.special import erf as np_erf
+    x = GRID_INPUTS
+    print(f"grid nets' field stage (arXiv:2008.08601 §4), N={N}, {chunk} networks x {x.size} points, float32: "
+          f"G activations/s")
+    for arch in ("erf", "gauss", "relu"):
+        inputs = {"erf": x, "gauss": 0.01 * x, "relu": (x + 1.2) / 2 + 0.1}[arch]     # relu: 0.2, 0.4, ..., 1.2
+        pts = jnp.asarray(inputs[:, None], jnp.float32)
+        model = nnft.compile(nnft.from_dict(_grid_spec(arch, N)))
+        theta = jax.jit(lambda k, model=model: model.sample(k, chunk, 0, jnp.float32))(jax.random.key(0))
+        npt = {k: np.asarray(v) for k, v in theta.items()}
+        xs = np.asarray(pts)[:, 0]
+        sig = {"erf": (jax.lax.erf, np_erf), "relu": (jax.nn.relu, lambda a: np.maximum(a, 0, out=a)),
+               "gauss": (jnp.exp, np.exp)}[arch]
+
+        def pre_np(arch=arch, xs=xs):
+            a = npt["W0"][:, None, :, 0] * xs[None, :, None]
+            if arch != "relu":
+                a = a + npt["b0"][:, None, :]
+            if arch == "gauss":
+                a = a - np.float32(1.0) - (xs * xs)[None, :, None].astype(np.float32)
+            return a.astype(np.float32)
+
+        @jax.jit
+        def f_jnp(th, arch=arch, pts=pts, sig=sig[0]):
+            a = th["W0"][:, None, :, 0] * pts[None, :, 0, None]
+            if arch != "relu":
+                a = a + th["b0"][:, None, :]
+            if arch == "gauss":
+                a = a - 1.0 - (pts[:, 0] ** 2)[None, :, None]
+            phi = jnp.einsum("bpn,bn->bp", sig(a), th["W1"])
+            return phi if arch == "relu" else phi + th["b1"][:, None]
+
+        def f_np(arch=arch, sig=sig[1]):
+            phi = np.matmul(sig(pre_np()), npt["W1"][:, :, None])[:, :, 0]       # BLAS, not einsum's loop
+            return phi if arch == "relu" else phi + npt["b1"][:, None]
+
+        f_nnft = jax.jit(lambda th, model=model, pts=pts: model.fields(th, pts))
+        a, c = np.asarray(f_nnft(theta), np.float64), f_np().astype(np.float64)
+        t = {"nnft": [], "jnp": [], "numpy": []}
+        for _ in range(2):                              # interleaved
+            t["nnft"].append(best(lambda: f_nnft(theta), repeat))
+            t["jnp"].append(best(lambda: f_jnp(theta), repeat))
+            t["numpy"].append(best(f_np, repeat))
+        t = {k: min(v) for k, v in t.items()}
+        ev = chunk * x.size * N
+        print(f"  {arch:5s} (max |nnft - numpy| / max|phi| = {np.max(np.abs(a - c)) / np.max(np.abs(c)):.1e}): "
+              + "   ".join(f"{k} {ev / v / 1e9:6.3f} G/s ({v / chunk * 1e6:5.1f} us/net)" for k, v in t.items())
+              + f"   | nnft/numpy {t['numpy'] / t['nnft']:5.2f}  nnft/jnp {t['jnp'] / t['nnft']:5.2f}")
+
+
 def _uniform_on_jax_cipher(key, idx, size, dtype):
     """nnft's uniforms built on ``jax.extend.random.threefry_2x32`` (the construction before
     ``nnft.densities.threefry``): the same bits, JAX's CPU lowering of the cipher."""
@@ -158,7 +234,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--widths", default="16,1000,10000")
-    ap.add_argument("--only", nargs="+", choices=["cos", "field", "draws"], default=["cos", "field", "draws"])
+    ap.add_argument("--only", nargs="+", choices=["cos", "field", "draws", "grid"],
+                    default=["cos", "field", "grid", "draws"])
     args = ap.parse_args()
     print(f"jax {jax.__version__}, {jax.devices()[0].platform}, float32")
     if "cos" in args.only:
@@ -166,6 +243,8 @@ def main() -> None:
     if "field" in args.only:
         for N in (int(w) for w in args.widths.split(",")):
             bench_field(N, args.repeat)
+    if "grid" in args.only:
+        bench_grid(args.repeat)
     if "draws" in args.only:
         bench_draws(args.repeat)
 

@@ -245,6 +245,10 @@ class Model:
         net, pt = BATCH_AXES
         g = self.graph
         values, axes = {}, {}
+        if batched and points:
+            # θ computed once and stored: XLA would otherwise fuse the draws (cipher, inverse CDF) into the
+            # field's loop over (network, point, neuron), redoing them at every point
+            theta = _stored(dict(theta))
         for k, v in theta.items():
             values[ir.param_node(k)] = v
             if batched:
@@ -328,6 +332,19 @@ class Model:
     def free(self) -> "Model":
         """The same theory without its insertions (the free theory P(θ)), compiled anew."""
         return compile(self.theory.model_copy(update={"insertions": []}))
+
+
+def _stored(theta: Theta) -> Theta:
+    """θ unchanged, but computed once and stored before the field uses it: the operands of a conditional
+    are materialised by XLA (an ``optimization_barrier`` is expanded before XLA:CPU's fusion and does not
+    stop it). Without it XLA fuses the tail of the draws (the normal's inverse CDF) into the field's loop over
+    (network, point, neuron) and redoes it at every point. Both branches give θ (the predicate, one entry
+    read, only keeps XLA from removing the conditional)."""
+    arrays = [v for v in theta.values() if jnp.size(v)]
+    if not arrays:
+        return theta
+    ok = jnp.isfinite(jnp.ravel(arrays[0])[0])
+    return jax.lax.cond(ok, lambda t: t, lambda t: jax.tree.map(lambda v: v + 0, t), theta)
 
 
 def compile(theory: Theory) -> Model:  # noqa: A001 - the name a physicist expects

@@ -10,8 +10,17 @@ terms) are written out as products and sums, longer ones are ``einsum``.
 
 Non-finite values: any non-finite operation value of a network at a point makes φ NaN there, never
 masked. Values from which a non-finite entry surely reaches φ (through +, −, ·, a numerator, @, sums,
-cos, log, sqrt, abs...: :data:`_PROPAGATES`) are not checked one by one; the others (those feeding relu,
-maximum, tanh, exp, a denominator, an index...) and φ itself are (``Evaluator.unchecked``).
+cos, log, sqrt, abs...: :data:`_PROPAGATES`) are not checked one by one; an elementwise operation that
+could swallow one (relu, erf, tanh, maximum, a denominator...) is guarded instead, NaN wherever such an
+input is non-finite (a select in the same fused loop: ``Evaluator.guards``); the rest (e.g. values
+feeding an index) and φ itself are checked (``Evaluator.unchecked``). The readout Σ_N a·b
+(``run(readout=True)``) is written out in the activation's fused loop: whole for N ≤ :data:`WRITTEN_OUT`,
+else folded into ≤ :data:`MAX_FOLD` slabs whose sums (an array ≥ 8× smaller than the (…, N) activation)
+a matrix product adds up; a plain matrix product for a prime N. On XLA:CPU a multiply-and-reduce became a
+library call that stored the activation (64 MB at 256 Cos-nets × 64 points × N = 1000) or ran erf/exp
+outside XLA's vectorised loops: several times slower (bench/bench_field.py). The written-out order
+depends on N only; the matrix product's own order is XLA's (on XLA:CPU here a network's φ had the same
+bits in batches of 1 to 300 networks; the numbers contract asks that only at a given chunk).
 
 float32 cos/sin/tan are ``nnft.fastmath``'s vectorised polynomials (accuracy stated and tested
 there), fused with their neighbours; an argument outside their fast domain (|x| > 65536, ±inf) gives
@@ -117,6 +126,26 @@ def _norm_jvp(axis, primals, tangents):
     return n, jnp.where(jnp.squeeze(ns, axis) > 0, jnp.sum(u * t, axis=axis), _kink(n))
 
 
+def _fold(terms: int, small: int) -> int:
+    """Terms of a readout sum written out per output element (``Evaluator._dot_sum``): all of them up to
+    :data:`WRITTEN_OUT` terms, else the largest divisor k ≤ :data:`MAX_FOLD` of ``terms`` that leaves
+    slabs of at least :data:`MIN_SLAB` terms (the loop over a slab is the vectorised one); 0 (a plain
+    matrix product) when there is none (e.g. a prime width) or ``small`` is 0 (``run(dots=True)``)."""
+    if not small:
+        return 0
+    if terms <= WRITTEN_OUT:
+        return terms
+    return next((k for k in range(MAX_FOLD, 1, -1) if terms % k == 0 and terms // k >= MIN_SLAB), 0)
+
+
+#: readout sums of up to this many terms are written out whole (one fused loop with the activation)
+WRITTEN_OUT = 32
+#: most slabs of a folded readout sum (more: a larger fused loop, measured slower on XLA:CPU)
+MAX_FOLD = 10
+#: fewest terms per slab (the slab axis is the innermost, vectorised one)
+MIN_SLAB = 8
+
+
 class Evaluator:
     """Evaluates graph nodes for one network and one point, or for batches of them: a value's array
     carries its node's axes after any of the :data:`BATCH_AXES` it is batched over."""
@@ -146,22 +175,47 @@ class Evaluator:
     def unchecked(self, target: str, nodes: list[str]) -> list[str]:
         """The operation nodes among ``nodes`` whose non-finite values need a finiteness check of their
         own: all but those from which every non-finite value surely reaches ``target`` through
-        :data:`_PROPAGATES` operations (inf − inf, 0·inf, Σ(inf, −inf) give NaN: still non-finite)."""
+        :data:`_PROPAGATES` operations (inf − inf, 0·inf, Σ(inf, −inf) give NaN: still non-finite) or
+        through the guards of :meth:`guards`."""
+        return self.guards(target, nodes)[1]
+
+    def guards(self, target: str, nodes: list[str]) -> tuple[dict[str, tuple[str, ...]], list[str]]:
+        """(guards, unchecked) for the non-finite rule at ``target``.
+
+        ``guards`` maps an elementwise operation that can swallow a non-finite input (relu, erf, tanh,
+        maximum, a denominator...) and whose value surely reaches ``target`` to those inputs: evaluated
+        with them (``run(guards=...)``), its value is NaN wherever such an input is non-finite (a select
+        fused into the same loop, so the input is neither re-evaluated nor stored for a check) and its
+        value's bits are unchanged elsewhere; the input then surely reaches ``target`` too. The other
+        operation nodes that do not surely reach ``target`` (e.g. feeding an ``index`` or a reduction's
+        axis away) are ``unchecked``: they need a finiteness check of their own."""
+        g = self.g
         reaches = {target}
+        guards: dict[str, tuple[str, ...]] = {}
         for n in reversed(nodes):
             if n not in reaches:
                 continue
-            kind, op = ir.kind(self.g, n), ir.op(self.g, n)
+            kind, op = ir.kind(g, n), ir.op(g, n)
             if kind == "output":
                 reaches.update(self.inputs[n])
-            elif kind == "op" and op in _PROPAGATES:
-                pos = _PROPAGATES[op]
-                reaches.update(u for i, u in enumerate(self.inputs[n]) if pos is None or i in pos)
-        return [n for n in nodes if ir.is_op(self.g, n) and n not in reaches]
+            elif kind == "op":
+                pos = _PROPAGATES.get(op, ())
+                own = set(ir.axes(g, n))
+                guard = []
+                for i, u in enumerate(self.inputs[n]):
+                    if op in _PROPAGATES and (pos is None or i in pos):
+                        reaches.add(u)
+                    elif (op in _BIN or op.startswith("fn:")) and ir.is_op(g, u) and set(ir.axes(g, u)) <= own:
+                        guard.append(u)            # elementwise: every entry of u has its own output entry
+                        reaches.add(u)
+                if guard:
+                    guards[n] = tuple(dict.fromkeys(guard))
+        return guards, [n for n in nodes if ir.is_op(g, n) and n not in reaches]
 
     def run(self, nodes: list[str], values: dict[str, jax.Array],
             axes: dict[str, tuple[str, ...]] | None = None, domain: list | None = None,
-            dots: bool = False) -> dict[str, jax.Array]:
+            dots: bool = False, readout: bool = False,
+            guards: dict[str, tuple[str, ...]] | None = None) -> dict[str, jax.Array]:
         """Evaluate ``nodes`` in order into ``values``; ``axes`` (updated) holds the full axes of every
         batched value (missing: the node's own axes). With a ``domain`` list, float32 cos/sin/tan are
         ``fastmath.UNGUARDED``'s fast ones (NaN out of domain; their names are appended to the list),
@@ -170,14 +224,21 @@ class Evaluator:
         With ``dots``, contractions are matrix products: every ``@`` is an ``einsum`` (none written out)
         and a sum over an axis of a product used only there, Σ_N a·b, is one ``einsum`` of the product's
         operands. Under ``jax.grad`` (the training steps) written-out products turn the backward pass into
-        broadcasts and reductions, ~1.5× slower on CPU than the matrix products."""
+        broadcasts and reductions, ~1.5× slower on CPU than the matrix products.
+
+        With ``readout``, only the sums Σ_N a·b are matrix products (the readout Σᵢ W1ᵢ σ(...) of a
+        neuron sum: one batched matrix-vector product, ~2–5× faster on XLA:CPU than the fused multiply
+        and reduce, which also keeps the activation from being fused); short ``@`` stay written out.
+        ``guards`` (from :meth:`guards`): node -> inputs; the node's value is NaN wherever one of those
+        inputs is non-finite."""
         g = self.g
         axes = {} if axes is None else axes
+        guards = guards or {}
         for n in nodes:
             if n in values:
                 continue
             kind = ir.kind(g, n)
-            if dots and kind == "op" and self._dot_sum(n, values, axes):
+            if (dots or readout) and kind == "op" and self._dot_sum(n, values, axes, 0 if dots else SMALL_CONTRACTION):
                 continue
             if kind == "const":
                 values[n] = self.consts[n] if n in self.consts else jnp.asarray(ir.value(g, n))
@@ -192,13 +253,16 @@ class Evaluator:
                 out = batch + tuple(ir.axes(g, n))
                 values[n] = self._op(g.nodes[n], [values[i] for i in self.inputs[n]], ins, out, domain,
                                      small=0 if dots else SMALL_CONTRACTION)
+                for u in guards.get(n, ()):
+                    ok = jnp.isfinite(align(values[u], ins[self.inputs[n].index(u)], out))
+                    values[n] = jnp.where(ok, values[n], jnp.asarray(jnp.nan, values[n].dtype))
                 if batch:
                     axes[n] = out
             elif kind in ("input", "param"):
                 raise KeyError(f"value of {n} not supplied")  # pragma: no cover
         return values
 
-    def _dot_sum(self, n: str, values: dict, axes: dict) -> bool:
+    def _dot_sum(self, n: str, values: dict, axes: dict, small: int = 0) -> bool:
         """Σ_axis (a·b) at node ``n`` as one ``einsum`` of a and b when ``n`` sums a product that nothing
         else uses (``run(dots=True)``); False (nothing done) otherwise."""
         g = self.g
@@ -216,9 +280,24 @@ class Evaluator:
             return False
         batch = tuple(b for b in BATCH_AXES if any(b in x for x in ins))
         out = batch + tuple(ir.axes(g, n))
-        let = _letters(ins)
-        spec = ",".join("".join(let[x] for x in ax) for ax in ins) + "->" + "".join(let[x] for x in out)
-        values[n] = jnp.einsum(spec, *[values[i] for i in src])
+        terms = max(values[i].shape[x.index(a["axis"])] for i, x in zip(src, ins) if a["axis"] in x)
+        fold = _fold(terms, small)
+        if fold:
+            # written out in the activation's fused loop: a narrow layer's whole sum, or a wide layer's sum
+            # folded into `fold` slabs, Σ_k a_k·b_k (terms k·m + j, j < m), then summed over j by a matrix
+            # product: the (…, N) activation is never stored, only an array `fold` times smaller
+            full = out + (a["axis"],)
+            a0, a1 = (align(values[i], x, full) for i, x in zip(src, ins))
+            m = terms // fold
+            a0, a1 = (v.reshape(v.shape[:-1] + ((fold, m) if v.shape[-1] == terms else (1, 1))) for v in (a0, a1))
+            total = a0[..., 0, :] * a1[..., 0, :]
+            for k in range(1, fold):
+                total = total + a0[..., min(k, a0.shape[-2] - 1), :] * a1[..., min(k, a1.shape[-2] - 1), :]
+            values[n] = total[..., 0] if m == 1 else total @ jnp.ones(m, total.dtype)
+        else:
+            let = _letters(ins)
+            spec = ",".join("".join(let[x] for x in ax) for ax in ins) + "->" + "".join(let[x] for x in out)
+            values[n] = jnp.einsum(spec, *[values[i] for i in src])
         if batch:
             axes[n] = out
         return True
@@ -297,14 +376,15 @@ class Evaluator:
     def _checked(self, target, nodes, values, axes, domain, sizes: dict[str, int]) -> jax.Array:
         """``target`` with the non-finite rule, over every batch axis of the inputs (``sizes``), also those
         the target does not depend on."""
-        self.run(nodes, values, axes, domain)
+        guards, unchecked = self.guards(target, nodes)
+        self.run(nodes, values, axes, domain, readout=True, guards=guards)
         batch = tuple(b for b in BATCH_AXES if b in sizes)
         own_axes = tuple(ir.axes(self.g, target))
         out = batch + own_axes
         value = align(values[target], axes.get(target, own_axes), out)
         value = jnp.broadcast_to(value, tuple(sizes[b] for b in batch) + value.shape[len(batch):])
         ok = None
-        for n in self.unchecked(target, nodes) + [target]:
+        for n in unchecked + [target]:
             full = axes.get(n, ir.axes(self.g, n))
             own = tuple(i for i, x in enumerate(full) if x not in BATCH_AXES)
             flag = jnp.all(jnp.isfinite(values[n]), axis=own)
