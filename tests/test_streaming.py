@@ -86,3 +86,13 @@ def test_correlated_differences_have_smaller_errors(model):
     g = ens.full()
     assert abs(diff.z(0.0)) < 5
     assert diff.stderr < 0.5 * np.hypot(*g.stderr)
+
+
+@pytest.mark.parametrize("N", [40, 37])
+def test_chunk_bound_holds_on_each_readout_route(N):
+    """The float32 chunk bound of test_chunk_size_does_not_change_the_numbers for the readout folded into
+    slabs (N = 40) and the plain matrix product (prime N = 37), whose summation orders differ from N = 8's."""
+    m = nnft.compile(nnft.load("cos_net", N=N))
+    runs = [nnft.measure(m, PTS[:2], samples=3000, key=7, chunk=c, dtype="float32") for c in (3000, 333)]
+    np.testing.assert_allclose(runs[1].full.mean, runs[0].full.mean, rtol=1e-6)
+    np.testing.assert_allclose(runs[1].connected.mean, runs[0].connected.mean, rtol=1e-6)

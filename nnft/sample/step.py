@@ -292,7 +292,9 @@ def chunk_step(model: Model, values: Callable, features, chunk: int, dtype: str,
                 f = features.rows(v)
                 return jnp.all(jnp.isfinite(f), axis=1) & jnp.all(jnp.isfinite(f * wr[:, None]), axis=1)
 
-            row_ok = (jnp.ones(chunk * rows, bool) if rows_follow_values else
+            # the argument needs float32 values: decided on the values' own dtype (a values function may
+            # widen to float64 before the step, whose products of 2 can then overflow)
+            row_ok = (jnp.ones(chunk * rows, bool) if rows_follow_values and vals.dtype == jnp.float32 else
                       jax.lax.cond(jnp.all(jnp.isfinite(sums)), lambda _: jnp.ones(chunk * rows, bool),
                                    row_check, None))
             tail = (jnp.where(vrow[:, None], features.tails(v, wr), jnp.nan) if keep

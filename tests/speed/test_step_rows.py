@@ -39,3 +39,32 @@ def test_step_without_the_row_check_is_bitwise_the_same(scale, monkeypatch):
         assert n_bad == 0 and first_bad == 100 + 64 - 5
     else:                                  # the comparison can see bad networks: they are reported alike
         assert 0 < n_bad < 64 - 5 and 100 <= first_bad < 100 + 64 - 5
+
+
+@pytest.mark.parametrize("widen", [False, True])
+def test_float64_values_of_a_float32_run_keep_the_row_check(widen, monkeypatch):
+    """The skip rests on the VALUES being float32 (|φ| < 2¹²⁸), not on the run's dtype: a values function
+    that widens to float64 (|φ| up to 10³⁰⁸) before the step can overflow a product of 4 in float64. Such
+    networks must be reported bad, as with the check (not summed into an infinite block sum). The twin: the
+    skip keyed on the run's dtype alone (what the step did) reports no bad network."""
+    model = nnft.compile(nnft.load("cos_net", N=8))
+    plan = npoint.plan_for([np.array([[0.0, 0.0]] * 4)], 2)
+    pts = jnp.asarray(plan.points, jnp.float32)
+
+    def values(th):                                   # finite float64 values, |φ| ~ 10¹⁰⁰: φ⁴ overflows
+        return (model.fields(th, pts).astype(jnp.float64) * 1e100)[:, None, :]
+
+    if widen:                     # the twin: the step's dtype test passes float64 values (the old condition)
+        class Widened:
+            float32 = jnp.float64
+
+            def __getattr__(self, name):
+                return getattr(jnp, name)
+        monkeypatch.setattr(step_mod, "jnp", Widened())
+    st = step_mod.chunk_step(model, values, plan.products, 16, "float32")
+    with jax.enable_x64(True):
+        sums, _, _, n_bad, first_bad, _ = jax.jit(st)(jax.random.key(3), jnp.int64(0), jnp.int64(16))
+    if widen:
+        assert int(n_bad) == 0 and not np.all(np.isfinite(np.asarray(sums)))     # silently infinite
+    else:
+        assert int(n_bad) == 16 and int(first_bad) == 0
