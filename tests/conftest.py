@@ -15,6 +15,9 @@ def _per_worker(path: str) -> str:
     return os.path.join(path, _WORKER) if _WORKER else path
 
 
+if _WORKER:        # xdist workers get COLUMNS=80, LINES=24: tables would wrap unlike a serial run's pipe
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
 os.environ.setdefault("NNFT_COMPILE_CACHE", os.path.join(tempfile.gettempdir(), "nnft-test-jax-cache"))
 if _WORKER and os.environ["NNFT_COMPILE_CACHE"].strip().lower() not in ("0", "off", "false", "no", "1", "on",
                                                                          "true", "yes", ""):
