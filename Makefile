@@ -28,7 +28,7 @@ docs: $(BIN)/.installed
 	$(BIN)/mkdocs build --strict
 
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest -q --durations=15
+	$(BIN)/python -m pytest -q --durations=15 -n auto --maxprocesses 4 --dist loadfile
 
 # the same suite with every dependency at the lower bound pyproject.toml declares
 test-oldest:
