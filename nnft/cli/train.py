@@ -2,8 +2,11 @@
 time-dependent statistics beside the infinite-width linearised theory (docs/training.md).
 
     nnft train SPEC [--set lr=0.5] [--networks 1024] [--seed 0] [--steps 200] [--dynamics gd|flow]
-                    [--devices D] [--out FILE] [--plot FILE] [--quiet]
+                    [--devices D] [--checkpoint FILE [--resume]] [--out FILE] [--plot FILE] [--quiet]
     nnft train SPEC --set lr=0.1,0.5,1.0      # a sweep: one training per value, same seed
+
+``--checkpoint FILE`` saves the training every few seconds (``NNFT_CHECKPOINT_SECONDS``) and at its end;
+``--resume`` continues it, bitwise as a run never interrupted (a sweep is one file, one section per value).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import time
 
 import click
 
-from nnft.cli.invocation import LOADED, execution, load_theory, parse_sets, result
+from nnft.cli.invocation import LOADED, execution, load_theory, parse_sets, require_checkpoint, result
 from nnft.cli.plotting import plot_option, write_plot
 from nnft.inputs import MAX_CHUNK, MAX_SEED
 
@@ -29,17 +32,24 @@ from nnft.inputs import MAX_CHUNK, MAX_SEED
               help="the theory's time evolution: discrete gradient descent or gradient flow (t = η k)")
 @click.option("--devices", type=click.IntRange(1, 1 << 16),
               help="local devices to train on, chunk j on device j mod D (default: all; does not change the numbers)")
+@click.option("--checkpoint", type=click.Path(dir_okay=False), metavar="FILE",
+              help="save the training's state to FILE every few seconds (continue it with --resume)")
+@click.option("--resume", is_flag=True, help="continue the training saved in --checkpoint")
 @click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
               help="save the result with its provenance: FILE.nc (netCDF-4) or FILE.json (time as a dimension)")
 @click.option("--quiet", is_flag=True, help="no progress bar on stderr")
 @plot_option
-def train(spec, sets, networks, seed, steps, chunk, dynamics, devices, out, plot_path, quiet):
+def train(spec, sets, networks, seed, steps, chunk, dynamics, devices, checkpoint, resume, out, plot_path, quiet):
     """Train the ensemble of SPEC (its train: block) and print E f_t, Var f_t, the loss, |ΔΘ| and
     |f − f_lin| at the recorded steps beside the linearised-GP theory.
 
     --plot FILE draws E f_t(x) and Var f_t(x) against t = η k at the test points (Monte Carlo ± 1 standard
     error bands over the linearised GP μ_t, Σ_t), the loss with its band over E L_t, and |ΔΘ| with
-    |f − f_lin| (nnft.plot.training)."""
+    |f − f_lin| (nnft.plot.training).
+
+    --checkpoint FILE saves the training at chunk boundaries every few seconds and at its end; after a
+    crash or Ctrl-C (status 130) --resume continues it with bitwise the numbers of a run never interrupted."""
+    require_checkpoint(checkpoint, resume)              # one line, before anything is loaded
     from nnft.graph.compile import compile
     from nnft.training.run import train as run_train
     if out is not None:
@@ -54,17 +64,18 @@ def train(spec, sets, networks, seed, steps, chunk, dynamics, devices, out, plot
             if given is not None:
                 raise click.BadParameter(f"{name} takes one training; run one value at a time", param_hint=name)
         from nnft.spec.load import resolve
-        from nnft.sweep import theories
+        from nnft.sweep import at_value, theories
         ths = theories(resolve(spec), sweep[0], sweep[1], over)
         LOADED.extend(ths)
-        for t, v in zip(ths, sweep[1]):
-            with execution(devices, None, False, quiet):
-                r = run_train(compile(t), dynamics=dynamics, devices=devices, **_given(t, kw))
-            result(f"--- {sweep[0]} = {v}\n{r.table()}")
+        with execution(devices, checkpoint, resume, quiet):   # one checkpoint file: a section per value
+            for t, v in zip(ths, sweep[1]):
+                with at_value(sweep[0], t):
+                    r = run_train(compile(t), dynamics=dynamics, devices=devices, **_given(t, kw))
+                result(f"--- {sweep[0]} = {v}\n{r.table()}")
         return
     started = time.monotonic()
     theory = load_theory(spec, sets)
-    with execution(devices, None, False, quiet):
+    with execution(devices, checkpoint, resume, quiet):
         r = run_train(compile(theory), dynamics=dynamics, devices=devices, **_given(theory, kw))
     result(r.table())
     wall = time.monotonic() - started

@@ -1,12 +1,22 @@
 """``nnft.train``: train an ensemble of networks of a compiled model as its spec's ``train:`` block
 says, and return the time-dependent statistics with standard errors beside the infinite-width theory
-(docs/training.md)."""
+(docs/training.md).
+
+A training can be checkpointed (``checkpoint=FILE``, ``nnft train --checkpoint FILE``, or the checkpoint of
+``nnft.runtime.settings``): the block sums of the networks trained so far are one section of an
+``nnft.checkpoint`` file, saved at chunk boundaries every ``NNFT_CHECKPOINT_SECONDS`` and at the end,
+and a resumed run continues at the next chunk, bitwise as a run never interrupted."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import time
+
 import numpy as np
 
-from nnft.errors import SamplingError, SpecError
+from nnft.errors import CheckpointError, SamplingError, SpecError
 from nnft.graph.compile import Model
 from nnft.stats import BlockSums
 
@@ -36,7 +46,8 @@ def _block(model: Model, overrides: dict):
         raise to_spec_error(err, theory.source, Train).with_location(prefix=("train",)) from None
 
 
-def train(model: Model, *, dynamics: str | None = None, devices: int | None = None, **overrides):
+def train(model: Model, *, dynamics: str | None = None, devices: int | None = None,
+          checkpoint: str | os.PathLike | None = None, resume: bool = False, **overrides):
     """Train ``train.networks`` networks θ⁽ⁱ⁾ ~ P(θ) of ``model`` by the spec's ``train:`` block and
     measure them at the recorded steps (docs/training.md).
 
@@ -51,6 +62,11 @@ def train(model: Model, *, dynamics: str | None = None, devices: int | None = No
         model) or "flow" (gradient flow at t = η k).
       devices: local devices to train on (default: those of ``nnft.runtime.settings``, else all); does
         not change the numbers.
+      checkpoint: a file to save the training's state to (at chunk boundaries, every
+        ``NNFT_CHECKPOINT_SECONDS``, default 5, and at the end; ``nnft.checkpoint``); default: the checkpoint
+        of ``nnft.runtime.settings`` (one section of it), else none.
+      resume: continue from ``checkpoint``: bitwise the result of a run never interrupted, on any number
+        of devices.
       overrides: fields of the ``train:`` block (``lr=0.5``, ``steps=200``, ``networks=1024``, ``seed=1``,
         ``parameterisation="standard"``, ...).
 
@@ -65,6 +81,9 @@ def train(model: Model, *, dynamics: str | None = None, devices: int | None = No
       SamplingError: a network's training produced a non-finite value (divergence: the message gives
         η_crit where the theory has it).
       InputError: ``devices`` is not in [1, local devices].
+      CheckpointError: ``resume`` without a checkpoint; the checkpoint exists and ``resume`` is False; it
+        is of another run (the fields that differ are named) or damaged. All before any training.
+      KeyboardInterrupt: Ctrl-C; with a checkpoint, it is written first (at the end of the chunk being read).
     """
     from collections import deque
 
@@ -81,7 +100,15 @@ def train(model: Model, *, dynamics: str | None = None, devices: int | None = No
     if dynamics not in (None, "gd", "flow"):
         from nnft.errors import InputError
         raise InputError(f"dynamics must be 'gd' or 'flow', got {str(dynamics)[:40]!r}")
-    devs = runtime.local_devices(devices if devices is not None else runtime.current().devices)
+    run = runtime.current()
+    devs = runtime.local_devices(devices if devices is not None else run.devices)
+    if checkpoint is None and resume:
+        if run.checkpoint is None:
+            raise CheckpointError("resume=True needs checkpoint=FILE (the file the training was saved to; "
+                                  "on the command line --resume needs --checkpoint FILE)")
+        if not run.checkpoint.resume:
+            raise CheckpointError("resume=True, but the checkpoint of nnft.runtime.settings was opened without "
+                                  "resume: pass resume=True to nnft.runtime.settings instead")
     if model.insertions:                 # the ensemble starts from P(θ): an insertion's e^{−∫V} would be ignored
         raise SpecError("training starts from networks drawn from the parameter densities P(θ); this theory's "
                         "insertions (e^{−∫V(φ)}) would be ignored, and the ensemble and its theory would be the "
@@ -112,13 +139,24 @@ def train(model: Model, *, dynamics: str | None = None, devices: int | None = No
     key = as_key(block.seed)
     dtype = {"float32": np.float32, "float64": np.float64}[block.dtype]
     block_of = (np.arange(n, dtype=np.int64) * K) // n                  # network i -> block i·K // n
-    from nnft import runtime
-    bar_ctx = runtime.progress_bar(n, runtime.current().progress, f"{model.theory.name[:28]}: training")
-    with jax.enable_x64(True), bar_ctx as bar:
+    from nnft import checkpoint as checkpoints
+    ck = checkpoints.Checkpoint(checkpoint, resume=resume) if checkpoint is not None else run.checkpoint
+    section = ck.open_section() if ck is not None else None
+    fingerprint = _fingerprint(model, block, setup, dynamics, K) if ck is not None else None
+    done = 0                                                             # networks 0 … done−1 are in acc
+    if ck is not None:
+        done = _restore(ck, section, fingerprint, acc, n, chunk)
+
+    def snapshot() -> dict:
+        return {"sums": acc.sums, "weights": acc.weights, "n": acc.n, "next": done}
+
+    bar_ctx = runtime.progress_bar(n - done, run.progress, f"{model.theory.name[:28]}: training")
+    with jax.enable_x64(True), bar_ctx as bar, runtime.deferred_interrupt(ck is not None) as interrupt:
         step = chunk_step(model, setup, coords, chunk, dtype)
         keys = [jax.device_put(key, d) for d in devs]        # a committed key runs chunk j's step on device j mod D
-        starts = deque(range(0, n, chunk))
+        starts = deque(range(done, n, chunk))   # a resumed run continues at a chunk boundary (chunk is fingerprinted)
         pending: deque = deque()
+        last_save = time.monotonic()
         while starts or pending:
             # one chunk in flight per device, and at least one ahead of the chunk being read: the devices
             # work at once and the host's sums overlap them
@@ -138,8 +176,17 @@ def train(model: Model, *, dynamics: str | None = None, devices: int | None = No
             np.add.at(acc.sums, blocks, feats)
             np.add.at(acc.weights, blocks, 1.0)
             acc.n += count
+            done = start + count
             if bar is not None:
                 bar.update(count)
+            # a safe point: every network before ``done`` is in the sums, none after it
+            if ck is not None and (interrupt.requested or time.monotonic() - last_save >= checkpoints.INTERVAL):
+                ck.save(section, fingerprint, snapshot())
+                last_save = time.monotonic()
+            interrupt.check()
+        if ck is not None:
+            ck.save(section, fingerprint, snapshot())
+            interrupt.check()                        # a Ctrl-C during the last chunk: saved, then raised
     parts = layout.parts
 
     def part(m, name):
@@ -177,3 +224,52 @@ def train(model: Model, *, dynamics: str | None = None, devices: int | None = No
                   "dtype": block.dtype, "blocks": K, "chunk": chunk, "dims": dict(model.theory.dims)})
     return result
 
+
+
+def _fingerprint(model: Model, block, setup, dynamics: str | None, n_blocks: int) -> dict:
+    """What a checkpoint of a training must agree on to be continued: the theory without its ``train:``
+    block (content hash), every field of the resolved block (``train.lr``, ``train.seed``,
+    ``train.networks``, ``train.dtype``, ``train.chunk``, ...; long values by a hash), the learning rate
+    it resolves to, the dynamics of the theory beside it and the number of jackknife blocks K; not the
+    devices or processes, which do not change the numbers."""
+    def digest(b: bytes) -> str:
+        return hashlib.sha256(b).hexdigest()[:16]
+
+    free = model.theory.model_copy(update={"train": None})
+    out = {"stream": "training",
+           "theory": f"{model.theory.name} #{digest(free.model_dump_json().encode())}",
+           "dynamics": dynamics or "gd", "blocks": int(n_blocks), "lr": repr(float(setup.lr))}
+    for name, value in block.model_dump(mode="json").items():
+        if isinstance(value, (int, str)) and not isinstance(value, bool):
+            out[f"train.{name}"] = value
+            continue
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+        out[f"train.{name}"] = text if len(text) <= 48 else f"{text[:24]}… #{digest(text.encode())}"
+    return out
+
+
+def _restore(ck, section: int, fingerprint: dict, acc: BlockSums, n: int, chunk: int) -> int:
+    """Load the saved block sums of ``section`` into ``acc``; the number of networks they hold (0 if the
+    file has no such section).
+
+    Raises:
+      CheckpointError: the section is of another run (naming the fields that differ), or its arrays or
+        position do not fit this run (a damaged file).
+    """
+    state = ck.restore(section, fingerprint)
+    if state is None:
+        return 0
+    ck.check_shapes(section, state, {"sums": acc.sums.shape, "weights": acc.weights.shape})
+    done = state["next"]
+    fits = 0 <= done <= n and state["n"] == done and (done % chunk == 0 or done == n)
+    K = len(acc.weights)                       # a network count per block as the first ``done`` networks give
+    counts = np.bincount((np.arange(done, dtype=np.int64) * K) // n, minlength=K) if fits else None
+    extra = state["weights2"] is not None or state["top_pos"] is not None      # a sampling stream's arrays
+    if not fits or extra or not np.array_equal(state["weights"], counts):
+        raise CheckpointError(f"checkpoint {ck.path} (stream {section}) is damaged: its position {done} "
+                              f"({state['n']} networks) does not fit this training of {n} networks in chunks "
+                              f"of {chunk}")
+    acc.sums[...] = state["sums"]
+    acc.weights[...] = state["weights"]
+    acc.n = done
+    return done
