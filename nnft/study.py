@@ -104,7 +104,8 @@ def run(theory, *, samples: int | None = None, seed: int | None = None, chunk: i
       orders: correlator orders n (default: the spec's ``study.correlators.orders``); the point
         tuples are built from ``points`` for each order.
       neurons: neurons drawn for the exact-in-N estimate (None or 0: skip it), from networks of width
-        :data:`NEURON_WIDTH` when ψ's law does not depend on the width (:func:`neuron_model`).
+        :data:`NEURON_WIDTH` when ψ's law does not depend on the width (:func:`neuron_model`); rounded
+        up to whole networks, the number drawn is :attr:`Report.neurons`.
       sampler: ``"iid"`` (default: i.i.d. networks, importance-reweighted under an insertion; the
         Report shows the Kish ESS) or ``"mcmc"`` (``nnft.mcmc_ensemble``, ``chains`` NUTS chains; the
         Report shows split-R̂ and bulk ESS).
@@ -166,12 +167,14 @@ def run(theory, *, samples: int | None = None, seed: int | None = None, chunk: i
         r.error_bar_infinite = 2 * r.order >= hi
     notes = list(dict.fromkeys(mc.full.notes + mc.connected.notes))
     fill_theory(model, rows, tuples, notes)
+    drawn = None
     if neurons and model.structure.neuron_sum:
         try:
             nl = neuron_measure(neuron_model(model), tuples, neurons=neurons, key=seed + 1, dtype=dtype,
                                 widths=[model.theory.dims[model.structure.neuron_sum.width]])
             for i, r in enumerate(rows):
                 r.neuron_connected = (float(nl.connected.mean[0, i]), float(nl.connected.stderr[0, i]))
+            drawn = int(nl.connected.n)       # neurons drawn: ``neurons`` rounded up to whole networks
         except EstimatorError as err:
             notes.append(f"no neuron-level estimate: {err}")
     ess = mc.full.ess if diag is None else None
@@ -181,4 +184,4 @@ def run(theory, *, samples: int | None = None, seed: int | None = None, chunk: i
                   zero_mean=static_symmetries(model.graph).reason("z2"),
                   ess=None if ess is None else float(np.min(ess)),
                   rhat=None if diag is None else diag.max_rhat,
-                  bulk_ess=None if diag is None else float(np.nanmin(diag.ess)))
+                  bulk_ess=None if diag is None else float(np.nanmin(diag.ess)), neurons=drawn)

@@ -136,6 +136,9 @@ class Report(TextTable):
     #: why ⟨φ⟩ = 0 by a symmetry proven from the graph (``nnft.graph.symmetry``, φ → −φ), so that
     #: G_c⁽²⁾ = G⁽²⁾ and the table shows one of them; None: not proven
     zero_mean: str | None = None
+    #: neurons drawn for the neuron-level (exact-in-N) G_c⁽ⁿ⁾ column (``run(neurons=...)``); None: no such
+    #: column (not a neuron sum, ``neurons=0``, the estimate failed) or not recorded (a file saved before it was)
+    neurons: int | None = None
 
     def __str__(self) -> str:
         """``print(report)`` shows :meth:`table`."""
@@ -158,7 +161,9 @@ class Report(TextTable):
         t = self.theory
         lines = [f"{t.name}  ({t.source})", "  " + "  ".join([f"{k}={v}" for k, v in t.dims.items()]
                                                             + [f"{k}={v}" for k, v in t.constants.items()]),
-                 f"  {self.samples} networks, seed {self.seed}"]
+                 f"  {self.samples} networks, " + (f"{self.neurons} neurons (neuron level), " if self.neurons
+                                                   and any(r.neuron_connected for r in self.rows) else "")
+                 + f"seed {self.seed}"]
         if self.versions or self.dtype:
             v = self.versions or {}
             lines.append("  " + "  ".join(x for x in (f"nnft {v['nnft']}" if "nnft" in v else "",

@@ -132,3 +132,65 @@ def test_theory_kind_column_has_its_own_header(one_report):
     text = one_report.table()
     header = next(line for line in text.splitlines() if line.lstrip().startswith("n ") and "points" in line)
     assert header.split()[-1] == "source" and not header.rstrip().endswith("theory")
+
+
+# -- the neuron count of the neuron-level column: in the header and in the saved file ------------------
+
+_SMALL_RUN = ["run", "cos_net", "--samples", "100", "--set", "N=8", "--points", "0,0;0.5,0", "--orders", "2"]
+
+
+def _header(table: str) -> str:
+    return next(ln for ln in table.splitlines() if "networks" in ln)
+
+
+def test_run_header_names_the_neurons_of_the_neuron_level_column(tmp_path):
+    """``nnft run`` without --neurons draws the default 10⁶ neurons (cos_net's neuron law does not depend
+    on N: networks of width 64, 15625 of them, exactly 10⁶); the header and the saved attributes say so."""
+    from nnft.results import load_result
+    from nnft.results.files import read
+    default = next(p.default for p in main.commands["run"].params if p.name == "neurons")
+    assert default == 1_000_000
+    out = tmp_path / "run.json"
+    r = CliRunner().invoke(main, _SMALL_RUN + ["--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "G_c (neuron-level)" in r.output
+    assert _header(r.output).strip() == "100 networks, 1000000 neurons (neuron level), seed 0"
+    assert read(out).attrs["neurons"] == 1_000_000
+    back = load_result(out)
+    assert back.neurons == 1_000_000 and _header(back.table()) == _header(r.output)
+
+
+def test_run_header_has_no_neurons_without_the_column(tmp_path):
+    """--neurons 0: no neuron-level column, so no neuron count in the header or the file (the wrong
+    twin of the test above)."""
+    from nnft.results.files import read
+    out = tmp_path / "run.json"
+    r = CliRunner().invoke(main, _SMALL_RUN + ["--neurons", "0", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "neuron-level" not in r.output and "neurons" not in _header(r.output)
+    assert _header(r.output).strip() == "100 networks, seed 0"
+    assert "neurons" not in read(out).attrs
+
+
+def test_neuron_count_is_the_number_drawn_and_absent_when_the_estimate_is():
+    """neurons=1000 on networks of width 64 draws 16 whole networks, 1024 neurons: the report says 1024;
+    a theory that is not a neuron sum has no column and no count whatever ``neurons`` asks."""
+    rep = nnft.run(nnft.load("cos_net", N=8), samples=100, points=[[0.0, 0.0]], orders=[2], neurons=1000)
+    assert rep.neurons == 1024 and all(r.neuron_connected for r in rep.rows)
+    assert "1024 neurons (neuron level)" in _header(rep.table())
+    deep = nnft.run(nnft.load("deep_linear"), samples=100, orders=[2], neurons=1000)
+    assert deep.model.structure.neuron_sum is None
+    assert deep.neurons is None and "neurons" not in _header(deep.table())
+
+
+def test_saved_report_without_a_neuron_count_still_loads():
+    """A file written before the count was saved (no ``neurons`` attribute): the column stays, the count
+    is not claimed."""
+    from nnft.results import report as report_io
+    rep = nnft.run(nnft.load("cos_net", N=8), samples=100, points=[[0.0, 0.0]], orders=[2], neurons=640)
+    ds = report_io.to_dataset(rep)
+    assert ds.attrs["neurons"] == 640
+    del ds.attrs["neurons"]
+    back = report_io.from_dataset(ds)
+    assert back.neurons is None and back.rows[0].neuron_connected == rep.rows[0].neuron_connected
+    assert _header(back.table()).strip() == "100 networks, seed 0"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import click
 
-from nnft.cli.invocation import load_theory, points_option
+from nnft.cli.invocation import load_theory, points_option, set_option
 from nnft.inputs import MAX_SAMPLES
 
 MAX_SEED = 2 ** 31 - 1
@@ -44,7 +44,7 @@ def _cutoffs(text: str | None):
 @click.option("--samples", type=click.IntRange(10, MAX_SAMPLES), default=100_000, show_default=True,
               help="networks (or neurons with --method neurons)")
 @click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True, help="PRNG seed")
-@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="override a size, a constant or a dotted spec path (repeatable)")
+@set_option
 @click.option("--cutoffs", default=None, help="running: cutoffs Λ, comma list (default: the paper's 7 … 10⁵)")
 @click.option("--method", type=click.Choice(["networks", "neurons"]), default="networks", show_default=True,
               help="running: ΔG4 from whole networks or from the neuron-level estimator (exact in N)")

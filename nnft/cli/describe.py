@@ -8,14 +8,14 @@ import json
 
 import click
 
-from nnft.cli.invocation import load_theory, notation_option, points_option
+from nnft.cli.invocation import load_theory, notation_option, points_option, set_option
 from nnft.cli.plotting import plot_option, write_plot
 from nnft.errors import InputError, NnftError
 
 
 @click.command()
 @click.argument("spec")
-@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="override a size, a constant or a dotted spec path (repeatable)")
+@set_option
 def validate(spec, sets):
     """Load, check and analyse SPEC (a file or a shipped spec name) without sampling."""
     from nnft.graph.compile import compile
@@ -55,7 +55,7 @@ def validate(spec, sets):
 @click.command()
 @click.argument("spec")
 @click.option("--points", default=None, help="points 'x1,x2;y1,y2;...' (default: the spec's study points)")
-@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="override a size, a constant or a dotted spec path (repeatable)")
+@set_option
 @click.option("--layers/--no-layers", default=False, help="also print K and Θ layer by layer")
 @click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
               help="save K, Θ and the layers with provenance: FILE.nc (netCDF-4) or FILE.json")
@@ -95,7 +95,7 @@ def kernel(spec, points, sets, layers, out, plot_path):
 
 @click.command()
 @click.argument("spec")
-@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="override a size, a constant or a dotted spec path (repeatable)")
+@set_option
 @click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
               help="save the analysis with provenance: FILE.nc (netCDF-4) or FILE.json")
 @plot_option

@@ -19,12 +19,15 @@ def parse_sets(pairs: tuple[str, ...]) -> tuple[dict[str, str], tuple[str, list[
     """``--set NAME=VALUE`` options -> ({name: value text}, the sweep or None).
 
     NAME is a size, a constant or a dotted spec path (``study.samples``); VALUE is read by the spec
-    loader (``nnft.spec.load.parse_value``: numbers in the spec's notation, nothing evaluated). A comma
-    list ``NAME=v1,v2,...`` is a sweep, returned as ``(NAME, [v1, v2, ...])`` (at most one per command).
+    loader (``nnft.spec.load.parse_value``: numbers in the spec's notation, words, lists and mappings
+    such as ``[0.1, 0.2]`` or ``[[0.1], [0.2]]``; nothing evaluated); a list or mapping is read here once
+    already, so that a malformed one is refused before anything loads (a bad number is refused by the
+    loader, naming the spec file it overrides). A comma list ``NAME=v1,v2,...`` (not starting
+    with ``[`` or ``{``) is a sweep, returned as ``(NAME, [v1, v2, ...])`` (at most one per command).
     click.BadParameter on anything else (one line, exit 2).
     """
     from nnft.errors import SpecError
-    from nnft.spec.load import MAX_OVERRIDE_CHARS, split_values
+    from nnft.spec.load import MAX_OVERRIDE_CHARS, MAX_VALUE_CHARS, parse_value, split_values
     out: dict[str, str] = {}
     sweep = None
     for p in pairs:
@@ -33,16 +36,22 @@ def parse_sets(pairs: tuple[str, ...]) -> tuple[dict[str, str], tuple[str, list[
         if not sep or not name:
             raise click.BadParameter(f"expected NAME=VALUE (a size, a constant or a path such as study.samples), "
                                      f"got {p[:80]!r}", param_hint="--set")
-        if len(name) > MAX_OVERRIDE_CHARS or len(value) > 10 * MAX_OVERRIDE_CHARS:
-            raise click.BadParameter(f"{name[:40]!r}: name or value too long", param_hint="--set")
+        most = MAX_VALUE_CHARS if value.lstrip()[:1] in ("[", "{") else 10 * MAX_OVERRIDE_CHARS
+        if len(name) > MAX_OVERRIDE_CHARS or len(value) > most:
+            raise click.BadParameter(f"{name[:40]!r}: name or value too long (a name has at most {MAX_OVERRIDE_CHARS} "
+                                     f"characters, a value {most}); write longer values in the spec file",
+                                     param_hint="--set")
         if not value.strip():
             raise click.BadParameter(f"{name[:40]} has no value (write {name[:40]}=VALUE)", param_hint="--set")
         if name in out or (sweep and sweep[0] == name):
             raise click.BadParameter(f"{name[:40]} is set twice", param_hint="--set")
         try:
             items = split_values(value, name)
+            for v in items or [value]:
+                if v.lstrip()[:1] in ("[", "{"):      # a list's grammar: refused here, before anything loads
+                    parse_value(v, name)
         except SpecError as err:
-            raise click.BadParameter(f"{name[:40]}: {err.message}", param_hint="--set") from None
+            raise click.BadParameter(_value_error(name, err), param_hint="--set") from None
         if items is None:
             out[name] = value
         elif sweep is not None:
@@ -51,6 +60,33 @@ def parse_sets(pairs: tuple[str, ...]) -> tuple[dict[str, str], tuple[str, list[
         else:
             sweep = (name, items)
     return out, sweep
+
+
+def _value_error(name: str, err) -> str:
+    """A SpecError about a ``--set`` value as the text of one line: the name, what is wrong, what was
+    given, what is allowed and the fix."""
+    parts = [f"{name[:40]}: {err.message}"]
+    if err.got is not None:
+        got = repr(err.got)
+        parts.append(f"got {got if len(got) <= 80 else got[:77] + '...'}")
+    parts += [f"allowed: {err.allowed}"] if err.allowed else []
+    parts += [f"fix: {err.hint}"] if err.hint else []
+    return "; ".join(parts)
+
+
+#: the help of ``--set``, the same on every command (:func:`set_option`)
+SET_HELP = ("override a size, a constant or a dotted spec path (repeatable), e.g. --set N=64 --set C_W=0.9 "
+            "--set study.seed=3; a list or mapping is one value: --set 'train.targets=[0.1, 0.2]'")
+
+
+def set_option(f=None, *, sweeps: bool = False):
+    """``--set NAME=VALUE`` (repeatable, into the ``sets`` argument; read by :func:`parse_sets`), the
+    same option on every command that loads a spec. ``@set_option`` or, on a command that runs a comma
+    list as a sweep, ``@set_option(sweeps=True)``."""
+    def option(g):
+        text = SET_HELP + ("; a comma list NAME=v1,v2,... sweeps one name" if sweeps else "")
+        return click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help=text)(g)
+    return option if f is None else option(f)
 
 
 def has_sweep(sets: tuple[str, ...]) -> bool:
@@ -82,7 +118,8 @@ def load_theory(spec: str, sets: tuple[str, ...]):
     try:
         theory = load(spec, **over)
     except SpecError as err:             # a value set on the command line: say so (the file does not hold it)
-        name = next((n for n in over if err.field in (n, f"dims.{n}", f"constants.{n}")), None)
+        name = next((n for n in over if err.field in (n, f"dims.{n}", f"constants.{n}")
+                     or (err.field or "").startswith((f"{n}.", f"{n}["))), None)
         if name is None:
             raise
         where = f"set by --set {name}={over[name][:40]}"

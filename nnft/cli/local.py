@@ -14,7 +14,7 @@ import click
 
 import time
 
-from nnft.cli.invocation import execution, load_theory, notation_option, result, sampling_options
+from nnft.cli.invocation import execution, load_theory, notation_option, result, sampling_options, set_option
 from nnft.cli.sampling import check_out, out_option, save_out
 from nnft.inputs import MAX_CHUNK, MAX_SAMPLES, MAX_SEED
 
@@ -29,7 +29,7 @@ MAX_PRODUCTS = 64
 @click.option("--seed", type=click.IntRange(0, MAX_SEED), help="PRNG seed")
 @click.option("--chunk", type=click.IntRange(1, MAX_CHUNK), help="networks per jitted chunk (does not change the numbers)")
 @click.option("--dtype", type=click.Choice(["float32", "float64"]), help="sampling precision (sums are float64)")
-@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="override a size, constant or spec path")
+@set_option
 @out_option
 @notation_option
 @sampling_options

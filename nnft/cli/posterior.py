@@ -16,7 +16,7 @@ import os
 
 import click
 
-from nnft.cli.invocation import execution, load_theory, points_option, require_checkpoint, sampling_options
+from nnft.cli.invocation import execution, load_theory, points_option, require_checkpoint, sampling_options, set_option
 from nnft.inputs import MAX_SAMPLES
 
 #: largest data file read (bytes)
@@ -78,7 +78,7 @@ def read_data(path: str, d: int):
 @click.option("--samples", type=click.IntRange(10, MAX_SAMPLES), default=100_000, show_default=True,
               help="prior networks (reweight) or kept draws (nuts)")
 @click.option("--seed", type=click.IntRange(0, 2 ** 31 - 1), default=0, show_default=True, help="PRNG seed")
-@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="override a size, a constant or a dotted spec path (repeatable)")
+@set_option
 @click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
               help="save the result with provenance: FILE.nc (netCDF-4) or FILE.json")
 @sampling_options

@@ -10,7 +10,8 @@ import time
 import click
 
 from nnft.cli.invocation import (RUN, Finite, check_spec_reference, execution, has_sweep, load_theory, points_option,
-                                 notation_option, require_checkpoint, result, run_sweep, sampling_options)
+                                 notation_option, require_checkpoint, result, run_sweep, sampling_options,
+                                 set_option)
 from nnft.cli.plotting import plot_option, write_plot
 from nnft.inputs import MAX_CHUNK, MAX_NEURONS, MAX_SAMPLES, MAX_SEED, parse_numbers, parse_orders
 
@@ -47,8 +48,7 @@ def save_out(out, result, started: float, devices, **provenance) -> None:
 @click.option("--chunk", type=click.IntRange(1, MAX_CHUNK),
               help="networks per jitted chunk (does not change the numbers)")
 @click.option("--dtype", type=click.Choice(["float32", "float64"]), help="sampling precision (sums are float64)")
-@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
-              help="override a size, constant or spec path (N=64, C_W=0.9, study.samples=1e5); a comma list sweeps it")
+@set_option(sweeps=True)
 @click.option("--points", help="points 'x1,x2;y1,y2;...' (default: the spec's study points)")
 @click.option("--orders", help="correlator orders, e.g. 2,4")
 @click.option("--neurons", type=click.IntRange(0, MAX_NEURONS), default=1_000_000, show_default=True,
@@ -91,7 +91,7 @@ def run(spec, samples, seed, chunk, dtype, sets, points, orders, neurons, out, p
 @click.option("--seed", type=click.IntRange(0, MAX_SEED), help="random seed")
 @click.option("--alpha", type=Finite(1e-12, 0.5), default=1e-3, show_default=True,
               help="family-wise false-FAIL level of each check")
-@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="override a size, a constant or a dotted spec path (repeatable), e.g. --set N=64 --set C_W=0.9 --set study.seed=3; NAME=v1,v2,... sweeps (run only)")
+@set_option
 @click.option("--evidence", type=click.IntRange(0), default=2, show_default=True, help="evidence lines per check")
 @out_option
 @plot_option
@@ -139,7 +139,7 @@ def check(spec, only, samples, seed, alpha, sets, evidence, out, plot_path, devi
 @click.option("--samples", type=click.IntRange(10, MAX_SAMPLES),
               help="networks, the same at every λ (default: the spec's study)")
 @click.option("--seed", type=click.IntRange(0, MAX_SEED), help="PRNG seed")
-@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="override a size, a constant or a dotted spec path (repeatable), e.g. --set N=10 --set lam=0.3")
+@set_option
 @click.option("--points", help="points 'x1,x2;y1,y2;...': tuples (p0, pj) and (p0,p0,pj,pj) (default: the spec's study points)")
 @click.option("--orders", default="2,4", show_default=True, help="correlator orders of the tuples")
 @click.option("--coupling", help="the constant to sweep (default: the one the φ⁴ coupling names)")

@@ -11,7 +11,8 @@ import time
 
 import click
 
-from nnft.cli.invocation import Finite, execution, load_theory, notation_option, points_option, result, sampling_options
+from nnft.cli.invocation import (Finite, execution, load_theory, notation_option, points_option, result, sampling_options,
+                                 set_option)
 from nnft.cli.plotting import plot_option, write_plot
 from nnft.cli.sampling import check_out, out_option, save_out
 from nnft.inputs import MAX_CHUNK, MAX_NEURONS, MAX_SAMPLES, MAX_SEED, parse_points
@@ -50,7 +51,7 @@ def _domain(box: str, lattice: int, d: int):
 @click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True, help="PRNG seed")
 @click.option("--chunk", type=click.IntRange(1, MAX_CHUNK), default=4096, help="networks per jitted chunk")
 @click.option("--dtype", type=click.Choice(["float32", "float64"]), default="float32", help="sampling precision")
-@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="override a size, constant or spec path")
+@set_option
 @out_option
 @plot_option
 @notation_option

@@ -12,6 +12,9 @@ Layout (R rows, n_max the largest order, d the input dimension)::
                                                 (row)   whether the optional columns exist (None is kept
                                                         apart from NaN, which is a value: k̂ not computable)
 
+Attributes: the provenance (``nnft.results.provenance``), ``notes``, and ``neurons`` (the neurons drawn
+for the G_c_neuron column; absent when there is none or it was not recorded).
+
 z columns are derived (``nnft.stats.zscore``, NaN where there is none) and recomputed on loading.
 Row fields this module does not know (added later to :class:`~nnft.study.Row`, e.g. the kind of
 theory and its allowance) are kept as packed JSON text in ``row_extra`` (what loading reads) and,
@@ -33,7 +36,7 @@ from nnft.results.provenance import provenance, theory_of
 KIND = "Report"
 _KNOWN_ROW = {"order", "points", "full", "connected", "exact_full", "exact_connected", "neuron_connected",
               "khat_full", "khat_connected", "error_bar_infinite"}
-_KNOWN_REPORT = {"theory", "model", "samples", "seed", "rows", "notes"}
+_KNOWN_REPORT = {"theory", "model", "samples", "seed", "rows", "notes", "neurons"}
 
 
 def _nan(v):
@@ -99,6 +102,8 @@ def to_dataset(report, **known):
     ds.attrs.update(nnft_result=KIND, **provenance(report.theory, seed=report.seed, samples=report.samples,
                                                    blocks=blocks, **known))
     ds.attrs["notes"] = pack(list(report.notes))
+    if getattr(report, "neurons", None) is not None:      # neurons drawn for the G_c_neuron column
+        ds.attrs["neurons"] = int(report.neurons)
     rep_extra = {f.name: getattr(report, f.name) for f in dataclasses.fields(report) if f.name not in _KNOWN_REPORT}
     if rep_extra:
         ds.attrs["report_extra"] = pack(rep_extra)
@@ -168,6 +173,7 @@ def from_dataset(ds):
     model = SavedModel(theory, ns, unpack(ds.attrs["structure_notes"]), unpack(ds.attrs["phi_moments"]))
     extra = unpack(ds.attrs["report_extra"]) if "report_extra" in ds.attrs else {}
     rep_fields = {f.name for f in dataclasses.fields(Report)}
+    neurons = int(ds.attrs["neurons"]) if "neurons" in ds.attrs else None     # absent: not recorded / no column
     return Report(theory=theory, model=model, samples=int(ds.attrs["samples"]), seed=int(ds.attrs["seed"]),
-                  rows=rows, notes=list(unpack(ds.attrs["notes"])),
+                  rows=rows, notes=list(unpack(ds.attrs["notes"])), neurons=neurons,
                   **{k: v for k, v in extra.items() if k in rep_fields})

@@ -9,9 +9,10 @@ Layout: the :mod:`nnft.results.report` layout of every value stacked along a lea
                            (after the override) and sha256 among them
     attrs    swept (the name), values (packed, types kept), and the provenance of the first value
              (``spec``/``spec_sha256`` are the first value's; every value's are in ``report_attrs``)
-    samples, seed, blocks (sweep)   only when they differ between values (a sweep over
-             ``study.samples`` or ``study.seed``): then each value's, and no top-level attribute of
-             that name claims one value for all (the ``per_value`` attribute lists them)
+    samples, seed, blocks, neurons (sweep)   only when they differ between values (a sweep over
+             ``study.samples`` or ``study.seed``; neurons drawn, rounded up to whole networks, when
+             the neuron's law depends on the swept width): then each value's (-1: none), and no
+             top-level attribute of that name claims one value for all (``per_value`` lists them)
 
 Every value's report must have the same rows (the same point tuples and orders), as a Sweep's do.
 """
@@ -25,7 +26,7 @@ from nnft.results.files import pack, unpack
 
 KIND = "Sweep"
 #: provenance that may differ between the values of a sweep (stored per value when it does)
-PER_VALUE = ("samples", "seed", "blocks")
+PER_VALUE = ("samples", "seed", "blocks", "neurons")
 
 
 def to_dataset(sweep, **known):

@@ -17,63 +17,59 @@ The public names of spec loading are importable from here (``nnft.spec.load.ship
 from __future__ import annotations
 
 import math
-import re
+import types
+import typing
 from pathlib import Path
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from nnft.errors import InputError, SpecError, did_you_mean, format_path, suggest
 from nnft.spec.extends import (_REPLACE_KEYS, MAX_EXTENDS, expand, inherited_from, leaves, merge,  # noqa: F401
                                present, private_source, redact_inherited)
 from nnft.spec.models import Theory
-from nnft.spec.read import MAX_FILE_BYTES, MAX_NESTING, SUFFIXES, parse_text, read_mapping  # noqa: F401
+from nnft.spec.read import (MAX_FILE_BYTES, MAX_NESTING, MAX_VALUE_CHARS, SUFFIXES, parse_flow,  # noqa: F401
+                            parse_text, parse_word, read_mapping)
 from nnft.spec.resolve import MAX_NAME_CHARS, SHIPPED, resolve, resolve_parent, shipped_specs  # noqa: F401
+from nnft.spec.study import Points
+from nnft.spec.train import Train
 from nnft.spec.validation import to_spec_error
 
 
 #: top-level blocks whose keys are names the spec declares: a dotted override may set only a declared
 #: name there (``constants.C_W``), never add one (a typo would otherwise add an unused entry)
 _NAMED_BLOCKS = ("dims", "constants", "params", "define")
-#: a number in the spec's own notation (no eval): an integer, or a decimal/scientific float
-_INT = re.compile(r"[+-]?[0-9]{1,18}")
-_FLOAT = re.compile(r"[+-]?([0-9]+\.?[0-9]*([eE][+-]?[0-9]{1,3})?|\.[0-9]+([eE][+-]?[0-9]{1,3})?)")
-#: longest override name or value text accepted
+#: longest override name or value text accepted (a list or mapping: ``nnft.spec.read.MAX_VALUE_CHARS``)
 MAX_OVERRIDE_CHARS = 200
+#: keys of one block that exclude each other: an override of one drops the spec's other (the override
+#: replaces what the spec says, as editing the file would), unless the same call overrides both
+_EXCLUSIVE = ((Train, {"target": "targets", "targets": "target"}), (Points, {"line": "list", "list": "line"}))
 
 
 def parse_value(text: str, name: str = "value") -> object:
     """The value an override's text names, read in the spec's own notation (nothing is evaluated):
-    an integer (``64``), a float (``0.9``, ``1e5``), ``true``/``false``, a YAML flow list or mapping
-    (``[2, 4]``, read by the safe spec reader of :mod:`nnft.spec.read`), or else the text itself.
+    an integer (``64``), a float (``0.9``, ``1e5``), ``true``/``false``, a list or mapping written on
+    one line (``[0.1, 0.2]``, ``[[0.1], [0.2]]``, ``{list: [[0.1]]}``, read by
+    :func:`nnft.spec.read.parse_flow`), or else the text itself.
 
     Raises:
-      SpecError: empty text, text with a newline, a non-finite number, or a list/mapping the safe
-        reader refuses.
+      SpecError: empty text, text with a newline, a value too long, a non-finite number, or a
+        malformed list/mapping (naming ``name``, the column, what is allowed and the fix).
     """
     if not isinstance(text, str):
         return text
     t = text.strip()
     if not t:
         raise SpecError("empty value", field=name, allowed="a number, e.g. 0.9")
+    if t[0] in "[{":
+        return parse_flow(t, name)
     if len(t) > MAX_OVERRIDE_CHARS or "\n" in t or "\r" in t:
         raise SpecError(f"a value is one line of at most {MAX_OVERRIDE_CHARS} characters", field=name)
-    if _INT.fullmatch(t):
-        return int(t)
-    if _FLOAT.fullmatch(t):
-        v = float(t)
-        if not math.isfinite(v):
-            raise SpecError("non-finite number", field=name, got=t, allowed="finite numbers")
-        return v
-    if t in ("true", "false"):
-        return t == "true"
-    if t[0] in "[{":
-        return parse_text("value: " + t, "yaml", source="--set")["value"]
-    return t
+    return parse_word(t, name)
 
 
 def split_values(text: str, name: str = "value") -> list[str] | None:
-    """The items of a comma list (``0.9,1.0,1.1``: a sweep), or None when ``text`` is one value (a YAML
-    flow list ``[2, 4]`` or mapping is one value).
+    """The items of a comma list (``0.9,1.0,1.1``: a sweep), or None when ``text`` is one value (text
+    starting with ``[`` or ``{`` is one list or mapping, :func:`parse_value`, whatever commas it holds).
 
     Raises:
       SpecError: an empty item (``0.9,,1.0`` or a trailing comma).
@@ -191,6 +187,48 @@ def _flatten(data: dict, overrides: dict) -> dict:
     return out
 
 
+def _unwrap(tp: object) -> object:
+    """``X`` of ``Annotated[X, ...]``, ``X | None`` and ``Optional[X]`` (anything else as it is)."""
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(tp) if a is not type(None)]
+            if len(args) != 1:
+                return tp
+            tp = args[0]
+        else:
+            return tp
+
+
+def _model_at(path: tuple[str, ...]) -> object:
+    """The type of the spec's models at ``path`` (``("train", "inputs")`` -> Points), None where the
+    models do not say (an unknown key, a union of several models)."""
+    tp: object = Theory
+    for key in path:
+        tp = _unwrap(tp)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            field = tp.model_fields.get(key)
+            if field is None:
+                return None
+            tp = field.annotation
+        elif typing.get_origin(tp) is dict:
+            tp = typing.get_args(tp)[1]
+        else:
+            return None
+    return _unwrap(tp)
+
+
+def _without(node: object, path: tuple[str, ...], key: str) -> object:
+    """A copy of ``node`` without ``key`` in the mapping at ``path`` (``node`` itself if it has none)."""
+    if not path:
+        return {k: v for k, v in node.items() if k != key} if isinstance(node, dict) and key in node else node
+    if isinstance(node, dict) and path[0] in node:
+        return {**node, path[0]: _without(node[path[0]], path[1:], key)}
+    return node
+
+
 def _get(node: object, path: tuple[str, ...]) -> object:
     for key in path:
         node = node[int(key)] if isinstance(node, list) else node[key]
@@ -203,19 +241,31 @@ def apply_overrides(data: dict, overrides: dict, source: str = "<dict>") -> dict
     :func:`parse_value`. Sizes must be integers (an integral float such as 4.0 is read as 4) and constants numbers; every other value is checked
     by the spec's own models when the result is validated.
 
-    A mapping given to a block (``{"study": {"seed": 3}}``) is the dotted paths below it.
+    A mapping given to a block (``{"study": {"seed": 3}}``) is the dotted paths below it. A list given
+    where the spec takes a points block (``study.points``, ``train.inputs``, ``train.test``) is that
+    block's ``list``. A value of one of two keys that exclude each other replaces the spec's other
+    (``train.targets`` drops ``train.target``, a points block's ``list`` drops its ``line``; both given:
+    the models refuse them).
 
     Example: ``apply_overrides(data, {"N": 64, "C_W": 0.9, "study.samples": "1e5"})``.
 
     Raises:
       SpecError: an unknown name, a size that is not an integer, a constant that is not a number.
     """
-    for name, raw in _flatten(data, overrides).items():
+    flat = _flatten(data, overrides)
+    given = {tuple(n.split(".")) for n in flat}
+    for name, raw in flat.items():
         path = override_path(data, name, source)
         try:
             value = parse_value(raw, name) if isinstance(raw, str) else raw
         except SpecError as err:
             raise err.with_location(file=source) from None   # located in the spec it overrides
+        if isinstance(value, list) and _model_at(path) is Points:
+            value = {"list": value}              # a bare point list where the spec takes a points block
+        parent = _model_at(path[:-1]) if len(path) > 1 else None
+        other = next((keys.get(path[-1]) for model, keys in _EXCLUSIVE if parent is model), None)
+        if other is not None and (*path[:-1], other) not in given:
+            data = _without(data, path[:-1], other)      # train.targets replaces the spec's train.target
         if path[0] == "dims" and len(path) == 2 and isinstance(value, float) and value.is_integer():
             value = int(value)                   # 4.0 is the size 4, as "4" and "4e0" are
         if path[0] == "dims" and len(path) == 2 and not (isinstance(value, int) and not isinstance(value, bool)):

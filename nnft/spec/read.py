@@ -6,12 +6,18 @@ Spec files are untrusted input:
   objects, anchors and aliases (no alias bombs), merge keys, non-scalar and duplicate keys;
 - JSON duplicate keys, NaN/inf anywhere, and nesting deeper than :data:`MAX_NESTING` are refused;
 - every refusal is a :class:`~nnft.errors.SpecError` naming the file and, where there is one, the field.
+
+One value given on the command line (``--set NAME=VALUE``) is read here too, by our own grammar
+(:func:`parse_word`, :func:`parse_flow`): numbers in the spec's notation, ``true``/``false``, words, and
+lists and mappings of them (``[0.1, 0.2]``, ``[[0.1], [0.2]]``, ``{list: [[0.1]]}``), bounded in length,
+depth and items; nothing is evaluated.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -26,6 +32,16 @@ MAX_NESTING = 32
 #: libyaml when available (fast on adversarial input); both loaders construct plain data only
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".toml": "toml", ".json": "json"}
+#: a number in the spec's own notation (no eval): an integer, or a decimal/scientific float
+INT_RE = re.compile(r"[+-]?[0-9]{1,18}")
+FLOAT_RE = re.compile(r"[+-]?([0-9]+\.?[0-9]*([eE][+-]?[0-9]{1,3})?|\.[0-9]+([eE][+-]?[0-9]{1,3})?)")
+#: bounds of one command-line value written as a list or mapping: characters, nesting levels, items
+MAX_VALUE_CHARS = 65_536
+MAX_VALUE_DEPTH = 8
+MAX_VALUE_ITEMS = 16_384
+#: what a command-line value may be (the ``allowed`` of its errors)
+VALUE_ALLOWED = ("a number (0.9, 1e5), true/false, a word, or a list or mapping of them: [0.1, 0.2], "
+                 "[[0.1], [0.2]], {list: [[0.1]]}")
 
 
 def read_mapping(path: Path) -> dict:
@@ -206,3 +222,187 @@ def _check_numbers(node: Any, source: str, path: tuple) -> None:
     elif isinstance(node, list):
         for i, v in enumerate(node):
             _check_numbers(v, source, path + (i,))
+
+
+def parse_word(word: str, name: str = "value") -> int | float | bool | str:
+    """One word of a command-line value: an integer (``64``), a float (``0.9``, ``1e5``), ``true`` /
+    ``false``, or else the text itself (a name or an expression, read where it is used).
+
+    Raises:
+      SpecError: a number that overflows to ±inf (``1e999``).
+    """
+    if INT_RE.fullmatch(word):
+        return int(word)
+    if FLOAT_RE.fullmatch(word):
+        v = float(word)
+        if not math.isfinite(v):
+            raise SpecError("non-finite number", field=name, got=word, allowed="finite numbers")
+        return v
+    if word in ("true", "false"):
+        return word == "true"
+    return word
+
+
+def parse_flow(text: str, name: str = "value") -> list | dict:
+    """A list or mapping written on one line, read by our own grammar (nothing is evaluated)::
+
+        value   := list | mapping | word | 'text' | "text"
+        list    := '[' [value (',' value)*] ']'
+        mapping := '{' [key ':' value (',' key ':' value)*] '}'
+
+    A word is any text without ``, [ ] { } :`` or quotes, stripped and read by :func:`parse_word`
+    (``[N, d]`` is two names, ``[0.1, 1e-3]`` two numbers); quoted text stays text. At most
+    :data:`MAX_VALUE_CHARS` characters, :data:`MAX_VALUE_DEPTH` nested levels and
+    :data:`MAX_VALUE_ITEMS` items.
+
+    Args:
+      text: the value, starting with ``[`` or ``{``.
+      name: what the value is given to (named in errors), e.g. ``train.targets``.
+
+    Returns:
+      The list or mapping (plain Python data; the spec's models validate it where it is used).
+
+    Raises:
+      SpecError: naming ``name``, the column, what is allowed and the fix (an unclosed bracket, an
+        empty item, text after the value, a missing ':', a duplicate key, a bound exceeded).
+
+    Source: not from a paper: the command-line value grammar (docs/spec-language.md).
+    """
+    t = text.strip()
+    if len(t) > MAX_VALUE_CHARS:
+        raise SpecError(f"a list or mapping value has {len(t)} characters (at most {MAX_VALUE_CHARS})", field=name,
+                        allowed=VALUE_ALLOWED, hint="write a value this long in the spec file")
+    if "\n" in t or "\r" in t:
+        raise SpecError("a value is one line", field=name, allowed=VALUE_ALLOWED,
+                        hint="write the list on one line (or in the spec file)")
+    if not t or t[0] not in "[{":
+        raise SpecError("a list starts with '[' and a mapping with '{'", field=name, got=t[:80], allowed=VALUE_ALLOWED)
+    reader = _Flow(t, name)
+    value = reader.value(0)
+    reader.skip()
+    if reader.pos < len(t):
+        rest = t[reader.pos:]
+        hint = ("one --set gives one value; a comma list of lists is not a sweep (a sweep NAME=v1,v2 takes "
+                "numbers or words): run one command per list" if rest.lstrip().startswith(",") else
+                "remove the text after the closing bracket, or quote a word that holds brackets")
+        reader.fail(f"text after the end of the {'list' if t[0] == '[' else 'mapping'}: {rest[:30]!r}", reader.pos,
+                    hint)
+    return value
+
+
+class _Flow:
+    """The reader of :func:`parse_flow` (recursive descent, at most :data:`MAX_VALUE_DEPTH` deep)."""
+
+    STOP = frozenset(",[]{}:\"'")
+
+    def __init__(self, text: str, name: str):
+        self.text, self.name, self.pos, self.items = text, name, 0, 0
+
+    def fail(self, message: str, at: int, hint: str | None = None):
+        t = self.text
+        raise SpecError(f"{message} (column {at + 1})", field=self.name, got=t if len(t) <= 80 else t[:77] + "...",
+                        allowed=VALUE_ALLOWED, hint=hint)
+
+    def skip(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos] in " \t":
+            self.pos += 1
+
+    def unclosed(self, start: int):
+        close = "]" if self.text[start] == "[" else "}"
+        self.fail(f"the {'list' if close == ']' else 'mapping'} opened at column {start + 1} is not closed",
+                  len(self.text), f"end it with '{close}', e.g. " + ("[0.1, 0.2]" if close == "]" else "{list: [[0.1]]}"))
+
+    def value(self, depth: int):
+        self.skip()
+        c = self.text[self.pos]                       # callers check there is one
+        self.items += 1
+        if self.items > MAX_VALUE_ITEMS:
+            self.fail(f"more than {MAX_VALUE_ITEMS} items", self.pos, "write a value this long in the spec file")
+        if c in "[{":
+            if depth >= MAX_VALUE_DEPTH:
+                self.fail(f"lists and mappings nested deeper than {MAX_VALUE_DEPTH} levels", self.pos,
+                          "write a value this deep in the spec file")
+            return self.sequence(depth + 1) if c == "[" else self.mapping(depth + 1)
+        if c in "\"'":
+            return self.quoted()
+        if c in ",]}:":
+            self.fail(f"unexpected {c!r}", self.pos, "remove it, or quote a word that holds it")
+        at = self.pos
+        word = self.word()
+        try:
+            return parse_word(word, self.name)
+        except SpecError as err:
+            self.fail(f"{err.message} {word[:30]!r}", at, "a float is at most about 1.8e308: write a finite number")
+
+    def word(self) -> str:
+        start = self.pos
+        while self.pos < len(self.text) and self.text[self.pos] not in self.STOP:
+            self.pos += 1
+        return self.text[start:self.pos].strip()
+
+    def quoted(self) -> str:
+        q, start = self.text[self.pos], self.pos
+        end = self.text.find(q, start + 1)
+        if end < 0:
+            self.fail(f"the quote {q} opened at column {start + 1} is not closed", len(self.text), f"end it with {q}")
+        self.pos = end + 1
+        return self.text[start + 1:end]
+
+    def item_start(self, start: int, close: str, what: str) -> None:
+        """Before an item: the text goes on, and does not start with a separator."""
+        self.skip()
+        if self.pos >= len(self.text):
+            self.unclosed(start)
+        if self.text[self.pos] in "," + close:
+            self.fail(f"empty item in the {what}", self.pos, "remove the extra comma")
+
+    def after_item(self, start: int, close: str, what: str) -> bool:
+        """After an item: True at the closing bracket (consumed), False after a comma (consumed)."""
+        self.skip()
+        if self.pos >= len(self.text):
+            self.unclosed(start)
+        c = self.text[self.pos]
+        self.pos += 1
+        if c == close:
+            return True
+        if c != ",":
+            self.fail(f"expected ',' or '{close}' after an item of the {what}, got {c!r}", self.pos - 1,
+                      "separate items with commas; quote a word that holds brackets, colons or commas")
+        return False
+
+    def sequence(self, depth: int) -> list:
+        start, out = self.pos, []
+        self.pos += 1
+        self.skip()
+        if self.text.startswith("]", self.pos):
+            self.pos += 1
+            return out
+        while True:
+            self.item_start(start, "]", "list")
+            out.append(self.value(depth))
+            if self.after_item(start, "]", "list"):
+                return out
+
+    def mapping(self, depth: int) -> dict:
+        start, out = self.pos, {}
+        self.pos += 1
+        self.skip()
+        if self.text.startswith("}", self.pos):
+            self.pos += 1
+            return out
+        while True:
+            self.item_start(start, "}", "mapping")
+            at = self.pos
+            key = self.quoted() if self.text[at] in "\"'" else self.word()
+            if not key:
+                self.fail("a mapping key is empty", at, "write {key: value}")
+            self.skip()
+            if not self.text.startswith(":", self.pos):
+                self.fail(f"expected ':' after the key {key[:30]!r}", self.pos, "write {key: value}")
+            self.pos += 1
+            if key in out:
+                self.fail(f"duplicate key {key[:30]!r}", at, "each key may appear once in a mapping")
+            self.item_start(start, "}", "mapping")
+            out[key] = self.value(depth)
+            if self.after_item(start, "}", "mapping"):
+                return out
