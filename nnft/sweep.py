@@ -121,6 +121,11 @@ class Sweep(TextTable):
         seeds = list(dict.fromkeys(r.seed for r in self.reports))
         many = f"{samples[0]} networks per value" if len(samples) == 1 else \
             f"networks vary by value ({', '.join(map(str, samples))})"
+        neurons = list(dict.fromkeys(r.neurons for r in self.reports if r.neurons))
+        if len(neurons) == 1:
+            many += f", {neurons[0]} neurons (neuron level)"
+        elif neurons:
+            many += f", neurons vary by value ({', '.join(map(str, neurons))})"
         if len(seeds) > 1:
             return f"{many}, seed varies ({', '.join(map(str, seeds))}): independent draws, errors independent across values"
         return f"{many}, seed {seeds[0]} at every value (common random numbers: errors are correlated across values)"

@@ -143,6 +143,21 @@ def _header(table: str) -> str:
     return next(ln for ln in table.splitlines() if "networks" in ln)
 
 
+def test_sweep_header_names_the_neurons_once_or_by_value(one_report):
+    """A sweep's header says the neuron count of its neuron-level column as the run header does: once
+    when every value drew the same number, by value when they differ, not at all without the column."""
+    from dataclasses import replace
+
+    from nnft.sweep import Sweep
+    r = one_report
+    same = Sweep("study.seed", [1, 2], [replace(r, seed=1, neurons=1000), replace(r, seed=2, neurons=1000)])
+    assert "100 networks per value, 1000 neurons (neuron level), seed varies" in same.table()
+    differ = Sweep("N", [4, 8], [replace(r, neurons=1000), replace(r, neurons=1024)])
+    assert "neurons vary by value (1000, 1024)" in differ.table()
+    none = Sweep("study.seed", [1, 2], [replace(r, seed=1), replace(r, seed=2)])
+    assert "neurons" not in none.table().splitlines()[1]
+
+
 def test_run_header_names_the_neurons_of_the_neuron_level_column(tmp_path):
     """``nnft run`` without --neurons draws the default 10⁶ neurons (cos_net's neuron law does not depend
     on N: networks of width 64, 15625 of them, exactly 10⁶); the header and the saved attributes say so."""

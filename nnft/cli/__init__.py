@@ -5,13 +5,14 @@
              [--devices N] [--checkpoint FILE [--resume]] [--quiet]
     nnft check SPEC [--only translation,z2,cluster,reflection_positivity] [--samples 50000] [--plot FILE.png]
     nnft perturb SPEC [--lambdas 0.01,0.1,1] [--samples 100000] [--seed 0] [--points "0;0.5"] [--set N=10]
+    nnft train SPEC [--networks 1024] [--steps 200] [--checkpoint FILE [--resume]] [--quiet]
     nnft local SPEC "d0 phi(0.3,-0.2) * d0 phi(-0.1,0.4)" "phi[1](0.2)" "(dphi)^2(0,0)"   # local operators
     nnft show FILE                      # the table of a result saved with --out FILE.nc / FILE.json
     nnft schema
     nnft specs
     nnft [--coordinator HOST:PORT --num-processes N --process-id I | --distributed] run ...
 
-The sampling commands (run, check, perturb, local, spectrum, posterior; run also for a ``--set`` sweep) take ``--devices N`` (local devices; default all),
+The sampling commands (run, check, perturb, local, spectrum, posterior; run also for a ``--set`` sweep) and train take ``--devices N`` (local devices; default all),
 ``--checkpoint FILE`` / ``--resume`` (save and continue long runs, bitwise the same result) and
 ``--quiet`` (no progress bar; it is shown only on a terminal anyway) and ``--out FILE`` (save the
 result with its provenance as netCDF-4 ``.nc`` or JSON ``.json``, checked before sampling). Ctrl-C during a run with a

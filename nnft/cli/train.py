@@ -15,15 +15,14 @@ import time
 
 import click
 
-from nnft.cli.invocation import LOADED, execution, load_theory, parse_sets, require_checkpoint, result
+from nnft.cli.invocation import LOADED, execution, load_theory, parse_sets, require_checkpoint, result, set_option
 from nnft.cli.plotting import plot_option, write_plot
 from nnft.inputs import MAX_CHUNK, MAX_SEED
 
 
 @click.command("train")
 @click.argument("spec")
-@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
-              help="override a size, a constant or a dotted spec path (repeatable; a comma list sweeps one name)")
+@set_option(sweeps=True)
 @click.option("--networks", type=click.IntRange(4, 10_000_000), help="ensemble size (default: train.networks)")
 @click.option("--seed", type=click.IntRange(0, MAX_SEED), help="PRNG seed (default: train.seed)")
 @click.option("--steps", type=click.IntRange(0, 1_000_000), help="gradient steps (default: train.steps)")
