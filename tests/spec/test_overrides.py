@@ -14,6 +14,16 @@ from nnft.spec.load import parse_value, read_mapping, resolve, split_values
 PTS = [[0.0, 0.0], [0.5, 0.0]]
 
 
+def _one_line_error(args: list[str], words) -> None:
+    """``nnft ARGS`` fails with one line "error: ..." holding every word, exit status 2, no traceback."""
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 2, r.output
+    lines = [ln for ln in r.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in r.output, r.output
+    for w in words:
+        assert w in r.output, r.output
+
+
 def _edited(**changes):
     """cos_net's mapping with blocks edited by hand."""
     data = read_mapping(resolve("cos_net"))
@@ -111,12 +121,7 @@ def test_cli_bad_set_is_one_line_exit_2(sets, words):
     args = ["validate", "tanh_mlp"]
     for s in sets:
         args += ["--set", s]
-    r = CliRunner().invoke(main, args)
-    assert r.exit_code == 2, r.output
-    lines = [ln for ln in r.output.splitlines() if ln.strip()]
-    assert len(lines) == 1 and "Traceback" not in r.output, r.output
-    for w in words:
-        assert w in r.output, r.output
+    _one_line_error(args, words)
 
 
 def test_cli_set_constant_and_path():
@@ -254,12 +259,7 @@ def test_cli_malformed_list_is_one_line_exit_2_on_every_command(tmp_path, comman
     import yaml
     path = tmp_path / "erf_train.yaml"
     path.write_text(yaml.safe_dump(_train_spec()))
-    r = CliRunner().invoke(main, [command, str(path), "--set", f"train.targets={value}"])
-    assert r.exit_code == 2, r.output
-    lines = [ln for ln in r.output.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in r.output, r.output
-    for w in words:
-        assert w in r.output, r.output
+    _one_line_error([command, str(path), "--set", f"train.targets={value}"], words)
 
 
 @pytest.mark.parametrize("sets, words", [
@@ -275,12 +275,7 @@ def test_cli_list_where_a_scalar_is_expected_is_one_line_exit_2(tmp_path, sets, 
     args = ["validate", str(path)]
     for s in sets:
         args += ["--set", s]
-    r = CliRunner().invoke(main, args)
-    assert r.exit_code == 2, r.output
-    lines = [ln for ln in r.output.splitlines() if ln.strip()]
-    assert len(lines) == 1 and "Traceback" not in r.output, r.output
-    for w in words:
-        assert w in r.output, r.output
+    _one_line_error(args, words)
 
 
 def test_cli_accepts_lists(tmp_path):
