@@ -125,6 +125,18 @@ def process_count() -> int:
     return jax.process_count()
 
 
+def block_owners(n_blocks: int, n_processes: int):
+    """The process that computes each jackknife block of a multi-process run: process p of P takes the
+    whole blocks [p·K//P, (p+1)·K//P) (K = ``n_blocks``), as ``nnft.sample.iid.stream`` splits them.
+
+    Returns:
+      int64 array of shape (K,): the owner of block b (all 0 for one process).
+    """
+    import numpy as np
+    return np.array([p for p in range(n_processes) for _ in range(p * n_blocks // n_processes,
+                                                                   (p + 1) * n_blocks // n_processes)], np.int64)
+
+
 def init_distributed(coordinator: str | None = None, num_processes: int | None = None,
                      process_id: int | None = None, timeout: float | None = None) -> tuple[int, int]:
     """Join a multi-process run with ``jax.distributed.initialize``; call it before any other JAX work.
@@ -258,7 +270,8 @@ def allgather(arrays: dict):
     as_bytes = {k: v.reshape(-1).view(np.uint8) for k, v in raw.items()}
     with jax.enable_x64(True), _stdout_to_stderr():
         got = multihost_utils.process_allgather(as_bytes)
-    return {k: np.asarray(got[k]).view(raw[k].dtype).reshape((-1,) + raw[k].shape) for k in names}
+    # (processes, ...) from the leading axis, not -1: an empty array (e.g. no tail buffers) has no size to infer it
+    return {k: np.asarray(got[k]).view(raw[k].dtype).reshape((np.shape(got[k])[0],) + raw[k].shape) for k in names}
 
 
 _GLOO_QUIET: dict = {}

@@ -7,6 +7,10 @@ time-dependent statistics beside the infinite-width linearised theory (docs/trai
 
 ``--checkpoint FILE`` saves the training every few seconds (``NNFT_CHECKPOINT_SECONDS``) and at its end;
 ``--resume`` continues it, bitwise as a run never interrupted (a sweep is one file, one section per value).
+
+With ``nnft --coordinator HOST:PORT --num-processes P --process-id I train ...`` (or ``--distributed``) each
+process trains the networks of its own jackknife blocks; every process gets the same numbers, process 0
+prints them and writes ``--out``/``--plot``, and each process checkpoints to ``FILE.<I>-of-<P>``.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import time
 
 import click
 
-from nnft.cli.invocation import LOADED, execution, load_theory, parse_sets, require_checkpoint, result, set_option
+from nnft.cli.invocation import LOADED, RUN, execution, load_theory, parse_sets, require_checkpoint, result, set_option
 from nnft.cli.plotting import plot_option, write_plot
 from nnft.inputs import MAX_CHUNK, MAX_SEED
 
@@ -50,7 +54,9 @@ def train(spec, sets, networks, seed, steps, chunk, dynamics, devices, checkpoin
     crash or Ctrl-C (status 130) --resume continues it with bitwise the numbers of a run never interrupted."""
     require_checkpoint(checkpoint, resume)              # one line, before anything is loaded
     from nnft.graph.compile import compile
-    from nnft.training.run import train as run_train
+    from nnft.training.run import refuse_other_process_count, train as run_train
+    if checkpoint is not None and resume:
+        refuse_other_process_count(checkpoint)          # files of another process count: one line, no warning
     if out is not None:
         from nnft.results.files import check_writable
         check_writable(out)
@@ -78,7 +84,7 @@ def train(spec, sets, networks, seed, steps, chunk, dynamics, devices, checkpoin
         r = run_train(compile(theory), dynamics=dynamics, devices=devices, **_given(theory, kw))
     result(r.table())
     wall = time.monotonic() - started
-    if out is not None:
+    if out is not None and RUN.get("process", 0) == 0:   # every process has the same numbers; process 0 writes
         from nnft.results import save
         save(r, out, theory=theory, wall_time_s=wall, devices=devs)
         click.echo(f"saved: {out}")

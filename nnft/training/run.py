@@ -5,17 +5,25 @@ says, and return the time-dependent statistics with standard errors beside the i
 A training can be checkpointed (``checkpoint=FILE``, ``nnft train --checkpoint FILE``, or the checkpoint of
 ``nnft.runtime.settings``): the block sums of the networks trained so far are one section of an
 ``nnft.checkpoint`` file, saved at chunk boundaries every ``NNFT_CHECKPOINT_SECONDS`` and at the end,
-and a resumed run continues at the next chunk, bitwise as a run never interrupted."""
+and a resumed run continues at the next chunk, bitwise as a run never interrupted.
+
+In a ``jax.distributed`` run (``nnft.runtime.init_distributed``) process p of P trains the networks of the
+whole jackknife blocks it owns (``nnft.runtime.block_owners``, the split of sampling), and the block sums
+are gathered as sampling gathers them (``nnft.sample.iid``), so every process returns bitwise the
+single-process result; each process checkpoints its own blocks (``FILE.<p>-of-<P>``)."""
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
+import re
 import time
 
 import numpy as np
 
+from nnft import runtime
 from nnft.errors import CheckpointError, SamplingError, SpecError
 from nnft.graph.compile import Model
 from nnft.stats import BlockSums
@@ -54,7 +62,10 @@ def train(model: Model, *, dynamics: str | None = None, devices: int | None = No
     Network i starts from network i of ``nnft.measure(model, ..., key=seed)`` (same dtype); the
     ensemble is trained vmapped in chunks of fixed shape; every number is the same for any chunk size.
     Chunk j runs on local device j mod D (D = ``devices``), every device the same compiled program, so
-    the numbers are also the same for any number of devices (tested bitwise for 1, 2 and 4).
+    the numbers are also the same for any number of devices (tested bitwise for 1, 2 and 4). In a
+    ``jax.distributed`` run process p of P trains only the networks of its whole jackknife blocks
+    (``nnft.runtime.block_owners``) and the block sums are gathered: every process returns bitwise the
+    single-process result, and a divergence in any process is raised, the same, by all of them.
 
     Args:
       model: a compiled model whose spec has a ``train:`` block (or give the block's fields here).
@@ -66,7 +77,7 @@ def train(model: Model, *, dynamics: str | None = None, devices: int | None = No
         ``NNFT_CHECKPOINT_SECONDS``, default 5, and at the end; ``nnft.checkpoint``); default: the checkpoint
         of ``nnft.runtime.settings`` (one section of it), else none.
       resume: continue from ``checkpoint``: bitwise the result of a run never interrupted, on any number
-        of devices.
+        of devices (and the same number of processes: each resumes its own ``FILE.<p>-of-<P>``).
       overrides: fields of the ``train:`` block (``lr=0.5``, ``steps=200``, ``networks=1024``, ``seed=1``,
         ``parameterisation="standard"``, ...).
 
@@ -82,16 +93,15 @@ def train(model: Model, *, dynamics: str | None = None, devices: int | None = No
         η_crit where the theory has it).
       InputError: ``devices`` is not in [1, local devices].
       CheckpointError: ``resume`` without a checkpoint; the checkpoint exists and ``resume`` is False; it
-        is of another run (the fields that differ are named) or damaged. All before any training.
+        is of another run (the fields that differ are named) or damaged; it was written by another number
+        of processes. All before any training.
       KeyboardInterrupt: Ctrl-C; with a checkpoint, it is written first (at the end of the chunk being read).
     """
     from collections import deque
 
     import jax
 
-    from nnft import runtime
-
-    from nnft.sample.iid import as_key
+    from nnft.sample.iid import as_key, blocks_of
     from nnft.training.dynamics import Layout, chunk_step, coordinates
     from nnft.training.result import Training
     from nnft.training.setup import resolve
@@ -139,22 +149,37 @@ def train(model: Model, *, dynamics: str | None = None, devices: int | None = No
     key = as_key(block.seed)
     dtype = {"float32": np.float32, "float64": np.float64}[block.dtype]
     block_of = (np.arange(n, dtype=np.int64) * K) // n                  # network i -> block i·K // n
+    # this process trains the networks [lo, hi) of its whole blocks (all of them in a single process)
+    n_proc, proc = runtime.process_count(), runtime.process_index()
+    owner = runtime.block_owners(K, n_proc)
+    mine = np.nonzero(owner == proc)[0]
+    bounds = blocks_of(n, K)
+    lo, hi = (bounds[mine[0]][0], bounds[mine[-1]][1]) if len(mine) else (0, 0)
     from nnft import checkpoint as checkpoints
+    if checkpoint is not None and resume:
+        refuse_other_process_count(checkpoint)
+    elif checkpoint is None and run.checkpoint is not None and run.checkpoint.resume:
+        own = run.checkpoint.path
+        refuse_other_process_count(own[:len(own) - len(f".{proc}-of-{n_proc}")] if n_proc > 1 else own)
     ck = checkpoints.Checkpoint(checkpoint, resume=resume) if checkpoint is not None else run.checkpoint
     section = ck.open_section() if ck is not None else None
     fingerprint = _fingerprint(model, block, setup, dynamics, K) if ck is not None else None
-    done = 0                                                             # networks 0 … done−1 are in acc
+    done = lo                                                            # networks lo … done−1 are in acc
     if ck is not None:
-        done = _restore(ck, section, fingerprint, acc, n, chunk)
+        done = _restore(ck, section, fingerprint, acc, n, chunk, lo, hi)
 
     def snapshot() -> dict:
         return {"sums": acc.sums, "weights": acc.weights, "n": acc.n, "next": done}
 
-    bar_ctx = runtime.progress_bar(n - done, run.progress, f"{model.theory.name[:28]}: training")
+    failure = None
+    bar_ctx = runtime.progress_bar(hi - done, run.progress, f"{model.theory.name[:28]}: training")
     with jax.enable_x64(True), bar_ctx as bar, runtime.deferred_interrupt(ck is not None) as interrupt:
         step = chunk_step(model, setup, coords, chunk, dtype)
         keys = [jax.device_put(key, d) for d in devs]        # a committed key runs chunk j's step on device j mod D
-        starts = deque(range(done, n, chunk))   # a resumed run continues at a chunk boundary (chunk is fingerprinted)
+        # the chunks of a single-process run (starts 0, chunk, 2·chunk, …) that hold networks of [done, hi): a
+        # chunk across two processes' blocks is trained by both, each keeping its own networks; a resumed run
+        # continues at a chunk boundary (chunk is fingerprinted)
+        starts = deque(range(done - done % chunk, hi, chunk) if done < hi else ())
         pending: deque = deque()
         last_save = time.monotonic()
         while starts or pending:
@@ -167,26 +192,34 @@ def train(model: Model, *, dynamics: str | None = None, devices: int | None = No
             count = min(chunk, n - start)
             feats = np.asarray(out)[:count]
             finite = np.all(np.isfinite(feats), axis=1)
-            if not finite.all():
+            if not finite.all():              # the whole chunk is checked, so every process reports it alike
                 first = start + int(np.nonzero(~finite)[0][0])
-                hint = (f"; lr = {setup.lr:g} vs η_crit = {th.eta_crit:.4g} ({th.regime})" if th is not None else "")
-                raise SamplingError(f"training diverged: network {first} (and {int((~finite).sum()) - 1} more in its "
-                                    f"chunk) gave a non-finite output, loss or NTK{hint}; lower train.lr or steps")
-            blocks = block_of[start:start + count]
-            np.add.at(acc.sums, blocks, feats)
+                failure = (0, first, start, count, int((~finite).sum()), first)
+                break
+            a, b = max(start, lo), min(start + count, hi)         # this process's networks of the chunk
+            blocks = block_of[a:b]
+            np.add.at(acc.sums, blocks, feats[a - start:b - start])
             np.add.at(acc.weights, blocks, 1.0)
-            acc.n += count
-            done = start + count
+            acc.n += b - a
+            done = b
             if bar is not None:
-                bar.update(count)
+                bar.update(b - a)
             # a safe point: every network before ``done`` is in the sums, none after it
             if ck is not None and (interrupt.requested or time.monotonic() - last_save >= checkpoints.INTERVAL):
                 ck.save(section, fingerprint, snapshot())
                 last_save = time.monotonic()
             interrupt.check()
-        if ck is not None:
+        if ck is not None and failure is None:
             ck.save(section, fingerprint, snapshot())
             interrupt.check()                        # a Ctrl-C during the last chunk: saved, then raised
+    if n_proc > 1:           # every process's blocks, or the first failure in network order, on every process
+        from nnft.sample.iid import _combine
+        failure, _ = _combine(acc, [None, None], failure, owner, 0, 0)
+    if failure is not None:
+        _, first, _, _, n_bad, _ = failure
+        hint = (f"; lr = {setup.lr:g} vs η_crit = {th.eta_crit:.4g} ({th.regime})" if th is not None else "")
+        raise SamplingError(f"training diverged: network {first} (and {n_bad - 1} more in its chunk) gave a "
+                            f"non-finite output, loss or NTK{hint}; lower train.lr or steps")
     parts = layout.parts
 
     def part(m, name):
@@ -230,8 +263,9 @@ def _fingerprint(model: Model, block, setup, dynamics: str | None, n_blocks: int
     """What a checkpoint of a training must agree on to be continued: the theory without its ``train:``
     block (content hash), every field of the resolved block (``train.lr``, ``train.seed``,
     ``train.networks``, ``train.dtype``, ``train.chunk``, ...; long values by a hash), the learning rate
-    it resolves to, the dynamics of the theory beside it and the number of jackknife blocks K; not the
-    devices or processes, which do not change the numbers."""
+    it resolves to, the dynamics of the theory beside it and the number of jackknife blocks K; in a
+    multi-process run this process's index and the process count (its blocks), as sampling's; not the
+    devices, which do not change the numbers."""
     def digest(b: bytes) -> str:
         return hashlib.sha256(b).hexdigest()[:16]
 
@@ -245,12 +279,46 @@ def _fingerprint(model: Model, block, setup, dynamics: str | None, n_blocks: int
             continue
         text = json.dumps(value, sort_keys=True, separators=(",", ":"))
         out[f"train.{name}"] = text if len(text) <= 48 else f"{text[:24]}… #{digest(text.encode())}"
+    if runtime.process_count() > 1:
+        out["processes"] = f"{runtime.process_index()} of {runtime.process_count()}"
     return out
 
 
-def _restore(ck, section: int, fingerprint: dict, acc: BlockSums, n: int, chunk: int) -> int:
-    """Load the saved block sums of ``section`` into ``acc``; the number of networks they hold (0 if the
-    file has no such section).
+#: a checkpoint file of one process of a multi-process run: ``FILE.<p>-of-<P>`` (``nnft.checkpoint``)
+_PROCESS_FILE = re.compile(r"\.(\d+)-of-(\d+)$")
+
+
+def refuse_other_process_count(path: str | os.PathLike) -> None:
+    """Before resuming ``path``: refuse when this run's file (``path``, or ``path.<p>-of-<P>`` with P
+    processes) is missing but a run of another number of processes left its files there (its blocks are
+    split otherwise; a resume would silently start afresh).
+
+    Raises:
+      CheckpointError: one line naming the process count the files were written with and what to do.
+    """
+    base = os.fspath(path)
+    n_proc = runtime.process_count()
+    own = base if n_proc == 1 else f"{base}.{runtime.process_index()}-of-{n_proc}"
+    if os.path.exists(own):
+        return
+    counts = set()
+    if n_proc > 1 and os.path.isfile(base):
+        counts.add(1)
+    for other in glob.glob(glob.escape(base) + ".*-of-*"):
+        m = _PROCESS_FILE.search(other[len(base):])
+        if m is not None and m.start() == 0 and int(m.group(2)) != n_proc:
+            counts.add(int(m.group(2)))
+    if counts:
+        q = min(counts)
+        how = "one process" if q == 1 else f"{q} processes (--num-processes {q})"
+        raise CheckpointError(f"checkpoint {base} was written by a run of {q} process{'es' if q > 1 else ''}, "
+                              f"this one has {n_proc}: resume it with {how}, or start afresh without --resume "
+                              "and another checkpoint file")
+
+
+def _restore(ck, section: int, fingerprint: dict, acc: BlockSums, n: int, chunk: int, lo: int, hi: int) -> int:
+    """Load the saved block sums of ``section`` into ``acc`` (this process trains networks [lo, hi)); the
+    next network to train (``lo`` if the file has no such section).
 
     Raises:
       CheckpointError: the section is of another run (naming the fields that differ), or its arrays or
@@ -258,12 +326,12 @@ def _restore(ck, section: int, fingerprint: dict, acc: BlockSums, n: int, chunk:
     """
     state = ck.restore(section, fingerprint)
     if state is None:
-        return 0
+        return lo
     ck.check_shapes(section, state, {"sums": acc.sums.shape, "weights": acc.weights.shape})
     done = state["next"]
-    fits = 0 <= done <= n and state["n"] == done and (done % chunk == 0 or done == n)
-    K = len(acc.weights)                       # a network count per block as the first ``done`` networks give
-    counts = np.bincount((np.arange(done, dtype=np.int64) * K) // n, minlength=K) if fits else None
+    fits = lo <= done <= hi and state["n"] == done - lo and (done % chunk == 0 or done == hi)
+    K = len(acc.weights)                       # a network count per block as the networks lo … done−1 give
+    counts = np.bincount((np.arange(lo, done, dtype=np.int64) * K) // n, minlength=K) if fits else None
     extra = state["weights2"] is not None or state["top_pos"] is not None      # a sampling stream's arrays
     if not fits or extra or not np.array_equal(state["weights"], counts):
         raise CheckpointError(f"checkpoint {ck.path} (stream {section}) is damaged: its position {done} "
@@ -271,5 +339,5 @@ def _restore(ck, section: int, fingerprint: dict, acc: BlockSums, n: int, chunk:
                               f"of {chunk}")
     acc.sums[...] = state["sums"]
     acc.weights[...] = state["weights"]
-    acc.n = done
+    acc.n = done - lo
     return done
