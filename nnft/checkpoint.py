@@ -13,8 +13,10 @@ In a multi-process run each process keeps its own file, ``FILE.<process>-of-<cou
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
+import re
 import tempfile
 import warnings
 import zipfile
@@ -38,6 +40,33 @@ INTERVAL = _interval()
 _ARRAYS = ("sums", "weights", "weights2", "top_pos", "top_neg")
 
 
+#: a checkpoint file of one process of a multi-process run: ``FILE.<p>-of-<P>``
+_PROCESS_FILE = re.compile(r"\.(\d+)-of-(\d+)$")
+
+
+def _refuse_other_process_count(base: str, n_proc: int, own: str) -> None:
+    """Before a resume whose own file ``own`` is missing: refuse when a run of another number of processes
+    left its files at ``base`` (``base`` itself, or ``base.<p>-of-<P>``): resuming would silently start
+    afresh, since that run split its blocks otherwise.
+
+    Raises:
+      CheckpointError: one line naming the process count the files were written with and what to do.
+    """
+    counts = set()
+    if n_proc > 1 and os.path.isfile(base):
+        counts.add(1)
+    for other in glob.glob(glob.escape(base) + ".*-of-*"):
+        m = _PROCESS_FILE.fullmatch(other[len(base):])
+        if m is not None and int(m.group(2)) != n_proc:
+            counts.add(int(m.group(2)))
+    if counts:
+        q = min(counts)
+        how = "one process" if q == 1 else f"{q} processes (--num-processes {q})"
+        raise CheckpointError(f"checkpoint {base} was written by a run of {q} process{'es' if q > 1 else ''}, "
+                              f"this one has {n_proc}: resume it with {how}, or start afresh without --resume "
+                              "and another checkpoint file")
+
+
 class Checkpoint:
     """One checkpoint file, shared by the streams of one run (each takes the next section).
 
@@ -48,8 +77,9 @@ class Checkpoint:
 
     Raises:
       CheckpointError: ``path`` is not a usable file name (empty, a directory, its folder missing or not
-        writable), ``path`` exists and ``resume`` is False (it is never overwritten silently), or it
-        is not an nnft checkpoint. All before any sampling.
+        writable), ``path`` exists and ``resume`` is False (it is never overwritten silently), it
+        is not an nnft checkpoint, or ``resume`` is True and only a run of another number of processes
+        left its files at ``path`` (its blocks are split otherwise). All before any sampling.
     """
 
     def __init__(self, path: str | os.PathLike, *, resume: bool = False):
@@ -77,6 +107,7 @@ class Checkpoint:
                                       "(resume=True) if nnft wrote it, or remove it / choose another file")
             self.sections = _read(self.path)
         elif self.resume:
+            _refuse_other_process_count(base, n, self.path)
             warnings.warn(f"no checkpoint at {self.path} to resume: starting afresh (with several processes "
                           "each resumes its own FILE.<process>-of-<count>)", CheckpointWarning, stacklevel=3)
 

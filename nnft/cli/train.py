@@ -54,9 +54,7 @@ def train(spec, sets, networks, seed, steps, chunk, dynamics, devices, checkpoin
     crash or Ctrl-C (status 130) --resume continues it with bitwise the numbers of a run never interrupted."""
     require_checkpoint(checkpoint, resume)              # one line, before anything is loaded
     from nnft.graph.compile import compile
-    from nnft.training.run import refuse_other_process_count, train as run_train
-    if checkpoint is not None and resume:
-        refuse_other_process_count(checkpoint)          # files of another process count: one line, no warning
+    from nnft.training.run import train as run_train
     if out is not None:
         from nnft.results.files import check_writable
         check_writable(out)

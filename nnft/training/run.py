@@ -14,11 +14,9 @@ single-process result; each process checkpoints its own blocks (``FILE.<p>-of-<P
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import json
 import os
-import re
 import time
 
 import numpy as np
@@ -156,11 +154,6 @@ def train(model: Model, *, dynamics: str | None = None, devices: int | None = No
     bounds = blocks_of(n, K)
     lo, hi = (bounds[mine[0]][0], bounds[mine[-1]][1]) if len(mine) else (0, 0)
     from nnft import checkpoint as checkpoints
-    if checkpoint is not None and resume:
-        refuse_other_process_count(checkpoint)
-    elif checkpoint is None and run.checkpoint is not None and run.checkpoint.resume:
-        own = run.checkpoint.path
-        refuse_other_process_count(own[:len(own) - len(f".{proc}-of-{n_proc}")] if n_proc > 1 else own)
     ck = checkpoints.Checkpoint(checkpoint, resume=resume) if checkpoint is not None else run.checkpoint
     section = ck.open_section() if ck is not None else None
     fingerprint = _fingerprint(model, block, setup, dynamics, K) if ck is not None else None
@@ -283,37 +276,6 @@ def _fingerprint(model: Model, block, setup, dynamics: str | None, n_blocks: int
         out["processes"] = f"{runtime.process_index()} of {runtime.process_count()}"
     return out
 
-
-#: a checkpoint file of one process of a multi-process run: ``FILE.<p>-of-<P>`` (``nnft.checkpoint``)
-_PROCESS_FILE = re.compile(r"\.(\d+)-of-(\d+)$")
-
-
-def refuse_other_process_count(path: str | os.PathLike) -> None:
-    """Before resuming ``path``: refuse when this run's file (``path``, or ``path.<p>-of-<P>`` with P
-    processes) is missing but a run of another number of processes left its files there (its blocks are
-    split otherwise; a resume would silently start afresh).
-
-    Raises:
-      CheckpointError: one line naming the process count the files were written with and what to do.
-    """
-    base = os.fspath(path)
-    n_proc = runtime.process_count()
-    own = base if n_proc == 1 else f"{base}.{runtime.process_index()}-of-{n_proc}"
-    if os.path.exists(own):
-        return
-    counts = set()
-    if n_proc > 1 and os.path.isfile(base):
-        counts.add(1)
-    for other in glob.glob(glob.escape(base) + ".*-of-*"):
-        m = _PROCESS_FILE.search(other[len(base):])
-        if m is not None and m.start() == 0 and int(m.group(2)) != n_proc:
-            counts.add(int(m.group(2)))
-    if counts:
-        q = min(counts)
-        how = "one process" if q == 1 else f"{q} processes (--num-processes {q})"
-        raise CheckpointError(f"checkpoint {base} was written by a run of {q} process{'es' if q > 1 else ''}, "
-                              f"this one has {n_proc}: resume it with {how}, or start afresh without --resume "
-                              "and another checkpoint file")
 
 
 def _restore(ck, section: int, fingerprint: dict, acc: BlockSums, n: int, chunk: int, lo: int, hi: int) -> int:

@@ -54,3 +54,18 @@ def test_a_symbolic_link_is_written_through(tmp_path):
     ck = Checkpoint(link)
     ck.save(0, {"what": "test"}, {"sums": np.ones((1, 1)), "weights": np.ones(1), "n": 1, "next": 1})
     assert link.is_symlink() and (tmp_path / "real" / "t.ck").exists()
+
+
+def test_resume_of_another_process_count_is_refused_not_started_afresh(tmp_path):
+    """Only a two-process run's files FILE.<p>-of-2 are there: a one-process --resume is refused in one
+    line naming the count (it would otherwise warn and sample everything again); the twin, a file of
+    an unrelated name beside it, still warns and starts afresh."""
+    base = tmp_path / "run.ck"
+    for p in (0, 1):
+        (tmp_path / f"run.ck.{p}-of-2").write_bytes(b"")
+    with pytest.raises(CheckpointError, match=r"run\.ck was written by a run of 2 processes, this one has 1: "
+                                              r"resume it with 2 processes \(--num-processes 2\)"):
+        Checkpoint(base, resume=True)
+    (tmp_path / "other.ck.0-of-2x").write_bytes(b"")
+    with pytest.warns(CheckpointWarning, match="starting afresh"):
+        assert Checkpoint(tmp_path / "other.ck", resume=True).sections == {}
