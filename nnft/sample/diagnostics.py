@@ -2,9 +2,13 @@
 autocorrelation time and the warnings they raise (Vehtari, Gelman, Simpson, Carpenter & Bürkner,
 "Rank-normalization, folding, and localization: an improved R̂", Bayesian Analysis 16 (2021) 667).
 
-The potential scale reduction and the effective sample size are BlackJAX's
-(``blackjax.diagnostics``); this module ranks, splits and folds the traces around them and decides
-what to flag (:func:`diagnose`).
+The potential scale reduction and the effective sample size are the algorithms of BlackJAX's
+``blackjax.diagnostics.potential_scale_reduction`` and ``effective_sample_size`` (Gelman & Rubin 1992;
+Geyer's initial monotone sequence), ported to numpy so that no program is compiled per trace length
+(a jitted BlackJAX diagnostic compiles anew for every number of draws, seconds each);
+tests/mcmc/test_diagnostics.py holds the port to BlackJAX's own functions. This module ranks, splits
+and folds the traces around them and decides what to flag (:func:`diagnose`). Plain numpy on the
+host: the same traces give bitwise the same R̂, ESS and τ whatever the devices, processes or chunk.
 """
 
 from __future__ import annotations
@@ -13,8 +17,6 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Sequence
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from nnft.errors import ConvergenceWarning
@@ -47,18 +49,77 @@ def _split(x: np.ndarray) -> np.ndarray:
 
 
 def _psrf(x: np.ndarray) -> np.ndarray:
-    """``blackjax.diagnostics.potential_scale_reduction`` per trailing element of x (chains, draws, ...).
-    (Jitted per trace length: a small program, apart from the sampler, which compiles once per model.)"""
-    from blackjax.diagnostics import potential_scale_reduction
-    out = jax.jit(potential_scale_reduction)(jnp.asarray(x))
-    return np.asarray(out, np.float64).reshape(x.shape[2:])
+    """Gelman–Rubin potential scale reduction per trailing element of x (chains, draws, ...), float64:
+    sqrt((B/W + n − 1)/n), B = n·var_chains(chain means), W = mean over chains of the within-chain
+    variances (both ddof = 1). The formula of ``blackjax.diagnostics.potential_scale_reduction``; NaN for
+    a component whose draws are all equal (0/0, which rounding would turn into inf or NaN)."""
+    x = np.asarray(x, np.float64)
+    n = x.shape[1]
+    between = n * x.mean(axis=1).var(axis=0, ddof=1)
+    within = x.var(axis=1, ddof=1).mean(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.sqrt((between / within + n - 1) / n)
+    return np.where(np.all(x == x[:1, :1], axis=(0, 1)), np.nan, r)
 
 
 def _ess(x: np.ndarray) -> np.ndarray:
-    """``blackjax.diagnostics.effective_sample_size`` per trailing element of x (chains, draws, ...)."""
-    from blackjax.diagnostics import effective_sample_size
-    out = jax.jit(effective_sample_size)(jnp.asarray(x))
-    return np.asarray(out, np.float64).reshape(x.shape[2:])
+    """Effective sample size M·n/τ̂ per trailing element of x (M chains, n draws, ...), float64.
+
+    The algorithm of ``blackjax.diagnostics.effective_sample_size`` (1.7), step for step: FFT
+    autocovariances of each chain, the multi-chain autocorrelation ρ̂_t = 1 − (W − mean_c acov_t)/V̂,
+    Geyer's initial positive then monotone sequence over the pairs ρ̂_{2k} + ρ̂_{2k+1},
+    τ̂ = max(−1 + 2Σρ̂ − ρ̂_{2K+2}, 1/log10(M·n)); 0 for a component without variation, NaN for one
+    with a NaN draw. Where BlackJAX indexes one past the last pair, this reads the last pair (a
+    clamped gather) and writes nothing (a dropped scatter), as JAX does.
+    """
+    from scipy.fft import irfft, next_fast_len, rfft
+    x = np.asarray(x, np.float64)
+    M, n = x.shape[:2]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        varies = np.any(x != x[:, :1], axis=(0, 1))                            # (...)
+        mean = x.mean(axis=1, keepdims=True)                                  # (M, 1, ...)
+        m = next_fast_len(2 * n)
+        f = rfft(x - mean, n=m, axis=1)
+        f *= np.conjugate(f)
+        acov = irfft(f, n=m, axis=1)[:, :n] / n                                # (M, n, ...)
+        mean_acov = acov.mean(axis=0)                                         # (n, ...)
+        var0 = mean_acov[0] * n / (n - 1.0)                                   # (...)
+        degenerate = np.isfinite(var0) & (~varies | (var0 <= 0.0))
+        wvar = var0 * (n - 1.0) / n
+        if M > 1:
+            wvar = wvar + mean[:, 0].var(axis=0, ddof=1)
+        wvar = np.where(degenerate, 1.0, wvar)
+        n_even = n - n % 2
+        rho = np.concatenate([np.ones_like(var0)[None], 1.0 - (var0 - mean_acov[1:n_even]) / wvar], axis=0)
+        even, odd = rho[0::2], rho[1::2]                                      # (n_even/2, ...)
+        mask = np.logical_and.accumulate((even + odd) > 0.0, axis=0)          # initial positive sequence
+        t = np.arange(len(mask)).reshape((-1,) + (1,) * (mask.ndim - 1))
+        max_t = np.max(np.where(mask, t, 0), axis=0)                          # last positive pair (0: none)
+        nxt = max_t + 1
+        inside = nxt < len(mask)
+        clamped = np.minimum(nxt, len(mask) - 1)
+        odd = np.where(mask, odd, 0.0)
+        mask_even = mask.copy()
+        even_next = np.take_along_axis(even, clamped[None], axis=0)[0]
+        np.put_along_axis(mask_even, clamped[None], np.where(inside, even_next > 0,
+                                                              np.take_along_axis(mask, clamped[None], axis=0)[0])[None],
+                          axis=0)
+        even = np.where(mask_even, even, 0.0)
+        pair = even + odd
+        upd = np.empty(pair.shape, bool)                                     # initial monotone sequence
+        val = np.empty_like(pair)
+        carry = pair[0]
+        for k in range(len(pair)):
+            upd[k] = pair[k] > carry
+            carry = np.where(upd[k], carry, pair[k])
+            val[k] = carry
+        even_f = np.where(upd, val / 2.0, even)
+        odd_f = np.where(upd, val / 2.0, odd)
+        ess_raw = M * n
+        tau = -1.0 + 2.0 * np.sum(even_f + odd_f, axis=0) - np.take_along_axis(even_f, clamped[None], axis=0)[0]
+        tau = np.maximum(tau, 1 / np.log10(ess_raw))
+        ess = np.where(degenerate, 0.0, ess_raw / tau)
+        return np.where(np.any(np.isnan(x), axis=(0, 1)), np.nan, ess)
 
 
 def split_rhat(x: np.ndarray) -> np.ndarray:
@@ -68,11 +129,10 @@ def split_rhat(x: np.ndarray) -> np.ndarray:
     ``blackjax.diagnostics.potential_scale_reduction``) on the rank-normalised split chains, R̂_tail the same on the
     folded draws |x − median| (Vehtari et al. 2021). Splitting catches a drifting chain,
     ranking catches heavy tails, folding catches chains that differ only in scale."""
-    with jax.enable_x64(True):
-        s = _split(np.asarray(x, np.float64))
-        bulk = _psrf(rank_normalise(s))
-        folded = np.abs(s - np.median(s.reshape(-1, *s.shape[2:]), axis=0))
-        tail = _psrf(rank_normalise(folded))
+    s = _split(np.asarray(x, np.float64))
+    bulk = _psrf(rank_normalise(s))
+    folded = np.abs(s - np.median(s.reshape(-1, *s.shape[2:]), axis=0))
+    tail = _psrf(rank_normalise(folded))
     return np.fmax(bulk, tail)
 
 
@@ -80,8 +140,7 @@ def bulk_ess(x: np.ndarray) -> np.ndarray:
     """Bulk ESS: the algorithm of ``blackjax.diagnostics.effective_sample_size`` (Geyer's initial
     monotone sequence on the multi-chain autocorrelation; ported to numpy, :func:`_ess`) of the
     rank-normalised split chains."""
-    with jax.enable_x64(True):
-        return _ess(rank_normalise(_split(np.asarray(x, np.float64))))
+    return _ess(rank_normalise(_split(np.asarray(x, np.float64))))
 
 
 @dataclass(frozen=True)
@@ -175,8 +234,7 @@ def diagnose(trace: np.ndarray, names: Sequence[str], *, stride: int, draws_per_
     chains = x.shape[0]
     rhat = split_rhat(x)
     ess = bulk_ess(x)
-    with jax.enable_x64(True):
-        ess_raw = _ess(x)
+    ess_raw = _ess(x)
     with np.errstate(divide="ignore", invalid="ignore"):
         tau = chains * x.shape[1] / ess_raw * stride
     block_len = draws_per_chain / blocks_per_chain
