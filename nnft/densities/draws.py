@@ -66,11 +66,12 @@ def network_draws(density, key: jax.Array, idx: jax.Array, size: int, dtype,
     of shape (len(idx), size).
 
     The uniforms and then the transformed draw are :func:`~nnft.materialise.materialised`: the cipher and
-    the transform each run once per number, in two loops, and the consumers (e.g. a (networks, points, N) pre-activation, its
-    non-finite checks) read the parameter from memory instead of recomputing the transform once per point
-    (measured in one process, CPU time, load 8: the HMS erf / Gauss-net sampled field at N = 1000 in 38 /
-    43 µs per network against 53 / 65 µs with the transform fused into the field). Two loops rather than
-    one: the cipher and ``erf_inv`` fused in one loop measured ≈ 15 % slower (register pressure)."""
+    the transform each run once per number, in two loops, and the consumers (e.g. a (networks, points, N)
+    pre-activation, its non-finite checks) read the parameter from memory instead of recomputing the
+    transform once per point (measured in one process, CPU time, load 8: the HMS erf / Gauss-net sampled
+    field at N = 1000 in 38 / 43 µs per network against 53 / 65 µs with the transform fused into the
+    field). Two loops rather than one: the cipher and ``erf_inv`` fused in one loop measured ≈ 15 %
+    slower (register pressure)."""
     shape = ((idx.shape[0], size), dtype)
     u = materialised(lambda: _uniform_bits(key, idx, size, dtype), key, shape)
     return materialised(lambda: density._from_uniform(u, args), key, shape)
