@@ -54,7 +54,10 @@ def step_threads(devices: list) -> int:
     XLA:CPU runs a step's loops on the thread that dispatches it (measured here: the HMS grid's steps used
     one core of two, ~100 % CPU), and executions dispatched from different threads run concurrently, so
     the stream dispatches from a pool of this many threads. Each step is the same program on the same
-    inputs whichever thread runs it, and results are absorbed in work-list order: no number changes."""
+    inputs whichever thread runs it, and results are absorbed in work-list order: no number changes.
+    (The first step is compiled on the caller's thread; a thread-local JAX setting entered around the call,
+    e.g. ``with jax.default_matmul_precision(...)``, is not seen by the pool's threads, which would trace
+    the step again without it: set such options with ``jax.config.update``.)"""
     if not devices or devices[0].platform != "cpu":
         return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
