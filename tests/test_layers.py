@@ -48,6 +48,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "nnft.checkpoint",          # checkpoint files of streams (imports no runtime)
         "nnft.runtime",             # devices, processes, progress, run settings (builds Checkpoints)
         "nnft.spec.signatures",     # argument signatures of densities/references/potentials as data
+        "nnft.materialise",         # a value computed once into memory (not fused into its consumers by XLA)
     )),
     # The grammar's function table: the expression parser (spec) reads which functions exist from it,
     # so it sits below spec; it imports numpy only (scipy and JAX on first use of a version).

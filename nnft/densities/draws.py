@@ -9,7 +9,8 @@
   faster on CPU;
 * :func:`network_draws`: an elementwise density's draws of many networks, the uniforms and their
   inverse-CDF transform each computed once into memory;
-* :func:`materialised`: a draw computed once into memory (not fused into, and recomputed by, its consumers);
+* ``materialised`` (from :mod:`nnft.materialise`): a draw computed once into memory (not fused into,
+  and recomputed by, its consumers);
 * :func:`open_interval`: the clamp ``jax.random`` applies before an inverse-CDF transform.
 """
 
@@ -23,6 +24,7 @@ import jax
 import jax.numpy as jnp
 
 from nnft.densities.threefry import threefry2x32
+from nnft.materialise import materialised
 
 
 def typed_key(key: jax.Array) -> jax.Array:
@@ -50,7 +52,7 @@ def uniform_blocks(key: jax.Array, idx: jax.Array, size: int, dtype) -> jax.Arra
 
     float32 takes the top 23 bits of each output word (words of counter ``c`` fill elements ``2c``,
     ``2c+1``); float64 the top 52 bits of the two words of counter ``c = e`` as one 64-bit integer.
-    The result is :func:`materialised` (computed once, not fused into each consumer)."""
+    The result is :func:`~nnft.materialise.materialised` (computed once, not fused into each consumer)."""
     return materialised(lambda: _uniform_bits(key, idx, size, dtype), key, ((idx.shape[0], size), dtype))
 
 
@@ -63,12 +65,13 @@ def network_draws(density, key: jax.Array, idx: jax.Array, size: int, dtype,
     :func:`uniform_blocks` (row i from network ``idx[i]``, the block flattened row-major), with ``args``
     of shape (len(idx), size).
 
-    The uniforms and then the transformed draw are :func:`materialised`: the cipher and the transform each
-    run once per number, in two loops, and the consumers (e.g. a (networks, points, N) pre-activation, its
-    non-finite checks) read the parameter from memory instead of recomputing the transform once per point
-    (measured in one process, CPU time, load 8: the HMS erf / Gauss-net sampled field at N = 1000 in 38 /
-    43 µs per network against 53 / 65 µs with the transform fused into the field). Two loops rather than
-    one: the cipher and ``erf_inv`` fused in one loop measured ≈ 15 % slower (register pressure)."""
+    The uniforms and then the transformed draw are :func:`~nnft.materialise.materialised`: the cipher and
+    the transform each run once per number, in two loops, and the consumers (e.g. a (networks, points, N)
+    pre-activation, its non-finite checks) read the parameter from memory instead of recomputing the
+    transform once per point (measured in one process, CPU time, load 8: the HMS erf / Gauss-net sampled
+    field at N = 1000 in 38 / 43 µs per network against 53 / 65 µs with the transform fused into the
+    field). Two loops rather than one: the cipher and ``erf_inv`` fused in one loop measured ≈ 15 %
+    slower (register pressure)."""
     shape = ((idx.shape[0], size), dtype)
     u = materialised(lambda: _uniform_bits(key, idx, size, dtype), key, shape)
     return materialised(lambda: density._from_uniform(u, args), key, shape)
@@ -91,28 +94,6 @@ def _uniform_bits(key: jax.Array, idx: jax.Array, size: int, dtype) -> jax.Array
     bits = (w0.astype(jnp.uint64) << 32) | w1.astype(jnp.uint64)
     one = jax.lax.bitcast_convert_type((bits >> 12) | jnp.uint64(0x3FF0000000000000), jnp.float64)
     return one - 1.0
-
-
-def materialised(draw, key: jax.Array, out: tuple | None = None) -> jax.Array:
-    """``draw()``, computed once into memory rather than fused into (and recomputed by) its consumers.
-
-    The cipher is integer arithmetic, which XLA counts as cheap: left alone, XLA fuses it into every
-    consumer of the drawn parameter, e.g. once per point in a (networks, points, N) pre-activation and
-    again in each non-finite check (measured: the sampled field of a width-1000 erf net ≈ 1.5–2× slower
-    than with the uniforms in memory). ``jax.lax.optimization_barrier`` does not stop it (XLA:CPU removes
-    barriers before fusing); a conditional does: ``lax.cond`` on a predicate that is always true but
-    traced from the key (so XLA cannot fold it away), whose other branch is never taken. Under ``vmap``
-    with batched keys the conditional becomes a select of both branches: same values, fused again.
-
-    ``out`` = (shape, dtype) of the draw when the caller knows it (else ``draw`` is traced once more by
-    ``jax.eval_shape``: tracing the cipher is a good part of a step's trace time)."""
-    kd = jax.random.key_data(key).astype(jnp.uint32)
-    always = (kd[..., 0] | jnp.uint32(1)) != 0
-    if out is None:
-        spec = jax.eval_shape(draw)
-        out = (spec.shape, spec.dtype)
-    shape, dtype = out
-    return jax.lax.cond(always, draw, lambda: jnp.zeros(shape, dtype))
 
 
 def open_interval(u, low, dtype):

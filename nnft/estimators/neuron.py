@@ -24,6 +24,7 @@ from nnft.errors import EstimatorError
 from nnft.estimators.npoint import Plan, periodic, plan_for
 from nnft.graph.compile import Model
 from nnft.graph.moments import field_moment_check
+from nnft.materialise import materialised
 from nnft.partitions import all_masks, cumulants, moments_from_cumulants
 from nnft.sample.step import row_elements
 from nnft.spec import expr as E
@@ -111,25 +112,6 @@ def combine(plan: Plan, M: np.ndarray, widths, v_mom: np.ndarray, b_mom: np.ndar
         conn[:, tix] = kap[2 ** n - 1]
         full[:, tix] = moments_from_cumulants(lambda m: kap[m], [2 ** n - 1])[2 ** n - 1]
     return full, conn
-
-
-def in_memory(compute, anchor: jax.Array) -> jax.Array:
-    """``compute()``, evaluated once into memory rather than fused into (and recomputed by) each consumer.
-
-    The step reduces the (rows, P) neuron values by a dozen matrix products of half-monomials (order-6
-    features need products of three points): left alone, XLA:CPU fuses the whole neuron — the normal
-    draws' inverse CDF and the activation — into every monomial column, ≈ 100 evaluations per value
-    (the HMS grid's step was 3–5× slower). ``lax.optimization_barrier`` does not stop it (XLA:CPU
-    removes barriers before fusing); a conditional does, as in ``nnft.densities.draws.materialised``:
-    ``lax.cond`` on a predicate that is always true (a bit pattern OR 1 is never 0) but traced from
-    ``anchor``, a drawn array, so XLA cannot fold it away. The values are the same bits: the same
-    elementwise program runs, once.
-    """
-    a = jnp.ravel(anchor)[0]
-    bits = jax.lax.bitcast_convert_type(a, jnp.uint32 if a.dtype.itemsize == 4 else jnp.uint64)
-    always = (bits | 1) != 0
-    out = jax.eval_shape(compute)
-    return jax.lax.cond(always, compute, lambda: jnp.zeros(out.shape, out.dtype))
 
 
 def _recursion(plan: Plan) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -266,7 +248,9 @@ def neuron_measure(model: Model, tuples, *, neurons: int = 1_000_000, widths=Non
             per_point = jax.vmap(model.neurons, in_axes=(None, 0))        # (P, W)
             vals = jax.vmap(per_point, in_axes=(0, None))(theta, jnp.asarray(pts, dtype=theta[ns.readout].dtype))
             return jnp.swapaxes(vals, 1, 2)                                 # (chunk, W, P)
-        return in_memory(neuron_values, theta[ns.readout])
+        # computed once into memory: else XLA:CPU fuses the whole neuron (the draws' inverse CDF, the
+        # activation) into each of the Gram products' half-monomial columns, ≈ 100 evaluations per value
+        return materialised(neuron_values, theta[ns.readout])
 
     acc = plan.stream(model, key, networks, values, chunk=chunk, n_blocks=blocks, dtype=dtype,
                       cache_key=("neurons", plan.signature), points=len(pts), rows=W_s, devices=devices,

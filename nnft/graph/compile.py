@@ -32,6 +32,7 @@ from nnft.graph.analyse import Structure, analyse
 from nnft.graph.build import build
 from nnft.graph.check import check
 from nnft.graph.evaluate import BATCH_AXES, Evaluator, align
+from nnft.materialise import materialised
 from nnft.spec.models import Theory
 
 #: the parameters of networks, parameter name -> array (one network: the block's shape; a batch of n:
@@ -246,8 +247,9 @@ class Model:
         g = self.graph
         values, axes = {}, {}
         if batched and points:
-            # θ computed once and stored: XLA would otherwise fuse the draws (cipher, inverse CDF) into the
-            # field's loop over (network, point, neuron), redoing them at every point
+            # θ computed once and stored: XLA would otherwise fuse whatever computed θ (a draw that is not
+            # already in memory: student_t, uniform_ball; an update of θ) into the field's loop over
+            # (network, point, neuron), redoing it at every point (and rounding differently)
             theta = _stored(dict(theta))
         for k, v in theta.items():
             values[ir.param_node(k)] = v
@@ -335,16 +337,13 @@ class Model:
 
 
 def _stored(theta: Theta) -> Theta:
-    """θ unchanged, but computed once and stored before the field uses it: the operands of a conditional
-    are materialised by XLA (an ``optimization_barrier`` is expanded before XLA:CPU's fusion and does not
-    stop it). Without it XLA fuses the tail of the draws (the normal's inverse CDF) into the field's loop over
-    (network, point, neuron) and redoes it at every point. Both branches give θ (the predicate, one entry
-    read, only keeps XLA from removing the conditional)."""
+    """θ unchanged, but computed once and stored before the field uses it (``nnft.materialise``). The
+    elementwise draws of :meth:`Model.sample` are stored already; without this the others (student_t,
+    uniform_ball) fuse into the field and change its last bits."""
     arrays = [v for v in theta.values() if jnp.size(v)]
     if not arrays:
         return theta
-    ok = jnp.isfinite(jnp.ravel(arrays[0])[0])
-    return jax.lax.cond(ok, lambda t: t, lambda t: jax.tree.map(lambda v: v + 0, t), theta)
+    return materialised(lambda: theta, arrays[0])
 
 
 def compile(theory: Theory) -> Model:  # noqa: A001 - the name a physicist expects

@@ -16,10 +16,12 @@ a bit of the result at a given chunk size (docs/scaling.md).
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import os
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 import jax
@@ -39,6 +41,37 @@ CHUNK_ELEMENTS = 1 << 24
 #: below this effective sample size (absolute, or as a fraction of n) reweighted estimates are flagged
 #: largest tail buffer (features × kept values) for the k̂ diagnostic; beyond it fewer values are kept
 TAIL_ELEMENTS = 1 << 22
+
+
+#: most steps computed at once on CPU devices (one thread each; each in flight holds one step's memory)
+MAX_THREADS = 4
+
+
+def step_threads(devices: list) -> int:
+    """Steps the stream computes at once: on CPU devices the cores per device (at most :data:`MAX_THREADS`),
+    elsewhere 1.
+
+    XLA:CPU runs a step's loops on the thread that dispatches it (measured here: the HMS grid's steps used
+    one core of two, ~100 % CPU), and executions dispatched from different threads run concurrently, so
+    the stream dispatches from a pool of this many threads. Each step is the same program on the same
+    inputs whichever thread runs it, and results are absorbed in work-list order: no number changes.
+    (The first step is compiled on the caller's thread; a thread-local JAX setting entered around the call,
+    e.g. ``with jax.default_matmul_precision(...)``, is not seen by the pool's threads, which would trace
+    the step again without it: set such options with ``jax.config.update``.)"""
+    if not devices or devices[0].platform != "cpu":
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(MAX_THREADS, cores // len(devices)))
+
+
+class _Ready:
+    """A result computed on the caller's thread, read like a future."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def result(self):
+        return self.value
 
 
 def as_key(key: int | jax.Array) -> jax.Array:
@@ -239,28 +272,53 @@ def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable,
     with jax.enable_x64(True), bar_ctx as bar, runtime.deferred_interrupt(ck is not None) as interrupt:
         dispatch = _dispatcher(model, values, features, chunk, dtype, cache_key, keep > 0, devs)
         placed = dispatch.place(key, model.constant_values())
+        n_threads = step_threads(devs) if len(batches) > 1 else 1
+        pool = ThreadPoolExecutor(n_threads, thread_name_prefix="nnft-step") if n_threads > 1 else None
+
+        def run(batch: list[int]):
+            """The dispatch of one batch (one item per device); in a worker thread, also its wait and copy
+            to the host, so that ``n_threads`` steps run at once (XLA:CPU runs each on the calling thread)."""
+            starts = np.zeros(n_dev, np.int64)
+            counts = np.zeros(n_dev, np.int64)     # count 0: padding items, computed and ignored
+            for j, g in enumerate(batch):
+                starts[j], counts[j] = work[g][1], work[g][2]
+            if pool is None:
+                return dispatch(placed, starts, counts)
+            with jax.enable_x64(True):             # a thread-local setting: the step's int64 arguments
+                return tuple(np.asarray(a) for a in dispatch(placed, starts, counts))
+
         last_save = time.monotonic()
-        pending = None
-        for batch in batches + [None]:
-            out = None
-            if batch is not None:                  # dispatched before the previous results are read
-                starts = np.zeros(n_dev, np.int64)
-                counts = np.zeros(n_dev, np.int64)  # count 0: padding items, computed and ignored
-                for j, g in enumerate(batch):
-                    starts[j], counts[j] = work[g][1], work[g][2]
-                out = dispatch(placed, starts, counts)
-            if pending is not None:
-                failure = absorb(*pending)
-                if failure is not None:
-                    break
-                done = pending[0][-1] + 1
-                if bar is not None:
-                    bar.update(sum(work[g][2] for g in pending[0]))
-                if ck is not None and (interrupt.requested or time.monotonic() - last_save >= checkpoints.INTERVAL):
-                    ck.save(section, fingerprint, snapshot())
-                    last_save = time.monotonic()
-                interrupt.check()
-            pending = None if batch is None else (batch, out)
+        pending: collections.deque = collections.deque()     # (batch, result) in work-list order
+
+        def settle():
+            """Absorb the oldest batch in flight; its failure, if any."""
+            nonlocal done, last_save
+            batch, out = pending.popleft()
+            failed = absorb(batch, out.result())
+            if failed is not None:
+                return failed
+            done = batch[-1] + 1
+            if bar is not None:
+                bar.update(sum(work[g][2] for g in batch))
+            if ck is not None and (interrupt.requested or time.monotonic() - last_save >= checkpoints.INTERVAL):
+                ck.save(section, fingerprint, snapshot())
+                last_save = time.monotonic()
+            interrupt.check()
+            return None
+
+        try:
+            for k, batch in enumerate(batches):   # n_threads batches dispatched before the oldest is read
+                # the first batch on the caller's thread (a step not yet compiled is compiled once)
+                pending.append((batch, pool.submit(run, batch) if pool is not None and k else _Ready(run(batch))))
+                if len(pending) > n_threads:
+                    failure = settle()
+                    if failure is not None:
+                        break
+            while pending and failure is None:
+                failure = settle()
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
         if ck is not None and failure is None:
             ck.save(section, fingerprint, snapshot())
             interrupt.check()                        # a Ctrl-C during the last items: saved, then raised

@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from nnft.graph.compile import Model
+from nnft.materialise import materialised
 
 DTYPES = {"float32": jnp.float32, "float64": jnp.float64}
 
@@ -285,7 +286,10 @@ def chunk_step(model: Model, values: Callable, features, chunk: int, dtype: str,
         vrow = jnp.repeat(valid, rows)
         if products:
             v = jnp.where(vrow[:, None], v, 0.0)              # padding: finite values, weight 0 → adds 0.0
-            v = jax.lax.optimization_barrier(v)               # computed once (else fused into every consumer)
+            # computed once into memory: an optimization_barrier is removed by XLA:CPU before fusion, and
+            # the field (at N ≤ 32 its whole readout loop) was fused into every half-monomial column of the
+            # products, 2–3× the step's cost at N = 2–20 (bench/README.md); the same bits
+            v = materialised(lambda: v, v)
             sums = features.sums(v, wr)
 
             def row_check(_):                                 # only when a sum is non-finite: which rows

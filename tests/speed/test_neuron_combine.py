@@ -1,6 +1,6 @@
 """The neuron-level fast paths (issue 10): G and G_c assembled by the subset recursions over distinct
 features (``neuron.combine_fast``) equal the set-partition sums per tuple and subset (``neuron.combine``)
-to float64 rounding, row by row when batched; the neuron values kept in memory (``neuron.in_memory``)
+to float64 rounding, row by row when batched; the neuron values kept in memory (``nnft.materialise.materialised``)
 change no bit of the streamed block sums."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 import nnft
-from nnft.estimators.neuron import combine, combine_fast, in_memory
+from nnft.estimators.neuron import combine, combine_fast
+from nnft.materialise import materialised
 from nnft.estimators.npoint import Plan
 from nnft.partitions import all_masks, mask_partitions, mobius
 
@@ -100,7 +101,7 @@ def _values(model, pts, keep):
             per_point = jax.vmap(model.neurons, in_axes=(None, 0))
             vals = jax.vmap(per_point, in_axes=(0, None))(theta, jnp.asarray(pts, dtype=theta[ns.readout].dtype))
             return jnp.swapaxes(vals, 1, 2)
-        return in_memory(compute, theta[ns.readout]) if keep else compute()
+        return materialised(compute, theta[ns.readout]) if keep else compute()
     return values
 
 
