@@ -201,7 +201,7 @@ def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable,
     devs = runtime.local_devices(devices if devices is not None else run.devices)
     n_proc, proc = runtime.process_count(), runtime.process_index()
     work = work_list(n_samples, n_blocks, chunk)
-    owner = np.array([p for p in range(n_proc) for _ in range(p * n_blocks // n_proc, (p + 1) * n_blocks // n_proc)])
+    owner = runtime.block_owners(n_blocks, n_proc)
     mine = [g for g, (b, _, _) in enumerate(work) if owner[b] == proc]
     i0, i1 = (mine[0], mine[-1] + 1) if mine else (0, 0)
 
