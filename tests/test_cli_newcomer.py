@@ -127,9 +127,9 @@ def test_fuzz_the_evaluators_raise_only_expr_errors():
 
 
 # ------------------------------------------------------------------ 2. --out / --plot is the checkpoint
-def test_out_or_plot_naming_the_checkpoint_is_refused(spec, tmp_path):
+def test_out_or_plot_naming_the_checkpoint_is_refused(spec, tmp_path, monkeypatch):
     ck = tmp_path / "same.nc"
-    os.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)
     _one_line(["train", spec, "--quiet", "--checkpoint", "same.nc", "--out", "./same.nc"],
               "--out", "never overwritten")
     assert not ck.exists()
@@ -226,3 +226,38 @@ def test_few_neurons_round_up_to_two_networks():
     assert min_neurons(neuron_model(model)) == 128
     r = nnft.run(model, samples=200, points=[[0.0, 0.0], [0.5, 0.0]], orders=[2], neurons=1)
     assert r.neurons == 128 and all(row.neuron_connected is not None for row in r.rows)
+
+
+def test_fuzz_targets_through_validate_are_ok_or_one_line(spec):
+    """Random targets through ``nnft validate``: exit 0, or one line and exit 2 naming train.target."""
+    import numpy as np
+    rng = np.random.default_rng(1)
+    for _ in range(25):
+        text = _random_expr(rng, depth=3)
+        r = CliRunner().invoke(main, ["validate", str(spec), "--set", f"train.target={text}"])
+        assert "Traceback" not in r.output and r.exit_code in (0, 2), (text, r.output)
+        if r.exit_code == 2:
+            lines = [ln for ln in r.output.splitlines() if ln.strip()]
+            assert len(lines) == 1 and "train.target" in lines[0], (text, r.output)
+
+
+def test_cli_run_sigterm_saves_one_line_status_143(tmp_path):
+    """``nnft run --checkpoint`` under SIGTERM (a Slurm time limit): the checkpoint of a partial run is
+    written, one line, status 143 (sampling's twin of the training test above)."""
+    from tests.speed import _runs
+    from tests.speed.test_checkpoint import _cli, _sections, _wait_for
+    env = _runs.env(tmp_path, NNFT_CHECKPOINT_SECONDS="0.2")
+    ck = tmp_path / "run.ck.npz"
+    proc = subprocess.Popen(_cli(tmp_path, "--checkpoint", ck.name, "--quiet"), env=env, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(ck, proc)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 143, err[-3000:]
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert lines == [f"terminated; checkpoint saved to {ck.name}, resume with --resume"], err[-3000:]
+    assert out.strip() == "" and _sections(ck)[0]["n"] < 300_000, "the signal did not land mid-run"
