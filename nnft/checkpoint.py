@@ -121,13 +121,18 @@ class Checkpoint:
         """The saved state of ``section`` (None if there is none).
 
         Raises:
-          CheckpointError: the section was written by a run with another fingerprint; the one-line
-            message names every field that differs.
+          CheckpointError: the section was written by another kind of stream (a sampling checkpoint
+            resumed by a training, or the other way round: said in those words), or by a run with
+            another fingerprint; the one-line message names every field that differs.
         """
         got = self.sections.get(section)
         if got is None:
             return None
         old = got["fingerprint"]
+        mine, theirs = _kind(fingerprint), _kind(old)
+        if mine != theirs:
+            raise CheckpointError(f"checkpoint {self.path} is a {theirs} checkpoint, not a {mine} one (it was written "
+                                  f"by {_COMMANDS.get(theirs, theirs)}; resume it there, or give this run another checkpoint file)")
         diff = [k for k in sorted(set(old) | set(fingerprint)) if old.get(k) != fingerprint.get(k)]
         if diff:
             parts = [f"{k} is {_short(fingerprint.get(k))} here but {_short(old.get(k))} in the file" for k in diff]
@@ -149,6 +154,15 @@ class Checkpoint:
         write the whole file atomically."""
         self.sections[section] = {**state, "fingerprint": dict(fingerprint)}
         _write(self.path, self.sections)
+
+
+#: the kind of stream a fingerprint is of (its ``stream`` entry; sampling streams have none) -> its commands
+_COMMANDS = {"sampling": "a sampling command such as nnft run", "training": "nnft train"}
+
+
+def _kind(fingerprint: dict) -> str:
+    kind = fingerprint.get("stream", "sampling")
+    return kind if kind in _COMMANDS else str(kind)
 
 
 def _short(v) -> str:

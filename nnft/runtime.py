@@ -365,39 +365,82 @@ def progress_bar(total: int, enabled: bool | None, desc: str):
                 delay=PROGRESS_DELAY if auto else 0.0, mininterval=0.5)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (e.g. a Slurm time limit) treated as Ctrl-C: raised at the next safe point of a stream,
+    after its checkpoint is written (the command line then exits with status 143, 128 + SIGTERM)."""
+
+
+def _interruption(signum: int) -> KeyboardInterrupt:
+    return Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
 class Interrupt:
-    """Ctrl-C deferred to the next safe point of a stream (so the checkpoint written is consistent)."""
+    """Ctrl-C or SIGTERM deferred to the next safe point of a stream (so the checkpoint written is
+    consistent)."""
 
     def __init__(self):
         self.requested = False
+        self.signum: int | None = None
 
     def check(self) -> None:
-        """Raise KeyboardInterrupt if Ctrl-C was pressed since the block began (call at a safe point)."""
+        """Raise KeyboardInterrupt if Ctrl-C was pressed since the block began, :class:`Terminated` (a
+        KeyboardInterrupt) on SIGTERM (call at a safe point)."""
         if self.requested:
-            raise KeyboardInterrupt
+            raise _interruption(self.signum if self.signum is not None else signal.SIGINT)
+
+
+def _signals() -> tuple[int, ...]:
+    return (signal.SIGINT, signal.SIGTERM) if hasattr(signal, "SIGTERM") else (signal.SIGINT,)
 
 
 @contextlib.contextmanager
 def deferred_interrupt(enabled: bool):
-    """Within the block, a first Ctrl-C only sets :attr:`Interrupt.requested` (the caller raises at its
-    next safe point); a second one interrupts at once. Only in the main thread, and only if enabled."""
+    """Within the block, a first Ctrl-C or SIGTERM only sets :attr:`Interrupt.requested` (the caller
+    raises at its next safe point); a second one interrupts at once. Only in the main thread, and only
+    if enabled."""
     flag = Interrupt()
     if not enabled or threading.current_thread() is not threading.main_thread():
         yield flag
         return
-    previous = signal.getsignal(signal.SIGINT)
+    previous = {s: signal.getsignal(s) for s in _signals()}
 
     def handler(signum, frame):
         if flag.requested:
-            raise KeyboardInterrupt
+            raise _interruption(signum)
         flag.requested = True
+        flag.signum = signum
 
     try:
-        signal.signal(signal.SIGINT, handler)
+        for s in previous:
+            signal.signal(s, handler)
     except (ValueError, OSError):    # not the main interpreter / signals unavailable
         yield flag
         return
     try:
         yield flag
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt(enabled: bool):
+    """Within the block SIGTERM raises :class:`Terminated` (a KeyboardInterrupt) as Ctrl-C raises
+    KeyboardInterrupt, so that a run with a checkpoint stops the same way on either (inside a stream,
+    :func:`deferred_interrupt` defers both to its next safe point). Main thread only, if enabled."""
+    if not enabled or not hasattr(signal, "SIGTERM") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise Terminated()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except (ValueError, OSError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -66,6 +66,14 @@ NEURON_WIDTH = 64
 _NEURON_MODELS: dict = {}
 
 
+def min_neurons(model: Model) -> int:
+    """The fewest neurons the neuron-level estimate draws from ``model`` (:func:`neuron_model`'s): two
+    whole networks of its width, the two jackknife blocks an error bar needs (a positive ``neurons``
+    below it is rounded up to it)."""
+    ns = model.structure.neuron_sum
+    return 2 * int(model.theory.dims[ns.width]) if ns is not None else 0
+
+
 def neuron_model(model: Model) -> Model:
     """The model whose networks :func:`run` draws neurons from for the neuron-level (exact-in-N) estimate:
     ``model`` at width :data:`NEURON_WIDTH` when ψ's law does not depend on the width (the readout's
@@ -105,7 +113,8 @@ def run(theory, *, samples: int | None = None, seed: int | None = None, chunk: i
         tuples are built from ``points`` for each order.
       neurons: neurons drawn for the exact-in-N estimate (None or 0: skip it), from networks of width
         :data:`NEURON_WIDTH` when ψ's law does not depend on the width (:func:`neuron_model`); rounded
-        up to whole networks, the number drawn is :attr:`Report.neurons`.
+        up to whole networks, and to at least two networks (:func:`min_neurons`, the two jackknife blocks
+        an error bar needs; 128 neurons at width 64); the number drawn is :attr:`Report.neurons`.
       sampler: ``"iid"`` (default: i.i.d. networks, importance-reweighted under an insertion; the
         Report shows the Kish ESS) or ``"mcmc"`` (``nnft.mcmc_ensemble``, ``chains`` NUTS chains; the
         Report shows split-R̂ and bulk ESS).
@@ -169,8 +178,10 @@ def run(theory, *, samples: int | None = None, seed: int | None = None, chunk: i
     fill_theory(model, rows, tuples, notes)
     drawn = None
     if neurons and model.structure.neuron_sum:
+        nm = neuron_model(model)
+        neurons = max(int(neurons), min_neurons(nm))     # fewer: no error bar, the column would be dropped
         try:
-            nl = neuron_measure(neuron_model(model), tuples, neurons=neurons, key=seed + 1, dtype=dtype,
+            nl = neuron_measure(nm, tuples, neurons=neurons, key=seed + 1, dtype=dtype,
                                 widths=[model.theory.dims[model.structure.neuron_sum.width]])
             for i, r in enumerate(rows):
                 r.neuron_connected = (float(nl.connected.mean[0, i]), float(nl.connected.stderr[0, i]))

@@ -16,7 +16,8 @@ The sampling commands (run, check, perturb, local, spectrum, posterior; run also
 ``--checkpoint FILE`` / ``--resume`` (save and continue long runs, bitwise the same result) and
 ``--quiet`` (no progress bar; it is shown only on a terminal anyway) and ``--out FILE`` (save the
 result with its provenance as netCDF-4 ``.nc`` or JSON ``.json``, checked before sampling). Ctrl-C during a run with a
-checkpoint saves it and exits with status 130 after one line saying how to resume.
+checkpoint saves it and exits with status 130 after one line saying how to resume; SIGTERM (a Slurm
+time limit) does the same and exits with status 143 ("terminated; checkpoint saved to FILE, ...").
 
 Every error — in a spec (file, field, what is allowed), in an option, or a size above its bound —
 is printed as ONE line on stderr, ``error: ...``, and the command exits with status 2. This is
@@ -73,18 +74,21 @@ class _Group(click.Group):
         return code
 
     def invoke(self, ctx):
-        """Run the command; Ctrl-C is one line on stderr (saying where the checkpoint is) and status 130."""
+        """Run the command; Ctrl-C is one line on stderr (saying where the checkpoint is) and status 130,
+        SIGTERM with a checkpoint the same line beginning "terminated" and status 143."""
         try:
             return super().invoke(ctx)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as err:
             with contextlib.suppress(ValueError):      # more Ctrl-C while exiting would break atexit callbacks
                 RUN["sigint"] = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            from nnft.runtime import Terminated
+            what, code = ("terminated", 143) if isinstance(err, Terminated) else ("interrupted", 130)
             saved = RUN.get("checkpoint")
             if saved is not None and os.path.exists(saved):
-                click.echo(f"interrupted; checkpoint saved to {saved}, resume with --resume", err=True)
+                click.echo(f"{what}; checkpoint saved to {saved}, resume with --resume", err=True)
             else:
-                click.echo("interrupted", err=True)
-            return 130
+                click.echo(what, err=True)
+            return code
 
 
 @click.group(cls=_Group)

@@ -25,6 +25,9 @@ def validate(spec, sets):
     theory = model.theory                    # an mlp: is shown expanded into its layers
     st = model.structure
     points = study_points(theory)            # the study's points fit d (else a SpecError naming them)
+    if theory.train is not None:             # the train: block as numbers: target, lr, inputs (one-line SpecError)
+        from nnft.training.setup import resolve
+        resolve(theory)
     rc = check_reference(model) if theory.reference else None
     click.echo(f"ok: {theory.name} ({theory.source})")
     click.echo("  dims: " + ", ".join(f"{k}={v}" for k, v in theory.dims.items()))

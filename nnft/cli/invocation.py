@@ -109,12 +109,12 @@ LOADED: list = []
 def load_theory(spec: str, sets: tuple[str, ...]):
     """The theory SPEC names (a file or a shipped spec) with the ``--set`` overrides (sizes, constants,
     dotted paths); remembered for :func:`redacted`. A sweep (comma list) is refused: only ``nnft run``
-    runs one (:func:`run_sweep`)."""
+    (:func:`run_sweep`) and ``nnft train`` run one."""
     from nnft.spec.load import load
     over, sweep = parse_sets(sets)
     if sweep is not None:
         raise click.BadParameter(f"{sweep[0][:40]}={','.join(sweep[1])[:60]} is a sweep (a comma list); only "
-                                 "'nnft run' runs sweeps: give one value here", param_hint="--set")
+                                 "'nnft run' and 'nnft train' run sweeps: give one value here", param_hint="--set")
     try:
         theory = load(spec, **over)
     except SpecError as err:             # a value set on the command line: say so (the file does not hold it)
@@ -236,9 +236,30 @@ def notation_option(f):
 
 
 def require_checkpoint(checkpoint, resume) -> None:
-    """Refuse ``--resume`` without ``--checkpoint`` (one line, exit 2), before anything is loaded."""
+    """Refuse ``--resume`` without ``--checkpoint``, and a ``--out``/``--plot`` of the running command
+    that names the checkpoint file (one line, exit 2), before anything is loaded: a checkpoint is never
+    overwritten."""
     if resume and checkpoint is None:
         raise click.UsageError("--resume needs --checkpoint FILE (the file the run was saved to)")
+    if checkpoint is None:
+        return
+    ctx = click.get_current_context(silent=True)
+    params = ctx.params if ctx is not None else {}
+    for opt, key in (("--out", "out"), ("--plot", "plot_path")):
+        if params.get(key) is not None and same_file(params[key], checkpoint):
+            raise click.UsageError(f"{opt} {params[key]} is the checkpoint file (--checkpoint {checkpoint}): "
+                                   f"a checkpoint is never overwritten; give {opt} another file")
+
+
+def same_file(path, checkpoint) -> bool:
+    """Whether ``path`` is the checkpoint ``checkpoint`` or one process's part of it
+    (``checkpoint.<p>-of-<P>``), comparing resolved paths (symbolic links and ``..`` followed)."""
+    import os
+    import re
+    a, b = os.path.realpath(os.fspath(path)), os.path.realpath(os.fspath(checkpoint))
+    if a == b:
+        return True
+    return a.startswith(b + ".") and re.fullmatch(r"\.\d+-of-\d+", a[len(b):]) is not None
 
 
 @contextlib.contextmanager
@@ -249,8 +270,9 @@ def execution(devices, checkpoint, resume, quiet):
     runtime.enable_compile_cache()
     if devices is not None:
         runtime.local_devices(devices)                   # a count above the local devices: one line, before work
-    with runtime.settings(devices=devices, progress=False if quiet else None, checkpoint=checkpoint,
-                          resume=resume) as s:
+    with runtime.terminate_as_interrupt(checkpoint is not None), \
+            runtime.settings(devices=devices, progress=False if quiet else None, checkpoint=checkpoint,
+                             resume=resume) as s:
         if s.checkpoint is not None:
             RUN["checkpoint"] = s.checkpoint.path
         yield

@@ -52,7 +52,8 @@ def save_out(out, result, started: float, devices, **provenance) -> None:
 @click.option("--points", help="points 'x1,x2;y1,y2;...' (default: the spec's study points)")
 @click.option("--orders", help="correlator orders, e.g. 2,4")
 @click.option("--neurons", type=click.IntRange(0, MAX_NEURONS), default=1_000_000, show_default=True,
-              help="neurons drawn for the exact-in-N estimate (0: skip)")
+              help="neurons drawn for the exact-in-N estimate (0: skip); rounded up to whole networks of "
+                   "width 64 (of the spec's width if the neuron law depends on it), at least two")
 @out_option
 @plot_option
 @notation_option

@@ -29,7 +29,7 @@ from nnft.inputs import MAX_CHUNK, MAX_SEED
 @set_option(sweeps=True)
 @click.option("--networks", type=click.IntRange(4, 10_000_000), help="ensemble size (default: train.networks)")
 @click.option("--seed", type=click.IntRange(0, MAX_SEED), help="PRNG seed (default: train.seed)")
-@click.option("--steps", type=click.IntRange(0, 1_000_000), help="gradient steps (default: train.steps)")
+@click.option("--steps", type=click.IntRange(0, 1_000_000), help="gradient steps (default: train.steps); the same as --set train.steps=S (train.record is kept)")
 @click.option("--chunk", type=click.IntRange(1, MAX_CHUNK), help="networks per jitted step (does not change the numbers)")
 @click.option("--dynamics", type=click.Choice(["gd", "flow"]), default="gd", show_default=True,
               help="the theory's time evolution: discrete gradient descent or gradient flow (t = η k)")
@@ -90,8 +90,13 @@ def train(spec, sets, networks, seed, steps, chunk, dynamics, devices, checkpoin
 
 
 def _given(theory, kw: dict) -> dict:
-    """The options given on the command line (a new ``--steps`` drops the spec's recorded steps)."""
+    """The options given on the command line, as fields of the ``train:`` block. ``--steps S`` is
+    ``--set train.steps=S``: the spec's ``record`` steps are kept (a recorded step after S is refused in
+    one line), and without ``record`` 11 evenly spaced steps 0 … S are recorded."""
     out = {k: v for k, v in kw.items() if v is not None}
-    if "steps" in out and theory.train is not None and theory.train.record is not None:
-        out["record"] = None
+    record = theory.train.record if theory.train is not None else None
+    if "steps" in out and record is not None and record[-1] > out["steps"]:
+        raise click.BadParameter(f"{out['steps']} is before the spec's last recorded step {record[-1]} "
+                                 f"(train.record: {record[:10]}); give --steps ≥ {record[-1]}, or change "
+                                 "train.record (e.g. --set 'train.record=[0, 10]')", param_hint="--steps")
     return out

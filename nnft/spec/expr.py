@@ -248,7 +248,26 @@ def evaluate(expr: Expr, lookup, functions: dict, binary: dict | None = None):
       lookup: name -> value.
       functions: one-argument function name -> callable (e.g. numpy or jax.numpy versions).
       binary: two-argument function name -> callable (``maximum``, ``minimum``).
+
+    Raises:
+      ExprError: a division of numbers by zero, a value that overflows a float, a complex value (a
+        negative number to a fractional power), or a node that is not elementwise.
     """
+    try:
+        v = _evaluate(expr, lookup, functions, binary)
+    except ExprError:
+        raise
+    except ZeroDivisionError:
+        raise ExprError("division by zero") from None
+    except OverflowError:
+        raise ExprError("a value overflows a float (too large)") from None
+    if isinstance(v, complex):
+        raise ExprError(f"evaluates to a complex value ({v}), e.g. a negative number to a fractional power")
+    return v
+
+
+def _evaluate(expr: Expr, lookup, functions: dict, binary: dict | None):
+    evaluate = _evaluate
     if isinstance(expr, Num):
         return expr.value
     if isinstance(expr, Name):
@@ -256,8 +275,11 @@ def evaluate(expr: Expr, lookup, functions: dict, binary: dict | None = None):
     if isinstance(expr, Neg):
         return -evaluate(expr.operand, lookup, functions, binary)
     if isinstance(expr, BinOp) and expr.op in ARITHMETIC:
-        return ARITHMETIC[expr.op](evaluate(expr.left, lookup, functions, binary),
-                                   evaluate(expr.right, lookup, functions, binary))
+        v = ARITHMETIC[expr.op](evaluate(expr.left, lookup, functions, binary),
+                                evaluate(expr.right, lookup, functions, binary))
+        if isinstance(v, complex) or getattr(getattr(v, "dtype", None), "kind", "") == "c":
+            raise ExprError(f"{to_source(expr)} is complex, e.g. a negative number to a fractional power")
+        return v
     if isinstance(expr, Call) and expr.axis is None and expr.func in functions:
         return functions[expr.func](evaluate(expr.args[0], lookup, functions, binary))
     if isinstance(expr, Call) and binary and expr.func in binary:
@@ -297,6 +319,8 @@ def evaluate_constant(expr: Expr, env: dict[str, float]) -> float:
             if e.op == "**":
                 if abs(b) > 1e4:
                     raise ExprError(f"exponent {b} too large")
+                if a == 0 and b < 0:
+                    raise ExprError("division by zero (0 to a negative power)")
                 return a ** b
             raise ExprError("'@' needs arrays, not constants")
         if isinstance(e, Call) and e.axis is None and e.func in UNARY:
@@ -319,10 +343,16 @@ def evaluate_constant(expr: Expr, env: dict[str, float]) -> float:
         v = ev(expr)
     except ExprError:
         raise
-    except (OverflowError, ValueError, ZeroDivisionError, TypeError) as err:
+    except OverflowError:
+        raise ExprError("a value overflows a float (too large)") from None
+    except ZeroDivisionError:
+        raise ExprError("division by zero") from None
+    except (ValueError, TypeError) as err:
         raise ExprError(f"cannot evaluate: {err}") from None
-    if isinstance(v, complex) or not math.isfinite(v):
-        raise ExprError(f"evaluates to a non-finite or complex value ({v})")
+    if isinstance(v, complex):
+        raise ExprError(f"evaluates to a complex value ({v}), e.g. a negative number to a fractional power")
+    if not math.isfinite(v):
+        raise ExprError(f"evaluates to a non-finite value ({v})")
     return float(v)
 
 

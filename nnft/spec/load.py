@@ -119,6 +119,12 @@ def override_path(data: dict, name: str, source: str = "<dict>") -> tuple[str, .
             return ("dims", name)
         if name in consts:
             return ("constants", name)
+        if name in _top_fields():
+            raise SpecError(f"{name!r} is not overridable: --set overrides a size, a constant or a value inside a "
+                            f"block (a dotted path such as study.samples), and {name!r} is a whole top-level field "
+                            "of the spec (it defines the theory itself)", file=source, field=name,
+                            allowed=_names_hint(data),
+                            hint=f"edit {name} in the spec file, or write a spec that extends it (extends:)")
         guess = suggest(name, [*dims, *consts]) or suggest(name, _top_fields())
         raise SpecError(f"cannot override {name!r}: the spec declares no size or constant of that name",
                         file=source, field=name, allowed=_names_hint(data), hint=did_you_mean(name, guess))

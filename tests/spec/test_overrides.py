@@ -114,7 +114,7 @@ def test_value_grammar_evaluates_nothing():
     (["C_W="], ["C_W has no value"]),
     (["C_W"], ["expected NAME=VALUE"]),
     (["C_W=0.9", "C_W=1.0"], ["set twice"]),
-    (["C_W=0.9,1.0"], ["only 'nnft run' runs sweeps"]),
+    (["C_W=0.9,1.0"], ["only 'nnft run' and 'nnft train' run sweeps"]),
     (["study.seed=-1"], ["study.seed"]),
 ])
 def test_cli_bad_set_is_one_line_exit_2(sets, words):
