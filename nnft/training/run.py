@@ -115,11 +115,16 @@ def train(model: Model, *, dynamics: str | None = None, devices: int | None = No
     Returns:
       :class:`nnft.training.result.Training`: E f_t, Cov f_t, κ₄ at the test points, E Θ̂_t, E ΔΘ̂_t,
       √E‖ΔΘ̂_t‖², the loss and ‖f − f_lin‖, each an Estimate over (T, ...), and the linearised GP
-      theory (Lee et al. arXiv:1902.06720 eq. 14-16) where it applies.
+      theory (Lee et al. arXiv:1902.06720 eq. 14-16) where it applies. ``mean``, ``cov`` and ``loss`` carry the
+      Pareto k̂ of their per-network contributions (``Estimate.khat``; PSIS arXiv:1507.02646 §3), the moments
+      are summed in float64 about the theory's μ_t (``var_floor``: the dtype's resolution), and ``notes``
+      say which error bars need a moment that is infinite or undecided (κ4_t is NaN when E f⁴ = ∞).
 
     Raises:
       SpecError: no ``train:`` block, a bad one (naming the field), or a theory with insertions (training
         starts from P(θ); train the free theory).
+      EstimatorError: E f_0² is infinite (the graph's moment analysis, ``nnft.graph.moments``: Var f_t and the
+        loss do not exist at t = 0), before any training; one line naming the parameter and its density.
       SamplingError: a network's training produced a non-finite value (divergence: the message gives
         η_crit where the theory has it).
       InputError: ``devices`` is not in [1, local devices].
@@ -243,7 +248,7 @@ def train(model: Model, *, dynamics: str | None = None, devices: int | None = No
                 pending.append((start, step(keys[(start // chunk) % len(devs)], start)))
             start, out = pending.popleft()
             count = min(chunk, n - start)
-            feats = np.array(out[:count], dtype=np.float64)
+            feats = np.array(np.asarray(out)[:count], dtype=np.float64)     # a copy: ff, f3, f4 are formed in it
             finite = np.all(np.isfinite(feats), axis=1)
             if not finite.all():              # the whole chunk is checked, so every process reports it alike
                 first = start + int(np.nonzero(~finite)[0][0])
