@@ -160,7 +160,9 @@ class Training(TextTable):
             out += ["", f"HEAVY TAIL (k̂ > {KHAT_FLAG}, marked *): {', '.join(n for n, _ in flagged)} — the Pareto k̂ of "
                     f"the largest per-network contributions reaches {worst:.2f} (PSIS diagnostic, arXiv:1507.02646): "
                     "those numbers and error bars are unreliable"
-                    + (", and k̂ ≥ 1 suggests the mean does not exist" if worst >= 1 else "")
+                    + ("; k̂ ≥ 1 is a tail as heavy as that of a mean that does not exist (whether the moments "
+                       "exist at t = 0 is decided by the graph before training: a refusal, or the notes below)"
+                       if worst >= 1 else "")
                     + (f"; with {self.mean.n} networks k̂ is itself noisy (light tails can reach 0.7 below a few "
                        "thousand)" if self.mean.n < 20_000 else "")]
         if unresolved.any():
