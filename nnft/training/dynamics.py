@@ -34,7 +34,8 @@ from nnft.graph.compile import Model
 #: the Langevin noise's key stream: fold_in(seed key, NOISE_STREAM), then the network, the step, the parameter
 #: (the parameters' initial values use fold_in(seed key, j) with j their index, far below it)
 NOISE_STREAM = 1 << 30
-#: the names of the per-network features at each recorded step, in order (F = their total size)
+#: the names of the per-network features at each recorded step, in order (F = their total size); the step
+#: leaves ff, f3, f4 zero, the host forms them from f (``nnft.training.run``)
 FEATURES = ("f", "ff", "f3", "f4", "ntk", "dntk", "dntk2", "dntk_fro2", "loss", "lin2")
 
 
@@ -203,7 +204,10 @@ def network_features(model: Model, setup, coords: dict, dtype, rates, segments=N
             th = jax.lax.cond(at_start, lambda v: ntk0, ntk, w)
             dth = th - ntk0
             lin2 = jnp.where(at_start, 0.0, jnp.mean((ft - f_lin(wl)[M:]) ** 2)) if lin else jnp.zeros((), dtype)
-            feats = [ft, jnp.outer(ft, ft).ravel(), ft ** 3, ft ** 4, th.ravel(), dth.ravel(), (dth ** 2).ravel(),
+            # ff, f3, f4 are formed on the host, in float64 about a shift, from the recorded f (``nnft.training.run``):
+            # in float32 here, E f² − (E f)² lost the variance below the rounding of f² (a negative Var f_t)
+            zero = jnp.zeros((ft.shape[0],), dtype)
+            feats = [ft, jnp.zeros((ft.shape[0] ** 2,), dtype), zero, zero, th.ravel(), dth.ravel(), (dth ** 2).ravel(),
                      jnp.sum(dth ** 2)[None], loss_of(out)[None], lin2[None]]
             return jnp.concatenate([jnp.ravel(a).astype(dtype) for a in feats])
 

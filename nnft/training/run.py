@@ -18,13 +18,14 @@ import hashlib
 import json
 import os
 import time
+from dataclasses import replace
 
 import numpy as np
 
 from nnft import runtime
-from nnft.errors import CheckpointError, SamplingError, SpecError
+from nnft.errors import CheckpointError, EstimatorError, SamplingError, SpecError
 from nnft.graph.compile import Model
-from nnft.stats import BlockSums
+from nnft.stats import BlockSums, Estimate
 
 #: jackknife blocks (fewer when the ensemble is small: at least 2 networks per block)
 N_BLOCKS = 64
@@ -32,6 +33,38 @@ N_BLOCKS = 64
 CHUNK_ELEMENTS = 1 << 24
 #: float64 accumulator elements (blocks × recorded steps × features per step) a run may hold (512 MB)
 MAX_ACCUMULATOR = 1 << 26
+#: largest tail buffer (tail columns × kept values) for the k̂ diagnostic; beyond it fewer values are kept
+TAIL_ELEMENTS = 1 << 22
+#: a variance below (RESOLUTION · ε · rms f)² is flagged as below the dtype's resolution (ε its machine
+#: epsilon): a trained network's value carries rounding errors of many ulps (sums over the width, every
+#: gradient step), so a spread of a few ulps of f is rounding, not the ensemble's
+RESOLUTION = 64
+
+
+def moment_checks(model: Model) -> tuple[tuple[str, ...], str | None]:
+    """Refuse, before any training, a run whose statistics do not exist at initialisation; the notes for
+    the table, and why κ4_t is not computed (or None).
+
+    E f_t needs E|f_0| < ∞, Var f_t and the loss need E f_0² < ∞ (their error bars E f_0⁴), κ4_t needs
+    E f_0⁴ < ∞ (``nnft.graph.moments.field_moment_check`` on φ = f_0). Only the initial ensemble is analysed:
+    for t > 0 the linearised network's f_t(Z) = f_0(Z) − A_t (f_0(X) − Y) is affine in f_0, so it keeps
+    f_0's tail unless it cancels; the nonlinear network's is judged from the data (k̂, docs/training.md).
+
+    Raises:
+      EstimatorError: E f_0² is infinite (one line, naming the parameter and its density).
+    """
+    from nnft.graph.moments import field_moment_check
+    notes = field_moment_check(model, 2, "training: E f_t needs E|f|, Var f_t and the loss E f² (at t = 0 f is φ); the "
+                               "moment")
+    try:
+        notes += tuple(f"κ4_t: {n}" for n in field_moment_check(model, 4, "κ4_t"))
+        no_k4 = None
+    except EstimatorError:
+        m = model.moments["phi"]
+        from nnft.graph.moments import describe
+        no_k4 = (f"κ4_t is not computed: it needs E f⁴, infinite at t = 0 ({describe(model.graph, m.hi_why)} "
+                 f"has moments only of order < {m.hi:g})")
+    return notes, no_k4
 
 
 def _block(model: Model, overrides: dict):
@@ -82,11 +115,16 @@ def train(model: Model, *, dynamics: str | None = None, devices: int | None = No
     Returns:
       :class:`nnft.training.result.Training`: E f_t, Cov f_t, κ₄ at the test points, E Θ̂_t, E ΔΘ̂_t,
       √E‖ΔΘ̂_t‖², the loss and ‖f − f_lin‖, each an Estimate over (T, ...), and the linearised GP
-      theory (Lee et al. arXiv:1902.06720 eq. 14-16) where it applies.
+      theory (Lee et al. arXiv:1902.06720 eq. 14-16) where it applies. ``mean``, ``cov`` and ``loss`` carry the
+      Pareto k̂ of their per-network contributions (``Estimate.khat``; PSIS arXiv:1507.02646 §3), the moments
+      are summed in float64 about the theory's μ_t (``var_floor``: the dtype's resolution), and ``notes``
+      say which error bars need a moment that is infinite or undecided (κ4_t is NaN when E f⁴ = ∞).
 
     Raises:
       SpecError: no ``train:`` block, a bad one (naming the field), or a theory with insertions (training
         starts from P(θ); train the free theory).
+      EstimatorError: E f_0² is infinite (the graph's moment analysis, ``nnft.graph.moments``: Var f_t and the
+        loss do not exist at t = 0), before any training; one line naming the parameter and its density.
       SamplingError: a network's training produced a non-finite value (divergence: the message gives
         η_crit where the theory has it).
       InputError: ``devices`` is not in [1, local devices].
@@ -123,6 +161,7 @@ def train(model: Model, *, dynamics: str | None = None, devices: int | None = No
                         "free theory's", file=model.theory.source, field="train",
                         hint="train the free theory (drop 'insertions:', or model.free() in Python)")
     block = _block(model, overrides)
+    moment_notes, no_kappa4 = moment_checks(model)       # a statistic that does not exist: refused here
     setup = resolve(model.theory.model_copy(update={"train": block}))
     coords = coordinates(model, block.parameterisation)
     if not coords:
@@ -144,6 +183,14 @@ def train(model: Model, *, dynamics: str | None = None, devices: int | None = No
     chunk = max(1, min(block.chunk, n, CHUNK_ELEMENTS // per_net))
     chunk = 1 << (chunk.bit_length() - 1) if chunk < block.chunk else chunk   # a power of two: few compiled shapes
     acc = BlockSums(K, T * layout.size)
+    F, parts = layout.size, layout.parts
+    # the moments of f are summed about a shift known before training and the same for every chunk, device
+    # and process: the linearised theory's μ_t(x) (else 0); products in float64 of the recorded values
+    shift = np.asarray(th.mean, np.float64) if th is not None else np.zeros((T, P))
+    from nnft.tails import MIN_TAIL, RunningTop, tail_size
+    width = 3 * T * P + T                                # tail columns: f, −f, (f − shift)², loss
+    keep = min(tail_size(n) + 1, TAIL_ELEMENTS // width)
+    keep = keep if keep >= MIN_TAIL + 1 else 0
     key = as_key(block.seed)
     dtype = {"float32": np.float32, "float64": np.float64}[block.dtype]
     block_of = (np.arange(n, dtype=np.int64) * K) // n                  # network i -> block i·K // n
@@ -156,13 +203,31 @@ def train(model: Model, *, dynamics: str | None = None, devices: int | None = No
     from nnft import checkpoint as checkpoints
     ck = checkpoints.Checkpoint(checkpoint, resume=resume) if checkpoint is not None else run.checkpoint
     section = ck.open_section() if ck is not None else None
-    fingerprint = _fingerprint(model, block, setup, dynamics, K) if ck is not None else None
+    fingerprint = _fingerprint(model, block, setup, dynamics, K, keep) if ck is not None else None
     done = lo                                                            # networks lo … done−1 are in acc
+    saved_top = None
     if ck is not None:
-        done = _restore(ck, section, fingerprint, acc, n, chunk, lo, hi)
+        done, saved_top = _restore(ck, section, fingerprint, acc, n, chunk, lo, hi, (width, keep))
+    running = RunningTop(width, keep, saved_top) if keep else None
+
+    def kept():
+        return None if running is None or not running.seen else running.result()
 
     def snapshot() -> dict:
-        return {"sums": acc.sums, "weights": acc.weights, "n": acc.n, "next": done}
+        return {"sums": acc.sums, "weights": acc.weights, "n": acc.n, "next": done, "top_pos": kept()}
+
+    def centre(feats: np.ndarray) -> np.ndarray:
+        """The chunk's features with (f − c)(f' − c'), (f − c)³, (f − c)⁴ formed in float64 from the recorded
+        f (exact in float64) about the shift c, in place; the tail columns (count, width)."""
+        v = feats.reshape(len(feats), T, F)
+        d = v[:, :, parts["f"][0]] - shift
+        d2 = d * d
+        v[:, :, parts["ff"][0]] = (d[:, :, :, None] * d[:, :, None, :]).reshape(len(feats), T, P * P)
+        v[:, :, parts["f3"][0]] = d2 * d
+        v[:, :, parts["f4"][0]] = d2 * d2
+        f = v[:, :, parts["f"][0]].reshape(len(feats), T * P)
+        return np.concatenate([f, -f, d2.reshape(len(feats), T * P), v[:, :, parts["loss"][0]].reshape(len(feats), T)],
+                              axis=1)
 
     failure = None
     bar_ctx = runtime.progress_bar(hi - done, run.progress, f"{model.theory.name[:28]}: training")
@@ -183,7 +248,7 @@ def train(model: Model, *, dynamics: str | None = None, devices: int | None = No
                 pending.append((start, step(keys[(start // chunk) % len(devs)], start)))
             start, out = pending.popleft()
             count = min(chunk, n - start)
-            feats = np.asarray(out)[:count]
+            feats = np.array(np.asarray(out)[:count], dtype=np.float64)     # a copy: ff, f3, f4 are formed in it
             finite = np.all(np.isfinite(feats), axis=1)
             if not finite.all():              # the whole chunk is checked, so every process reports it alike
                 first = start + int(np.nonzero(~finite)[0][0])
@@ -191,6 +256,9 @@ def train(model: Model, *, dynamics: str | None = None, devices: int | None = No
                 break
             a, b = max(start, lo), min(start + count, hi)         # this process's networks of the chunk
             blocks = block_of[a:b]
+            tails = centre(feats)
+            if running is not None and b > a:
+                running.add(tails[a - start:b - start])
             np.add.at(acc.sums, blocks, feats[a - start:b - start])
             np.add.at(acc.weights, blocks, 1.0)
             acc.n += b - a
@@ -205,43 +273,66 @@ def train(model: Model, *, dynamics: str | None = None, devices: int | None = No
         if ck is not None and failure is None:
             ck.save(section, fingerprint, snapshot())
             interrupt.check()                        # a Ctrl-C during the last chunk: saved, then raised
-    if n_proc > 1:           # every process's blocks, or the first failure in network order, on every process
+    top = kept()
+    if n_proc > 1:           # every process's blocks and tails, or the first failure in network order, on every process
         from nnft.sample.iid import _combine
-        failure, _ = _combine(acc, [None, None], failure, owner, 0, 0)
+        failure, (top, _) = _combine(acc, [top, None], failure, owner, keep, width)
     if failure is not None:
         _, first, _, _, n_bad, _ = failure
         hint = (f"; lr = {setup.lr:g} vs η_crit = {th.eta_crit:.4g} ({th.regime})" if th is not None else "")
         raise SamplingError(f"training diverged: network {first} (and {n_bad - 1} more in its chunk) gave a "
                             f"non-finite output, loss or NTK{hint}; lower train.lr or steps")
-    parts = layout.parts
-
     def part(m, name):
         s, shape = parts[name]
         return m.reshape(T, -1)[:, s].reshape((T,) + shape)
 
     nn = n / max(n - 1, 1)
 
-    def cov(m):
-        f = part(m, "f")
-        return nn * (part(m, "ff") - f[:, :, None] * f[:, None, :])
+    def cov(m):                                           # E[(f − c)(f' − c')] − E[f − c] E[f' − c']
+        d = part(m, "f") - shift
+        return nn * (part(m, "ff") - d[:, :, None] * d[:, None, :])
 
-    def kappa4(m):
-        m1, m2, m3, m4 = part(m, "f"), np.diagonal(part(m, "ff"), axis1=1, axis2=2), part(m, "f3"), part(m, "f4")
+    def kappa4(m):                                        # central moments: the same about any shift
+        m1, m2, m3, m4 = (part(m, "f") - shift, np.diagonal(part(m, "ff"), axis1=1, axis2=2), part(m, "f3"),
+                          part(m, "f4"))
         return m4 - 4 * m3 * m1 - 3 * m2 ** 2 + 12 * m2 * m1 ** 2 - 6 * m1 ** 4
 
     jk = acc.jackknife
+    kh = {}
+    if top is not None:                                   # Pareto k̂ of each statistic's per-network contributions
+        from nnft.tails import khat_one_sided
+        col = khat_one_sided(np.sort(top, axis=1) + 0.0)
+        TP = T * P
+        kv = col[2 * TP:3 * TP].reshape(T, P)
+        kh = {"mean": np.fmax(col[:TP], col[TP:2 * TP]).reshape(T, P), "var": kv,
+              "cov": np.fmax(kv[:, :, None], kv[:, None, :]), "loss": col[3 * TP:]}
+
+    def tailed(est, name):
+        return replace(est, khat=kh[name]) if name in kh else est
+
+    mean = tailed(jk(lambda m: part(m, "f"), what="E f_t"), "mean")
+    covariance = tailed(jk(cov, what="Cov f_t"), "cov")
+    if no_kappa4 is None:
+        k4 = jk(kappa4, what="κ4_t")
+    else:                                                 # E f⁴ = ∞: no number
+        k4 = Estimate(np.full((T, P), np.nan), np.full((T, P), np.nan), acc.n, notes=(no_kappa4,))
+    i = np.arange(P)
+    var_mean = covariance.mean[:, i, i]
+    eps = float(np.finfo(dtype).eps)
+    floor = (RESOLUTION * eps) ** 2 * (var_mean + mean.mean ** 2)    # (64 ε rms f)²
     result = Training(
         name=model.theory.name, steps=setup.record.copy(), times=setup.times, X=setup.X, Y=setup.Y, test=setup.test,
-        mean=jk(lambda m: part(m, "f"), what="E f_t"),
-        cov=jk(cov, what="Cov f_t"),
-        kappa4=jk(kappa4, what="κ4_t"),
+        mean=mean,
+        cov=covariance,
+        kappa4=k4,
         ntk=jk(lambda m: part(m, "ntk"), what="E Θ_t"),
         dntk=jk(lambda m: part(m, "dntk"), what="E ΔΘ_t"),
         dntk_rms=jk(lambda m: np.sqrt(np.maximum(part(m, "dntk_fro2"), 0.0)), what="|ΔΘ_t|"),
-        loss=jk(lambda m: part(m, "loss"), what="loss"),
+        loss=tailed(jk(lambda m: part(m, "loss"), what="loss"), "loss"),
         lin_dist=(jk(lambda m: np.sqrt(np.maximum(part(m, "lin2"), 0.0)), what="|f - f_lin|")
                   if block.linearised else None),
-        theory=th, theory_note=note,
+        theory=th, theory_note=note, notes=tuple(moment_notes) + ((no_kappa4,) if no_kappa4 else ()),
+        var_floor=floor,
         settings={"optimizer": block.optimizer, "lr": setup.lr, "momentum": setup.momentum,
                   "weight_decay": setup.weight_decay, "temperature": setup.temperature,
                   "parameterisation": block.parameterisation,
@@ -252,7 +343,7 @@ def train(model: Model, *, dynamics: str | None = None, devices: int | None = No
 
 
 
-def _fingerprint(model: Model, block, setup, dynamics: str | None, n_blocks: int) -> dict:
+def _fingerprint(model: Model, block, setup, dynamics: str | None, n_blocks: int, keep: int = 0) -> dict:
     """What a checkpoint of a training must agree on to be continued: the theory without its ``train:``
     block (content hash), every field of the resolved block (``train.lr``, ``train.seed``,
     ``train.networks``, ``train.dtype``, ``train.chunk``, ...; long values by a hash), the learning rate
@@ -265,7 +356,8 @@ def _fingerprint(model: Model, block, setup, dynamics: str | None, n_blocks: int
     free = model.theory.model_copy(update={"train": None})
     out = {"stream": "training",
            "theory": f"{model.theory.name} #{digest(free.model_dump_json().encode())}",
-           "dynamics": dynamics or "gd", "blocks": int(n_blocks), "lr": repr(float(setup.lr))}
+           "dynamics": dynamics or "gd", "blocks": int(n_blocks), "lr": repr(float(setup.lr)),
+           "tail": int(keep)}
     for name, value in block.model_dump(mode="json").items():
         if isinstance(value, (int, str)) and not isinstance(value, bool):
             out[f"train.{name}"] = value
@@ -278,9 +370,11 @@ def _fingerprint(model: Model, block, setup, dynamics: str | None, n_blocks: int
 
 
 
-def _restore(ck, section: int, fingerprint: dict, acc: BlockSums, n: int, chunk: int, lo: int, hi: int) -> int:
+def _restore(ck, section: int, fingerprint: dict, acc: BlockSums, n: int, chunk: int, lo: int, hi: int,
+             tail: tuple[int, int]) -> tuple[int, np.ndarray | None]:
     """Load the saved block sums of ``section`` into ``acc`` (this process trains networks [lo, hi)); the
-    next network to train (``lo`` if the file has no such section).
+    next network to train (``lo`` if the file has no such section) and the saved tail buffer (columns, ≤ keep)
+    of the k̂ diagnostic, or None.
 
     Raises:
       CheckpointError: the section is of another run (naming the fields that differ), or its arrays or
@@ -288,18 +382,20 @@ def _restore(ck, section: int, fingerprint: dict, acc: BlockSums, n: int, chunk:
     """
     state = ck.restore(section, fingerprint)
     if state is None:
-        return lo
+        return lo, None
     ck.check_shapes(section, state, {"sums": acc.sums.shape, "weights": acc.weights.shape})
     done = state["next"]
     fits = lo <= done <= hi and state["n"] == done - lo and (done % chunk == 0 or done == hi)
     K = len(acc.weights)                       # a network count per block as the networks lo … done−1 give
     counts = np.bincount((np.arange(lo, done, dtype=np.int64) * K) // n, minlength=K) if fits else None
-    extra = state["weights2"] is not None or state["top_pos"] is not None      # a sampling stream's arrays
-    if not fits or extra or not np.array_equal(state["weights"], counts):
+    top = state["top_pos"]
+    extra = state["weights2"] is not None or state["top_neg"] is not None       # a sampling stream's arrays
+    bad_top = top is not None and (top.ndim != 2 or top.shape[0] != tail[0] or top.shape[1] > tail[1])
+    if not fits or extra or bad_top or not np.array_equal(state["weights"], counts):
         raise CheckpointError(f"checkpoint {ck.path} (stream {section}) is damaged: its position {done} "
                               f"({state['n']} networks) does not fit this training of {n} networks in chunks "
                               f"of {chunk}")
     acc.sums[...] = state["sums"]
     acc.weights[...] = state["weights"]
     acc.n = done - lo
-    return done
+    return done, top
