@@ -324,7 +324,7 @@ def stream(model: Model, key: int | jax.Array, n_samples: int, values: Callable,
             interrupt.check()                        # a Ctrl-C during the last items: saved, then raised
     tops = kept()
     if n_proc > 1:
-        failure, tops = _combine(acc, tops, failure, owner, keep, width)
+        failure, tops = combine_processes(acc, tops, failure, owner, keep, width)
     if failure is not None:
         raise SamplingError(_failure_message(failure))
     if keep and tops[0] is not None:
@@ -350,7 +350,7 @@ def _failure_message(failure: tuple) -> str:
             "does not exist in this precision (use dtype='float64' or rescale the field)")
 
 
-def _combine(acc: BlockSums, tops: list, failure: tuple | None, owner: np.ndarray, keep: int, width: int):
+def combine_processes(acc: BlockSums, tops: list, failure: tuple | None, owner: np.ndarray, keep: int, width: int):
     """Every process's blocks, failures and tails, gathered so that all return the same result: a block's
     sums come from the process that owns it (nothing is added across processes); the failure reported is
     the first in work-list order."""

@@ -275,8 +275,8 @@ def train(model: Model, *, dynamics: str | None = None, devices: int | None = No
             interrupt.check()                        # a Ctrl-C during the last chunk: saved, then raised
     top = kept()
     if n_proc > 1:           # every process's blocks and tails, or the first failure in network order, on every process
-        from nnft.sample.iid import _combine
-        failure, (top, _) = _combine(acc, [top, None], failure, owner, keep, width)
+        from nnft.sample.iid import combine_processes
+        failure, (top, _) = combine_processes(acc, [top, None], failure, owner, keep, width)
     if failure is not None:
         _, first, _, _, n_bad, _ = failure
         hint = (f"; lr = {setup.lr:g} vs η_crit = {th.eta_crit:.4g} ({th.regime})" if th is not None else "")
@@ -345,8 +345,9 @@ def train(model: Model, *, dynamics: str | None = None, devices: int | None = No
 
 def _fingerprint(model: Model, block, setup, dynamics: str | None, n_blocks: int, keep: int = 0) -> dict:
     """What a checkpoint of a training must agree on to be continued: the theory without its ``train:``
-    block (content hash), every field of the resolved block (``train.lr``, ``train.seed``,
-    ``train.networks``, ``train.dtype``, ``train.chunk``, ...; long values by a hash), the learning rate
+    block (content hash) and its sizes by name (``dims.N``), every field of the resolved block
+    (``train.lr``, ``train.seed``, ``train.networks``, ``train.dtype``, ``train.chunk``, ...; long values by
+    a hash; ``train.record`` as the resolved recorded steps), the learning rate
     it resolves to, the dynamics of the theory beside it and the number of jackknife blocks K; in a
     multi-process run this process's index and the process count (its blocks), as sampling's; not the
     devices, which do not change the numbers."""
@@ -358,12 +359,16 @@ def _fingerprint(model: Model, block, setup, dynamics: str | None, n_blocks: int
            "theory": f"{model.theory.name} #{digest(free.model_dump_json().encode())}",
            "dynamics": dynamics or "gd", "blocks": int(n_blocks), "lr": repr(float(setup.lr)),
            "tail": int(keep)}
-    for name, value in block.model_dump(mode="json").items():
+    def shown(value):
         if isinstance(value, (int, str)) and not isinstance(value, bool):
-            out[f"train.{name}"] = value
-            continue
+            return value
         text = json.dumps(value, sort_keys=True, separators=(",", ":"))
-        out[f"train.{name}"] = text if len(text) <= 48 else f"{text[:24]}… #{digest(text.encode())}"
+        return text if len(text) <= 48 else f"{text[:24]}… #{digest(text.encode())}"
+
+    for name, value in block.model_dump(mode="json").items():
+        out[f"train.{name}"] = shown(value)
+    out["train.record"] = shown([int(k) for k in setup.record])        # the resolved steps, not the spec's null
+    out.update({f"dims.{k}": int(v) for k, v in model.theory.dims.items()})     # a changed size is named
     if runtime.process_count() > 1:
         out["processes"] = f"{runtime.process_index()} of {runtime.process_count()}"
     return out

@@ -262,6 +262,12 @@ def test_refusals_name_what_is_wrong_in_one_line(tiny, tmp_path):
     other = nnft.compile(nnft.from_dict({**TINY, "constants": {"sigma_w": 1.5, "sigma_b": 0.5}}))
     with pytest.raises(CheckpointError, match="theory is 'erf-train #"):
         nnft.train(other, checkpoint=ck, resume=True)
+    wider = nnft.compile(nnft.from_dict({**TINY, "dims": {"d": 1, "N": 16}}))
+    with pytest.raises(CheckpointError, match="dims.N is 16 here but 8"):          # a size is named, not just hashed
+        nnft.train(wider, checkpoint=ck, resume=True)
+    unrecorded = nnft.compile(nnft.from_dict({**TINY, "train": {**TINY["train"], "record": None}}))
+    with pytest.raises(CheckpointError, match=r"train.record is '\[0,1,2\]' here but '\[0,2\]'"):
+        nnft.train(unrecorded, checkpoint=ck, resume=True)          # the resolved steps, not the spec's null
     with np.load(ck) as z:                           # a position off the chunk grid: damaged, refused
         data = {k: z[k] for k in z.files}
     data["s0.next"] = np.array(6)
