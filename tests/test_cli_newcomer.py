@@ -197,17 +197,10 @@ def test_cli_sigterm_saves_one_line_status_143_and_resumes(tmp_path):
     path.write_text(yaml.safe_dump(TRAIN_SPEC))
     ck = tmp_path / "term.ck"
     env = _runs.env(tmp_path, NNFT_CHECKPOINT_SECONDS="0")
-    proc = subprocess.Popen([sys.executable, "-m", "nnft.cli", "train", str(path), "--checkpoint", ck.name, "--quiet"],
-                            env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        _wait_for_progress(ck, proc)
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 143, err[-3000:]
-    lines = [ln for ln in err.splitlines() if ln.strip()]
+    status, out, err, lines = _runs.signalled(
+        [sys.executable, "-m", "nnft.cli", "train", str(path), "--checkpoint", ck.name, "--quiet"], env, tmp_path,
+        lambda proc: _wait_for_progress(ck, proc), signal.SIGTERM)
+    assert status == 143, err[-3000:]
     assert lines == [f"terminated; checkpoint saved to {ck.name}, resume with --resume"], err[-3000:]
     assert out.strip() == ""
     done = checkpoints._read(str(ck))[0]["next"]
@@ -248,16 +241,8 @@ def test_cli_run_sigterm_saves_one_line_status_143(tmp_path):
     from tests.speed.test_checkpoint import _cli, _sections, _wait_for
     env = _runs.env(tmp_path, NNFT_CHECKPOINT_SECONDS="0.2")
     ck = tmp_path / "run.ck.npz"
-    proc = subprocess.Popen(_cli(tmp_path, "--checkpoint", ck.name, "--quiet"), env=env, cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        _wait_for(ck, proc)
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 143, err[-3000:]
-    lines = [ln for ln in err.splitlines() if ln.strip()]
+    status, out, err, lines = _runs.signalled(_cli(tmp_path, "--checkpoint", ck.name, "--quiet"), env, tmp_path,
+                                              lambda proc: _wait_for(ck, proc), signal.SIGTERM)
+    assert status == 143, err[-3000:]
     assert lines == [f"terminated; checkpoint saved to {ck.name}, resume with --resume"], err[-3000:]
     assert out.strip() == "" and _sections(ck)[0]["n"] < 300_000, "the signal did not land mid-run"

@@ -88,3 +88,17 @@ def run(code: str, tmp_path, timeout: float = 900, **extra) -> subprocess.Comple
 def start(code: str, tmp_path, **extra) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", code], env=env(tmp_path, **extra), cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def signalled(cmd: list[str], env: dict, cwd, under_way, sig: int, timeout: float = 120) -> tuple[int, str, str, list[str]]:
+    """Start ``cmd``, wait with ``under_way(proc)`` until the run is under way (e.g. its checkpoint has
+    appeared), send ``sig`` and collect the process: (status, stdout, stderr, non-blank stderr lines)."""
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        under_way(proc)
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return proc.returncode, out, err, [ln for ln in err.splitlines() if ln.strip()]

@@ -61,17 +61,13 @@ def test_killed_then_resumed_is_bitwise_an_uninterrupted_run(uninterrupted, tmp_
     plain, _ = uninterrupted
     ck = tmp_path / "run.ck.npz"
     env = _runs.env(tmp_path, NNFT_CHECKPOINT_SECONDS="0.2")
-    proc = subprocess.Popen(_argv(120_000, ck, "fresh", "out.npz"), env=env, cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
+
+    def under_way(proc):
         _wait_for(ck, proc)
         time.sleep(0.3)
-        proc.send_signal(signal.SIGKILL)
-        proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == -signal.SIGKILL
+    status, *_ = _runs.signalled(_argv(120_000, ck, "fresh", "out.npz"), env, tmp_path, under_way, signal.SIGKILL,
+                                 timeout=60)
+    assert status == -signal.SIGKILL
     saved = _sections(ck)
     assert 0 < saved[0]["n"] < 120_000, "the kill did not land mid-run"       # part of the first stream done
     assert not (tmp_path / "out.npz").exists()
@@ -170,17 +166,9 @@ def test_ctrl_c_saves_the_checkpoint_and_exits_130_then_resume_gives_the_same_ta
     plain = subprocess.run(_cli(tmp_path), env=env, cwd=tmp_path, capture_output=True, text=True, timeout=900)
     assert plain.returncode == 0, plain.stderr[-3000:]
     ck = tmp_path / "cli.ck.npz"
-    proc = subprocess.Popen(_cli(tmp_path, "--checkpoint", ck.name), env=env, cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        _wait_for(ck, proc)
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 130, err[-3000:]
-    lines = [ln for ln in err.splitlines() if ln.strip()]
+    status, out, err, lines = _runs.signalled(_cli(tmp_path, "--checkpoint", ck.name), env, tmp_path,
+                                              lambda proc: _wait_for(ck, proc), signal.SIGINT)
+    assert status == 130, err[-3000:]
     assert lines == [f"interrupted; checkpoint saved to {ck.name}, resume with --resume"], err[-3000:]
     assert _sections(ck)[0]["n"] < 300_000, "the interrupt did not land mid-run"
     res = subprocess.run(_cli(tmp_path, "--checkpoint", ck.name, "--resume"), env=env, cwd=tmp_path,

@@ -104,16 +104,9 @@ def test_killed_then_resumed_on_two_devices_is_bitwise_an_uninterrupted_run(spec
     _, path = spec_file
     ck = tmp_path / "train.ck"
     env = _runs.env(spec_file[0], NNFT_CHECKPOINT_SECONDS="0")          # a checkpoint after every chunk
-    proc = subprocess.Popen(_child(tmp_path, path, ck, "fresh", "out.npz"), env=env, cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        _wait_for_progress(ck, proc)
-        proc.send_signal(signal.SIGKILL)
-        proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == -signal.SIGKILL
+    status, *_ = _runs.signalled(_child(tmp_path, path, ck, "fresh", "out.npz"), env, tmp_path,
+                                 lambda proc: _wait_for_progress(ck, proc), signal.SIGKILL, timeout=60)
+    assert status == -signal.SIGKILL
     saved = checkpoints._read(str(ck))[0]
     assert 0 < saved["next"] < N_NETS and saved["next"] % 4 == 0, "the kill did not land mid-run"
     assert saved["n"] == saved["next"] and saved["fingerprint"]["stream"] == "training"
@@ -138,17 +131,10 @@ def test_cli_ctrl_c_saves_one_line_status_130_and_the_checkpoint_resumes(spec_fi
     _, path = spec_file
     ck = tmp_path / "cli.ck"
     env = _runs.env(spec_file[0], NNFT_CHECKPOINT_SECONDS="0")
-    proc = subprocess.Popen([sys.executable, "-m", "nnft.cli", "train", str(path), "--checkpoint", ck.name, "--quiet"],
-                            env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        _wait_for_progress(ck, proc)
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 130, err[-3000:]
-    lines = [ln for ln in err.splitlines() if ln.strip()]
+    status, out, err, lines = _runs.signalled(
+        [sys.executable, "-m", "nnft.cli", "train", str(path), "--checkpoint", ck.name, "--quiet"], env, tmp_path,
+        lambda proc: _wait_for_progress(ck, proc), signal.SIGINT)
+    assert status == 130, err[-3000:]
     assert lines == [f"interrupted; checkpoint saved to {ck.name}, resume with --resume"], err[-3000:]
     assert out.strip() == ""                                            # no table of a partial ensemble
     done = checkpoints._read(str(ck))[0]["next"]

@@ -16,22 +16,16 @@ import nnft
 from nnft.errors import CheckpointError
 from tests.speed import _runs
 from tests.speed.test_processes import JOIN, _two_processes
+from tests.train import test_train_checkpoint as checkpointed
 
 #: erf net, 48 networks in chunks of 5: 24 blocks, process 0 trains networks 0..23, process 1 24..47, so
 #: the chunk 20..24 is trained by both, each keeping its own networks
-SPEC = {"nnft": 1, "name": "erf-train", "dims": {"d": 1, "N": 8},
-        "constants": {"sigma_w": 1.0, "sigma_b": 0.5},
-        "params": {"W0": {"shape": ["N", "d"], "density": {"normal": {"std": "sigma_w / sqrt(d)"}}},
-                   "b0": {"shape": ["N"], "density": {"normal": {"std": "sigma_b"}}},
-                   "W1": {"shape": ["N"], "density": {"normal": {"std": "sigma_w / sqrt(N)"}}}},
-        "field": "sum_N(W1 * erf(W0 @ x + b0))",
-        "train": {"inputs": {"list": [[-1.0], [1.0]]}, "targets": [-0.5, 0.5], "test": {"list": [[0.3], [0.8]]},
-                  "lr": 0.3, "steps": 2, "record": [0, 2], "networks": 48, "chunk": 5}}
+SPEC = {**checkpointed.SPEC, "train": {**checkpointed.SPEC["train"], "networks": 48, "chunk": 5}}
 #: width 2 at lr 1.25 (η_crit of the theory 1.15), seed 1: some networks diverge, the first of them is
 #: network 18 of 32, one of process 1's (16..31); process 0's all converge
 DIVERGING = {"N": 2, "networks": 32, "chunk": 4, "steps": 60, "record": [0, 60], "lr": 1.25, "seed": 1,
              "test": {"list": [[0.3]]}}
-PARTS = ("mean", "cov", "kappa4", "ntk", "dntk", "dntk_rms", "loss", "lin_dist")
+PARTS = checkpointed.PARTS
 
 #: the child (one process, or each of two): a plain training, one checkpointed training stopped right after
 #: its second save and then resumed, a resume of another process count's file, and the diverging training
