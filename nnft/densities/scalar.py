@@ -178,6 +178,18 @@ class StudentT(Density):
     survival function (:func:`nnft.densities.noise.student_t_quantile`)."""
 
     affine_args = frozenset({"loc", "scale"})
+    #: largest df accepted: beyond it the law is a normal to float precision, and the samplers (a gamma
+    #: variate of shape df/2; the quantile's bisection on the survival function) lose it (df = 1e20 gave a
+    #: neuron-level G 25 % off, df = 1e300 NaN)
+    MAX_DF = 1e8
+
+    def _check_relations(self, args):
+        df = np.asarray(args["df"], dtype=float)
+        if np.any(df > self.MAX_DF):
+            value = float(np.max(df))
+            raise DensityArgError(f"{self.name}: df must be <= {self.MAX_DF:g}, got df={value:g}; a Student-t with "
+                                  "larger df is a normal to float precision: use normal", density=self.name,
+                                  arg="df", value=value, constraint=f"df <= {self.MAX_DF:g}")
 
     def _tail(self, a):
         return Tail(float(a["df"]), bounded=False, light=False)

@@ -253,14 +253,25 @@ def evaluate(expr: Expr, lookup, functions: dict, binary: dict | None = None):
       ExprError: a division of numbers by zero, a value that overflows a float, a complex value (a
         negative number to a fractional power), or a node that is not elementwise.
     """
+    return _real(_arithmetic(lambda: _evaluate(expr, lookup, functions, binary)))
+
+
+def _arithmetic(compute, also: tuple = ()):
+    """``compute()``, with Python's arithmetic failures (and ``also``) as one-line :class:`ExprError`."""
     try:
-        v = _evaluate(expr, lookup, functions, binary)
+        return compute()
     except ExprError:
         raise
     except ZeroDivisionError:
         raise ExprError("division by zero") from None
     except OverflowError:
         raise ExprError("a value overflows a float (too large)") from None
+    except also as err:
+        raise ExprError(f"cannot evaluate: {err}") from None
+
+
+def _real(v):
+    """``v`` unless it is complex (a negative number to a fractional power): then an ExprError."""
     if isinstance(v, complex):
         raise ExprError(f"evaluates to a complex value ({v}), e.g. a negative number to a fractional power")
     return v
@@ -339,18 +350,7 @@ def evaluate_constant(expr: Expr, env: dict[str, float]) -> float:
             raise ExprError(f"indexing needs an array with an axis, but {to_source(e.base)} is a constant")
         raise ExprError(f"{e.func}(...) needs arrays, not constants" if isinstance(e, Call) else "not a constant expression")
 
-    try:
-        v = ev(expr)
-    except ExprError:
-        raise
-    except OverflowError:
-        raise ExprError("a value overflows a float (too large)") from None
-    except ZeroDivisionError:
-        raise ExprError("division by zero") from None
-    except (ValueError, TypeError) as err:
-        raise ExprError(f"cannot evaluate: {err}") from None
-    if isinstance(v, complex):
-        raise ExprError(f"evaluates to a complex value ({v}), e.g. a negative number to a fractional power")
+    v = _real(_arithmetic(lambda: ev(expr), also=(ValueError, TypeError)))
     if not math.isfinite(v):
         raise ExprError(f"evaluates to a non-finite value ({v})")
     return float(v)

@@ -31,8 +31,10 @@ class Training(TextTable):
       theory: the infinite-width linearised GP (``nnft.training.theory.LinearisedGP``) or None;
       theory_note: why there is none.
       notes: what the moment analysis of the initial ensemble found (an error bar that needs a moment
-        that is infinite or undecided, κ4_t not computed), printed under the table.
-      var_floor: (T, P) the smallest Var f_t(x) the dtype resolves, (64 ε)² E f_t² (ε the machine epsilon);
+        that is infinite or undecided, κ4_t not computed) and a loss resolved below the dtype's
+        resolution, printed under the table.
+      var_floor: (T, P) the smallest Var f_t(x) the dtype resolves, (64 ε)² max E f_t(x)² (ε the machine
+        epsilon, the max over the recorded steps and test points);
         a variance below it is rounding, flagged in the table; None when not computed.
       settings: optimizer, lr, momentum, weight_decay, temperature (Langevin T), parameterisation and its
         abcd block (None unless given), loss, networks, seed, dtype, widths (the spec's dims).

@@ -36,8 +36,11 @@ MAX_ACCUMULATOR = 1 << 26
 #: largest tail buffer (tail columns × kept values) for the k̂ diagnostic; beyond it fewer values are kept
 TAIL_ELEMENTS = 1 << 22
 #: a variance below (RESOLUTION · ε · rms f)² is flagged as below the dtype's resolution (ε its machine
-#: epsilon): a trained network's value carries rounding errors of many ulps (sums over the width, every
-#: gradient step), so a spread of a few ulps of f is rounding, not the ensemble's
+#: epsilon, rms f the largest root-mean-square output over the recorded steps and test points): a
+#: trained network's value carries rounding errors of many ulps of the size of the terms it sums (over
+#: the width, every gradient step), so a spread of a few such ulps is rounding, not the ensemble's (also
+#: where E f_t(x)² itself is tiny, e.g. a point where every network has learned f ≈ 0). A loss whose
+#: standard error is below RESOLUTION · ε · loss gets a note: its last digits are rounding.
 RESOLUTION = 64
 
 
@@ -168,6 +171,7 @@ def train(model: Model, *, dynamics: str | None = None, devices: int | None = No
         raise SpecError("nothing to train: no parameter has a Gaussian density of constant std > 0",
                         file=model.theory.source, field="params",
                         hint="trainable parameters are those with density normal(std = a constant expression)")
+    _check_scales(model, coords, block.dtype)
     n = block.networks
     K = max(2, min(N_BLOCKS, n // 2))
     P, M = len(setup.test), len(setup.X)
@@ -319,7 +323,15 @@ def train(model: Model, *, dynamics: str | None = None, devices: int | None = No
     i = np.arange(P)
     var_mean = covariance.mean[:, i, i]
     eps = float(np.finfo(dtype).eps)
-    floor = (RESOLUTION * eps) ** 2 * (var_mean + mean.mean ** 2)    # (64 ε rms f)²
+    scale = float(np.max(var_mean + mean.mean ** 2, initial=0.0))   # the largest E f_t(x)² of the run
+    floor = np.full(var_mean.shape, (RESOLUTION * eps) ** 2 * scale)   # (64 ε rms f)²
+    loss = tailed(jk(lambda m: part(m, "loss"), what="loss"), "loss")
+    fine = np.nonzero(loss.stderr < RESOLUTION * eps * np.abs(loss.mean))[0]
+    if len(fine):
+        steps = ", ".join(str(int(setup.record[k])) for k in fine[:8]) + (", ..." if len(fine) > 8 else "")
+        moment_notes = (*moment_notes, f"loss at step {steps}: its standard error is below {block.dtype}'s "
+                        f"resolution ({RESOLUTION} ε · loss), so its last digits (and a z against the theory) are "
+                        "rounding" + ("; use train.dtype=float64" if block.dtype == "float32" else ""))
     result = Training(
         name=model.theory.name, steps=setup.record.copy(), times=setup.times, X=setup.X, Y=setup.Y, test=setup.test,
         mean=mean,
@@ -328,7 +340,7 @@ def train(model: Model, *, dynamics: str | None = None, devices: int | None = No
         ntk=jk(lambda m: part(m, "ntk"), what="E Θ_t"),
         dntk=jk(lambda m: part(m, "dntk"), what="E ΔΘ_t"),
         dntk_rms=jk(lambda m: np.sqrt(np.maximum(part(m, "dntk_fro2"), 0.0)), what="|ΔΘ_t|"),
-        loss=tailed(jk(lambda m: part(m, "loss"), what="loss"), "loss"),
+        loss=loss,
         lin_dist=(jk(lambda m: np.sqrt(np.maximum(part(m, "lin2"), 0.0)), what="|f - f_lin|")
                   if block.linearised else None),
         theory=th, theory_note=note, notes=tuple(moment_notes) + ((no_kappa4,) if no_kappa4 else ()),
@@ -341,6 +353,26 @@ def train(model: Model, *, dynamics: str | None = None, devices: int | None = No
                   "dtype": block.dtype, "blocks": K, "chunk": chunk, "dims": dict(model.theory.dims)})
     return result
 
+
+
+def _check_scales(model: Model, coords: dict, dtype: str) -> None:
+    """Refuse a trained parameter whose scale (θ = c·w, and the abcd rate and initial factors) the run's
+    dtype cannot hold: it would overflow to inf or underflow to 0 in the gradient step, and the training
+    would "diverge" for a reason that is not the learning rate.
+
+    Raises:
+      SpecError: naming the parameter, its scale and the dtype's range.
+    """
+    info = np.finfo(np.dtype(dtype))
+    tiny, huge = float(info.tiny), float(info.max)          # Python floats: no cast of v to the dtype
+    for name, co in coords.items():
+        for v in ((co,) if isinstance(co, (int, float)) else (co.c, co.r, co.rho)):
+            v = float(v)
+            if not (np.isfinite(v) and (v == 0 or tiny <= abs(v) <= huge)):
+                raise SpecError(f"parameter {name}'s scale {v:.3g} is outside what {dtype} holds "
+                                f"([{tiny:.3g}, {huge:.3g}]): the training would overflow or underflow",
+                                file=model.theory.source, field=("params", name, "density"),
+                                hint="use sizes and constants of a physical range, or train.dtype=float64")
 
 
 def _fingerprint(model: Model, block, setup, dynamics: str | None, n_blocks: int, keep: int = 0) -> dict:

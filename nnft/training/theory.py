@@ -213,14 +213,21 @@ def theory_for(model, setup, dynamics: str | None = None) -> tuple[LinearisedGP 
                       "coordinates the stationary law is the Bayesian posterior: nnft.nngp_posterior at large width)")
     if setup.weight_decay > 0:
         return None, "weight decay: the closed form is for the unregularised loss"
-    Z = np.concatenate([setup.X, setup.test])
-    K, Theta, why = trained_kernel(model, setup, Z)
-    if K is None:
-        return None, why
-    if b.optimizer == "momentum":
-        if dynamics == "flow":
-            return None, "momentum: the theory is the discrete heavy-ball map (no flow form)"
-        return linearised_gp_momentum(K, Theta, len(setup.X), setup.Y, setup.lr, setup.loss_factor,
-                                      setup.record, setup.momentum), ""
-    return linearised_gp(K, Theta, len(setup.X), setup.Y, setup.lr, setup.loss_factor, setup.record,
-                         dynamics or "gd"), ""
+    if b.optimizer == "momentum" and dynamics == "flow":
+        return None, "momentum: the theory is the discrete heavy-ball map (no flow form)"
+    try:                                 # constants far out of range (σ = 1e200) overflow the kernel maps
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            Z = np.concatenate([setup.X, setup.test])
+            K, Theta, why = trained_kernel(model, setup, Z)
+            if K is None:
+                return None, why
+            if not (np.all(np.isfinite(K)) and np.all(np.isfinite(Theta))):
+                raise FloatingPointError("a kernel entry is not finite")
+            if b.optimizer == "momentum":
+                return linearised_gp_momentum(K, Theta, len(setup.X), setup.Y, setup.lr, setup.loss_factor,
+                                              setup.record, setup.momentum), ""
+            return linearised_gp(K, Theta, len(setup.X), setup.Y, setup.lr, setup.loss_factor, setup.record,
+                                 dynamics or "gd"), ""
+    except (OverflowError, FloatingPointError, ZeroDivisionError, np.linalg.LinAlgError) as err:
+        return None, (f"the linearised theory cannot be computed at these constants ({type(err).__name__}: "
+                      f"{str(err)[:80]}): the kernels overflow or are numerically singular")

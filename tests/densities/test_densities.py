@@ -277,6 +277,11 @@ def test_jit_student_t_per_element_df():
         assert p > TEST_FAILURE_RATE, (j, p)
 
 
+def test_student_t_df_up_to_its_bound_is_accepted():
+    """The twin of the df > 1e8 refusal: df = 1e8 itself is a Student-t nnft samples."""
+    get_density("student_t").check({"df": 1e8})
+
+
 # ---------------------------------------------------------------- check()
 @pytest.mark.parametrize("name,args,pieces", [
     ("normal", {"std": -1.0}, ["std", "-1.0", "positive"]),
@@ -289,6 +294,7 @@ def test_jit_student_t_per_element_df():
     ("uniform", {"low": 2.0, "high": -1.0}, ["low=2.0", "high=-1.0", "<"]),
     ("student_t", {"df": 0.0}, ["df", "0.0", "positive"]),
     ("student_t", {"df": -3.0}, ["df", "-3.0", "positive"]),
+    ("student_t", {"df": 1e20}, ["df must be <= 1e+08", "use normal"]),     # a normal to float precision
     ("exponential", {"rate": -2.0}, ["rate", "-2.0", "positive"]),
     ("uniform_ball", {"radius": 0.0}, ["radius", "0.0", "positive"]),
     ("normal", {"std": 1.0, "sigma": 2.0}, ["sigma", "std", "mean"]),

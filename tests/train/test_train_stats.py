@@ -114,3 +114,54 @@ def test_a_variance_below_float32_resolution_is_flagged_and_float64_twin_is_not(
 def test_the_table_says_what_z_measures(tails):
     table = tails["normal"].table(width=240)
     assert "N → ∞ theory" in table and "√networks" in table and "no finite-width allowance" in table
+
+
+def test_a_point_fitted_to_zero_is_judged_by_the_run_s_scale_not_its_own():
+    """sin(πx/2) fitted at x = −1, 0, 1 for 400 steps: at x = 0 every network learns f ≈ 0, so E f_t(0)² is
+    itself rounding-sized; float32's Var there (~3e-14) is rounding too and is flagged, as at x = ±1; the
+    float64 twin resolves all three. Wrong-rule twin: a floor from each point's own E f² (the rule before)
+    would have printed x = 0's float32 variance as a number."""
+    test = {"list": [[-1.0], [0.0], [1.0]]}
+    model = nnft.compile(nnft.from_dict(erf_spec(64)))
+    r32, r64 = (nnft.train(model, networks=32, steps=400, record=[0, 400], test=test, dtype=dt)
+                for dt in ("float32", "float64"))
+    assert r32.unresolved[-1].all() and not r32.unresolved[0].any()
+    assert not r64.unresolved.any() and np.all(r64.var.mean[-1] > 0)
+    own = (64 * np.finfo(np.float32).eps) ** 2 * (r32.var.mean[-1] + r32.mean.mean[-1] ** 2)
+    assert r32.var.mean[-1, 1] > own[1]                 # the per-point rule misses x = 0
+
+
+def test_a_loss_resolved_below_float32_gets_a_note_at_the_steps_where_it_is():
+    """Two copies of x = 0 with targets ±1 (mse): the loss cannot go below 1, and float32 printed
+    0.9999999814 ± 0.0000000029 at step 20 (6σ below it) with no word; now a note says its last digits are
+    rounding. Twin: at step 0 the loss's spread is the ensemble's (error bar ≫ 64 ε · loss): not noted."""
+    over = dict(inputs={"list": [[0.0], [0.0]]}, targets=[1.0, -1.0], target=None, loss="mse", networks=256,
+                record=[0, 20])
+    r32 = nnft.train(nnft.compile(nnft.from_dict(erf_spec(64))), dtype="float32", **over)
+    assert r32.loss.mean[-1] < 1.0 - 3 * r32.loss.stderr[-1]        # below its minimum: rounding
+    noted = [n for n in r32.notes if n.startswith("loss at step")]
+    assert noted and noted[0].startswith("loss at step 20:") and "float32's resolution" in noted[0], r32.notes
+    assert "use train.dtype=float64" in r32.table(width=240)
+    assert r32.loss.stderr[0] > 64 * np.finfo(np.float32).eps * r32.loss.mean[0]
+
+
+@pytest.mark.parametrize("value, words", [
+    ("1e200", ["parameter b0's scale 1e+200 is outside what float32 holds", "params.b0.density"]),
+    ("1e-300", ["parameter b0's scale 1e-300 is outside what float32 holds"]),
+    ("1e10", ["training diverged"]),            # the theory's kernels overflow: no theory, no traceback
+])
+def test_scales_out_of_the_dtype_s_range_are_one_line_errors(tmp_path, value, words):
+    """σ_b = 1e200 or 1e-300 overflow/underflow float32 in the gradient step (they were a traceback from the
+    kernel maps, or a 'diverged: lower train.lr' that blamed the rate): one line naming the parameter,
+    exit 2; σ_b = 1e10 fits float32 but its kernels overflow: the training's own divergence line, exit 2."""
+    import yaml
+    from click.testing import CliRunner
+
+    from nnft.cli import main
+    path = tmp_path / "erf.yaml"
+    path.write_text(yaml.safe_dump(erf_spec(8, networks=16, steps=2, record=[0, 2])))
+    r = CliRunner().invoke(main, ["train", str(path), "--set", f"sigma_b={value}", "--quiet"])
+    lines = [ln for ln in r.output.splitlines() if ln.strip()]
+    assert r.exit_code == 2 and len(lines) == 1 and "Traceback" not in r.output, r.output
+    for w in words:
+        assert w in lines[0], r.output
